@@ -1,0 +1,152 @@
+# libkftrainer - see README.md. `make`, `make check`, `make demo`, `make install`.
+# SPDX-License-Identifier: Apache-2.0
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec
+MANDIR     ?= $(PREFIX)/share/man
+
+VERSION := 0.1.0
+SOMAJOR := 0
+
+# SAN=1 builds everything with AddressSanitizer + UndefinedBehaviorSanitizer into build-san/.
+ifeq ($(SAN),1)
+B        ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+B        ?= build
+SANFLAGS :=
+endif
+
+CC       ?= cc
+PKGS     := libcurl libcjson yaml-0.1 libarchive
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ALL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden \
+	-Iinclude -Ilib $(PKG_CFLAGS) -DKFT_LIBEXECDIR='"$(LIBEXECDIR)"' -D_GNU_SOURCE
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+LIBS     := $(PKG_LIBS) -lpthread -ldl
+
+LIB_SRCS := $(sort $(wildcard lib/*.c) $(wildcard backends/*/*.c))
+LIB_SRCS := $(filter-out backends/local/supervisor_main.c,$(LIB_SRCS))
+LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
+CLI_SRCS := $(sort $(wildcard cli/*.c))
+CLI_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRCS))
+HEADERS  := $(wildcard include/*.h include/kftrainer/*.h include/kftrainer/sys/*.h)
+INT_HDRS := $(wildcard lib/*.h backends/*/*.h)
+TEST_SRCS := $(sort $(wildcard tests/test_*.c))
+TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
+EXAMPLE_SRCS := $(sort $(wildcard examples/c/*.c))
+EXAMPLE_BINS := $(patsubst examples/c/%.c,$(B)/examples/%,$(EXAMPLE_SRCS))
+
+SONAME   := libkftrainer.so.$(SOMAJOR)
+SHLIB    := $(B)/libkftrainer.so.$(VERSION)
+STLIB    := $(B)/libkftrainer.a
+
+.PHONY: all deps check check-unit check-san demo install uninstall clean bench tests examples
+all: $(SHLIB) $(B)/$(SONAME) $(B)/libkftrainer.so $(STLIB) $(B)/kft $(B)/kft-supervisor \
+	$(B)/kftrainer.pc
+
+deps:
+	@sh scripts/deps.sh
+
+$(B)/obj/%.o: %.c $(HEADERS) $(INT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(SHLIB): $(LIB_OBJS) lib/libkftrainer.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libkftrainer.map \
+		-Wl,--no-undefined $(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
+
+$(B)/$(SONAME): $(SHLIB)
+	ln -sf $(notdir $(SHLIB)) $@
+$(B)/libkftrainer.so: $(B)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(STLIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $(LIB_OBJS)
+
+# kft links the shared library (it uses only the public API).
+$(B)/kft: $(CLI_OBJS) $(B)/libkftrainer.so
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -lkftrainer -Wl,-rpath,'$$ORIGIN' \
+		-Wl,-rpath,'$$ORIGIN/../lib'
+
+# The supervisor uses internal code, so it links the static archive.
+$(B)/kft-supervisor: $(B)/obj/backends/local/supervisor_main.o $(STLIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(LIBS)
+
+$(B)/kftrainer.pc: pkgconfig/kftrainer.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# Unit tests link the static archive so they can reach internals.
+$(B)/tests/%: tests/%.c tests/testutil.h $(STLIB) $(HEADERS) $(INT_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(STLIB) $(LIBS) $(CHECK_LIBS)
+
+$(B)/examples/%: examples/c/%.c $(B)/libkftrainer.so
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) -L$(B) -lkftrainer -Wl,-rpath,'$$ORIGIN/..'
+
+tests: all $(TEST_BINS)
+examples: all $(EXAMPLE_BINS)
+
+# The README's test command: installs what is missing, builds, runs every test.
+check: deps
+	@$(MAKE) --no-print-directory tests examples
+	@B=$(B) sh tests/run.sh all
+
+# Unit tests only (used under sanitizers by .ci/run).
+check-unit: tests examples
+	@B=$(B) sh tests/run.sh unit
+
+check-san:
+	@$(MAKE) --no-print-directory SAN=1 check-unit
+
+# The README's main job: a 2-node DDP training run on this machine.
+demo: deps
+	@$(MAKE) --no-print-directory all examples
+	@B=$(B) sh examples/demo.sh
+
+bench: all
+	@B=$(B) sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/kftrainer/sys \
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/kftrainer $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+	install -m 0755 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SHLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libkftrainer.so
+	install -m 0644 $(STLIB) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 include/kftrainer.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 include/kftrainer/*.h $(DESTDIR)$(INCLUDEDIR)/kftrainer/
+	install -m 0644 include/kftrainer/sys/*.h $(DESTDIR)$(INCLUDEDIR)/kftrainer/sys/
+	install -m 0755 $(B)/kft $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(B)/kft-supervisor $(DESTDIR)$(LIBEXECDIR)/kftrainer/
+	install -m 0644 $(B)/kftrainer.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 0644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 0644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libkftrainer.so* $(DESTDIR)$(LIBDIR)/libkftrainer.a
+	rm -f $(DESTDIR)$(INCLUDEDIR)/kftrainer.h
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/kftrainer
+	rm -f $(DESTDIR)$(BINDIR)/kft
+	rm -rf $(DESTDIR)$(LIBEXECDIR)/kftrainer
+	rm -f $(DESTDIR)$(LIBDIR)/pkgconfig/kftrainer.pc
+	for f in man/man1/*.1 man/man3/*.3 man/man7/*.7; do \
+		rm -f $(DESTDIR)$(MANDIR)/$$(basename $$(dirname $$f))/$$(basename $$f); done
+
+clean:
+	rm -rf build build-san

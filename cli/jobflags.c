@@ -1,0 +1,293 @@
+/* JOB FLAGS shared by `kft render` and `kft train`. SPDX-License-Identifier: Apache-2.0 */
+#include "kft.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	char *key, *val;
+} kv;
+
+typedef struct {
+	kv *v;
+	size_t n;
+} kvlist;
+
+struct cli_job {
+	const char *file, *name, *runtime, *runtime_kind, *image, *script, *code_dir;
+	const char *dataset, *model, *managed_by, *trainer_version, *queue, *priority;
+	long long nodes, nproc, deadline;
+	int suspend;
+	kvlist env, resources, labels, annotations, dataset_env, model_env, node_selector;
+	const char **packages, **index_urls;
+	size_t npackages, nindex;
+	const char *gpu, *cpu, *memory;
+};
+
+int cli_job_new(cli_job **out)
+{
+	cli_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -1;
+	j->nodes = j->nproc = j->deadline = -1;
+	j->suspend = -1;
+	*out = j;
+	return 0;
+}
+
+static void kv_free(kvlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].key);
+	free(l->v);
+}
+
+void cli_job_free(cli_job *j)
+{
+	if (!j)
+		return;
+	kv_free(&j->env);
+	kv_free(&j->resources);
+	kv_free(&j->labels);
+	kv_free(&j->annotations);
+	kv_free(&j->dataset_env);
+	kv_free(&j->model_env);
+	kv_free(&j->node_selector);
+	free(j->packages);
+	free(j->index_urls);
+	free(j);
+}
+
+static int kv_add(kvlist *l, const char *flag, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	kv *v;
+
+	if (!eq || eq == arg) {
+		fprintf(stderr, "kft: %s: expected KEY=VALUE, got \"%s\"\n", flag, arg);
+		return -1;
+	}
+	if ((v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL)
+		return -1;
+	l->v = v;
+	if ((v[l->n].key = strdup(arg)) == NULL)
+		return -1;
+	v[l->n].key[eq - arg] = '\0';
+	v[l->n].val = v[l->n].key + (eq - arg) + 1;
+	l->n++;
+	return 0;
+}
+
+static int parse_count(long long *out, const char *flag, const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || end == s) {
+		fprintf(stderr, "kft: %s: expected an integer, got \"%s\"\n", flag, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int push(const char ***arr, size_t *n, const char *s)
+{
+	const char **p = realloc(*arr, (*n + 1) * sizeof(*p));
+
+	if (!p)
+		return -1;
+	p[(*n)++] = s;
+	*arr = p;
+	return 0;
+}
+
+int cli_job_flag(cli_job *j, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *v;
+
+#define STR(flag, field) \
+	if (cli_is_flag(a, flag)) { \
+		if ((v = cli_value(argc, argv, i, flag)) == NULL) return -1; \
+		j->field = v; return 1; }
+#define KV(flag, list) \
+	if (cli_is_flag(a, flag)) { \
+		if ((v = cli_value(argc, argv, i, flag)) == NULL) return -1; \
+		return kv_add(&j->list, flag, v) < 0 ? -1 : 1; }
+#define NUM(flag, field) \
+	if (cli_is_flag(a, flag)) { \
+		if ((v = cli_value(argc, argv, i, flag)) == NULL) return -1; \
+		return parse_count(&j->field, flag, v) < 0 ? -1 : 1; }
+
+	STR("-f", file) STR("--file", file) STR("--name", name) STR("--runtime", runtime)
+	STR("--runtime-kind", runtime_kind) STR("--image", image) STR("--script", script)
+	STR("--code-dir", code_dir) STR("--dataset", dataset) STR("--model", model)
+	STR("--managed-by", managed_by) STR("--trainer-version", trainer_version)
+	STR("--queue", queue) STR("--priority", priority)
+	STR("--gpu", gpu) STR("--cpu", cpu) STR("--memory", memory)
+	NUM("--nodes", nodes) NUM("--nproc", nproc) NUM("--deadline", deadline)
+	KV("--env", env) KV("--resource", resources) KV("--label", labels)
+	KV("--annotation", annotations) KV("--dataset-env", dataset_env)
+	KV("--model-env", model_env) KV("--node-selector", node_selector)
+	if (cli_is_flag(a, "--package")) {
+		if ((v = cli_value(argc, argv, i, "--package")) == NULL)
+			return -1;
+		return push(&j->packages, &j->npackages, v) < 0 ? -1 : 1;
+	}
+	if (cli_is_flag(a, "--pip-index-url")) {
+		if ((v = cli_value(argc, argv, i, "--pip-index-url")) == NULL)
+			return -1;
+		return push(&j->index_urls, &j->nindex, v) < 0 ? -1 : 1;
+	}
+	if (!strcmp(a, "--suspend")) {
+		j->suspend = 1;
+		return 1;
+	}
+#undef STR
+#undef KV
+#undef NUM
+	return 0;
+}
+
+const char *cli_job_trainer_version(const cli_job *j)
+{
+	return j->trainer_version;
+}
+
+#define CHECK(call) do { if ((call) < 0) goto fail; } while (0)
+
+int cli_job_build(kft_spec_t **out, cli_job *j, int argc, char **argv, int cmd_start)
+{
+	kft_spec_t *spec = NULL;
+	size_t k;
+
+	*out = NULL;
+	if (j->file) {
+		if (kft_spec_parse_file(&spec, j->file) < 0)
+			return cli_error("cannot read the TrainJob");
+	} else if (kft_spec_new(&spec) < 0) {
+		return cli_error("cannot create a TrainJob");
+	}
+	if (j->name)
+		CHECK(kft_spec_set_name(spec, j->name));
+	if (j->runtime || !kft_spec_runtime_name(spec))
+		CHECK(kft_spec_set_runtime(spec, j->runtime ? j->runtime :
+		      (kft_spec_runtime_name(spec) ? kft_spec_runtime_name(spec) : "torch-distributed"),
+		      j->runtime_kind));
+	else if (j->runtime_kind)
+		CHECK(kft_spec_set_runtime(spec, kft_spec_runtime_name(spec), j->runtime_kind));
+	if (j->image)
+		CHECK(kft_spec_set_image(spec, j->image));
+	if (j->nodes != -1)
+		CHECK(kft_spec_set_num_nodes(spec, j->nodes));
+	if (j->nproc != -1)
+		CHECK(kft_spec_set_num_proc_per_node(spec, j->nproc));
+	for (k = 0; k < j->env.n; k++)
+		CHECK(kft_spec_set_env(spec, j->env.v[k].key, j->env.v[k].val));
+	for (k = 0; k < j->resources.n; k++)
+		CHECK(kft_spec_set_resource(spec, j->resources.v[k].key, j->resources.v[k].val));
+	if (j->gpu)
+		CHECK(kft_spec_set_resource(spec, "gpu", j->gpu));
+	if (j->cpu)
+		CHECK(kft_spec_set_resource(spec, "cpu", j->cpu));
+	if (j->memory)
+		CHECK(kft_spec_set_resource(spec, "memory", j->memory));
+	for (k = 0; k < j->labels.n; k++)
+		CHECK(kft_spec_set_label(spec, j->labels.v[k].key, j->labels.v[k].val));
+	for (k = 0; k < j->annotations.n; k++)
+		CHECK(kft_spec_set_annotation(spec, j->annotations.v[k].key, j->annotations.v[k].val));
+	if (j->queue)
+		CHECK(kft_spec_set_label(spec, "kueue.x-k8s.io/queue-name", j->queue));
+	if (j->priority)
+		CHECK(kft_spec_set_label(spec, "kueue.x-k8s.io/priority-class", j->priority));
+	if (j->dataset)
+		CHECK(kft_spec_set_initializer(spec, KFT_INITIALIZER_DATASET, j->dataset));
+	if (j->model)
+		CHECK(kft_spec_set_initializer(spec, KFT_INITIALIZER_MODEL, j->model));
+	for (k = 0; k < j->dataset_env.n; k++)
+		CHECK(kft_spec_set_initializer_env(spec, KFT_INITIALIZER_DATASET, j->dataset_env.v[k].key,
+		                                   j->dataset_env.v[k].val));
+	for (k = 0; k < j->model_env.n; k++)
+		CHECK(kft_spec_set_initializer_env(spec, KFT_INITIALIZER_MODEL, j->model_env.v[k].key,
+		                                   j->model_env.v[k].val));
+	if (j->deadline != -1)
+		CHECK(kft_spec_set_active_deadline(spec, j->deadline));
+	if (j->suspend == 1)
+		CHECK(kft_spec_set_suspend(spec, 1));
+	if (j->managed_by)
+		CHECK(kft_spec_set_managed_by(spec, j->managed_by));
+	for (k = 0; k < j->node_selector.n; k++)
+		CHECK(kft_spec_set_node_selector(spec, NULL, j->node_selector.v[k].key,
+		                                 j->node_selector.v[k].val));
+	if (j->script || j->code_dir) {
+		kft_script_opts_t so = KFT_SCRIPT_OPTS_INIT;
+
+		if (!j->script) {
+			fprintf(stderr, "kft: --code-dir needs --script (the entry point)\n");
+			goto usage;
+		}
+		so.script_path = j->script;
+		so.packages = j->packages;
+		so.npackages = j->npackages;
+		so.pip_index_urls = j->index_urls;
+		so.npip_index_urls = j->nindex;
+		so.code_dir = j->code_dir;
+		if (cmd_start >= 0 && cmd_start < argc) {
+			so.script_args = (const char *const *)&argv[cmd_start];
+			so.nscript_args = (size_t)(argc - cmd_start);
+		}
+		CHECK(kft_spec_set_script(spec, &so));
+	} else if (cmd_start >= 0 && cmd_start < argc) {
+		CHECK(kft_spec_set_command(spec, (const char *const *)&argv[cmd_start],
+		                           (size_t)(argc - cmd_start)));
+	} else if (j->npackages || j->nindex) {
+		fprintf(stderr, "kft: --package and --pip-index-url need --script\n");
+		goto usage;
+	}
+	*out = spec;
+	return 0;
+fail:
+	kft_spec_free(spec);
+	return cli_error("invalid job flags");
+usage:
+	kft_spec_free(spec);
+	return EXIT_USAGE;
+}
+
+void cli_job_usage(FILE *f)
+{
+	fputs(
+"JOB FLAGS:\n"
+"  -f, --file FILE           TrainJob YAML/JSON (flags override it)\n"
+"  --name NAME               job name (default: a fresh 12-character name)\n"
+"  --runtime NAME            runtime (default torch-distributed)\n"
+"  --runtime-kind KIND       ClusterTrainingRuntime (default) or TrainingRuntime\n"
+"  --nodes N                 spec.trainer.numNodes\n"
+"  --nproc N                 spec.trainer.numProcPerNode\n"
+"  --image IMAGE             spec.trainer.image\n"
+"  --env K=V                 trainer environment (repeatable)\n"
+"  --resource K=QTY          resource per node (repeatable; gpu, cpu, memory, storage, mig-...)\n"
+"  --gpu N, --cpu Q, --memory Q   shorthands for --resource\n"
+"  --script FILE             embed a Python script (run by the runtime's launcher)\n"
+"  --code-dir DIR            ship a directory with the script (tar.gz, unpacked first)\n"
+"  --package PKG             pip package to install first (repeatable)\n"
+"  --pip-index-url URL       pip index (first: --index-url, rest: --extra-index-url)\n"
+"  --label K=V, --annotation K=V   TrainJob metadata (repeatable)\n"
+"  --queue NAME              Kueue queue (label kueue.x-k8s.io/queue-name)\n"
+"  --priority CLASS          Kueue priority (label kueue.x-k8s.io/priority-class)\n"
+"  --dataset URI, --model URI      initializers (hf://, s3://, file://, a path)\n"
+"  --dataset-env K=V, --model-env K=V   initializer environment (repeatable)\n"
+"  --deadline SECONDS        spec.activeDeadlineSeconds\n"
+"  --suspend                 create suspended\n"
+"  --managed-by VALUE        spec.managedBy\n"
+"  --node-selector K=V       node selector for the nodes (runtime patch; repeatable)\n"
+"  --trainer-version V       render for Trainer v2.0, v2.1, v2.2 or v2.3 (default: v2.2+ form)\n"
+"  -- CMD ARGS...            command trainer: spec.trainer.command (or script arguments)\n",
+	      f);
+}

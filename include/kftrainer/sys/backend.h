@@ -1,0 +1,48 @@
+/*
+ * For backend authors only: the backend vtable and its registry.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef KFTRAINER_SYS_BACKEND_H
+#define KFTRAINER_SYS_BACKEND_H
+
+#include "../../kftrainer.h"
+
+KFT_BEGIN_DECL
+
+#define KFT_BACKEND_VERSION 1
+
+/*
+ * A backend. version first; a NULL optional method makes the core return
+ * KFT_ENOTSUPPORTED (list_runtimes/get_runtime default to the local
+ * catalog). free is required. The core validates specs before submit.
+ */
+struct kft_backend {
+	unsigned int version;   /* KFT_BACKEND_VERSION */
+	const char *name;       /* "local", "container", "kubernetes", ... */
+	int (*submit)(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
+	              const kft_train_opts_t *opts);
+	int (*render_plan)(char **out, kft_backend_t *be, const kft_spec_t *spec, int format);
+	int (*get_job)(kft_job_t **out, kft_backend_t *be, const char *name);
+	int (*list_jobs)(kft_job_list_t **out, kft_backend_t *be, const char *runtime);
+	/* optional: without it the core waits by calling get_job once a second */
+	int (*wait)(kft_job_t **out, kft_backend_t *be, const char *name, const kft_wait_opts_t *opts);
+	int (*logs)(kft_backend_t *be, const char *name, const kft_logs_opts_t *opts, kft_log_cb cb,
+	            void *payload);
+	int (*delete_job)(kft_backend_t *be, const char *name, const kft_delete_opts_t *opts);
+	int (*suspend_job)(kft_backend_t *be, const char *name, int suspend);
+	int (*get_events)(kft_event_list_t **out, kft_backend_t *be, const char *name);
+	int (*list_runtimes)(kft_runtime_list_t **out, kft_backend_t *be);
+	int (*get_runtime)(kft_runtime_t **out, kft_backend_t *be, const char *name);
+	void (*free)(kft_backend_t *be);
+};
+
+typedef int (*kft_backend_factory_cb)(kft_backend_t **out, const kft_client_opts_t *opts,
+                                      void *payload);
+
+/** Register a backend factory by name (replaces one of the same name). */
+KFT_EXTERN int kft_backend_register(const char *name, kft_backend_factory_cb factory, void *payload);
+/** Remove a registered backend; KFT_ENOTFOUND if unknown. */
+KFT_EXTERN int kft_backend_unregister(const char *name);
+
+KFT_END_DECL
+#endif

@@ -1,0 +1,48 @@
+/*
+ * For backend authors only: building jobs, job lists, events and runtime
+ * lists. Every string is copied.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef KFTRAINER_SYS_JOB_H
+#define KFTRAINER_SYS_JOB_H
+
+#include "../../kftrainer.h"
+
+KFT_BEGIN_DECL
+
+KFT_EXTERN int kft_job_new(kft_job_t **out, const char *name, const char *backend);
+KFT_EXTERN int kft_job_set_namespace(kft_job_t *job, const char *ns);
+KFT_EXTERN int kft_job_set_runtime(kft_job_t *job, const char *runtime);
+KFT_EXTERN int kft_job_set_state(kft_job_t *job, int state, const char *reason, const char *message);
+KFT_EXTERN int kft_job_set_num_nodes(kft_job_t *job, int64_t n);
+/** Unix ms; 0 leaves a time unknown. */
+KFT_EXTERN int kft_job_set_times(kft_job_t *job, int64_t created_ms, int64_t started_ms,
+                                 int64_t finished_ms);
+KFT_EXTERN int kft_job_set_progress(kft_job_t *job, int64_t percent, int64_t eta_seconds);
+KFT_EXTERN int kft_job_add_metric(kft_job_t *job, const char *name, const char *value);
+/** Append a step; exit_code -1 and signal 0 when not exited; target/reason may be NULL. */
+KFT_EXTERN int kft_job_add_step(kft_job_t *job, const char *name, int state, const char *target,
+                                int exit_code, int signal, const char *reason);
+
+KFT_EXTERN int kft_job_list_new(kft_job_list_t **out);
+/** Takes ownership of job (also on failure). */
+KFT_EXTERN int kft_job_list_add(kft_job_list_t *list, kft_job_t *job);
+
+KFT_EXTERN int kft_event_list_new(kft_event_list_t **out);
+KFT_EXTERN int kft_event_list_add(kft_event_list_t *list, int64_t time_ms, const char *kind,
+                                  const char *object, const char *type, const char *reason,
+                                  const char *message);
+/** Sort events oldest first (stable). */
+KFT_EXTERN void kft_event_list_sort(kft_event_list_t *list);
+
+KFT_EXTERN int kft_runtime_list_new(kft_runtime_list_t **out);
+/** Takes ownership of rt (also on failure). A runtime of the same name is replaced. */
+KFT_EXTERN int kft_runtime_list_add(kft_runtime_list_t *list, kft_runtime_t *rt);
+/** Record where a runtime came from ("builtin", "file", "cluster"). */
+KFT_EXTERN int kft_runtime_set_source(kft_runtime_t *rt, const char *source);
+
+/** Set this thread's last error (for backends). Returns code. */
+KFT_EXTERN int kft_error_set_str(int code, int klass, const char *message);
+
+KFT_END_DECL
+#endif

@@ -1,0 +1,73 @@
+/* Allocation with a fault-injection hook. SPDX-License-Identifier: Apache-2.0 */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static _Thread_local long fail_after = -1;
+
+void kft__alloc_fail_after(long n)
+{
+	fail_after = n;
+}
+
+static int should_fail(void)
+{
+	if (fail_after < 0)
+		return 0;
+	if (fail_after == 0) {
+		fail_after = -1;
+		return 1;
+	}
+	fail_after--;
+	return 0;
+}
+
+void *kft__malloc(size_t n)
+{
+	return should_fail() ? NULL : malloc(n ? n : 1);
+}
+
+void *kft__calloc(size_t n, size_t size)
+{
+	return should_fail() ? NULL : calloc(n ? n : 1, size ? size : 1);
+}
+
+void *kft__realloc(void *p, size_t n)
+{
+	return should_fail() ? NULL : realloc(p, n ? n : 1);
+}
+
+char *kft__strndup(const char *s, size_t n)
+{
+	char *p;
+
+	if (!s)
+		return NULL;
+	if ((p = kft__malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *kft__strdup(const char *s)
+{
+	return s ? kft__strndup(s, strlen(s)) : NULL;
+}
+
+int kft__strdup_replace(char **dst, const char *src)
+{
+	char *copy = NULL;
+
+	if (src && (copy = kft__strdup(src)) == NULL)
+		return kft__error_oom();
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+void kft_free(void *ptr)
+{
+	free(ptr);
+}

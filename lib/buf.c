@@ -1,0 +1,119 @@
+/* Growable string buffer. SPDX-License-Identifier: Apache-2.0 */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int kft__buf_grow(kft__buf *b, size_t extra)
+{
+	size_t need, cap;
+	char *p;
+
+	if (b->oom)
+		return KFT_ENOMEM;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	if ((p = kft__realloc(b->ptr, cap)) == NULL) {
+		b->oom = 1;
+		return kft__error_oom();
+	}
+	b->ptr = p;
+	b->cap = cap;
+	return 0;
+}
+
+int kft__buf_put(kft__buf *b, const char *s, size_t n)
+{
+	int error;
+
+	if ((error = kft__buf_grow(b, n)) < 0)
+		return error;
+	if (n)
+		memcpy(b->ptr + b->len, s, n);
+	b->len += n;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int kft__buf_puts(kft__buf *b, const char *s)
+{
+	return kft__buf_put(b, s, strlen(s));
+}
+
+int kft__buf_putc(kft__buf *b, char c)
+{
+	return kft__buf_put(b, &c, 1);
+}
+
+int kft__buf_printf(kft__buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n, error;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_OS, "bad format");
+	if ((error = kft__buf_grow(b, (size_t)n)) < 0)
+		return error;
+	va_start(ap, fmt);
+	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int kft__buf_put_shquoted(kft__buf *b, const char *s)
+{
+	int error = 0;
+
+	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	                    "_-./:=@%+,") == strlen(s))
+		return kft__buf_puts(b, s);
+	error |= kft__buf_putc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			error |= kft__buf_puts(b, "'\\''");
+		else
+			error |= kft__buf_putc(b, *s);
+	}
+	error |= kft__buf_putc(b, '\'');
+	return error < 0 ? KFT_ENOMEM : 0;
+}
+
+char *kft__buf_detach(kft__buf *b)
+{
+	char *p = b->ptr;
+
+	if (b->oom) {
+		free(p);
+		p = NULL;
+	} else if (!p) {
+		p = kft__strdup("");
+	}
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	b->oom = 0;
+	return p;
+}
+
+void kft__buf_free(kft__buf *b)
+{
+	free(b->ptr);
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	b->oom = 0;
+}
+
+void kft__buf_clear(kft__buf *b)
+{
+	b->len = 0;
+	if (b->ptr)
+		b->ptr[0] = '\0';
+}

@@ -1,0 +1,35 @@
+/*
+ * Builtin trainers (Kubeflow's BuiltinTrainer): a small internal registry.
+ * A new trainer (TRL, Unsloth-style ...) is one file defining a
+ * kft__builtin_trainer and one line in lib/builtin.c's table.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef KFT_BUILTIN_H
+#define KFT_BUILTIN_H
+
+#include "internal.h"
+
+typedef struct kft__builtin_trainer {
+	const char *name;   /* "torchtune" */
+	/** Non-zero if this trainer serves runtime rt (e.g. framework label). */
+	int (*serves)(const kft_runtime_t *rt);
+	/**
+	 * Fill trainjob's spec.trainer from config (the JSON the public setter
+	 * stored): command, args, numNodes, resourcesPerNode. rt may be NULL.
+	 */
+	int (*to_trainer)(cJSON *trainjob, const cJSON *config, const kft_runtime_t *rt);
+	/** Webhook rules for a finalized TrainJob that uses this trainer. */
+	int (*validate)(const cJSON *trainjob, const kft_runtime_t *rt);
+	/** Does a finalized TrainJob use this trainer (e.g. command == ["tune","run"])? */
+	int (*matches)(const cJSON *trainjob);
+} kft__builtin_trainer;
+
+const kft__builtin_trainer *kft__builtin_find(const char *name);
+const kft__builtin_trainer *kft__builtin_for_runtime(const kft_runtime_t *rt);
+/** The trainer a finalized TrainJob uses, or NULL. */
+const kft__builtin_trainer *kft__builtin_for_doc(const cJSON *trainjob);
+
+/** Store a builtin trainer config on a spec (takes config). */
+int kft__spec_set_builtin(kft_spec_t *spec, const char *name, cJSON *config);
+
+#endif

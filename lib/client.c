@@ -1,0 +1,348 @@
+/* The client: picks a backend by name and dispatches the verbs. SPDX-License-Identifier: Apache-2.0 */
+#include "internal.h"
+
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+int kft__global_ensure(void);
+int kft__backend_lookup(kft_backend_factory_cb *factory, void **payload, const char *name);
+
+struct kft_client {
+	kft_backend_t *be;
+	char *runtime_path;
+};
+
+int kft_client_opts_init(kft_client_opts_t *opts, unsigned int version)
+{
+	kft_client_opts_t tmpl = KFT_CLIENT_OPTS_INIT;
+
+	KFT_ASSERT_ARG(opts);
+	if (version == 0 || version > KFT_CLIENT_OPTS_VERSION)
+		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
+		                      "unsupported kft_client_opts_t version %u", version);
+	*opts = tmpl;
+	opts->version = version;
+	return 0;
+}
+
+int kft_train_opts_init(kft_train_opts_t *opts, unsigned int version)
+{
+	kft_train_opts_t tmpl = KFT_TRAIN_OPTS_INIT;
+
+	KFT_ASSERT_ARG(opts);
+	if (version == 0 || version > KFT_TRAIN_OPTS_VERSION)
+		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
+		                      "unsupported kft_train_opts_t version %u", version);
+	*opts = tmpl;
+	opts->version = version;
+	return 0;
+}
+
+int kft_delete_opts_init(kft_delete_opts_t *opts, unsigned int version)
+{
+	kft_delete_opts_t tmpl = KFT_DELETE_OPTS_INIT;
+
+	KFT_ASSERT_ARG(opts);
+	if (version == 0 || version > KFT_DELETE_OPTS_VERSION)
+		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
+		                      "unsupported kft_delete_opts_t version %u", version);
+	*opts = tmpl;
+	opts->version = version;
+	return 0;
+}
+
+int kft_wait_opts_init(kft_wait_opts_t *opts, unsigned int version)
+{
+	kft_wait_opts_t tmpl = KFT_WAIT_OPTS_INIT;
+
+	KFT_ASSERT_ARG(opts);
+	if (version == 0 || version > KFT_WAIT_OPTS_VERSION)
+		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
+		                      "unsupported kft_wait_opts_t version %u", version);
+	*opts = tmpl;
+	opts->version = version;
+	return 0;
+}
+
+int kft_logs_opts_init(kft_logs_opts_t *opts, unsigned int version)
+{
+	kft_logs_opts_t tmpl = KFT_LOGS_OPTS_INIT;
+
+	KFT_ASSERT_ARG(opts);
+	if (version == 0 || version > KFT_LOGS_OPTS_VERSION)
+		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
+		                      "unsupported kft_logs_opts_t version %u", version);
+	*opts = tmpl;
+	opts->version = version;
+	return 0;
+}
+
+int kft_client_new(kft_client_t **out, const kft_client_opts_t *opts)
+{
+	kft_client_opts_t o = KFT_CLIENT_OPTS_INIT;
+	kft_backend_factory_cb factory;
+	void *payload;
+	kft_client_t *c;
+	const char *name;
+	int error;
+
+	KFT_ASSERT_ARG(out);
+	KFT_CHECK_VERSION(opts, KFT_CLIENT_OPTS_VERSION, "kft_client_opts_t");
+	*out = NULL;
+	if ((error = kft__global_ensure()) < 0)
+		return error;
+	if (opts)
+		memcpy(&o, opts, sizeof(o));   /* version 1 is the only layout so far */
+	name = o.backend ? o.backend : getenv("KFT_BACKEND");
+	if (!name || !*name)
+		name = "local";
+	if ((error = kft__backend_lookup(&factory, &payload, name)) < 0)
+		return error;
+	KFT_CHECK_ALLOC(c = kft__calloc(1, sizeof(*c)));
+	if (o.runtime_path && (c->runtime_path = kft__strdup(o.runtime_path)) == NULL) {
+		free(c);
+		return kft__error_oom();
+	}
+	if ((error = factory(&c->be, &o, payload)) < 0) {
+		free(c->runtime_path);
+		free(c);
+		return error;
+	}
+	if (!c->be || c->be->version == 0 || c->be->version > KFT_BACKEND_VERSION || !c->be->free) {
+		if (c->be && c->be->free)
+			c->be->free(c->be);
+		free(c->runtime_path);
+		free(c);
+		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
+		                      "backend \"%s\" has an unsupported vtable", name);
+	}
+	*out = c;
+	return 0;
+}
+
+void kft_client_free(kft_client_t *client)
+{
+	if (!client)
+		return;
+	if (client->be)
+		client->be->free(client->be);
+	free(client->runtime_path);
+	free(client);
+}
+
+const char *kft_client_backend(const kft_client_t *client)
+{
+	return client && client->be ? client->be->name : NULL;
+}
+
+const char *kft__client_runtime_path(const kft_client_t *client)
+{
+	return client ? client->runtime_path : NULL;
+}
+
+static int unsupported(const kft_client_t *c, const char *what)
+{
+	return kft__error_set(KFT_ENOTSUPPORTED, KFT_ERROR_CLASS_INVALID,
+	                      "the %s backend does not support %s", c->be->name, what);
+}
+
+int kft_train(kft_job_t **out, kft_client_t *client, const kft_spec_t *spec,
+              const kft_train_opts_t *opts)
+{
+	kft_spec_t *named = NULL;
+	kft_runtime_t *rt = NULL;
+	kft_job_t *job = NULL;
+	int error;
+
+	KFT_ASSERT_ARG(client && spec);
+	KFT_CHECK_VERSION(opts, KFT_TRAIN_OPTS_VERSION, "kft_train_opts_t");
+	if (out)
+		*out = NULL;
+	if (!client->be->submit)
+		return unsupported(client, "train");
+	if (!kft_spec_name(spec)) {
+		if ((error = kft_spec_dup(&named, spec)) < 0 ||
+		    (error = kft_spec_generate_name(named)) < 0)
+			goto out;
+		spec = named;
+	}
+	if (!kft_spec_runtime_name(spec))
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "spec.runtimeRef.name: Required value");
+	if (!(opts && (opts->flags & KFT_TRAIN_NO_VALIDATE))) {
+		/* the runtime as the backend knows it (the cluster's, or the local catalog) */
+		if (kft_get_runtime(&rt, client, kft_spec_runtime_name(spec)) < 0) {
+			if (kft_error_last()->http_status == 0 &&
+			    strcmp(client->be->name, "kubernetes") != 0) {
+				error = KFT_ENOTFOUND;
+				goto out;
+			}
+			kft_error_clear();
+		}
+		if ((error = kft_spec_validate(spec, rt)) < 0)
+			goto out;
+	}
+	error = client->be->submit(&job, client->be, spec, opts);
+	if (error == 0 && out)
+		*out = job;
+	else
+		kft_job_free(job);
+out:
+	kft_runtime_free(rt);
+	kft_spec_free(named);
+	return error;
+}
+
+int kft_render_plan(char **out, kft_client_t *client, const kft_spec_t *spec, int format)
+{
+	kft_spec_t *named = NULL;
+	int error;
+
+	KFT_ASSERT_ARG(out && client && spec);
+	*out = NULL;
+	if (!client->be->render_plan)
+		return unsupported(client, "plan rendering");
+	if (!kft_spec_name(spec)) {
+		if ((error = kft_spec_dup(&named, spec)) < 0 ||
+		    (error = kft_spec_generate_name(named)) < 0) {
+			kft_spec_free(named);
+			return error;
+		}
+		spec = named;
+	}
+	error = client->be->render_plan(out, client->be, spec, format);
+	kft_spec_free(named);
+	return error;
+}
+
+int kft_get_job(kft_job_t **out, kft_client_t *client, const char *name)
+{
+	KFT_ASSERT_ARG(out && client && name);
+	*out = NULL;
+	if (!client->be->get_job)
+		return unsupported(client, "get");
+	return client->be->get_job(out, client->be, name);
+}
+
+int kft_list_jobs(kft_job_list_t **out, kft_client_t *client, const char *runtime)
+{
+	KFT_ASSERT_ARG(out && client);
+	*out = NULL;
+	if (!client->be->list_jobs)
+		return unsupported(client, "list");
+	return client->be->list_jobs(out, client->be, runtime);
+}
+
+static int wanted(const kft_wait_opts_t *o, int state)
+{
+	uint32_t want = o && o->want ? o->want : KFT_WANT(KFT_JOB_COMPLETE);
+
+	return (want & KFT_WANT(state)) != 0;
+}
+
+/* Fallback for backends without a wait method: get_job once a second. */
+static int poll_wait(kft_job_t **out, kft_client_t *client, const char *name,
+                     const kft_wait_opts_t *o)
+{
+	int64_t deadline = o && o->timeout_ms > 0 ? kft__mono_ms() + o->timeout_ms : 0;
+	int error;
+
+	for (;;) {
+		kft_job_t *job;
+		int st;
+
+		if ((error = kft_get_job(&job, client, name)) < 0)
+			return error;
+		st = kft_job_state(job);
+		if (o && o->progress_cb && (error = o->progress_cb(job, o->payload)) != 0) {
+			kft_job_free(job);
+			return error;
+		}
+		if (wanted(o, st) || (st == KFT_JOB_FAILED)) {
+			if (out)
+				*out = job;
+			else
+				kft_job_free(job);
+			if (wanted(o, st))
+				return 0;
+			return kft__error_set(KFT_EJOBFAILED, KFT_ERROR_CLASS_INVALID,
+			                      "TrainJob %s is Failed%s%s", name,
+			                      kft_job_reason(job) ? ": " : "",
+			                      kft_job_reason(job) ? kft_job_reason(job) : "");
+		}
+		kft_job_free(job);
+		if (deadline && kft__mono_ms() >= deadline)
+			return kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_INVALID,
+			                      "timed out waiting for TrainJob %s", name);
+		poll(NULL, 0, 1000);
+	}
+}
+
+int kft_wait(kft_job_t **out, kft_client_t *client, const char *name, const kft_wait_opts_t *opts)
+{
+	KFT_ASSERT_ARG(client && name);
+	KFT_CHECK_VERSION(opts, KFT_WAIT_OPTS_VERSION, "kft_wait_opts_t");
+	if (out)
+		*out = NULL;
+	if (opts && (opts->want & ~0x1fu))
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "wait: want has bits for unknown statuses (0x%x)", opts->want);
+	if (client->be->wait)
+		return client->be->wait(out, client->be, name, opts);
+	return poll_wait(out, client, name, opts);
+}
+
+int kft_logs(kft_client_t *client, const char *name, const kft_logs_opts_t *opts, kft_log_cb cb,
+             void *payload)
+{
+	KFT_ASSERT_ARG(client && name && cb);
+	KFT_CHECK_VERSION(opts, KFT_LOGS_OPTS_VERSION, "kft_logs_opts_t");
+	if (!client->be->logs)
+		return unsupported(client, "logs");
+	return client->be->logs(client->be, name, opts, cb, payload);
+}
+
+int kft_delete_job(kft_client_t *client, const char *name, const kft_delete_opts_t *opts)
+{
+	KFT_ASSERT_ARG(client && name);
+	KFT_CHECK_VERSION(opts, KFT_DELETE_OPTS_VERSION, "kft_delete_opts_t");
+	if (!client->be->delete_job)
+		return unsupported(client, "delete");
+	return client->be->delete_job(client->be, name, opts);
+}
+
+int kft_suspend_job(kft_client_t *client, const char *name, int suspend)
+{
+	KFT_ASSERT_ARG(client && name);
+	if (!client->be->suspend_job)
+		return unsupported(client, "suspend/resume");
+	return client->be->suspend_job(client->be, name, suspend);
+}
+
+int kft_get_events(kft_event_list_t **out, kft_client_t *client, const char *name)
+{
+	KFT_ASSERT_ARG(out && client && name);
+	*out = NULL;
+	if (!client->be->get_events)
+		return unsupported(client, "events");
+	return client->be->get_events(out, client->be, name);
+}
+
+int kft_list_runtimes(kft_runtime_list_t **out, kft_client_t *client)
+{
+	KFT_ASSERT_ARG(out && client);
+	*out = NULL;
+	if (client->be->list_runtimes)
+		return client->be->list_runtimes(out, client->be);
+	return kft__catalog_list(out, client->runtime_path);
+}
+
+int kft_get_runtime(kft_runtime_t **out, kft_client_t *client, const char *name)
+{
+	KFT_ASSERT_ARG(out && client && name);
+	*out = NULL;
+	if (client->be->get_runtime)
+		return client->be->get_runtime(out, client->be, name);
+	return kft__catalog_get(out, client->runtime_path, name);
+}

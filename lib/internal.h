@@ -1,0 +1,197 @@
+/*
+ * Internal API shared by lib/, backends/ and the supervisor. Never installed.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef KFT_INTERNAL_H
+#define KFT_INTERNAL_H
+
+#ifndef _GNU_SOURCE
+# define _GNU_SOURCE
+#endif
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <cjson/cJSON.h>
+
+#include "kftrainer.h"
+#include "kftrainer/sys/backend.h"
+#include "kftrainer/sys/job.h"
+
+#define KFT__PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ---- errors (lib/errors.c) ---- */
+/** Set this thread's error; returns code. */
+int kft__error_set(int code, int klass, const char *fmt, ...) KFT__PRINTF(3, 4);
+int kft__error_vset(int code, int klass, const char *fmt, va_list ap);
+/** errno-based: "<what>: strerror(errno)"; returns code. */
+int kft__error_os(int code, const char *fmt, ...) KFT__PRINTF(2, 3);
+/** Kubernetes Status: message copied, http status and reason kept; returns code. */
+int kft__error_set_status(int code, int http_status, const char *reason, const char *message);
+int kft__error_oom(void);
+/** Prefix the current message: "<prefix>: <old message>". */
+void kft__error_prefix(const char *fmt, ...) KFT__PRINTF(1, 2);
+
+#define KFT_ASSERT_ARG(expr) do { if (!(expr)) \
+	return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID, "invalid argument: %s", #expr); \
+	} while (0)
+#define KFT_CHECK_ALLOC(ptr) do { if (!(ptr)) return kft__error_oom(); } while (0)
+#define KFT_CHECK_VERSION(opts, max, what) do { if ((opts) && ((opts)->version == 0 || \
+	(opts)->version > (max))) return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID, \
+	"unsupported %s version %u (this library knows up to %u)", what, (opts)->version, \
+	(unsigned)(max)); } while (0)
+
+/* ---- diagnostics (lib/global.c) ---- */
+void kft__log(int level, const char *fmt, ...) KFT__PRINTF(2, 3);
+int kft__log_enabled(int level);
+
+/* ---- allocation (lib/alloc.c); kft__alloc_fail_after(n): the nth next call fails ---- */
+void *kft__malloc(size_t n);
+void *kft__calloc(size_t n, size_t size);
+void *kft__realloc(void *p, size_t n);
+char *kft__strdup(const char *s);
+char *kft__strndup(const char *s, size_t n);
+void kft__alloc_fail_after(long n);   /* < 0: never (default) */
+/** Replace *dst with a copy of src (NULL clears). */
+int kft__strdup_replace(char **dst, const char *src);
+
+/* ---- growable buffer (lib/buf.c) ---- */
+typedef struct {
+	char *ptr;      /* always NUL-terminated when non-NULL */
+	size_t len, cap;
+	int oom;        /* sticky: a failed append */
+} kft__buf;
+#define KFT__BUF_INIT { NULL, 0, 0, 0 }
+int kft__buf_grow(kft__buf *b, size_t extra);
+int kft__buf_put(kft__buf *b, const char *s, size_t n);
+int kft__buf_puts(kft__buf *b, const char *s);
+int kft__buf_putc(kft__buf *b, char c);
+int kft__buf_printf(kft__buf *b, const char *fmt, ...) KFT__PRINTF(2, 3);
+/** Append s quoted for a POSIX shell (single quotes). For display/scripts only. */
+int kft__buf_put_shquoted(kft__buf *b, const char *s);
+char *kft__buf_detach(kft__buf *b);   /* returns ptr (or "" copy), resets b */
+void kft__buf_free(kft__buf *b);
+void kft__buf_clear(kft__buf *b);
+
+/* ---- string vectors (lib/util.c): NULL-terminated char ** ---- */
+typedef struct {
+	char **v;
+	size_t n, cap;
+} kft__strv;
+#define KFT__STRV_INIT { NULL, 0, 0 }
+int kft__strv_push(kft__strv *sv, const char *s);          /* copies */
+int kft__strv_push_own(kft__strv *sv, char *s);            /* takes s */
+int kft__strv_pushf(kft__strv *sv, const char *fmt, ...) KFT__PRINTF(2, 3);
+void kft__strv_free(kft__strv *sv);
+/** Upsert "NAME=value" into an environment vector. */
+int kft__env_set(kft__strv *env, const char *name, const char *value);
+const char *kft__env_get(const kft__strv *env, const char *name);
+
+/* ---- misc (lib/util.c) ---- */
+int64_t kft__now_ms(void);         /* CLOCK_REALTIME */
+int64_t kft__mono_ms(void);        /* CLOCK_MONOTONIC */
+int kft__streq(const char *a, const char *b);          /* NULL-safe */
+int kft__strcaseeq(const char *a, const char *b);
+int kft__has_prefix(const char *s, const char *prefix);
+int kft__random_bytes(unsigned char *out, size_t n);   /* getrandom */
+/** RFC 1035 label check: ^[a-z]([-a-z0-9]*[a-z0-9])?$ */
+int kft__is_dns1035(const char *s);
+/** Parse a decimal int64 strictly; 0 on success. */
+int kft__parse_i64(int64_t *out, const char *s);
+/** Base64 encode (standard alphabet, padded). */
+char *kft__base64_encode(const unsigned char *data, size_t len);
+int kft__base64_decode(unsigned char **out, size_t *out_len, const char *s, size_t len);
+
+/* ---- files (lib/fs.c) ---- */
+int kft__mkdir_p(const char *path, mode_t mode);
+/** Whole file into *out (NUL-terminated); KFT_ENOTFOUND if missing. */
+int kft__read_file(char **out, size_t *len, const char *path);
+/** Write temp file in the same directory, fsync, rename over path. */
+int kft__write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+/** rm -rf (does not follow symlinks). */
+int kft__remove_tree(const char *path);
+char *kft__path_join(const char *a, const char *b);
+/** $XDG_STATE_HOME/kftrainer or ~/.local/state/kftrainer (no checks). */
+char *kft__default_state_dir(void);
+char *kft__home_dir(void);
+
+/* ---- JSON / YAML (lib/json.c, lib/yaml.c) ---- */
+const char *kft__json_str(const cJSON *obj, const char *key);       /* NULL unless a string */
+const cJSON *kft__json_get(const cJSON *obj, const char *key);
+/** Follow a dotted path ("spec.trainer.numNodes"); NULL if absent. */
+cJSON *kft__json_path(const cJSON *root, const char *path);
+/** Create objects along a dotted path and return the last one (creating it as an object). */
+cJSON *kft__json_path_mkobj(cJSON *root, const char *path);
+/** Set key in obj to item (replacing; takes item). */
+int kft__json_set(cJSON *obj, const char *key, cJSON *item);
+int kft__json_set_str(cJSON *obj, const char *key, const char *value);
+/** Parse YAML (or JSON, a YAML subset) into cJSON using the YAML 1.2 core schema. */
+int kft__yaml_parse(cJSON **out, const char *text, size_t len, const char *what);
+/** Parse several YAML documents ("---" separated); out is a JSON array. */
+int kft__yaml_parse_all(cJSON **out, const char *text, size_t len, const char *what);
+/** Render JSON as block YAML; strings that would read as other types are quoted. */
+int kft__yaml_render(kft__buf *out, const cJSON *doc);
+/** Render in the requested format (YAML or pretty JSON), ending with a newline. */
+int kft__render_doc(char **out, const cJSON *doc, int format);
+
+/* ---- spawn (lib/proc.c) ---- */
+typedef struct {
+	const char *file;              /* PATH lookup when it has no '/' */
+	char *const *argv;             /* NULL-terminated */
+	char *const *env;              /* NULL: inherit */
+	const char *cwd;               /* NULL: inherit */
+	int stdin_fd, stdout_fd, stderr_fd;   /* -1: /dev/null */
+	int new_pgrp;                  /* setpgid(0, 0) in the child */
+	int new_session;               /* setsid() in the child (detach) */
+	const int *keep_fds;           /* fds to keep open in the child (dup'd to same number) */
+	size_t nkeep_fds;
+} kft__proc_opts;
+/** Spawn; exec failure is reported ("exec python3: No such file or directory"). */
+int kft__proc_spawn(pid_t *out, const kft__proc_opts *o);
+/** Find an executable on PATH (or use it as is when it has '/'); NULL if none. */
+char *kft__which(const char *file);
+
+/* ---- runtimes (lib/runtime.c, lib/catalog.c) ---- */
+/** The runtime manifest (borrowed). */
+const cJSON *kft__runtime_doc(const kft_runtime_t *rt);
+int kft__runtime_from_json(kft_runtime_t **out, cJSON *doc);   /* takes doc */
+/** Builtin + user runtimes; runtime_path NULL: $KFT_RUNTIME_PATH or default. */
+int kft__catalog_list(kft_runtime_list_t **out, const char *runtime_path);
+int kft__catalog_get(kft_runtime_t **out, const char *runtime_path, const char *name);
+/** The rjob (JSON) with the given name in the runtime's template; NULL if absent. */
+const cJSON *kft__runtime_rjob(const kft_runtime_t *rt, const char *name);
+/** The trainer rjob (ancestor label "trainer"). */
+const cJSON *kft__runtime_trainer_rjob(const kft_runtime_t *rt);
+/** The first container named cname in rjob. */
+const cJSON *kft__rjob_container(const cJSON *rjob, const char *cname);
+
+/* ---- spec internals (lib/spec.c) ---- */
+/** The TrainJob document as set (borrowed). */
+const cJSON *kft__spec_doc(const kft_spec_t *spec);
+/**
+ * The final TrainJob (script/builtin trainers expanded, name kept) in the
+ * canonical v2.2+ form. rt may be NULL (looked up in the catalog).
+ */
+int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t *rt);
+/** Convert a canonical TrainJob to the form of trainer_version ("v2.0" ...). */
+int kft__spec_convert(cJSON *doc, const char *trainer_version);
+/** Builtin trainer config (JSON) if set, else NULL; name in *name. */
+const cJSON *kft__spec_builtin(const kft_spec_t *spec, const char **name);
+/** Validate a finalized TrainJob doc. */
+int kft__validate_doc(const cJSON *doc, const kft_runtime_t *rt);
+
+/* ---- client internals (lib/client.c) ---- */
+const char *kft__client_runtime_path(const kft_client_t *client);
+
+/* ---- jobs (lib/job.c) ---- */
+/** JSON view of a job (status, steps...); used by render and the bindings. */
+cJSON *kft__job_to_json(const kft_job_t *job);
+
+/* ---- builtin backends (registered at init) ---- */
+int kft__backend_local_factory(kft_backend_t **out, const kft_client_opts_t *opts, void *payload);
+int kft__backend_container_factory(kft_backend_t **out, const kft_client_opts_t *opts,
+                                   void *payload);
+int kft__backend_kubernetes_factory(kft_backend_t **out, const kft_client_opts_t *opts,
+                                    void *payload);
+
+#endif

@@ -1,0 +1,254 @@
+/* Small shared helpers. SPDX-License-Identifier: Apache-2.0 */
+#include "internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+int kft__strv_push_own(kft__strv *sv, char *s)
+{
+	if (!s)
+		return kft__error_oom();
+	if (sv->n + 2 > sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 8;
+		char **v = kft__realloc(sv->v, cap * sizeof(*v));
+
+		if (!v) {
+			free(s);
+			return kft__error_oom();
+		}
+		sv->v = v;
+		sv->cap = cap;
+	}
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+	return 0;
+}
+
+int kft__strv_push(kft__strv *sv, const char *s)
+{
+	return kft__strv_push_own(sv, kft__strdup(s));
+}
+
+int kft__strv_pushf(kft__strv *sv, const char *fmt, ...)
+{
+	kft__buf b = KFT__BUF_INIT;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || kft__buf_grow(&b, (size_t)n) < 0) {
+		kft__buf_free(&b);
+		return kft__error_oom();
+	}
+	va_start(ap, fmt);
+	vsnprintf(b.ptr, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return kft__strv_push_own(sv, b.ptr);
+}
+
+void kft__strv_free(kft__strv *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+static ssize_t env_find(const kft__strv *env, const char *name)
+{
+	size_t i, nl = strlen(name);
+
+	for (i = 0; i < env->n; i++)
+		if (strncmp(env->v[i], name, nl) == 0 && env->v[i][nl] == '=')
+			return (ssize_t)i;
+	return -1;
+}
+
+int kft__env_set(kft__strv *env, const char *name, const char *value)
+{
+	ssize_t i = env_find(env, name);
+	char *kv;
+
+	if (!value) {
+		if (i >= 0) {
+			free(env->v[i]);
+			memmove(&env->v[i], &env->v[i + 1], (env->n - (size_t)i) * sizeof(char *));
+			env->n--;
+		}
+		return 0;
+	}
+	if ((kv = kft__malloc(strlen(name) + strlen(value) + 2)) == NULL)
+		return kft__error_oom();
+	sprintf(kv, "%s=%s", name, value);
+	if (i >= 0) {
+		free(env->v[i]);
+		env->v[i] = kv;
+		return 0;
+	}
+	return kft__strv_push_own(env, kv);
+}
+
+const char *kft__env_get(const kft__strv *env, const char *name)
+{
+	ssize_t i = env_find(env, name);
+
+	return i >= 0 ? env->v[i] + strlen(name) + 1 : NULL;
+}
+
+int64_t kft__now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t kft__mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int kft__streq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+int kft__strcaseeq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcasecmp(a, b) == 0;
+}
+
+int kft__has_prefix(const char *s, const char *prefix)
+{
+	return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int kft__random_bytes(unsigned char *out, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = getrandom(out + got, n - got, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return kft__error_os(KFT_ERROR, "getrandom");
+		}
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+int kft__is_dns1035(const char *s)
+{
+	size_t i, n;
+
+	if (!s || !*s)
+		return 0;
+	n = strlen(s);
+	if (!(s[0] >= 'a' && s[0] <= 'z'))
+		return 0;
+	for (i = 1; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+	}
+	return s[n - 1] != '-';
+}
+
+int kft__parse_i64(int64_t *out, const char *s)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || end == s)
+		return -1;
+	*out = (int64_t)v;
+	return 0;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *kft__base64_encode(const unsigned char *data, size_t len)
+{
+	size_t i, o = 0, olen = 4 * ((len + 2) / 3);
+	char *out = kft__malloc(olen + 1);
+
+	if (!out)
+		return NULL;
+	for (i = 0; i + 2 < len; i += 3) {
+		uint32_t v = ((uint32_t)data[i] << 16) | ((uint32_t)data[i + 1] << 8) | data[i + 2];
+
+		out[o++] = b64[(v >> 18) & 63];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = b64[(v >> 6) & 63];
+		out[o++] = b64[v & 63];
+	}
+	if (i < len) {
+		uint32_t v = (uint32_t)data[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t)data[i + 1] << 8;
+		out[o++] = b64[(v >> 18) & 63];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int kft__base64_decode(unsigned char **out, size_t *out_len, const char *s, size_t len)
+{
+	unsigned char *p = kft__malloc(len / 4 * 3 + 3);
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t i, o = 0;
+
+	if (!p)
+		return kft__error_oom();
+	for (i = 0; i < len; i++) {
+		const char *q;
+		char c = s[i];
+
+		if (c == '=' || c == '\n' || c == '\r' || c == ' ')
+			continue;
+		if (!c || (q = strchr(b64, c)) == NULL) {
+			free(p);
+			return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, "invalid base64 data");
+		}
+		acc = (acc << 6) | (uint32_t)(q - b64);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			p[o++] = (unsigned char)((acc >> bits) & 0xff);
+		}
+	}
+	*out = p;
+	*out_len = o;
+	return 0;
+}
