@@ -22,6 +22,19 @@ typedef struct kft__builtin_trainer {
 	int (*validate)(const cJSON *trainjob, const kft_runtime_t *rt);
 	/** Does a finalized TrainJob use this trainer (e.g. command == ["tune","run"])? */
 	int (*matches)(const cJSON *trainjob);
+	/**
+	 * Local runs (the plan compiler): the final argv of node `rank`, as the
+	 * controller would build it. nnodes = N; nproc = PET_NPROC_PER_NODE value
+	 * ("auto" or an integer); gpus = GPU count per node; rdzv = "127.0.0.1:PORT";
+	 * workspace replaces "/workspace" in runtime paths. Optional (NULL: the
+	 * TrainJob's command/args are used as they are).
+	 */
+	int (*local_command)(kft__strv *argv, const cJSON *trainjob, const kft_runtime_t *rt,
+	                     int64_t nnodes, const char *nproc, int64_t gpus, const char *rdzv,
+	                     const char *workspace);
+	/** Tools that must be on PATH for a local run (NULL-terminated), with a hint. */
+	const char *const *local_tools;
+	const char *local_tools_hint;
 } kft__builtin_trainer;
 
 const kft__builtin_trainer *kft__builtin_find(const char *name);

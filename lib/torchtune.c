@@ -33,7 +33,7 @@ static int tt_matches(const cJSON *trainjob)
 }
 
 const kft__builtin_trainer kft__builtin_torchtune = {
-	"torchtune", tt_serves, tt_to_trainer, tt_validate, tt_matches
+	"torchtune", tt_serves, tt_to_trainer, tt_validate, tt_matches, NULL, NULL, NULL
 };
 
 int kft_torchtune_config_init(kft_torchtune_config_t *cfg, unsigned int version)

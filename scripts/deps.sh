@@ -1,11 +1,12 @@
 #!/bin/sh
 # Install the Debian packages libkftrainer needs, if any are missing.
 # Idempotent and quick when everything is present; says what it installs.
-# KFT_DEPS_EXTRA adds packages (e.g. for container tests); KFT_SKIP_DEPS=1 skips.
+# Package lists: scripts/deps.d/*.txt (one feature per file, '#' comments).
+# KFT_SKIP_DEPS=1 skips.
 set -eu
 [ "${KFT_SKIP_DEPS:-0}" = 1 ] && exit 0
-PKGS="libcurl4-openssl-dev libcjson-dev libyaml-dev libarchive-dev check pkg-config make gcc
-mandoc python3-torch python3-yaml python3-jsonschema openssl ${KFT_DEPS_EXTRA:-}"
+dir=$(dirname "$0")/deps.d
+PKGS=$(cat "$dir"/*.txt | sed 's/#.*//' | tr -s ' \n' '\n\n' | sort -u)
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -13,7 +14,7 @@ for p in $PKGS; do
 	fi
 done
 if [ -z "$missing" ]; then
-	echo "deps: all Debian packages present"
+	echo "deps: all $(echo "$PKGS" | wc -w) Debian packages present"
 	exit 0
 fi
 echo "deps: installing missing Debian packages:$missing"
