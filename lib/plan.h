@@ -1,0 +1,44 @@
+/*
+ * The plan compiler: the local twin of Trainer's controller. TrainJob +
+ * runtime -> ordered steps with argv, env and cwd, exactly as the controller
+ * would put them in pods, with 127.0.0.1 and a free port instead of pod DNS
+ * names and 29500. Shared by the local and container backends.
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Plan JSON (what `kft render --plan` prints, and what the supervisor runs):
+ * {
+ *   "apiVersion": "kftrainer.dev/v1", "kind": "Plan",
+ *   "job": "<name>", "runtime": "<runtime>", "backend": "local"|"container",
+ *   "workspace": "<abs path>", "masterAddr": "127.0.0.1", "masterPort": 40123,
+ *   "activeDeadlineSeconds": 600,             (only if set)
+ *   "steps": [                                 (start order: initializers, then nodes)
+ *     { "name": "dataset-initializer" | "model-initializer" | "launcher" | "node-0" ...,
+ *       "role": "initializer" | "launcher" | "node",
+ *       "rank": 0,                             (nodes only)
+ *       "dependsOn": [ {"name": "dataset-initializer", "status": "Complete"} ],
+ *       "argv": ["torchrun", "train.py"],
+ *       "env": {"PET_NNODES": "2", ...},       (ordered: runtime env, trainer env, framework env)
+ *       "cwd": "<abs path>",
+ *       "image": "pytorch/pytorch:...",       (the step's image; container backend)
+ *       "resources": {"limits": {...}, "requests": {...}}   (if any)
+ *     } ]
+ * }
+ */
+#ifndef KFT_PLAN_H
+#define KFT_PLAN_H
+
+#include "internal.h"
+
+typedef struct {
+	const char *job_name;
+	const char *backend;       /* "local" or "container" */
+	const char *workspace;     /* local: absolute job workspace dir; container: "/workspace" */
+	const char *master_addr;   /* "127.0.0.1"; container bridge mode: "<job>-node-0" */
+	int master_port;           /* 0: pick a free port (bind port 0, read it back) */
+} kft__plan_opts;
+
+/** Compile the plan for a finalized TrainJob (see kft__spec_finalize). */
+int kft__plan_compile(cJSON **out, const cJSON *trainjob, const kft_runtime_t *rt,
+                      const kft__plan_opts *opts);
+
+#endif
