@@ -25,27 +25,33 @@ trap 'rm -rf "$T"' EXIT INT TERM
 fail=0; n=0
 WFLAGS="-Wall -Wextra -Werror -pedantic -Wmissing-field-initializers"
 
-compile() { # compiler std file
-	n=$((n + 1))
-	if ! "$1" -std="$2" $WFLAGS -I"$INC" -fsyntax-only "$3" >"$T/err" 2>&1; then
-		echo "FAIL: $1 -std=$2: $(basename "$3") ($4)"
-		sed 's/^/    /' "$T/err" | head -20
+compile() { # compiler std "files" what
+	n=$((n + $(echo $3 | wc -w)))
+	# shellcheck disable=SC2086
+	if ! "$1" -std="$2" $WFLAGS -I"$INC" -fsyntax-only $3 >"$T/err" 2>&1; then
+		echo "FAIL: $1 -std=$2: $4"
+		sed 's/^/    /' "$T/err" | head -30
 		fail=1
 	fi
 }
 
 headers=$(cd "$INC" && ls kftrainer.h kftrainer/*.h kftrainer/sys/*.h)
 [ -n "$headers" ] || { echo "no public headers under $INC"; exit 1; }
+# One unit per header: the header alone, first thing in the unit, plus one
+# declaration so the unit is never empty. One compiler run per compiler and
+# standard checks every unit (each file is its own translation unit).
+units_c=""; units_cc=""; k=0
 for h in $headers; do
-	# Alone, first thing in the unit; one declaration so the unit is never empty.
-	printf '#include <%s>\nint kft_t_headers_unit;\n' "$h" >"$T/one.c"
-	cp "$T/one.c" "$T/one.cc"
-	for cc in $CCS; do
-		for std in c89 c99 c11; do compile "$cc" "$std" "$T/one.c" "$h"; done
-	done
-	for cxx in $CXXS; do
-		for std in c++11 c++17; do compile "$cxx" "$std" "$T/one.cc" "$h"; done
-	done
+	k=$((k + 1))
+	printf '/* %s */\n#include <%s>\nint kft_t_headers_unit;\n' "$h" "$h" >"$T/h$k.c"
+	cp "$T/h$k.c" "$T/h$k.cc"
+	units_c="$units_c $T/h$k.c"; units_cc="$units_cc $T/h$k.cc"
+done
+for cc in $CCS; do
+	for std in c89 c99 c11; do compile "$cc" "$std" "$units_c" "each header alone"; done
+done
+for cxx in $CXXS; do
+	for std in c++11 c++17; do compile "$cxx" "$std" "$units_cc" "each header alone"; done
 done
 
 # Every KFT_*_INIT macro, with its type and version macro:

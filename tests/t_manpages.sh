@@ -151,6 +151,14 @@ if command -v "$CC" >/dev/null 2>&1; then
 			sed 's/^/    /' "$T/err" | head -10
 		fi
 	done
+	# and the README's C example
+	if [ -f "$TOP/README.md" ] && grep -q '^```c$' "$TOP/README.md"; then
+		awk '/^```c$/{f=1;next} /^```$/{f=0} f' "$TOP/README.md" >"$T/readme.c"
+		nex=$((nex + 1))
+		"$CC" -std=c99 -Wall -Wextra -Werror -I"$TOP/include" -o "$T/ex" "$T/readme.c" \
+			-L"$BUILD" -lkftrainer >"$T/err" 2>&1 ||
+			{ bad "the C example of README.md does not compile:"; sed 's/^/    /' "$T/err" | head; }
+	fi
 else
 	bad "no C compiler to read the public headers"; nfuncs=0; nex=0
 fi
