@@ -55,12 +55,14 @@ for s in man1/kft.1 man7/libkftrainer.7; do [ -f "$MAN/$s" ] || bad "missing $s"
 # One awk pass over every man3 page writes records:
 #   SO page target | SEC page section | NAME page function | SYN page function
 (cd "$MAN" && awk '
-	FNR == 1 { page = FILENAME; sub(/^man3\//, "", page); sub(/\.3$/, "", page); sec = "" }
+	FNR == 1 { page = FILENAME; sub(/^man3\//, "", page); sub(/\.3$/, "", page); sec = ""; named = 0 }
 	/^\.so[ \t]/ { t = $2; print "SO", page, t; next }
 	/^\.SH/ { sec = $0; sub(/^\.SH[ \t]*/, "", sec); gsub(/"/, "", sec); print "SEC", page, sec; next }
 	{ line = $0; gsub(/\\-/, "-", line); gsub(/\\f[BIRP]/, "", line); gsub(/\\&/, "", line) }
-	sec == "NAME" {
-		sub(/ -.*/, "", line); n = split(line, w, /[, ]+/)
+	sec == "NAME" && !named {
+		# names up to the " \- description" separator, possibly over several lines
+		if (line ~ / -( |$)/) { sub(/ -( .*|$)/, "", line); named = 1 }
+		n = split(line, w, /[, ]+/)
 		for (i = 1; i <= n; i++) if (w[i] != "") print "NAME", page, w[i]
 	}
 	sec == "SYNOPSIS" {
@@ -112,7 +114,7 @@ done
 
 # ---- 3. cross references: every NAME(3|7|1) with a kft/libkftrainer name exists ----
 cat "$MAN"/man1/*.1 "$MAN"/man3/*.3 "$MAN"/man7/*.7 2>/dev/null | unroff |
-	grep -o '\(kft[a-z0-9_]*\|libkftrainer\) *(\?[137])' | sed 's/[ "]//g' | sort -u >"$T/refs"
+	grep -o '\(kft[a-z0-9_]*\|libkftrainer[a-z-]*\) *(\?[137])' | sed 's/[ "]//g' | sort -u >"$T/refs"
 while read -r r; do
 	n=${r%%(*}; s=${r#*(}; s=${s%)}
 	[ -f "$MAN/man$s/$n.$s" ] || bad "reference $r: no man$s/$n.$s"
