@@ -63,7 +63,7 @@ cJSON *kft__json_path_mkobj(cJSON *root, const char *path)
 			if (!obj)
 				return NULL;
 			if (child)
-				cJSON_ReplaceItemViaPointer(cur, child, obj);
+				cJSON_ReplaceItemInObjectCaseSensitive(cur, key, obj);
 			else
 				cJSON_AddItemToObject(cur, key, obj);
 			child = obj;
@@ -82,7 +82,8 @@ int kft__json_set(cJSON *obj, const char *key, cJSON *item)
 		return kft__error_oom();
 	old = cJSON_GetObjectItemCaseSensitive(obj, key);
 	if (old) {
-		if (!cJSON_ReplaceItemViaPointer(obj, old, item)) {
+		/* (ReplaceItemViaPointer would drop the key name) */
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(obj, key, item)) {
 			cJSON_Delete(item);
 			return kft__error_oom();
 		}
