@@ -62,10 +62,15 @@ cJSON *kft__json_path_mkobj(cJSON *root, const char *path)
 
 			if (!obj)
 				return NULL;
-			if (child)
-				cJSON_ReplaceItemViaPointer(cur, child, obj);
-			else
+			/* ReplaceItemViaPointer would drop the key name: replace by key */
+			if (child) {
+				if (!cJSON_ReplaceItemInObjectCaseSensitive(cur, key, obj)) {
+					cJSON_Delete(obj);
+					return NULL;
+				}
+			} else {
 				cJSON_AddItemToObject(cur, key, obj);
+			}
 			child = obj;
 		}
 		cur = child;
@@ -82,7 +87,8 @@ int kft__json_set(cJSON *obj, const char *key, cJSON *item)
 		return kft__error_oom();
 	old = cJSON_GetObjectItemCaseSensitive(obj, key);
 	if (old) {
-		if (!cJSON_ReplaceItemViaPointer(obj, old, item)) {
+		/* by key: cJSON_ReplaceItemViaPointer would leave item without its name */
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(obj, key, item)) {
 			cJSON_Delete(item);
 			return kft__error_oom();
 		}

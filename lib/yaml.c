@@ -104,8 +104,29 @@ static int plain_is_ambiguous(const char *s)
 
 /* ---- parsing ---- */
 
-static cJSON *node_to_json(yaml_document_t *doc, yaml_node_t *node, int depth, const char *what)
+typedef struct {
+	const char *text;   /* the input, to tell an explicit !!str from libyaml's default tag */
+	size_t len;
+	const char *what;
+} parse_ctx;
+
+/*
+ * libyaml's loader gives every untagged scalar the default tag
+ * tag:yaml.org,2002:str, so the tag alone cannot tell `!!str 1` from `1`. A
+ * node whose text starts with '!' carries an explicit tag.
+ */
+static int explicit_str_tag(const parse_ctx *ctx, const yaml_node_t *node)
 {
+	const char *tag = (const char *)node->tag;
+	size_t at = node->start_mark.index;
+
+	return tag && !strcmp(tag, YAML_STR_TAG) && at < ctx->len && ctx->text[at] == '!';
+}
+
+static cJSON *node_to_json(yaml_document_t *doc, yaml_node_t *node, int depth,
+                           const parse_ctx *ctx)
+{
+	const char *what = ctx->what;
 	cJSON *out = NULL;
 
 	if (!node || depth > 200) {
@@ -115,12 +136,10 @@ static cJSON *node_to_json(yaml_document_t *doc, yaml_node_t *node, int depth, c
 	switch (node->type) {
 	case YAML_SCALAR_NODE: {
 		const char *v = (const char *)node->data.scalar.value;
-		const char *tag = (const char *)node->tag;
 		double d;
 		int b;
 
-		if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-		    (tag && !strcmp(tag, YAML_STR_TAG)))
+		if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || explicit_str_tag(ctx, node))
 			out = cJSON_CreateString(v);
 		else if (is_null_word(v))
 			out = cJSON_CreateNull();
@@ -142,7 +161,7 @@ static cJSON *node_to_json(yaml_document_t *doc, yaml_node_t *node, int depth, c
 			break;
 		}
 		for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
-			cJSON *child = node_to_json(doc, yaml_document_get_node(doc, *it), depth + 1, what);
+			cJSON *child = node_to_json(doc, yaml_document_get_node(doc, *it), depth + 1, ctx);
 
 			if (!child) {
 				cJSON_Delete(out);
@@ -179,7 +198,7 @@ static cJSON *node_to_json(yaml_document_t *doc, yaml_node_t *node, int depth, c
 				cJSON_Delete(out);
 				return NULL;
 			}
-			child = node_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1, what);
+			child = node_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1, ctx);
 			if (!child) {
 				cJSON_Delete(out);
 				return NULL;
@@ -198,6 +217,7 @@ static int parse_docs(cJSON **out, const char *text, size_t len, const char *wha
 {
 	yaml_parser_t parser;
 	cJSON *arr = NULL;
+	parse_ctx ctx;
 	int error = 0;
 
 	*out = NULL;
@@ -226,7 +246,10 @@ static int parse_docs(cJSON **out, const char *text, size_t len, const char *wha
 			yaml_document_delete(&doc);
 			break;
 		}
-		j = node_to_json(&doc, root, 0, what);
+		ctx.text = text;
+		ctx.len = len;
+		ctx.what = what;
+		j = node_to_json(&doc, root, 0, &ctx);
 		yaml_document_delete(&doc);
 		if (!j) {
 			error = KFT_EINVALID;
