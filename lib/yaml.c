@@ -104,10 +104,15 @@ static int plain_is_ambiguous(const char *s)
 
 /* ---- parsing ---- */
 
+/* Aliases are expanded into copies: cap the nodes so that a small "billion
+ * laughs" document cannot exhaust memory. TrainJobs and runtimes are far smaller. */
+#define KFT__YAML_MAX_NODES 500000
+
 typedef struct {
 	const char *text;   /* the input, to tell an explicit !!str from libyaml's default tag */
 	size_t len;
 	const char *what;
+	size_t nodes;       /* JSON nodes made so far */
 } parse_ctx;
 
 /*
@@ -123,12 +128,17 @@ static int explicit_str_tag(const parse_ctx *ctx, const yaml_node_t *node)
 	return tag && !strcmp(tag, YAML_STR_TAG) && at < ctx->len && ctx->text[at] == '!';
 }
 
-static cJSON *node_to_json(yaml_document_t *doc, yaml_node_t *node, int depth,
-                           const parse_ctx *ctx)
+static cJSON *node_to_json(yaml_document_t *doc, yaml_node_t *node, int depth, parse_ctx *ctx)
 {
 	const char *what = ctx->what;
 	cJSON *out = NULL;
 
+	if (++ctx->nodes > KFT__YAML_MAX_NODES) {
+		kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+		               "%s: document too large (more than %d nodes once aliases are expanded)",
+		               what, KFT__YAML_MAX_NODES);
+		return NULL;
+	}
 	if (!node || depth > 200) {
 		kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, "%s: document nested too deeply", what);
 		return NULL;
@@ -234,11 +244,22 @@ static int parse_docs(cJSON **out, const char *text, size_t len, const char *wha
 		cJSON *j;
 
 		if (!yaml_parser_load(&parser, &doc)) {
-			error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
-			                       "%s: line %lu column %lu: %s", what,
-			                       (unsigned long)parser.problem_mark.line + 1,
-			                       (unsigned long)parser.problem_mark.column + 1,
-			                       parser.problem ? parser.problem : "YAML syntax error");
+			if (parser.context)   /* where the construct that failed began */
+				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+				                       "%s: line %lu column %lu: %s (%s at line %lu column "
+				                       "%lu)", what,
+				                       (unsigned long)parser.problem_mark.line + 1,
+				                       (unsigned long)parser.problem_mark.column + 1,
+				                       parser.problem ? parser.problem : "YAML syntax error",
+				                       parser.context,
+				                       (unsigned long)parser.context_mark.line + 1,
+				                       (unsigned long)parser.context_mark.column + 1);
+			else
+				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+				                       "%s: line %lu column %lu: %s", what,
+				                       (unsigned long)parser.problem_mark.line + 1,
+				                       (unsigned long)parser.problem_mark.column + 1,
+				                       parser.problem ? parser.problem : "YAML syntax error");
 			break;
 		}
 		root = yaml_document_get_root_node(&doc);
@@ -249,6 +270,7 @@ static int parse_docs(cJSON **out, const char *text, size_t len, const char *wha
 		ctx.text = text;
 		ctx.len = len;
 		ctx.what = what;
+		ctx.nodes = 0;
 		j = node_to_json(&doc, root, 0, &ctx);
 		yaml_document_delete(&doc);
 		if (!j) {
@@ -421,11 +443,78 @@ static int emit_node(yaml_emitter_t *em, const cJSON *j)
 	return emit_scalar(em, "null", YAML_PLAIN_SCALAR_STYLE, 1);
 }
 
+/* Well-formed UTF-8 as libyaml checks it: no overlongs, surrogates or > U+10FFFF. */
+static int valid_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned c = *p, min, i, n;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			n = 1; min = 0x80; c &= 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2; min = 0x800; c &= 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3; min = 0x10000; c &= 0x07;
+		} else {
+			return 0;
+		}
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+/* The dotted path of the first key or string that is not UTF-8, into path. */
+static int find_bad_utf8(kft__buf *path, const cJSON *j)
+{
+	const cJSON *c;
+	size_t mark = path->len;
+	int i = 0;
+
+	if (cJSON_IsString(j) && !valid_utf8(j->valuestring))
+		return 1;
+	for (c = j ? j->child : NULL; c; c = c->next, i++) {
+		if (cJSON_IsObject(j))
+			kft__buf_printf(path, "%s%s", path->len ? "." : "", c->string ? c->string : "");
+		else
+			kft__buf_printf(path, "[%d]", i);
+		if ((cJSON_IsObject(j) && c->string && !valid_utf8(c->string)) ||
+		    find_bad_utf8(path, c))
+			return 1;
+		path->len = mark;
+		if (path->ptr)
+			path->ptr[mark] = '\0';
+	}
+	return 0;
+}
+
 int kft__yaml_render(kft__buf *out, const cJSON *doc)
 {
 	yaml_emitter_t em;
 	yaml_event_t ev;
+	kft__buf bad = KFT__BUF_INIT;
 	int ok;
+
+	if (find_bad_utf8(&bad, doc)) {
+		int error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                           "%s: not valid UTF-8, which YAML cannot carry",
+		                           bad.ptr && *bad.ptr ? bad.ptr : "document");
+		kft__buf_free(&bad);
+		return error;
+	}
+	kft__buf_free(&bad);
 
 	if (!yaml_emitter_initialize(&em))
 		return kft__error_oom();
