@@ -16,6 +16,7 @@ import argparse
 import base64
 import bisect
 import copy
+import gzip
 import http.server
 import json
 import os
@@ -55,6 +56,7 @@ ANN_DURATION = "fake.kftrainer.dev/duration-ms"
 ANN_PROGRESS = "fake.kftrainer.dev/progress"
 ANCESTOR = "trainer.kubeflow.org/trainjob-ancestor-step"
 
+GZIP_MIN = 128 * 1024
 RFC1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -880,13 +882,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return data
         return self.rfile.read(n) if n > 0 else b""
 
+    def _accepts_gzip(self):
+        return "gzip" in self.headers.get("Accept-Encoding", "")
+
     def send_bytes(self, code, body, ctype="application/json", headers=None,
-                   allow_faults=True):
+                   allow_faults=True, gzipped=None):
         srv = self.server
         if allow_faults and code == 200 and srv.faults.take("garbage"):
             body = b'{"kind":"Garbage","items":[{"metadata":{"name":"x"}},' + \
                 b'\x00\xff not json at all <<<'
         truncate = allow_faults and srv.faults.take("truncate")
+        if gzipped is not None and not truncate:
+            body = gzipped
+            headers = dict(headers or {}, **{"Content-Encoding": "gzip"})
+        elif code == 200 and len(body) > GZIP_MIN and self._accepts_gzip():
+            # Like kube-apiserver (APIResponseCompression): gzip large responses.
+            body = gzip.compress(body, compresslevel=1)
+            headers = dict(headers or {}, **{"Content-Encoding": "gzip"})
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -1200,6 +1212,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 start_key = tuple(json.loads(base64.urlsafe_b64decode(cont.encode())))
             except Exception:
                 raise ApiError(400, "BadRequest", "continue key is not valid")
+        table = self._wants_table()
+        gz = self._accepts_gzip()
+        ckey = (res, ns, self.rawquery, table, gz)
+        with st.lock:
+            rv = st.rv
+            cache = self.server.list_cache
+            if cache.get("rv") != rv:
+                cache.clear()
+                cache["rv"] = rv
+            hit = cache.get(ckey)
+        if hit is not None:
+            # Nothing changed since an identical LIST: serve the same bytes (fast 10k lists).
+            return self.send_bytes(200, hit[0], gzipped=hit[1])
         with st.lock:
             rv = st.rv
             items = st.objs[res]
@@ -1220,20 +1245,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 out.append(e)
                 last = k
             parts = [e.bytes() for e in out]
-        if self._wants_table():
-            return self._send_table(res, [json.loads(b) for b in parts], rv)
-        md = {"resourceVersion": str(rv)}
-        if remaining and last is not None:
-            md["continue"] = base64.urlsafe_b64encode(json.dumps(list(last)).encode()).decode()
-            md["remainingItemCount"] = remaining
-        head = dumps({"apiVersion": api, "kind": kind + "List", "metadata": md})
-        body = head[:-1] + b',"items":[' + b",".join(parts) + b"]}"
-        self.send_obj(200, body)
+        if table:
+            body = self._table_bytes(res, [json.loads(b) for b in parts], rv)
+        else:
+            md = {"resourceVersion": str(rv)}
+            if remaining and last is not None:
+                md["continue"] = base64.urlsafe_b64encode(
+                    json.dumps(list(last)).encode()).decode()
+                md["remainingItemCount"] = remaining
+            head = dumps({"apiVersion": api, "kind": kind + "List", "metadata": md})
+            body = head[:-1] + b',"items":[' + b",".join(parts) + b"]}"
+        zbody = gzip.compress(body, compresslevel=1) if gz and len(body) > GZIP_MIN else None
+        with st.lock:
+            if self.server.list_cache.get("rv") == rv:
+                self.server.list_cache[ckey] = (body, zbody)
+        self.send_bytes(200, body, gzipped=zbody)
 
     def _wants_table(self):
         return "as=Table" in self.headers.get("Accept", "")
 
     def _send_table(self, res, objs, rv):
+        self.send_obj(200, self._table_bytes(res, objs, rv))
+
+    def _table_bytes(self, res, objs, rv):
         cols = [{"name": "Name", "type": "string", "format": "name", "priority": 0,
                  "description": "Name must be unique within a namespace."}]
         if res == "trainjobs":
@@ -1257,9 +1291,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             rows.append({"cells": cells, "object": {
                 "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
                 "metadata": md}})
-        self.send_obj(200, {"kind": "Table", "apiVersion": "meta.k8s.io/v1",
-                            "metadata": {"resourceVersion": str(rv)},
-                            "columnDefinitions": cols, "rows": rows})
+        return dumps({"kind": "Table", "apiVersion": "meta.k8s.io/v1",
+                      "metadata": {"resourceVersion": str(rv)},
+                      "columnDefinitions": cols, "rows": rows})
 
     def _get(self, res, ns, name):
         st = self.server.store
@@ -1775,7 +1809,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     if k not in keymap:
                         raise ApiError(400, "BadRequest", "unknown fault %r" % k)
                     setattr(f, keymap[k], v)
-            return self.send_obj(200, self._faults_json(), )
+            return self.send_bytes(200, dumps(self._faults_json()), allow_faults=False)
         if path == "/_fake/faults" and m == "GET":
             return self.send_bytes(200, dumps(self._faults_json()), allow_faults=False)
         if path == "/_fake/tokens" and m == "POST":
@@ -2051,6 +2085,7 @@ class FakeServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.requests = []
         self.bookmark_ms = 1000
         self.local = threading.local()
+        self.list_cache = {}
         super().__init__(addr, Handler)
         self.port = self.server_address[1]
         self._load_defaults()
