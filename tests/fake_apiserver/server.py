@@ -348,6 +348,61 @@ def new_meta(md, ns):
 # ----------------------------------------------------------------------------------------
 # Status bodies.
 
+SPEC_FIELDS_V23 = {"runtimeRef", "initializer", "trainer", "runtimePatches", "suspend",
+                   "managedBy", "activeDeadlineSeconds"}
+SPEC_FIELDS_V21 = {"runtimeRef", "initializer", "trainer", "labels", "annotations",
+                   "podTemplateOverrides", "suspend", "managedBy"}
+SPEC_FIELDS_V20 = {"runtimeRef", "initializer", "trainer", "labels", "annotations",
+                   "podSpecOverrides", "suspend", "managedBy"}
+TRAINER_FIELDS = {"image", "command", "args", "env", "numNodes", "resourcesPerNode",
+                  "numProcPerNode"}
+
+
+def schema_minor(version):
+    """Trainer minor version whose TrainJob schema is served: None (no ConfigMap) -> 1."""
+    if version is None:
+        return 1
+    m = re.match(r"^v?2\.(\d+)", version)
+    return int(m.group(1)) if m else 3
+
+
+def unknown_trainjob_fields(obj, minor):
+    """Returns the unknown field paths of a TrainJob and prunes them from obj."""
+    unknown = []
+    for k in list(obj):
+        if k not in ("apiVersion", "kind", "metadata", "spec", "status"):
+            unknown.append(k)
+            del obj[k]
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return unknown
+    allowed = SPEC_FIELDS_V23 if minor >= 2 else SPEC_FIELDS_V21 if minor == 1 else \
+        SPEC_FIELDS_V20
+    for k in list(spec):
+        if k not in allowed:
+            unknown.append("spec." + k)
+            del spec[k]
+    for sub, allowed in (("trainer", TRAINER_FIELDS), ("runtimeRef", {"name", "apiGroup",
+                                                                      "kind"}),
+                         ("initializer", {"dataset", "model"})):
+        d = spec.get(sub)
+        if isinstance(d, dict):
+            for k in list(d):
+                if k not in allowed:
+                    unknown.append("spec.%s.%s" % (sub, k))
+                    del d[k]
+    init = spec.get("initializer")
+    if isinstance(init, dict):
+        for which in ("dataset", "model"):
+            d = init.get(which)
+            if isinstance(d, dict):
+                for k in list(d):
+                    if k not in ("storageUri", "env", "secretRef"):
+                        unknown.append("spec.initializer.%s.%s" % (which, k))
+                        del d[k]
+    return unknown
+
+
 def status_body(code, reason, message, details=None):
     b = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
          "message": message, "reason": reason}
@@ -906,6 +961,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Audit-Id", self.audit_id)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        for w in getattr(self, "warnings", ()):
+            self.send_header("Warning", w)
         self.end_headers()
         if truncate:
             self.wfile.write(body[:max(len(body) // 2, 1)] if body else b"")
@@ -969,6 +1026,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _handle(self):
         srv = self.server
         self.audit_id = str(uuid.uuid4())
+        self.warnings = []
         u = urllib.parse.urlsplit(self.path)
         self.rawpath = u.path
         self.query = urllib.parse.parse_qs(u.query, keep_blank_values=True)
@@ -1376,6 +1434,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                            "in body should be greater than or equal to 0"
                                            % json.dumps(tr["numNodes"]),
                                            "field": "spec.trainer.numNodes"})
+                    if isinstance(tr, dict) and "numProcPerNode" in tr and \
+                            schema_minor(self.server.trainer_version) >= 2 and \
+                            (not isinstance(tr["numProcPerNode"], int) or
+                             isinstance(tr["numProcPerNode"], bool)):
+                        causes.append({"reason": "FieldValueTypeInvalid",
+                                       "message": "Invalid value: \"%s\": "
+                                       "spec.trainer.numProcPerNode in body must be of type "
+                                       "integer: \"%s\"" % (
+                                           type(tr["numProcPerNode"]).__name__,
+                                           type(tr["numProcPerNode"]).__name__),
+                                       "field": "spec.trainer.numProcPerNode"})
                     if "suspend" in spec and not isinstance(spec["suspend"], bool):
                         causes.append({"reason": "FieldValueTypeInvalid",
                                        "message": "Invalid value: \"%s\": spec.suspend in body "
@@ -1389,6 +1458,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                "character" % name, "field": "metadata.name"})
         if causes:
             raise invalid(res, name, causes)
+
+    def _field_validation(self, obj):
+        """Unknown fields: pruned with a Warning header (default fieldValidation=Warn),
+        rejected with fieldValidation=Strict, pruned silently with Ignore."""
+        mode = self.qget("fieldValidation") or "Warn"
+        if mode not in ("Strict", "Warn", "Ignore"):
+            raise ApiError(400, "BadRequest", 'fieldValidation must be one of "Ignore", '
+                           '"Warn", or "Strict", got "%s"' % mode)
+        unknown = unknown_trainjob_fields(obj, schema_minor(self.server.trainer_version))
+        if not unknown:
+            return
+        if mode == "Strict":
+            raise ApiError(400, "BadRequest",
+                           'TrainJob in version "v1alpha1" cannot be handled as a TrainJob: '
+                           'strict decoding error: ' +
+                           ", ".join('unknown field "%s"' % u for u in unknown))
+        if mode == "Warn":
+            for u in unknown:
+                self.warnings.append('299 - "unknown field \\"%s\\""' % u)
 
     def _create(self, res, ns):
         srv = self.server
@@ -1414,6 +1502,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not name and md.get("generateName"):
             name = md["generateName"] + rand5()
             md["name"] = name
+        if res == "trainjobs":
+            self._field_validation(obj)
         self._validate(res, obj, name)
         dry = "All" in self.query.get("dryRun", [])
         if res == "trainjobs":
@@ -1557,6 +1647,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                          "kind"):
                             del obj[k]
                 if res == "trainjobs":
+                    self._field_validation(obj)
                     self._validate(res, obj, name)
                     ospec, nspec = old.get("spec") or {}, obj.get("spec") or {}
                     for fld in ("runtimeRef", "trainer", "initializer", "managedBy"):
@@ -1674,6 +1765,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.write_chunk(dumps(ev) + b"\n")
             self.end_chunked()
             return
+        table = self._wants_table()
+        if table:  # kubectl get -w: every event object is a one-row Table
+            initial = [self._table_bytes(res, [json.loads(b)], cur_rv) for b in initial]
         for b in initial:
             self.write_chunk(b'{"type":"ADDED","object":' + b + b"}\n")
         if srv.faults.take("drop_watch"):
@@ -1708,6 +1802,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     continue
                 if (lp or fp) and not matches(obj, lp, fp):
                     continue
+                if table:
+                    b = self._table_bytes(res, [obj], erv)
                 out.append(b'{"type":"' + etype.encode() + b'","object":' + b + b"}\n")
             if out:
                 self.write_chunk(b"".join(out))
@@ -1814,9 +1910,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_bytes(200, dumps(self._faults_json()), allow_faults=False)
         if path == "/_fake/tokens" and m == "POST":
             tok = data.get("token")
-            if not tok:
-                raise ApiError(400, "BadRequest", "token required")
-            srv.tokens.add(tok)
+            basic = data.get("basic")
+            if not tok and not basic:
+                raise ApiError(400, "BadRequest", "token or basic (user:password) required")
+            if tok:
+                srv.tokens.add(tok)
+            if basic:
+                srv.basic.add(basic)
             return self.send_bytes(200, b'{"ok":true}', allow_faults=False)
         if path == "/_fake/reset" and m == "POST":
             srv.reset()
@@ -1886,9 +1986,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 for k, v in data.items():
                     stt[k] = v
             obj = srv.controller.update_job(ns, name, f)
+            changed = time.time()
             if obj is None:
                 raise not_found("trainjobs", name)
-            return self.send_bytes(200, dumps(obj), allow_faults=False)
+            return self.send_bytes(200, dumps(obj), allow_faults=False,
+                                   headers={"X-Fake-Changed-At": "%.6f" % changed})
         mm = re.match(r"^/_fake/pods/([^/]+)/([^/]+)/log$", path)
         if mm and m == "POST":
             st.add_log(mm.group(1), mm.group(2), data.get("container", "node"),
@@ -2235,6 +2337,8 @@ def main(argv=None):
     ap.add_argument("--token", action="append", default=[])
     ap.add_argument("--trainer-version", default="v2.3.0")
     ap.add_argument("--http", action="store_true")
+    ap.add_argument("--basic", action="append", default=[],
+                    help="USER:PASSWORD accepted as HTTP basic auth")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args(argv)
@@ -2251,6 +2355,7 @@ def main(argv=None):
         ctx.set_alpn_protocols(["http/1.1"])
     tv = None if a.trainer_version == "none" else a.trainer_version
     srv = FakeServer(("127.0.0.1", a.port), ctx, tokens, tv, a.verbose)
+    srv.basic.update(a.basic)
 
     def stop(signum, frame):
         threading.Thread(target=srv.shutdown, daemon=True).start()

@@ -66,11 +66,13 @@ class Server:
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
             h["Content-Type"] = ctype
-        c.request(method, path, body=data, headers=h)
-        r = c.getresponse()
-        raw = r.read()
-        if conn is None:
-            c.close()
+        try:
+            c.request(method, path, body=data, headers=h)
+            r = c.getresponse()
+            raw = r.read()
+        finally:
+            if conn is None:
+                c.close()
         try:
             obj = json.loads(raw) if raw else None
         except ValueError:
@@ -513,6 +515,62 @@ class FakeApiTest(unittest.TestCase):
         st, o, _ = self.s.req("GET", base + "?container=nope")
         self.assertEqual(st, 400)
 
+    def test_unknown_fields_and_status_patch(self):
+        j = job("uf")
+        j["spec"]["podTemplateOverrides"] = []  # a v2.1 field; the server is v2.3.0
+        st, o, _ = self.s.req("POST", JOBS + "?fieldValidation=Strict", j)
+        self.assertEqual((st, o["reason"]), (400, "BadRequest"))
+        self.assertIn('unknown field "spec.podTemplateOverrides"', o["message"])
+        st, o, r = self.s.req("POST", JOBS, j)
+        self.assertEqual(st, 201)
+        self.assertNotIn("podTemplateOverrides", o["spec"])
+        self.assertEqual(r.getheader("Warning"),
+                         '299 - "unknown field \\"spec.podTemplateOverrides\\""')
+        j = job("npn")
+        j["spec"]["trainer"]["numProcPerNode"] = "auto"
+        st, o, _ = self.s.req("POST", JOBS, j)
+        self.assertEqual(st, 422)
+        self.assertEqual(o["details"]["causes"][0]["field"], "spec.trainer.numProcPerNode")
+        # status subresource: a PATCH changes only status
+        st, o, _ = self.s.req("PATCH", JOBS + "/uf/status",
+                              {"status": {"conditions": [{"type": "Failed", "status": "True",
+                                                          "reason": "X", "message": "m"}]},
+                               "spec": {"suspend": True}},
+                              ctype="application/merge-patch+json")
+        self.assertEqual(st, 200)
+        self.assertEqual(cond(o, "Failed")["reason"], "X")
+        self.assertFalse(o["spec"]["suspend"])
+        st, o, _ = self.s.req("PATCH", JOBS + "/uf", {"spec": {"suspend": True}},
+                              ctype="application/strategic-merge-patch+json")
+        self.assertEqual(st, 415)
+        # Table output for kubectl
+        st, o, _ = self.s.req("GET", JOBS, headers={
+            "Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"})
+        self.assertEqual(o["kind"], "Table")
+        self.assertEqual([c["name"] for c in o["columnDefinitions"]], ["Name", "State", "Age"])
+        row = [r for r in o["rows"] if r["cells"][0] == "uf"][0]
+        self.assertEqual(row["cells"][1], "Failed")
+
+    def test_basic_auth_and_gzip(self):
+        import base64
+        import gzip
+        self.s.ctl("tokens", {"basic": "alice:s3cret"})
+        auth = "Basic " + base64.b64encode(b"alice:s3cret").decode()
+        st, _, _ = self.s.req("GET", JOBS, token=None, headers={"Authorization": auth})
+        self.assertEqual(st, 200)
+        auth = "Basic " + base64.b64encode(b"alice:wrong").decode()
+        st, _, _ = self.s.req("GET", JOBS, token=None, headers={"Authorization": auth})
+        self.assertEqual(st, 401)
+        self.s.ctl("bulk", {"count": 500})
+        c = self.s.conn()
+        c.request("GET", JOBS, headers={"Authorization": "Bearer test-token",
+                                        "Accept-Encoding": "gzip"})
+        r = c.getresponse()
+        raw = r.read()
+        c.close()
+        self.assertEqual(r.getheader("Content-Encoding"), "gzip")
+        self.assertEqual(len(json.loads(gzip.decompress(raw))["items"]), 500)
+
     # -- connections and scale ---------------------------------------------------------
     def test_keepalive_stats(self):
         self.s.ctl("stats/clear", {})
@@ -546,6 +604,56 @@ class FakeApiTest(unittest.TestCase):
         self.s.req("POST", JOBS, job("zz-after-bulk", suspend=True))
         st, o, _ = self.s.req("GET", JOBS)
         self.assertEqual(len(o["items"]), 10001)
+
+
+class PlainHttpNoConfigMapTest(unittest.TestCase):
+    """--http and --trainer-version none (a v2.1-like cluster without the ConfigMap)."""
+
+    def test_http_none(self):
+        d = tempfile.mkdtemp(prefix="kft-fakeapi-ut.")
+        p = subprocess.Popen([sys.executable, SERVER, "--dir", d, "--http", "--trainer-version",
+                              "none", "--token", "tok"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 15
+            while not os.path.exists(os.path.join(d, "port")) and time.time() < deadline:
+                time.sleep(0.05)
+            with open(os.path.join(d, "port")) as f:
+                port = int(f.read())
+            with open(os.path.join(d, "kubeconfig")) as f:
+                kc = f.read()
+            self.assertIn("server: http://127.0.0.1:%d" % port, kc)
+            self.assertIn('token: "tok"', kc)
+            self.assertFalse(os.path.exists(os.path.join(d, "ca.crt")))
+
+            def get(path, body=None):
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                h = {"Authorization": "Bearer tok", "Content-Type": "application/json"}
+                c.request("POST" if body else "GET", path,
+                          body=json.dumps(body) if body else None, headers=h)
+                r = c.getresponse()
+                out = (r.status, json.loads(r.read() or b"null"), r)
+                c.close()
+                return out
+            st, o, _ = get("/api/v1/namespaces/kubeflow-system/configmaps/"
+                           "kubeflow-trainer-public")
+            self.assertEqual((st, o["reason"]), (404, "NotFound"))
+            # the v2.1 schema: podTemplateOverrides allowed, numProcPerNode may be a string
+            j = job("old")
+            j["spec"]["podTemplateOverrides"] = []
+            j["spec"]["trainer"]["numProcPerNode"] = "auto"
+            st, o, r = get(JOBS + "?fieldValidation=Strict", j)
+            self.assertEqual(st, 201, o)
+            self.assertEqual(o["spec"]["podTemplateOverrides"], [])
+            j = job("new")
+            j["spec"]["runtimePatches"] = []
+            st, o, r = get(JOBS + "?fieldValidation=Strict", j)
+            self.assertEqual(st, 400)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(10)
+            shutil.rmtree(d, ignore_errors=True)
+        self.assertEqual(p.returncode, 0)
 
 
 if __name__ == "__main__":
