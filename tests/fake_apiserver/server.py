@@ -692,8 +692,7 @@ class Controller:
         oom_idx = ann.get(ANN_OOM)
         progress = str(ann.get(ANN_PROGRESS, "")).lower() == "true"
         juid = job["metadata"]["uid"]
-        self.event(ns, "TrainJob", GV, name, juid, "Created" if True else "",
-                   "Created JobSet: %s" % name)
+        self.event(ns, "TrainJob", GV, name, juid, "Created", "Created JobSet: %s" % name)
         self.event(ns, "JobSet", "jobset.x-k8s.io/v1alpha2", name, str(uuid.uuid4()),
                    "SuccessfulCreate", "Created jobs for jobset %s" % name,
                    component="jobset-controller")
@@ -703,7 +702,8 @@ class Controller:
         for stage in stages:
             items = [p for p in plan if p[0] == stage]
             trainer_stage = stage == stages[-1]
-            pods = []  # (pname, container, rjob, idx, count)
+            pods = []  # (pname, container, rjob, idx, count, uid)
+            images = {}
             with st.lock:
                 if cancel.is_set():
                     return
@@ -713,6 +713,7 @@ class Controller:
                         st.put("pods", pod, "ADDED")
                         pods.append((pod["metadata"]["name"], container, rjob, i, count,
                                      pod["metadata"]["uid"]))
+                        images[pod["metadata"]["name"]] = image
             for (pname, container, rjob, i, count, puid) in pods:
                 self.event(ns, "Job", "batch/v1", "%s-%s-0" % (name, rjob), str(uuid.uuid4()),
                            "SuccessfulCreate", "Created pod: %s" % pname,
@@ -736,7 +737,7 @@ class Controller:
                               state={"running": {"startedAt": now_rfc3339(t0)}})
                 self._pod_update(ns, pname, run)
                 self.event(ns, "Pod", "v1", pname, puid, "Pulled",
-                           'Container image "%s" already present on machine' % "image",
+                           'Container image "%s" already present on machine' % images[pname],
                            component="kubelet")
                 self.event(ns, "Pod", "v1", pname, puid, "Created",
                            "Created container: %s" % container, component="kubelet")
@@ -1073,7 +1074,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_error_obj(e)
             except OSError:
                 self.close_connection = True
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+        except (OSError, ssl.SSLError):  # the client went away mid-answer
             self.close_connection = True
         except Exception as ex:
             import traceback
@@ -1858,13 +1859,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise ApiError(400, "BadRequest", "invalid tailLines")
             sel = sel[-n:] if n > 0 else []
 
+        limit_bytes = self.qget("limitBytes")
+
         def fmt(items):
+            out = fmt_all(items)
+            if limit_bytes:
+                out = out[:int(limit_bytes)]
+            return out
+
+        def fmt_all(items):
             return b"".join(((now_rfc3339nano(t) + " ") if stamps else "").encode() +
                             line.encode() + b"\n" for (t, line) in items)
         if not follow:
             return self.send_bytes(200, fmt(sel), "text/plain")
         self.start_chunked("text/plain")
-        self.write_chunk(fmt(sel))
+        self.write_chunk(fmt_all(sel))
         pos = len(lines)
         while True:
             with st.lock:
@@ -1879,7 +1888,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 new = cur[pos:]
                 pos = len(cur)
             if new:
-                self.write_chunk(fmt(new))
+                self.write_chunk(fmt_all(new))
             if done:
                 break
         self.end_chunked()

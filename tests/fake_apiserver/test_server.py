@@ -302,6 +302,34 @@ class FakeApiTest(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertEqual(self.pods("c1"), [])
 
+    def test_runtime_shapes(self):
+        # torchtune: initializers first (in parallel), then the node
+        self.s.req("POST", JOBS, job("tt", runtime="torchtune-llama3.2-1b"))
+        # deepspeed with runLauncherAsNode: numNodes 3 -> 2 sshd nodes + 1 launcher
+        self.s.req("POST", JOBS, job("ds", runtime="deepspeed-distributed", nodes=3))
+        for name in ("tt", "ds"):
+            self.wait_job(name, lambda o: cond(o, "Complete"))
+        by = {}
+        for p in self.pods("tt"):
+            rj = p["metadata"]["labels"]["jobset.sigs.k8s.io/replicatedjob-name"]
+            by[rj] = p
+            self.assertEqual(p["spec"]["containers"][0]["name"],
+                             "node" if rj == "node" else rj)
+            self.assertTrue(p["metadata"]["name"].startswith("tt-%s-0-0-" % rj))
+        self.assertEqual(set(by), {"dataset-initializer", "model-initializer", "node"})
+        self.assertGreaterEqual(by["node"]["metadata"]["creationTimestamp"],
+                                by["model-initializer"]["metadata"]["creationTimestamp"])
+        self.assertLess(int(by["model-initializer"]["metadata"]["resourceVersion"]),
+                        int(by["node"]["metadata"]["resourceVersion"]))
+        count = {}
+        for p in self.pods("ds"):
+            rj = p["metadata"]["labels"]["jobset.sigs.k8s.io/replicatedjob-name"]
+            count[rj] = count.get(rj, 0) + 1
+        self.assertEqual(count, {"node": 2, "launcher": 1})
+        st, o, _ = self.s.req("GET", JOBS + "/tt")
+        self.assertEqual(sorted(j["name"] for j in o["status"]["jobsStatus"]),
+                         ["dataset-initializer", "model-initializer", "node"])
+
     def test_fail_and_oom(self):
         self.s.req("POST", JOBS, job("f1", nodes=2, ann={"fake.kftrainer.dev/fail-node": "1"}))
         self.s.req("POST", JOBS, job("o1", nodes=2, ann={"fake.kftrainer.dev/oom-node": "0"}))
