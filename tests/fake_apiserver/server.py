@@ -1088,18 +1088,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _auth(self):
         srv = self.server
         authz = self.headers.get("Authorization", "")
-        if not srv.faults.expire_tokens:
-            if authz.startswith("Bearer ") and authz[7:].strip() in srv.tokens:
-                self.user = "token-user"
+        with srv.auth_lock:
+            tokens, basic = srv.tokens, srv.basic
+        if authz.startswith("Bearer ") and authz[7:].strip() in tokens:
+            self.user = "token-user"
+            return
+        if authz.startswith("Basic "):
+            try:
+                up = base64.b64decode(authz[6:]).decode()
+            except Exception:
+                up = ""
+            if up in basic:
+                self.user = up.split(":")[0]
                 return
-            if authz.startswith("Basic "):
-                try:
-                    up = base64.b64decode(authz[6:]).decode()
-                except Exception:
-                    up = ""
-                if up in srv.basic:
-                    self.user = up.split(":")[0]
-                    return
         if getattr(self.connection, "getpeercert", None):
             try:
                 cert = self.connection.getpeercert()
@@ -1910,22 +1911,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           "gone": "gone", "goneHttp": "gone_http", "slowMs": "slow_ms",
                           "truncate": "truncate", "garbage": "garbage",
                           "expireTokens": "expire_tokens", "forbidCreate": "forbid_create"}
-                for k, v in data.items():
+                for k in data:
                     if k not in keymap:
                         raise ApiError(400, "BadRequest", "unknown fault %r" % k)
+                for k, v in data.items():
                     setattr(f, keymap[k], v)
+            if "expireTokens" in data:
+                srv.expire_credentials(bool(data["expireTokens"]))
             return self.send_bytes(200, dumps(self._faults_json()), allow_faults=False)
         if path == "/_fake/faults" and m == "GET":
             return self.send_bytes(200, dumps(self._faults_json()), allow_faults=False)
         if path == "/_fake/tokens" and m == "POST":
             tok = data.get("token")
             basic = data.get("basic")
-            if not tok and not basic:
-                raise ApiError(400, "BadRequest", "token or basic (user:password) required")
-            if tok:
-                srv.tokens.add(tok)
-            if basic:
-                srv.basic.add(basic)
+            if not tok and not basic and not data.get("revoke"):
+                raise ApiError(400, "BadRequest", "token, basic (user:password) or revoke "
+                               "required")
+            with srv.auth_lock:
+                if tok:
+                    srv.tokens = srv.tokens | {tok}
+                if basic:
+                    srv.basic = srv.basic | {basic}
+                for r in data.get("revoke", []) if isinstance(data.get("revoke"), list) \
+                        else [data["revoke"]] if data.get("revoke") else []:
+                    srv.tokens = srv.tokens - {r}
+                    srv.basic = srv.basic - {r}
             return self.send_bytes(200, b'{"ok":true}', allow_faults=False)
         if path == "/_fake/reset" and m == "POST":
             srv.reset()
@@ -2181,8 +2191,11 @@ class FakeServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
     def __init__(self, addr, ssl_ctx, tokens, trainer_version, verbose=False):
         self.ssl_ctx = ssl_ctx
-        self.tokens = set(tokens)
-        self.basic = set()
+        self.auth_lock = threading.Lock()
+        self.tokens = frozenset(tokens)
+        self.basic = frozenset()
+        self.expired_tokens = set()
+        self.expired_basic = set()
         self.trainer_version = trainer_version
         self.verbose = verbose
         self.store = Store()
@@ -2214,7 +2227,21 @@ class FakeServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
                       "data": {"kubeflow_trainer_version": self.trainer_version}}
                 st.put("configmaps", cm, "ADDED")
 
+    def expire_credentials(self, expire):
+        """expireTokens: true invalidates every token and basic credential known now
+        (tokens added later work: the refresh case); false restores them."""
+        with self.auth_lock:
+            if expire:
+                self.expired_tokens |= self.tokens
+                self.expired_basic |= self.basic
+                self.tokens, self.basic = frozenset(), frozenset()
+            else:
+                self.tokens = frozenset(self.tokens | self.expired_tokens)
+                self.basic = frozenset(self.basic | self.expired_basic)
+                self.expired_tokens, self.expired_basic = set(), set()
+
     def reset(self):
+        self.expire_credentials(False)
         self.faults.reset()
         self.controller.reset()
         st = self.store
@@ -2364,7 +2391,7 @@ def main(argv=None):
         ctx.set_alpn_protocols(["http/1.1"])
     tv = None if a.trainer_version == "none" else a.trainer_version
     srv = FakeServer(("127.0.0.1", a.port), ctx, tokens, tv, a.verbose)
-    srv.basic.update(a.basic)
+    srv.basic = frozenset(a.basic)
 
     def stop(signum, frame):
         threading.Thread(target=srv.shutdown, daemon=True).start()

@@ -169,12 +169,17 @@ class FakeApiTest(unittest.TestCase):
         with self.assertRaises(ssl.SSLError):
             self.s.req("GET", "/version", conn=c)
         c.close()
-        # token expiry and a fresh token
+        # token expiry: every known token fails; a token issued afterwards works (refresh)
         self.s.ctl("faults", {"expireTokens": True})
         self.assertEqual(self.s.req("GET", JOBS)[0], 401)
-        self.s.ctl("faults", {"expireTokens": False})
+        self.assertEqual(self.s.req("GET", JOBS, token="t-two")[0], 401)
         self.s.ctl("tokens", {"token": "fresh"})
         self.assertEqual(self.s.req("GET", JOBS, token="fresh")[0], 200)
+        self.s.ctl("faults", {"expireTokens": False})
+        self.assertEqual(self.s.req("GET", JOBS)[0], 200)
+        self.s.ctl("tokens", {"revoke": "t-two"})
+        self.assertEqual(self.s.req("GET", JOBS, token="t-two")[0], 401)
+        self.s.ctl("tokens", {"token": "t-two"})
         # the request log redacts Authorization
         reqs = self.s.ctl("requests")
         self.assertTrue(reqs)
