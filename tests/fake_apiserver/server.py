@@ -26,7 +26,6 @@ import signal
 import socket
 import socketserver
 import ssl
-import string
 import subprocess
 import sys
 import threading
@@ -1483,7 +1482,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _create(self, res, ns):
         srv = self.server
         st = srv.store
-        if res in ("pods", "events") and res == "pods":
+        if res == "pods":
             raise ApiError(405, "MethodNotAllowed", "pods are created by the fake controller")
         obj = self._parse_body(res)
         self._check_kind(res, obj)
