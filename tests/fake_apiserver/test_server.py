@@ -638,6 +638,49 @@ class FakeApiTest(unittest.TestCase):
         self.assertEqual(len(o["items"]), 10001)
 
 
+class ProxyTest(unittest.TestCase):
+    """proxy.py: CONNECT tunnel to the TLS server, with proxy basic auth."""
+
+    def test_connect_tunnel(self):
+        s = Server()
+        d = tempfile.mkdtemp(prefix="kft-fakeproxy-ut.")
+        p = subprocess.Popen([sys.executable, os.path.join(HERE, "proxy.py"), "--dir", d,
+                              "--user", "pu:pp"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 15
+            while not os.path.exists(os.path.join(d, "proxy-port")) and time.time() < deadline:
+                time.sleep(0.05)
+            with open(os.path.join(d, "proxy-port")) as f:
+                pport = int(f.read())
+            import base64
+            auth = "Basic " + base64.b64encode(b"pu:pp").decode()
+            c = http.client.HTTPSConnection("127.0.0.1", pport, context=s.ctx, timeout=10)
+            c.set_tunnel("127.0.0.1", s.port, headers={"Proxy-Authorization": auth})
+            for _ in range(3):  # keep-alive through the tunnel
+                c.request("GET", "/version", headers={"Authorization": "Bearer test-token"})
+                r = c.getresponse()
+                self.assertEqual(r.status, 200)
+                self.assertIn("gitVersion", json.loads(r.read()))
+            c.close()
+            c = http.client.HTTPSConnection("127.0.0.1", pport, context=s.ctx, timeout=10)
+            c.set_tunnel("127.0.0.1", s.port)
+            with self.assertRaises(OSError) as cm:
+                c.request("GET", "/version")
+            self.assertIn("407", str(cm.exception))
+            c.close()
+            with open(os.path.join(d, "proxy-log.jsonl")) as f:
+                log = [json.loads(x) for x in f]
+            self.assertEqual([(x["method"], x["auth"]) for x in log],
+                             [("CONNECT", "ok"), ("CONNECT", "denied")])
+            self.assertEqual(log[0]["target"], "127.0.0.1:%d" % s.port)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(10)
+            shutil.rmtree(d, ignore_errors=True)
+            s.stop()
+
+
 class PlainHttpNoConfigMapTest(unittest.TestCase):
     """--http and --trainer-version none (a v2.1-like cluster without the ConfigMap)."""
 
