@@ -85,17 +85,27 @@ char *kft__supervisor_path(void)
 			return p;
 		free(p);
 	}
-	/* a program linked statically (tests, the supervisor itself): next to /proc/self/exe */
+	/* a program linked statically (the supervisor itself, tests, tools in build/):
+	 * kft-supervisor next to /proc/self/exe or one directory up */
 	{
 		char exe[PATH_MAX];
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		const char *rel[] = { "kft-supervisor", "../kft-supervisor" };
+		size_t i;
 
 		if (n > 0) {
 			char *slash;
 
 			exe[n] = '\0';
-			if ((slash = strrchr(exe, '/')) != NULL && !strcmp(slash + 1, "kft-supervisor"))
-				return kft__strdup(exe);
+			if ((slash = strrchr(exe, '/')) != NULL) {
+				*slash = '\0';
+				for (i = 0; i < 2; i++) {
+					p = kft__path_join(exe, rel[i]);
+					if (p && is_exec(p))
+						return p;
+					free(p);
+				}
+			}
 		}
 	}
 	return kft__strdup(KFT_LIBEXECDIR "/kftrainer/kft-supervisor");
