@@ -112,9 +112,11 @@ START_TEST(worked_example_2)
 	/* the config survives kft_spec_dup */
 	{
 		kft_spec_t *d;
+		char *want = args_json(s);
 
 		ck_assert_kft_ok(kft_spec_dup(&d, s));
-		ck_assert_json(args_json(d), args_json(s));
+		ck_assert_json(args_json(d), want);
+		free(want);
 		kft_spec_free(d);
 	}
 	kft_spec_free(s);
