@@ -455,7 +455,9 @@ START_TEST(fifty_readers)
 	int i, reads = 0;
 
 	memset(r, 0, sizeof(r));
-	start("busy", 3, "sleep $((PET_NODE_RANK + 1)); echo done");
+	/* the nodes run in the workspace; they wait for "go", then finish one by one */
+	start("busy", 3, "while [ ! -e go ]; do sleep 0.02; done; sleep 0.$((PET_NODE_RANK * 2 + 1)); "
+	      "echo done");
 	for (i = 0; i < 25; i++) {
 		if ((kids[i] = fork()) == 0) {
 			reader_t me = { 0, 0 };
@@ -467,6 +469,15 @@ START_TEST(fifty_readers)
 	}
 	for (i = 0; i < 25; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, reader_thread, &r[i]), 0);
+	{
+		char *d = job_dir("busy"), *go = kft__path_join(d, "workspace/go");
+		int fd = open(go, O_WRONLY | O_CREAT, 0600);
+
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+		free(go);
+		free(d);
+	}
 	for (i = 0; i < 25; i++) {
 		pthread_join(th[i], NULL);
 		ck_assert_int_eq(r[i].bad, 0);
