@@ -159,6 +159,23 @@ bad "--lora-mlp: expected true or false, got \"yes\"" --runtime torchtune-llama3
 bad "--epochs: expected an integer" --runtime torchtune-llama3.2-1b --epochs two
 bad "lora_attn_modules: a module name must not be NULL or empty" \
 	--runtime torchtune-llama3.2-1b --lora-attn-modules q_proj,,v_proj
+# Trainer's webhook rules, through kft render's validation
+bad "must be 1 for llama3_2/1B model" --runtime torchtune-llama3.2-1b --nodes 2 --epochs 1
+bad "QLoRA is not supported for qwen2_5/1.5B model" --runtime torchtune-qwen2.5-1.5b --qlora --gpu 1
+bad "must be auto or 1 for llama3_2/3B model when using QLoRA" --runtime torchtune-llama3.2-3b --qlora
+bad "must have gpu resource with value 1 for llama3_2/1B model when using QLoRA" \
+	--runtime torchtune-llama3.2-1b --qlora --gpu 4
+cat >"$T/imm.yaml" <<'EOF'
+apiVersion: trainer.kubeflow.org/v1alpha1
+kind: TrainJob
+metadata: {name: imm}
+spec:
+  runtimeRef: {name: torchtune-llama3.2-1b}
+  trainer: {command: [tune, run], args: [epochs=1, tokenizer.path=/x]}
+EOF
+bad "must not set immutable config \"tokenizer.path\"" -f "$T/imm.yaml"
+bad "must be key=value with no '=' in the value" --runtime torchtune-llama3.2-1b \
+	--dataset hf://org/repo/a=b --gpu 1
 
 # ---- help lists the TorchTune flags ----
 before=$fails

@@ -151,14 +151,18 @@ print(sum(1 for s in p["steps"] if s["role"] == "node" and s["argv"][:2] == ["tu
 [ "$n" = 2 ] && ok "kft render --plan shows the tune run line for both nodes" \
 	|| fail "render --plan: $n node(s) with the multinode tune run line"
 
-# webhook rules stop a bad TrainJob before it runs (when validation calls builtins)
+# webhook rules stop a bad TrainJob before it runs
+rm -f "$T"/rec/*
 if "$KFT" train -b local --name badqlora --runtime torchtune-qwen2.5-1.5b --gpu 1 --qlora \
 	--dataset "file://$T/data" --model "file://$T/model" >/dev/null 2>"$T/bq.err"; then
-	echo "note: validation on this branch does not run builtin rules yet (kft train accepted QLoRA on qwen2.5)"
+	fail "kft train accepted QLoRA on qwen2.5"
 	"$KFT" delete badqlora >/dev/null 2>&1
+elif ! grep -q "QLoRA is not supported for qwen2_5/1.5B model" "$T/bq.err"; then
+	fail "badqlora: $(cat "$T/bq.err")"
+elif [ -e "$KFT_STATE_DIR/jobs/badqlora" ] || [ -n "$(ls "$T/rec")" ]; then
+	fail "badqlora: something was created or run"
 else
-	grep -q "QLoRA is not supported for qwen2_5/1.5B model" "$T/bq.err" \
-		&& ok "QLoRA on qwen2.5 refused before running" || fail "badqlora: $(cat "$T/bq.err")"
+	ok "QLoRA on qwen2.5 refused before anything runs"
 fi
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }

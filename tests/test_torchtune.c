@@ -599,6 +599,39 @@ START_TEST(matches_only_tune_run)
 }
 END_TEST
 
+/* The same rules through the public kft_spec_validate (lib/validate.c calls builtins). */
+START_TEST(webhook_through_spec_validate)
+{
+	kft_spec_t *s;
+
+	s = tt_spec("torchtune-llama3.2-1b", 1, 0, KFT_UNSET, "1");
+	ck_assert_kft_ok(kft_spec_validate(s, NULL));
+	kft_spec_free(s);
+	s = tt_spec("torchtune-llama3.2-1b", 0, 0, 2, NULL);
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "must be 1 for llama3_2/1B model");
+	kft_spec_free(s);
+	s = tt_spec("torchtune-qwen2.5-1.5b", 1, 1, KFT_UNSET, "1");
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "QLoRA is not supported for qwen2_5/1.5B model");
+	kft_spec_free(s);
+	s = tt_spec("torchtune-llama3.2-3b", 1, 1, KFT_UNSET, NULL);
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "must be auto or 1 for llama3_2/3B model when using QLoRA");
+	kft_spec_free(s);
+	{
+		static const char *cmd[] = { "tune", "run" }, *args[] = { "output_dir=/x" };
+
+		s = new_spec("torchtune-llama3.2-1b");
+		ck_assert_kft_ok(kft_spec_set_command(s, cmd, 2));
+		ck_assert_kft_ok(kft_spec_set_args(s, args, 1));
+		ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+		                    "must not set immutable config \"output_dir\"");
+		kft_spec_free(s);
+	}
+}
+END_TEST
+
 /* ---- local runs: the controller's recipe/config table and final command ---- */
 
 static char *local_line(const kft_spec_t *s, int64_t n, const char *p, int64_t g,
@@ -765,6 +798,7 @@ static Suite *make_suite(void)
 	tcase_add_test(wh, webhook_qlora);
 	tcase_add_test(wh, webhook_args_rules);
 	tcase_add_test(wh, matches_only_tune_run);
+	tcase_add_test(wh, webhook_through_spec_validate);
 	tcase_add_test(lc, recipe_table);
 	tcase_add_test(lc, local_command_workspace);
 	tcase_add_test(lc, registry_serves);
