@@ -280,7 +280,8 @@ static int check_config(const kft_torchtune_config_t *c)
 		           "xml, got \"%s\"", c->dataset_source);
 	if (c->dataset_split && (error = check_text("dataset_split", c->dataset_split)) < 0)
 		return error;
-	if (c->new_system_prompt && (error = check_text("new_system_prompt", c->new_system_prompt)) < 0)
+	if (c->new_system_prompt &&
+	    (error = check_text("new_system_prompt", c->new_system_prompt)) < 0)
 		return error;
 	if (c->ncolumn_map && (!c->column_map_keys || !c->column_map_values))
 		return bad("torchtune: column_map: NULL keys or values with ncolumn_map = %zu",

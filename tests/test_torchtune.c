@@ -227,7 +227,8 @@ START_TEST(dataset_paths)
 		{ "hf://tatsu-lab/alpaca/", "dataset.data_dir=/workspace/dataset/." },
 		{ "hf://tatsu-lab/alpaca/data", "dataset.data_dir=/workspace/dataset/data" },
 		{ "hf://org/repo/data/train", "dataset.data_dir=/workspace/dataset/data/train" },
-		{ "hf://org/repo/data/train.json", "dataset.data_files=/workspace/dataset/data/train.json" },
+		{ "hf://org/repo/data/train.json",
+		  "dataset.data_files=/workspace/dataset/data/train.json" },
 		{ "hf://org/repo/v1.0/x", "dataset.data_files=/workspace/dataset/v1.0/x" },
 		{ "hf://org/repo/data?rev=main", "dataset.data_dir=/workspace/dataset/data" },
 		{ "s3://bucket/data", NULL },
@@ -441,8 +442,9 @@ START_TEST(webhook_models)
 	}
 	s = tt_spec("torchtune-llama3.1-70b", 0, 0, KFT_UNSET, NULL);
 	ck_assert_kft_error(webhook(s), KFT_EINVALID,
-	                    "spec.runtimeRef.name: Invalid value: \"torchtune-llama3.1-70b\": must have "
-	                    "a supported pretrained model, invalid model configured: llama3_1/70B");
+	                    "spec.runtimeRef.name: Invalid value: \"torchtune-llama3.1-70b\": "
+	                    "must have a supported pretrained model, invalid model configured: "
+	                    "llama3_1/70B");
 	kft_spec_free(s);
 	/* not exactly three '-' parts: no model at all */
 	s = tt_spec("my-torchtune-llama3.2-1b", 0, 0, KFT_UNSET, NULL);
@@ -457,7 +459,8 @@ START_TEST(webhook_nodes_and_lora)
 
 	s = tt_spec("torchtune-llama3.2-1b", 0, 0, 2, NULL);
 	ck_assert_kft_error(webhook(s), KFT_EINVALID,
-	                    "spec.trainer.numNodes: Invalid value: 2: must be 1 for llama3_2/1B model");
+	                    "spec.trainer.numNodes: Invalid value: 2: must be 1 for llama3_2/1B "
+	                    "model");
 	kft_spec_free(s);
 	s = tt_spec("torchtune-qwen2.5-1.5b", 0, 0, 3, NULL);
 	ck_assert_kft_error(webhook(s), KFT_EINVALID, "must be 1 for qwen2_5/1.5B model");
@@ -492,7 +495,8 @@ START_TEST(webhook_qlora)
 	                    "spec.trainer.numProcPerNode: Invalid value: \"auto\": must be auto or 1 "
 	                    "for llama3_2/1B model when using QLoRA");
 	ck_assert_kft_error(webhook(s), KFT_EINVALID,
-	                    "must have gpu resource with value 1 for llama3_2/1B model when using QLoRA");
+	                    "must have gpu resource with value 1 for llama3_2/1B model when using "
+	                    "QLoRA");
 	kft_spec_free(s);
 	s = tt_spec("torchtune-llama3.2-3b", 1, 1, KFT_UNSET, "4");
 	ck_assert_kft_error(webhook(s), KFT_EINVALID, "must be auto or 1 for llama3_2/3B model");
