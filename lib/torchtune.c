@@ -257,9 +257,10 @@ static int check_config(const kft_torchtune_config_t *c)
 		return error;
 	if (c->loss && (error = check_text("loss", c->loss)) < 0)
 		return error;
-	if (c->lora != 0 && c->lora != 1)
+	/* on/off switches: KFT_UNSET reads as 0 */
+	if (c->lora != 0 && c->lora != 1 && c->lora != KFT_UNSET)
 		return bad("torchtune: lora: expected 0 or 1, got %d", c->lora);
-	if (c->instruct_dataset != 0 && c->instruct_dataset != 1)
+	if (c->instruct_dataset != 0 && c->instruct_dataset != 1 && c->instruct_dataset != KFT_UNSET)
 		return bad("torchtune: instruct_dataset: expected 0 or 1, got %d", c->instruct_dataset);
 	if ((error = check_tri("apply_lora_to_mlp", c->apply_lora_to_mlp)) < 0 ||
 	    (error = check_tri("apply_lora_to_output", c->apply_lora_to_output)) < 0 ||

@@ -353,6 +353,12 @@ START_TEST(bad_input)
 	BAD(c.train_on_input = -1, "train_on_input: expected 0, 1 or KFT_UNSET, got -1");
 	BAD(c.quantize_base = 7, "quantize_base: expected 0, 1 or KFT_UNSET");
 	BAD(c.lora = 5, "lora: expected 0 or 1, got 5");
+	BAD(c.instruct_dataset = 2, "instruct_dataset: expected 0 or 1, got 2");
+	RESET();
+	c.lora = KFT_UNSET;            /* the switches read KFT_UNSET as off */
+	c.instruct_dataset = KFT_UNSET;
+	ck_assert_kft_ok(kft_spec_set_torchtune(s, &c));
+	ck_assert_json(args_json(s), "[]");
 	RESET();
 	c.version = 99;
 	ck_assert_kft_error(kft_spec_set_torchtune(s, &c), KFT_EVERSION,
