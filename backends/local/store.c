@@ -407,6 +407,17 @@ int kft__store_create(int *lock_fd, const char *state_dir, const char *name, con
 	    (error = kft__store_event(tmp, "TrainJob", name, "Normal", "Created",
 	                              "TrainJob created")) < 0)
 		goto out;
+	{
+		char *fifo = kft__path_join(tmp, KFT__STORE_FIFO);
+
+		if (!fifo || mkfifo(fifo, 0600) < 0) {
+			error = fifo ? kft__error_os(KFT_ERROR, "cannot create %s", fifo) :
+			        kft__error_oom();
+			free(fifo);
+			goto out;
+		}
+		free(fifo);
+	}
 	if (!(lockp = kft__path_join(tmp, KFT__STORE_LOCK))) {
 		error = kft__error_oom();
 		goto out;
@@ -735,6 +746,19 @@ int kft__store_control(const char *jobdir, const cJSON *fields)
 	error = kft__store_write_json(path, c, 0);
 	cJSON_Delete(c);
 	free(path);
+	if (error == 0 && (path = kft__path_join(jobdir, KFT__STORE_FIFO)) != NULL) {
+		/* no reader (ENXIO): no supervisor yet; it reads control.json when it starts */
+		int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+		/* (no kft__log here: it would link the whole library into kft-supervisor) */
+		if (fd >= 0) {
+			ssize_t w = write(fd, "c", 1);   /* a full FIFO already has a poke pending */
+
+			(void)w;
+			close(fd);
+		}
+		free(path);
+	}
 	return error;
 }
 

@@ -5,7 +5,7 @@
  * logs/<step>.log; records every transition in state.json (temp + rename)
  * and events.jsonl; JobSet semantics (a failed step fails the job and the
  * others are terminated: SIGTERM, grace, SIGKILL); activeDeadlineSeconds;
- * suspend/resume and cancel through control.json (watched with inotify).
+ * suspend/resume and cancel through control.json (poked through control.fifo).
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "store.h"
@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -34,6 +33,7 @@ extern char **environ;
 
 #define FAIL_GRACE_MS 5000
 #define LOG_TAIL_LINES 5
+#define DIR_CHECK_MS 5000
 
 typedef struct {
 	const cJSON *plan;   /* the plan step */
@@ -51,7 +51,7 @@ typedef struct {
 	int sfd, ifd;
 	int64_t deadline_at, kill_at;    /* monotonic ms; 0: none */
 	int failed, stopping, suspending, suspended, cancelled, dirty;
-	int evfd;
+	int evfd, dirfd;
 	int64_t grace_ms;
 } sup_t;
 
@@ -576,9 +576,23 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 	signal(SIGPIPE, SIG_IGN);
 	if ((s->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		return kft__error_os(KFT_ERROR, "signalfd");
-	if ((s->ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0 ||
-	    inotify_add_watch(s->ifd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
-		return kft__error_os(KFT_ERROR, "inotify on %s", dir);
+	/*
+	 * Requests arrive as control.json plus a byte on control.fifo (no inotify
+	 * instance per supervisor: those are limited to 128 per user by default).
+	 * O_RDWR keeps the FIFO open without EOF when writers come and go.
+	 */
+	{
+		char *fifo = kft__path_join(dir, KFT__STORE_FIFO);
+
+		KFT_CHECK_ALLOC(fifo);
+		s->ifd = open(fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (s->ifd < 0) {
+			kft__error_os(KFT_ERROR, "cannot open %s", fifo);
+			free(fifo);
+			return KFT_ERROR;
+		}
+		free(fifo);
+	}
 	{
 		const char *sub[] = { "workspace/dataset", "workspace/model", "workspace/output" };
 
@@ -590,6 +604,7 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 			free(p);
 		}
 	}
+	s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	write_plan_files(s);
 	set_deadline(s, (int64_t)cJSON_GetNumberValue(kft__json_get(s->state, "createdMs")));
 	set_num(s->state, "supervisorPid", getpid());
@@ -604,25 +619,13 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 	return 0;
 }
 
-static void drain_inotify(sup_t *s)
+static void drain_control(sup_t *s)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
-	int control = 0;
+	char buf[256];
 
-	while ((n = read(s->ifd, buf, sizeof(buf))) > 0) {
-		char *p;
-
-		for (p = buf; p < buf + n; ) {
-			struct inotify_event *ev = (struct inotify_event *)p;
-
-			if (ev->len && !strcmp(ev->name, KFT__STORE_CONTROL))
-				control = 1;
-			p += sizeof(*ev) + ev->len;
-		}
-	}
-	if (control)
-		read_control(s);
+	while (read(s->ifd, buf, sizeof(buf)) > 0)
+		;
+	read_control(s);
 }
 
 static void drain_signals(sup_t *s)
@@ -709,6 +712,9 @@ static int run(sup_t *s)
 			timeout = s->deadline_at - now;
 		if (s->kill_at && (timeout < 0 || s->kill_at - now < timeout))
 			timeout = s->kill_at - now;
+		/* every few seconds: is the job directory still there? (removed behind our back) */
+		if (timeout < 0 || timeout > DIR_CHECK_MS)
+			timeout = DIR_CHECK_MS;
 		if (timeout > INT_MAX)
 			timeout = INT_MAX;
 		pfd[0].fd = s->sfd;
@@ -722,7 +728,16 @@ static int run(sup_t *s)
 		if (pfd[0].revents)
 			drain_signals(s);
 		if (pfd[1].revents)
-			drain_inotify(s);
+			drain_control(s);
+		if (s->dirfd >= 0 && !s->cancelled) {
+			struct stat sb;
+
+			if (fstat(s->dirfd, &sb) == 0 && sb.st_nlink == 0) {
+				slog("job directory %s was removed: stopping the job", s->dir);
+				s->cancelled = 1;
+				fail_job(s, "Cancelled", "the job's directory was removed", 1000);
+			}
+		}
 	}
 	/* nothing a step started may outlive the job */
 	kill_and_reap_all(s);
@@ -753,7 +768,7 @@ static int cmd_run(int argc, char **argv)
 	/* orphans of the steps become our children, so they are reaped and stopped with the job */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	memset(&s, 0, sizeof(s));
-	s.sfd = s.ifd = s.evfd = -1;
+	s.sfd = s.ifd = s.evfd = s.dirfd = -1;
 	if (setup(&s, argv[2], lock_fd) < 0) {
 		slog("%s", kft_error_last()->message);
 		if (s.state) {
