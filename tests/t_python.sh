@@ -25,14 +25,19 @@ fi
 tmp=$(mktemp -d /tmp/kft-py.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 echo "python: $PY ($("$PY" --version 2>&1))"
-"$PY" -m venv --system-site-packages "$tmp/venv" || { echo "venv creation failed"; exit 1; }
+# --system-site-packages: setuptools (and pip, when the system has it) come from
+# the base Python, so nothing is downloaded and no wheel is bootstrapped.
+if "$PY" -m pip --version >/dev/null 2>&1; then
+	"$PY" -m venv --system-site-packages --without-pip "$tmp/venv"
+else
+	"$PY" -m venv --system-site-packages "$tmp/venv"
+fi || { echo "venv creation failed"; exit 1; }
 # Build from a copy: pip builds in the source tree and would leave build/ and
 # *.egg-info behind in the checkout.
 cp -R "$TOP/bindings/python" "$tmp/src"
 rm -rf "$tmp/src/build" "$tmp/src"/*.egg-info
 "$tmp/venv/bin/python" -m pip install --quiet --no-build-isolation --no-index \
 	--disable-pip-version-check "$tmp/src" || { echo "pip install failed"; exit 1; }
-"$tmp/venv/bin/python" -m pip show kftrainer 2>/dev/null | sed -n 1,2p
 
 export KFTRAINER_LIBRARY="$LIB" KFT_TOP="$TOP" KFT_BUILD="$BUILD"
 # Run from an unrelated directory so "import kftrainer" must find the installed copy.

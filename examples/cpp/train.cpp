@@ -134,7 +134,8 @@ inline void logs(kft_client_t *c, const char *name, const char *step, uint32_t f
 		[](const char *chunk, size_t len, const char *st, void *payload) -> int {
 			auto *x = static_cast<ctx_t *>(payload);
 			try {
-				(*x->fn)(std::string(chunk, len), st);
+				if (len)   // len 0: a keep-alive call, nothing to deliver
+					(*x->fn)(std::string(chunk, len), st ? st : "");
 				return 0;
 			} catch (...) {
 				x->exc = std::current_exception();

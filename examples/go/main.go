@@ -74,6 +74,9 @@ type logState struct {
 //export goLogCB
 func goLogCB(chunk *C.char, n C.size_t, step *C.char, payload unsafe.Pointer) C.int {
 	st := (*(*cgo.Handle)(payload)).Value().(*logState)
+	if n == 0 { // a keep-alive call: nothing to deliver
+		return 0
+	}
 	name := C.GoString(step)
 	b, ok := st.byStep[name]
 	if !ok {

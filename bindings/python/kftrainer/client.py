@@ -918,5 +918,7 @@ class TrainerClient:
                 for line in lines:
                     yield line.decode("utf-8", "replace")
         finally:
+            # The worker notices at its next callback (next log chunk, or the
+            # steps ending); it owns its client, so it may outlive this briefly.
             cancel.set()
-            t.join(timeout=5)
+            t.join(timeout=2)

@@ -633,26 +633,34 @@ class LocalJobs(unittest.TestCase):
         self.assertLess(took, 5)
         self.assertIn(self.client.get_job(name).status, ("Created", "Running"))
 
-    @local_required
-    def test_ctrl_c_cancels_wait(self):
-        name = self.train("import time; time.sleep(60)")
-        code = textwrap.dedent("""
-            import signal, sys, time, kftrainer as k
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            c = k.TrainerClient("local")
-            print("waiting", flush=True)
-            t0 = time.monotonic()
-            try:
-                c.wait_for_job_status(sys.argv[1], timeout=60, polling_interval=1)
-            except KeyboardInterrupt:
-                print("interrupted %.2f" % (time.monotonic() - t0), flush=True)
-                print("handler-restored", signal.getsignal(signal.SIGINT) is
-                      signal.default_int_handler, flush=True)
-                sys.exit(0)
-            sys.exit(5)
-            """)
-        p = subprocess.Popen([sys.executable, "-c", code, name], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    CTRL_C_CHILD = textwrap.dedent("""
+        import signal, sys, time, kftrainer as k
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        c = k.TrainerClient("local")
+        mode, name = sys.argv[1], sys.argv[2]
+        print("waiting", flush=True)
+        t0 = time.monotonic()
+        try:
+            if mode == "wait":
+                c.wait_for_job_status(name, timeout=60, polling_interval=1)
+            elif mode == "follow":
+                for line in c.get_job_logs(name, follow=True):
+                    pass
+            else:
+                c.stream_job_logs(name, lambda text, step: None, follow=True)
+        except KeyboardInterrupt:
+            print("interrupted %.2f" % (time.monotonic() - t0), flush=True)
+            print("handler-restored", signal.getsignal(signal.SIGINT) is
+                  signal.default_int_handler, flush=True)
+            sys.exit(0)
+        sys.exit(5)
+        """)
+
+    def ctrl_c(self, mode):
+        name = self.train("import time\nfor i in range(300):\n"
+                          "    print('tick', i, flush=True); time.sleep(0.2)\n")
+        p = subprocess.Popen([sys.executable, "-c", self.CTRL_C_CHILD, mode, name],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.assertEqual(p.stdout.readline().strip(), "waiting")
         time.sleep(1.0)
         t0 = time.monotonic()
@@ -662,7 +670,20 @@ class LocalJobs(unittest.TestCase):
         self.assertLess(time.monotonic() - t0, 3.0)
         self.assertIn("interrupted", out)
         self.assertIn("handler-restored True", out)
-        self.assertIn(self.client.get_job(name).status, ("Created", "Running"))
+        # stopping a wait or a follow leaves the job running
+        self.assertEqual(self.client.get_job(name).status, "Running")
+
+    @local_required
+    def test_ctrl_c_cancels_wait(self):
+        self.ctrl_c("wait")
+
+    @local_required
+    def test_ctrl_c_cancels_follow_iterator(self):
+        self.ctrl_c("follow")
+
+    @local_required
+    def test_ctrl_c_cancels_stream_on_this_thread(self):
+        self.ctrl_c("stream")
 
     @local_required
     def test_follow_break_and_delete(self):
