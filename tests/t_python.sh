@@ -13,12 +13,13 @@ LIB=$BUILD/libkftrainer.so.0
 PY=""
 for p in /usr/bin/python3 python3; do
 	if command -v "$p" >/dev/null 2>&1 &&
-	   "$p" -c 'import venv, ensurepip, setuptools' >/dev/null 2>&1; then
+	   "$p" -c 'import venv, setuptools' >/dev/null 2>&1 &&
+	   { "$p" -m pip --version || "$p" -c 'import ensurepip'; } >/dev/null 2>&1; then
 		PY=$(command -v "$p"); break
 	fi
 done
 if [ -z "$PY" ]; then
-	echo "no python3 with venv, ensurepip and setuptools (apt-get install python3-venv python3-setuptools)"
+	echo "no python3 with venv, setuptools and pip (apt-get install python3-venv python3-setuptools python3-pip)"
 	exit 77
 fi
 
