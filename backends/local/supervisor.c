@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -373,21 +374,47 @@ static void step_exited(sup_t *s, step_t *st, int status)
 	save(s);
 }
 
+/* Reap every child: steps, and (as a subreaper) whatever they left behind. */
 static void reap(sup_t *s)
 {
-	size_t i;
+	int status;
+	pid_t r;
 
-	for (i = 0; i < s->n; i++) {
-		step_t *st = &s->steps[i];
+	while ((r = waitpid(-1, &status, WNOHANG)) != 0) {
+		size_t i;
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < s->n; i++)
+			if (s->steps[i].running && s->steps[i].pid == r)
+				step_exited(s, &s->steps[i], status);
+	}
+}
+
+/* At the end: kill every step's group and reap all descendants (bounded). */
+static void kill_and_reap_all(sup_t *s)
+{
+	int64_t until = kft__mono_ms() + 2000;
+
+	signal_groups(s, SIGKILL);
+	for (;;) {
+		struct pollfd p = { s->sfd, POLLIN, 0 };
+		struct signalfd_siginfo si;
 		int status;
 		pid_t r;
 
-		if (!st->running)
-			continue;
-		while ((r = waitpid(st->pid, &status, WNOHANG)) < 0 && errno == EINTR)
+		while ((r = waitpid(-1, &status, WNOHANG)) > 0)
 			;
-		if (r == st->pid)
-			step_exited(s, st, status);
+		if (r < 0 && errno == ECHILD)
+			break;
+		if (kft__mono_ms() >= until)
+			break;
+		poll(&p, 1, (int)(until - kft__mono_ms()));
+		while (read(s->sfd, &si, sizeof(si)) > 0)
+			;
 	}
 }
 
@@ -675,7 +702,7 @@ static int run(sup_t *s)
 			drain_inotify(s);
 	}
 	/* nothing a step started may outlive the job */
-	signal_groups(s, SIGKILL);
+	kill_and_reap_all(s);
 	return kft__streq(kft__json_str(s->state, "status"), "Complete") ? 0 : 1;
 }
 
@@ -700,6 +727,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (pid > 0)
 		_exit(0);
+	/* orphans of the steps become our children, so they are reaped and stopped with the job */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	memset(&s, 0, sizeof(s));
 	s.sfd = s.ifd = -1;
 	if (setup(&s, argv[2], lock_fd) < 0) {
