@@ -421,12 +421,16 @@ class Render(unittest.TestCase):
             os.unlink(f.name)
 
     def test_initializers(self):
+        ini = k.Initializer(dataset=k.HuggingFaceDatasetInitializer("hf://org/data"),
+                            model=k.HuggingFaceModelInitializer("hf://org/model",
+                                                                access_token="t0k"))
+        # torch-distributed has no initializer jobs: the webhook rule says so
+        with self.assertRaises(k.InvalidError) as cm:
+            self.render("torch-distributed", trainer=k.CustomTrainer(command=["true"]),
+                        initializer=ini, name="i0")
+        self.assertIn("spec.initializer", str(cm.exception))
         doc = self.render("torch-distributed", trainer=k.CustomTrainer(command=["true"]),
-                          initializer=k.Initializer(
-                              dataset=k.HuggingFaceDatasetInitializer("hf://org/data"),
-                              model=k.HuggingFaceModelInitializer("hf://org/model",
-                                                                  access_token="t0k")),
-                          name="i1")
+                          initializer=ini, name="i1", validate=False)
         ini = doc["spec"]["initializer"]
         self.assertEqual(ini["dataset"]["storageUri"], "hf://org/data")
         self.assertEqual(ini["model"]["storageUri"], "hf://org/model")
@@ -435,7 +439,7 @@ class Render(unittest.TestCase):
             {"name": "ACCESS_TOKEN", "value": "t0k"}])
         self.assertNotIn("t0k", repr(k.HuggingFaceModelInitializer("hf://o/m",
                                                                    access_token="t0k")))
-        doc = self.render(trainer=k.CustomTrainer(command=["true"]), name="i2",
+        doc = self.render(trainer=k.CustomTrainer(command=["true"]), name="i2", validate=False,
                           initializer=k.DatasetInitializer("file:///data", env={"X": "1"},
                                                            secret_name="creds"))
         d = doc["spec"]["initializer"]["dataset"]
