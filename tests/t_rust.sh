@@ -37,7 +37,7 @@ if [ $rc -ne 0 ] && grep -q "kft_train: .*(code -7)" "$tmp/out"; then
 	exit 77
 fi
 [ $rc -eq 0 ] || { echo "examples/rust exited $rc"; exit 1; }
-for want in "status: Complete" "hello from node 0 of 2" "hello from node 1 of 2" \
+for want in "thread-local errors: 16 threads" "status: Complete" "hello from node 0 of 2" "hello from node 1 of 2" \
 	"step node-0: Succeeded exit 0" "step node-1: Succeeded exit 0" "^OK$"; do
 	grep -q "$want" "$tmp/out" || { echo "missing in output: $want"; exit 1; }
 done

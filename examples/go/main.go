@@ -22,12 +22,14 @@ int kftgo_logs(kft_client_t *client, const char *name, const char *step, uint32_
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/cgo"
 	"sort"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -87,11 +89,56 @@ func goLogCB(chunk *C.char, n C.size_t, step *C.char, payload unsafe.Pointer) C.
 	return 0
 }
 
+// checkThreadErrors has many goroutines fail at once, each on its own client,
+// and checks every error message is the goroutine's own: what call() and its
+// LockOSThread guarantee.
+func checkThreadErrors(goroutines, calls int) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines)
+	for i := 0; i < goroutines; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			var c *C.kft_client_t
+			if err := call("kft_client_new", func() C.int { return C.kft_client_new(&c, nil) }); err != nil {
+				errs <- err
+				return
+			}
+			defer C.kft_client_free(c)
+			want := fmt.Sprintf("no-such-runtime-%d", i)
+			cs := C.CString(want)
+			defer C.free(unsafe.Pointer(cs))
+			for j := 0; j < calls; j++ {
+				var rt *C.kft_runtime_t
+				err := call("kft_get_runtime", func() C.int { return C.kft_get_runtime(&rt, c, cs) })
+				var e *Error
+				if !errors.As(err, &e) || e.Code != C.KFT_ENOTFOUND ||
+					!strings.Contains(e.Message, `"`+want+`"`) {
+					errs <- fmt.Errorf("goroutine %d call %d: wrong error %v", i, j, err)
+					return
+				}
+				runtime.Gosched()
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		return err
+	}
+	fmt.Printf("thread-local errors: %d goroutines x %d failing calls, each saw its own message\n",
+		goroutines, calls)
+	return nil
+}
+
 func run() error {
 	if C.kft_version()>>16 != C.KFT_VERSION_MAJOR {
 		return fmt.Errorf("libkftrainer ABI mismatch: %s", C.GoString(C.kft_version_string()))
 	}
 	fmt.Printf("libkftrainer %s\n", C.GoString(C.kft_version_string()))
+	if err := checkThreadErrors(32, 20); err != nil {
+		return err
+	}
 
 	var client *C.kft_client_t
 	backend := C.CString("local")

@@ -5,6 +5,7 @@
 
 use std::os::raw::{c_char, c_int, c_uint, c_void};
 
+pub const KFT_ENOTFOUND: c_int = -2;
 pub const KFT_EUSER: c_int = -6;
 pub const KFT_JOB_COMPLETE: c_int = 3;
 pub const KFT_LOGS_NO_PREFIX: u32 = 1 << 2;
@@ -22,6 +23,10 @@ pub struct kft_spec_t {
 }
 #[repr(C)]
 pub struct kft_job_t {
+    _p: [u8; 0],
+}
+#[repr(C)]
+pub struct kft_runtime_t {
     _p: [u8; 0],
 }
 
@@ -97,6 +102,11 @@ extern "C" {
     pub fn kft_logs(client: *mut kft_client_t, name: *const c_char, opts: *const kft_logs_opts_t,
                     cb: kft_log_cb, payload: *mut c_void) -> c_int;
     pub fn kft_delete_job(client: *mut kft_client_t, name: *const c_char, opts: *const c_void) -> c_int;
+
+    pub fn kft_get_runtime(out: *mut *mut kft_runtime_t, client: *mut kft_client_t,
+                           name: *const c_char) -> c_int;
+    pub fn kft_runtime_name(rt: *const kft_runtime_t) -> *const c_char;
+    pub fn kft_runtime_free(rt: *mut kft_runtime_t);
 
     pub fn kft_job_free(job: *mut kft_job_t);
     pub fn kft_job_name(job: *const kft_job_t) -> *const c_char;

@@ -157,6 +157,17 @@ impl Client {
         check("kft_logs", rc)
     }
 
+    /// The runtime's name as the library knows it (ENOTFOUND if it has none such).
+    pub fn runtime_name(&mut self, name: &str) -> Result<String> {
+        let n = cstring("kft_get_runtime", name)?;
+        let mut rt = ptr::null_mut();
+        // SAFETY: valid handle and string; rt is freed below.
+        check("kft_get_runtime", unsafe { ffi::kft_get_runtime(&mut rt, self.0, n.as_ptr()) })?;
+        let out = cstr(unsafe { ffi::kft_runtime_name(rt) }).unwrap_or_default();
+        unsafe { ffi::kft_runtime_free(rt) };
+        Ok(out)
+    }
+
     pub fn delete_job(&mut self, name: &str) -> Result<()> {
         let n = cstring("kft_delete_job", name)?;
         // SAFETY: valid handle and string; NULL opts means defaults.

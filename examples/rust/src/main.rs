@@ -17,6 +17,7 @@ fn run() -> kft::Result<bool> {
         return Ok(false);
     }
     println!("libkftrainer {}", text);
+    check_thread_errors(16, 20)?;
 
     let mut client = kft::Client::new("local")?;
     let mut spec = kft::Spec::new()?;
@@ -54,6 +55,42 @@ fn run() -> kft::Result<bool> {
     let has = |step: &str, want: &str| by_step.get(step).map_or(false, |t| t.contains(want));
     Ok(done.is_complete() && nodes_ok == 2 && has("node-0", "hello from node 0 of 2")
         && has("node-1", "hello from node 1 of 2"))
+}
+
+/// Many threads fail at once, each on its own client: every error message must
+/// be the thread's own (the library keeps the last error per thread).
+fn check_thread_errors(threads: usize, calls: usize) -> kft::Result<()> {
+    let handles: Vec<_> = (0..threads)
+        .map(|i| {
+            std::thread::spawn(move || -> kft::Result<bool> {
+                let mut c = kft::Client::new("local")?;
+                let want = format!("no-such-runtime-{}", i);
+                for _ in 0..calls {
+                    match c.runtime_name(&want) {
+                        Err(e) if e.code == ffi::KFT_ENOTFOUND
+                            && e.message.contains(&format!("\"{}\"", want)) => {}
+                        _ => return Ok(false),
+                    }
+                }
+                Ok(true)
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for h in handles {
+        if h.join().expect("thread panicked")? {
+            ok += 1;
+        }
+    }
+    if ok != threads {
+        return Err(kft::Error { op: "thread-local errors", code: -1,
+                                message: format!("{} of {} threads saw a wrong message", threads - ok, threads) });
+    }
+    // and the main thread's own lookup still works
+    let mut c = kft::Client::new("local")?;
+    assert_eq!(c.runtime_name("torch-distributed")?, "torch-distributed");
+    println!("thread-local errors: {} threads x {} failing calls, each saw its own message", threads, calls);
+    Ok(())
 }
 
 fn main() -> ExitCode {
