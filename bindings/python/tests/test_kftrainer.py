@@ -393,6 +393,12 @@ class Render(unittest.TestCase):
         self.assertEqual(res["limits"]["memory"], "1Gi")
         self.assertEqual(str(res["limits"]["nvidia.com/gpu"]), "1")
 
+    def test_runtime_object(self):
+        rt = k.TrainerClient("local").get_runtime("torch-distributed")
+        doc = self.render(rt, trainer=k.CustomTrainer(command=["true"]), name="ro")
+        self.assertEqual(doc["spec"]["runtimeRef"], {"name": "torch-distributed",
+                                                     "kind": "ClusterTrainingRuntime"})
+
     def test_default_runtime_and_yaml(self):
         y = k.render_trainjob(trainer=k.CustomTrainer(command=["true"]), name="y1")
         self.assertIn("name: torch-distributed", y)
@@ -628,6 +634,11 @@ class LocalJobs(unittest.TestCase):
     @local_required
     def test_wait_timeout(self):
         name = self.train("import time; time.sleep(60)")
+        job = self.client.wait_for_job_status(name, {"Running"}, timeout=30, polling_interval=1)
+        self.assertEqual(job.status, "Running")
+        self.assertEqual([j.name for j in self.client.list_jobs(runtime="torch-distributed")],
+                         [name])
+        self.assertEqual(self.client.list_jobs(runtime="jax-distributed"), [])
         t0 = time.monotonic()
         with self.assertRaises(TimeoutError) as cm:
             self.client.wait_for_job_status(name, timeout=1.5, polling_interval=0.5)
