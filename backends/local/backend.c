@@ -17,15 +17,35 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct {
 	kft_backend_t base;
 	char *state_dir;
 	char *runtime_path;
+	pid_t *pending;   /* supervisor launcher processes not reaped yet (our own children) */
+	size_t npending, cap;
 } local_be;
 
 #define LBE(be) ((local_be *)(be))
+
+/* Reap the short-lived first processes of the supervisors we started. */
+static void reap_pending(local_be *lb, int block)
+{
+	size_t i = 0;
+
+	while (i < lb->npending) {
+		int status;
+		pid_t r = waitpid(lb->pending[i], &status, block ? 0 : WNOHANG);
+
+		if (r == 0 || (r < 0 && errno == EINTR)) {
+			i++;
+			continue;
+		}
+		lb->pending[i] = lb->pending[--lb->npending];
+	}
+}
 
 /* ---------------- submit / plan ---------------- */
 
@@ -122,7 +142,21 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		goto out;
 	if ((error = kft__store_create(&lock_fd, lb->state_dir, name, doc, plan, "local")) < 0)
 		goto out;
-	if ((error = kft__store_spawn_supervisor(dir, lock_fd)) < 0) {
+	reap_pending(lb, 0);
+	if (lb->npending == lb->cap) {
+		size_t cap = lb->cap ? lb->cap * 2 : 8;
+		pid_t *p = kft__realloc(lb->pending, cap * sizeof(*p));
+
+		if (!p) {
+			close(lock_fd);
+			kft__remove_tree(dir);
+			error = kft__error_oom();
+			goto out;
+		}
+		lb->pending = p;
+		lb->cap = cap;
+	}
+	if ((error = kft__store_spawn_supervisor(&lb->pending[lb->npending], dir, lock_fd)) < 0) {
 		/* nothing half-made stays behind */
 		int saved = error;
 		char *msg = kft__strdup(kft_error_last()->message);
@@ -133,6 +167,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		error = saved;
 		goto out;
 	}
+	lb->npending++;
 	error = kft__store_get_job(out, lb->state_dir, name, "local");
 out:
 	cJSON_Delete(plan);
@@ -148,16 +183,19 @@ out:
 
 static int be_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
 {
+	reap_pending(LBE(be), 0);
 	return kft__store_get_job(out, LBE(be)->state_dir, name, "local");
 }
 
 static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runtime)
 {
+	reap_pending(LBE(be), 0);
 	return kft__store_list_jobs(out, LBE(be)->state_dir, runtime, "local");
 }
 
 static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name)
 {
+	reap_pending(LBE(be), 0);
 	return kft__store_get_events(out, LBE(be)->state_dir, name);
 }
 
@@ -226,6 +264,7 @@ static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const k
 	char *dir = NULL;
 	int error;
 
+	reap_pending(lb, 0);
 	if ((error = kft__store_job_dir(&dir, lb->state_dir, name)) < 0)
 		return error;
 	if ((error = watch_open(&w, dir, 0)) < 0) {
@@ -604,6 +643,8 @@ static void be_free(kft_backend_t *be)
 {
 	if (!be)
 		return;
+	reap_pending(LBE(be), 1);
+	free(LBE(be)->pending);
 	free(LBE(be)->state_dir);
 	free(LBE(be)->runtime_path);
 	free(be);

@@ -167,12 +167,12 @@ int kft__store_read_json(cJSON **out, const char *path)
 	return 0;
 }
 
-int kft__store_event(const char *jobdir, const char *kind, const char *object, const char *type,
-                     const char *reason, const char *message)
+int kft__store_event_fd(int fd, const char *kind, const char *object, const char *type,
+                        const char *reason, const char *message)
 {
 	cJSON *e = cJSON_CreateObject();
-	char *path = NULL, *line = NULL;
-	int fd, error = 0;
+	char *line = NULL;
+	int error = 0;
 	size_t len;
 
 	KFT_CHECK_ALLOC(e);
@@ -182,24 +182,36 @@ int kft__store_event(const char *jobdir, const char *kind, const char *object, c
 	    !cJSON_AddStringToObject(e, "type", type ? type : "Normal") ||
 	    !cJSON_AddStringToObject(e, "reason", reason ? reason : "") ||
 	    !cJSON_AddStringToObject(e, "message", message ? message : "") ||
-	    !(line = cJSON_PrintUnformatted(e)) || !(path = kft__path_join(jobdir, KFT__STORE_EVENTS))) {
+	    !(line = cJSON_PrintUnformatted(e))) {
 		error = kft__error_oom();
 		goto out;
 	}
 	len = strlen(line);
-	line[len] = '\n';   /* replaces the NUL; written with its length */
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		error = kft__error_os(KFT_ERROR, "cannot open %s", path);
-		goto out;
-	}
+	line[len] = '\n';   /* replaces the NUL; written with its length, in one write */
 	if (write(fd, line, len + 1) != (ssize_t)(len + 1))
-		error = kft__error_os(KFT_ERROR, "cannot append to %s", path);
-	close(fd);
+		error = kft__error_os(KFT_ERROR, "cannot append an event");
 out:
 	cJSON_Delete(e);
 	cJSON_free(line);
+	return error;
+}
+
+int kft__store_event(const char *jobdir, const char *kind, const char *object, const char *type,
+                     const char *reason, const char *message)
+{
+	char *path = kft__path_join(jobdir, KFT__STORE_EVENTS);
+	int fd, error;
+
+	KFT_CHECK_ALLOC(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		error = kft__error_os(KFT_ERROR, "cannot open %s", path);
+		free(path);
+		return error;
+	}
 	free(path);
+	error = kft__store_event_fd(fd, kind, object, type, reason, message);
+	close(fd);
 	return error;
 }
 
@@ -377,10 +389,8 @@ int kft__store_create(int *lock_fd, const char *state_dir, const char *name, con
 		error = kft__error_oom();
 		goto out;
 	}
+	/* workspace/{dataset,model,output} are made by the supervisor, off this path */
 	if ((error = mkdir_in(tmp, "logs")) < 0 || (error = mkdir_in(tmp, "workspace")) < 0 ||
-	    (error = mkdir_in(tmp, "workspace/dataset")) < 0 ||
-	    (error = mkdir_in(tmp, "workspace/model")) < 0 ||
-	    (error = mkdir_in(tmp, "workspace/output")) < 0 ||
 	    (error = write_in(tmp, KFT__STORE_SPEC, spec)) < 0 ||
 	    (error = write_in(tmp, KFT__STORE_PLAN, plan)) < 0 ||
 	    (error = write_in(tmp, KFT__STORE_STATE, state)) < 0 ||
@@ -718,7 +728,7 @@ int kft__store_control(const char *jobdir, const cJSON *fields)
 	return error;
 }
 
-int kft__store_spawn_supervisor(const char *jobdir, int lock_fd)
+int kft__store_spawn_supervisor(pid_t *pending, const char *jobdir, int lock_fd)
 {
 	kft__proc_opts o;
 	char *sup = kft__supervisor_path(), *logp = kft__path_join(jobdir, "supervisor.log");
@@ -757,7 +767,12 @@ int kft__store_spawn_supervisor(const char *jobdir, int lock_fd)
 		                  "kft-supervisor program)");
 		goto out;
 	}
-	/* the supervisor forks once and its first process exits: reap our own child */
+	/* the supervisor forks once and its first process exits at once: reap it now, or
+	 * let the caller reap it later (kft_train returns without waiting for it) */
+	if (pending) {
+		*pending = pid;
+		goto out;
+	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

@@ -51,6 +51,9 @@ int kft__store_write_json(const char *path, const cJSON *doc, int durable);
 /** Read and parse a JSON file; KFT_ENOTFOUND if missing, KFT_ERROR if malformed. */
 int kft__store_read_json(cJSON **out, const char *path);
 
+/** Append one event line to an open events file (O_APPEND), in one write. */
+int kft__store_event_fd(int fd, const char *kind, const char *object, const char *type,
+                        const char *reason, const char *message);
 /** Append one event line to <jobdir>/events.jsonl. */
 int kft__store_event(const char *jobdir, const char *kind, const char *object, const char *type,
                      const char *reason, const char *message);
@@ -84,8 +87,13 @@ int kft__store_get_events(kft_event_list_t **out, const char *state_dir, const c
 /** Merge fields into control.json (read-modify-write, atomic replace). */
 int kft__store_control(const char *jobdir, const cJSON *fields);
 
-/** Start the supervisor for jobdir, handing it lock_fd (closed here). */
-int kft__store_spawn_supervisor(const char *jobdir, int lock_fd);
+/**
+ * Start the supervisor for jobdir, handing it lock_fd (closed here). The
+ * program forks and its first process exits at once; with pending NULL that
+ * process is reaped here, else its pid is stored in *pending for the caller
+ * to reap (waitpid on that pid only) later.
+ */
+int kft__store_spawn_supervisor(pid_t *pending, const char *jobdir, int lock_fd);
 
 /** Is status final (Complete/Failed)? */
 int kft__store_status_final(const char *status);

@@ -13,6 +13,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -49,7 +50,8 @@ typedef struct {
 	size_t n;
 	int sfd, ifd;
 	int64_t deadline_at, kill_at;    /* monotonic ms; 0: none */
-	int failed, stopping, suspending, suspended, cancelled;
+	int failed, stopping, suspending, suspended, cancelled, dirty;
+	int evfd;
 	int64_t grace_ms;
 } sup_t;
 
@@ -67,6 +69,7 @@ static void slog(const char *fmt, ...)
 
 static void save(sup_t *s)
 {
+	s->dirty = 0;
 	if (kft__store_write_json(s->state_path, s->state, 0) < 0)
 		slog("cannot write state: %s", kft_error_last()->message);
 }
@@ -87,7 +90,14 @@ static void set_str(cJSON *o, const char *key, const char *v)
 static void event(sup_t *s, const char *kind, const char *object, const char *type,
                   const char *reason, const char *message)
 {
-	kft__store_event(s->dir, kind, object, type, reason, message);
+	if (s->evfd < 0) {
+		char *p = kft__path_join(s->dir, KFT__STORE_EVENTS);
+
+		s->evfd = p ? open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+		free(p);
+	}
+	if (s->evfd >= 0)
+		kft__store_event_fd(s->evfd, kind, object, type, reason, message);
 }
 
 static void job_status(sup_t *s, const char *status, const char *reason, const char *message)
@@ -371,7 +381,7 @@ static void step_exited(sup_t *s, step_t *st, int status)
 		if (!st->term_sent)
 			step_failed(s, st, what);
 	}
-	save(s);
+	s->dirty = 1;   /* saved once the run loop has seen every exit */
 }
 
 /* Reap every child: steps, and (as a subreaper) whatever they left behind. */
@@ -569,6 +579,17 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 	if ((s->ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0 ||
 	    inotify_add_watch(s->ifd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
 		return kft__error_os(KFT_ERROR, "inotify on %s", dir);
+	{
+		const char *sub[] = { "workspace/dataset", "workspace/model", "workspace/output" };
+
+		for (i = 0; i < 3; i++) {
+			char *p = kft__path_join(dir, sub[i]);
+
+			if (p && mkdir(p, 0700) < 0 && errno != EEXIST)
+				slog("cannot create %s: %s", p, strerror(errno));
+			free(p);
+		}
+	}
 	write_plan_files(s);
 	set_deadline(s, (int64_t)cJSON_GetNumberValue(kft__json_get(s->state, "createdMs")));
 	set_num(s->state, "supervisorPid", getpid());
@@ -648,6 +669,8 @@ static int run(sup_t *s)
 			event(s, "TrainJob", s->name, "Normal", "Completed", "TrainJob completed");
 			status = kft__json_str(s->state, "status");
 		}
+		if (s->dirty)
+			save(s);
 		if (!any_running(s)) {
 			if (kft__store_status_final(status))
 				break;
@@ -730,7 +753,7 @@ static int cmd_run(int argc, char **argv)
 	/* orphans of the steps become our children, so they are reaped and stopped with the job */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	memset(&s, 0, sizeof(s));
-	s.sfd = s.ifd = -1;
+	s.sfd = s.ifd = s.evfd = -1;
 	if (setup(&s, argv[2], lock_fd) < 0) {
 		slog("%s", kft_error_last()->message);
 		if (s.state) {
@@ -785,16 +808,67 @@ static int safe_member(const char *name)
 	return 1;
 }
 
+/*
+ * libarchive is loaded only here (dlopen), in the short-lived initializer
+ * process: the long-running supervisor then maps none of libarchive's
+ * dependencies (libxml2, ICU, libstdc++ ...), which keeps its RSS small.
+ */
+static struct {
+	struct archive *(*read_new)(void);
+	struct archive *(*write_disk_new)(void);
+	int (*read_support_filter_all)(struct archive *);
+	int (*read_support_format_all)(struct archive *);
+	int (*write_disk_set_options)(struct archive *, int);
+	int (*read_open_filename)(struct archive *, const char *, size_t);
+	const char *(*error_string)(struct archive *);
+	int (*read_next_header)(struct archive *, struct archive_entry **);
+	const char *(*entry_pathname)(struct archive_entry *);
+	int (*write_header)(struct archive *, struct archive_entry *);
+	int (*read_data_block)(struct archive *, const void **, size_t *, la_int64_t *);
+	la_ssize_t (*write_data_block)(struct archive *, const void *, size_t, la_int64_t);
+	int (*write_finish_entry)(struct archive *);
+	int (*read_free)(struct archive *);
+	int (*write_free)(struct archive *);
+} A;
+
+static int load_libarchive(void)
+{
+	void *h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h)
+		h = dlopen("libarchive.so", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		fprintf(stderr, "kft initializer: cannot load libarchive: %s\n", dlerror());
+		return -1;
+	}
+#define LOAD(f) if (!(*(void **)&A.f = dlsym(h, "archive_" #f))) goto missing
+	LOAD(read_new); LOAD(write_disk_new); LOAD(read_support_filter_all);
+	LOAD(read_support_format_all); LOAD(write_disk_set_options); LOAD(read_open_filename);
+	LOAD(error_string); LOAD(read_next_header); LOAD(entry_pathname); LOAD(write_header);
+	LOAD(read_data_block); LOAD(write_data_block); LOAD(write_finish_entry); LOAD(read_free);
+	LOAD(write_free);
+#undef LOAD
+	return 0;
+missing:
+	fprintf(stderr, "kft initializer: libarchive lacks a function: %s\n", dlerror());
+	return -1;
+}
+
 static int extract(const char *src, const char *dest)
 {
-	struct archive *a = archive_read_new(), *w = archive_write_disk_new();
+	struct archive *a, *w;
 	struct archive_entry *e;
 	int r, n = 0, rc = 0;
-	char cwd[PATH_MAX];
+	char cwd[PATH_MAX] = "";
 
-	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+	if (load_libarchive() < 0)
+		return 1;
+	a = A.read_new();
+	w = A.write_disk_new();
+
+	A.read_support_filter_all(a);
+	A.read_support_format_all(a);
+	A.write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
 	                               ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 	                               ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 	                               ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
@@ -803,14 +877,14 @@ static int extract(const char *src, const char *dest)
 		rc = 1;
 		goto out;
 	}
-	if (archive_read_open_filename(a, src, 65536) != ARCHIVE_OK) {
+	if (A.read_open_filename(a, src, 65536) != ARCHIVE_OK) {
 		fprintf(stderr, "kft initializer: cannot open archive %s: %s\n", src,
-		        archive_error_string(a));
+		        A.error_string(a));
 		rc = 1;
 		goto out;
 	}
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *name = archive_entry_pathname(e);
+	while ((r = A.read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = A.entry_pathname(e);
 		const void *buf;
 		size_t size;
 		la_int64_t off;
@@ -821,34 +895,34 @@ static int extract(const char *src, const char *dest)
 			rc = 1;
 			goto out;
 		}
-		if (archive_write_header(w, e) != ARCHIVE_OK) {
-			fprintf(stderr, "kft initializer: %s: %s\n", name, archive_error_string(w));
+		if (A.write_header(w, e) != ARCHIVE_OK) {
+			fprintf(stderr, "kft initializer: %s: %s\n", name, A.error_string(w));
 			rc = 1;
 			goto out;
 		}
-		while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
-			if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK) {
-				fprintf(stderr, "kft initializer: %s: %s\n", name, archive_error_string(w));
+		while ((r = A.read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
+			if (A.write_data_block(w, buf, size, off) != ARCHIVE_OK) {
+				fprintf(stderr, "kft initializer: %s: %s\n", name, A.error_string(w));
 				rc = 1;
 				goto out;
 			}
 		if (r != ARCHIVE_EOF) {
-			fprintf(stderr, "kft initializer: %s: %s\n", name, archive_error_string(a));
+			fprintf(stderr, "kft initializer: %s: %s\n", name, A.error_string(a));
 			rc = 1;
 			goto out;
 		}
-		archive_write_finish_entry(w);
+		A.write_finish_entry(w);
 		n++;
 	}
 	if (r != ARCHIVE_EOF) {
-		fprintf(stderr, "kft initializer: %s: %s\n", src, archive_error_string(a));
+		fprintf(stderr, "kft initializer: %s: %s\n", src, A.error_string(a));
 		rc = 1;
 		goto out;
 	}
 	printf("kft initializer: extracted %d entries from %s into %s\n", n, src, dest);
 out:
-	archive_read_free(a);
-	archive_write_free(w);
+	A.read_free(a);
+	A.write_free(w);
 	if (cwd[0] && chdir(cwd) < 0)
 		rc = 1;
 	return rc;
