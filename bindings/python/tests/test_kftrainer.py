@@ -599,6 +599,22 @@ class LocalJobs(unittest.TestCase):
         one = list(self.client.get_job_logs(name, step="node-1"))
         self.assertIn("hello from node 1 of 2", one)
         self.assertIn(name, [j.name for j in self.client.list_jobs()])
+        events = self.client.get_job_events(name)
+        self.assertTrue(events)
+        self.assertTrue(all(isinstance(e, k.Event) and e.event_time for e in events))
+        self.assertEqual(events, sorted(events, key=lambda e: e.event_time))
+
+    @local_required
+    def test_suspend_and_resume(self):
+        name = self.train("print('ran after resume')", suspend=True)
+        job = self.client.wait_for_job_status(name, {"Suspended"}, timeout=30,
+                                              polling_interval=1)
+        self.assertEqual(job.status, "Suspended")
+        self.client.resume_job(name)
+        job = self.client.wait_for_job_status(name, timeout=60, polling_interval=1)
+        self.assertEqual(job.status, "Complete")
+        self.assertEqual(list(self.client.get_job_logs(name, step="node-0")),
+                         ["ran after resume"])
 
     @local_required
     def test_wait_callbacks_and_failure(self):
