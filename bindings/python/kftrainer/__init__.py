@@ -21,6 +21,7 @@ from .errors import *  # noqa: F401,F403
 from .types import *  # noqa: F401,F403
 from . import types as _types
 from . import _ffi
+from ._logging import disable_library_logging, enable_library_logging
 
 __version__ = "0.1.0"
 
@@ -37,4 +38,4 @@ def library_path():
 
 __all__ = (["TrainerClient", "KubernetesBackendConfig", "LocalProcessBackendConfig",
             "ContainerBackendConfig", "render_trainjob", "library_version", "library_path",
-            "errors"] + list(errors.__all__) + list(_types.__all__))
+            "enable_library_logging", "disable_library_logging", "errors"] + list(errors.__all__) + list(_types.__all__))

@@ -544,6 +544,29 @@ class Runtimes(unittest.TestCase):
             self.assertIn("my-python", [x.name for x in c.list_runtimes()])
 
 
+class Logging(unittest.TestCase):
+    def test_library_diagnostics_reach_logging(self):
+        import logging
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "other.yaml"), "w") as f:
+                f.write("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+            c = k.TrainerClient("local", runtime_path=d)
+            k.enable_library_logging(logging.DEBUG)
+            try:
+                with self.assertLogs("kftrainer", logging.DEBUG) as cm:
+                    c.list_runtimes()
+            finally:
+                k.disable_library_logging()
+            self.assertTrue(any("skipping a ConfigMap document" in m for m in cm.output),
+                            cm.output)
+            # removed: nothing is logged any more
+            with self.assertRaises(AssertionError):
+                with self.assertLogs("kftrainer", logging.DEBUG):
+                    c.list_runtimes()
+        with self.assertRaises(TypeError):
+            k.enable_library_logging("debug")
+
+
 # ---- job-running tests (need the local backend) ----
 
 TWO_NODE = ("import os, sys, time\n"
