@@ -38,4 +38,5 @@ def library_path():
 
 __all__ = (["TrainerClient", "KubernetesBackendConfig", "LocalProcessBackendConfig",
             "ContainerBackendConfig", "render_trainjob", "library_version", "library_path",
-            "enable_library_logging", "disable_library_logging", "errors"] + list(errors.__all__) + list(_types.__all__))
+            "enable_library_logging", "disable_library_logging", "errors"]
+           + list(errors.__all__) + list(_types.__all__))

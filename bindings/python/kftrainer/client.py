@@ -14,7 +14,7 @@ from typing import Optional
 from . import _ffi
 from .errors import (KFT_EJOBFAILED, KFT_EUSER, JobFailedError, KftError)
 from .types import (BuiltinTrainer, CustomTrainer, CustomTrainerContainer, Event, Initializer,
-                    Runtime, RuntimeTrainer, Step, TrainJob, check_int, check_resources,
+                    Runtime, RuntimeTrainer, Step, TrainJob, check_int,
                     check_str, check_str_dict, resource_quantity)
 
 __all__ = ["TrainerClient", "KubernetesBackendConfig", "LocalProcessBackendConfig",
@@ -271,12 +271,8 @@ class _TrainRequest:
             so = _ffi.ScriptOpts()
             c(L.kft_script_opts_init(ctypes.byref(so), 1))
             if self.func_source is not None:
-                src, fname = self.func_source
-                data = src.encode("utf-8")
+                data = self.func_source.encode("utf-8")
                 so.script, so.script_len = data, len(data)
-                # the library names the file after script_path's basename only
-                # when reading a file; func sources keep the library's default name.
-                del fname
             elif t.script is not None:
                 data = t.script.encode("utf-8")
                 so.script, so.script_len = data, len(data)

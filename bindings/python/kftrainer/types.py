@@ -190,7 +190,8 @@ class CustomTrainer:
             raise TypeError("%s: func must be callable, got %s" % (o, _tname(self.func)))
         if self.func_args is not None:
             if not isinstance(self.func_args, dict):
-                raise TypeError("%s: func_args must be a dict, got %s" % (o, _tname(self.func_args)))
+                raise TypeError("%s: func_args must be a dict, got %s"
+                                % (o, _tname(self.func_args)))
             if self.func is None:
                 raise ValueError("%s: func_args needs func" % o)
         check_str(o, "image", self.image)
@@ -243,7 +244,7 @@ class CustomTrainer:
             call = "%s()\n" % name
         if not src.endswith("\n"):
             src += "\n"
-        return src + "\n" + call, name + ".py"
+        return src + "\n" + call
 
 
 @dataclass
