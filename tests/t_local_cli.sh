@@ -40,6 +40,10 @@ grep -q 'node-0 exited with code 7' "$STATE/err" || fail "failure reason: $(cat 
 "$K" get cli-slow >/dev/null 2>&1 && fail "deleted job still there"
 "$K" train --runtime torch-distributed --name cli-ok -- true >/dev/null 2>&1 && fail "duplicate name accepted"
 echo "CLI verbs: ok"
+# the supervisor stays small: no libcurl/libarchive (and their dependencies) mapped
+if command -v ldd >/dev/null 2>&1; then
+	ldd "$KFT_SUPERVISOR" | grep -E 'libcurl|libarchive|libssl' && fail "kft-supervisor links heavy libraries"
+fi
 
 # A cluster TrainJob YAML, unchanged, on this machine.
 Y=""

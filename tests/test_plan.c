@@ -1,4 +1,4 @@
-/* The plan compiler: TrainJob + runtime -> steps with argv/env/cwd as the controller builds pods. */
+/* The plan compiler: TrainJob + runtime -> steps (argv/env/cwd) as the controller builds pods. */
 #include "testutil.h"
 #include "plan.h"
 
@@ -11,12 +11,14 @@ static const char *const CUSTOM_RT =
 	"spec:\n"
 	"  mlPolicy: {numNodes: 2, torch: {}}\n"
 	"  template: {spec: {replicatedJobs: [\n"
-	"    {name: node, template: {metadata: {labels: {trainer.kubeflow.org/trainjob-ancestor-step: trainer}},\n"
+	"    {name: node, template: {metadata: {labels:\n"
+	"      {trainer.kubeflow.org/trainjob-ancestor-step: trainer}},\n"
 	"     spec: {template: {spec: {containers: [{name: node, image: img:1,\n"
 	"       command: [python, /workspace/train.py], args: [--out, /workspace/output],\n"
 	"       workingDir: /workspace,\n"
 	"       env: [{name: A, value: rt}, {name: B, value: rt},\n"
-	"             {name: JOB, valueFrom: {fieldRef: {fieldPath: \"metadata.labels['jobset.sigs.k8s.io/jobset-name']\"}}}],\n"
+	"             {name: JOB, valueFrom: {fieldRef:\n"
+	"               {fieldPath: \"metadata.labels['jobset.sigs.k8s.io/jobset-name']\"}}}],\n"
 	"       resources: {requests: {cpu: 2500m}}}]}}}}}]}}\n";
 
 static kft_runtime_t *builtin(const char *name)
@@ -82,7 +84,9 @@ static const char *argv_at(const cJSON *plan, const char *stepname, int i)
 	return cJSON_IsString(a) ? a->valuestring : NULL;
 }
 
-static const char *const TRAIN[] = { "python3", "/workspace/train.py", "--data=/workspace/dataset" };
+static const char *const TRAIN[] = {
+	"python3", "/workspace/train.py", "--data=/workspace/dataset"
+};
 
 START_TEST(torch_env)
 {
@@ -100,7 +104,8 @@ START_TEST(torch_env)
 	ck_assert_str_eq(env(plan, "node-0", "PET_NNODES"), "2");
 	ck_assert_str_eq(env(plan, "node-0", "PET_NODE_RANK"), "0");
 	ck_assert_str_eq(env(plan, "node-1", "PET_NODE_RANK"), "1");
-	ck_assert_str_eq(env(plan, "node-1", "PET_NPROC_PER_NODE"), "1");   /* CPU job, no cpu resources */
+	/* a CPU job without cpu resources */
+	ck_assert_str_eq(env(plan, "node-1", "PET_NPROC_PER_NODE"), "1");
 	ck_assert_str_eq(env(plan, "node-1", "PET_MASTER_ADDR"), "127.0.0.1");
 	ck_assert_str_eq(env(plan, "node-0", "PET_MASTER_PORT"), port);
 	ck_assert_str_eq(env(plan, "node-1", "PET_MASTER_PORT"), port);
@@ -243,7 +248,8 @@ END_TEST
 START_TEST(jax_and_xgboost)
 {
 	kft_runtime_t *jax = builtin("jax-distributed"), *xgb = builtin("xgboost-distributed");
-	kft_spec_t *s = spec_cmd("jax-distributed", 3, TRAIN, 2), *x = spec_cmd("xgboost-distributed", 2, TRAIN, 2);
+	kft_spec_t *s = spec_cmd("jax-distributed", 3, TRAIN, 2);
+	kft_spec_t *x = spec_cmd("xgboost-distributed", 2, TRAIN, 2);
 	cJSON *plan;
 
 	ck_assert_kft_ok(compile(&plan, s, jax, "local", 4321));

@@ -202,8 +202,10 @@ static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *
 /* ---------------- watching a job directory ---------------- */
 
 typedef struct {
-	int fd;
+	int fd;   /* inotify; -1: fallback polling */
 } watch_t;
+
+#define WATCH_POLL_MS 20
 
 /* Watch state changes (renames into dir), log writes, and the supervisor's exit. */
 static int watch_open(watch_t *w, const char *dir, int logs)
@@ -211,8 +213,18 @@ static int watch_open(watch_t *w, const char *dir, int logs)
 	char path[PATH_MAX];
 
 	w->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (w->fd < 0)
-		return kft__error_os(KFT_ERROR, "inotify_init1");
+	if (w->fd < 0) {
+		struct stat sb;
+
+		if (errno != EMFILE && errno != ENFILE && errno != ENOMEM)
+			return kft__error_os(KFT_ERROR, "inotify_init1");
+		/* out of inotify instances (fs.inotify.max_user_instances): poll briefly instead */
+		kft__log(KFT_DIAG_WARN, "inotify unavailable (%s); polling %s every %d ms",
+		         strerror(errno), dir, WATCH_POLL_MS);
+		if (stat(dir, &sb) < 0)
+			return kft__error_os(errno == ENOENT ? KFT_ENOTFOUND : KFT_ERROR, "%s", dir);
+		return 0;
+	}
 	if (inotify_add_watch(w->fd, dir, IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |
 	                      IN_ONLYDIR) < 0) {
 		int e = errno;
@@ -237,6 +249,11 @@ static void watch_wait(watch_t *w, int64_t timeout_ms)
 	struct pollfd p;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 
+	if (w->fd < 0) {
+		poll(NULL, 0, (int)(timeout_ms >= 0 && timeout_ms < WATCH_POLL_MS ? timeout_ms :
+		                    WATCH_POLL_MS));
+		return;
+	}
 	p.fd = w->fd;
 	p.events = POLLIN;
 	if (timeout_ms > INT_MAX)

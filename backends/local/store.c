@@ -85,17 +85,27 @@ char *kft__supervisor_path(void)
 			return p;
 		free(p);
 	}
-	/* a program linked statically (tests, the supervisor itself): next to /proc/self/exe */
+	/* a program linked statically (the supervisor itself, tests, tools in build/):
+	 * kft-supervisor next to /proc/self/exe or one directory up */
 	{
 		char exe[PATH_MAX];
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		const char *rel[] = { "kft-supervisor", "../kft-supervisor" };
+		size_t i;
 
 		if (n > 0) {
 			char *slash;
 
 			exe[n] = '\0';
-			if ((slash = strrchr(exe, '/')) != NULL && !strcmp(slash + 1, "kft-supervisor"))
-				return kft__strdup(exe);
+			if ((slash = strrchr(exe, '/')) != NULL) {
+				*slash = '\0';
+				for (i = 0; i < 2; i++) {
+					p = kft__path_join(exe, rel[i]);
+					if (p && is_exec(p))
+						return p;
+					free(p);
+				}
+			}
 		}
 	}
 	return kft__strdup(KFT_LIBEXECDIR "/kftrainer/kft-supervisor");
@@ -397,6 +407,17 @@ int kft__store_create(int *lock_fd, const char *state_dir, const char *name, con
 	    (error = kft__store_event(tmp, "TrainJob", name, "Normal", "Created",
 	                              "TrainJob created")) < 0)
 		goto out;
+	{
+		char *fifo = kft__path_join(tmp, KFT__STORE_FIFO);
+
+		if (!fifo || mkfifo(fifo, 0600) < 0) {
+			error = fifo ? kft__error_os(KFT_ERROR, "cannot create %s", fifo) :
+			        kft__error_oom();
+			free(fifo);
+			goto out;
+		}
+		free(fifo);
+	}
 	if (!(lockp = kft__path_join(tmp, KFT__STORE_LOCK))) {
 		error = kft__error_oom();
 		goto out;
@@ -725,6 +746,19 @@ int kft__store_control(const char *jobdir, const cJSON *fields)
 	error = kft__store_write_json(path, c, 0);
 	cJSON_Delete(c);
 	free(path);
+	if (error == 0 && (path = kft__path_join(jobdir, KFT__STORE_FIFO)) != NULL) {
+		/* no reader (ENXIO): no supervisor yet; it reads control.json when it starts */
+		int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+		/* (no kft__log here: it would link the whole library into kft-supervisor) */
+		if (fd >= 0) {
+			ssize_t w = write(fd, "c", 1);   /* a full FIFO already has a poke pending */
+
+			(void)w;
+			close(fd);
+		}
+		free(path);
+	}
 	return error;
 }
 

@@ -8,6 +8,7 @@
  *     state.json       the state record (below); replaced atomically (temp + rename)
  *     events.jsonl     one JSON event per line, appended
  *     control.json     requests to the supervisor (suspend, cancel), replaced atomically
+ *     control.fifo     a byte written here tells the supervisor to re-read control.json
  *     supervisor.lock  flock(LOCK_EX) held by the live supervisor (and, until it
  *                      starts, by kft_train); a free lock means no supervisor
  *     supervisor.log   the supervisor's own stderr
@@ -36,6 +37,7 @@
 #define KFT__STORE_EVENTS "events.jsonl"
 #define KFT__STORE_CONTROL "control.json"
 #define KFT__STORE_LOCK "supervisor.lock"
+#define KFT__STORE_FIFO "control.fifo"
 
 /** The state dir: opt, else $KFT_STATE_DIR, else $XDG_STATE_HOME/kftrainer. */
 int kft__store_state_dir(char **out, const char *opt);
@@ -84,7 +86,7 @@ int kft__store_list_jobs(kft_job_list_t **out, const char *state_dir, const char
                          const char *backend);
 int kft__store_get_events(kft_event_list_t **out, const char *state_dir, const char *name);
 
-/** Merge fields into control.json (read-modify-write, atomic replace). */
+/** Merge fields into control.json (read-modify-write, atomic replace) and poke the supervisor. */
 int kft__store_control(const char *jobdir, const cJSON *fields);
 
 /**

@@ -5,7 +5,7 @@
  * logs/<step>.log; records every transition in state.json (temp + rename)
  * and events.jsonl; JobSet semantics (a failed step fails the job and the
  * others are terminated: SIGTERM, grace, SIGKILL); activeDeadlineSeconds;
- * suspend/resume and cancel through control.json (watched with inotify).
+ * suspend/resume and cancel through control.json (poked through control.fifo).
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "store.h"
@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -576,9 +575,23 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 	signal(SIGPIPE, SIG_IGN);
 	if ((s->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		return kft__error_os(KFT_ERROR, "signalfd");
-	if ((s->ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0 ||
-	    inotify_add_watch(s->ifd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
-		return kft__error_os(KFT_ERROR, "inotify on %s", dir);
+	/*
+	 * Requests arrive as control.json plus a byte on control.fifo (no inotify
+	 * instance per supervisor: those are limited to 128 per user by default).
+	 * O_RDWR keeps the FIFO open without EOF when writers come and go.
+	 */
+	{
+		char *fifo = kft__path_join(dir, KFT__STORE_FIFO);
+
+		KFT_CHECK_ALLOC(fifo);
+		s->ifd = open(fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (s->ifd < 0) {
+			kft__error_os(KFT_ERROR, "cannot open %s", fifo);
+			free(fifo);
+			return KFT_ERROR;
+		}
+		free(fifo);
+	}
 	{
 		const char *sub[] = { "workspace/dataset", "workspace/model", "workspace/output" };
 
@@ -604,25 +617,13 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 	return 0;
 }
 
-static void drain_inotify(sup_t *s)
+static void drain_control(sup_t *s)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
-	int control = 0;
+	char buf[256];
 
-	while ((n = read(s->ifd, buf, sizeof(buf))) > 0) {
-		char *p;
-
-		for (p = buf; p < buf + n; ) {
-			struct inotify_event *ev = (struct inotify_event *)p;
-
-			if (ev->len && !strcmp(ev->name, KFT__STORE_CONTROL))
-				control = 1;
-			p += sizeof(*ev) + ev->len;
-		}
-	}
-	if (control)
-		read_control(s);
+	while (read(s->ifd, buf, sizeof(buf)) > 0)
+		;
+	read_control(s);
 }
 
 static void drain_signals(sup_t *s)
@@ -722,7 +723,7 @@ static int run(sup_t *s)
 		if (pfd[0].revents)
 			drain_signals(s);
 		if (pfd[1].revents)
-			drain_inotify(s);
+			drain_control(s);
 	}
 	/* nothing a step started may outlive the job */
 	kill_and_reap_all(s);
