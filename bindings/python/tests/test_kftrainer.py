@@ -622,6 +622,10 @@ class LocalJobs(unittest.TestCase):
         one = list(self.client.get_job_logs(name, step="node-1"))
         self.assertIn("hello from node 1 of 2", one)
         self.assertIn(name, [j.name for j in self.client.list_jobs()])
+        with self.assertRaises(k.AlreadyExistsError) as cm:
+            self.train("print(1)", name=name)
+        self.assertIn(name, str(cm.exception))
+        self.assertEqual(cm.exception.code, -3)
         events = self.client.get_job_events(name)
         self.assertTrue(events)
         self.assertTrue(all(isinstance(e, k.Event) and e.event_time for e in events))
