@@ -385,7 +385,7 @@ class Render(unittest.TestCase):
         tr = doc["spec"]["trainer"]
         self.assertEqual(tr["command"], ["sh", "-c", "echo hi"])
         self.assertEqual(tr["args"], ["a"])
-        self.assertEqual(tr["numNodes"], 2)
+        self.assertEqual(tr["numNodes"], 1)
         self.assertEqual(tr["env"], [{"name": "A", "value": "b"}])
         res = tr["resourcesPerNode"]
         self.assertEqual(res["limits"], res["requests"])
@@ -486,6 +486,26 @@ class Render(unittest.TestCase):
             "dataset.split=train[:95%]", "dataset.train_on_input=True",
             "dataset.new_system_prompt=You are an AI assistant. ",
             "dataset.column_map={'input': 'incorrect', 'output': 'correct'}"])
+
+    def test_torchtune_tri_state_and_resources(self):
+        """False and 0.0 are sent (not dropped); None is not."""
+        cfg = k.TorchTuneConfig(
+            num_nodes=1, resources_per_node={"gpu": 1, "memory": "8Gi"},
+            peft_config=k.LoraConfig(apply_lora_to_mlp=False, apply_lora_to_output=True,
+                                     lora_dropout=0.0, quantize_base=True,
+                                     lora_attn_modules=["q_proj"]))
+        try:
+            doc = self.render("torchtune-llama3.2-1b", trainer=k.BuiltinTrainer(cfg), name="tt2")
+        except k.NotSupportedError as e:
+            self.skipTest("TorchTune not in the library yet: %s" % e)
+        tr = doc["spec"]["trainer"]
+        self.assertEqual(tr["numNodes"], 1)
+        self.assertEqual(str(tr["resourcesPerNode"]["limits"]["nvidia.com/gpu"]), "1")
+        self.assertEqual(tr["resourcesPerNode"]["limits"]["memory"], "8Gi")
+        self.assertEqual(tr["args"], [
+            "model.apply_lora_to_mlp=False", "model.apply_lora_to_output=True",
+            "model.lora_dropout=0.0", "model.quantize_base=True",
+            "model.lora_attn_modules=[q_proj]"])
 
 
 def _shipped_func(n):
