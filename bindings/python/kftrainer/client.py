@@ -917,4 +917,4 @@ class TrainerClient:
             # The worker notices at its next callback (next log chunk, or the
             # steps ending); it owns its client, so it may outlive this briefly.
             cancel.set()
-            t.join(timeout=2)
+            t.join(timeout=0.5)
