@@ -385,7 +385,7 @@ class Render(unittest.TestCase):
         tr = doc["spec"]["trainer"]
         self.assertEqual(tr["command"], ["sh", "-c", "echo hi"])
         self.assertEqual(tr["args"], ["a"])
-        self.assertEqual(tr["numNodes"], 1)
+        self.assertEqual(tr["numNodes"], 2)
         self.assertEqual(tr["env"], [{"name": "A", "value": "b"}])
         res = tr["resourcesPerNode"]
         self.assertEqual(res["limits"], res["requests"])
@@ -662,6 +662,22 @@ class LocalJobs(unittest.TestCase):
         self.assertEqual(job.status, "Complete")
         self.assertEqual(list(self.client.get_job_logs(name, step="node-0")),
                          ["ran after resume"])
+
+    @local_required
+    def test_render_plan(self):
+        plan = json.loads(self.client.render_plan(
+            trainer=k.CustomTrainer(command=["sh", "-c", "echo hi"], num_nodes=2,
+                                    env={"MY_VAR": "1"}), name="plan1", format="json"))
+        self.assertEqual(plan["numNodes"], 2)
+        steps = {s["name"]: s for s in plan["steps"]}
+        self.assertEqual(sorted(steps), ["node-0", "node-1"])
+        for rank in (0, 1):
+            st = steps["node-%d" % rank]
+            self.assertEqual(st["argv"], ["sh", "-c", "echo hi"])
+            self.assertEqual(st["env"]["PET_NODE_RANK"], str(rank))
+            self.assertEqual(st["env"]["MY_VAR"], "1")
+        with self.assertRaises(k.NotFoundError):
+            self.client.get_job("plan1")   # rendering created nothing
 
     @local_required
     def test_wait_callbacks_and_failure(self):
