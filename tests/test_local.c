@@ -652,6 +652,26 @@ START_TEST(suspend_and_resume)
 }
 END_TEST
 
+START_TEST(job_dir_removed_stops_job)
+{
+	kft_job_t *job = NULL;
+	char *d = job_dir("gone");
+	pid_t step;
+	int64_t t0;
+
+	start("gone", 1, "exec sleep 60");
+	ck_assert_kft_ok(wait_for(&job, "gone", KFT_WANT(KFT_JOB_RUNNING), 20000));
+	step = atoi(kft_job_step_target(job, 0));
+	kft_job_free(job);
+	ck_assert_kft_ok(kft__remove_tree(d));   /* behind the library's back */
+	t0 = kft__mono_ms();
+	while (kill(step, 0) == 0 && kft__mono_ms() - t0 < 15000)
+		usleep(20000);
+	ck_assert_msg(kill(step, 0) == -1, "the step outlived its job directory");
+	free(d);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("local");
@@ -674,6 +694,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, logs_tail_and_follow);
 	tcase_add_test(tc, wait_timeout_and_cancel);
 	tcase_add_test(tc, suspend_and_resume);
+	tcase_add_test(tc, job_dir_removed_stops_job);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -33,6 +33,7 @@ extern char **environ;
 
 #define FAIL_GRACE_MS 5000
 #define LOG_TAIL_LINES 5
+#define DIR_CHECK_MS 5000
 
 typedef struct {
 	const cJSON *plan;   /* the plan step */
@@ -50,7 +51,7 @@ typedef struct {
 	int sfd, ifd;
 	int64_t deadline_at, kill_at;    /* monotonic ms; 0: none */
 	int failed, stopping, suspending, suspended, cancelled, dirty;
-	int evfd;
+	int evfd, dirfd;
 	int64_t grace_ms;
 } sup_t;
 
@@ -603,6 +604,7 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 			free(p);
 		}
 	}
+	s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	write_plan_files(s);
 	set_deadline(s, (int64_t)cJSON_GetNumberValue(kft__json_get(s->state, "createdMs")));
 	set_num(s->state, "supervisorPid", getpid());
@@ -710,6 +712,9 @@ static int run(sup_t *s)
 			timeout = s->deadline_at - now;
 		if (s->kill_at && (timeout < 0 || s->kill_at - now < timeout))
 			timeout = s->kill_at - now;
+		/* every few seconds: is the job directory still there? (removed behind our back) */
+		if (timeout < 0 || timeout > DIR_CHECK_MS)
+			timeout = DIR_CHECK_MS;
 		if (timeout > INT_MAX)
 			timeout = INT_MAX;
 		pfd[0].fd = s->sfd;
@@ -724,6 +729,15 @@ static int run(sup_t *s)
 			drain_signals(s);
 		if (pfd[1].revents)
 			drain_control(s);
+		if (s->dirfd >= 0 && !s->cancelled) {
+			struct stat sb;
+
+			if (fstat(s->dirfd, &sb) == 0 && sb.st_nlink == 0) {
+				slog("job directory %s was removed: stopping the job", s->dir);
+				s->cancelled = 1;
+				fail_job(s, "Cancelled", "the job's directory was removed", 1000);
+			}
+		}
 	}
 	/* nothing a step started may outlive the job */
 	kill_and_reap_all(s);
@@ -754,7 +768,7 @@ static int cmd_run(int argc, char **argv)
 	/* orphans of the steps become our children, so they are reaped and stopped with the job */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	memset(&s, 0, sizeof(s));
-	s.sfd = s.ifd = s.evfd = -1;
+	s.sfd = s.ifd = s.evfd = s.dirfd = -1;
 	if (setup(&s, argv[2], lock_fd) < 0) {
 		slog("%s", kft_error_last()->message);
 		if (s.state) {
