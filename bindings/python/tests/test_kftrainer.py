@@ -366,6 +366,32 @@ class Errors(unittest.TestCase):
         self.assertIn("thread-one-runtime", L.kft_error_last().contents.message.decode())
 
 
+class Threads(unittest.TestCase):
+    def test_one_client_many_threads(self):
+        """Many Python threads on one client (ctypes drops the GIL in each call):
+        every thread's exception carries its own error message."""
+        c = k.TrainerClient("local")
+        bad = []
+
+        def worker(i):
+            want = '"thr-missing-%d"' % i
+            for _ in range(25):
+                try:
+                    c.get_runtime(want.strip('"'))
+                    bad.append((i, "no error"))
+                except k.NotFoundError as e:
+                    if want not in str(e):
+                        bad.append((i, str(e)))
+                self.assertEqual(c.get_runtime("torch-distributed").name, "torch-distributed")
+
+        ts = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.assertEqual(bad, [])
+
+
 class Render(unittest.TestCase):
     def render(self, *a, **kw):
         return json.loads(k.render_trainjob(*a, format="json", **kw))
