@@ -113,7 +113,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	local_be *lb = LBE(be);
 	const char *name = kft_spec_name(spec);
 	char *dir = NULL, *ws = NULL, *sup = NULL;
-	cJSON *plan = NULL, *doc = NULL, *st = NULL;
+	cJSON *plan = NULL, *doc = NULL;
 	struct stat sb;
 	int lock_fd = -1, error;
 
@@ -176,7 +176,6 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 out:
 	cJSON_Delete(plan);
 	cJSON_Delete(doc);
-	cJSON_Delete(st);
 	free(sup);
 	free(ws);
 	free(dir);
