@@ -141,25 +141,9 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	}
 	if ((error = compile(&plan, &doc, lb, spec, ws)) < 0)
 		goto out;
-	{
-		/* a builtin trainer's tools (e.g. tune) must be here: say so before starting */
-		const kft__builtin_trainer *bt = kft__builtin_for_doc(doc);
-		const char *const *t;
-
-		for (t = bt ? bt->local_tools : NULL; t && *t; t++) {
-			char *p = kft__which(*t);
-
-			if (!p) {
-				error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_PROCESS,
-				                       "the %s trainer needs \"%s\" on PATH to run "
-				                       "locally%s%s", bt->name, *t,
-				                       bt->local_tools_hint ? ": " : "",
-				                       bt->local_tools_hint ? bt->local_tools_hint : "");
-				goto out;
-			}
-			free(p);
-		}
-	}
+	/* a builtin trainer's programs (e.g. `tune`) must exist before anything starts */
+	if ((error = kft__builtin_check_local_tools(doc)) < 0)
+		goto out;
 	if ((error = kft__store_create(&lock_fd, lb->state_dir, name, doc, plan, "local")) < 0)
 		goto out;
 	reap_pending(lb, 0);
