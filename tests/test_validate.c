@@ -722,6 +722,24 @@ START_TEST(builtin_trainer_runtime_mismatch)
 }
 END_TEST
 
+/* ---- text ---- */
+
+START_TEST(strings_are_utf8)
+{
+	kft_spec_t *s = new_job("torch-distributed");
+
+	ck_assert_kft_ok(kft_spec_set_env(s, "GREETING", "h\xc3\xa9llo \xf0\x9f\x8e\x89"));
+	ck_assert_kft_ok(kft_spec_validate(s, NULL));
+	ck_assert_kft_ok(kft_spec_set_env(s, "BAD", "caf\xe9"));
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "spec.trainer.env[1].value: must be valid UTF-8");
+	ck_assert_kft_ok(kft_spec_set_env(s, "BAD", NULL));
+	ck_assert_kft_ok(kft_spec_set_label(s, "k\xc0\xaf", "v"));   /* overlong '/' */
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID, "key must be valid UTF-8");
+	kft_spec_free(s);
+}
+END_TEST
+
 /* ---- good inputs ---- */
 
 START_TEST(good_full_job)
@@ -889,6 +907,7 @@ static Suite *validate_suite(void)
 	tcase_add_test(tc, patches_pod_lists);
 	tcase_add_test(tc, mpi_launcher_as_node);
 	tcase_add_test(tc, builtin_trainer_runtime_mismatch);
+	tcase_add_test(tc, strings_are_utf8);
 	tcase_add_test(tc, good_full_job);
 	tcase_add_test(tc, good_initializers_and_script);
 	suite_add_tcase(s, tc);
