@@ -570,6 +570,9 @@ static int upsert_env(cJSON *root, const char *path, const char *name, const cha
 			}
 			i++;
 		}
+		/* removing the last one removes the list (no "env: []" left behind) */
+		if (cJSON_IsArray(arr) && !arr->child)
+			cJSON_DeleteItemFromObjectCaseSensitive(kft__json_path(root, ppath), dot + 1);
 		return 0;
 	}
 	KFT_CHECK_ALLOC(parent = kft__json_path_mkobj(root, ppath));
@@ -682,6 +685,12 @@ int kft_spec_set_resource(kft_spec_t *spec, const char *key, const char *quantit
 
 			if (m)
 				cJSON_DeleteItemFromObjectCaseSensitive(m, k);
+			/* Drop emptied maps: up to v2.2 resourcesPerNode *replaces* the node
+			 * container's resources, so an empty one would erase the runtime's. */
+			if (m && !m->child)
+				cJSON_DeleteItemFromObjectCaseSensitive(
+					kft__json_path(spec->doc, "spec.trainer.resourcesPerNode"),
+					strrchr(maps[i], '.') + 1);
 		} else {
 			cJSON *m = kft__json_path_mkobj(spec->doc, maps[i]);
 
@@ -689,6 +698,13 @@ int kft_spec_set_resource(kft_spec_t *spec, const char *key, const char *quantit
 		}
 	}
 	free(k);
+	if (!quantity) {
+		cJSON *r = kft__json_path(spec->doc, "spec.trainer.resourcesPerNode");
+
+		if (r && !r->child)
+			cJSON_DeleteItemFromObjectCaseSensitive(kft__json_path(spec->doc, "spec.trainer"),
+			                                        "resourcesPerNode");
+	}
 	return error;
 }
 

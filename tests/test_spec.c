@@ -161,6 +161,14 @@ START_TEST(resources_aliases)
 	assert_json_at(j, "spec.trainer.resourcesPerNode.limits",
 	               "{\"ephemeral-storage\":\"21Gi\",\"Example.com/Custom-NPU\":1}");
 	cJSON_Delete(j);
+	/* removing every resource removes resourcesPerNode (an empty one would replace
+	 * the runtime's resources on Trainer <= v2.2) */
+	ck_assert_kft_ok(kft_spec_set_resource(s, "storage", NULL));
+	ck_assert_kft_ok(kft_spec_set_resource(s, "ephemeral-storage", NULL));
+	ck_assert_kft_ok(kft_spec_set_resource(s, "Example.com/Custom-NPU", NULL));
+	j = render_json(s, NULL);
+	ck_assert_ptr_null(kft__json_path(j, "spec.trainer.resourcesPerNode"));
+	cJSON_Delete(j);
 	kft_spec_free(s);
 }
 END_TEST
@@ -183,6 +191,11 @@ START_TEST(env_upsert)
 	j = render_json(s, NULL);
 	assert_json_at(j, "spec.trainer.env", "[{\"name\":\"A\",\"value\":\"3\"},"
 	               "{\"name\":\"C\",\"value\":\"\"}]");
+	cJSON_Delete(j);
+	ck_assert_kft_ok(kft_spec_set_env(s, "A", NULL));
+	ck_assert_kft_ok(kft_spec_set_env(s, "C", NULL));
+	j = render_json(s, NULL);
+	ck_assert_ptr_null(kft__json_path(j, "spec.trainer.env"));
 	cJSON_Delete(j);
 	ck_assert_kft_error(kft_spec_set_env(s, "", "x"), KFT_EINVALID, "invalid argument");
 	kft_spec_free(s);
