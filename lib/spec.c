@@ -1300,7 +1300,7 @@ oom:
 static int upgrade_old_fields(cJSON *doc)
 {
 	cJSON *spec = cJSON_GetObjectItemCaseSensitive(doc, "spec");
-	cJSON *pso, *pto, *labels, *ann, *patches, *patch, *rjobs, *o, *overrides;
+	cJSON *pso, *pto, *labels, *ann, *patches, *patch, *rjobs, *o, *src;
 
 	if (!cJSON_IsObject(spec))
 		return 0;
@@ -1330,9 +1330,8 @@ static int upgrade_old_fields(cJSON *doc)
 	                               "replicatedJobs");
 	if (!rjobs)
 		goto oom;
-	/* cJSON_ArrayForEach does not parenthesize its array argument */
-	overrides = pso ? pso : pto;
-	cJSON_ArrayForEach(o, overrides) {
+	src = pso ? pso : pto;
+	cJSON_ArrayForEach(o, src) {
 		cJSON *t, *tj = cJSON_GetObjectItemCaseSensitive(o, "targetJobs");
 
 		cJSON_ArrayForEach(t, tj) {

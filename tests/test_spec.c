@@ -554,8 +554,8 @@ START_TEST(roundtrip_parsed_yaml)
 	ck_assert_kft_ok(kft_spec_parse(&s, y, 0));
 	assert_roundtrip(s);
 	out = render(s, KFT_FORMAT_JSON, NULL);
-	ck_assert_msg(strstr(out, "\"x.io/a\":\t\"true\"") && strstr(out, "\"0o17\"") &&
-	              strstr(out, "\"suspend\":\tfalse") && strstr(out, "\"numNodes\":\t3") &&
+	ck_assert_msg(strstr(out, "\"x.io/a\": \"true\"") && strstr(out, "\"0o17\"") &&
+	              strstr(out, "\"suspend\": false") && strstr(out, "\"numNodes\": 3") &&
 	              strstr(out, "echo \\\"$HOME\\\" `date`\\nexit 0\\n"), "%s", out);
 	kft_free(out);
 	kft_spec_free(s);
