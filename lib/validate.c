@@ -695,6 +695,110 @@ static int is_domain_prefixed_path(const char *s)
 	return 1;
 }
 
+/* ---- labels and annotations (Kubernetes ObjectMeta rules) ---- */
+
+/* ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9], n >= 1 */
+static int is_label_name(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (!alnum && ((i == 0 || i == n - 1) || (c != '-' && c != '_' && c != '.')))
+			return 0;
+	}
+	return n > 0;
+}
+
+/* A qualified name: [<dns-1123 subdomain>/]<name <= 63>. */
+static int check_qualified_key(const char *key, const char *path)
+{
+	const char *slash = strchr(key, '/'), *name = slash ? slash + 1 : key;
+	size_t n = strlen(name);
+
+	if (slash && (slash == key || !is_dns1123_subdomain(key, (size_t)(slash - key))))
+		return invalid("%s: Invalid value: \"%s\": prefix part must be a lowercase RFC 1123 "
+		               "subdomain of at most 253 characters (e.g. 'example.com')", path, key);
+	if (n == 0)
+		return invalid("%s: Invalid value: \"%s\": name part must be non-empty", path, key);
+	if (n > 63)
+		return invalid("%s: Invalid value: \"%s\": name part must be no more than 63 "
+		               "characters", path, key);
+	if (!is_label_name(name, n))
+		return invalid("%s: Invalid value: \"%s\": name part must consist of alphanumeric "
+		               "characters, '-', '_' or '.', and must start and end with an "
+		               "alphanumeric character", path, key);
+	return 0;
+}
+
+/* labels (keys and values) or annotations (keys; values any string) at path. */
+static int check_string_map(const cJSON *m, const char *path, int label_values)
+{
+	const cJSON *it;
+
+	if (!m)
+		return 0;
+	if (want_object(m, path) < 0)
+		return KFT_EINVALID;
+	cJSON_ArrayForEach(it, m) {
+		const char *v;
+		size_t n;
+
+		if (check_qualified_key(it->string, path) < 0)
+			return KFT_EINVALID;
+		if (!cJSON_IsString(it))
+			return invalid("%s[%s]: must be a string (quote it: \"%s\": \"...\")", path,
+			               it->string, it->string);
+		if (!label_values)
+			continue;
+		v = it->valuestring;
+		n = strlen(v);
+		if (n > 63)
+			return invalid("%s[%s]: Invalid value: \"%s\": must be no more than 63 characters",
+			               path, it->string, v);
+		if (n && !is_label_name(v, n))
+			return invalid("%s[%s]: Invalid value: \"%s\": a valid label must be an empty "
+			               "string or consist of alphanumeric characters, '-', '_' or '.', and "
+			               "must start and end with an alphanumeric character", path,
+			               it->string, v);
+	}
+	return 0;
+}
+
+/* metadata{labels, annotations} at path (may be NULL). */
+static int check_meta(const cJSON *meta, const char *path)
+{
+	char p[400];
+
+	if (!meta)
+		return 0;
+	if (want_object(meta, path) < 0)
+		return KFT_EINVALID;
+	snprintf(p, sizeof(p), "%s.labels", path);
+	if (check_string_map(kft__json_get(meta, "labels"), p, 1) < 0)
+		return KFT_EINVALID;
+	snprintf(p, sizeof(p), "%s.annotations", path);
+	return check_string_map(kft__json_get(meta, "annotations"), p, 0);
+}
+
+static int check_metadata(const cJSON *doc)
+{
+	const cJSON *meta = kft__json_get(doc, "metadata"), *ns = kft__json_get(meta, "namespace");
+
+	if (want_string(ns, "metadata.namespace") < 0)
+		return KFT_EINVALID;
+	if (ns && (strlen(ns->valuestring) > 63 || !*ns->valuestring ||
+	           !is_dns1123_subdomain(ns->valuestring, strlen(ns->valuestring)) ||
+	           strchr(ns->valuestring, '.')))
+		return invalid("metadata.namespace: Invalid value: \"%s\": a lowercase RFC 1123 label "
+		               "must consist of lower case alphanumeric characters or '-', start and "
+		               "end with an alphanumeric character, and be at most 63 characters",
+		               ns->valuestring);
+	return check_meta(meta, "metadata");
+}
+
 static int check_container_patches(const cJSON *list, const char *path, const char *key,
                                    const char *rjob_name, const cJSON *rt_rjob,
                                    const kft_runtime_t *rt)
@@ -800,11 +904,8 @@ static int check_pod_spec_patch(const cJSON *ps, const char *path, const char *r
 	    max_len(kft__json_get(ps, "serviceAccountName"), p, KFT__STR253) < 0)
 		return KFT_EINVALID;
 	snprintf(p, sizeof(p), "%s.nodeSelector", path);
-	if (want_object(kft__json_get(ps, "nodeSelector"), p) < 0)
+	if (check_string_map(kft__json_get(ps, "nodeSelector"), p, 1) < 0)
 		return KFT_EINVALID;
-	cJSON_ArrayForEach(v, kft__json_get(ps, "nodeSelector"))
-		if (!cJSON_IsString(v))
-			return invalid("%s[%s]: must be a string", p, v->string);
 	snprintf(p, sizeof(p), "%s.terminationGracePeriodSeconds", path);
 	if (want_int(&iv, &present, kft__json_get(ps, "terminationGracePeriodSeconds"), p, 0,
 	             INT64_MAX / 2) < 0)
@@ -826,6 +927,9 @@ static int check_patch(const cJSON *patch, const char *path, const kft_runtime_t
 
 	snprintf(p, sizeof(p), "%s.trainingRuntimeSpec", path);
 	if (want_object(kft__json_get(patch, "trainingRuntimeSpec"), p) < 0)
+		return KFT_EINVALID;
+	snprintf(p, sizeof(p), "%s.trainingRuntimeSpec.template.metadata", path);
+	if (check_meta(kft__json_path(patch, "trainingRuntimeSpec.template.metadata"), p) < 0)
 		return KFT_EINVALID;
 	snprintf(p, sizeof(p), "%s.trainingRuntimeSpec.template.spec.replicatedJobs", path);
 	rjobs = kft__json_path(patch, "trainingRuntimeSpec.template.spec.replicatedJobs");
@@ -851,6 +955,12 @@ static int check_patch(const cJSON *patch, const char *path, const kft_runtime_t
 			return invalid("%s.name: must not have replicated job that doesn't exist in the "
 			               "runtime job template (runtime %s has no replicated job \"%s\")", q,
 			               kft_runtime_name(rt), name);
+		snprintf(q, sizeof(q), "%s[%d].template.metadata", p, i);
+		if (check_meta(kft__json_path(r, "template.metadata"), q) < 0)
+			return KFT_EINVALID;
+		snprintf(q, sizeof(q), "%s[%d].template.spec.template.metadata", p, i);
+		if (check_meta(kft__json_path(r, "template.spec.template.metadata"), q) < 0)
+			return KFT_EINVALID;
 		snprintf(q, sizeof(q), "%s[%d].template.spec.template.spec", p, i);
 		if (check_pod_spec_patch(kft__json_path(r, "template.spec.template.spec"), q, name,
 		                         rt_rjob, rt) < 0)
@@ -982,6 +1092,7 @@ int kft__validate_doc(const cJSON *doc, const kft_runtime_t *rt)
 	}
 	if ((error = check_runtime_ref(spec)) < 0 ||
 	    (error = check_name(doc, rt)) < 0 ||
+	    (error = check_metadata(doc)) < 0 ||
 	    (error = check_trainer(spec, rt)) < 0 ||
 	    (error = check_initializers(spec, rt)) < 0 ||
 	    (error = check_runtime_patches(spec, rt)) < 0 ||
