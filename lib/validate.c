@@ -331,11 +331,35 @@ static int check_runtime_ref(const cJSON *spec)
 
 /* ---- env lists ---- */
 
+/* valueFrom: exactly one source, and not together with a non-empty value. */
+static int check_env_source(const cJSON *e, const char *p)
+{
+	static const char *const sources[] = { "configMapKeyRef", "secretKeyRef", "fieldRef",
+		"resourceFieldRef", "fileKeyRef", NULL };
+	const cJSON *from = kft__json_get(e, "valueFrom");
+	const char *value = kft__json_str(e, "value");
+	int n = 0, i;
+
+	if (!from)
+		return 0;
+	if (!cJSON_IsObject(from))
+		return invalid("%s.valueFrom: must be a mapping", p);
+	if (value && *value)
+		return invalid("%s.value: Invalid value: may not be specified when `valueFrom` is not "
+		               "empty", p);
+	for (i = 0; sources[i]; i++)
+		n += kft__json_get(from, sources[i]) != NULL;
+	if (n != 1)
+		return invalid("%s.valueFrom: must specify exactly one of configMapKeyRef, "
+		               "secretKeyRef, fieldRef, resourceFieldRef (found %d)", p, n);
+	return 0;
+}
+
 static int check_env_list(const cJSON *env, const char *path)
 {
 	const cJSON *e, *f;
 	char p[256];
-	int i = 0, j;
+	int i = 0, j, error;
 
 	if (!env)
 		return 0;
@@ -352,6 +376,10 @@ static int check_env_list(const cJSON *env, const char *path)
 			               "non-empty name)", p);
 		if (kft__json_get(e, "value") && !cJSON_IsString(kft__json_get(e, "value")))
 			return invalid("%s.value: must be a string", p);
+		if (strchr(name, '='))
+			return invalid("%s.name: Invalid value: \"%s\": must not contain '='", p, name);
+		if ((error = check_env_source(e, p)) < 0)
+			return error;
 		j = 0;
 		cJSON_ArrayForEach(f, env) {
 			if (j >= i)

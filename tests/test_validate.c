@@ -310,6 +310,17 @@ START_TEST(env_list_rules)
 	ck_assert_kft_error(validate_yaml(JOB("  initializer: {model: {storageUri: 'hf://a/b', env: "
 	                                      "[{value: x}]}}\n"), NULL),
 	                    KFT_EINVALID, "spec.initializer.model.env[0].name: Required value");
+	ck_assert_kft_error(validate_yaml(JOB("  trainer: {env: [{name: A, value: x, valueFrom: "
+	                                      "{secretKeyRef: {name: s, key: k}}}]}\n"), NULL),
+	                    KFT_EINVALID, "spec.trainer.env[0].value: Invalid value: may not be "
+	                    "specified when `valueFrom` is not empty");
+	ck_assert_kft_error(validate_yaml(JOB("  trainer: {env: [{name: A, valueFrom: {}}]}\n"), NULL),
+	                    KFT_EINVALID, "spec.trainer.env[0].valueFrom: must specify exactly one of");
+	ck_assert_kft_error(validate_yaml(JOB("  trainer: {env: [{name: 'A=B', value: x}]}\n"), NULL),
+	                    KFT_EINVALID, "spec.trainer.env[0].name: Invalid value: \"A=B\": must not "
+	                    "contain '='");
+	ck_assert_kft_ok(validate_yaml(JOB("  trainer: {env: [{name: POD, valueFrom: {fieldRef: "
+	                                   "{fieldPath: metadata.name}}}]}\n"), "torch-distributed"));
 }
 END_TEST
 
