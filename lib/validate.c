@@ -236,7 +236,8 @@ static int64_t job_num_nodes(const cJSON *doc, const kft_runtime_t *rt)
 
 static int runtime_has_initializers(const kft_runtime_t *rt)
 {
-	return kft__runtime_rjob(rt, "dataset-initializer") || kft__runtime_rjob(rt, "model-initializer");
+	return kft__runtime_rjob(rt, "dataset-initializer") ||
+	       kft__runtime_rjob(rt, "model-initializer");
 }
 
 static int check_name(const cJSON *doc, const kft_runtime_t *rt)
@@ -260,7 +261,8 @@ static int check_name(const cJSON *doc, const kft_runtime_t *rt)
 		               "ending with '-'), got \"%s\"", name);
 	if (rt) {
 		/* JobSet pod names: <name>-<rjob>-<jobIdx>-<podIdx>-<5 random> <= 63 */
-		const cJSON *rjobs = kft__json_path(kft__runtime_doc(rt), "spec.template.spec.replicatedJobs");
+		const cJSON *rjobs = kft__json_path(kft__runtime_doc(rt),
+		                                    "spec.template.spec.replicatedJobs");
 		const cJSON *r;
 		int64_t nnodes = job_num_nodes(doc, rt);
 
@@ -530,8 +532,10 @@ static int check_resources(const cJSON *res)
 	if (!res)
 		return 0;
 	if (want_object(res, path) < 0 ||
-	    check_resource_map(kft__json_get(res, "requests"), "spec.trainer.resourcesPerNode.requests") < 0 ||
-	    check_resource_map(kft__json_get(res, "limits"), "spec.trainer.resourcesPerNode.limits") < 0)
+	    check_resource_map(kft__json_get(res, "requests"),
+	                       "spec.trainer.resourcesPerNode.requests") < 0 ||
+	    check_resource_map(kft__json_get(res, "limits"),
+	                       "spec.trainer.resourcesPerNode.limits") < 0)
 		return KFT_EINVALID;
 	return check_mig(res, path);
 }
