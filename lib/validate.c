@@ -655,7 +655,9 @@ static int check_initializer(const cJSON *init, const char *which, const char *i
 		return KFT_EINVALID;
 	if (uri && !uri_ok(uri->valuestring))
 		return invalid("%s: storageUri may be empty, or it must be a valid URI (scheme://...), "
-		               "got \"%s\"", p, uri->valuestring);
+		               "got \"%s\"%s", p, uri->valuestring,
+		               uri->valuestring[0] == '/' || uri->valuestring[0] == '.' ?
+		               " (a local directory is written file:///absolute/path)" : "");
 	snprintf(p, sizeof(p), "%s.env", path);
 	if (check_env_list(kft__json_get(i, "env"), p) < 0)
 		return KFT_EINVALID;

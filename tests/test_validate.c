@@ -421,6 +421,10 @@ START_TEST(storage_uri_scheme)
 		ck_assert_kft_ok(kft_spec_set_initializer(s, KFT_INITIALIZER_DATASET, good[i]));
 		ck_assert_kft_ok(kft_spec_validate(s, NULL));
 	}
+	ck_assert_kft_ok(kft_spec_set_initializer(s, KFT_INITIALIZER_DATASET, "./data"));
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "got \"./data\" (a local directory is written file:///absolute/path)");
+	ck_assert_kft_ok(kft_spec_set_initializer(s, KFT_INITIALIZER_DATASET, "file:///data"));
 	for (i = 0; bad[i]; i++) {
 		ck_assert_kft_ok(kft_spec_set_initializer(s, KFT_INITIALIZER_MODEL, bad[i]));
 		ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
