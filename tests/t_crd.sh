@@ -126,7 +126,13 @@ render script-jax v2.3.0 --runtime jax-distributed --script "$W/train.py"
 # Initializers.
 render torchtune v2.3.0 --runtime torchtune-llama3.2-1b --dataset hf://tatsu-lab/alpaca \
 	--model hf://meta-llama/Llama-3.2-1B-Instruct --model-env ACCESS_TOKEN=t \
-	--dataset-env IGNORE_PATTERNS='*.bin' -- tune run
+	--dataset-env IGNORE_PATTERNS='*.bin' --epochs 2
+# The TorchTune builtin trainer with most of its config.
+render torchtune-config v2.3.0 --runtime torchtune-llama3.2-1b --gpu 1 \
+	--dataset hf://tatsu-lab/alpaca/data --dtype bf16 --batch-size 4 --epochs 2 --lora \
+	--lora-rank 8 --lora-alpha 16 --lora-dropout 0.1 --dataset-source parquet \
+	--dataset-split 'train[:95%]' --train-on-input true --system-prompt 'You are an AI. ' \
+	--column-map input=incorrect,output=correct
 render cache v2.3.0 --runtime torch-distributed-with-cache --dataset cache://schema/table \
 	--dataset-env METADATA_LOC=s3://b/m.json -- python3 train.py
 # Runtime patches from a file; the upstream examples.
@@ -161,7 +167,7 @@ PYEOF
 render v21-patches v2.1.0 --trainer-version v2.1 -f "$W/patches21.yaml"
 render v21-script v2.1.0 --trainer-version v2.1 --script "$W/train.py"
 render v21-init v2.1.0 --trainer-version v2.1 --runtime torchtune-llama3.2-1b \
-	--dataset hf://tatsu-lab/alpaca -- tune run
+	--dataset hf://tatsu-lab/alpaca --epochs 1
 "$PY" - "$W/patches21.yaml" "$W/patches20.yaml" <<'PYEOF'
 import sys, yaml
 doc = yaml.safe_load(open(sys.argv[1]))

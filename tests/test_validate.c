@@ -729,6 +729,11 @@ START_TEST(builtin_trainer_runtime_mismatch)
 	                    "torchtune-llama3.2-1b runtime");
 	ck_assert_kft_ok(kft_spec_set_command(s, tune, 2));
 	ck_assert_kft_ok(kft_spec_validate(s, NULL));
+	/* the builtin trainer's own webhook rules run too (torchtune: one node for 1B) */
+	ck_assert_kft_ok(kft_spec_set_num_nodes(s, 2));
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "spec.trainer.numNodes: Invalid value: 2: must be 1 for llama3_2/1B model");
+	ck_assert_kft_ok(kft_spec_set_num_nodes(s, KFT_UNSET));
 	ck_assert_kft_ok(kft_spec_set_runtime(s, "torch-distributed", NULL));
 	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
 	                    "spec.trainer.command: BuiltinTrainer can't be used with torch-distributed "
