@@ -1093,34 +1093,89 @@ out:
 typedef struct {
 	kft__k8s_stream s;
 	char *rv;          /* last resourceVersion seen */
-	int gone;          /* 410: relist */
+	int gone;          /* 410 (or another watch error): relist */
 	int dirty;         /* an object changed */
 	int deleted;       /* the TrainJob was deleted */
 	int failures;      /* consecutive failed (re)starts */
 	int active;
 	int64_t started_ms;
 	int is_pods;
+	cJSON *state;      /* TrainJob: the object; pods: the list (its "items" kept current) */
 } watcher;
+
+static cJSON *pod_items(watcher *w)
+{
+	cJSON *items = cJSON_GetObjectItemCaseSensitive(w->state, "items");
+
+	if (!items && w->state) {
+		items = cJSON_CreateArray();
+		if (items)
+			cJSON_AddItemToObject(w->state, "items", items);
+	}
+	return items;
+}
+
+/* Apply one watch event to the local copy (an informer in miniature). */
+static void apply_event(watcher *w, const char *type, cJSON *obj)
+{
+	const char *name = kft__json_str(kft__json_get(obj, "metadata"), "name");
+	cJSON *items, *it;
+	int i = 0;
+
+	if (!w->is_pods) {
+		if (kft__streq(type, "DELETED")) {
+			w->deleted = 1;
+			return;
+		}
+		cJSON_Delete(w->state);
+		w->state = cJSON_Duplicate(obj, 1);
+		if (!w->state)
+			w->gone = 1;   /* out of memory: resynchronise by relisting */
+		return;
+	}
+	if (!name || (items = pod_items(w)) == NULL)
+		return;
+	cJSON_ArrayForEach(it, items) {
+		if (kft__streq(kft__json_str(kft__json_get(it, "metadata"), "name"), name))
+			break;
+		i++;
+	}
+	if (kft__streq(type, "DELETED")) {
+		if (it)
+			cJSON_DeleteItemFromArray(items, i);
+		return;
+	}
+	if ((obj = cJSON_Duplicate(obj, 1)) == NULL) {
+		w->gone = 1;
+		return;
+	}
+	if (it)
+		cJSON_ReplaceItemInArray(items, i, obj);
+	else
+		cJSON_AddItemToArray(items, obj);
+}
 
 static int on_watch_line(const char *line, size_t len, void *payload)
 {
 	watcher *w = payload;
 	cJSON *ev = cJSON_ParseWithLength(line, len);
 	const char *type = kft__json_str(ev, "type");
-	const cJSON *obj = kft__json_get(ev, "object");
+	cJSON *obj = cJSON_GetObjectItemCaseSensitive(ev, "object");
 	const char *rv = kft__json_str(kft__json_get(obj, "metadata"), "resourceVersion");
 
-	if (!ev) {
-		kft__log(KFT_DIAG_DEBUG, "watch: ignoring a line that is not JSON");
-		return 0;
+	if (!ev || !type || !cJSON_IsObject(obj)) {
+		/* a garbled event: we may have missed a change, so resynchronise */
+		kft__log(KFT_DIAG_DEBUG, "watch: unreadable event: relisting");
+		cJSON_Delete(ev);
+		w->gone = 1;
+		return 1;
 	}
 	if (kft__streq(type, "ERROR")) {
 		const cJSON *code = kft__json_get(obj, "code");
 
-		if (cJSON_IsNumber(code) && (int)code->valuedouble == 410)
-			w->gone = 1;
-		else
-			w->gone = 1;   /* any watch error: relist to resynchronise */
+		kft__log(KFT_DIAG_DEBUG, "watch: ERROR event (code %d): relisting",
+		         cJSON_IsNumber(code) ? (int)code->valuedouble : 0);
+		w->gone = 1;
 		cJSON_Delete(ev);
 		return 1;          /* stop this stream */
 	}
@@ -1132,12 +1187,10 @@ static int on_watch_line(const char *line, size_t len, void *payload)
 			w->rv = n;
 		}
 	}
-	if (kft__streq(type, "ADDED") || kft__streq(type, "MODIFIED"))
+	if (kft__streq(type, "ADDED") || kft__streq(type, "MODIFIED") ||
+	    kft__streq(type, "DELETED")) {
+		apply_event(w, type, obj);
 		w->dirty = 1;
-	else if (kft__streq(type, "DELETED")) {
-		w->dirty = 1;
-		if (!w->is_pods)
-			w->deleted = 1;
 	}
 	w->failures = 0;
 	cJSON_Delete(ev);
@@ -1211,19 +1264,38 @@ static void watcher_free(kft__k8s_streams *ss, watcher *w)
 	w->s.req.path = NULL;
 	free(w->rv);
 	w->rv = NULL;
+	cJSON_Delete(w->state);
+	w->state = NULL;
 }
 
-static int set_rv(watcher *w, const cJSON *doc)
+/* Take a freshly listed document as the watcher's state and resume from its version. */
+static int reset_state(watcher *w, cJSON *doc)
 {
 	const char *rv = kft__json_str(kft__json_get(doc, "metadata"), "resourceVersion");
-	char *n;
+	char *n = NULL;
 
-	if (!rv)
-		return 0;
-	KFT_CHECK_ALLOC(n = kft__strdup(rv));
+	if (rv && (n = kft__strdup(rv)) == NULL) {
+		cJSON_Delete(doc);
+		return kft__error_oom();
+	}
 	free(w->rv);
 	w->rv = n;
+	cJSON_Delete(w->state);
+	w->state = doc;
 	return 0;
+}
+
+static int build_from_state(kft_job_t **out, watcher *w)
+{
+	const cJSON **arr;
+	size_t n;
+	int error;
+
+	if ((arr = items_array(w[1].state, &n)) == NULL)
+		return kft__error_oom();
+	error = build_job(out, w[0].state, arr, n);
+	free((void *)arr);
+	return error;
 }
 
 /* 0: keep waiting; 1: done (return value in *ret) */
@@ -1260,6 +1332,30 @@ static int judge(int *ret, kft_job_t **job, kft_job_t **out, const char *name,
 	return 0;
 }
 
+/* (Re)list: GET the TrainJob and LIST its pods, and resume the watches from there. */
+static int relist(kft_job_t **job, watcher *w, kft__k8s *k, const char *name)
+{
+	kft_job_t *fresh = NULL;
+	cJSON *tj = NULL, *pods = NULL;
+	int error;
+
+	if ((error = get_job_docs(&fresh, &tj, &pods, k, name)) < 0)
+		return error;
+	if ((error = reset_state(&w[0], tj)) < 0 || (error = reset_state(&w[1], pods)) < 0) {
+		kft_job_free(fresh);
+		return error;
+	}
+	kft_job_free(*job);
+	*job = fresh;
+	return 0;
+}
+
+/*
+ * Wait with two watches - the TrainJob (fieldSelector metadata.name) and its pods
+ * (JobSet label) - applied to a local copy, so a change is seen as soon as the
+ * event arrives. A dropped watch resumes from the last resourceVersion; 410 Gone
+ * or an ERROR event relists; a watch that keeps failing falls back to polling.
+ */
 static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const kft_wait_opts_t *o)
 {
 	kft__k8s *k = K(be);
@@ -1268,28 +1364,20 @@ static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const k
 	kft__k8s_streams *ss = NULL;
 	watcher w[2];
 	kft_job_t *job = NULL;
-	cJSON *tj = NULL, *pods = NULL;
 	int ret = 0, i, polling = 0, error;
 
 	memset(w, 0, sizeof(w));
 	w[1].is_pods = 1;
-	if ((error = get_job_docs(&job, &tj, &pods, k, name)) < 0)
-		return error;
-	set_rv(&w[0], tj);
-	set_rv(&w[1], pods);
-	cJSON_Delete(tj);
-	cJSON_Delete(pods);
-	tj = pods = NULL;
+	if ((ret = relist(&job, w, k, name)) < 0)
+		goto out;
 	last_cb = kft__mono_ms();
 	if (judge(&ret, &job, out, name, o))
 		goto out;
-	if ((error = kft__k8s_streams_new(&ss, k)) < 0) {
-		ret = error;
+	if ((ret = kft__k8s_streams_new(&ss, k)) < 0)
 		goto out;
-	}
 	for (;;) {
 		int64_t now = kft__mono_ms(), slice;
-		int relist = 0, dirty = 0;
+		int need_relist = 0, dirty = 0;
 
 		if (deadline && now >= deadline) {
 			ret = kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_INVALID,
@@ -1297,7 +1385,6 @@ static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const k
 			                     kft_job_status(job));
 			goto out;
 		}
-		/* (re)start watches */
 		for (i = 0; !polling && i < 2; i++) {
 			if (w[i].active)
 				continue;
@@ -1319,7 +1406,7 @@ static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const k
 			slice = deadline - now;
 		if (polling) {
 			poll(NULL, 0, (int)slice);
-			dirty = 1;
+			need_relist = 1;
 		} else {
 			if (kft__k8s_streams_run(ss, slice) < 0) {
 				ret = KFT_ERROR;
@@ -1339,15 +1426,18 @@ static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const k
 					kft_error_clear();
 				}
 				if (x->gone || x->s.status == 410) {
-					kft__log(KFT_DIAG_DEBUG, "watch: resourceVersion too old (410 Gone): "
-					         "relisting");
-					relist = 1;
+					kft__log(KFT_DIAG_DEBUG, "watch: resourceVersion expired or stream "
+					         "error: relisting");
+					need_relist = 1;
 				} else if (x->s.error && x->s.status >= 400) {
 					kft__log(KFT_DIAG_DEBUG, "watch failed: %s",
 					         x->s.err_msg ? x->s.err_msg : "?");
 					x->failures++;
 				} else if (kft__mono_ms() - x->started_ms < 200) {
 					x->failures++;   /* ends at once: do not spin */
+				} else {
+					kft__log(KFT_DIAG_DEBUG, "watch ended: resuming from resourceVersion %s",
+					         x->rv ? x->rv : "(none)");
 				}
 				kft__k8s_stream_end(ss, &x->s);
 				x->active = 0;
@@ -1360,23 +1450,22 @@ static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const k
 				goto out;
 			}
 		}
-		if (dirty || relist) {
-			kft_job_t *fresh = NULL;
-
-			if ((error = get_job_docs(&fresh, relist ? &tj : NULL, relist ? &pods : NULL, k,
-			                          name)) < 0) {
+		if (need_relist) {
+			if ((error = relist(&job, w, k, name)) < 0) {
 				ret = error;
 				goto out;
 			}
-			if (relist) {
-				set_rv(&w[0], tj);
-				set_rv(&w[1], pods);
-				cJSON_Delete(tj);
-				cJSON_Delete(pods);
-				tj = pods = NULL;
+		} else if (dirty) {
+			kft_job_t *fresh = NULL;
+
+			if ((error = build_from_state(&fresh, w)) < 0) {
+				ret = error;
+				goto out;
 			}
 			kft_job_free(job);
 			job = fresh;
+		}
+		if (need_relist || dirty) {
 			last_cb = kft__mono_ms();
 			if (judge(&ret, &job, out, name, o))
 				goto out;
@@ -1659,13 +1748,20 @@ once_out:
 		}
 		/* stream for a while (pods are re-checked every half second while waiting) */
 		if (active) {
-			int64_t slice = 1000;
+			/* stream for up to a second (lines are delivered as they come), then
+			 * look at the pods again; a finished stream ends the round early */
+			int64_t until = kft__mono_ms() + 1000;
+			int ended = 0;
 
-			if (deadline && deadline - kft__mono_ms() < slice)
-				slice = deadline - kft__mono_ms();
-			if (kft__k8s_streams_run(ss, slice > 0 ? slice : 1) < 0) {
-				error = KFT_ERROR;
-				goto round_out;
+			if (deadline && deadline < until)
+				until = deadline;
+			while (!ended && kft__mono_ms() < until) {
+				if (kft__k8s_streams_run(ss, until - kft__mono_ms()) < 0) {
+					error = KFT_ERROR;
+					goto round_out;
+				}
+				for (i = 0; i < nls; i++)
+					ended |= ls[i]->active && (ls[i]->s.done || ls[i]->s.stop);
 			}
 		} else {
 			poll(NULL, 0, 300);

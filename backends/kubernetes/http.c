@@ -548,6 +548,7 @@ static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *ud)
 			if (kft__buf_put(&s->line, ptr + start, i - start) < 0)
 				return 0;
 			rc = s->on_line(s->line.ptr, s->line.len, s->payload);
+			s->lines++;
 			kft__buf_clear(&s->line);
 			if (rc) {
 				s->stop = 1;
@@ -557,6 +558,7 @@ static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *ud)
 		} else {
 			int rc = s->on_line(ptr + start, i - start, s->payload);
 
+			s->lines++;
 			if (rc) {
 				s->stop = 1;
 				s->cb_ret = rc;
@@ -684,11 +686,16 @@ static void finish(kft__k8s_streams *ss, kft__k8s_stream *s, CURLcode cc)
 int kft__k8s_streams_run(kft__k8s_streams *ss, int64_t max_ms)
 {
 	int64_t end = kft__mono_ms() + (max_ms > 0 ? max_ms : 0);
+	unsigned long lines0 = 0;
+	size_t j;
 
+	for (j = 0; j < ss->n; j++)
+		lines0 += ss->list[j]->lines;
 	for (;;) {
 		int running = 0, left, any = 0;
 		CURLMsg *msg;
 		int64_t now;
+		unsigned long lines = 0;
 		size_t i;
 
 		if (curl_multi_perform(ss->m, &running) != CURLM_OK)
@@ -703,9 +710,13 @@ int kft__k8s_streams_run(kft__k8s_streams *ss, int64_t max_ms)
 				}
 			}
 		}
-		for (i = 0; i < ss->n; i++)
+		for (i = 0; i < ss->n; i++) {
 			if (ss->list[i]->stop || ss->list[i]->done)
 				any = 1;
+			lines += ss->list[i]->lines;
+		}
+		if (lines != lines0)
+			any = 1;   /* news: let the caller look at it */
 		now = kft__mono_ms();
 		if (any || now >= end || ss->n == 0) {
 			int n = 0;

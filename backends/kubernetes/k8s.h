@@ -114,6 +114,7 @@ typedef struct kft__k8s_stream {
 	char *err_msg;
 	int stop;              /* set by on_line (non-zero return) */
 	int cb_ret;            /* on_line's non-zero return */
+	unsigned long lines;   /* lines delivered so far */
 	/* private */
 	CURL *h;
 	struct curl_slist *hdrs;
@@ -126,7 +127,8 @@ int kft__k8s_streams_new(kft__k8s_streams **out, kft__k8s *k);
 /** Start a stream (s must stay valid until it is done or the set is freed). */
 int kft__k8s_stream_start(kft__k8s_streams *ss, kft__k8s_stream *s);
 /**
- * Run the streams for at most max_ms (or until one finishes or stops).
+ * Run the streams for at most max_ms, or until a line was delivered or a stream
+ * finished or stopped.
  * Returns the number of streams still running, or < 0 on a fatal error.
  */
 int kft__k8s_streams_run(kft__k8s_streams *ss, int64_t max_ms);
