@@ -689,22 +689,186 @@ static int podref_cmp(const void *a, const void *b)
 	return strcmp(((const podref *)a)->jobset, ((const podref *)b)->jobset);
 }
 
+/*
+ * A minimal JSON scanner for big lists: the items of a 10,000-job LIST are parsed
+ * one at a time (each freed before the next), so the whole document never becomes
+ * one huge cJSON tree. Only the structure is scanned here; cJSON parses each item.
+ */
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static const char *skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+static const char *skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	if (p >= end)
+		return NULL;
+	if (*p == '"')
+		return skip_string(p, end);
+	if (*p != '{' && *p != '[') {
+		while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
+		       *p != '\r' && *p != '\t')
+			p++;
+		return p;
+	}
+	for (; p < end; p++) {
+		if (*p == '"') {
+			if ((p = skip_string(p, end)) == NULL)
+				return NULL;
+			p--;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth == 0)
+				return p + 1;
+		}
+	}
+	return NULL;
+}
+
+typedef int (*item_cb)(cJSON *item, void *payload);
+
+/* Parse the top-level object's "items" array element by element. */
+static int each_item(const char *text, size_t len, item_cb cb, void *payload, const char *what)
+{
+	const char *p = text, *end = text + len;
+	int error;
+
+	p = skip_ws(p, end);
+	if (p >= end || *p != '{')
+		goto bad;
+	for (p = skip_ws(p + 1, end); p < end && *p != '}'; ) {
+		const char *key = p, *kend;
+
+		if (*p != '"' || (kend = skip_string(p, end)) == NULL)
+			goto bad;
+		p = skip_ws(kend, end);
+		if (p >= end || *p != ':')
+			goto bad;
+		p = skip_ws(p + 1, end);
+		if (kend - key == 7 && !memcmp(key, "\"items\"", 7) && p < end && *p == '[') {
+			for (p = skip_ws(p + 1, end); p < end && *p != ']'; ) {
+				const char *v = p;
+				cJSON *item;
+
+				if ((p = skip_value(p, end)) == NULL)
+					goto bad;
+				if ((item = cJSON_ParseWithLength(v, (size_t)(p - v))) == NULL)
+					goto bad;
+				error = cb(item, payload);
+				cJSON_Delete(item);
+				if (error < 0)
+					return error;
+				p = skip_ws(p, end);
+				if (p < end && *p == ',')
+					p = skip_ws(p + 1, end);
+				else if (p >= end || *p != ']')
+					goto bad;
+			}
+			if (p >= end)
+				goto bad;
+			p++;
+		} else if ((p = skip_value(p, end)) == NULL) {
+			goto bad;
+		}
+		p = skip_ws(p, end);
+		if (p < end && *p == ',')
+			p = skip_ws(p + 1, end);
+		else if (p >= end || *p != '}')
+			goto bad;
+	}
+	if (p >= end)
+		goto bad;
+	return 0;
+bad:
+	{
+		kft__buf m = KFT__BUF_INIT;
+		size_t i;
+
+		kft__buf_printf(&m, "the API server sent a response that is not a JSON object (%s): ",
+		                what);
+		for (i = 0; i < len && i < 200; i++)
+			kft__buf_putc(&m, (text[i] >= 32 && text[i] < 127) ? text[i] : '?');
+		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE, "%s",
+		                       m.ptr ? m.ptr : "invalid JSON");
+		kft__buf_free(&m);
+		return error;
+	}
+}
+
+typedef struct {
+	kft_job_list_t *list;
+	const char *runtime;
+	podref *refs;
+	size_t nrefs;
+	const cJSON **grp;
+} list_ctx;
+
+static int list_one(cJSON *it, void *payload)
+{
+	list_ctx *lc = payload;
+	const char *name = kft__json_str(kft__json_get(it, "metadata"), "name");
+	const char *rt = kft__json_str(kft__json_path(it, "spec.runtimeRef"), "name");
+	size_t lo = 0, hi = lc->nrefs, n = 0;
+	kft_job_t *job;
+	int error;
+
+	if (!name || (lc->runtime && !kft__streq(rt, lc->runtime)))
+		return 0;
+	while (lo < hi) {   /* the first pod whose jobset is >= name */
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(lc->refs[mid].jobset, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo < lc->nrefs && !strcmp(lc->refs[lo].jobset, name))
+		lc->grp[n++] = lc->refs[lo++].pod;
+	if ((error = build_job(&job, it, lc->grp, n)) < 0)
+		return error;
+	return kft_job_list_add(lc->list, job);
+}
+
+/*
+ * One LIST of TrainJobs and one LIST of the Trainer's JobSet pods (a set selector),
+ * joined here: no request per job, and no live runtime lookup.
+ */
 static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runtime)
 {
 	kft__k8s *k = K(be);
-	kft_job_list_t *list = NULL;
-	cJSON *tjs = NULL, *pods = NULL;
-	podref *refs = NULL;
-	const cJSON *it, **grp = NULL;
-	size_t nrefs = 0, cap;
-	kft__buf q = KFT__BUF_INIT;
+	list_ctx lc;
+	cJSON *pods = NULL;
+	const cJSON *it;
+	size_t cap;
+	kft__buf q = KFT__BUF_INIT, body = KFT__BUF_INIT;
 	char *path = NULL;
 	int error;
 
+	memset(&lc, 0, sizeof(lc));
+	lc.runtime = runtime;
 	KFT_CHECK_ALLOC(path = ns_path(k, API_TRAINER, k->cfg.ns, "trainjobs", NULL, NULL));
-	if ((error = get_json(&tjs, NULL, k, path, "list TrainJobs")) < 0)
-		goto out;
-	/* one pod LIST for every job: JobSet pods of the Trainer's replicated jobs */
+	{
+		kft__k8s_req r = { "GET", path, NULL, NULL, 1, "list TrainJobs" };
+
+		if ((error = kft__k8s_request(&body, NULL, k, &r)) < 0)
+			goto out;
+	}
 	free(path);
 	if ((path = ns_path(k, "/api/v1", k->cfg.ns, "pods", NULL, NULL)) == NULL) {
 		error = kft__error_oom();
@@ -716,65 +880,37 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 		error = kft__error_oom();
 		goto out;
 	}
-	if (cJSON_GetArraySize(kft__json_get(tjs, "items")) > 0 &&
-	    (error = get_json(&pods, NULL, k, q.ptr, "list pods")) < 0)
+	if ((error = get_json(&pods, NULL, k, q.ptr, "list pods")) < 0)
 		goto out;
 	cap = (size_t)cJSON_GetArraySize(kft__json_get(pods, "items"));
-	if (cap && (refs = kft__calloc(cap, sizeof(*refs))) == NULL) {
+	if ((lc.refs = kft__calloc(cap + 1, sizeof(*lc.refs))) == NULL ||
+	    (lc.grp = kft__calloc(cap + 1, sizeof(*lc.grp))) == NULL) {
 		error = kft__error_oom();
 		goto out;
 	}
 	cJSON_ArrayForEach(it, kft__json_get(pods, "items")) {
 		const char *js = label(it, LBL_JOBSET);
 
-		if (js && nrefs < cap) {
-			refs[nrefs].jobset = js;
-			refs[nrefs++].pod = it;
+		if (js && lc.nrefs < cap) {
+			lc.refs[lc.nrefs].jobset = js;
+			lc.refs[lc.nrefs++].pod = it;
 		}
 	}
-	if (nrefs)
-		qsort(refs, nrefs, sizeof(*refs), podref_cmp);
-	if ((grp = kft__calloc(nrefs + 1, sizeof(*grp))) == NULL) {
-		error = kft__error_oom();
+	if (lc.nrefs)
+		qsort(lc.refs, lc.nrefs, sizeof(*lc.refs), podref_cmp);
+	if ((error = kft_job_list_new(&lc.list)) < 0 ||
+	    (error = each_item(body.ptr ? body.ptr : "", body.len, list_one, &lc,
+	                       "GET trainjobs")) < 0)
 		goto out;
-	}
-	if ((error = kft_job_list_new(&list)) < 0)
-		goto out;
-	cJSON_ArrayForEach(it, kft__json_get(tjs, "items")) {
-		const char *name = kft__json_str(kft__json_get(it, "metadata"), "name");
-		const char *rt = kft__json_str(kft__json_path(it, "spec.runtimeRef"), "name");
-		size_t lo = 0, hi = nrefs, n = 0;
-		kft_job_t *job;
-
-		if (!name || (runtime && !kft__streq(rt, runtime)))
-			continue;
-		while (lo < hi) {   /* first ref with jobset >= name */
-			size_t mid = (lo + hi) / 2;
-
-			if (strcmp(refs[mid].jobset, name) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		while (lo < nrefs && !strcmp(refs[lo].jobset, name))
-			grp[n++] = refs[lo++].pod;
-		if (!kft__json_get(it, "kind")) {
-			/* list items may come without kind; build_job does not need it */
-		}
-		if ((error = build_job(&job, it, grp, n)) < 0)
-			goto out;
-		if ((error = kft_job_list_add(list, job)) < 0)
-			goto out;
-	}
-	*out = list;
-	list = NULL;
+	*out = lc.list;
+	lc.list = NULL;
 out:
-	kft_job_list_free(list);
-	free(grp);
-	free(refs);
+	kft_job_list_free(lc.list);
+	free(lc.grp);
+	free(lc.refs);
 	free(path);
 	kft__buf_free(&q);
-	cJSON_Delete(tjs);
+	kft__buf_free(&body);
 	cJSON_Delete(pods);
 	return error;
 }
