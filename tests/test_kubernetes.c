@@ -671,6 +671,13 @@ START_TEST(retries_and_garbage)
 	kft_job_free(job);
 	faults("{\"garbage\":1}");
 	ck_assert_kft_error(kft_get_job(&job, c, "retry"), KFT_ERROR, "not a JSON object");
+	faults("{\"garbage\":1}");
+	{
+		kft_job_list_t *list = NULL;
+
+		ck_assert_kft_error(kft_list_jobs(&list, c, NULL), KFT_ERROR, "not a JSON object");
+		ck_assert_ptr_null(list);
+	}
 	faults("{\"garbage\":0,\"status5xx\":0,\"throttle\":0,\"truncate\":0}");
 	kft_client_free(c);
 }
@@ -978,6 +985,51 @@ START_TEST(one_connection_for_100_gets)
 }
 END_TEST
 
+START_TEST(in_cluster_service_account)
+{
+	kft_client_t *c;
+	kft_client_opts_t o = KFT_CLIENT_OPTS_INIT;
+	kft_runtime_list_t *rts = NULL;
+	kft_job_t *job = NULL;
+	char *ca = NULL, p[300], portstr[16], *sa;
+	size_t len;
+
+	/* a pod's view: no kubeconfig, the service account files, the service env */
+	snprintf(p, sizeof(p), "%s/ca.crt", dir);
+	ck_assert_int_eq(kft__read_file(&ca, &len, p), 0);
+	sa = wpath("sa");
+	ck_assert_int_eq(kft__mkdir_p(sa, 0700), 0);
+	free(sa);
+	free(write_work("sa/ca.crt", ca, 0600));
+	free(write_work("sa/token", "test-token\n", 0600));
+	free(write_work("sa/namespace", "default\n", 0600));
+	free(ca);
+	sa = wpath("sa");
+	setenv("KFT_K8S_SA_DIR", sa, 1);
+	free(sa);
+	sa = wpath("home");
+	ck_assert_int_eq(kft__mkdir_p(sa, 0700), 0);
+	setenv("HOME", sa, 1);
+	free(sa);
+	unsetenv("KUBECONFIG");
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", portstr, 1);
+	o.backend = "kubernetes";
+	ck_assert_kft_ok(kft_client_new(&c, &o));
+	ck_assert_kft_ok(kft_list_runtimes(&rts, c));
+	kft_runtime_list_free(rts);
+	train(c, "incluster", 1, NULL, NULL);
+	/* token rotation: the kubelet rewrites the file; the new token is picked up */
+	free(write_work("sa/token", "second-token\n", 0600));
+	ck_assert_kft_ok(kft_get_job(&job, c, "incluster"));
+	kft_job_free(job);
+	free(write_work("sa/token", "revoked\n", 0600));
+	ck_assert_kft_error(kft_get_job(&job, c, "incluster"), KFT_EAUTH, "Unauthorized");
+	kft_client_free(c);
+}
+END_TEST
+
 static kft__buf diag_log;
 
 static void capture(int level, const char *message, void *payload)
@@ -1044,6 +1096,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, runtime_deleted_job_still_readable);
 	tcase_add_test(tc, one_connection_for_100_gets);
 	tcase_add_test(tc, no_secrets_in_debug_output);
+	tcase_add_test(tc, in_cluster_service_account);
 	suite_add_tcase(s, tc);
 	return s;
 }
