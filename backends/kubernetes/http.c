@@ -103,10 +103,22 @@ static int setup_handle(kft__k8s *k, CURL *h)
 		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &blob);
 		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
 	}
-	if (c->proxy_url)
+	if (c->proxy_url) {
 		curl_easy_setopt(h, CURLOPT_PROXY, c->proxy_url);
-	else
-		curl_easy_setopt(h, CURLOPT_PROXY, "");   /* no $https_proxy surprises: kubectl's rule */
+	} else {
+		/* $https_proxy applies as for kubectl (Go's ProxyFromEnvironment), which never
+		 * proxies loopback addresses */
+		const char *np = getenv("NO_PROXY");
+		kft__buf b = KFT__BUF_INIT;
+
+		if (!np || !*np)
+			np = getenv("no_proxy");
+		kft__buf_printf(&b, "%s%slocalhost,127.0.0.1,::1", np && *np ? np : "",
+		                np && *np ? "," : "");
+		if (!b.oom)
+			curl_easy_setopt(h, CURLOPT_NOPROXY, b.ptr);   /* curl copies it */
+		kft__buf_free(&b);
+	}
 	if (c->tls_server_name) {
 		/* verify and send SNI for tls-server-name, but connect to the server's address */
 		CURLU *u = curl_url();
