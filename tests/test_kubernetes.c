@@ -346,6 +346,13 @@ START_TEST(follow_waits_for_pods)
 	ck_assert_ptr_nonnull(strstr(logs.ptr, "training complete"));
 	ck_assert_ptr_null(strstr(logs.ptr, "rank 1"));
 	kft__buf_free(&logs);
+	lo.step = "node-7";   /* no such step in a finished job */
+	ck_assert_kft_error(kft_logs(c, "follow", &lo, collect_log, &logs), KFT_ENOTFOUND,
+	                    "no step \"node-7\"");
+	lo.flags = 0;
+	ck_assert_kft_error(kft_logs(c, "follow", &lo, collect_log, &logs), KFT_ENOTFOUND,
+	                    "no step \"node-7\"");
+	kft__buf_free(&logs);
 	ck_assert_int_eq(ctl("POST", "/_fake/controller", "{\"pendingMs\":200}", NULL), 200);
 	kft_client_free(c);
 }

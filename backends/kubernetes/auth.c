@@ -196,7 +196,8 @@ static int parse_credential(kft__k8s *k, const char *text, size_t len, const cha
 	         exp ? " with an expiry" : " (no expiry)");
 out:
 	/* the output held the secret: wipe it from the parsed tree too */
-	if (st = kft__json_get(doc, "status"), st) {
+	st = kft__json_get(doc, "status");
+	if (st) {
 		cJSON *it;
 
 		cJSON_ArrayForEach(it, st)

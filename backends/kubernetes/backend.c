@@ -1760,7 +1760,7 @@ static int be_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o
 	logstream **ls = NULL;
 	size_t nls = 0, i;
 	kft__strv done = KFT__STRV_INIT;
-	int error = 0;
+	int error = 0, matched = 0;
 
 	if (!follow) {
 		kft_job_t *job = NULL;
@@ -1818,6 +1818,7 @@ once_out:
 
 			if (!step_matches(want, &pi[i]))
 				continue;
+			matched = 1;
 			for (j = 0; j < nls; j++)
 				have |= !strcmp(ls[j]->pod, pi[i].name);
 			if (have || strv_has(&done, pi[i].name))
@@ -1854,7 +1855,7 @@ once_out:
 			active += ls[i]->active;
 		/* done: the job is over, nothing is streaming and no wanted pod is still pending */
 		if (finished && active == 0 && pending == 0) {
-			if (want && done.n == 0 && npi == 0)
+			if (want && !matched)
 				error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_INVALID,
 				                       "TrainJob %s has no step \"%s\"", name, want);
 			goto round_out_stop;
