@@ -62,10 +62,15 @@ cJSON *kft__json_path_mkobj(cJSON *root, const char *path)
 
 			if (!obj)
 				return NULL;
-			if (child)
-				cJSON_ReplaceItemInObjectCaseSensitive(cur, key, obj);
-			else
+			/* ReplaceItemViaPointer would drop the key name: replace by key */
+			if (child) {
+				if (!cJSON_ReplaceItemInObjectCaseSensitive(cur, key, obj)) {
+					cJSON_Delete(obj);
+					return NULL;
+				}
+			} else {
 				cJSON_AddItemToObject(cur, key, obj);
+			}
 			child = obj;
 		}
 		cur = child;

@@ -100,6 +100,28 @@ echo "$out" | grep -q 'No resources found' || fail "job still listed: $out"
 out=$($KC get trainjob kubectl-job 2>&1) && fail "get deleted job succeeded"
 echo "$out" | grep -q 'trainjobs.trainer.kubeflow.org "kubectl-job" not found' || fail "404: $out"
 
+# server-side dry run stores nothing; merge patch resumes a suspended job
+$KC create -f "$T/job.yaml" --dry-run=server -o name >/dev/null || fail "create --dry-run=server"
+[ -z "$($KC get trainjobs -o name)" ] || fail "dry run stored the job"
+sed -e 's/name: kubectl-job/name: susp/' -e 's/^spec:/spec:\n  suspend: true/' "$T/job.yaml" \
+	>"$T/susp.yaml"
+$KC create -f "$T/susp.yaml" >/dev/null || fail "create suspended"
+i=0
+until [ "$($KC get trainjob susp -o jsonpath='{.status.conditions[?(@.type=="Suspended")].status}')" = True ]; do
+	i=$((i + 1)); [ $i -gt 50 ] && fail "no Suspended=True"
+	sleep 0.2
+done
+[ -z "$($KC get pods -l jobset.sigs.k8s.io/jobset-name=susp -o name)" ] || fail "suspended job has pods"
+$KC patch trainjob susp --type=merge -p '{"spec":{"suspend":false}}' >/dev/null || fail "patch"
+i=0
+until [ "$($KC get trainjob susp -o jsonpath='{.status.conditions[?(@.type=="Complete")].status}')" = True ]; do
+	i=$((i + 1)); [ $i -gt 50 ] && fail "resumed job did not complete"
+	sleep 0.2
+done
+[ "$($KC get trainjob susp -o jsonpath='{.status.conditions[?(@.type=="Suspended")].reason}')" = Resumed ] ||
+	fail "Suspended condition is not Resumed"
+$KC delete trainjob susp >/dev/null || fail "delete susp"
+
 # invalid name -> 422 with the field
 sed 's/name: kubectl-job/name: Bad_Name/' "$T/job.yaml" >"$T/bad.yaml"
 out=$($KC create -f "$T/bad.yaml" 2>&1) && fail "invalid name accepted"
@@ -137,6 +159,11 @@ assert v.git_version.startswith("v1."), v
 pods = client.CoreV1Api().list_namespaced_pod("default",
         label_selector="jobset.sigs.k8s.io/jobset-name=kubectl-job")
 print("python client: %d jobs, %d pods, server %s" % (len(names), len(pods.items), v.git_version))
+# client-certificate context
+config.load_kube_config(config_file=sys.argv[1], context="fake-cert")
+r = client.CustomObjectsApi().list_namespaced_custom_object("trainer.kubeflow.org", "v1alpha1",
+                                                            "default", "trainjobs")
+assert len(r["items"]) == 1, r
 EOF
 else
 	echo "note: python3-kubernetes not installed; Python client check skipped"

@@ -26,7 +26,6 @@ import signal
 import socket
 import socketserver
 import ssl
-import string
 import subprocess
 import sys
 import threading
@@ -348,6 +347,61 @@ def new_meta(md, ns):
 # ----------------------------------------------------------------------------------------
 # Status bodies.
 
+SPEC_FIELDS_V23 = {"runtimeRef", "initializer", "trainer", "runtimePatches", "suspend",
+                   "managedBy", "activeDeadlineSeconds"}
+SPEC_FIELDS_V21 = {"runtimeRef", "initializer", "trainer", "labels", "annotations",
+                   "podTemplateOverrides", "suspend", "managedBy"}
+SPEC_FIELDS_V20 = {"runtimeRef", "initializer", "trainer", "labels", "annotations",
+                   "podSpecOverrides", "suspend", "managedBy"}
+TRAINER_FIELDS = {"image", "command", "args", "env", "numNodes", "resourcesPerNode",
+                  "numProcPerNode"}
+
+
+def schema_minor(version):
+    """Trainer minor version whose TrainJob schema is served: None (no ConfigMap) -> 1."""
+    if version is None:
+        return 1
+    m = re.match(r"^v?2\.(\d+)", version)
+    return int(m.group(1)) if m else 3
+
+
+def unknown_trainjob_fields(obj, minor):
+    """Returns the unknown field paths of a TrainJob and prunes them from obj."""
+    unknown = []
+    for k in list(obj):
+        if k not in ("apiVersion", "kind", "metadata", "spec", "status"):
+            unknown.append(k)
+            del obj[k]
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return unknown
+    allowed = SPEC_FIELDS_V23 if minor >= 2 else SPEC_FIELDS_V21 if minor == 1 else \
+        SPEC_FIELDS_V20
+    for k in list(spec):
+        if k not in allowed:
+            unknown.append("spec." + k)
+            del spec[k]
+    for sub, allowed in (("trainer", TRAINER_FIELDS), ("runtimeRef", {"name", "apiGroup",
+                                                                      "kind"}),
+                         ("initializer", {"dataset", "model"})):
+        d = spec.get(sub)
+        if isinstance(d, dict):
+            for k in list(d):
+                if k not in allowed:
+                    unknown.append("spec.%s.%s" % (sub, k))
+                    del d[k]
+    init = spec.get("initializer")
+    if isinstance(init, dict):
+        for which in ("dataset", "model"):
+            d = init.get(which)
+            if isinstance(d, dict):
+                for k in list(d):
+                    if k not in ("storageUri", "env", "secretRef"):
+                        unknown.append("spec.initializer.%s.%s" % (which, k))
+                        del d[k]
+    return unknown
+
+
 def status_body(code, reason, message, details=None):
     b = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
          "message": message, "reason": reason}
@@ -637,8 +691,7 @@ class Controller:
         oom_idx = ann.get(ANN_OOM)
         progress = str(ann.get(ANN_PROGRESS, "")).lower() == "true"
         juid = job["metadata"]["uid"]
-        self.event(ns, "TrainJob", GV, name, juid, "Created" if True else "",
-                   "Created JobSet: %s" % name)
+        self.event(ns, "TrainJob", GV, name, juid, "Created", "Created JobSet: %s" % name)
         self.event(ns, "JobSet", "jobset.x-k8s.io/v1alpha2", name, str(uuid.uuid4()),
                    "SuccessfulCreate", "Created jobs for jobset %s" % name,
                    component="jobset-controller")
@@ -648,7 +701,8 @@ class Controller:
         for stage in stages:
             items = [p for p in plan if p[0] == stage]
             trainer_stage = stage == stages[-1]
-            pods = []  # (pname, container, rjob, idx, count)
+            pods = []  # (pname, container, rjob, idx, count, uid)
+            images = {}
             with st.lock:
                 if cancel.is_set():
                     return
@@ -658,6 +712,7 @@ class Controller:
                         st.put("pods", pod, "ADDED")
                         pods.append((pod["metadata"]["name"], container, rjob, i, count,
                                      pod["metadata"]["uid"]))
+                        images[pod["metadata"]["name"]] = image
             for (pname, container, rjob, i, count, puid) in pods:
                 self.event(ns, "Job", "batch/v1", "%s-%s-0" % (name, rjob), str(uuid.uuid4()),
                            "SuccessfulCreate", "Created pod: %s" % pname,
@@ -681,7 +736,7 @@ class Controller:
                               state={"running": {"startedAt": now_rfc3339(t0)}})
                 self._pod_update(ns, pname, run)
                 self.event(ns, "Pod", "v1", pname, puid, "Pulled",
-                           'Container image "%s" already present on machine' % "image",
+                           'Container image "%s" already present on machine' % images[pname],
                            component="kubelet")
                 self.event(ns, "Pod", "v1", pname, puid, "Created",
                            "Created container: %s" % container, component="kubelet")
@@ -906,6 +961,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Audit-Id", self.audit_id)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        for w in getattr(self, "warnings", ()):
+            self.send_header("Warning", w)
         self.end_headers()
         if truncate:
             self.wfile.write(body[:max(len(body) // 2, 1)] if body else b"")
@@ -969,6 +1026,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _handle(self):
         srv = self.server
         self.audit_id = str(uuid.uuid4())
+        self.warnings = []
         u = urllib.parse.urlsplit(self.path)
         self.rawpath = u.path
         self.query = urllib.parse.parse_qs(u.query, keep_blank_values=True)
@@ -1015,7 +1073,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_error_obj(e)
             except OSError:
                 self.close_connection = True
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+        except (OSError, ssl.SSLError):  # the client went away mid-answer
             self.close_connection = True
         except Exception as ex:
             import traceback
@@ -1029,18 +1087,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _auth(self):
         srv = self.server
         authz = self.headers.get("Authorization", "")
-        if not srv.faults.expire_tokens:
-            if authz.startswith("Bearer ") and authz[7:].strip() in srv.tokens:
-                self.user = "token-user"
+        with srv.auth_lock:
+            tokens, basic = srv.tokens, srv.basic
+        if authz.startswith("Bearer ") and authz[7:].strip() in tokens:
+            self.user = "token-user"
+            return
+        if authz.startswith("Basic "):
+            try:
+                up = base64.b64decode(authz[6:]).decode()
+            except Exception:
+                up = ""
+            if up in basic:
+                self.user = up.split(":")[0]
                 return
-            if authz.startswith("Basic "):
-                try:
-                    up = base64.b64decode(authz[6:]).decode()
-                except Exception:
-                    up = ""
-                if up in srv.basic:
-                    self.user = up.split(":")[0]
-                    return
         if getattr(self.connection, "getpeercert", None):
             try:
                 cert = self.connection.getpeercert()
@@ -1376,6 +1435,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                            "in body should be greater than or equal to 0"
                                            % json.dumps(tr["numNodes"]),
                                            "field": "spec.trainer.numNodes"})
+                    if isinstance(tr, dict) and "numProcPerNode" in tr and \
+                            schema_minor(self.server.trainer_version) >= 2 and \
+                            (not isinstance(tr["numProcPerNode"], int) or
+                             isinstance(tr["numProcPerNode"], bool)):
+                        causes.append({"reason": "FieldValueTypeInvalid",
+                                       "message": "Invalid value: \"%s\": "
+                                       "spec.trainer.numProcPerNode in body must be of type "
+                                       "integer: \"%s\"" % (
+                                           type(tr["numProcPerNode"]).__name__,
+                                           type(tr["numProcPerNode"]).__name__),
+                                       "field": "spec.trainer.numProcPerNode"})
                     if "suspend" in spec and not isinstance(spec["suspend"], bool):
                         causes.append({"reason": "FieldValueTypeInvalid",
                                        "message": "Invalid value: \"%s\": spec.suspend in body "
@@ -1390,10 +1460,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if causes:
             raise invalid(res, name, causes)
 
+    def _field_validation(self, obj):
+        """Unknown fields: pruned with a Warning header (default fieldValidation=Warn),
+        rejected with fieldValidation=Strict, pruned silently with Ignore."""
+        mode = self.qget("fieldValidation") or "Warn"
+        if mode not in ("Strict", "Warn", "Ignore"):
+            raise ApiError(400, "BadRequest", 'fieldValidation must be one of "Ignore", '
+                           '"Warn", or "Strict", got "%s"' % mode)
+        unknown = unknown_trainjob_fields(obj, schema_minor(self.server.trainer_version))
+        if not unknown:
+            return
+        if mode == "Strict":
+            raise ApiError(400, "BadRequest",
+                           'TrainJob in version "v1alpha1" cannot be handled as a TrainJob: '
+                           'strict decoding error: ' +
+                           ", ".join('unknown field "%s"' % u for u in unknown))
+        if mode == "Warn":
+            for u in unknown:
+                self.warnings.append('299 - "unknown field \\"%s\\""' % u)
+
     def _create(self, res, ns):
         srv = self.server
         st = srv.store
-        if res in ("pods", "events") and res == "pods":
+        if res == "pods":
             raise ApiError(405, "MethodNotAllowed", "pods are created by the fake controller")
         obj = self._parse_body(res)
         self._check_kind(res, obj)
@@ -1414,6 +1503,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not name and md.get("generateName"):
             name = md["generateName"] + rand5()
             md["name"] = name
+        if res == "trainjobs":
+            self._field_validation(obj)
         self._validate(res, obj, name)
         dry = "All" in self.query.get("dryRun", [])
         if res == "trainjobs":
@@ -1557,6 +1648,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                          "kind"):
                             del obj[k]
                 if res == "trainjobs":
+                    self._field_validation(obj)
                     self._validate(res, obj, name)
                     ospec, nspec = old.get("spec") or {}, obj.get("spec") or {}
                     for fld in ("runtimeRef", "trainer", "initializer", "managedBy"):
@@ -1674,6 +1766,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.write_chunk(dumps(ev) + b"\n")
             self.end_chunked()
             return
+        table = self._wants_table()
+        if table:  # kubectl get -w: every event object is a one-row Table
+            initial = [self._table_bytes(res, [json.loads(b)], cur_rv) for b in initial]
         for b in initial:
             self.write_chunk(b'{"type":"ADDED","object":' + b + b"}\n")
         if srv.faults.take("drop_watch"):
@@ -1708,6 +1803,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     continue
                 if (lp or fp) and not matches(obj, lp, fp):
                     continue
+                if table:
+                    b = self._table_bytes(res, [obj], erv)
                 out.append(b'{"type":"' + etype.encode() + b'","object":' + b + b"}\n")
             if out:
                 self.write_chunk(b"".join(out))
@@ -1762,13 +1859,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise ApiError(400, "BadRequest", "invalid tailLines")
             sel = sel[-n:] if n > 0 else []
 
+        limit_bytes = self.qget("limitBytes")
+
         def fmt(items):
+            out = fmt_all(items)
+            if limit_bytes:
+                out = out[:int(limit_bytes)]
+            return out
+
+        def fmt_all(items):
             return b"".join(((now_rfc3339nano(t) + " ") if stamps else "").encode() +
                             line.encode() + b"\n" for (t, line) in items)
         if not follow:
             return self.send_bytes(200, fmt(sel), "text/plain")
         self.start_chunked("text/plain")
-        self.write_chunk(fmt(sel))
+        self.write_chunk(fmt_all(sel))
         pos = len(lines)
         while True:
             with st.lock:
@@ -1783,7 +1888,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 new = cur[pos:]
                 pos = len(cur)
             if new:
-                self.write_chunk(fmt(new))
+                self.write_chunk(fmt_all(new))
             if done:
                 break
         self.end_chunked()
@@ -1805,18 +1910,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           "gone": "gone", "goneHttp": "gone_http", "slowMs": "slow_ms",
                           "truncate": "truncate", "garbage": "garbage",
                           "expireTokens": "expire_tokens", "forbidCreate": "forbid_create"}
-                for k, v in data.items():
+                for k in data:
                     if k not in keymap:
                         raise ApiError(400, "BadRequest", "unknown fault %r" % k)
+                for k, v in data.items():
                     setattr(f, keymap[k], v)
+            if "expireTokens" in data:
+                srv.expire_credentials(bool(data["expireTokens"]))
             return self.send_bytes(200, dumps(self._faults_json()), allow_faults=False)
         if path == "/_fake/faults" and m == "GET":
             return self.send_bytes(200, dumps(self._faults_json()), allow_faults=False)
         if path == "/_fake/tokens" and m == "POST":
             tok = data.get("token")
-            if not tok:
-                raise ApiError(400, "BadRequest", "token required")
-            srv.tokens.add(tok)
+            basic = data.get("basic")
+            if not tok and not basic and not data.get("revoke"):
+                raise ApiError(400, "BadRequest", "token, basic (user:password) or revoke "
+                               "required")
+            with srv.auth_lock:
+                if tok:
+                    srv.tokens = srv.tokens | {tok}
+                if basic:
+                    srv.basic = srv.basic | {basic}
+                for r in data.get("revoke", []) if isinstance(data.get("revoke"), list) \
+                        else [data["revoke"]] if data.get("revoke") else []:
+                    srv.tokens = srv.tokens - {r}
+                    srv.basic = srv.basic - {r}
             return self.send_bytes(200, b'{"ok":true}', allow_faults=False)
         if path == "/_fake/reset" and m == "POST":
             srv.reset()
@@ -1886,9 +2004,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 for k, v in data.items():
                     stt[k] = v
             obj = srv.controller.update_job(ns, name, f)
+            changed = time.time()
             if obj is None:
                 raise not_found("trainjobs", name)
-            return self.send_bytes(200, dumps(obj), allow_faults=False)
+            return self.send_bytes(200, dumps(obj), allow_faults=False,
+                                   headers={"X-Fake-Changed-At": "%.6f" % changed})
         mm = re.match(r"^/_fake/pods/([^/]+)/([^/]+)/log$", path)
         if mm and m == "POST":
             st.add_log(mm.group(1), mm.group(2), data.get("container", "node"),
@@ -2070,8 +2190,11 @@ class FakeServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
     def __init__(self, addr, ssl_ctx, tokens, trainer_version, verbose=False):
         self.ssl_ctx = ssl_ctx
-        self.tokens = set(tokens)
-        self.basic = set()
+        self.auth_lock = threading.Lock()
+        self.tokens = frozenset(tokens)
+        self.basic = frozenset()
+        self.expired_tokens = set()
+        self.expired_basic = set()
         self.trainer_version = trainer_version
         self.verbose = verbose
         self.store = Store()
@@ -2103,7 +2226,21 @@ class FakeServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
                       "data": {"kubeflow_trainer_version": self.trainer_version}}
                 st.put("configmaps", cm, "ADDED")
 
+    def expire_credentials(self, expire):
+        """expireTokens: true invalidates every token and basic credential known now
+        (tokens added later work: the refresh case); false restores them."""
+        with self.auth_lock:
+            if expire:
+                self.expired_tokens |= self.tokens
+                self.expired_basic |= self.basic
+                self.tokens, self.basic = frozenset(), frozenset()
+            else:
+                self.tokens = frozenset(self.tokens | self.expired_tokens)
+                self.basic = frozenset(self.basic | self.expired_basic)
+                self.expired_tokens, self.expired_basic = set(), set()
+
     def reset(self):
+        self.expire_credentials(False)
         self.faults.reset()
         self.controller.reset()
         st = self.store
@@ -2235,6 +2372,8 @@ def main(argv=None):
     ap.add_argument("--token", action="append", default=[])
     ap.add_argument("--trainer-version", default="v2.3.0")
     ap.add_argument("--http", action="store_true")
+    ap.add_argument("--basic", action="append", default=[],
+                    help="USER:PASSWORD accepted as HTTP basic auth")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args(argv)
@@ -2251,6 +2390,7 @@ def main(argv=None):
         ctx.set_alpn_protocols(["http/1.1"])
     tv = None if a.trainer_version == "none" else a.trainer_version
     srv = FakeServer(("127.0.0.1", a.port), ctx, tokens, tv, a.verbose)
+    srv.basic = frozenset(a.basic)
 
     def stop(signum, frame):
         threading.Thread(target=srv.shutdown, daemon=True).start()

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -66,11 +65,13 @@ class Server:
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
             h["Content-Type"] = ctype
-        c.request(method, path, body=data, headers=h)
-        r = c.getresponse()
-        raw = r.read()
-        if conn is None:
-            c.close()
+        try:
+            c.request(method, path, body=data, headers=h)
+            r = c.getresponse()
+            raw = r.read()
+        finally:
+            if conn is None:
+                c.close()
         try:
             obj = json.loads(raw) if raw else None
         except ValueError:
@@ -167,12 +168,17 @@ class FakeApiTest(unittest.TestCase):
         with self.assertRaises(ssl.SSLError):
             self.s.req("GET", "/version", conn=c)
         c.close()
-        # token expiry and a fresh token
+        # token expiry: every known token fails; a token issued afterwards works (refresh)
         self.s.ctl("faults", {"expireTokens": True})
         self.assertEqual(self.s.req("GET", JOBS)[0], 401)
-        self.s.ctl("faults", {"expireTokens": False})
+        self.assertEqual(self.s.req("GET", JOBS, token="t-two")[0], 401)
         self.s.ctl("tokens", {"token": "fresh"})
         self.assertEqual(self.s.req("GET", JOBS, token="fresh")[0], 200)
+        self.s.ctl("faults", {"expireTokens": False})
+        self.assertEqual(self.s.req("GET", JOBS)[0], 200)
+        self.s.ctl("tokens", {"revoke": "t-two"})
+        self.assertEqual(self.s.req("GET", JOBS, token="t-two")[0], 401)
+        self.s.ctl("tokens", {"token": "t-two"})
         # the request log redacts Authorization
         reqs = self.s.ctl("requests")
         self.assertTrue(reqs)
@@ -299,6 +305,34 @@ class FakeApiTest(unittest.TestCase):
         st, o, _ = self.s.req("DELETE", JOBS + "/c1?propagationPolicy=Foreground")
         self.assertEqual(st, 200)
         self.assertEqual(self.pods("c1"), [])
+
+    def test_runtime_shapes(self):
+        # torchtune: initializers first (in parallel), then the node
+        self.s.req("POST", JOBS, job("tt", runtime="torchtune-llama3.2-1b"))
+        # deepspeed with runLauncherAsNode: numNodes 3 -> 2 sshd nodes + 1 launcher
+        self.s.req("POST", JOBS, job("ds", runtime="deepspeed-distributed", nodes=3))
+        for name in ("tt", "ds"):
+            self.wait_job(name, lambda o: cond(o, "Complete"))
+        by = {}
+        for p in self.pods("tt"):
+            rj = p["metadata"]["labels"]["jobset.sigs.k8s.io/replicatedjob-name"]
+            by[rj] = p
+            self.assertEqual(p["spec"]["containers"][0]["name"],
+                             "node" if rj == "node" else rj)
+            self.assertTrue(p["metadata"]["name"].startswith("tt-%s-0-0-" % rj))
+        self.assertEqual(set(by), {"dataset-initializer", "model-initializer", "node"})
+        self.assertGreaterEqual(by["node"]["metadata"]["creationTimestamp"],
+                                by["model-initializer"]["metadata"]["creationTimestamp"])
+        self.assertLess(int(by["model-initializer"]["metadata"]["resourceVersion"]),
+                        int(by["node"]["metadata"]["resourceVersion"]))
+        count = {}
+        for p in self.pods("ds"):
+            rj = p["metadata"]["labels"]["jobset.sigs.k8s.io/replicatedjob-name"]
+            count[rj] = count.get(rj, 0) + 1
+        self.assertEqual(count, {"node": 2, "launcher": 1})
+        st, o, _ = self.s.req("GET", JOBS + "/tt")
+        self.assertEqual(sorted(j["name"] for j in o["status"]["jobsStatus"]),
+                         ["dataset-initializer", "model-initializer", "node"])
 
     def test_fail_and_oom(self):
         self.s.req("POST", JOBS, job("f1", nodes=2, ann={"fake.kftrainer.dev/fail-node": "1"}))
@@ -513,6 +547,62 @@ class FakeApiTest(unittest.TestCase):
         st, o, _ = self.s.req("GET", base + "?container=nope")
         self.assertEqual(st, 400)
 
+    def test_unknown_fields_and_status_patch(self):
+        j = job("uf")
+        j["spec"]["podTemplateOverrides"] = []  # a v2.1 field; the server is v2.3.0
+        st, o, _ = self.s.req("POST", JOBS + "?fieldValidation=Strict", j)
+        self.assertEqual((st, o["reason"]), (400, "BadRequest"))
+        self.assertIn('unknown field "spec.podTemplateOverrides"', o["message"])
+        st, o, r = self.s.req("POST", JOBS, j)
+        self.assertEqual(st, 201)
+        self.assertNotIn("podTemplateOverrides", o["spec"])
+        self.assertEqual(r.getheader("Warning"),
+                         '299 - "unknown field \\"spec.podTemplateOverrides\\""')
+        j = job("npn")
+        j["spec"]["trainer"]["numProcPerNode"] = "auto"
+        st, o, _ = self.s.req("POST", JOBS, j)
+        self.assertEqual(st, 422)
+        self.assertEqual(o["details"]["causes"][0]["field"], "spec.trainer.numProcPerNode")
+        # status subresource: a PATCH changes only status
+        st, o, _ = self.s.req("PATCH", JOBS + "/uf/status",
+                              {"status": {"conditions": [{"type": "Failed", "status": "True",
+                                                          "reason": "X", "message": "m"}]},
+                               "spec": {"suspend": True}},
+                              ctype="application/merge-patch+json")
+        self.assertEqual(st, 200)
+        self.assertEqual(cond(o, "Failed")["reason"], "X")
+        self.assertFalse(o["spec"]["suspend"])
+        st, o, _ = self.s.req("PATCH", JOBS + "/uf", {"spec": {"suspend": True}},
+                              ctype="application/strategic-merge-patch+json")
+        self.assertEqual(st, 415)
+        # Table output for kubectl
+        st, o, _ = self.s.req("GET", JOBS, headers={
+            "Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"})
+        self.assertEqual(o["kind"], "Table")
+        self.assertEqual([c["name"] for c in o["columnDefinitions"]], ["Name", "State", "Age"])
+        row = [r for r in o["rows"] if r["cells"][0] == "uf"][0]
+        self.assertEqual(row["cells"][1], "Failed")
+
+    def test_basic_auth_and_gzip(self):
+        import base64
+        import gzip
+        self.s.ctl("tokens", {"basic": "alice:s3cret"})
+        auth = "Basic " + base64.b64encode(b"alice:s3cret").decode()
+        st, _, _ = self.s.req("GET", JOBS, token=None, headers={"Authorization": auth})
+        self.assertEqual(st, 200)
+        auth = "Basic " + base64.b64encode(b"alice:wrong").decode()
+        st, _, _ = self.s.req("GET", JOBS, token=None, headers={"Authorization": auth})
+        self.assertEqual(st, 401)
+        self.s.ctl("bulk", {"count": 500})
+        c = self.s.conn()
+        c.request("GET", JOBS, headers={"Authorization": "Bearer test-token",
+                                        "Accept-Encoding": "gzip"})
+        r = c.getresponse()
+        raw = r.read()
+        c.close()
+        self.assertEqual(r.getheader("Content-Encoding"), "gzip")
+        self.assertEqual(len(json.loads(gzip.decompress(raw))["items"]), 500)
+
     # -- connections and scale ---------------------------------------------------------
     def test_keepalive_stats(self):
         self.s.ctl("stats/clear", {})
@@ -546,6 +636,99 @@ class FakeApiTest(unittest.TestCase):
         self.s.req("POST", JOBS, job("zz-after-bulk", suspend=True))
         st, o, _ = self.s.req("GET", JOBS)
         self.assertEqual(len(o["items"]), 10001)
+
+
+class ProxyTest(unittest.TestCase):
+    """proxy.py: CONNECT tunnel to the TLS server, with proxy basic auth."""
+
+    def test_connect_tunnel(self):
+        s = Server()
+        d = tempfile.mkdtemp(prefix="kft-fakeproxy-ut.")
+        p = subprocess.Popen([sys.executable, os.path.join(HERE, "proxy.py"), "--dir", d,
+                              "--user", "pu:pp"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 15
+            while not os.path.exists(os.path.join(d, "proxy-port")) and time.time() < deadline:
+                time.sleep(0.05)
+            with open(os.path.join(d, "proxy-port")) as f:
+                pport = int(f.read())
+            import base64
+            auth = "Basic " + base64.b64encode(b"pu:pp").decode()
+            c = http.client.HTTPSConnection("127.0.0.1", pport, context=s.ctx, timeout=10)
+            c.set_tunnel("127.0.0.1", s.port, headers={"Proxy-Authorization": auth})
+            for _ in range(3):  # keep-alive through the tunnel
+                c.request("GET", "/version", headers={"Authorization": "Bearer test-token"})
+                r = c.getresponse()
+                self.assertEqual(r.status, 200)
+                self.assertIn("gitVersion", json.loads(r.read()))
+            c.close()
+            c = http.client.HTTPSConnection("127.0.0.1", pport, context=s.ctx, timeout=10)
+            c.set_tunnel("127.0.0.1", s.port)
+            with self.assertRaises(OSError) as cm:
+                c.request("GET", "/version")
+            self.assertIn("407", str(cm.exception))
+            c.close()
+            with open(os.path.join(d, "proxy-log.jsonl")) as f:
+                log = [json.loads(x) for x in f]
+            self.assertEqual([(x["method"], x["auth"]) for x in log],
+                             [("CONNECT", "ok"), ("CONNECT", "denied")])
+            self.assertEqual(log[0]["target"], "127.0.0.1:%d" % s.port)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(10)
+            shutil.rmtree(d, ignore_errors=True)
+            s.stop()
+
+
+class PlainHttpNoConfigMapTest(unittest.TestCase):
+    """--http and --trainer-version none (a v2.1-like cluster without the ConfigMap)."""
+
+    def test_http_none(self):
+        d = tempfile.mkdtemp(prefix="kft-fakeapi-ut.")
+        p = subprocess.Popen([sys.executable, SERVER, "--dir", d, "--http", "--trainer-version",
+                              "none", "--token", "tok"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 15
+            while not os.path.exists(os.path.join(d, "port")) and time.time() < deadline:
+                time.sleep(0.05)
+            with open(os.path.join(d, "port")) as f:
+                port = int(f.read())
+            with open(os.path.join(d, "kubeconfig")) as f:
+                kc = f.read()
+            self.assertIn("server: http://127.0.0.1:%d" % port, kc)
+            self.assertIn('token: "tok"', kc)
+            self.assertFalse(os.path.exists(os.path.join(d, "ca.crt")))
+
+            def get(path, body=None):
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                h = {"Authorization": "Bearer tok", "Content-Type": "application/json"}
+                c.request("POST" if body else "GET", path,
+                          body=json.dumps(body) if body else None, headers=h)
+                r = c.getresponse()
+                out = (r.status, json.loads(r.read() or b"null"), r)
+                c.close()
+                return out
+            st, o, _ = get("/api/v1/namespaces/kubeflow-system/configmaps/"
+                           "kubeflow-trainer-public")
+            self.assertEqual((st, o["reason"]), (404, "NotFound"))
+            # the v2.1 schema: podTemplateOverrides allowed, numProcPerNode may be a string
+            j = job("old")
+            j["spec"]["podTemplateOverrides"] = []
+            j["spec"]["trainer"]["numProcPerNode"] = "auto"
+            st, o, r = get(JOBS + "?fieldValidation=Strict", j)
+            self.assertEqual(st, 201, o)
+            self.assertEqual(o["spec"]["podTemplateOverrides"], [])
+            j = job("new")
+            j["spec"]["runtimePatches"] = []
+            st, o, r = get(JOBS + "?fieldValidation=Strict", j)
+            self.assertEqual(st, 400)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(10)
+            shutil.rmtree(d, ignore_errors=True)
+        self.assertEqual(p.returncode, 0)
 
 
 if __name__ == "__main__":
