@@ -1037,6 +1037,87 @@ START_TEST(in_cluster_service_account)
 }
 END_TEST
 
+START_TEST(basic_auth_and_proxy_url)
+{
+	char *kc, user[512], *pdir, *portf, *text = NULL, *log = NULL, *proxy;
+	const char *top = getenv("KFT_TOP");
+	kft_client_t *c;
+	kft_runtime_list_t *rts = NULL;
+	kft__proc_opts po;
+	pid_t pid;
+	size_t len;
+	int i, pport = 0;
+	char *argv[] = { "python3", NULL, "--dir", NULL, NULL };
+
+	ck_assert_int_eq(ctl("POST", "/_fake/tokens", "{\"basic\":\"alice:s3cret\"}", NULL), 200);
+	kc = kubeconfig("basic.yaml", NULL, "    username: alice\n    password: s3cret\n");
+	check_works(kc);
+	free(kc);
+	kc = kubeconfig("basicbad.yaml", NULL, "    username: alice\n    password: guessed-pw\n");
+	ck_assert_kft_ok(client_for(&c, kc, NULL));
+	ck_assert_kft_error(kft_list_runtimes(&rts, c), KFT_EAUTH, "Unauthorized");
+	ck_assert_ptr_null(strstr(kft_error_last()->message, "guessed-pw"));
+	kft_client_free(c);
+	free(kc);
+
+	/* proxy-url: the requests tunnel through the proxy (CONNECT) */
+	proxy = kft__path_join(top ? top : ".", "tests/fake_apiserver/proxy.py");
+	if (access(proxy, R_OK) != 0) {
+		free(proxy);
+		return;   /* an older fake server tree: nothing to test */
+	}
+	pdir = wpath("proxy");
+	ck_assert_int_eq(kft__mkdir_p(pdir, 0700), 0);
+	argv[1] = proxy;
+	argv[3] = pdir;
+	memset(&po, 0, sizeof(po));
+	po.file = "python3";
+	po.argv = argv;
+	po.stdin_fd = po.stdout_fd = po.stderr_fd = -1;
+	ck_assert_kft_ok(kft__proc_spawn(&pid, &po));
+	portf = kft__path_join(pdir, "proxy-port");
+	for (i = 0; i < 200 && !pport; i++) {
+		if (kft__read_file(&text, &len, portf) == 0 && len > 0)
+			pport = atoi(text);
+		free(text);
+		text = NULL;
+		if (!pport)
+			usleep(50000);
+	}
+	kft_error_clear();
+	ck_assert_int_gt(pport, 0);
+	snprintf(user, sizeof(user), "    token: test-token\n");
+	{
+		kft__buf b = KFT__BUF_INIT;
+
+		kft__buf_printf(&b, "apiVersion: v1\nkind: Config\ncurrent-context: t\n"
+		                "clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:%d\n"
+		                "    certificate-authority: %s/ca.crt\n"
+		                "    proxy-url: http://127.0.0.1:%d\n"
+		                "contexts:\n- name: t\n  context: {cluster: c, user: u}\n"
+		                "users:\n- name: u\n  user:\n%s", port, dir, pport, user);
+		kc = write_work("proxied.yaml", b.ptr, 0600);
+		kft__buf_free(&b);
+	}
+	check_works(kc);
+	free(kc);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	{
+		char *lp = kft__path_join(pdir, "proxy-log.jsonl");
+
+		ck_assert_int_eq(kft__read_file(&log, &len, lp), 0);
+		free(lp);
+	}
+	ck_assert_ptr_nonnull(strstr(log, "CONNECT"));
+	ck_assert_ptr_nonnull(strstr(log, "127.0.0.1:"));
+	free(log);
+	free(portf);
+	free(pdir);
+	free(proxy);
+}
+END_TEST
+
 static kft__buf diag_log;
 
 static void capture(int level, const char *message, void *payload)
@@ -1104,6 +1185,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, one_connection_for_100_gets);
 	tcase_add_test(tc, no_secrets_in_debug_output);
 	tcase_add_test(tc, in_cluster_service_account);
+	tcase_add_test(tc, basic_auth_and_proxy_url);
 	suite_add_tcase(s, tc);
 	return s;
 }
