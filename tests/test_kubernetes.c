@@ -589,6 +589,32 @@ START_TEST(wrong_ca_and_unreachable)
 	                    "cannot reach the API server https://127.0.0.1:1");
 	kft_client_free(c);
 	free(kc);
+	/* tls-server-name is the name verified (and sent as SNI); the address stays */
+	{
+		const char *names[] = { "localhost", "wrong.example" };
+		int i;
+
+		for (i = 0; i < 2; i++) {
+			kft__buf b = KFT__BUF_INIT;
+
+			kft__buf_printf(&b, "clusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:%d\","
+			                " certificate-authority: %s/ca.crt, tls-server-name: %s}\n"
+			                "contexts:\n- name: t\n  context: {cluster: c, user: u}\n"
+			                "current-context: t\nusers:\n- name: u\n  user: {token: test-token}\n",
+			                port, dir, names[i]);
+			kc = write_work("tsn.yaml", b.ptr, 0600);
+			kft__buf_free(&b);
+			if (i == 0) {
+				check_works(kc);
+			} else {
+				ck_assert_kft_ok(client_for(&c, kc, NULL));
+				ck_assert_kft_error(kft_list_runtimes(&rts, c), KFT_EUNAVAILABLE,
+				                    "wrong.example");
+				kft_client_free(c);
+			}
+			free(kc);
+		}
+	}
 	/* insecure-skip-tls-verify accepts the unknown CA */
 	{
 		char user[300];
