@@ -527,6 +527,39 @@ START_TEST(exec_plugin_refresh_and_expiry)
 }
 END_TEST
 
+START_TEST(server_expires_token_exec_refreshes)
+{
+	char *kc, *tokf, user[1024];
+	kft_client_t *c;
+	kft_job_t *job = NULL;
+	kft_runtime_list_t *rts = NULL;
+
+	/* the plugin hands out whatever token the "identity provider" (a file) has now */
+	tokf = write_work("idp-token", "test-token", 0600);
+	free(write_work("idp.sh", "#!/bin/sh\nprintf '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+	                "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"%s\","
+	                "\"expirationTimestamp\":\"2999-01-01T00:00:00Z\"}}' \"$(cat \"$(dirname \"$0\")/idp-token\")\"\n", 0700));
+	snprintf(user, sizeof(user), "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+	         "      command: ./idp.sh\n      interactiveMode: Never\n");
+	kc = kubeconfig("idp.yaml", NULL, user);
+	ck_assert_kft_ok(client_for(&c, kc, NULL));
+	train(c, "expiry", 1, "fake.kftrainer.dev/duration-ms", "20000");
+	/* the server expires every credential it knows and the IdP issues a new one */
+	faults("{\"expireTokens\":true}");
+	ck_assert_int_eq(ctl("POST", "/_fake/tokens", "{\"token\":\"fresh-1\"}", NULL), 200);
+	ck_assert_int_eq(kft__write_file_atomic(tokf, "fresh-1", 7, 0600), 0);
+	ck_assert_kft_ok(kft_get_job(&job, c, "expiry"));   /* 401 -> plugin -> fresh-1 */
+	kft_job_free(job);
+	ck_assert_kft_ok(kft_list_runtimes(&rts, c));
+	kft_runtime_list_free(rts);
+	ck_assert_kft_ok(kft_delete_job(c, "expiry", NULL));
+	faults("{\"expireTokens\":false}");
+	kft_client_free(c);
+	free(kc);
+	free(tokf);
+}
+END_TEST
+
 START_TEST(exec_plugin_missing_or_failing)
 {
 	char *kc, user[1024];
@@ -1198,6 +1231,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, follow_waits_for_pods);
 	tcase_add_test(tc, auth_methods);
 	tcase_add_test(tc, exec_plugin_refresh_and_expiry);
+	tcase_add_test(tc, server_expires_token_exec_refreshes);
 	tcase_add_test(tc, exec_plugin_missing_or_failing);
 	tcase_add_test(tc, wrong_ca_and_unreachable);
 	tcase_add_test(tc, status_errors);
