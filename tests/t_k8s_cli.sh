@@ -91,6 +91,25 @@ $KFT -o text render --plan --name plan-job -- python t.py >"$T/plan.out" 2>&1 ||
 	$KFT render --plan --name plan-job -- python t.py >"$T/plan.out" 2>&1 || fail "render --plan: $(cat "$T/plan.out")"
 grep -q 'trainjobs?fieldValidation=Strict' "$T/plan.out" || fail "plan: $(cat "$T/plan.out")"
 
+# the cluster's Trainer version decides the form: v2.3.0 -> runtimePatches; no version
+# ConfigMap -> <= v2.1 (said at debug level) -> podTemplateOverrides
+$KFT render --plan --name v-job --node-selector gpu=a100 -- python t.py >"$T/v23.out" 2>&1 ||
+	fail "render v2.3: $(cat "$T/v23.out")"
+grep -q 'runtimePatches' "$T/v23.out" || fail "v2.3 render: $(cat "$T/v23.out")"
+python3 "$SRV" --dir "$T/old" --token test-token --trainer-version none >"$T/old.log" 2>&1 &
+OLDPID=$!
+i=0
+while [ ! -s "$T/old/kubeconfig" ]; do
+	i=$((i + 1)); [ $i -gt 150 ] && { kill $OLDPID; fail "old server did not start"; }
+	sleep 0.1
+done
+$KFT -v --kubeconfig "$T/old/kubeconfig" render --plan --name v-job --node-selector gpu=a100 \
+	-- python t.py >"$T/v21.out" 2>&1 || { kill $OLDPID; fail "render v2.1: $(cat "$T/v21.out")"; }
+kill $OLDPID; wait $OLDPID 2>/dev/null
+grep -q 'podTemplateOverrides' "$T/v21.out" && ! grep -q 'runtimePatches' "$T/v21.out" ||
+	fail "old-cluster render: $(cat "$T/v21.out")"
+grep -q 'assuming Kubeflow Trainer v2.1 or older' "$T/v21.out" || fail "no debug note about the version"
+
 # errors
 $KFT --context nope list >"$T/ctx.out" 2>&1 && fail "unknown context accepted"
 grep -q 'context "nope" not found (known contexts: fake, fake-cert)' "$T/ctx.out" ||
