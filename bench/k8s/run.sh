@@ -14,12 +14,16 @@ N=${KFT_BENCH_JOBS:-10000}
 command -v python3 >/dev/null 2>&1 || { echo "skip: python3 missing"; exit 77; }
 [ -x "$BD/kft" ] || { echo "build first (make)"; exit 1; }
 
+# On a busy machine scheduler delays swamp the timings; as root, the server and every
+# client measured run at a higher priority (nice -15), all alike.
+NICE=""
+if [ "$(id -u)" = 0 ] && [ "${KFT_BENCH_NICE:-1}" = 1 ]; then NICE="nice -n -15"; fi
 T=$(mktemp -d /tmp/kft-bench-k8s.XXXXXX)
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT INT TERM
 
-python3 "$SRV" --dir "$T/srv" >"$T/server.log" 2>&1 &
+$NICE python3 "$SRV" --dir "$T/srv" >"$T/server.log" 2>&1 &
 PID=$!
 while [ ! -s "$T/srv/port" ] || [ ! -s "$T/srv/kubeconfig" ]; do sleep 0.1; done
 PORT=$(cat "$T/srv/port")
@@ -33,7 +37,7 @@ best() { # command... ; prints "WALL_MS CPU_MS": the best of 3 runs (CPU = user 
 	b=""; bc=""
 	for _ in 1 2 3; do
 		s=$(date +%s%N)
-		/usr/bin/time -f "%U %S" -o "$T/time" "$@" >"$T/out" 2>"$T/err" ||
+		$NICE /usr/bin/time -f "%U %S" -o "$T/time" "$@" >"$T/out" 2>"$T/err" ||
 			{ echo "FAILED: $* : $(head -c 300 "$T/err")" >&2; echo "0 0"; return; }
 		e=$(( ($(date +%s%N) - s) / 1000000 ))
 		c=$(awk '{printf "%d", ($1 + $2) * 1000}' "$T/time")
@@ -71,4 +75,4 @@ echo "  (load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs)"
 
 cc -O2 -I"$TOP/include" -o "$T/bench_k8s" "$TOP/bench/k8s/bench_k8s.c" -L"$BD" -lkftrainer \
 	-Wl,-rpath,"$BD" -lcurl -lpthread || exit 1
-"$T/bench_k8s" "$KUBECONFIG" "$PORT" "$CA"
+$NICE "$T/bench_k8s" "$KUBECONFIG" "$PORT" "$CA"
