@@ -144,6 +144,34 @@ static int64_t stat_of(const char *key)
 	return v;
 }
 
+/* Requests the server recorded since the last clear that match (substrings; NULL: any). */
+static int count_requests(const char *method, const char *path, const char *query)
+{
+	char *body = NULL;
+	cJSON *doc, *it;
+	int n = 0;
+
+	ck_assert_int_eq(ctl("GET", "/_fake/requests", NULL, &body), 200);
+	doc = cJSON_Parse(body);
+	ck_assert_ptr_nonnull(doc);
+	cJSON_ArrayForEach(it, doc) {
+		const char *m = kft__json_str(it, "method"), *p = kft__json_str(it, "path");
+		const char *q = kft__json_str(it, "query");
+
+		if ((!method || kft__streq(m, method)) && (!path || (p && strstr(p, path))) &&
+		    (!query || (q && strstr(q, query))))
+			n++;
+	}
+	cJSON_Delete(doc);
+	free(body);
+	return n;
+}
+
+static void clear_requests(void)
+{
+	ck_assert_int_eq(ctl("POST", "/_fake/requests/clear", "{}", NULL), 200);
+}
+
 /* ---- helpers ---- */
 
 static char *wpath(const char *name)
@@ -276,7 +304,11 @@ START_TEST(session_token)
 	ck_assert_kft_ok(kft_get_job(&job, c, "sess"));
 	ck_assert_str_eq(kft_job_runtime(job), "torch-distributed");
 	kft_job_free(job);
+	clear_requests();
 	ck_assert_kft_ok(kft_list_jobs(&list, c, NULL));
+	/* one LIST of TrainJobs and one of pods (a set selector): no request per job */
+	ck_assert_int_eq(count_requests(NULL, NULL, NULL), 2);
+	ck_assert_int_eq(count_requests("GET", "/pods", "replicatedjob-name%20in%20%28"), 1);
 	for (i = 0; i < kft_job_list_count(list); i++)
 		if (!strcmp(kft_job_name(kft_job_list_at(list, i)), "sess"))
 			break;
@@ -899,15 +931,22 @@ START_TEST(watch_dropped_and_gone)
 	ck_assert_kft_ok(client_for(&c, NULL, NULL));
 	wo.timeout_ms = 30000;
 	train(c, "drop", 1, "fake.kftrainer.dev/duration-ms", "1500");
+	clear_requests();
 	faults("{\"dropWatch\":2}");
 	ck_assert_kft_ok(kft_wait(&job, c, "drop", &wo));
 	ck_assert_str_eq(kft_job_status(job), "Complete");
 	kft_job_free(job);
+	/* two watches dropped: reconnected (4 watch requests at least), no polling */
+	ck_assert_int_ge(count_requests("GET", NULL, "watch=1"), 4);
+	ck_assert_int_ge(count_requests("GET", NULL, "allowWatchBookmarks=true"), 4);
 	train(c, "gone", 1, "fake.kftrainer.dev/duration-ms", "1500");
+	clear_requests();
 	faults("{\"gone\":1}");
 	ck_assert_kft_ok(kft_wait(&job, c, "gone", &wo));
 	ck_assert_str_eq(kft_job_status(job), "Complete");
 	kft_job_free(job);
+	/* 410 Gone: relisted (the TrainJob read twice at least) */
+	ck_assert_int_ge(count_requests("GET", "/trainjobs/gone", NULL), 2);
 	faults("{\"dropWatch\":0,\"gone\":0}");
 	kft_client_free(c);
 }
@@ -1177,6 +1216,28 @@ START_TEST(basic_auth_and_proxy_url)
 }
 END_TEST
 
+START_TEST(request_timeout)
+{
+	kft_client_t *c;
+	kft_client_opts_t o = KFT_CLIENT_OPTS_INIT;
+	kft_runtime_list_t *rts = NULL;
+	char def[300];
+	int64_t t0;
+
+	snprintf(def, sizeof(def), "%s/kubeconfig", dir);
+	o.backend = "kubernetes";
+	o.kubeconfig = def;
+	o.timeout_ms = 700;
+	ck_assert_kft_ok(kft_client_new(&c, &o));
+	faults("{\"slowMs\":3000}");
+	t0 = kft__mono_ms();
+	ck_assert_kft_error(kft_list_runtimes(&rts, c), KFT_ETIMEOUT, "timed out");
+	ck_assert_int_lt(kft__mono_ms() - t0, 2500);
+	faults("{\"slowMs\":0}");
+	kft_client_free(c);
+}
+END_TEST
+
 static kft__buf diag_log;
 
 static void capture(int level, const char *message, void *payload)
@@ -1246,6 +1307,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, no_secrets_in_debug_output);
 	tcase_add_test(tc, in_cluster_service_account);
 	tcase_add_test(tc, basic_auth_and_proxy_url);
+	tcase_add_test(tc, request_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }
