@@ -134,10 +134,13 @@ install: all
 	install -m 0644 include/kftrainer/sys/*.h $(DESTDIR)$(INCLUDEDIR)/kftrainer/sys/
 	install -m 0755 $(B)/kft $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(B)/kft-supervisor $(DESTDIR)$(LIBEXECDIR)/kftrainer/
-	install -m 0644 $(B)/kftrainer.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
-	install -m 0644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 0644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
-	install -m 0644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7/
+	# the .pc is generated here: PREFIX/LIBDIR may differ from those of `make all`
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    pkgconfig/kftrainer.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/kftrainer.pc
+	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/kftrainer.pc
+	for f in man/man1/*.1 man/man3/*.3 man/man7/*.7; do [ -f "$$f" ] || continue; \
+		install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/$$(basename $$(dirname $$f))/; done
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libkftrainer.so* $(DESTDIR)$(LIBDIR)/libkftrainer.a

@@ -2,8 +2,11 @@
 #include "kft.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
 	char *key, *val;
@@ -23,7 +26,14 @@ struct cli_job {
 	const char **packages, **index_urls;
 	size_t npackages, nindex;
 	const char *gpu, *cpu, *memory;
+	/* TorchTune (BuiltinTrainer) flags; any_tt: one of them was given */
+	int any_tt, lora, qlora, dora, lora_mlp, lora_output, train_on_input;
+	long long batch_size, epochs, lora_rank, lora_alpha;
+	double lora_dropout;
+	const char *dtype, *loss, *attn_modules, *ds_source, *ds_split, *system_prompt, *column_map;
 };
+
+#define TT_UNSET_LL LLONG_MIN
 
 int cli_job_new(cli_job **out)
 {
@@ -33,6 +43,9 @@ int cli_job_new(cli_job **out)
 		return -1;
 	j->nodes = j->nproc = j->deadline = -1;
 	j->suspend = -1;
+	j->lora_mlp = j->lora_output = j->train_on_input = -1;
+	j->batch_size = j->epochs = j->lora_rank = j->lora_alpha = TT_UNSET_LL;
+	j->lora_dropout = NAN;
 	*out = j;
 	return 0;
 }
@@ -108,6 +121,79 @@ static int push(const char ***arr, size_t *n, const char *s)
 	return 0;
 }
 
+static int parse_bool(int *out, const char *flag, const char *s)
+{
+	if (!strcasecmp(s, "true")) {
+		*out = 1;
+		return 0;
+	}
+	if (!strcasecmp(s, "false")) {
+		*out = 0;
+		return 0;
+	}
+	fprintf(stderr, "kft: %s: expected true or false, got \"%s\"\n", flag, s);
+	return -1;
+}
+
+static int parse_double(double *out, const char *flag, const char *s)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || *end || end == s) {
+		fprintf(stderr, "kft: %s: expected a number, got \"%s\"\n", flag, s);
+		return -1;
+	}
+	return 0;
+}
+
+/* TorchTune flags: 1 consumed, 0 not one, -1 error. */
+static int tt_flag(cli_job *j, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *v;
+	int r = 0;
+
+#define TSTR(flag, field) \
+	if (cli_is_flag(a, flag)) { \
+		if ((v = cli_value(argc, argv, i, flag)) == NULL) return -1; \
+		j->field = v; r = 1; } else
+#define TNUM(flag, field) \
+	if (cli_is_flag(a, flag)) { \
+		if ((v = cli_value(argc, argv, i, flag)) == NULL || \
+		    parse_count(&j->field, flag, v) < 0) return -1; \
+		r = 1; } else
+#define TBOOL(flag, field) \
+	if (cli_is_flag(a, flag)) { \
+		if ((v = cli_value(argc, argv, i, flag)) == NULL || \
+		    parse_bool(&j->field, flag, v) < 0) return -1; \
+		r = 1; } else
+#define TSET(flag, field) \
+	if (!strcmp(a, flag)) { j->field = 1; r = 1; } else
+
+	TSTR("--dtype", dtype) TSTR("--loss", loss) TSTR("--lora-attn-modules", attn_modules)
+	TSTR("--dataset-source", ds_source) TSTR("--dataset-split", ds_split)
+	TSTR("--system-prompt", system_prompt) TSTR("--column-map", column_map)
+	TNUM("--batch-size", batch_size) TNUM("--epochs", epochs) TNUM("--lora-rank", lora_rank)
+	TNUM("--lora-alpha", lora_alpha)
+	TBOOL("--lora-mlp", lora_mlp) TBOOL("--lora-output", lora_output)
+	TBOOL("--train-on-input", train_on_input)
+	TSET("--lora", lora) TSET("--qlora", qlora) TSET("--dora", dora)
+	if (cli_is_flag(a, "--lora-dropout")) {
+		if ((v = cli_value(argc, argv, i, "--lora-dropout")) == NULL ||
+		    parse_double(&j->lora_dropout, "--lora-dropout", v) < 0)
+			return -1;
+		r = 1;
+	}
+#undef TSTR
+#undef TNUM
+#undef TBOOL
+#undef TSET
+	if (r)
+		j->any_tt = 1;
+	return r;
+}
+
 int cli_job_flag(cli_job *j, int argc, char **argv, int *i)
 {
 	const char *a = argv[*i], *v;
@@ -149,6 +235,8 @@ int cli_job_flag(cli_job *j, int argc, char **argv, int *i)
 		j->suspend = 1;
 		return 1;
 	}
+	if (!strncmp(a, "--", 2))
+		return tt_flag(j, argc, argv, i);
 #undef STR
 #undef KV
 #undef NUM
@@ -161,6 +249,106 @@ const char *cli_job_trainer_version(const cli_job *j)
 }
 
 #define CHECK(call) do { if ((call) < 0) goto fail; } while (0)
+
+/* Split s on ',' into a NULL-terminated vector of strdup'd pieces (one block). */
+static char **split_commas(const char *s, size_t *n)
+{
+	size_t count = 1, len = strlen(s), k = 0;
+	const char *p;
+	char **v, *copy, *tok;
+
+	for (p = s; *p; p++)
+		count += *p == ',';
+	if ((v = malloc((count + 1) * sizeof(*v) + len + 1)) == NULL)
+		return NULL;
+	copy = (char *)(v + count + 1);
+	memcpy(copy, s, len + 1);
+	for (tok = copy;; tok++) {
+		char *comma = strchr(tok, ',');
+
+		v[k++] = tok;
+		if (!comma)
+			break;
+		*comma = '\0';
+		tok = comma;
+	}
+	v[k] = NULL;
+	*n = k;
+	return v;
+}
+
+static long long tt_i64(long long v)
+{
+	return v == TT_UNSET_LL ? KFT_UNSET : v;
+}
+
+/* The TorchTune flags as a kft_torchtune_config_t, set on spec. Prints errors. */
+static int tt_apply(kft_spec_t *spec, const cli_job *j)
+{
+	kft_torchtune_config_t c = KFT_TORCHTUNE_CONFIG_INIT;
+	char **mods = NULL, **pairs = NULL;
+	const char **keys = NULL, **vals = NULL;
+	size_t nmods = 0, npairs = 0, k;
+	int rc = -1;
+
+	c.dtype = j->dtype;
+	c.batch_size = tt_i64(j->batch_size);
+	c.epochs = tt_i64(j->epochs);
+	c.loss = j->loss;
+	c.lora = j->lora || j->qlora || j->dora;
+	c.apply_lora_to_mlp = j->lora_mlp < 0 ? KFT_UNSET : j->lora_mlp;
+	c.apply_lora_to_output = j->lora_output < 0 ? KFT_UNSET : j->lora_output;
+	c.lora_rank = tt_i64(j->lora_rank);
+	c.lora_alpha = tt_i64(j->lora_alpha);
+	if (!isnan(j->lora_dropout))
+		c.lora_dropout = j->lora_dropout;
+	if (j->qlora)
+		c.quantize_base = 1;
+	if (j->dora)
+		c.use_dora = 1;
+	c.dataset_source = j->ds_source;
+	c.dataset_split = j->ds_split;
+	c.train_on_input = j->train_on_input < 0 ? KFT_UNSET : j->train_on_input;
+	c.new_system_prompt = j->system_prompt;
+	if (j->attn_modules) {
+		if ((mods = split_commas(j->attn_modules, &nmods)) == NULL)
+			goto out;
+		c.lora_attn_modules = (const char *const *)mods;
+		c.nlora_attn_modules = nmods;
+	}
+	if (j->column_map) {
+		if ((pairs = split_commas(j->column_map, &npairs)) == NULL ||
+		    (keys = calloc(npairs, sizeof(*keys))) == NULL ||
+		    (vals = calloc(npairs, sizeof(*vals))) == NULL)
+			goto out;
+		for (k = 0; k < npairs; k++) {
+			char *eq = strchr(pairs[k], '=');
+
+			if (!eq || eq == pairs[k]) {
+				fprintf(stderr, "kft: --column-map: expected IN=OUT[,IN=OUT...], got \"%s\"\n",
+				        j->column_map);
+				rc = -2;
+				goto out;
+			}
+			*eq = '\0';
+			keys[k] = pairs[k];
+			vals[k] = eq + 1;
+		}
+		c.column_map_keys = keys;
+		c.column_map_values = vals;
+		c.ncolumn_map = npairs;
+	}
+	if (kft_spec_set_torchtune(spec, &c) == 0)
+		rc = 0;
+	else
+		cli_error("invalid TorchTune flags");
+out:
+	free(mods);
+	free(pairs);
+	free(keys);
+	free(vals);
+	return rc;
+}
 
 int cli_job_build(kft_spec_t **out, cli_job *j, int argc, char **argv, int cmd_start)
 {
@@ -225,6 +413,42 @@ int cli_job_build(kft_spec_t **out, cli_job *j, int argc, char **argv, int cmd_s
 	for (k = 0; k < j->node_selector.n; k++)
 		CHECK(kft_spec_set_node_selector(spec, NULL, j->node_selector.v[k].key,
 		                                 j->node_selector.v[k].val));
+	{
+		/*
+		 * A torchtune-* runtime takes a BuiltinTrainer (a TorchTune config, maybe
+		 * empty), never a command or script (CustomTrainer), as in the SDK. The
+		 * library refuses TorchTune flags on a runtime of another framework.
+		 */
+		const char *rt = kft_spec_runtime_name(spec);
+		int custom = j->script || j->code_dir || (cmd_start >= 0 && cmd_start < argc);
+		int tt_runtime = rt && !strncmp(rt, "torchtune-", 10);
+		char *fcmd = NULL;
+
+		if (tt_runtime && custom) {
+			fprintf(stderr, "kft: CustomTrainer can't be used with %s runtime (it takes a "
+			        "TorchTune config: --lora, --epochs, ...; not a command or --script)\n", rt);
+			goto usage;
+		}
+		if (j->any_tt && custom) {
+			fprintf(stderr, "kft: TorchTune flags (a BuiltinTrainer) can't be combined with a "
+			        "command or --script (a CustomTrainer)\n");
+			goto usage;
+		}
+		/* a TrainJob file with its own trainer command keeps it unless flags are given */
+		if (tt_runtime && !j->any_tt && j->file &&
+		    kft_spec_get_json(&fcmd, spec, "spec.trainer.command") == 0) {
+			kft_free(fcmd);
+		} else if (j->any_tt || tt_runtime) {
+			int r = tt_apply(spec, j);
+
+			if (r == -2)
+				goto usage;
+			if (r < 0) {
+				kft_spec_free(spec);
+				return EXIT_ERR;
+			}
+		}
+	}
 	if (j->script || j->code_dir) {
 		kft_script_opts_t so = KFT_SCRIPT_OPTS_INIT;
 
@@ -288,6 +512,25 @@ void cli_job_usage(FILE *f)
 "  --managed-by VALUE        spec.managedBy\n"
 "  --node-selector K=V       node selector for the nodes (runtime patch; repeatable)\n"
 "  --trainer-version V       render for Trainer v2.0, v2.1, v2.2 or v2.3 (default: v2.2+ form)\n"
-"  -- CMD ARGS...            command trainer: spec.trainer.command (or script arguments)\n",
+"  -- CMD ARGS...            command trainer: spec.trainer.command (or script arguments)\n"
+"\n"
+"TORCHTUNE FLAGS (BuiltinTrainer, only on torchtune-* runtimes; with --nodes, --gpu,\n"
+"--dataset hf://..., --model hf://...):\n"
+"  --dtype bf16|fp32         training dtype\n"
+"  --batch-size N, --epochs N   batch size and epochs (N >= 1)\n"
+"  --loss NAME               loss (torchtune.modules.loss.CEWithChunkedOutputLoss)\n"
+"  --lora                    LoRA fine-tuning (default attention modules\n"
+"                            q_proj,v_proj,output_proj)\n"
+"  --lora-rank N, --lora-alpha N   LoRA rank and alpha (N >= 1)\n"
+"  --lora-dropout F          LoRA dropout in [0, 1)\n"
+"  --lora-attn-modules a,b,c LoRA attention modules\n"
+"  --lora-mlp true|false, --lora-output true|false   apply LoRA to MLP / output\n"
+"  --qlora                   QLoRA (LoRA on a quantized base model)\n"
+"  --dora                    DoRA (weight-decomposed LoRA)\n"
+"  --dataset-source FMT      instruct dataset format: json, csv, parquet, arrow, text, xml\n"
+"  --dataset-split S         dataset split, e.g. train[:95%]\n"
+"  --train-on-input true|false   train on the input too\n"
+"  --system-prompt TEXT      new system prompt\n"
+"  --column-map IN=OUT,...   dataset column map, e.g. input=incorrect,output=correct\n",
 	      f);
 }

@@ -42,6 +42,12 @@ const kft__builtin_trainer *kft__builtin_for_runtime(const kft_runtime_t *rt);
 /** The trainer a finalized TrainJob uses, or NULL. */
 const kft__builtin_trainer *kft__builtin_for_doc(const cJSON *trainjob);
 
+/**
+ * Local runs: if trainjob uses a builtin trainer, check that its local_tools
+ * are on PATH; KFT_ENOTFOUND naming the tool and the hint otherwise.
+ */
+int kft__builtin_check_local_tools(const cJSON *trainjob);
+
 /** Store a builtin trainer config on a spec (takes config). */
 int kft__spec_set_builtin(kft_spec_t *spec, const char *name, cJSON *config);
 

@@ -390,7 +390,7 @@ static int base_argv(const ctx *c, kft__strv *out, const cJSON *container)
 	return 0;
 }
 
-static int framework_env(const ctx *c, cJSON *env, int64_t rank, int64_t hosts_slots)
+static int framework_env(const ctx *c, cJSON *env, int64_t rank)
 {
 	int error = 0;
 
@@ -421,7 +421,6 @@ static int framework_env(const ctx *c, cJSON *env, int64_t rank, int64_t hosts_s
 		error |= env_putf(c, env, "DMLC_NUM_WORKER", "%lld",
 		                  (long long)(c->nnodes * (c->gpus > 1 ? c->gpus : 1)));
 	}
-	(void)hosts_slots;
 	return error ? oom() : 0;
 }
 
@@ -448,7 +447,7 @@ static int add_node_deps(cJSON *step, const cJSON *rjob, const kft__strv *inits,
 	return 0;
 }
 
-static int add_nodes(ctx *c, cJSON *plan, cJSON *steps, const kft__strv *inits)
+static int add_nodes(ctx *c, cJSON *steps, const kft__strv *inits)
 {
 	const cJSON *rjob = kft__runtime_trainer_rjob(c->rt);
 	const cJSON *container = kft__rjob_container(rjob, "node");
@@ -506,7 +505,7 @@ static int add_nodes(ctx *c, cJSON *plan, cJSON *steps, const kft__strv *inits)
 		}
 		if ((error = env_merge(c, env, kft__json_get(container, "env"), r)) < 0 ||
 		    (error = env_merge(c, env, kft__json_path(c->tj, "spec.trainer.env"), r)) < 0 ||
-		    (error = framework_env(c, env, r, 0)) < 0 ||
+		    (error = framework_env(c, env, r)) < 0 ||
 		    (error = env_putf(c, env, "JOB_COMPLETION_INDEX", "%lld", (long long)r)) < 0)
 			goto out;
 		if ((error = add_common(c, step, container, image)) < 0)
@@ -520,7 +519,6 @@ static int add_nodes(ctx *c, cJSON *plan, cJSON *steps, const kft__strv *inits)
 			goto out;
 		}
 	}
-	(void)plan;
 out:
 	kft__strv_free(&base);
 	return error;
@@ -667,7 +665,6 @@ static int add_mpi(ctx *c, cJSON *plan, cJSON *steps, const kft__strv *inits)
 	}
 	if (error < 0 || (error = add_common(c, step, trainer_cont, image)) < 0)
 		goto out;
-	(void)hosts;
 out:
 	kft__buf_free(&hostfile);
 	kft__strv_free(&base);
@@ -739,7 +736,7 @@ int kft__plan_compile(cJSON **out, const cJSON *trainjob, const kft_runtime_t *r
 	if (kft__streq(c.policy, "mpi"))
 		error = add_mpi(&c, plan, steps, &inits);
 	else
-		error = add_nodes(&c, plan, steps, &inits);
+		error = add_nodes(&c, steps, &inits);
 	if (error < 0)
 		goto out;
 	*out = plan;

@@ -28,18 +28,32 @@ static void setup(void)
 	ck_assert_kft_ok(kft_client_new(&client, &co));
 }
 
+/* Stop what a test left running, then check every supervisor's own log is free of
+ * sanitizer reports (make check-san builds kft-supervisor with ASan/UBSan too). */
 static void teardown(void)
 {
 	kft_job_list_t *l = NULL;
 	size_t i;
 
-	/* stop whatever a failed test left running */
 	if (client && kft_list_jobs(&l, client, NULL) == 0) {
 		kft_delete_opts_t d = KFT_DELETE_OPTS_INIT;
 
 		d.grace_period_ms = 0;
-		for (i = 0; i < kft_job_list_count(l); i++)
-			kft_delete_job(client, kft_job_name(kft_job_list_at(l, i)), &d);
+		d.flags = KFT_DELETE_KEEP_STATE;
+		for (i = 0; i < kft_job_list_count(l); i++) {
+			const char *name = kft_job_name(kft_job_list_at(l, i));
+			char *dir = NULL, *log = NULL, *text = NULL;
+
+			kft_delete_job(client, name, &d);
+			if (kft__store_job_dir(&dir, sdir, name) == 0 &&
+			    (log = kft__path_join(dir, "supervisor.log")) != NULL &&
+			    kft__read_file(&text, NULL, log) == 0)
+				ck_assert_msg(!strstr(text, "Sanitizer") && !strstr(text, "runtime error:"),
+				              "%s:\n%s", log, text);
+			free(text);
+			free(log);
+			free(dir);
+		}
 	}
 	kft_job_list_free(l);
 	kft_client_free(client);

@@ -7,6 +7,7 @@
  */
 #include "store.h"
 #include "plan.h"
+#include "builtin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,7 +113,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	local_be *lb = LBE(be);
 	const char *name = kft_spec_name(spec);
 	char *dir = NULL, *ws = NULL, *sup = NULL;
-	cJSON *plan = NULL, *doc = NULL, *st = NULL;
+	cJSON *plan = NULL, *doc = NULL;
 	struct stat sb;
 	int lock_fd = -1, error;
 
@@ -139,6 +140,9 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		goto out;
 	}
 	if ((error = compile(&plan, &doc, lb, spec, ws)) < 0)
+		goto out;
+	/* a builtin trainer's programs (e.g. `tune`) must exist before anything starts */
+	if ((error = kft__builtin_check_local_tools(doc)) < 0)
 		goto out;
 	if ((error = kft__store_create(&lock_fd, lb->state_dir, name, doc, plan, "local")) < 0)
 		goto out;
@@ -172,7 +176,6 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 out:
 	cJSON_Delete(plan);
 	cJSON_Delete(doc);
-	cJSON_Delete(st);
 	free(sup);
 	free(ws);
 	free(dir);

@@ -629,9 +629,7 @@ class FakeApiTest(unittest.TestCase):
         c.close()
         sys.stderr.write("\n  bulk create 10k: %.3fs, list 10k (client incl. JSON parse): "
                          "%s ... " % (t_bulk, " ".join("%.3fs" % x for x in times)))
-        # Generous bounds: CI machines are small and shared. Typically 0.1-0.3 s.
-        self.assertLess(times[0], 3.0)
-        self.assertLess(min(times[1:]), 1.0)
+        # Timings are reported, not asserted (speed is measured in bench/, not in tests).
         # a change invalidates the cached list
         self.s.req("POST", JOBS, job("zz-after-bulk", suspend=True))
         st, o, _ = self.s.req("GET", JOBS)

@@ -1,0 +1,3 @@
+module example.com/kftrainer-go
+
+go 1.19
