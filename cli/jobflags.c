@@ -250,6 +250,33 @@ const char *cli_job_trainer_version(const cli_job *j)
 
 #define CHECK(call) do { if ((call) < 0) goto fail; } while (0)
 
+/*
+ * --dataset/--model take a URI or a local path. A path becomes a file:// URI
+ * of its absolute form, since the API requires scheme://... (Trainer v2.3 CEL).
+ */
+static int set_initializer_uri(kft_spec_t *spec, int which, const char *arg)
+{
+	char *abs, *uri;
+	int rc;
+
+	if (strstr(arg, "://"))
+		return kft_spec_set_initializer(spec, which, arg);
+	if ((abs = realpath(arg, NULL)) == NULL) {
+		fprintf(stderr, "kft: %s: %s: no such file or directory (give a path or a URI such as "
+		        "hf://org/name)\n", which == KFT_INITIALIZER_DATASET ? "--dataset" : "--model", arg);
+		return KFT_EINVALID;
+	}
+	if ((uri = malloc(strlen(abs) + 8)) == NULL) {
+		free(abs);
+		return KFT_ENOMEM;
+	}
+	sprintf(uri, "file://%s", abs);
+	rc = kft_spec_set_initializer(spec, which, uri);
+	free(uri);
+	free(abs);
+	return rc;
+}
+
 /* Split s on ',' into a NULL-terminated vector of strdup'd pieces (one block). */
 static char **split_commas(const char *s, size_t *n)
 {
@@ -395,9 +422,9 @@ int cli_job_build(kft_spec_t **out, cli_job *j, int argc, char **argv, int cmd_s
 	if (j->priority)
 		CHECK(kft_spec_set_label(spec, "kueue.x-k8s.io/priority-class", j->priority));
 	if (j->dataset)
-		CHECK(kft_spec_set_initializer(spec, KFT_INITIALIZER_DATASET, j->dataset));
+		CHECK(set_initializer_uri(spec, KFT_INITIALIZER_DATASET, j->dataset));
 	if (j->model)
-		CHECK(kft_spec_set_initializer(spec, KFT_INITIALIZER_MODEL, j->model));
+		CHECK(set_initializer_uri(spec, KFT_INITIALIZER_MODEL, j->model));
 	for (k = 0; k < j->dataset_env.n; k++)
 		CHECK(kft_spec_set_initializer_env(spec, KFT_INITIALIZER_DATASET, j->dataset_env.v[k].key,
 		                                   j->dataset_env.v[k].val));
@@ -505,7 +532,8 @@ void cli_job_usage(FILE *f)
 "  --label K=V, --annotation K=V   TrainJob metadata (repeatable)\n"
 "  --queue NAME              Kueue queue (label kueue.x-k8s.io/queue-name)\n"
 "  --priority CLASS          Kueue priority (label kueue.x-k8s.io/priority-class)\n"
-"  --dataset URI, --model URI      initializers (hf://, s3://, file://, a path)\n"
+"  --dataset URI, --model URI      initializers (hf://, s3://, file://, or a local path,\n"
+"                            sent as file://ABSOLUTE-PATH)\n"
 "  --dataset-env K=V, --model-env K=V   initializer environment (repeatable)\n"
 "  --deadline SECONDS        spec.activeDeadlineSeconds\n"
 "  --suspend                 create suspended\n"

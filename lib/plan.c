@@ -510,12 +510,12 @@ static int add_nodes(ctx *c, cJSON *steps, const kft__strv *inits)
 			goto out;
 		if ((error = add_common(c, step, container, image)) < 0)
 			goto out;
-		if (!cJSON_GetObjectItemCaseSensitive(step, "resources") &&
-		    kft__json_path(c->tj, "spec.trainer.resourcesPerNode") &&
-		    !cJSON_AddItemToObject(step, "resources",
-		                           cJSON_Duplicate(kft__json_path(c->tj,
-		                                           "spec.trainer.resourcesPerNode"), 1))) {
-			error = oom();
+		/* the TrainJob's resourcesPerNode replaces the runtime's (as the controller does) */
+		if (kft__json_path(c->tj, "spec.trainer.resourcesPerNode") &&
+		    kft__json_set(step, "resources",
+		                  cJSON_Duplicate(kft__json_path(c->tj,
+		                                  "spec.trainer.resourcesPerNode"), 1)) < 0) {
+			error = KFT_ENOMEM;
 			goto out;
 		}
 	}

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,39 +55,21 @@ char *kft__which(const char *file)
 	return NULL;
 }
 
-/* Child side: report errno on the pipe and exit. */
-static void child_fail(int fd, int stage)
-{
-	int msg[2];
-	ssize_t r;
-
-	msg[0] = stage;
-	msg[1] = errno;
-	r = write(fd, msg, sizeof(msg));
-	(void)r;
-	_exit(127);
-}
-
-static int move_fd(int from, int to, int errfd)
-{
-	if (from == to) {
-		int fl = fcntl(to, F_GETFD);
-
-		if (fl < 0 || fcntl(to, F_SETFD, fl & ~FD_CLOEXEC) < 0)
-			child_fail(errfd, 1);
-		return 0;
-	}
-	if (dup2(from, to) < 0)
-		child_fail(errfd, 1);
-	return 0;
-}
-
+/*
+ * posix_spawn (glibc: clone(CLONE_VM|CLONE_VFORK)) instead of fork: no
+ * copy-on-write of a large host (Python, Go) and an exec failure comes back
+ * as the return value. The working directory is checked first so that a bad
+ * cwd and a failed exec get different messages.
+ */
 int kft__proc_spawn(pid_t *out, const kft__proc_opts *o)
 {
-	int pipefd[2], devnull = -1, msg[2], status;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t all, none;
+	short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+	int devnull, rc, error = 0;
 	char *path;
 	pid_t pid;
-	ssize_t n;
 	size_t i;
 
 	KFT_ASSERT_ARG(out && o && o->file && o->argv);
@@ -94,66 +77,53 @@ int kft__proc_spawn(pid_t *out, const kft__proc_opts *o)
 	if ((path = kft__which(o->file)) == NULL)
 		return kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_PROCESS,
 		                      "exec %s: No such file or directory (not found on PATH)", o->file);
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		free(path);
-		return kft__error_os(KFT_ERROR, "pipe");
+	if (o->cwd) {
+		struct stat st;
+
+		if (stat(o->cwd, &st) < 0 || !S_ISDIR(st.st_mode) || access(o->cwd, X_OK) < 0) {
+			if (errno == 0 || S_ISDIR(st.st_mode) == 0)
+				errno = errno ? errno : ENOTDIR;
+			error = kft__error_os(KFT_ERROR, "chdir %s (for %s)", o->cwd, o->file);
+			free(path);
+			return error;
+		}
 	}
 	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
 		free(path);
 		return kft__error_os(KFT_ERROR, "open /dev/null");
 	}
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		close(devnull);
-		free(path);
-		return kft__error_os(KFT_ERROR, "fork");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	sigfillset(&all);
+	sigdelset(&all, SIGKILL);
+	sigdelset(&all, SIGSTOP);
+	sigemptyset(&none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	if (o->new_session)
+		flags |= POSIX_SPAWN_SETSID;
+	else if (o->new_pgrp) {
+		flags |= POSIX_SPAWN_SETPGROUP;
+		posix_spawnattr_setpgroup(&attr, 0);
 	}
-	if (pid == 0) {
-		sigset_t all;
-		int sig;
-
-		/* Reset signal state inherited from the host (Python, Go...). */
-		for (sig = 1; sig < NSIG; sig++)
-			signal(sig, SIG_DFL);
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		if (o->new_session && setsid() < 0)
-			child_fail(pipefd[1], 2);
-		if (!o->new_session && o->new_pgrp && setpgid(0, 0) < 0)
-			child_fail(pipefd[1], 2);
-		for (i = 0; i < o->nkeep_fds; i++)
-			move_fd(o->keep_fds[i], o->keep_fds[i], pipefd[1]);
-		/* stdio last, so keep_fds never clobber them */
-		move_fd(o->stdin_fd >= 0 ? o->stdin_fd : devnull, 0, pipefd[1]);
-		move_fd(o->stdout_fd >= 0 ? o->stdout_fd : devnull, 1, pipefd[1]);
-		move_fd(o->stderr_fd >= 0 ? o->stderr_fd : devnull, 2, pipefd[1]);
-		if (o->cwd && chdir(o->cwd) < 0)
-			child_fail(pipefd[1], 3);
-		execve(path, o->argv, o->env ? o->env : environ);
-		child_fail(pipefd[1], 4);
-	}
-	close(pipefd[1]);
+	posix_spawnattr_setflags(&attr, flags);
+	/* dup2(fd, fd) clears FD_CLOEXEC in glibc >= 2.29: the fd is kept */
+	for (i = 0; i < o->nkeep_fds; i++)
+		posix_spawn_file_actions_adddup2(&fa, o->keep_fds[i], o->keep_fds[i]);
+	posix_spawn_file_actions_adddup2(&fa, o->stdin_fd >= 0 ? o->stdin_fd : devnull, 0);
+	posix_spawn_file_actions_adddup2(&fa, o->stdout_fd >= 0 ? o->stdout_fd : devnull, 1);
+	posix_spawn_file_actions_adddup2(&fa, o->stderr_fd >= 0 ? o->stderr_fd : devnull, 2);
+	if (o->cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
+	rc = posix_spawn(&pid, path, &fa, &attr, o->argv, o->env ? o->env : environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	close(devnull);
-	do {
-		n = read(pipefd[0], msg, sizeof(msg));
-	} while (n < 0 && errno == EINTR);
-	close(pipefd[0]);
-	if (n == (ssize_t)sizeof(msg)) {
-		const char *stage = msg[0] == 1 ? "redirect" : msg[0] == 2 ? "setsid/setpgid" :
-		                    msg[0] == 3 ? "chdir" : "exec";
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		errno = msg[1];
-		if (msg[0] == 3)
-			kft__error_os(KFT_ERROR, "%s %s (for %s)", stage, o->cwd, o->file);
-		else
-			kft__error_os(msg[1] == ENOENT ? KFT_ENOTFOUND : KFT_ERROR, "%s %s", stage, path);
+	if (rc != 0) {
+		errno = rc;
+		error = kft__error_os(rc == ENOENT ? KFT_ENOTFOUND : KFT_ERROR, "exec %s", path);
 		free(path);
-		return msg[1] == ENOENT && msg[0] == 4 ? KFT_ENOTFOUND : KFT_ERROR;
+		return error;
 	}
 	free(path);
 	*out = pid;

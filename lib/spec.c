@@ -203,6 +203,44 @@ static int check_doc_shape(const cJSON *doc)
 /* Old (v2.0/v2.1) override fields -> canonical runtimePatches. */
 static int upgrade_old_fields(cJSON *doc);
 
+/*
+ * The TrainJob document of text. A file may hold several documents (upstream
+ * examples put a runtime and the TrainJob in one file, as kubectl accepts):
+ * then the one of kind TrainJob is taken.
+ */
+static int pick_trainjob(cJSON **out, const char *text, size_t len)
+{
+	cJSON *docs, *d;
+	int n, found = 0, i = 0, at = 0, error;
+
+	*out = NULL;
+	if ((error = kft__yaml_parse_all(&docs, text, len, "TrainJob")) < 0)
+		return error;
+	n = cJSON_GetArraySize(docs);
+	if (n == 1) {
+		*out = cJSON_DetachItemFromArray(docs, 0);
+	} else {
+		cJSON_ArrayForEach(d, docs) {
+			if (kft__streq(kft__json_str(d, "kind"), "TrainJob")) {
+				found++;
+				at = i;
+			}
+			i++;
+		}
+		if (n == 0)
+			error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+			                       "TrainJob: empty document");
+		else if (found != 1)
+			error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+			                       "TrainJob: expected one document of kind TrainJob among the "
+			                       "%d YAML documents, found %d", n, found);
+		else
+			*out = cJSON_DetachItemFromArray(docs, at);
+	}
+	cJSON_Delete(docs);
+	return error;
+}
+
 int kft_spec_parse(kft_spec_t **out, const char *text, size_t len)
 {
 	cJSON *doc;
@@ -211,7 +249,7 @@ int kft_spec_parse(kft_spec_t **out, const char *text, size_t len)
 
 	KFT_ASSERT_ARG(out && text);
 	*out = NULL;
-	if ((error = kft__yaml_parse(&doc, text, len ? len : strlen(text), "TrainJob")) < 0)
+	if ((error = pick_trainjob(&doc, text, len ? len : strlen(text))) < 0)
 		return error;
 	if ((error = check_doc_shape(doc)) < 0 || (error = upgrade_old_fields(doc)) < 0) {
 		cJSON_Delete(doc);
@@ -532,6 +570,9 @@ static int upsert_env(cJSON *root, const char *path, const char *name, const cha
 			}
 			i++;
 		}
+		/* removing the last one removes the list (no "env: []" left behind) */
+		if (cJSON_IsArray(arr) && !arr->child)
+			cJSON_DeleteItemFromObjectCaseSensitive(kft__json_path(root, ppath), dot + 1);
 		return 0;
 	}
 	KFT_CHECK_ALLOC(parent = kft__json_path_mkobj(root, ppath));
@@ -644,6 +685,12 @@ int kft_spec_set_resource(kft_spec_t *spec, const char *key, const char *quantit
 
 			if (m)
 				cJSON_DeleteItemFromObjectCaseSensitive(m, k);
+			/* Drop emptied maps: up to v2.2 resourcesPerNode *replaces* the node
+			 * container's resources, so an empty one would erase the runtime's. */
+			if (m && !m->child)
+				cJSON_DeleteItemFromObjectCaseSensitive(
+					kft__json_path(spec->doc, "spec.trainer.resourcesPerNode"),
+					strrchr(maps[i], '.') + 1);
 		} else {
 			cJSON *m = kft__json_path_mkobj(spec->doc, maps[i]);
 
@@ -651,6 +698,13 @@ int kft_spec_set_resource(kft_spec_t *spec, const char *key, const char *quantit
 		}
 	}
 	free(k);
+	if (!quantity) {
+		cJSON *r = kft__json_path(spec->doc, "spec.trainer.resourcesPerNode");
+
+		if (r && !r->child)
+			cJSON_DeleteItemFromObjectCaseSensitive(kft__json_path(spec->doc, "spec.trainer"),
+			                                        "resourcesPerNode");
+	}
 	return error;
 }
 
@@ -1092,6 +1146,79 @@ static int merge_map(cJSON *parent, const char *key, cJSON *src)
 	return 0;
 }
 
+static int in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(s, *list))
+			return 1;
+	return 0;
+}
+
+/*
+ * Runtime patch fields an older Trainer cannot carry: refuse them rather than
+ * drop them silently. v2.2 lacks terminationGracePeriodSeconds (v2.3+); v2.1
+ * podTemplateOverrides and v2.0 podSpecOverrides know fewer pod fields, only
+ * {name, env, volumeMounts} per container, and no Job-level metadata.
+ */
+static int check_old_patch_fields(const cJSON *spec, int minor, const char *version)
+{
+	static const char *const pod21[] = { "affinity", "containers", "imagePullSecrets",
+		"initContainers", "nodeSelector", "schedulingGates", "serviceAccountName",
+		"tolerations", "volumes", NULL };
+	static const char *const pod20[] = { "containers", "initContainers", "nodeSelector",
+		"schedulingGates", "serviceAccountName", "tolerations", "volumes", NULL };
+	static const char *const container[] = { "name", "env", "volumeMounts", NULL };
+	const char *what = minor == 0 ? "podSpecOverrides" : "podTemplateOverrides";
+	const cJSON *p, *r, *f, *c;
+	int i = 0, j;
+
+	cJSON_ArrayForEach(p, kft__json_get(spec, "runtimePatches")) {
+		j = 0;
+		cJSON_ArrayForEach(r, kft__json_path(p, "trainingRuntimeSpec.template.spec.replicatedJobs")) {
+			const cJSON *ps = kft__json_path(r, "template.spec.template.spec");
+			char path[160];
+
+			snprintf(path, sizeof(path), "spec.runtimePatches[%d].trainingRuntimeSpec.template."
+			         "spec.replicatedJobs[%d].template", i, j++);
+			if (minor >= 2) {
+				if (kft__json_get(ps, "terminationGracePeriodSeconds"))
+					return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+					                      "%s.spec.template.spec.terminationGracePeriodSeconds: "
+					                      "not supported by Trainer %s (added in v2.3)", path,
+					                      version);
+				continue;
+			}
+			if (kft__json_get(kft__json_get(r, "template"), "metadata"))
+				return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+				                      "%s.metadata: Job labels/annotations are not supported "
+				                      "by Trainer %s (%s has no Job metadata)", path, version,
+				                      what);
+			cJSON_ArrayForEach(f, ps) {
+				if (!in_list(f->string, minor == 0 ? pod20 : pod21))
+					return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+					                      "%s.spec.template.spec.%s: not supported by Trainer "
+					                      "%s (%s has no such field)", path, f->string,
+					                      version, what);
+				if (strcmp(f->string, "containers") && strcmp(f->string, "initContainers"))
+					continue;
+				cJSON_ArrayForEach(c, f) {
+					const cJSON *k;
+
+					cJSON_ArrayForEach(k, c)
+						if (!in_list(k->string, container))
+							return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+							                      "%s.spec.template.spec.%s[].%s: not supported "
+							                      "by Trainer %s (%s containers have only "
+							                      "name, env and volumeMounts)", path,
+							                      f->string, k->string, version, what);
+				}
+			}
+		}
+		i++;
+	}
+	return 0;
+}
+
 int kft__spec_convert(cJSON *doc, const char *trainer_version)
 {
 	int minor = version_minor(trainer_version);
@@ -1101,8 +1228,12 @@ int kft__spec_convert(cJSON *doc, const char *trainer_version)
 		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
 		                      "trainer version: expected v2.0, v2.1, v2.2 or v2.3, got \"%s\"",
 		                      trainer_version);
+	if (minor == 2 && spec)
+		return check_old_patch_fields(spec, minor, trainer_version);
 	if (minor >= 2 || !spec)
 		return 0;
+	if (check_old_patch_fields(spec, minor, trainer_version) < 0)
+		return KFT_EINVALID;
 	if (kft__json_get(spec, "activeDeadlineSeconds"))
 		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
 		                      "spec.activeDeadlineSeconds: not supported by Trainer %s "

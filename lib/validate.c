@@ -120,6 +120,73 @@ static int want_int(int64_t *out, int *present, const cJSON *it, const char *pat
 	return 0;
 }
 
+/* ---- text ---- */
+
+/* Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF). */
+static int utf8_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned c = *p, min, i, n;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			n = 1; min = 0x80; c &= 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2; min = 0x800; c &= 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3; min = 0x10000; c &= 0x07;
+		} else {
+			return 0;
+		}
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+/*
+ * JSON strings are UTF-8: the API server would replace bad bytes with U+FFFD
+ * and YAML cannot carry them at all. (Scripts that are not UTF-8 travel as
+ * base64, so this only catches values set through the API.) path: the dotted
+ * path so far, extended in place.
+ */
+static int check_utf8(const cJSON *j, kft__buf *path)
+{
+	const cJSON *c;
+	size_t mark = path->len;
+	int i = 0;
+
+	if (cJSON_IsString(j) && !utf8_ok(j->valuestring))
+		return invalid("%s: must be valid UTF-8", path->ptr ? path->ptr : "(document)");
+	for (c = j->child; c && (cJSON_IsObject(j) || cJSON_IsArray(j)); c = c->next, i++) {
+		if (cJSON_IsObject(j)) {
+			kft__buf_printf(path, "%s%s", path->len ? "." : "", c->string ? c->string : "");
+			if (c->string && !utf8_ok(c->string))
+				return invalid("%s: key must be valid UTF-8", path->ptr);
+		} else {
+			kft__buf_printf(path, "[%d]", i);
+		}
+		if (path->oom)
+			return kft__error_oom();
+		if (check_utf8(c, path) < 0)
+			return KFT_EINVALID;
+		path->len = mark;
+		path->ptr[mark] = '\0';
+	}
+	return 0;
+}
+
 /* ---- names ---- */
 
 static size_t digits(int64_t v)
@@ -169,7 +236,8 @@ static int64_t job_num_nodes(const cJSON *doc, const kft_runtime_t *rt)
 
 static int runtime_has_initializers(const kft_runtime_t *rt)
 {
-	return kft__runtime_rjob(rt, "dataset-initializer") || kft__runtime_rjob(rt, "model-initializer");
+	return kft__runtime_rjob(rt, "dataset-initializer") ||
+	       kft__runtime_rjob(rt, "model-initializer");
 }
 
 static int check_name(const cJSON *doc, const kft_runtime_t *rt)
@@ -193,7 +261,8 @@ static int check_name(const cJSON *doc, const kft_runtime_t *rt)
 		               "ending with '-'), got \"%s\"", name);
 	if (rt) {
 		/* JobSet pod names: <name>-<rjob>-<jobIdx>-<podIdx>-<5 random> <= 63 */
-		const cJSON *rjobs = kft__json_path(kft__runtime_doc(rt), "spec.template.spec.replicatedJobs");
+		const cJSON *rjobs = kft__json_path(kft__runtime_doc(rt),
+		                                    "spec.template.spec.replicatedJobs");
 		const cJSON *r;
 		int64_t nnodes = job_num_nodes(doc, rt);
 
@@ -264,11 +333,35 @@ static int check_runtime_ref(const cJSON *spec)
 
 /* ---- env lists ---- */
 
+/* valueFrom: exactly one source, and not together with a non-empty value. */
+static int check_env_source(const cJSON *e, const char *p)
+{
+	static const char *const sources[] = { "configMapKeyRef", "secretKeyRef", "fieldRef",
+		"resourceFieldRef", "fileKeyRef", NULL };
+	const cJSON *from = kft__json_get(e, "valueFrom");
+	const char *value = kft__json_str(e, "value");
+	int n = 0, i;
+
+	if (!from)
+		return 0;
+	if (!cJSON_IsObject(from))
+		return invalid("%s.valueFrom: must be a mapping", p);
+	if (value && *value)
+		return invalid("%s.value: Invalid value: may not be specified when `valueFrom` is not "
+		               "empty", p);
+	for (i = 0; sources[i]; i++)
+		n += kft__json_get(from, sources[i]) != NULL;
+	if (n != 1)
+		return invalid("%s.valueFrom: must specify exactly one of configMapKeyRef, "
+		               "secretKeyRef, fieldRef, resourceFieldRef (found %d)", p, n);
+	return 0;
+}
+
 static int check_env_list(const cJSON *env, const char *path)
 {
 	const cJSON *e, *f;
 	char p[256];
-	int i = 0, j;
+	int i = 0, j, error;
 
 	if (!env)
 		return 0;
@@ -285,6 +378,10 @@ static int check_env_list(const cJSON *env, const char *path)
 			               "non-empty name)", p);
 		if (kft__json_get(e, "value") && !cJSON_IsString(kft__json_get(e, "value")))
 			return invalid("%s.value: must be a string", p);
+		if (strchr(name, '='))
+			return invalid("%s.name: Invalid value: \"%s\": must not contain '='", p, name);
+		if ((error = check_env_source(e, p)) < 0)
+			return error;
 		j = 0;
 		cJSON_ArrayForEach(f, env) {
 			if (j >= i)
@@ -435,8 +532,10 @@ static int check_resources(const cJSON *res)
 	if (!res)
 		return 0;
 	if (want_object(res, path) < 0 ||
-	    check_resource_map(kft__json_get(res, "requests"), "spec.trainer.resourcesPerNode.requests") < 0 ||
-	    check_resource_map(kft__json_get(res, "limits"), "spec.trainer.resourcesPerNode.limits") < 0)
+	    check_resource_map(kft__json_get(res, "requests"),
+	                       "spec.trainer.resourcesPerNode.requests") < 0 ||
+	    check_resource_map(kft__json_get(res, "limits"),
+	                       "spec.trainer.resourcesPerNode.limits") < 0)
 		return KFT_EINVALID;
 	return check_mig(res, path);
 }
@@ -556,7 +655,9 @@ static int check_initializer(const cJSON *init, const char *which, const char *i
 		return KFT_EINVALID;
 	if (uri && !uri_ok(uri->valuestring))
 		return invalid("%s: storageUri may be empty, or it must be a valid URI (scheme://...), "
-		               "got \"%s\"", p, uri->valuestring);
+		               "got \"%s\"%s", p, uri->valuestring,
+		               uri->valuestring[0] == '/' || uri->valuestring[0] == '.' ?
+		               " (a local directory is written file:///absolute/path)" : "");
 	snprintf(p, sizeof(p), "%s.env", path);
 	if (check_env_list(kft__json_get(i, "env"), p) < 0)
 		return KFT_EINVALID;
@@ -626,6 +727,110 @@ static int is_domain_prefixed_path(const char *s)
 		      strchr("/-._~%!$&'()*+,;=:", *p)))
 			return 0;
 	return 1;
+}
+
+/* ---- labels and annotations (Kubernetes ObjectMeta rules) ---- */
+
+/* ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9], n >= 1 */
+static int is_label_name(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (!alnum && ((i == 0 || i == n - 1) || (c != '-' && c != '_' && c != '.')))
+			return 0;
+	}
+	return n > 0;
+}
+
+/* A qualified name: [<dns-1123 subdomain>/]<name <= 63>. */
+static int check_qualified_key(const char *key, const char *path)
+{
+	const char *slash = strchr(key, '/'), *name = slash ? slash + 1 : key;
+	size_t n = strlen(name);
+
+	if (slash && (slash == key || !is_dns1123_subdomain(key, (size_t)(slash - key))))
+		return invalid("%s: Invalid value: \"%s\": prefix part must be a lowercase RFC 1123 "
+		               "subdomain of at most 253 characters (e.g. 'example.com')", path, key);
+	if (n == 0)
+		return invalid("%s: Invalid value: \"%s\": name part must be non-empty", path, key);
+	if (n > 63)
+		return invalid("%s: Invalid value: \"%s\": name part must be no more than 63 "
+		               "characters", path, key);
+	if (!is_label_name(name, n))
+		return invalid("%s: Invalid value: \"%s\": name part must consist of alphanumeric "
+		               "characters, '-', '_' or '.', and must start and end with an "
+		               "alphanumeric character", path, key);
+	return 0;
+}
+
+/* labels (keys and values) or annotations (keys; values any string) at path. */
+static int check_string_map(const cJSON *m, const char *path, int label_values)
+{
+	const cJSON *it;
+
+	if (!m)
+		return 0;
+	if (want_object(m, path) < 0)
+		return KFT_EINVALID;
+	cJSON_ArrayForEach(it, m) {
+		const char *v;
+		size_t n;
+
+		if (check_qualified_key(it->string, path) < 0)
+			return KFT_EINVALID;
+		if (!cJSON_IsString(it))
+			return invalid("%s[%s]: must be a string (quote it: \"%s\": \"...\")", path,
+			               it->string, it->string);
+		if (!label_values)
+			continue;
+		v = it->valuestring;
+		n = strlen(v);
+		if (n > 63)
+			return invalid("%s[%s]: Invalid value: \"%s\": must be no more than 63 characters",
+			               path, it->string, v);
+		if (n && !is_label_name(v, n))
+			return invalid("%s[%s]: Invalid value: \"%s\": a valid label must be an empty "
+			               "string or consist of alphanumeric characters, '-', '_' or '.', and "
+			               "must start and end with an alphanumeric character", path,
+			               it->string, v);
+	}
+	return 0;
+}
+
+/* metadata{labels, annotations} at path (may be NULL). */
+static int check_meta(const cJSON *meta, const char *path)
+{
+	char p[400];
+
+	if (!meta)
+		return 0;
+	if (want_object(meta, path) < 0)
+		return KFT_EINVALID;
+	snprintf(p, sizeof(p), "%s.labels", path);
+	if (check_string_map(kft__json_get(meta, "labels"), p, 1) < 0)
+		return KFT_EINVALID;
+	snprintf(p, sizeof(p), "%s.annotations", path);
+	return check_string_map(kft__json_get(meta, "annotations"), p, 0);
+}
+
+static int check_metadata(const cJSON *doc)
+{
+	const cJSON *meta = kft__json_get(doc, "metadata"), *ns = kft__json_get(meta, "namespace");
+
+	if (want_string(ns, "metadata.namespace") < 0)
+		return KFT_EINVALID;
+	if (ns && (strlen(ns->valuestring) > 63 || !*ns->valuestring ||
+	           !is_dns1123_subdomain(ns->valuestring, strlen(ns->valuestring)) ||
+	           strchr(ns->valuestring, '.')))
+		return invalid("metadata.namespace: Invalid value: \"%s\": a lowercase RFC 1123 label "
+		               "must consist of lower case alphanumeric characters or '-', start and "
+		               "end with an alphanumeric character, and be at most 63 characters",
+		               ns->valuestring);
+	return check_meta(meta, "metadata");
 }
 
 static int check_container_patches(const cJSON *list, const char *path, const char *key,
@@ -733,11 +938,8 @@ static int check_pod_spec_patch(const cJSON *ps, const char *path, const char *r
 	    max_len(kft__json_get(ps, "serviceAccountName"), p, KFT__STR253) < 0)
 		return KFT_EINVALID;
 	snprintf(p, sizeof(p), "%s.nodeSelector", path);
-	if (want_object(kft__json_get(ps, "nodeSelector"), p) < 0)
+	if (check_string_map(kft__json_get(ps, "nodeSelector"), p, 1) < 0)
 		return KFT_EINVALID;
-	cJSON_ArrayForEach(v, kft__json_get(ps, "nodeSelector"))
-		if (!cJSON_IsString(v))
-			return invalid("%s[%s]: must be a string", p, v->string);
 	snprintf(p, sizeof(p), "%s.terminationGracePeriodSeconds", path);
 	if (want_int(&iv, &present, kft__json_get(ps, "terminationGracePeriodSeconds"), p, 0,
 	             INT64_MAX / 2) < 0)
@@ -759,6 +961,9 @@ static int check_patch(const cJSON *patch, const char *path, const kft_runtime_t
 
 	snprintf(p, sizeof(p), "%s.trainingRuntimeSpec", path);
 	if (want_object(kft__json_get(patch, "trainingRuntimeSpec"), p) < 0)
+		return KFT_EINVALID;
+	snprintf(p, sizeof(p), "%s.trainingRuntimeSpec.template.metadata", path);
+	if (check_meta(kft__json_path(patch, "trainingRuntimeSpec.template.metadata"), p) < 0)
 		return KFT_EINVALID;
 	snprintf(p, sizeof(p), "%s.trainingRuntimeSpec.template.spec.replicatedJobs", path);
 	rjobs = kft__json_path(patch, "trainingRuntimeSpec.template.spec.replicatedJobs");
@@ -784,6 +989,12 @@ static int check_patch(const cJSON *patch, const char *path, const kft_runtime_t
 			return invalid("%s.name: must not have replicated job that doesn't exist in the "
 			               "runtime job template (runtime %s has no replicated job \"%s\")", q,
 			               kft_runtime_name(rt), name);
+		snprintf(q, sizeof(q), "%s[%d].template.metadata", p, i);
+		if (check_meta(kft__json_path(r, "template.metadata"), q) < 0)
+			return KFT_EINVALID;
+		snprintf(q, sizeof(q), "%s[%d].template.spec.template.metadata", p, i);
+		if (check_meta(kft__json_path(r, "template.spec.template.metadata"), q) < 0)
+			return KFT_EINVALID;
 		snprintf(q, sizeof(q), "%s[%d].template.spec.template.spec", p, i);
 		if (check_pod_spec_patch(kft__json_path(r, "template.spec.template.spec"), q, name,
 		                         rt_rjob, rt) < 0)
@@ -905,8 +1116,17 @@ int kft__validate_doc(const cJSON *doc, const kft_runtime_t *rt)
 		return invalid("spec: Required value");
 	if (want_object(spec, "spec") < 0)
 		return KFT_EINVALID;
+	{
+		kft__buf path = KFT__BUF_INIT;
+
+		error = check_utf8(doc, &path);
+		kft__buf_free(&path);
+		if (error < 0)
+			return error;
+	}
 	if ((error = check_runtime_ref(spec)) < 0 ||
 	    (error = check_name(doc, rt)) < 0 ||
+	    (error = check_metadata(doc)) < 0 ||
 	    (error = check_trainer(spec, rt)) < 0 ||
 	    (error = check_initializers(spec, rt)) < 0 ||
 	    (error = check_runtime_patches(spec, rt)) < 0 ||

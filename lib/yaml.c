@@ -125,7 +125,16 @@ static int explicit_str_tag(const parse_ctx *ctx, const yaml_node_t *node)
 	const char *tag = (const char *)node->tag;
 	size_t at = node->start_mark.index;
 
-	return tag && !strcmp(tag, YAML_STR_TAG) && at < ctx->len && ctx->text[at] == '!';
+	if (!tag || strcmp(tag, YAML_STR_TAG) || at >= ctx->len)
+		return 0;
+	if (ctx->text[at] == '&') {   /* "&anchor !!str value" */
+		while (at < ctx->len && ctx->text[at] != ' ' && ctx->text[at] != '\t' &&
+		       ctx->text[at] != '\n')
+			at++;
+		while (at < ctx->len && (ctx->text[at] == ' ' || ctx->text[at] == '\t'))
+			at++;
+	}
+	return at < ctx->len && ctx->text[at] == '!';
 }
 
 static cJSON *node_to_json(yaml_document_t *doc, yaml_node_t *node, int depth, parse_ctx *ctx)

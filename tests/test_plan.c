@@ -329,6 +329,27 @@ START_TEST(render_plan_via_client)
 }
 END_TEST
 
+/* The TrainJob's resourcesPerNode replaces the runtime container's on node steps. */
+START_TEST(trainjob_resources_win)
+{
+	static const char *const cmd[] = { "true" };
+	kft_runtime_t *rt = builtin("torchtune-llama3.2-1b");
+	kft_spec_t *s = spec_cmd("torchtune-llama3.2-1b", 0, cmd, 1);
+	cJSON *plan;
+	const cJSON *gpu;
+
+	ck_assert_kft_ok(kft_spec_set_resource(s, "gpu", "1"));
+	ck_assert_kft_ok(compile(&plan, s, rt, "local", 40000));
+	gpu = kft__json_path(step(plan, "node-0"), "resources.limits");
+	ck_assert_ptr_nonnull(gpu);
+	gpu = kft__json_get(gpu, "nvidia.com/gpu");
+	ck_assert(cJSON_IsNumber(gpu) && gpu->valuedouble == 1);
+	cJSON_Delete(plan);
+	kft_spec_free(s);
+	kft_runtime_free(rt);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -341,6 +362,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, jax_and_xgboost);
 	tcase_add_test(tc, initializers_and_errors);
 	tcase_add_test(tc, render_plan_via_client);
+	tcase_add_test(tc, trainjob_resources_win);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -161,6 +161,14 @@ START_TEST(resources_aliases)
 	assert_json_at(j, "spec.trainer.resourcesPerNode.limits",
 	               "{\"ephemeral-storage\":\"21Gi\",\"Example.com/Custom-NPU\":1}");
 	cJSON_Delete(j);
+	/* removing every resource removes resourcesPerNode (an empty one would replace
+	 * the runtime's resources on Trainer <= v2.2) */
+	ck_assert_kft_ok(kft_spec_set_resource(s, "storage", NULL));
+	ck_assert_kft_ok(kft_spec_set_resource(s, "ephemeral-storage", NULL));
+	ck_assert_kft_ok(kft_spec_set_resource(s, "Example.com/Custom-NPU", NULL));
+	j = render_json(s, NULL);
+	ck_assert_ptr_null(kft__json_path(j, "spec.trainer.resourcesPerNode"));
+	cJSON_Delete(j);
 	kft_spec_free(s);
 }
 END_TEST
@@ -183,6 +191,11 @@ START_TEST(env_upsert)
 	j = render_json(s, NULL);
 	assert_json_at(j, "spec.trainer.env", "[{\"name\":\"A\",\"value\":\"3\"},"
 	               "{\"name\":\"C\",\"value\":\"\"}]");
+	cJSON_Delete(j);
+	ck_assert_kft_ok(kft_spec_set_env(s, "A", NULL));
+	ck_assert_kft_ok(kft_spec_set_env(s, "C", NULL));
+	j = render_json(s, NULL);
+	ck_assert_ptr_null(kft__json_path(j, "spec.trainer.env"));
 	cJSON_Delete(j);
 	ck_assert_kft_error(kft_spec_set_env(s, "", "x"), KFT_EINVALID, "invalid argument");
 	kft_spec_free(s);
@@ -373,6 +386,77 @@ START_TEST(parse_v21_document)
 	cJSON_Delete(orig);
 	cJSON_Delete(j);
 	kft_spec_free(s);
+}
+END_TEST
+
+/* Fields an older Trainer lacks are refused, not dropped. */
+START_TEST(convert_refuses_newer_fields)
+{
+	kft_spec_t *s = new_job();
+	kft_render_opts_t ro = KFT_RENDER_OPTS_INIT;
+	char *out = NULL;
+
+	ck_assert_kft_ok(kft_spec_set_json(s, "spec.runtimePatches",
+		"[{\"manager\":\"example.io/a\",\"trainingRuntimeSpec\":{\"template\":{\"spec\":"
+		"{\"replicatedJobs\":[{\"name\":\"node\",\"template\":{\"spec\":{\"template\":"
+		"{\"spec\":{\"terminationGracePeriodSeconds\":5}}}}}]}}}}]"));
+	ro.trainer_version = "v2.2";
+	ck_assert_kft_error(kft_spec_render(&out, s, &ro), KFT_EINVALID,
+	                    "replicatedJobs[0].template.spec.template.spec."
+	                    "terminationGracePeriodSeconds: not supported by Trainer v2.2");
+	ro.trainer_version = "v2.1";
+	ck_assert_kft_error(kft_spec_render(&out, s, &ro), KFT_EINVALID,
+	                    "terminationGracePeriodSeconds: not supported by Trainer v2.1 "
+	                    "(podTemplateOverrides has no such field)");
+	ro.trainer_version = "v2.3";
+	ck_assert_kft_ok(kft_spec_render(&out, s, &ro));
+	kft_free(out);
+	ck_assert_kft_ok(kft_spec_set_json(s, "spec.runtimePatches",
+		"[{\"manager\":\"example.io/a\",\"trainingRuntimeSpec\":{\"template\":{\"spec\":"
+		"{\"replicatedJobs\":[{\"name\":\"node\",\"template\":{\"metadata\":{\"labels\":"
+		"{\"a\":\"b\"}}}}]}}}}]"));
+	ro.trainer_version = "v2.1";
+	ck_assert_kft_error(kft_spec_render(&out, s, &ro), KFT_EINVALID,
+	                    "template.metadata: Job labels/annotations are not supported by Trainer "
+	                    "v2.1");
+	ck_assert_kft_ok(kft_spec_set_json(s, "spec.runtimePatches",
+		"[{\"manager\":\"example.io/a\",\"trainingRuntimeSpec\":{\"template\":{\"spec\":"
+		"{\"replicatedJobs\":[{\"name\":\"node\",\"template\":{\"spec\":{\"template\":"
+		"{\"spec\":{\"affinity\":{},\"containers\":[{\"name\":\"node\","
+		"\"securityContext\":{}}]}}}}}]}}}}]"));
+	ro.trainer_version = "v2.0";
+	ck_assert_kft_error(kft_spec_render(&out, s, &ro), KFT_EINVALID,
+	                    "spec.template.spec.affinity: not supported by Trainer v2.0 "
+	                    "(podSpecOverrides has no such field)");
+	ro.trainer_version = "v2.1";
+	ck_assert_kft_error(kft_spec_render(&out, s, &ro), KFT_EINVALID,
+	                    "spec.template.spec.containers[].securityContext: not supported by "
+	                    "Trainer v2.1");
+	kft_spec_free(s);
+}
+END_TEST
+
+/* A file with a runtime and a TrainJob (as upstream examples have): the TrainJob is taken. */
+START_TEST(parse_multi_document)
+{
+	static const char two[] =
+		"apiVersion: trainer.kubeflow.org/v1alpha1\nkind: ClusterTrainingRuntime\n"
+		"metadata: {name: rt}\n---\n"
+		"apiVersion: trainer.kubeflow.org/v1alpha1\nkind: TrainJob\nmetadata: {name: tj}\n"
+		"spec: {runtimeRef: {name: rt}}\n";
+	static const char none[] = "kind: ConfigMap\n---\nkind: Secret\n";
+	static const char both[] = "kind: TrainJob\n---\nkind: TrainJob\n";
+	kft_spec_t *s = NULL;
+
+	ck_assert_kft_ok(kft_spec_parse(&s, two, 0));
+	ck_assert_str_eq(kft_spec_name(s), "tj");
+	kft_spec_free(s);
+	s = NULL;
+	ck_assert_kft_error(kft_spec_parse(&s, none, 0), KFT_EINVALID,
+	                    "expected one document of kind TrainJob among the 2 YAML documents, "
+	                    "found 0");
+	ck_assert_kft_error(kft_spec_parse(&s, both, 0), KFT_EINVALID, "found 2");
+	ck_assert_ptr_null(s);
 }
 END_TEST
 
@@ -853,6 +937,8 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, convert_v20);
 	tcase_add_test(tc, deadline_needs_v22);
 	tcase_add_test(tc, parse_v21_document);
+	tcase_add_test(tc, convert_refuses_newer_fields);
+	tcase_add_test(tc, parse_multi_document);
 	tcase_add_test(tc, roundtrip_full);
 	tcase_add_test(tc, roundtrip_tristate);
 	tcase_add_test(tc, roundtrip_parsed_yaml);

@@ -310,6 +310,17 @@ START_TEST(env_list_rules)
 	ck_assert_kft_error(validate_yaml(JOB("  initializer: {model: {storageUri: 'hf://a/b', env: "
 	                                      "[{value: x}]}}\n"), NULL),
 	                    KFT_EINVALID, "spec.initializer.model.env[0].name: Required value");
+	ck_assert_kft_error(validate_yaml(JOB("  trainer: {env: [{name: A, value: x, valueFrom: "
+	                                      "{secretKeyRef: {name: s, key: k}}}]}\n"), NULL),
+	                    KFT_EINVALID, "spec.trainer.env[0].value: Invalid value: may not be "
+	                    "specified when `valueFrom` is not empty");
+	ck_assert_kft_error(validate_yaml(JOB("  trainer: {env: [{name: A, valueFrom: {}}]}\n"), NULL),
+	                    KFT_EINVALID, "spec.trainer.env[0].valueFrom: must specify exactly one of");
+	ck_assert_kft_error(validate_yaml(JOB("  trainer: {env: [{name: 'A=B', value: x}]}\n"), NULL),
+	                    KFT_EINVALID, "spec.trainer.env[0].name: Invalid value: \"A=B\": must not "
+	                    "contain '='");
+	ck_assert_kft_ok(validate_yaml(JOB("  trainer: {env: [{name: POD, valueFrom: {fieldRef: "
+	                                   "{fieldPath: metadata.name}}}]}\n"), "torch-distributed"));
 }
 END_TEST
 
@@ -410,6 +421,10 @@ START_TEST(storage_uri_scheme)
 		ck_assert_kft_ok(kft_spec_set_initializer(s, KFT_INITIALIZER_DATASET, good[i]));
 		ck_assert_kft_ok(kft_spec_validate(s, NULL));
 	}
+	ck_assert_kft_ok(kft_spec_set_initializer(s, KFT_INITIALIZER_DATASET, "./data"));
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "got \"./data\" (a local directory is written file:///absolute/path)");
+	ck_assert_kft_ok(kft_spec_set_initializer(s, KFT_INITIALIZER_DATASET, "file:///data"));
 	for (i = 0; bad[i]; i++) {
 		ck_assert_kft_ok(kft_spec_set_initializer(s, KFT_INITIALIZER_MODEL, bad[i]));
 		ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
@@ -714,10 +729,84 @@ START_TEST(builtin_trainer_runtime_mismatch)
 	                    "torchtune-llama3.2-1b runtime");
 	ck_assert_kft_ok(kft_spec_set_command(s, tune, 2));
 	ck_assert_kft_ok(kft_spec_validate(s, NULL));
+	/* the builtin trainer's own webhook rules run too (torchtune: one node for 1B) */
+	ck_assert_kft_ok(kft_spec_set_num_nodes(s, 2));
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "spec.trainer.numNodes: Invalid value: 2: must be 1 for llama3_2/1B model");
+	ck_assert_kft_ok(kft_spec_set_num_nodes(s, KFT_UNSET));
 	ck_assert_kft_ok(kft_spec_set_runtime(s, "torch-distributed", NULL));
 	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
 	                    "spec.trainer.command: BuiltinTrainer can't be used with torch-distributed "
 	                    "runtime");
+	kft_spec_free(s);
+}
+END_TEST
+
+/* ---- labels, annotations, namespace (ObjectMeta rules) ---- */
+
+START_TEST(metadata_labels_annotations)
+{
+	kft_spec_t *s = new_job("torch-distributed");
+	char *v64 = repeat('v', 64);
+
+	ck_assert_kft_ok(kft_spec_set_label(s, "kueue.x-k8s.io/queue-name", "team-a.q_1"));
+	ck_assert_kft_ok(kft_spec_set_label(s, "empty", ""));
+	ck_assert_kft_ok(kft_spec_set_annotation(s, "note", "free text, spaces & all"));
+	ck_assert_kft_ok(kft_spec_set_namespace(s, "team-a"));
+	ck_assert_kft_ok(kft_spec_validate(s, NULL));
+	ck_assert_kft_ok(kft_spec_set_label(s, "kueue.x-k8s.io/queue-name", "My Queue"));
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "metadata.labels[kueue.x-k8s.io/queue-name]: Invalid value: \"My Queue\": "
+	                    "a valid label must be an empty string or consist of alphanumeric "
+	                    "characters");
+	ck_assert_kft_ok(kft_spec_set_label(s, "kueue.x-k8s.io/queue-name", v64));
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "must be no more than 63 characters");
+	ck_assert_kft_ok(kft_spec_set_label(s, "kueue.x-k8s.io/queue-name", NULL));
+	ck_assert_kft_ok(kft_spec_set_label(s, "bad key", "v"));
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "metadata.labels: Invalid value: \"bad key\": name part must consist of "
+	                    "alphanumeric characters");
+	ck_assert_kft_ok(kft_spec_set_label(s, "bad key", NULL));
+	ck_assert_kft_ok(kft_spec_set_annotation(s, "Example.COM/x", "v"));
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "metadata.annotations: Invalid value: \"Example.COM/x\": prefix part must "
+	                    "be a lowercase RFC 1123 subdomain");
+	ck_assert_kft_ok(kft_spec_set_annotation(s, "Example.COM/x", NULL));
+	ck_assert_kft_ok(kft_spec_set_namespace(s, "Team_A"));
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "metadata.namespace: Invalid value: \"Team_A\": a lowercase RFC 1123 label");
+	ck_assert_kft_ok(kft_spec_set_namespace(s, NULL));
+	ck_assert_kft_ok(kft_spec_set_pod_label(s, NULL, "team", "ML Ops"));
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0]"
+	                    ".template.spec.template.metadata.labels[team]: Invalid value: \"ML Ops\"");
+	ck_assert_kft_ok(kft_spec_set_pod_label(s, NULL, "team", NULL));
+	ck_assert_kft_ok(kft_spec_set_node_selector(s, NULL, "gpu", "a100/80g"));
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "template.spec.template.spec.nodeSelector[gpu]: Invalid value: \"a100/80g\"");
+	kft_spec_free(s);
+	free(v64);
+	ck_assert_kft_error(validate_yaml(HEAD "metadata: {name: a, labels: {n: 1}}\nspec: "
+	                                  "{runtimeRef: {name: x}}\n", NULL),
+	                    KFT_EINVALID, "metadata.labels[n]: must be a string");
+}
+END_TEST
+
+/* ---- text ---- */
+
+START_TEST(strings_are_utf8)
+{
+	kft_spec_t *s = new_job("torch-distributed");
+
+	ck_assert_kft_ok(kft_spec_set_env(s, "GREETING", "h\xc3\xa9llo \xf0\x9f\x8e\x89"));
+	ck_assert_kft_ok(kft_spec_validate(s, NULL));
+	ck_assert_kft_ok(kft_spec_set_env(s, "BAD", "caf\xe9"));
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID,
+	                    "spec.trainer.env[1].value: must be valid UTF-8");
+	ck_assert_kft_ok(kft_spec_set_env(s, "BAD", NULL));
+	ck_assert_kft_ok(kft_spec_set_label(s, "k\xc0\xaf", "v"));   /* overlong '/' */
+	ck_assert_kft_error(kft_spec_validate(s, NULL), KFT_EINVALID, "key must be valid UTF-8");
 	kft_spec_free(s);
 }
 END_TEST
@@ -831,6 +920,8 @@ START_TEST(cli_rejects_bad_input)
 		  "must have model-initializer job" },
 		{ { "render", "--runtime-kind", "Runtime", "--", "x", NULL },
 		  "unsupported runtime: Runtime.trainer.kubeflow.org" },
+		{ { "render", "--queue", "My Queue", "--", "x", NULL },
+		  "metadata.labels[kueue.x-k8s.io/queue-name]: Invalid value: \"My Queue\"" },
 	};
 	char err[4096];
 	size_t i;
@@ -889,6 +980,8 @@ static Suite *validate_suite(void)
 	tcase_add_test(tc, patches_pod_lists);
 	tcase_add_test(tc, mpi_launcher_as_node);
 	tcase_add_test(tc, builtin_trainer_runtime_mismatch);
+	tcase_add_test(tc, metadata_labels_annotations);
+	tcase_add_test(tc, strings_are_utf8);
 	tcase_add_test(tc, good_full_job);
 	tcase_add_test(tc, good_initializers_and_script);
 	suite_add_tcase(s, tc);

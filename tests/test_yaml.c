@@ -64,6 +64,10 @@ START_TEST(quoted_scalars_stay_strings)
 {
 	cJSON *j = parse_ok("a: \"true\"\nb: '1'\nc: \"null\"\nd: 'yes'\ne: \"\"\nf: '~'\n"
 	                    "g: !!str 42\nh: !!str true\ni: \"0x10\"\nj: '-1.5'\n");
+	cJSON *k = parse_ok("a: &x !!str 7\nb: *x\nc: &y 8\nd: [!!str 1, 2]\n");
+
+	assert_json(k, "{\"a\":\"7\",\"b\":\"7\",\"c\":8,\"d\":[\"1\",2]}");
+	cJSON_Delete(k);
 	char *y;
 
 	assert_json(j, "{\"a\":\"true\",\"b\":\"1\",\"c\":\"null\",\"d\":\"yes\",\"e\":\"\","

@@ -547,6 +547,15 @@ static int be_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o
 				wait_ms = left;
 		}
 		watch_wait(&w, wait_ms);
+		/* heartbeat: the callback is the cancellation point, at least once a second */
+		{
+			int rc = cb("", 0, "", payload);
+
+			if (rc != 0) {
+				error = kft__error_set(rc, KFT_ERROR_CLASS_CALLBACK, "logs stopped by the callback");
+				break;
+			}
+		}
 		cJSON_Delete(st);
 		st = NULL;
 		if ((error = kft__store_read_state(&st, dir, name)) < 0)

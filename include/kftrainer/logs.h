@@ -13,7 +13,9 @@ KFT_BEGIN_DECL
 /**
  * Receives log bytes. chunk is not NUL-terminated and holds whole lines
  * (a final unterminated line is delivered when its step ends). step names
- * the step. Non-zero stops kft_logs, which returns that value.
+ * the step. Non-zero stops kft_logs, which returns that value. While
+ * following, cb is also called with len 0 (and step "") at least once a
+ * second, so a caller can cancel a quiet follow; ignore such calls.
  */
 typedef int (*kft_log_cb)(const char *chunk, size_t len, const char *step, void *payload);
 

@@ -1,0 +1,151 @@
+/*
+ * Kubernetes backend internals: kubeconfig, credentials, HTTP. Never installed.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef KFT_K8S_H
+#define KFT_K8S_H
+
+#include "internal.h"
+
+#include <sys/stat.h>
+#include <curl/curl.h>
+
+/* ---- kubeconfig (kubeconfig.c) ---- */
+typedef struct {
+	char *api_version;     /* client.authentication.k8s.io/v1 or v1beta1 */
+	char *command;         /* resolved against the kubeconfig dir when it has a '/' */
+	kft__strv args;
+	kft__strv env;         /* NAME=value, set only in the child */
+	char *install_hint;
+	int provide_cluster_info;
+	char *interactive_mode;
+} kft__k8s_exec;
+
+typedef struct {
+	char *origin;          /* the file (or "in-cluster") the config came from, for messages */
+	char *context;         /* context name; NULL in-cluster */
+	char *cluster_name, *user_name;
+	char *server;          /* https://host:port (no trailing slash) */
+	char *ca;              /* PEM bytes (certificate-authority(-data)); NULL: system CAs */
+	size_t ca_len;
+	int insecure;          /* insecure-skip-tls-verify */
+	char *tls_server_name;
+	char *proxy_url;
+	char *ns;              /* the namespace to use (opts, context, "default") */
+	/* user */
+	char *token;
+	char *token_file;      /* absolute path; re-read when it changes */
+	char *cert, *key;      /* PEM bytes */
+	size_t cert_len, key_len;
+	char *username, *password;
+	int has_exec;
+	kft__k8s_exec exec;
+	int in_cluster;
+} kft__k8s_config;
+
+/**
+ * Load the configuration: kubeconfig (opts path; else $KUBECONFIG merged as kubectl
+ * does; else ~/.kube/config), else the in-cluster service account. ns NULL: the
+ * context's, else "default".
+ */
+int kft__k8s_config_load(kft__k8s_config *out, const char *kubeconfig, const char *context,
+                         const char *ns);
+void kft__k8s_config_free(kft__k8s_config *c);
+/** Service account directory (KFT_K8S_SA_DIR overrides, for tests). */
+const char *kft__k8s_sa_dir(void);
+
+/* ---- HTTP (http.c) ---- */
+typedef struct kft__k8s kft__k8s;
+
+struct kft__k8s {
+	kft__k8s_config cfg;
+	CURL *curl;            /* the one handle for unary requests */
+	CURLSH *share;         /* connection + TLS session cache shared with stream handles */
+	int64_t timeout_ms;    /* per request */
+	/* credentials */
+	char *token;           /* current bearer token (static, file or exec) */
+	int64_t token_expiry_ms;   /* exec: 0 = none */
+	struct stat token_st;  /* token file identity when read */
+	int token_st_valid;
+	char *exec_cert, *exec_key;  /* exec plugin client certificate */
+	int exec_valid;
+	char *trainer_version; /* cached cluster Trainer version ("" = unknown/old) */
+	int version_known;
+	/* statistics for tests and benchmarks */
+	long requests;
+};
+
+typedef int (*kft__k8s_line_cb)(const char *line, size_t len, void *payload);
+
+typedef struct {
+	const char *method;    /* GET, POST, PATCH, DELETE */
+	const char *path;      /* path and escaped query */
+	const char *body;      /* JSON or NULL */
+	const char *content_type;  /* NULL: application/json */
+	int idempotent;        /* may retry on 5xx / connection errors */
+	const char *what;      /* "get TrainJob x" for messages */
+} kft__k8s_req;
+
+int kft__k8s_init(kft__k8s *k, int64_t timeout_ms);
+void kft__k8s_cleanup(kft__k8s *k);
+/** Full URL for a path (yours: free). */
+char *kft__k8s_url(const kft__k8s *k, const char *path);
+/** Percent-encode one query value (yours: free). */
+char *kft__k8s_escape(const kft__k8s *k, const char *s);
+
+/**
+ * One request with retries. 2xx: 0 and the body in resp. Otherwise the
+ * Status goes into kft_error_last() and the KFT_E* code is returned; *status
+ * (optional) gets the HTTP status (0 on a connection error).
+ */
+int kft__k8s_request(kft__buf *resp, long *status, kft__k8s *k, const kft__k8s_req *r);
+/** Same, and parse the JSON body. */
+int kft__k8s_request_json(cJSON **out, long *status, kft__k8s *k, const kft__k8s_req *r);
+
+/* Streams (watch, log follow): several at once through a multi handle. */
+typedef struct kft__k8s_stream {
+	kft__k8s_req req;
+	kft__k8s_line_cb on_line;   /* whole lines (without '\n'); final partial line at end */
+	void *payload;
+	/* filled in */
+	long status;           /* HTTP status */
+	int done;              /* finished (ok or error) */
+	int error;             /* KFT_E* when the stream failed; message in err_msg */
+	char *err_msg;
+	int stop;              /* set by on_line (non-zero return) */
+	int cb_ret;            /* on_line's non-zero return */
+	unsigned long lines;   /* lines delivered so far */
+	/* private */
+	CURL *h;
+	struct curl_slist *hdrs;
+	kft__buf line, errbody;
+	char *url;
+} kft__k8s_stream;
+
+typedef struct kft__k8s_streams kft__k8s_streams;
+int kft__k8s_streams_new(kft__k8s_streams **out, kft__k8s *k);
+/** Start a stream (s must stay valid until it is done or the set is freed). */
+int kft__k8s_stream_start(kft__k8s_streams *ss, kft__k8s_stream *s);
+/**
+ * Run the streams for at most max_ms, or until a line was delivered or a stream
+ * finished or stopped.
+ * Returns the number of streams still running, or < 0 on a fatal error.
+ */
+int kft__k8s_streams_run(kft__k8s_streams *ss, int64_t max_ms);
+/** Stop and release one stream (safe to call twice). */
+void kft__k8s_stream_end(kft__k8s_streams *ss, kft__k8s_stream *s);
+void kft__k8s_streams_free(kft__k8s_streams *ss);
+
+/* ---- credentials (auth.c) ---- */
+/** Make sure the credentials are fresh (exec plugin, token file). force: after a 401. */
+int kft__k8s_auth_refresh(kft__k8s *k, int force);
+/** Can a 401 be fixed by refreshing (exec, token file, in-cluster)? */
+int kft__k8s_auth_refreshable(const kft__k8s *k);
+/** Apply credentials (Authorization header, client cert) to a handle. */
+int kft__k8s_auth_apply(kft__k8s *k, CURL *h, struct curl_slist **hdrs);
+
+/* ---- time ---- */
+/** RFC 3339 ("2026-11-29T08:00:00Z", fractions, offsets) to Unix ms; 0 if unparsable. */
+int64_t kft__k8s_time_ms(const char *s);
+
+#endif
