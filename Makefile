@@ -60,7 +60,8 @@ deps:
 
 $(B)/obj/%.o: %.c $(HEADERS) $(INT_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(SHLIB): $(LIB_OBJS) lib/libkftrainer.map
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libkftrainer.map \

@@ -133,6 +133,8 @@ int kft__yaml_parse_all(cJSON **out, const char *text, size_t len, const char *w
 int kft__yaml_render(kft__buf *out, const cJSON *doc);
 /** Render in the requested format (YAML or pretty JSON), ending with a newline. */
 int kft__render_doc(char **out, const cJSON *doc, int format);
+/** Pretty JSON (2-space indentation) with a final newline. */
+int kft__json_pretty(char **out, const cJSON *doc);
 
 /* ---- spawn (lib/proc.c) ---- */
 typedef struct {

@@ -63,7 +63,7 @@ cJSON *kft__json_path_mkobj(cJSON *root, const char *path)
 			if (!obj)
 				return NULL;
 			if (child)
-				cJSON_ReplaceItemViaPointer(cur, child, obj);
+				cJSON_ReplaceItemInObjectCaseSensitive(cur, key, obj);
 			else
 				cJSON_AddItemToObject(cur, key, obj);
 			child = obj;
@@ -82,7 +82,8 @@ int kft__json_set(cJSON *obj, const char *key, cJSON *item)
 		return kft__error_oom();
 	old = cJSON_GetObjectItemCaseSensitive(obj, key);
 	if (old) {
-		if (!cJSON_ReplaceItemViaPointer(obj, old, item)) {
+		/* (ReplaceItemViaPointer would drop the key name) */
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(obj, key, item)) {
 			cJSON_Delete(item);
 			return kft__error_oom();
 		}
@@ -100,26 +101,73 @@ int kft__json_set_str(cJSON *obj, const char *key, const char *value)
 	return kft__json_set(obj, key, cJSON_CreateString(value));
 }
 
-int kft__render_doc(char **out, const cJSON *doc, int format)
+/* Pretty JSON with 2-space indentation (kubectl's layout), strings via cJSON. */
+static int json_pretty(kft__buf *b, const cJSON *j, int depth)
 {
-	*out = NULL;
-	if (format == KFT_FORMAT_JSON) {
-		char *s = cJSON_Print(doc);
-		size_t n;
+	const cJSON *c;
+	int i;
+
+	if (cJSON_IsArray(j) || cJSON_IsObject(j)) {
+		int obj = cJSON_IsObject(j);
+
+		if (!j->child)
+			return kft__buf_puts(b, obj ? "{}" : "[]");
+		kft__buf_putc(b, obj ? '{' : '[');
+		for (c = j->child; c; c = c->next) {
+			kft__buf_putc(b, '\n');
+			for (i = 0; i <= depth; i++)
+				kft__buf_puts(b, "  ");
+			if (obj) {
+				cJSON *k = cJSON_CreateString(c->string ? c->string : "");
+				char *ks = k ? cJSON_PrintUnformatted(k) : NULL;
+
+				cJSON_Delete(k);
+				if (!ks)
+					return kft__error_oom();
+				kft__buf_puts(b, ks);
+				kft__buf_puts(b, ": ");
+				free(ks);
+			}
+			if (json_pretty(b, c, depth + 1) < 0)
+				return KFT_ENOMEM;
+			if (c->next)
+				kft__buf_putc(b, ',');
+		}
+		kft__buf_putc(b, '\n');
+		for (i = 0; i < depth; i++)
+			kft__buf_puts(b, "  ");
+		return kft__buf_putc(b, obj ? '}' : ']');
+	} else {
+		char *s = cJSON_PrintUnformatted(j);
 
 		if (!s)
 			return kft__error_oom();
-		n = strlen(s);
-		if ((*out = kft__malloc(n + 2)) == NULL) {
-			free(s);
-			return kft__error_oom();
-		}
-		memcpy(*out, s, n);
-		(*out)[n] = '\n';
-		(*out)[n + 1] = '\0';
+		kft__buf_puts(b, s);
 		free(s);
-		return 0;
-	} else {
+		return b->oom ? KFT_ENOMEM : 0;
+	}
+}
+
+
+int kft__json_pretty(char **out, const cJSON *doc)
+{
+	kft__buf b = KFT__BUF_INIT;
+
+	*out = NULL;
+	if (json_pretty(&b, doc, 0) < 0 || kft__buf_putc(&b, '\n') < 0 ||
+	    (*out = kft__buf_detach(&b)) == NULL) {
+		kft__buf_free(&b);
+		return kft__error_oom();
+	}
+	return 0;
+}
+
+int kft__render_doc(char **out, const cJSON *doc, int format)
+{
+	*out = NULL;
+	if (format == KFT_FORMAT_JSON)
+		return kft__json_pretty(out, doc);
+	else {
 		kft__buf b = KFT__BUF_INIT;
 		int error = kft__yaml_render(&b, doc);
 

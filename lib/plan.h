@@ -11,6 +11,10 @@
  *   "job": "<name>", "runtime": "<runtime>", "backend": "local"|"container",
  *   "workspace": "<abs path>", "masterAddr": "127.0.0.1", "masterPort": 40123,
  *   "activeDeadlineSeconds": 600,             (only if set)
+ *   "suspend": true,                          (only if spec.suspend)
+ *   "policy": "torch"|"mpi"|"jax"|"xgboost"|"plain", "numNodes": 2,
+ *   "files": [ {"path": "<abs>", "content": "...", "mode": 292} ],   (to write before
+ *             running, e.g. the MPI hostfile; local: under <workspace>/.kft/)
  *   "steps": [                                 (start order: initializers, then nodes)
  *     { "name": "dataset-initializer" | "model-initializer" | "launcher" | "node-0" ...,
  *       "role": "initializer" | "launcher" | "node",
@@ -22,6 +26,9 @@
  *       "image": "pytorch/pytorch:...",       (the step's image; container backend)
  *       "resources": {"limits": {...}, "requests": {...}}   (if any)
  *     } ]
+ * Local initializer steps run `kft-supervisor initialize <dataset|model> <uri> <dest>`;
+ * local MPI plans have one launcher step (mpirun, hostfile "localhost slots=N") and
+ * no sshd nodes; container MPI plans have the sshd node steps too.
  * }
  */
 #ifndef KFT_PLAN_H

@@ -1169,7 +1169,7 @@ oom:
 static int upgrade_old_fields(cJSON *doc)
 {
 	cJSON *spec = cJSON_GetObjectItemCaseSensitive(doc, "spec");
-	cJSON *pso, *pto, *labels, *ann, *patches, *patch, *rjobs, *o;
+	cJSON *pso, *pto, *labels, *ann, *patches, *patch, *rjobs, *o, *src;
 
 	if (!cJSON_IsObject(spec))
 		return 0;
@@ -1199,7 +1199,8 @@ static int upgrade_old_fields(cJSON *doc)
 	                               "replicatedJobs");
 	if (!rjobs)
 		goto oom;
-	cJSON_ArrayForEach(o, pso ? pso : pto) {
+	src = pso ? pso : pto;
+	cJSON_ArrayForEach(o, src) {
 		cJSON *t, *tj = cJSON_GetObjectItemCaseSensitive(o, "targetJobs");
 
 		cJSON_ArrayForEach(t, tj) {

@@ -102,147 +102,253 @@ static int plain_is_ambiguous(const char *s)
 	return is_null_word(s) || bool_word(s) >= 0 || yaml11_bool_word(s) || parse_number(&d, s);
 }
 
-/* ---- parsing ---- */
+/* ---- parsing (event API: the document loader tags every plain scalar !!str) ---- */
 
-static cJSON *node_to_json(yaml_document_t *doc, yaml_node_t *node, int depth, const char *what)
+typedef struct {
+	char *name;
+	cJSON *value;   /* a copy, owned */
+} anchor_t;
+
+typedef struct {
+	yaml_parser_t parser;
+	const char *what;
+	anchor_t *anchors;
+	size_t nanchors;
+	size_t nodes;   /* alias expansion budget (billion-laughs guard) */
+} pctx;
+
+static int parse_error(pctx *c)
 {
-	cJSON *out = NULL;
+	return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, "%s: line %lu column %lu: %s",
+	                      c->what, (unsigned long)c->parser.problem_mark.line + 1,
+	                      (unsigned long)c->parser.problem_mark.column + 1,
+	                      c->parser.problem ? c->parser.problem : "YAML syntax error");
+}
 
-	if (!node || depth > 200) {
-		kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, "%s: document nested too deeply", what);
-		return NULL;
+static cJSON *scalar_json(const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	const char *tag = (const char *)ev->data.scalar.tag;
+	double d;
+	int b;
+
+	if (tag && !strcmp(tag, YAML_STR_TAG))
+		return cJSON_CreateString(v);
+	if (tag && !strcmp(tag, YAML_INT_TAG) && parse_number(&d, v))
+		return cJSON_CreateNumber(d);
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || tag)
+		return cJSON_CreateString(v);
+	if (is_null_word(v))
+		return cJSON_CreateNull();
+	if ((b = bool_word(v)) >= 0)
+		return cJSON_CreateBool(b);
+	if (parse_number(&d, v) && isfinite(d))
+		return cJSON_CreateNumber(d);
+	return cJSON_CreateString(v);
+}
+
+static int remember_anchor(pctx *c, const yaml_char_t *anchor, const cJSON *value)
+{
+	anchor_t *a;
+
+	if (!anchor)
+		return 0;
+	a = kft__realloc(c->anchors, (c->nanchors + 1) * sizeof(*a));
+	KFT_CHECK_ALLOC(a);
+	c->anchors = a;
+	a[c->nanchors].name = kft__strdup((const char *)anchor);
+	a[c->nanchors].value = cJSON_Duplicate(value, 1);
+	if (!a[c->nanchors].name || !a[c->nanchors].value) {
+		free(a[c->nanchors].name);
+		cJSON_Delete(a[c->nanchors].value);
+		return kft__error_oom();
 	}
-	switch (node->type) {
-	case YAML_SCALAR_NODE: {
-		const char *v = (const char *)node->data.scalar.value;
-		const char *tag = (const char *)node->tag;
-		double d;
-		int b;
+	c->nanchors++;
+	return 0;
+}
 
-		if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-		    (tag && !strcmp(tag, YAML_STR_TAG)))
-			out = cJSON_CreateString(v);
-		else if (is_null_word(v))
-			out = cJSON_CreateNull();
-		else if ((b = bool_word(v)) >= 0)
-			out = cJSON_CreateBool(b);
-		else if (parse_number(&d, v) && isfinite(d))
-			out = cJSON_CreateNumber(d);
+/* Parse the node whose first event is ev (consumed here); *out gets the value. */
+static int parse_node(pctx *c, yaml_event_t *ev, cJSON **out, int depth)
+{
+	int error = 0;
+
+	*out = NULL;
+	if (depth > 200) {
+		yaml_event_delete(ev);
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, "%s: document nested too deeply",
+		                      c->what);
+	}
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		if ((*out = scalar_json(ev)) == NULL)
+			error = kft__error_oom();
 		else
-			out = cJSON_CreateString(v);
-		if (!out)
-			kft__error_oom();
+			error = remember_anchor(c, ev->data.scalar.anchor, *out);
+		yaml_event_delete(ev);
+		break;
+	case YAML_ALIAS_EVENT: {
+		size_t i;
+
+		for (i = c->nanchors; i > 0; i--)
+			if (!strcmp(c->anchors[i - 1].name, (const char *)ev->data.alias.anchor))
+				break;
+		if (i == 0)
+			error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+			                       "%s: line %lu: unknown alias *%s", c->what,
+			                       (unsigned long)ev->start_mark.line + 1, ev->data.alias.anchor);
+		else if (++c->nodes > 10000)
+			error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+			                       "%s: too many alias expansions", c->what);
+		else if ((*out = cJSON_Duplicate(c->anchors[i - 1].value, 1)) == NULL)
+			error = kft__error_oom();
+		yaml_event_delete(ev);
 		break;
 	}
-	case YAML_SEQUENCE_NODE: {
-		yaml_node_item_t *it;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT: {
+		int map = ev->type == YAML_MAPPING_START_EVENT;
+		yaml_char_t *anchor = map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+		char *anchor_copy = anchor ? kft__strdup((const char *)anchor) : NULL;
+		cJSON *coll = map ? cJSON_CreateObject() : cJSON_CreateArray();
 
-		if ((out = cJSON_CreateArray()) == NULL) {
-			kft__error_oom();
-			break;
+		yaml_event_delete(ev);
+		if (!coll || (anchor && !anchor_copy)) {
+			cJSON_Delete(coll);
+			free(anchor_copy);
+			return kft__error_oom();
 		}
-		for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
-			cJSON *child = node_to_json(doc, yaml_document_get_node(doc, *it), depth + 1, what);
+		for (;;) {
+			yaml_event_t e;
+			cJSON *key = NULL, *val = NULL;
+			unsigned long line;
 
-			if (!child) {
-				cJSON_Delete(out);
-				return NULL;
+			if (!yaml_parser_parse(&c->parser, &e)) {
+				error = parse_error(c);
+				break;
 			}
-			cJSON_AddItemToArray(out, child);
-		}
-		break;
-	}
-	case YAML_MAPPING_NODE: {
-		yaml_node_pair_t *p;
+			if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT) {
+				yaml_event_delete(&e);
+				break;
+			}
+			line = (unsigned long)e.start_mark.line + 1;
+			if (map) {
+				if ((error = parse_node(c, &e, &key, depth + 1)) < 0)
+					break;
+				if (!cJSON_IsString(key) && !cJSON_IsNumber(key) && !cJSON_IsBool(key) &&
+				    !cJSON_IsNull(key)) {
+					cJSON_Delete(key);
+					error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+					                       "%s: line %lu: mapping keys must be scalars", c->what,
+					                       line);
+					break;
+				}
+				if (!yaml_parser_parse(&c->parser, &e)) {
+					cJSON_Delete(key);
+					error = parse_error(c);
+					break;
+				}
+			}
+			if ((error = parse_node(c, &e, &val, depth + 1)) < 0) {
+				cJSON_Delete(key);
+				break;
+			}
+			if (map) {
+				char kbuf[64];
+				const char *k = kbuf;
 
-		if ((out = cJSON_CreateObject()) == NULL) {
-			kft__error_oom();
-			break;
+				if (cJSON_IsString(key))
+					k = key->valuestring;
+				else if (cJSON_IsNumber(key))
+					snprintf(kbuf, sizeof(kbuf), "%.17g", key->valuedouble);
+				else
+					snprintf(kbuf, sizeof(kbuf), "%s", cJSON_IsNull(key) ? "null" :
+					         cJSON_IsTrue(key) ? "true" : "false");
+				if (cJSON_GetObjectItemCaseSensitive(coll, k)) {
+					error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+					                       "%s: line %lu: duplicate key \"%s\"", c->what, line, k);
+					cJSON_Delete(key);
+					cJSON_Delete(val);
+					break;
+				}
+				cJSON_AddItemToObject(coll, k, val);
+				cJSON_Delete(key);
+			} else {
+				cJSON_AddItemToArray(coll, val);
+			}
 		}
-		for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = yaml_document_get_node(doc, p->key);
-			cJSON *child;
-			const char *key;
-
-			if (!k || k->type != YAML_SCALAR_NODE) {
-				kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
-				               "%s: line %lu: mapping keys must be scalars", what,
-				               k ? (unsigned long)k->start_mark.line + 1 : 0UL);
-				cJSON_Delete(out);
-				return NULL;
-			}
-			key = (const char *)k->data.scalar.value;
-			if (cJSON_GetObjectItemCaseSensitive(out, key)) {
-				kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
-				               "%s: line %lu: duplicate key \"%s\"", what,
-				               (unsigned long)k->start_mark.line + 1, key);
-				cJSON_Delete(out);
-				return NULL;
-			}
-			child = node_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1, what);
-			if (!child) {
-				cJSON_Delete(out);
-				return NULL;
-			}
-			cJSON_AddItemToObject(out, key, child);
+		if (!error)
+			error = remember_anchor(c, (yaml_char_t *)anchor_copy, coll);
+		free(anchor_copy);
+		if (error) {
+			cJSON_Delete(coll);
+			return error;
 		}
+		*out = coll;
 		break;
 	}
 	default:
-		kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, "%s: empty YAML node", what);
+		yaml_event_delete(ev);
+		error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, "%s: unexpected YAML event",
+		                       c->what);
 	}
-	return out;
+	return error;
 }
 
 static int parse_docs(cJSON **out, const char *text, size_t len, const char *what, int all)
 {
-	yaml_parser_t parser;
-	cJSON *arr = NULL;
-	int error = 0;
+	pctx c;
+	cJSON *arr;
+	int error = 0, done = 0;
+	size_t i;
 
 	*out = NULL;
-	if (!yaml_parser_initialize(&parser))
+	memset(&c, 0, sizeof(c));
+	c.what = what;
+	if (!yaml_parser_initialize(&c.parser))
 		return kft__error_oom();
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	yaml_parser_set_input_string(&c.parser, (const unsigned char *)text, len);
 	if ((arr = cJSON_CreateArray()) == NULL) {
-		yaml_parser_delete(&parser);
+		yaml_parser_delete(&c.parser);
 		return kft__error_oom();
 	}
-	for (;;) {
-		yaml_document_t doc;
-		yaml_node_t *root;
-		cJSON *j;
+	while (!done && !error) {
+		yaml_event_t ev;
 
-		if (!yaml_parser_load(&parser, &doc)) {
-			error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
-			                       "%s: line %lu column %lu: %s", what,
-			                       (unsigned long)parser.problem_mark.line + 1,
-			                       (unsigned long)parser.problem_mark.column + 1,
-			                       parser.problem ? parser.problem : "YAML syntax error");
+		if (!yaml_parser_parse(&c.parser, &ev)) {
+			error = parse_error(&c);
 			break;
 		}
-		root = yaml_document_get_root_node(&doc);
-		if (!root) {
-			yaml_document_delete(&doc);
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			yaml_event_delete(&ev);
 			break;
+		case YAML_STREAM_START_EVENT:
+		case YAML_DOCUMENT_START_EVENT:
+		case YAML_DOCUMENT_END_EVENT:
+			yaml_event_delete(&ev);
+			break;
+		default: {
+			cJSON *doc;
+
+			if ((error = parse_node(&c, &ev, &doc, 0)) < 0)
+				break;
+			if (cJSON_IsNull(doc))
+				cJSON_Delete(doc);
+			else
+				cJSON_AddItemToArray(arr, doc);
+			if (!all && cJSON_GetArraySize(arr) > 1)
+				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+				                       "%s: expected one YAML document, found several", what);
 		}
-		j = node_to_json(&doc, root, 0, what);
-		yaml_document_delete(&doc);
-		if (!j) {
-			error = KFT_EINVALID;
-			break;
-		}
-		if (!cJSON_IsNull(j))
-			cJSON_AddItemToArray(arr, j);
-		else
-			cJSON_Delete(j);
-		if (!all && cJSON_GetArraySize(arr) > 1) {
-			error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
-			                       "%s: expected one YAML document, found several", what);
-			break;
 		}
 	}
-	yaml_parser_delete(&parser);
+	for (i = 0; i < c.nanchors; i++) {
+		free(c.anchors[i].name);
+		cJSON_Delete(c.anchors[i].value);
+	}
+	free(c.anchors);
+	yaml_parser_delete(&c.parser);
 	if (error < 0) {
 		cJSON_Delete(arr);
 		return error;

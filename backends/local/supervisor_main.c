@@ -1,10 +1,14 @@
-/* kft-supervisor: owns one local job. PLACEHOLDER until the local backend lands. */
+/*
+ * kft-supervisor: owns one local job (`run JOBDIR`), or fetches an
+ * initializer's data (`initialize dataset|model URI DEST`). Started by
+ * kft_train through kft__proc_spawn; see backends/local/supervisor.c.
+ * SPDX-License-Identifier: Apache-2.0
+ */
 #include "internal.h"
 
-#include <stdio.h>
+int kft__supervisor_main(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
-	fprintf(stderr, "kft-supervisor: not implemented yet\n");
-	return 1;
+	return kft__supervisor_main(argc, argv);
 }

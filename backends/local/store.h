@@ -1,0 +1,98 @@
+/*
+ * The local job store, shared by the local and container backends and the
+ * kft-supervisor program. One directory per job:
+ *
+ *   <state>/jobs/<name>/
+ *     spec.json        the finalized TrainJob (as submitted)
+ *     plan.json        the plan (lib/plan.h) the supervisor runs
+ *     state.json       the state record (below); replaced atomically (temp + rename)
+ *     events.jsonl     one JSON event per line, appended
+ *     control.json     requests to the supervisor (suspend, cancel), replaced atomically
+ *     supervisor.lock  flock(LOCK_EX) held by the live supervisor (and, until it
+ *                      starts, by kft_train); a free lock means no supervisor
+ *     supervisor.log   the supervisor's own stderr
+ *     logs/<step>.log  each step's stdout + stderr
+ *     workspace/       dataset/ model/ output/ (+ .kft/ for generated files)
+ *
+ * state.json: {"name", "runtime", "backend", "status": "Created|Suspended|Running|
+ * Complete|Failed", "reason", "message", "numNodes", "createdMs", "startedMs",
+ * "finishedMs", "supervisorPid", "steps": [{"name", "role", "status": "Pending|
+ * Running|Succeeded|Failed", "pid", "startTicks", "startedMs", "finishedMs",
+ * "exitCode", "signal", "reason"}]}
+ *
+ * Liveness: a reader that finds a non-final status and a free lock re-reads
+ * the record; if it is still not final the supervisor died, and the reader
+ * records Failed / SupervisorDied and kills the steps it left behind.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef KFT_LOCAL_STORE_H
+#define KFT_LOCAL_STORE_H
+
+#include "internal.h"
+
+#define KFT__STORE_STATE "state.json"
+#define KFT__STORE_PLAN "plan.json"
+#define KFT__STORE_SPEC "spec.json"
+#define KFT__STORE_EVENTS "events.jsonl"
+#define KFT__STORE_CONTROL "control.json"
+#define KFT__STORE_LOCK "supervisor.lock"
+
+/** The state dir: opt, else $KFT_STATE_DIR, else $XDG_STATE_HOME/kftrainer. */
+int kft__store_state_dir(char **out, const char *opt);
+/** <state>/jobs/<name>; KFT_EINVALID if name is not a DNS-1035 label. */
+int kft__store_job_dir(char **out, const char *state_dir, const char *name);
+/** Absolute path of the kft-supervisor program ($KFT_SUPERVISOR, next to the library, ...). */
+char *kft__supervisor_path(void);
+
+/** Write a file atomically (temp + rename); fsync only when durable. */
+int kft__store_write(const char *path, const char *data, size_t len, int durable);
+/** Write a JSON document atomically. */
+int kft__store_write_json(const char *path, const cJSON *doc, int durable);
+/** Read and parse a JSON file; KFT_ENOTFOUND if missing, KFT_ERROR if malformed. */
+int kft__store_read_json(cJSON **out, const char *path);
+
+/** Append one event line to <jobdir>/events.jsonl. */
+int kft__store_event(const char *jobdir, const char *kind, const char *object, const char *type,
+                     const char *reason, const char *message);
+
+/** 1 if a supervisor holds the job's lock, 0 if not, < 0 on error. */
+int kft__store_supervisor_alive(const char *jobdir);
+
+/**
+ * Create a job directory atomically (built under a temp name, renamed into
+ * place): spec, plan, initial state, Created event, logs/, workspace/. On
+ * success *lock_fd is an fd holding the supervisor lock (to pass on).
+ * KFT_EEXISTS if the job exists.
+ */
+int kft__store_create(int *lock_fd, const char *state_dir, const char *name, const cJSON *spec,
+                      const cJSON *plan, const char *backend);
+
+/**
+ * Read a job's state record (json) with the liveness check applied: a dead
+ * supervisor turns a non-final job into Failed/SupervisorDied (recorded).
+ */
+int kft__store_read_state(cJSON **out, const char *jobdir, const char *name);
+/** A kft_job_t from a state record. */
+int kft__store_job_from_state(kft_job_t **out, const cJSON *state, const char *backend);
+/** Read a job (kft__store_read_state + kft__store_job_from_state). */
+int kft__store_get_job(kft_job_t **out, const char *state_dir, const char *name,
+                       const char *backend);
+int kft__store_list_jobs(kft_job_list_t **out, const char *state_dir, const char *runtime,
+                         const char *backend);
+int kft__store_get_events(kft_event_list_t **out, const char *state_dir, const char *name);
+
+/** Merge fields into control.json (read-modify-write, atomic replace). */
+int kft__store_control(const char *jobdir, const cJSON *fields);
+
+/** Start the supervisor for jobdir, handing it lock_fd (closed here). */
+int kft__store_spawn_supervisor(const char *jobdir, int lock_fd);
+
+/** Is status final (Complete/Failed)? */
+int kft__store_status_final(const char *status);
+/** Start time of a process in clock ticks since boot (/proc/pid/stat field 22); 0 if none. */
+unsigned long long kft__proc_start_ticks(pid_t pid);
+
+/** Status of a step as kft_step_state_t from its record string. */
+int kft__store_step_state(const char *status);
+
+#endif

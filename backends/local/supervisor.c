@@ -1,0 +1,995 @@
+/*
+ * The job supervisor (runs inside the kft-supervisor program, never in the
+ * host process): owns one job from start to end. Runs the plan's steps in
+ * dependsOn order, each in its own process group with stdout+stderr in
+ * logs/<step>.log; records every transition in state.json (temp + rename)
+ * and events.jsonl; JobSet semantics (a failed step fails the job and the
+ * others are terminated: SIGTERM, grace, SIGKILL); activeDeadlineSeconds;
+ * suspend/resume and cancel through control.json (watched with inotify).
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "store.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define FAIL_GRACE_MS 5000
+#define LOG_TAIL_LINES 5
+
+typedef struct {
+	const cJSON *plan;   /* the plan step */
+	cJSON *rec;          /* its record in state.json */
+	pid_t pid;
+	int running, started, term_sent;
+} step_t;
+
+typedef struct {
+	char *dir, *state_path, *control_path;
+	const char *name;
+	cJSON *plan, *state;
+	step_t *steps;
+	size_t n;
+	int sfd, ifd;
+	int64_t deadline_at, kill_at;    /* monotonic ms; 0: none */
+	int failed, stopping, suspending, suspended, cancelled;
+	int64_t grace_ms;
+} sup_t;
+
+static void slog(const char *fmt, ...) KFT__PRINTF(1, 2);
+static void slog(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "kft-supervisor[%d]: ", (int)getpid());
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void save(sup_t *s)
+{
+	if (kft__store_write_json(s->state_path, s->state, 0) < 0)
+		slog("cannot write state: %s", kft_error_last()->message);
+}
+
+static void set_num(cJSON *o, const char *key, double v)
+{
+	kft__json_set(o, key, cJSON_CreateNumber(v));
+}
+
+static void set_str(cJSON *o, const char *key, const char *v)
+{
+	if (v)
+		kft__json_set_str(o, key, v);
+	else
+		cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+}
+
+static void event(sup_t *s, const char *kind, const char *object, const char *type,
+                  const char *reason, const char *message)
+{
+	kft__store_event(s->dir, kind, object, type, reason, message);
+}
+
+static void job_status(sup_t *s, const char *status, const char *reason, const char *message)
+{
+	set_str(s->state, "status", status);
+	set_str(s->state, "reason", reason);
+	set_str(s->state, "message", message);
+	if (kft__store_status_final(status))
+		set_num(s->state, "finishedMs", (double)kft__now_ms());
+}
+
+static const char *step_status(const step_t *st)
+{
+	return kft__json_str(st->rec, "status");
+}
+
+static step_t *find_step(sup_t *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (kft__streq(kft__json_str(s->steps[i].plan, "name"), name))
+			return &s->steps[i];
+	return NULL;
+}
+
+/* The last lines of a step's log, for failure messages. */
+static char *log_tail(sup_t *s, const char *step)
+{
+	char path[PATH_MAX], buf[2048];
+	ssize_t n;
+	off_t size;
+	int fd, lines = 0;
+	char *p;
+
+	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, step);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > (off_t)sizeof(buf) - 1)
+		lseek(fd, size - (off_t)sizeof(buf) + 1, SEEK_SET);
+	else
+		lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	for (p = buf + n; p > buf; p--)
+		if (p[-1] == '\n' && ++lines == LOG_TAIL_LINES)
+			break;
+	return kft__strdup(p);
+}
+
+static void signal_groups(sup_t *s, int sig)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->steps[i].started && s->steps[i].pid > 0)
+			kill(-s->steps[i].pid, sig);
+}
+
+/* Terminate every running step: SIGTERM now, SIGKILL after the grace period. */
+static void stop_all(sup_t *s, int64_t grace_ms)
+{
+	size_t i;
+
+	s->stopping = 1;
+	for (i = 0; i < s->n; i++) {
+		step_t *st = &s->steps[i];
+
+		if (st->running && !st->term_sent) {
+			kill(-st->pid, SIGTERM);
+			st->term_sent = 1;
+		}
+	}
+	if (!s->kill_at || kft__mono_ms() + grace_ms < s->kill_at)
+		s->kill_at = kft__mono_ms() + (grace_ms < 0 ? 0 : grace_ms);
+}
+
+static void fail_job(sup_t *s, const char *reason, const char *message, int64_t grace_ms)
+{
+	if (s->failed || kft__store_status_final(kft__json_str(s->state, "status")))
+		return;
+	s->failed = 1;
+	job_status(s, "Failed", reason, message);
+	save(s);
+	event(s, "TrainJob", s->name, "Warning", kft__streq(reason, "DeadlineExceeded") ||
+	      kft__streq(reason, "Cancelled") ? reason : "FailedJobs", message ? message : reason);
+	stop_all(s, grace_ms);
+}
+
+static void step_failed(sup_t *s, step_t *st, const char *what)
+{
+	const char *name = kft__json_str(st->plan, "name");
+	char reason[512];
+	kft__buf msg = KFT__BUF_INIT;
+	char *tail = log_tail(s, name);
+
+	snprintf(reason, sizeof(reason), "%s %s", name, what);
+	kft__buf_printf(&msg, "jobset failed due to one or more job failures: %s", reason);
+	if (tail && *tail)
+		kft__buf_printf(&msg, "; last lines of logs/%s.log:\n%s", name, tail);
+	fail_job(s, reason, msg.ptr ? msg.ptr : reason, FAIL_GRACE_MS);
+	kft__buf_free(&msg);
+	free(tail);
+}
+
+static int open_log(sup_t *s, const char *step)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, step);
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+}
+
+static void start_step(sup_t *s, step_t *st)
+{
+	const char *name = kft__json_str(st->plan, "name");
+	const cJSON *it;
+	kft__strv argv = KFT__STRV_INIT, env = KFT__STRV_INIT;
+	kft__proc_opts o;
+	char **e, msg[1024];
+	int logfd, error = 0;
+
+	for (e = environ; !error && *e; e++)
+		error = kft__strv_push(&env, *e);
+	cJSON_ArrayForEach(it, kft__json_get(st->plan, "env"))
+		if (!error && cJSON_IsString(it))
+			error = kft__env_set(&env, it->string, it->valuestring);
+	cJSON_ArrayForEach(it, kft__json_get(st->plan, "argv"))
+		if (!error && cJSON_IsString(it))
+			error = kft__strv_push(&argv, it->valuestring);
+	logfd = open_log(s, name);
+	st->started = 1;
+	set_num(st->rec, "startedMs", (double)kft__now_ms());
+	if (error < 0 || logfd < 0 || argv.n == 0) {
+		snprintf(msg, sizeof(msg), "cannot start: %s", argv.n == 0 ? "empty command" :
+		         logfd < 0 ? strerror(errno) : kft_error_last()->message);
+		error = KFT_ERROR;
+	} else {
+		memset(&o, 0, sizeof(o));
+		o.file = argv.v[0];
+		o.argv = argv.v;
+		o.env = env.v;
+		o.cwd = kft__json_str(st->plan, "cwd");
+		o.stdin_fd = -1;
+		o.stdout_fd = logfd;
+		o.stderr_fd = logfd;
+		o.new_pgrp = 1;
+		if ((error = kft__proc_spawn(&st->pid, &o)) < 0)
+			snprintf(msg, sizeof(msg), "%s", kft_error_last()->message);
+	}
+	if (error < 0) {
+		int code = error == KFT_ENOTFOUND ? 127 : 126;
+		char what[1200];
+
+		if (logfd >= 0) {
+			dprintf(logfd, "kft: %s\n", msg);
+			close(logfd);
+		}
+		set_str(st->rec, "status", "Failed");
+		set_num(st->rec, "exitCode", code);
+		set_str(st->rec, "reason", msg);
+		set_num(st->rec, "finishedMs", (double)kft__now_ms());
+		event(s, "Step", name, "Warning", "FailedStart", msg);
+		snprintf(what, sizeof(what), "failed to start (exit code %d): %s", code, msg);
+		step_failed(s, st, what);
+		save(s);
+		goto out;
+	}
+	close(logfd);
+	st->running = 1;
+	set_str(st->rec, "status", "Running");
+	set_num(st->rec, "pid", st->pid);
+	set_num(st->rec, "startTicks", (double)kft__proc_start_ticks(st->pid));
+	snprintf(msg, sizeof(msg), "started %s (pid %d)", argv.v[0], (int)st->pid);
+	event(s, "Step", name, "Normal", "Started", msg);
+out:
+	kft__strv_free(&argv);
+	kft__strv_free(&env);
+}
+
+static int deps_met(sup_t *s, const step_t *st)
+{
+	const cJSON *d;
+
+	cJSON_ArrayForEach(d, kft__json_get(st->plan, "dependsOn")) {
+		step_t *dep = find_step(s, kft__json_str(d, "name"));
+		const char *want = kft__json_str(d, "status");
+
+		if (!dep)
+			continue;
+		if (kft__streq(want, "Ready")) {
+			if (!dep->running && !kft__streq(step_status(dep), "Succeeded"))
+				return 0;
+		} else if (!kft__streq(step_status(dep), "Succeeded")) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Start what can start; Running once every node is started. */
+static void schedule(sup_t *s)
+{
+	size_t i;
+	int changed = 0, nodes = 0, nodes_started = 0;
+
+	for (i = 0; i < s->n && !s->failed; i++) {
+		step_t *st = &s->steps[i];
+
+		if (!st->started && deps_met(s, st)) {
+			start_step(s, st);
+			changed = 1;
+		}
+	}
+	for (i = 0; i < s->n; i++) {
+		if (kft__streq(kft__json_str(s->steps[i].plan, "role"), "initializer"))
+			continue;
+		nodes++;
+		nodes_started += s->steps[i].started;
+	}
+	if (!s->failed && nodes && nodes == nodes_started &&
+	    kft__streq(kft__json_str(s->state, "status"), "Created")) {
+		job_status(s, "Running", NULL, NULL);
+		if (!kft__json_get(s->state, "startedMs"))
+			set_num(s->state, "startedMs", (double)kft__now_ms());
+		event(s, "TrainJob", s->name, "Normal", "Running", "all nodes started");
+		changed = 1;
+	}
+	if (changed)
+		save(s);
+}
+
+static const char *signame(int sig)
+{
+	const char *n = sigabbrev_np(sig);
+
+	return n ? n : "?";
+}
+
+static void step_exited(sup_t *s, step_t *st, int status)
+{
+	const char *name = kft__json_str(st->plan, "name");
+	char what[256];
+	int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+
+	st->running = 0;
+	set_num(st->rec, "finishedMs", (double)kft__now_ms());
+	if (WIFEXITED(status)) {
+		set_num(st->rec, "exitCode", WEXITSTATUS(status));
+		snprintf(what, sizeof(what), "exited with code %d", WEXITSTATUS(status));
+	} else {
+		int sig = WTERMSIG(status);
+
+		set_num(st->rec, "signal", sig);
+		snprintf(what, sizeof(what), "was killed by signal %d (SIG%s)", sig, signame(sig));
+	}
+	if (ok) {
+		set_str(st->rec, "status", "Succeeded");
+		set_str(st->rec, "reason", "Completed");
+		event(s, "Step", name, "Normal", "Completed", what);
+	} else {
+		char reason[512];
+
+		set_str(st->rec, "status", "Failed");
+		if (st->term_sent && s->suspending)
+			snprintf(reason, sizeof(reason), "Suspended: %s", what);
+		else if (st->term_sent)
+			snprintf(reason, sizeof(reason), "Terminated (%s): %s",
+			         kft__json_str(s->state, "reason") ? kft__json_str(s->state, "reason") :
+			         "job stopping", what);
+		else
+			snprintf(reason, sizeof(reason), "%s", what);
+		set_str(st->rec, "reason", reason);
+		event(s, "Step", name, "Warning", "Failed", reason);
+		if (!st->term_sent)
+			step_failed(s, st, what);
+	}
+	save(s);
+}
+
+static void reap(sup_t *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		step_t *st = &s->steps[i];
+		int status;
+		pid_t r;
+
+		if (!st->running)
+			continue;
+		while ((r = waitpid(st->pid, &status, WNOHANG)) < 0 && errno == EINTR)
+			;
+		if (r == st->pid)
+			step_exited(s, st, status);
+	}
+}
+
+static int any_running(const sup_t *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->steps[i].running)
+			return 1;
+	return 0;
+}
+
+static void set_deadline(sup_t *s, int64_t from_wall_ms)
+{
+	const cJSON *ads = kft__json_get(s->plan, "activeDeadlineSeconds");
+
+	if (!cJSON_IsNumber(ads) || ads->valuedouble <= 0) {
+		s->deadline_at = 0;
+		return;
+	}
+	s->deadline_at = kft__mono_ms() + (from_wall_ms + (int64_t)(ads->valuedouble * 1000) -
+	                                   kft__now_ms());
+}
+
+static void reset_steps(sup_t *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		step_t *st = &s->steps[i];
+		const char *keys[] = { "pid", "startTicks", "startedMs", "finishedMs", "exitCode",
+		                       "signal", "reason" };
+		size_t k;
+
+		st->started = st->running = st->term_sent = 0;
+		st->pid = 0;
+		set_str(st->rec, "status", "Pending");
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			cJSON_DeleteItemFromObjectCaseSensitive(st->rec, keys[k]);
+	}
+}
+
+static void read_control(sup_t *s)
+{
+	cJSON *c = NULL;
+	const cJSON *v;
+	const char *status = kft__json_str(s->state, "status");
+
+	if (kft__store_read_json(&c, s->control_path) < 0)
+		return;
+	v = kft__json_get(c, "graceMs");
+	s->grace_ms = cJSON_IsNumber(v) && v->valuedouble >= 0 ? (int64_t)v->valuedouble : 10000;
+	if (cJSON_IsTrue(kft__json_get(c, "cancel")) && !s->cancelled) {
+		s->cancelled = 1;
+		slog("cancel requested (grace %lld ms)", (long long)s->grace_ms);
+		if (!kft__store_status_final(status))
+			fail_job(s, "Cancelled", "TrainJob was deleted", s->grace_ms);
+		else
+			stop_all(s, s->grace_ms);
+	} else if (kft__json_get(c, "suspend") && !kft__store_status_final(status)) {
+		int want = cJSON_IsTrue(kft__json_get(c, "suspend"));
+
+		if (want && !s->suspended && !s->suspending) {
+			s->suspending = 1;
+			event(s, "TrainJob", s->name, "Normal", "Suspending", "TrainJob is being suspended");
+			stop_all(s, s->grace_ms);
+		} else if (!want && (s->suspended || s->suspending)) {
+			s->suspending = 0;
+			if (s->suspended) {
+				s->suspended = 0;
+				s->stopping = 0;
+				s->kill_at = 0;
+				job_status(s, "Created", "Resumed", "TrainJob is resumed");
+				set_deadline(s, kft__now_ms());
+				event(s, "TrainJob", s->name, "Normal", "Resumed", "TrainJob is resumed");
+				save(s);
+			}
+		}
+	}
+	cJSON_Delete(c);
+}
+
+static void write_plan_files(sup_t *s)
+{
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, kft__json_get(s->plan, "files")) {
+		const char *path = kft__json_str(f, "path"), *content = kft__json_str(f, "content");
+		char *dir;
+
+		if (!path || !content)
+			continue;
+		if ((dir = kft__strdup(path)) != NULL && strrchr(dir, '/')) {
+			*strrchr(dir, '/') = '\0';
+			kft__mkdir_p(dir, 0755);
+		}
+		free(dir);
+		if (kft__store_write(path, content, strlen(content), 0) < 0)
+			slog("cannot write %s: %s", path, kft_error_last()->message);
+		else
+			chmod(path, 0444);
+	}
+}
+
+static int setup(sup_t *s, const char *dir, int lock_fd)
+{
+	char *plan_path = kft__path_join(dir, KFT__STORE_PLAN);
+	const cJSON *ps;
+	sigset_t set;
+	size_t i;
+	int error;
+
+	if (lock_fd >= 0) {
+		/* keep the lock only in this process: steps must not inherit it */
+		fcntl(lock_fd, F_SETFD, FD_CLOEXEC);
+		if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0)
+			slog("warning: lock fd %d: %s", lock_fd, strerror(errno));
+	}
+	s->dir = kft__strdup(dir);
+	s->state_path = kft__path_join(dir, KFT__STORE_STATE);
+	s->control_path = kft__path_join(dir, KFT__STORE_CONTROL);
+	s->grace_ms = 10000;
+	if (!plan_path || !s->dir || !s->state_path || !s->control_path) {
+		free(plan_path);
+		return kft__error_oom();
+	}
+	error = kft__store_read_json(&s->plan, plan_path);
+	free(plan_path);
+	if (error < 0 || (error = kft__store_read_json(&s->state, s->state_path)) < 0)
+		return error;
+	s->name = kft__json_str(s->state, "name");
+	s->n = (size_t)cJSON_GetArraySize(kft__json_get(s->plan, "steps"));
+	if (!s->name || s->n != (size_t)cJSON_GetArraySize(kft__json_get(s->state, "steps")))
+		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_STORE, "plan and state disagree");
+	KFT_CHECK_ALLOC(s->steps = kft__calloc(s->n ? s->n : 1, sizeof(*s->steps)));
+	i = 0;
+	cJSON_ArrayForEach(ps, kft__json_get(s->plan, "steps")) {
+		s->steps[i].plan = ps;
+		s->steps[i].rec = cJSON_GetArrayItem(kft__json_get(s->state, "steps"), (int)i);
+		i++;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((s->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		return kft__error_os(KFT_ERROR, "signalfd");
+	if ((s->ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0 ||
+	    inotify_add_watch(s->ifd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+		return kft__error_os(KFT_ERROR, "inotify on %s", dir);
+	write_plan_files(s);
+	set_deadline(s, (int64_t)cJSON_GetNumberValue(kft__json_get(s->state, "createdMs")));
+	set_num(s->state, "supervisorPid", getpid());
+	if (cJSON_IsTrue(kft__json_get(s->plan, "suspend"))) {
+		s->suspended = 1;
+		s->deadline_at = 0;
+		job_status(s, "Suspended", "Suspended", "TrainJob is suspended");
+		event(s, "TrainJob", s->name, "Normal", "Suspended", "TrainJob is suspended");
+	}
+	save(s);
+	read_control(s);   /* a request made before we started */
+	return 0;
+}
+
+static void drain_inotify(sup_t *s)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+	int control = 0;
+
+	while ((n = read(s->ifd, buf, sizeof(buf))) > 0) {
+		char *p;
+
+		for (p = buf; p < buf + n; ) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+
+			if (ev->len && !strcmp(ev->name, KFT__STORE_CONTROL))
+				control = 1;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	if (control)
+		read_control(s);
+}
+
+static void drain_signals(sup_t *s)
+{
+	struct signalfd_siginfo si;
+	int chld = 0;
+
+	while (read(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			chld = 1;
+		} else if (!s->cancelled) {
+			slog("signal %d: stopping the job", (int)si.ssi_signo);
+			s->cancelled = 1;
+			fail_job(s, "Cancelled", "the job supervisor was asked to stop", s->grace_ms);
+		}
+	}
+	if (chld)
+		reap(s);
+}
+
+static int all_succeeded(const sup_t *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!kft__streq(kft__json_str(s->steps[i].rec, "status"), "Succeeded"))
+			return 0;
+	return 1;
+}
+
+static int run(sup_t *s)
+{
+	for (;;) {
+		const char *status = kft__json_str(s->state, "status");
+		struct pollfd pfd[2];
+		int64_t now, timeout = -1;
+
+		if (!s->suspended && !s->suspending && !s->stopping && !kft__store_status_final(status))
+			schedule(s);
+		status = kft__json_str(s->state, "status");
+		if (!s->failed && !kft__store_status_final(status) && s->n && all_succeeded(s)) {
+			job_status(s, "Complete", "AllJobsCompleted", "jobset completed successfully");
+			save(s);
+			event(s, "TrainJob", s->name, "Normal", "Completed", "TrainJob completed");
+			status = kft__json_str(s->state, "status");
+		}
+		if (!any_running(s)) {
+			if (kft__store_status_final(status))
+				break;
+			if (s->suspending) {
+				s->suspending = 0;
+				s->suspended = 1;
+				s->stopping = 0;
+				s->kill_at = 0;
+				s->deadline_at = 0;
+				reset_steps(s);
+				job_status(s, "Suspended", "Suspended", "TrainJob is suspended");
+				save(s);
+				event(s, "TrainJob", s->name, "Normal", "Suspended", "TrainJob is suspended");
+				continue;
+			}
+			if (s->n == 0) {
+				job_status(s, "Complete", "AllJobsCompleted", "no steps to run");
+				save(s);
+				break;
+			}
+		}
+		now = kft__mono_ms();
+		if (s->deadline_at && now >= s->deadline_at && !s->failed) {
+			event(s, "TrainJob", s->name, "Warning", "DeadlineExceeded",
+			      "TrainJob exceeded its active deadline");
+			fail_job(s, "DeadlineExceeded", "TrainJob exceeded its active deadline",
+			         FAIL_GRACE_MS);
+			s->deadline_at = 0;
+			continue;
+		}
+		if (s->kill_at && now >= s->kill_at) {
+			signal_groups(s, SIGKILL);
+			s->kill_at = 0;
+		}
+		if (s->deadline_at && !s->failed)
+			timeout = s->deadline_at - now;
+		if (s->kill_at && (timeout < 0 || s->kill_at - now < timeout))
+			timeout = s->kill_at - now;
+		if (timeout > INT_MAX)
+			timeout = INT_MAX;
+		pfd[0].fd = s->sfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = s->ifd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, (int)timeout) < 0 && errno != EINTR) {
+			slog("poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[0].revents)
+			drain_signals(s);
+		if (pfd[1].revents)
+			drain_inotify(s);
+	}
+	/* nothing a step started may outlive the job */
+	signal_groups(s, SIGKILL);
+	return kft__streq(kft__json_str(s->state, "status"), "Complete") ? 0 : 1;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	sup_t s;
+	int lock_fd = -1, rc, i;
+	pid_t pid;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: kft-supervisor run JOBDIR [--lock-fd N]\n");
+		return 2;
+	}
+	for (i = 3; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--lock-fd"))
+			lock_fd = atoi(argv[i + 1]);
+	/* detach: the caller reaps this first process at once; the job lives on in the child */
+	pid = fork();
+	if (pid < 0) {
+		perror("kft-supervisor: fork");
+		return 1;
+	}
+	if (pid > 0)
+		_exit(0);
+	memset(&s, 0, sizeof(s));
+	s.sfd = s.ifd = -1;
+	if (setup(&s, argv[2], lock_fd) < 0) {
+		slog("%s", kft_error_last()->message);
+		if (s.state) {
+			job_status(&s, "Failed", "SupervisorFailed", kft_error_last()->message);
+			save(&s);
+		}
+		return 1;
+	}
+	rc = run(&s);
+	slog("job %s: %s", s.name, kft__json_str(s.state, "status"));
+	cJSON_Delete(s.plan);
+	cJSON_Delete(s.state);
+	free(s.steps);
+	free(s.dir);
+	free(s.state_path);
+	free(s.control_path);
+	return rc;
+}
+
+/* ---------------- initializers ---------------- */
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+static int is_archive(const char *p)
+{
+	return has_suffix(p, ".tar") || has_suffix(p, ".tar.gz") || has_suffix(p, ".tgz") ||
+	       has_suffix(p, ".tar.zst") || has_suffix(p, ".tar.xz") || has_suffix(p, ".tar.bz2") ||
+	       has_suffix(p, ".zip");
+}
+
+static int safe_member(const char *name)
+{
+	const char *p = name;
+
+	if (!name || !*name || name[0] == '/')
+		return 0;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return 0;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return 1;
+}
+
+static int extract(const char *src, const char *dest)
+{
+	struct archive *a = archive_read_new(), *w = archive_write_disk_new();
+	struct archive_entry *e;
+	int r, n = 0, rc = 0;
+	char cwd[PATH_MAX];
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+	                               ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+	                               ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+	                               ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+	if (!getcwd(cwd, sizeof(cwd)) || chdir(dest) < 0) {
+		fprintf(stderr, "kft initializer: cannot enter %s: %s\n", dest, strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	if (archive_read_open_filename(a, src, 65536) != ARCHIVE_OK) {
+		fprintf(stderr, "kft initializer: cannot open archive %s: %s\n", src,
+		        archive_error_string(a));
+		rc = 1;
+		goto out;
+	}
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+		const void *buf;
+		size_t size;
+		la_int64_t off;
+
+		if (!safe_member(name)) {
+			fprintf(stderr, "kft initializer: refusing archive member \"%s\" (absolute or "
+			        "\"..\" path would escape %s)\n", name ? name : "", dest);
+			rc = 1;
+			goto out;
+		}
+		if (archive_write_header(w, e) != ARCHIVE_OK) {
+			fprintf(stderr, "kft initializer: %s: %s\n", name, archive_error_string(w));
+			rc = 1;
+			goto out;
+		}
+		while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
+			if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK) {
+				fprintf(stderr, "kft initializer: %s: %s\n", name, archive_error_string(w));
+				rc = 1;
+				goto out;
+			}
+		if (r != ARCHIVE_EOF) {
+			fprintf(stderr, "kft initializer: %s: %s\n", name, archive_error_string(a));
+			rc = 1;
+			goto out;
+		}
+		archive_write_finish_entry(w);
+		n++;
+	}
+	if (r != ARCHIVE_EOF) {
+		fprintf(stderr, "kft initializer: %s: %s\n", src, archive_error_string(a));
+		rc = 1;
+		goto out;
+	}
+	printf("kft initializer: extracted %d entries from %s into %s\n", n, src, dest);
+out:
+	archive_read_free(a);
+	archive_write_free(w);
+	if (cwd[0] && chdir(cwd) < 0)
+		rc = 1;
+	return rc;
+}
+
+static int copy_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY | O_CLOEXEC), out, rc = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return -1;
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			rc = -1;
+			break;
+		}
+	if (n < 0)
+		rc = -1;
+	close(in);
+	if (close(out) < 0)
+		rc = -1;
+	return rc;
+}
+
+static int init_local(const char *src, const char *dest)
+{
+	struct stat st;
+	char abs[PATH_MAX];
+
+	if (!realpath(src, abs) || stat(abs, &st) < 0) {
+		fprintf(stderr, "kft initializer: %s: %s\n", src, strerror(errno));
+		return 1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		/* link each top-level entry: no copy of large datasets */
+		DIR *d = opendir(abs);
+		struct dirent *e;
+		int n = 0;
+
+		if (!d) {
+			fprintf(stderr, "kft initializer: %s: %s\n", abs, strerror(errno));
+			return 1;
+		}
+		while ((e = readdir(d)) != NULL) {
+			char from[PATH_MAX * 2], to[PATH_MAX * 2];
+
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			snprintf(from, sizeof(from), "%s/%s", abs, e->d_name);
+			snprintf(to, sizeof(to), "%s/%s", dest, e->d_name);
+			unlink(to);
+			if (symlink(from, to) < 0) {
+				fprintf(stderr, "kft initializer: link %s: %s\n", to, strerror(errno));
+				closedir(d);
+				return 1;
+			}
+			n++;
+		}
+		closedir(d);
+		printf("kft initializer: linked %d entries of %s into %s\n", n, abs, dest);
+		return 0;
+	}
+	if (is_archive(abs))
+		return extract(abs, dest);
+	{
+		char to[PATH_MAX * 2];
+		const char *base = strrchr(abs, '/') ? strrchr(abs, '/') + 1 : abs;
+
+		snprintf(to, sizeof(to), "%s/%s", dest, base);
+		unlink(to);
+		if (link(abs, to) < 0 && copy_file(abs, to) < 0) {
+			fprintf(stderr, "kft initializer: copy %s to %s: %s\n", abs, to, strerror(errno));
+			return 1;
+		}
+		printf("kft initializer: copied %s into %s\n", abs, dest);
+	}
+	return 0;
+}
+
+static int need_tool(const char *tool, const char *scheme, const char *hint)
+{
+	char *p = kft__which(tool);
+
+	if (p) {
+		free(p);
+		return 0;
+	}
+	fprintf(stderr, "kft initializer: %s:// needs the \"%s\" tool, which is not installed "
+	        "(not found on PATH); %s\n", scheme, tool, hint);
+	return 127;
+}
+
+static int cmd_initialize(int argc, char **argv)
+{
+	const char *which, *uri, *dest;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: kft-supervisor initialize dataset|model URI DEST\n");
+		return 2;
+	}
+	which = argv[2];
+	uri = argv[3];
+	dest = argv[4];
+	if (kft__mkdir_p(dest, 0755) < 0) {
+		fprintf(stderr, "kft initializer: %s\n", kft_error_last()->message);
+		return 1;
+	}
+	if (kft__has_prefix(uri, "file://"))
+		return init_local(uri + 7, dest);
+	if (!strstr(uri, "://"))
+		return init_local(uri, dest);
+	if (kft__has_prefix(uri, "cache://")) {
+		fprintf(stderr, "kft initializer: %s: cache:// (the distributed data cache) is not "
+		        "available locally; it needs a Kubernetes cluster with LeaderWorkerSet and "
+		        "the data-cache runtime\n", uri);
+		return 2;
+	}
+	if (kft__has_prefix(uri, "hf://")) {
+		const char *repo = uri + 5;
+		char id[1024];
+		const char *slash = strchr(repo, '/');
+		int rc;
+
+		if ((rc = need_tool("huggingface-cli", "hf", "install huggingface_hub (it provides "
+		                    "huggingface-cli)")) != 0)
+			return rc;
+		snprintf(id, sizeof(id), "%s", repo);
+		/* dataset: repo id = host + first path segment */
+		if (!strcmp(which, "dataset") && slash && strchr(slash + 1, '/'))
+			id[strchr(slash + 1, '/') - repo] = '\0';
+		fflush(stdout);
+		if (!strcmp(which, "dataset"))
+			execlp("huggingface-cli", "huggingface-cli", "download", id, "--repo-type",
+			       "dataset", "--local-dir", dest, (char *)NULL);
+		else
+			execlp("huggingface-cli", "huggingface-cli", "download", id, "--local-dir", dest,
+			       (char *)NULL);
+		perror("kft initializer: exec huggingface-cli");
+		return 127;
+	}
+	if (kft__has_prefix(uri, "s3://")) {
+		int rc;
+
+		if ((rc = need_tool("aws", "s3", "install the AWS CLI (Debian: awscli)")) != 0)
+			return rc;
+		fflush(stdout);
+		execlp("aws", "aws", "s3", "cp", "--recursive", uri, dest, (char *)NULL);
+		perror("kft initializer: exec aws");
+		return 127;
+	}
+	fprintf(stderr, "kft initializer: %s: unsupported storage URI scheme locally (supported: "
+	        "file://, a plain path, hf://, s3://)\n", uri);
+	return 2;
+}
+
+int kft__supervisor_main(int argc, char **argv);
+int kft__supervisor_main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return cmd_run(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "initialize"))
+		return cmd_initialize(argc, argv);
+	fprintf(stderr, "usage: kft-supervisor run JOBDIR [--lock-fd N]\n"
+	        "       kft-supervisor initialize dataset|model URI DEST\n");
+	return 2;
+}

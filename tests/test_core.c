@@ -1,0 +1,422 @@
+/* Core: errors, utilities, catalog, spawn, client and backend registry. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static void setup_tmp(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/kft-core-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown_tmp(void)
+{
+	kft__remove_tree(tmpdir);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(errors_basics)
+{
+	int c;
+
+	for (c = 0; c >= -12; c--)
+		ck_assert_ptr_nonnull(kft_strerror(c));
+	ck_assert_str_eq(kft_strerror(-999), "unknown error code");
+	kft_error_clear();
+	ck_assert_ptr_nonnull(kft_error_last());
+	ck_assert_str_eq(kft_error_last()->message, "");
+	ck_assert_int_eq(kft__error_set_status(KFT_EEXISTS, 409, "AlreadyExists", "x exists"), KFT_EEXISTS);
+	ck_assert_int_eq(kft_error_last()->http_status, 409);
+	ck_assert_str_eq(kft_error_last()->reason, "AlreadyExists");
+	ck_assert_str_eq(kft_error_last()->message, "x exists");
+	kft__error_prefix("ctx %d", 7);
+	ck_assert_str_eq(kft_error_last()->message, "ctx 7: x exists");
+	ck_assert_int_eq(kft_version(), KFT_VERSION_NUM);
+	ck_assert_str_eq(kft_version_string(), KFT_VERSION_STRING);
+}
+END_TEST
+
+START_TEST(utils)
+{
+	kft__buf b = KFT__BUF_INIT;
+	kft__strv env = KFT__STRV_INIT;
+	unsigned char *dec;
+	size_t dlen;
+	char *enc;
+	int64_t v;
+
+	kft__buf_printf(&b, "%s-%d", "a", 1);
+	kft__buf_put_shquoted(&b, "it's $x");
+	ck_assert_str_eq(b.ptr, "a-1'it'\\''s $x'");
+	kft__buf_free(&b);
+	ck_assert_int_eq(kft__env_set(&env, "A", "1"), 0);
+	ck_assert_int_eq(kft__env_set(&env, "B", "2"), 0);
+	ck_assert_int_eq(kft__env_set(&env, "A", "3"), 0);
+	ck_assert_str_eq(kft__env_get(&env, "A"), "3");
+	ck_assert_uint_eq(env.n, 2);
+	kft__env_set(&env, "A", NULL);
+	ck_assert_ptr_null(kft__env_get(&env, "A"));
+	ck_assert_ptr_null(env.v[env.n]);
+	kft__strv_free(&env);
+	enc = kft__base64_encode((const unsigned char *)"hello\0x", 7);
+	ck_assert_str_eq(enc, "aGVsbG8AeA==");
+	ck_assert_int_eq(kft__base64_decode(&dec, &dlen, enc, strlen(enc)), 0);
+	ck_assert_uint_eq(dlen, 7);
+	ck_assert_int_eq(memcmp(dec, "hello\0x", 7), 0);
+	free(dec);
+	free(enc);
+	ck_assert_int_eq(kft__is_dns1035("abc-1"), 1);
+	ck_assert_int_eq(kft__is_dns1035("1abc"), 0);
+	ck_assert_int_eq(kft__is_dns1035("abc-"), 0);
+	ck_assert_int_eq(kft__is_dns1035("aBc"), 0);
+	ck_assert_int_eq(kft__parse_i64(&v, "42"), 0);
+	ck_assert_int_eq(v, 42);
+	ck_assert_int_ne(kft__parse_i64(&v, "4x"), 0);
+}
+END_TEST
+
+START_TEST(opts_versions)
+{
+	kft_client_opts_t co;
+	kft_wait_opts_t wo;
+	kft_client_t *c = NULL;
+	kft_client_opts_t bad = KFT_CLIENT_OPTS_INIT;
+
+	ck_assert_kft_error(kft_client_opts_init(&co, 99), KFT_EVERSION, "version 99");
+	ck_assert_kft_ok(kft_wait_opts_init(&wo, KFT_WAIT_OPTS_VERSION));
+	ck_assert_int_eq(wo.timeout_ms, 0);
+	bad.version = 77;
+	ck_assert_kft_error(kft_client_new(&c, &bad), KFT_EVERSION, "kft_client_opts_t");
+	ck_assert_ptr_null(c);
+}
+END_TEST
+
+START_TEST(catalog_builtin_and_user)
+{
+	kft_runtime_list_t *l;
+	kft_runtime_t *rt;
+	char path[512];
+
+	ck_assert_kft_ok(kft__catalog_list(&l, tmpdir));
+	ck_assert_uint_eq(kft_runtime_list_count(l), 9);
+	kft_runtime_list_free(l);
+	ck_assert_kft_ok(kft__catalog_get(&rt, tmpdir, "deepspeed-distributed"));
+	ck_assert_str_eq(kft_runtime_policy(rt), "mpi");
+	ck_assert_str_eq(kft_runtime_framework(rt), "deepspeed");
+	ck_assert_ptr_nonnull(kft__runtime_rjob(rt, "launcher"));
+	ck_assert_str_eq(kft__json_str(kft__runtime_trainer_rjob(rt), "name"), "launcher");
+	kft_runtime_free(rt);
+	ck_assert_kft_ok(kft__catalog_get(&rt, tmpdir, "torchtune-qwen2.5-1.5b"));
+	ck_assert_str_eq(kft_runtime_trainer_type(rt), "BuiltinTrainer");
+	kft_runtime_free(rt);
+
+	/* a user file overrides a builtin by name and adds a new runtime */
+	snprintf(path, sizeof(path), "%s/mine.yaml", tmpdir);
+	write_file(path,
+		"apiVersion: trainer.kubeflow.org/v1alpha1\nkind: ClusterTrainingRuntime\n"
+		"metadata: {name: torch-distributed, labels: {trainer.kubeflow.org/framework: torch}}\n"
+		"spec: {mlPolicy: {numNodes: 2, torch: {}}, template: {spec: {replicatedJobs: [\n"
+		"  {name: node, template: {spec: {template: {spec: {containers: [{name: node, image: my/torch:1}]}}}}}]}}}\n"
+		"---\n"
+		"apiVersion: trainer.kubeflow.org/v1alpha1\nkind: TrainingRuntime\n"
+		"metadata: {name: plain-python}\n"
+		"spec: {template: {spec: {replicatedJobs: [\n"
+		"  {name: node, template: {spec: {template: {spec: {containers: [{name: node, image: python:3}]}}}}}]}}}\n");
+	ck_assert_kft_ok(kft__catalog_list(&l, tmpdir));
+	ck_assert_uint_eq(kft_runtime_list_count(l), 10);
+	kft_runtime_list_free(l);
+	ck_assert_kft_ok(kft__catalog_get(&rt, tmpdir, "torch-distributed"));
+	ck_assert_str_eq(kft_runtime_image(rt), "my/torch:1");
+	ck_assert_int_eq(kft_runtime_num_nodes(rt), 2);
+	ck_assert_str_eq(kft_runtime_source(rt), "file");
+	kft_runtime_free(rt);
+	ck_assert_kft_ok(kft__catalog_get(&rt, tmpdir, "plain-python"));
+	ck_assert_str_eq(kft_runtime_policy(rt), "plain");
+	ck_assert_str_eq(kft_runtime_kind(rt), "TrainingRuntime");
+	kft_runtime_free(rt);
+	ck_assert_kft_error(kft__catalog_get(&rt, tmpdir, "nope"), KFT_ENOTFOUND,
+	                    "runtime \"nope\" not found (available: torch-distributed");
+
+	/* a malformed file is reported with its name */
+	snprintf(path, sizeof(path), "%s/zz-bad.yaml", tmpdir);
+	write_file(path, "kind: ClusterTrainingRuntime\nmetadata: {name: x}\nspec: [\n");
+	ck_assert_kft_error(kft__catalog_list(&l, tmpdir), KFT_EINVALID, "zz-bad.yaml");
+	unlink(path);
+	write_file(path, "kind: ClusterTrainingRuntime\nmetadata: {name: x}\nspec: {}\n");
+	ck_assert_kft_error(kft__catalog_list(&l, tmpdir), KFT_EINVALID,
+	                    "spec.template.spec.replicatedJobs is required");
+}
+END_TEST
+
+START_TEST(spawn)
+{
+	char *argv_ok[] = { "sh", "-c", "exit 3", NULL };
+	char *argv_missing[] = { "kft-no-such-program", NULL };
+	kft__proc_opts o;
+	pid_t pid;
+	int st;
+
+	memset(&o, 0, sizeof(o));
+	o.stdin_fd = o.stdout_fd = o.stderr_fd = -1;
+	o.file = "sh";
+	o.argv = argv_ok;
+	ck_assert_kft_ok(kft__proc_spawn(&pid, &o));
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+	o.file = "kft-no-such-program";
+	o.argv = argv_missing;
+	ck_assert_kft_error(kft__proc_spawn(&pid, &o), KFT_ENOTFOUND, "exec kft-no-such-program");
+	o.file = "sh";
+	o.argv = argv_ok;
+	o.cwd = "/nonexistent/dir";
+	ck_assert_kft_error(kft__proc_spawn(&pid, &o), KFT_ERROR, "chdir /nonexistent/dir");
+	/* a file that exists but cannot be executed */
+	{
+		char path[512];
+		char *argv_noexec[] = { path, NULL };
+
+		snprintf(path, sizeof(path), "%s/noexec", tmpdir);
+		write_file(path, "#!/bin/sh\n");
+		chmod(path, 0644);
+		o.cwd = NULL;
+		o.file = path;
+		o.argv = argv_noexec;
+		ck_assert_kft_error(kft__proc_spawn(&pid, &o), KFT_ENOTFOUND, "not found");
+	}
+}
+END_TEST
+
+/* ---- a fake backend built only from sys/ headers ---- */
+
+typedef struct {
+	kft_backend_t be;
+	int submits;
+	int polls;
+} fake_backend;
+
+static int fake_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
+                       const kft_train_opts_t *opts)
+{
+	fake_backend *f = (fake_backend *)be;
+
+	f->submits++;
+	ck_assert_ptr_nonnull(kft_spec_name(spec));
+	return kft_job_new(out, kft_spec_name(spec), "fake");
+}
+
+static int fake_get(kft_job_t **out, kft_backend_t *be, const char *name)
+{
+	fake_backend *f = (fake_backend *)be;
+	int rc;
+
+	if (strcmp(name, "known"))
+		return kft_error_set_str(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE, "no job");
+	if ((rc = kft_job_new(out, name, "fake")) < 0)
+		return rc;
+	f->polls++;
+	kft_job_add_step(*out, "node-0", f->polls >= 2 ? KFT_STEP_FAILED : KFT_STEP_RUNNING, "1234",
+	                 f->polls >= 2 ? 3 : -1, 0, f->polls >= 2 ? "exit code 3" : NULL);
+	return kft_job_set_state(*out, f->polls >= 2 ? KFT_JOB_FAILED : KFT_JOB_RUNNING,
+	                         f->polls >= 2 ? "node-0 failed" : NULL, NULL);
+}
+
+static void fake_free(kft_backend_t *be)
+{
+	free(be);
+}
+
+static int fake_factory(kft_backend_t **out, const kft_client_opts_t *opts, void *payload)
+{
+	fake_backend *f = calloc(1, sizeof(*f));
+
+	ck_assert_ptr_nonnull(f);
+	f->be.version = KFT_BACKEND_VERSION;
+	f->be.name = "fake";
+	f->be.submit = fake_submit;
+	f->be.get_job = fake_get;
+	f->be.free = fake_free;
+	*(int *)payload += 1;
+	*out = &f->be;
+	return 0;
+}
+
+static int count_cb(const kft_job_t *job, void *payload)
+{
+	(*(int *)payload)++;
+	return 0;
+}
+
+START_TEST(client_backends)
+{
+	kft_client_opts_t o = KFT_CLIENT_OPTS_INIT;
+	kft_client_t *c = NULL;
+	kft_spec_t *spec;
+	kft_job_t *job = NULL;
+	kft_wait_opts_t wo = KFT_WAIT_OPTS_INIT;
+	int made = 0, calls = 0;
+	char *plan = NULL;
+
+	o.backend = "nosuch";
+	ck_assert_kft_error(kft_client_new(&c, &o), KFT_ENOTFOUND, "unknown backend \"nosuch\"");
+	ck_assert_kft_ok(kft_backend_register("fake", fake_factory, &made));
+	o.backend = "fake";
+	o.runtime_path = tmpdir;
+	ck_assert_kft_ok(kft_client_new(&c, &o));
+	ck_assert_int_eq(made, 1);
+	ck_assert_str_eq(kft_client_backend(c), "fake");
+
+	ck_assert_kft_ok(kft_spec_new(&spec));
+	ck_assert_kft_ok(kft_spec_set_runtime(spec, "torch-distributed", NULL));
+	/* validation runs before the backend sees the spec */
+	ck_assert_kft_ok(kft_spec_set_name(spec, "Bad_Name"));
+	ck_assert_kft_error(kft_train(&job, c, spec, NULL), KFT_EINVALID, "metadata.name");
+	ck_assert_ptr_null(job);
+	/* no name: one is generated */
+	kft_spec_set_name(spec, NULL);
+	ck_assert_kft_ok(kft_train(&job, c, spec, NULL));
+	ck_assert_int_eq(strlen(kft_job_name(job)), 12);
+	ck_assert(kft__is_dns1035(kft_job_name(job)));
+	kft_job_free(job);
+	/* an unknown runtime is refused before submit */
+	kft_spec_set_runtime(spec, "no-such-runtime", NULL);
+	ck_assert_kft_error(kft_train(&job, c, spec, NULL), KFT_ENOTFOUND, "no-such-runtime");
+	ck_assert_int_eq(((fake_backend *)0 == NULL), 1);
+
+	/* verbs the backend lacks */
+	ck_assert_kft_error(kft_render_plan(&plan, c, spec, KFT_FORMAT_YAML), KFT_ENOTSUPPORTED,
+	                    "fake backend does not support plan rendering");
+	ck_assert_kft_error(kft_delete_job(c, "known", NULL), KFT_ENOTSUPPORTED, "delete");
+
+	/* generic wait: fails fast on Failed, job returned, callback called */
+	wo.progress_cb = count_cb;
+	wo.payload = &calls;
+	ck_assert_kft_error(kft_wait(&job, c, "known", &wo), KFT_EJOBFAILED, "node-0 failed");
+	ck_assert_ptr_nonnull(job);
+	ck_assert_str_eq(kft_job_status(job), "Failed");
+	ck_assert_int_eq(kft_job_step_exit_code(job, 0), 3);
+	ck_assert_int_ge(calls, 2);
+	kft_job_free(job);
+	ck_assert_kft_error(kft_get_job(&job, c, "unknown"), KFT_ENOTFOUND, "no job");
+	wo.want = 1u << 12;
+	ck_assert_kft_error(kft_wait(NULL, c, "known", &wo), KFT_EINVALID, "unknown statuses");
+
+	kft_spec_free(spec);
+	kft_client_free(c);
+	ck_assert_kft_ok(kft_backend_unregister("fake"));
+	ck_assert_kft_error(kft_backend_unregister("fake"), KFT_ENOTFOUND, "fake");
+	kft_client_free(NULL);
+}
+END_TEST
+
+START_TEST(job_render)
+{
+	kft_job_t *job;
+	kft_job_list_t *l;
+	kft_event_list_t *ev;
+	char *s;
+
+	ck_assert_kft_ok(kft_job_new(&job, "j1", "local"));
+	kft_job_set_runtime(job, "torch-distributed");
+	kft_job_set_num_nodes(job, 2);
+	kft_job_set_state(job, KFT_JOB_FAILED, "node-1 exited with code 3", "tail of log");
+	kft_job_add_step(job, "node-0", KFT_STEP_SUCCEEDED, "100", 0, 0, NULL);
+	kft_job_add_step(job, "node-1", KFT_STEP_FAILED, "101", -1, 9, "killed by signal 9");
+	kft_job_set_progress(job, 42, 10);
+	kft_job_add_metric(job, "loss", "0.5");
+	ck_assert_kft_ok(kft_job_render(&s, job, KFT_FORMAT_JSON));
+	ck_assert_ptr_nonnull(strstr(s, "\"status\": \"Failed\""));
+	ck_assert_ptr_nonnull(strstr(s, "\"signal\": 9"));
+	ck_assert_ptr_nonnull(strstr(s, "\"percent\": 42"));
+	kft_free(s);
+	ck_assert_kft_ok(kft_job_render(&s, job, KFT_FORMAT_TEXT));
+	ck_assert_ptr_nonnull(strstr(s, "sig9"));
+	kft_free(s);
+	ck_assert_int_eq(kft_job_state_parse("complete"), KFT_JOB_COMPLETE);
+	ck_assert_int_eq(kft_job_state_parse("Done"), -1);
+	ck_assert_ptr_null(kft_job_step_name(job, 5));
+	ck_assert_int_eq(kft_job_step_state(job, 5), -1);
+	ck_assert_kft_ok(kft_job_list_new(&l));
+	ck_assert_kft_ok(kft_job_list_add(l, job));
+	ck_assert_kft_ok(kft_job_list_render(&s, l, KFT_FORMAT_YAML));
+	ck_assert_ptr_nonnull(strstr(s, "- name: j1"));
+	kft_free(s);
+	kft_job_list_free(l);
+	ck_assert_kft_ok(kft_event_list_new(&ev));
+	kft_event_list_add(ev, 30, "Step", "node-0", NULL, "Started", "b");
+	kft_event_list_add(ev, 10, "TrainJob", "j1", NULL, "Created", "a");
+	kft_event_list_sort(ev);
+	ck_assert_str_eq(kft_event_reason(ev, 0), "Created");
+	ck_assert_str_eq(kft_event_type(ev, 1), "Normal");
+	kft_event_list_free(ev);
+}
+END_TEST
+
+/* Every allocation failure on a render path fails cleanly (no crash, no leak). */
+START_TEST(alloc_failures)
+{
+	long n;
+	int ok_seen = 0;
+
+	for (n = 0; n < 400 && !ok_seen; n++) {
+		kft_spec_t *spec = NULL;
+		char *out = NULL;
+		int rc;
+
+		kft__alloc_fail_after(n);
+		rc = kft_spec_new(&spec);
+		if (rc == 0)
+			rc = kft_spec_set_runtime(spec, "torch-distributed", NULL);
+		if (rc == 0)
+			rc = kft_spec_set_env(spec, "A", "B");
+		if (rc == 0)
+			rc = kft_spec_set_resource(spec, "gpu", "1");
+		if (rc == 0)
+			rc = kft_spec_set_node_selector(spec, NULL, "k", "v");
+		kft__alloc_fail_after(-1);
+		if (rc == 0) {
+			rc = kft_spec_render(&out, spec, NULL);
+			ck_assert_int_eq(rc, 0);
+			ok_seen = 1;
+		} else {
+			ck_assert_int_lt(rc, 0);
+		}
+		kft_free(out);
+		kft_spec_free(spec);
+	}
+	ck_assert(ok_seen);
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+	Suite *s = suite_create("core");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+	tcase_add_test(tc, errors_basics);
+	tcase_add_test(tc, utils);
+	tcase_add_test(tc, opts_versions);
+	tcase_add_test(tc, catalog_builtin_and_user);
+	tcase_add_test(tc, spawn);
+	tcase_add_test(tc, client_backends);
+	tcase_add_test(tc, job_render);
+	tcase_add_test(tc, alloc_failures);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+KFT_TEST_MAIN(core_suite)
