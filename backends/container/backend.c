@@ -13,7 +13,7 @@
  *    before creating anything, writes the plan's files into the job
  *    directory (<state_dir>/container/JOB/), creates the per-job network
  *    (bridge mode) and one container per step, named <job>-<step>, labelled
- *    trainer.kubeflow.org/{trainjob-name,step,runtime} plus kftrainer.dev/*
+ *    trainer.kubeflow.org/{trainjob-name,step,runtime} plus kftrainer.dev/ labels
  *    (planned steps, workspace, created time, deadline, role). Initializers
  *    are started first and waited for on the engine's wait endpoint; then
  *    the nodes/launcher are started. Any failure while creating removes
@@ -40,7 +40,7 @@
  * specs "SRC:DST[:ro]" added to every container (e.g. the host's /usr to
  * run Debian's torch in a near-empty image).
  */
-#include "engine.h"
+#include "container.h"
 #include "plan.h"
 
 #include <errno.h>
@@ -230,15 +230,6 @@ static int add_resources(cJSON *hc, const cJSON *step, int podman)
 	return 0;
 }
 
-typedef struct {
-	const char *job, *runtime, *steps, *jobdir, *workspace, *network, *created, *deadline;
-	const char *nodes;
-	int podman, suspended;
-	const cJSON *files;     /* plan files outside /workspace: bind-mounted read-only */
-} body_ctx;
-
-/** The container-create body for one step (exported to the tests). */
-int kft__container_body(cJSON **out, const body_ctx *c, const cJSON *step);
 int kft__container_body(cJSON **out, const body_ctx *c, const cJSON *step)
 {
 	cJSON *body = cJSON_CreateObject(), *labels, *env, *hc, *binds, *ep, *arr;
@@ -367,7 +358,6 @@ out:
 /* ---- job state from the engine ---- */
 
 /* Docker time "2026-11-29T09:03:13.063631103Z" (or +hh:mm) -> Unix ms; 0 unknown/zero. */
-int64_t kft__container_time_ms(const char *s);
 int64_t kft__container_time_ms(const char *s)
 {
 	struct tm tm;
@@ -447,6 +437,8 @@ static int cstep_fill(cstep *s)
 	s->oom = cJSON_IsTrue(kft__json_get(st, "OOMKilled"));
 	s->started = kft__container_time_ms(kft__json_str(st, "StartedAt"));
 	s->finished = kft__container_time_ms(kft__json_str(st, "FinishedAt"));
+	if (s->finished && s->finished < s->started)   /* docker stamps fast exits that way */
+		s->finished = s->started;
 	return 0;
 }
 
