@@ -251,8 +251,9 @@ int kft__container_body(cJSON **out, const body_ctx *c, const cJSON *step)
 	snprintf(host, sizeof(host), "%s-%s", c->job, name);
 	if (strlen(host) > 63)   /* a hostname label; the container name is not affected */
 		host[63] = '\0';
+	/* host mode keeps the host's name (resolvable from its /etc/hosts, no DNS query) */
 	if (!cJSON_AddStringToObject(body, "Image", image) ||
-	    !cJSON_AddStringToObject(body, "Hostname", host) ||
+	    (strcmp(c->network, "host") && !cJSON_AddStringToObject(body, "Hostname", host)) ||
 	    !(labels = cJSON_AddObjectToObject(body, "Labels")) ||
 	    !cJSON_AddStringToObject(labels, L_JOB, c->job) ||
 	    !cJSON_AddStringToObject(labels, L_STEP, name) ||
@@ -569,7 +570,7 @@ static void judge(verdict *v, cjob *j, int64_t now_ms)
 			snprintf(v->message, sizeof(v->message), "step %s: container %s was removed",
 			         first_fail->step, first_fail->cname);
 		} else {
-			snprintf(v->reason, sizeof(v->reason), "Failed");
+			snprintf(v->reason, sizeof(v->reason), "StepFailed");
 			snprintf(v->message, sizeof(v->message),
 			         "step %s (container %s) exited with code %d", first_fail->step,
 			         first_fail->cname, first_fail->exit_code);
@@ -1344,6 +1345,8 @@ typedef struct {
 	kft_log_cb cb;
 	void *payload;
 	kft__buf part[3];         /* partial line per fd */
+	uint64_t seen[3];         /* bytes received per fd */
+	uint64_t skip[3];         /* catch-up pass: bytes to skip per fd */
 	int rc;
 } log_stream;
 
@@ -1375,8 +1378,20 @@ static int emit(log_stream *ls, const char *data, size_t len)
 static int on_log(const char *data, size_t len, int fd, void *payload)
 {
 	log_stream *ls = payload;
-	kft__buf *p = &ls->part[fd >= 0 && fd <= 2 ? fd : 1];
+	int f = fd >= 0 && fd <= 2 ? fd : 1;
+	kft__buf *p = &ls->part[f];
 	const char *last;
+
+	if (ls->skip[f] > 0) {   /* catch-up pass: drop what the follow pass delivered */
+		size_t drop = ls->skip[f] < len ? (size_t)ls->skip[f] : len;
+
+		ls->skip[f] -= drop;
+		data += drop;
+		len -= drop;
+		if (len == 0)
+			return 0;
+	}
+	ls->seen[f] += len;
 
 	/* whole lines only; a partial line waits for its end (or the stream's) */
 	last = NULL;
@@ -1507,6 +1522,32 @@ static int be_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o
 	}
 	if (follow) {   /* every step at once, as lines arrive */
 		error = kft__engine_streams_run(e, ss, k, 1000, logs_tick, &tc);
+		/*
+		 * dockerd may end a follow stream before it logged the container's last,
+		 * unterminated line: read the finished log once more and deliver only
+		 * the bytes beyond those already seen (not with --tail: offsets differ).
+		 */
+		for (i = 0; i < k && !error && !(opts && opts->tail_lines >= 0); i++) {
+			kft__engine_stream *again = NULL;
+			kft__buf path = KFT__BUF_INIT;
+			int f;
+
+			if (!kft__engine_stream_done(ss[i]) || kft__engine_stream_status(ss[i]) >= 300)
+				continue;
+			for (f = 0; f < 3; f++)
+				ls[i].skip[f] = ls[i].seen[f];
+			kft__buf_printf(&path, "/containers/%s-%s/logs?stdout=1&stderr=1", name,
+			                ls[i].step);
+			if (path.oom ||
+			    (error = kft__engine_stream_new(&again, e, path.ptr, 1, on_log, &ls[i])) < 0) {
+				kft__buf_free(&path);
+				error = error ? error : kft__error_oom();
+				break;
+			}
+			kft__buf_free(&path);
+			error = kft__engine_streams_run(e, &again, 1, 1000, logs_tick, &tc);
+			kft__engine_stream_free(again);
+		}
 		for (i = 0; i < k && !error; i++)
 			error = flush_log(&ls[i]);
 	} else {        /* one step after the other, in plan order */
