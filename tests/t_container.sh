@@ -6,6 +6,7 @@
 # exits non-zero (JobSet: the others are stopped), OOM-killed, name conflict
 # with a leftover container, engine restarted mid-job, delete of a half-created
 # job, state dir lost. Exit 77 when dockerd cannot run here.
+# KFT_TEST_ENGINE=podman runs it all against podman's service (t_container_podman.sh).
 # SPDX-License-Identifier: Apache-2.0
 set -u
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -31,11 +32,12 @@ expect_rc() { # want, what, command...
 has() { grep -q -- "$2" "$1" || { echo "--- $1:"; cat "$1"; fail "$1 lacks '$2'"; }; }
 ncont() { docker ps -aq --filter "label=trainer.kubeflow.org/trainjob-name=$1" | wc -l; }
 
+echo "# engine: $ENGINE"
 # 1. the engine client's own tests, against this engine
 KFT_TEST_DOCKER_HOST=$DOCKER_HOST "$BLD/tests/test_container" >"$O/unit.log" 2>&1 ||
 	{ cat "$O/unit.log"; fail "test_container against dockerd"; }
 has "$O/unit.log" "Checks: 14, Failures: 0, Errors: 0"
-ok "engine client tests against dockerd $(docker version -f '{{.Server.Version}}')"
+ok "engine client tests against $ENGINE $(docker version -f '{{.Server.Version}}')"
 
 # 2. a 2-node job, host network; every verb from a new process
 expect_rc 0 "train --wait" "$K" train --name j1 --nodes 2 --image $BB --cpu 500m --memory 64Mi \
@@ -122,10 +124,17 @@ ok "a node exits 3: job Failed naming it, the other node stopped"
 expect_rc 3 "OOM" "$K" train --name oom --memory 16Mi --image $BB --wait -- sh -c \
 	'x=$(head -c 200000000 /dev/zero | tr "\0" a); echo ${#x}'
 "$K" get oom >"$O/get" || fail "get oom"
-has "$O/get" "Reason:   OOMKilled"
-has "$O/get" "node-0 .*Failed .*OOMKilled"
+if [ "$ENGINE" = podman ]; then
+	# podman 4.3 (runc, hybrid cgroups) never sets State.OOMKilled: only the SIGKILL shows
+	has "$O/get" "node-0 .*Failed .*sig9"
+	note="podman reports no OOMKilled flag here: exit 137 (SIGKILL) only"
+else
+	has "$O/get" "Reason:   OOMKilled"
+	has "$O/get" "node-0 .*Failed .*OOMKilled"
+	note="reason OOMKilled on the job and the step"
+fi
 "$K" delete oom >/dev/null || fail "delete oom"
-ok "OOM-killed: reason OOMKilled on the job and the step"
+ok "OOM-killed: $note"
 
 docker create --name nc-node-1 $BB true >/dev/null || fail "docker create leftover"
 expect_rc 1 "name conflict" "$K" --network internal train --name nc --nodes 2 --image $BB -- true
@@ -152,21 +161,24 @@ expect_rc 1 "delete it again" "$K" delete hc
 has "$O/last.err" "not found"
 ok "delete of a half-created job removes network, container and directory"
 
-# engine restarted mid-job: a waiting client sees Failed, not a hang
-"$K" train --name rs --nodes 2 --image $BB -- sleep 300 >/dev/null || fail "train rs"
+# engine restarted mid-job: a waiting client does not hang. dockerd stops its
+# containers on shutdown, so the job is Failed; podman's service is stateless
+# (conmon keeps the containers), so the job goes on and completes.
+if [ "$ENGINE" = podman ]; then work="sleep 6"; want=0; else work="sleep 300"; want=3; fi
+"$K" train --name rs --nodes 2 --image $BB -- $work >/dev/null || fail "train rs"
 ( "$K" wait rs --timeout 120 >"$O/rs.out" 2>"$O/rs.err"; echo $? >"$O/rs.rc" ) &
 wpid=$!
 sleep 1
 kft_engine_down
-kft_engine_up || fail "dockerd restart"
+kft_engine_up || fail "engine restart"
 i=0; while [ ! -f "$O/rs.rc" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 [ -f "$O/rs.rc" ] || fail "kft wait hung after the engine restart"
 wait $wpid
-[ "$(cat "$O/rs.rc")" = 3 ] || { cat "$O/rs.out" "$O/rs.err"; fail "wait after restart: exit $(cat "$O/rs.rc"), wanted 3"; }
+[ "$(cat "$O/rs.rc")" = $want ] || { cat "$O/rs.out" "$O/rs.err"; fail "wait after restart: exit $(cat "$O/rs.rc"), wanted $want"; }
 "$K" get rs >"$O/get" || fail "get rs"
-has "$O/get" "Status:   Failed"
+if [ $want = 3 ]; then has "$O/get" "Status:   Failed"; else has "$O/get" "Status:   Complete"; fi
 "$K" delete rs >/dev/null || fail "delete rs"
-ok "engine restarted mid-job: kft wait returned Failed ($(tail -1 "$O/rs.err"))"
+ok "engine restarted mid-job: kft wait returned ($(tail -1 "$O/rs.err"))"
 
 expect_rc 0 "delete with a short grace" "$K" train --name gr --image $BB -- sleep 300
 start=$(date +%s)

@@ -38,5 +38,6 @@ run_ddp() { # name, network
 	"$K" delete "$1" >/dev/null || fail "delete $1"
 	echo "ok - 2-node DDP in containers, $2 network: Complete in ${secs}s, gradients in sync"
 }
-run_ddp ddp-host host
-run_ddp ddp-net internal
+for net in ${KFT_DDP_NETWORKS:-host internal}; do
+	run_ddp "ddp-$net" "$net"
+done

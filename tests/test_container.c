@@ -435,6 +435,9 @@ START_TEST(engine_version_and_images)
 	                    KFT_ENOTFOUND, "pull policy is Never");
 	ck_assert_kft_error(kft__engine_image_ensure(eng, "x", "Sometimes"), KFT_EINVALID,
 	                    "IfNotPresent, Always or Never");
+	/* Always pulls: "localhost/..." names a registry on 127.0.0.1, where none runs */
+	ck_assert_int_lt(kft__engine_image_ensure(eng, "localhost/kft-nope:1", "Always"), 0);
+	ck_assert_ptr_nonnull(strstr(kft_error_last()->message, "localhost/kft-nope"));
 }
 END_TEST
 
