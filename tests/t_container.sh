@@ -88,15 +88,55 @@ has "$O/follow" "tail-no-newline"
 ok "logs -f until the step ends; --tail"
 
 # 4. per-job internal network, container-name DNS (master <job>-node-0)
+# (busybox nc sometimes drops a message: node-1 resends until node-0 acknowledges
+# through the shared workspace)
 expect_rc 0 "bridge job" "$K" --network internal train --name br --nodes 2 --image $BB --wait -- sh -c \
-	'if [ "$PET_NODE_RANK" = 0 ]; then nc -l -p "$PET_MASTER_PORT"; else
-	 for i in $(seq 100); do echo "hello from $(hostname)" | nc "$PET_MASTER_ADDR" "$PET_MASTER_PORT" && exit 0; sleep 0.2; done; exit 1; fi'
+	'if [ "$PET_NODE_RANK" = 0 ]; then
+	   while :; do m=$(nc -l -p "$PET_MASTER_PORT"); [ -n "$m" ] && break; done
+	   echo "$m"; touch /workspace/ack
+	 else
+	   for i in $(seq 150); do echo "hello from $(hostname)" | nc "$PET_MASTER_ADDR" "$PET_MASTER_PORT"
+	     sleep 0.2; [ -f /workspace/ack ] && exit 0; done; exit 1
+	 fi'
 "$K" logs br --step node-0 >"$O/br" || fail "logs br"
 has "$O/br" "hello from br-node-1"
 [ "$(docker network inspect -f '{{.Internal}}' br-net)" = true ] || fail "br-net is not internal"
 "$K" delete br >/dev/null || fail "delete br"
 docker network inspect br-net >/dev/null 2>&1 && fail "network br-net left after delete"
 ok "internal network: node-1 reached br-node-0 by name; network removed on delete"
+
+# 4b. initializers run first (waited), then the nodes, sharing /workspace
+: "${KFT_RUNTIME_PATH:=$D/runtimes}"
+export KFT_RUNTIME_PATH
+mkdir -p "$KFT_RUNTIME_PATH"
+cat >"$KFT_RUNTIME_PATH/bb-init.yaml" <<YAML
+apiVersion: trainer.kubeflow.org/v1alpha1
+kind: ClusterTrainingRuntime
+metadata: {name: bb-init, labels: {trainer.kubeflow.org/framework: torch}}
+spec:
+  mlPolicy: {numNodes: 1, torch: {}}
+  template: {spec: {replicatedJobs: [
+    {name: dataset-initializer, template: {metadata: {labels: {trainer.kubeflow.org/trainjob-ancestor-step: dataset-initializer}},
+     spec: {template: {spec: {containers: [{name: dataset-initializer, image: "$BB",
+       command: [sh, -c, 'sleep 1; mkdir -p "\$OUTPUT_PATH"; echo "data from \$STORAGE_URI" >"\$OUTPUT_PATH/marker"; case "\$STORAGE_URI" in *fail*) exit 4;; esac']}]}}}}},
+    {name: node, dependsOn: [{name: dataset-initializer, status: Complete}],
+     template: {metadata: {labels: {trainer.kubeflow.org/trainjob-ancestor-step: trainer}},
+     spec: {template: {spec: {containers: [{name: node, image: "$BB",
+       command: [sh, -c, 'cat /workspace/dataset/marker']}]}}}}}]}}
+YAML
+expect_rc 0 "initializer job" "$K" train --name in1 --runtime bb-init --dataset file:///data/set1 --wait
+"$K" logs in1 >"$O/in1" || fail "logs in1"
+has "$O/in1" "node-0: data from file:///data/set1"
+"$K" get in1 >"$O/get" || fail "get in1"
+has "$O/get" "dataset-initializer .*Succeeded"
+"$K" delete in1 >/dev/null || fail "delete in1"
+expect_rc 3 "failing initializer" "$K" train --name in2 --runtime bb-init --dataset file:///fail --wait
+has "$O/last.err" "dataset-initializer (container in2-dataset-initializer) exited with code 4"
+"$K" get in2 >"$O/get" || fail "get in2"
+has "$O/get" "node-0 .*Pending"
+[ "$(docker inspect -f '{{.State.Status}}' in2-node-0)" = created ] || fail "node started after a failed initializer"
+"$K" delete in2 >/dev/null || fail "delete in2"
+ok "initializer first, node reads its output; a failed initializer fails the job, nodes never start"
 
 # 5. faults
 DOCKER_HOST=unix://$D/nothing.sock expect_rc 1 "no engine" "$K" list
