@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -423,6 +424,85 @@ START_TEST(discover_permission_denied)
 }
 END_TEST
 
+/* A fake engine: a child that answers every request on path with one canned response. */
+static pid_t fake_engine(int *lfd, const char *path, const char *headers, const char *body)
+{
+	pid_t pid;
+
+	*lfd = unix_socket_at(path, 1);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		for (;;) {
+			char req[4096], resp[2048];
+			int c = accept(*lfd, NULL, NULL);
+			ssize_t r;
+
+			if (c < 0)
+				_exit(0);
+			while ((r = read(c, req, sizeof(req))) > 0) {
+				int n = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n%s"
+				                 "Content-Length: %zu\r\n\r\n%s", headers, strlen(body),
+				                 body);
+
+				if (write(c, resp, (size_t)n) != n)
+					break;
+			}
+			close(c);
+		}
+	}
+	return pid;
+}
+
+static void fake_stop(pid_t pid, int lfd, const char *path)
+{
+	int st;
+
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	close(lfd);
+	unlink(path);
+}
+
+START_TEST(negotiate_versions)
+{
+	char path[128];
+	kft__engine *e = NULL;
+	pid_t pid;
+	int lfd;
+
+	mk_tmpdir();
+	snprintf(path, sizeof(path), "%s/fake.sock", tmpdir);
+	/* a newer engine: we speak 1.41 to it; Libpod in Server means podman */
+	pid = fake_engine(&lfd, path, "Api-Version: 1.52\r\nServer: Libpod/9.9.9 (linux)\r\n", "OK");
+	ck_assert_kft_ok(kft__engine_open(&e, path, 0));
+	ck_assert_str_eq(kft__engine_api(e), "1.41");
+	ck_assert_int_eq(kft__engine_is_podman(e), 1);
+	ck_assert_str_eq(kft__engine_version(e), "9.9.9");
+	kft__engine_free(e);
+	fake_stop(pid, lfd, path);
+	/* an older one: its own version */
+	pid = fake_engine(&lfd, path, "Api-Version: 1.30\r\nServer: Docker/17.06 (linux)\r\n", "OK");
+	ck_assert_kft_ok(kft__engine_open(&e, path, 0));
+	ck_assert_str_eq(kft__engine_api(e), "1.30");
+	ck_assert_str_eq(kft__engine_name(e), "docker");
+	kft__engine_free(e);
+	fake_stop(pid, lfd, path);
+	/* too old */
+	pid = fake_engine(&lfd, path, "Api-Version: 1.12\r\n", "OK");
+	ck_assert_kft_error(kft__engine_open(&e, path, 0), KFT_EVERSION, "at least 1.24");
+	fake_stop(pid, lfd, path);
+	/* no header: GET /version decides */
+	pid = fake_engine(&lfd, path, "", "{\"ApiVersion\":\"1.40\",\"Version\":\"19.03\"}");
+	ck_assert_kft_ok(kft__engine_open(&e, path, 0));
+	ck_assert_str_eq(kft__engine_api(e), "1.40");
+	ck_assert_str_eq(kft__engine_version(e), "19.03");
+	kft__engine_free(e);
+	fake_stop(pid, lfd, path);
+	rmdir(tmpdir);
+}
+END_TEST
+
 /* ---- with a real engine (tests/t_container.sh) ---- */
 
 static kft__engine *eng;
@@ -558,6 +638,7 @@ static Suite *make_suite(void)
 	tcase_add_test(t, discover_candidates);
 	tcase_add_test(t, discover_none_answers);
 	tcase_add_test(t, discover_permission_denied);
+	tcase_add_test(t, negotiate_versions);
 	suite_add_tcase(s, t);
 	if (getenv("KFT_TEST_DOCKER_HOST")) {
 		t = tcase_create("engine");

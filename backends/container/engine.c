@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define PING_TIMEOUT_MS 2000
@@ -228,8 +229,42 @@ int kft__engine_candidates(kft__strv *out, const char *host)
 	return 0;
 }
 
+/* _ping headers: "Api-Version: 1.41", "Server: Docker/20.10.24 (linux)" or "Libpod/4.3.1". */
+typedef struct {
+	char api[16];
+	char server[128];
+} ping_hdrs;
+
+static size_t ping_header(char *buf, size_t size, size_t nitems, void *ud)
+{
+	ping_hdrs *h = ud;
+	size_t n = size * nitems, len;
+	const char *v;
+	char *dst = NULL;
+	size_t cap = 0;
+
+	if (n > 12 && !strncasecmp(buf, "Api-Version:", 12)) {
+		v = buf + 12;
+		dst = h->api;
+		cap = sizeof(h->api);
+	} else if (n > 7 && !strncasecmp(buf, "Server:", 7)) {
+		v = buf + 7;
+		dst = h->server;
+		cap = sizeof(h->server);
+	}
+	if (dst) {
+		while (*v == ' ' && v < buf + n)
+			v++;
+		len = (size_t)(buf + n - v);
+		while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+			len--;
+		snprintf(dst, cap, "%.*s", (int)len, v);
+	}
+	return n;
+}
+
 /* Try one candidate: 0 and e->sock set, or < 0 with why in *why. */
-static int probe(kft__engine *e, const char *cand, kft__buf *why)
+static int probe(kft__engine *e, const char *cand, kft__buf *why, ping_hdrs *h)
 {
 	const char *path = cand;
 	struct stat st;
@@ -265,6 +300,9 @@ static int probe(kft__engine *e, const char *cand, kft__buf *why)
 	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, write_buf);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &sink);
 	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long)PING_TIMEOUT_MS);
+	curl_easy_setopt(e->curl, CURLOPT_HEADERFUNCTION, ping_header);
+	curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, h);
+	memset(h, 0, sizeof(*h));
 	rc = curl_easy_perform(e->curl);
 	kft__buf_free(&sink);
 	if (rc == CURLE_COULDNT_CONNECT) {
@@ -304,6 +342,30 @@ static int api_minor(const char *v)
 	if (!v || strncmp(v, "1.", 2) != 0 || kft__parse_i64(&m, v + 2) < 0 || m < 0 || m > 999)
 		return -1;
 	return (int)m;
+}
+
+/* The API version from the _ping headers (as the docker CLI does): no slow GET /version. */
+static int negotiate_ping(kft__engine *e, const ping_hdrs *h)
+{
+	int minor = api_minor(h->api), max = api_minor(KFT__ENGINE_API_MAX);
+	const char *slash = strchr(h->server, '/');
+	char ver[64];
+
+	if (minor < 0)
+		return 1;   /* not told: ask /version */
+	if (minor < KFT__ENGINE_API_MIN_MINOR)
+		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_CONTAINER,
+		                      "container engine at %s speaks API %s; at least 1.%d is needed",
+		                      e->sock, h->api, KFT__ENGINE_API_MIN_MINOR);
+	snprintf(e->api, sizeof(e->api), "1.%d", minor < max ? minor : max);
+	e->podman = kft__has_prefix(h->server, "Libpod");
+	snprintf(ver, sizeof(ver), "%.*s", slash ? (int)strcspn(slash + 1, " ") : 0,
+	         slash ? slash + 1 : "");
+	if (*ver && (e->version = kft__strdup(ver)) == NULL)
+		return kft__error_oom();
+	kft__log(KFT_DIAG_INFO, "engine: %s %s at %s, API %s", e->podman ? "podman" : "docker",
+	         kft__engine_version(e), e->sock, e->api);
+	return 0;
 }
 
 static int negotiate(kft__engine *e)
@@ -359,6 +421,7 @@ int kft__engine_open(kft__engine **out, const char *host, int64_t timeout_ms)
 	kft__strv cands = KFT__STRV_INIT;
 	kft__buf tried = KFT__BUF_INIT;
 	kft__engine *e;
+	ping_hdrs h;
 	size_t i;
 	int error;
 
@@ -378,15 +441,12 @@ int kft__engine_open(kft__engine **out, const char *host, int64_t timeout_ms)
 		goto fail;
 	}
 	for (i = 0; i < cands.n; i++) {
-		size_t mark;
 
 		kft__buf_printf(&tried, "%s%s (", i ? ", " : "", cands.v[i]);
-		mark = tried.len;
-		if ((error = probe(e, cands.v[i], &tried)) == 0)
+		if ((error = probe(e, cands.v[i], &tried, &h)) == 0)
 			break;
 		if (error != -1)
 			goto fail;
-		(void)mark;
 		kft__buf_putc(&tried, ')');
 	}
 	if (!e->sock) {
@@ -396,7 +456,7 @@ int kft__engine_open(kft__engine **out, const char *host, int64_t timeout_ms)
 		                       "DOCKER_HOST at its socket", tried.ptr ? tried.ptr : "nothing");
 		goto fail;
 	}
-	if ((error = negotiate(e)) < 0)
+	if ((error = negotiate_ping(e, &h)) < 0 || (error == 1 && (error = negotiate(e)) < 0))
 		goto fail;
 	kft__buf_free(&tried);
 	kft__strv_free(&cands);
