@@ -525,6 +525,19 @@ START_TEST(engine_version_and_images)
 	ck_assert_int_ge(minor, 24);
 	ck_assert_int_le(minor, 41);
 	ck_assert_kft_ok(kft__engine_ping(eng));
+	{   /* the kept-alive engine connection is close-on-exec */
+		int fd, sockets = 0;
+
+		for (fd = 3; fd < 256; fd++) {
+			struct stat st;
+
+			if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
+				sockets++;
+				ck_assert_msg(fcntl(fd, F_GETFD) & FD_CLOEXEC, "socket fd %d lacks CLOEXEC", fd);
+			}
+		}
+		ck_assert_int_ge(sockets, 1);
+	}
 	ck_assert_kft_ok(kft__engine_image_exists(eng, "localhost/kft-busybox:1"));
 	ck_assert_kft_ok(kft__engine_image_ensure(eng, "localhost/kft-busybox:1", "Never"));
 	ck_assert_kft_ok(kft__engine_image_ensure(eng, "localhost/kft-busybox:1", NULL));

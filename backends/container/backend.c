@@ -764,6 +764,11 @@ static int be_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
 	return 0;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runtime)
 {
 	cbackend *b = (cbackend *)be;
@@ -793,7 +798,7 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 			goto out;
 	}
 	/* sorted by name, like the other backends */
-	qsort(names.v, names.n, sizeof(char *), (int (*)(const void *, const void *))strcmp);
+	qsort(names.v, names.n, sizeof(char *), cmp_names);
 	if ((error = kft_job_list_new(&jl)) < 0)
 		goto out;
 	for (i = 0; i < names.n; i++) {

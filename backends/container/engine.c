@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #define PING_TIMEOUT_MS 2000
@@ -79,8 +80,17 @@ static size_t write_buf(char *ptr, size_t size, size_t nmemb, void *ud)
 	return size * nmemb;
 }
 
+/* Every fd close-on-exec: the host program may fork and exec while we are connected. */
+static curl_socket_t open_cloexec(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)clientp;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 static void setup_handle(CURL *h, const char *sock, char *errbuf)
 {
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
 	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
