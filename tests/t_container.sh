@@ -176,6 +176,16 @@ fi
 "$K" delete oom >/dev/null || fail "delete oom"
 ok "OOM-killed: $note"
 
+start=$(date +%s)
+expect_rc 3 "deadline" "$K" train --name dl --deadline 2 --image $BB --wait -- sleep 300
+[ $(( $(date +%s) - start )) -lt 60 ] || fail "deadline enforced too late"
+has "$O/last.err" "DeadlineExceeded"
+"$K" get dl >"$O/get" || fail "get dl"
+has "$O/get" "Reason:   DeadlineExceeded"
+[ "$(docker inspect -f '{{.State.Running}}' dl-node-0)" = false ] || fail "dl-node-0 still runs"
+"$K" delete dl >/dev/null || fail "delete dl"
+ok "activeDeadlineSeconds: the waiting client stops the job, DeadlineExceeded"
+
 docker create --name nc-node-1 $BB true >/dev/null || fail "docker create leftover"
 expect_rc 1 "name conflict" "$K" --network internal train --name nc --nodes 2 --image $BB -- true
 has "$O/last.err" "nc-node-1 is already in use"

@@ -534,7 +534,7 @@ static void judge(verdict *v, cjob *j, int64_t now_ms)
 	const cstep *first_fail = NULL;
 	size_t i, nodes = 0, nodes_ok = 0, active = 0, created = 0, exited = 0;
 	const cstep *launcher = NULL;
-	int64_t created_ms = 0, deadline_s = 0;
+	int64_t created_ms = 0, deadline_s = 0, latest_end = 0;
 
 	memset(v, 0, sizeof(*v));
 	kft__parse_i64(&created_ms, label(j, L_CREATED));
@@ -542,6 +542,8 @@ static void judge(verdict *v, cjob *j, int64_t now_ms)
 	for (i = 0; i < j->n; i++) {
 		const cstep *s = &j->s[i];
 
+		if (s->finished > latest_end)
+			latest_end = s->finished;
 		if (is_active(s))
 			active++;
 		else if (!strcmp(s->status, "created"))
@@ -556,6 +558,28 @@ static void judge(verdict *v, cjob *j, int64_t now_ms)
 			nodes++;
 			if (is_exited(s) && !step_failed(s))
 				nodes_ok++;
+		}
+	}
+	/*
+	 * activeDeadlineSeconds: past it, a job that had not ended by then is Failed
+	 * with DeadlineExceeded (also once its steps were stopped for it, which makes
+	 * them exit 137 after the deadline).
+	 */
+	if (deadline_s > 0 && created_ms > 0 && now_ms > created_ms + deadline_s * 1000) {
+		int64_t dl = created_ms + deadline_s * 1000;
+		int ended_before = 0;
+
+		if (first_fail && first_fail->finished && first_fail->finished <= dl)
+			ended_before = 1;
+		if (!first_fail && active == 0 && created == 0 && latest_end <= dl)
+			ended_before = 1;
+		if (!ended_before) {
+			v->state = KFT_JOB_FAILED;
+			snprintf(v->reason, sizeof(v->reason), "DeadlineExceeded");
+			snprintf(v->message, sizeof(v->message),
+			         "activeDeadlineSeconds (%lld) exceeded", (long long)deadline_s);
+			v->stop_others = active > 0;
+			return;
 		}
 	}
 	if (first_fail) {
@@ -575,15 +599,6 @@ static void judge(verdict *v, cjob *j, int64_t now_ms)
 			         "step %s (container %s) exited with code %d", first_fail->step,
 			         first_fail->cname, first_fail->exit_code);
 		}
-		v->stop_others = active > 0;
-		return;
-	}
-	if (deadline_s > 0 && created_ms > 0 && now_ms > created_ms + deadline_s * 1000 &&
-	    (active > 0 || created > 0)) {
-		v->state = KFT_JOB_FAILED;
-		snprintf(v->reason, sizeof(v->reason), "DeadlineExceeded");
-		snprintf(v->message, sizeof(v->message),
-		         "activeDeadlineSeconds (%lld) exceeded", (long long)deadline_s);
 		v->stop_others = active > 0;
 		return;
 	}
@@ -1156,7 +1171,8 @@ typedef struct {
 	kft_job_t *job;           /* latest */
 	int dirty;                /* an event arrived: re-read the job */
 	int64_t deadline;         /* mono ms; 0 none */
-	int64_t recheck_at;       /* mono ms: the job's activeDeadlineSeconds */
+	int64_t recheck_at;       /* mono ms: the job's activeDeadlineSeconds passes */
+	int rechecked;            /* re-read once past it */
 	int result;               /* 1: done with rc */
 	int rc;
 	kft__buf line;
@@ -1185,9 +1201,12 @@ static int wait_eval(wait_ctx *w)
 	kft_job_t *job = NULL;
 	int st, error;
 
-	if (w->dirty || !w->job || (w->recheck_at && kft__mono_ms() >= w->recheck_at)) {
+	int past = w->recheck_at && !w->rechecked && kft__mono_ms() >= w->recheck_at;
+
+	if (w->dirty || !w->job || past) {
 		w->dirty = 0;
-		w->recheck_at = 0;
+		if (past)
+			w->rechecked = 1;
 		if ((error = be_get_job(&job, &w->b->base, w->name)) < 0) {
 			w->result = 1;
 			w->rc = error;
@@ -1238,8 +1257,7 @@ static void schedule_deadline(wait_ctx *w)
 	kft__buf lab = KFT__BUF_INIT;
 	cJSON *list = NULL;
 
-	(void)b;
-	if (!created || !b->eng)
+	if (!created || !b->eng || w->recheck_at)
 		return;
 	kft__buf_printf(&lab, "%s=%s", L_JOB, w->name);
 	if (!lab.oom && kft__engine_container_list(&list, b->eng, lab.ptr) == 0 &&
