@@ -1345,6 +1345,11 @@ static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name,
 			w.result = 1;
 		}
 		kft__engine_stream_free(s);
+		if (w.result && (w.rc == KFT_EUNAVAILABLE || w.rc == KFT_ETIMEOUT) &&
+		    !(w.deadline && kft__mono_ms() >= w.deadline)) {
+			w.result = 0;   /* the engine went away mid-stream: the loop retries */
+			continue;
+		}
 		if (w.result)
 			goto done;
 		/* the stream ended (engine restart?): loop re-reads the job and resubscribes */
