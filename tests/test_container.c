@@ -225,7 +225,8 @@ START_TEST(body_host_mode)
 	hc = kft__json_get(b, "HostConfig");
 	ck_assert_str_eq(kft__json_str(hc, "NetworkMode"), "host");
 	ck_assert_ptr_nonnull(strstr(txt, "\"Binds\":[\"/st/container/j1/workspace:/workspace:rw\","
-	                                  "\"/usr:/usr:ro\",\"/etc/alternatives:/etc/alternatives:ro\"]"));
+	                                  "\"/usr:/usr:ro\","
+	                                  "\"/etc/alternatives:/etc/alternatives:ro\"]"));
 	ck_assert_int_eq((int64_t)kft__json_get(hc, "NanoCpus")->valuedouble, 500000000);
 	ck_assert_int_eq((int64_t)kft__json_get(hc, "Memory")->valuedouble, 67108864);
 	ck_assert_int_eq((int64_t)kft__json_get(hc, "MemorySwap")->valuedouble, 67108864);
