@@ -259,7 +259,10 @@ static int set_initializer_uri(kft_spec_t *spec, int which, const char *arg)
 	char *abs, *uri;
 	int rc;
 
-	if (strstr(arg, "://"))
+	size_t n = strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+
+	/* "scheme:..." is a URI (validation judges it), anything else a path */
+	if (n > 0 && arg[n] == ':')
 		return kft_spec_set_initializer(spec, which, arg);
 	if ((abs = realpath(arg, NULL)) == NULL) {
 		fprintf(stderr, "kft: %s: %s: no such file or directory (give a path or a URI such as "

@@ -1600,6 +1600,16 @@ static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const k
 			}
 			kft_job_free(job);
 			job = fresh;
+			/*
+			 * The TrainJob and pod streams are not ordered with each other: a
+			 * terminal condition may arrive before the pod update that caused it.
+			 * Read both afresh once, so the final job's steps are consistent.
+			 */
+			if ((kft_job_state(job) == KFT_JOB_COMPLETE || kft_job_state(job) == KFT_JOB_FAILED) &&
+			    (error = relist(&job, w, k, name)) < 0) {
+				ret = error;
+				goto out;
+			}
 		}
 		if (need_relist || dirty) {
 			last_cb = kft__mono_ms();

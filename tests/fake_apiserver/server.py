@@ -914,6 +914,9 @@ class ConnState:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in separate writes: without TCP_NODELAY each
+    # response waits ~40 ms for the client's delayed ACK
+    disable_nagle_algorithm = True
     server_version = "fake-apiserver/1.0"
     sys_version = ""
 

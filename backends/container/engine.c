@@ -1,0 +1,1039 @@
+/*
+ * Docker Engine API client over a unix socket. See engine.h.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "engine.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#define PING_TIMEOUT_MS 2000
+#define DEFAULT_TIMEOUT_MS 30000
+
+struct kft__engine {
+	CURL *curl;
+	struct curl_slist *hdrs;
+	char *sock;
+	char api[16];        /* "1.41" */
+	char *version;       /* server version */
+	int podman;
+	int64_t timeout_ms;
+	long last_status;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct kft__engine_stream {
+	kft__engine *e;
+	CURL *h;
+	kft__engine_data_cb cb;
+	void *payload;
+	int demux_on;
+	kft__demux dm;
+	long status;
+	int done, stop_rc;
+	CURLcode result;
+	kft__buf err;        /* body of a non-2xx answer */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+const char *kft__engine_socket(const kft__engine *e) { return e->sock; }
+const char *kft__engine_api(const kft__engine *e) { return e->api; }
+const char *kft__engine_name(const kft__engine *e) { return e->podman ? "podman" : "docker"; }
+const char *kft__engine_version(const kft__engine *e) { return e->version ? e->version : ""; }
+int kft__engine_is_podman(const kft__engine *e) { return e->podman; }
+long kft__engine_last_status(const kft__engine *e) { return e->last_status; }
+
+/* ---- small helpers ---- */
+
+/* Escape a value for a query string (everything but unreserved characters). */
+static int put_escaped(kft__buf *b, const char *s, int keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~' ||
+		    (keep_slash && (c == '/' || c == ':' || c == '@'))) {
+			kft__buf_putc(b, (char)c);
+		} else {
+			kft__buf_putc(b, '%');
+			kft__buf_putc(b, hex[c >> 4]);
+			kft__buf_putc(b, hex[c & 15]);
+		}
+	}
+	return b->oom ? kft__error_oom() : 0;
+}
+
+static size_t write_buf(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	kft__buf *b = ud;
+
+	if (kft__buf_put(b, ptr, size * nmemb) < 0)
+		return 0;
+	return size * nmemb;
+}
+
+/* Every fd close-on-exec: the host program may fork and exec while we are connected. */
+static curl_socket_t open_cloexec(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)clientp;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+static void setup_handle(CURL *h, const char *sock, char *errbuf)
+{
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
+	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "libkftrainer");
+	errbuf[0] = '\0';
+}
+
+/* The engine's own message from an error body ({"message": "..."}), or the raw body. */
+static const char *engine_message(const cJSON *j, const kft__buf *raw)
+{
+	const char *m = j ? kft__json_str(j, "message") : NULL;
+
+	if (m)
+		return m;
+	return raw->ptr && raw->len ? raw->ptr : "(no message)";
+}
+
+static int curl_failure(kft__engine *e, CURLcode rc, const char *what)
+{
+	long oserr = 0;
+
+	curl_easy_getinfo(e->curl, CURLINFO_OS_ERRNO, &oserr);
+	if (rc == CURLE_COULDNT_CONNECT)
+		return kft__error_set(KFT_EUNAVAILABLE, KFT_ERROR_CLASS_CONTAINER,
+		                      "container engine at %s: %s: cannot connect: %s", e->sock,
+		                      what, oserr ? strerror((int)oserr) : curl_easy_strerror(rc));
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		return kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_CONTAINER,
+		                      "container engine at %s: %s: no answer in time", e->sock, what);
+	return kft__error_set(KFT_EUNAVAILABLE, KFT_ERROR_CLASS_CONTAINER,
+	                      "container engine at %s: %s: %s", e->sock, what,
+	                      e->errbuf[0] ? e->errbuf : curl_easy_strerror(rc));
+}
+
+static int do_call(cJSON **out, kft__engine *e, const char *method, const char *url_path,
+                   const char *body, int64_t timeout_ms, int versioned)
+{
+	kft__buf url = KFT__BUF_INIT, resp = KFT__BUF_INIT;
+	cJSON *j = NULL;
+	CURLcode rc;
+	long status = 0;
+	int error = 0;
+
+	if (out)
+		*out = NULL;
+	e->last_status = 0;
+	if (versioned)
+		kft__buf_printf(&url, "http://localhost/v%s%s", e->api, url_path);
+	else
+		kft__buf_printf(&url, "http://localhost%s", url_path);
+	if (url.oom) {
+		error = kft__error_oom();
+		goto out;
+	}
+	curl_easy_reset(e->curl);
+	setup_handle(e->curl, e->sock, e->errbuf);
+	curl_easy_setopt(e->curl, CURLOPT_URL, url.ptr);
+	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->hdrs);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, write_buf);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &resp);
+	if (timeout_ms == 0)
+		timeout_ms = e->timeout_ms;
+	if (timeout_ms > 0)
+		curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)PING_TIMEOUT_MS);
+	if (!strcmp(method, "POST")) {
+		curl_easy_setopt(e->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
+	} else if (strcmp(method, "GET") != 0) {
+		curl_easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST, method);
+	}
+	kft__log(KFT_DIAG_DEBUG, "engine: %s %s", method, url.ptr);
+	rc = curl_easy_perform(e->curl);
+	if (rc != CURLE_OK) {
+		error = curl_failure(e, rc, url_path);
+		goto out;
+	}
+	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
+	e->last_status = status;
+	if (resp.oom) {
+		error = kft__error_oom();
+		goto out;
+	}
+	if (resp.len && (resp.ptr[0] == '{' || resp.ptr[0] == '['))
+		j = cJSON_ParseWithLength(resp.ptr, resp.len);
+	if ((status >= 200 && status < 300) || status == 304) {
+		if (out) {
+			*out = j;
+			j = NULL;
+		}
+		goto out;
+	}
+	{
+		const char *msg = engine_message(j, &resp);
+		int code = KFT_ERROR;
+
+		if (status == 404)
+			code = KFT_ENOTFOUND;
+		else if (status == 409 || strstr(msg, "already in use"))
+			code = KFT_EEXISTS;
+		else if (status == 401 || status == 403)
+			code = KFT_EAUTH;
+		error = kft__error_set(code, KFT_ERROR_CLASS_CONTAINER, "%s (HTTP %ld from %s %s)",
+		                       msg, status, method, url_path);
+	}
+out:
+	cJSON_Delete(j);
+	kft__buf_free(&url);
+	kft__buf_free(&resp);
+	return error;
+}
+
+int kft__engine_call(cJSON **out, kft__engine *e, const char *method, const char *path,
+                     const char *body, int64_t timeout_ms)
+{
+	return do_call(out, e, method, path, body, timeout_ms, 1);
+}
+
+/* ---- discovery ---- */
+
+int kft__engine_candidates(kft__strv *out, const char *host)
+{
+	const char *envs[] = { "DOCKER_HOST", "CONTAINER_HOST" };
+	const char *xdg;
+	size_t i;
+
+	if (host && *host)
+		return kft__strv_push(out, host);
+	for (i = 0; i < 2; i++) {
+		const char *v = getenv(envs[i]);
+
+		if (v && *v && kft__strv_push(out, v) < 0)
+			return KFT_ENOMEM;
+	}
+	if (out->n)   /* explicitly chosen engines only, like the docker CLI */
+		return 0;
+	if (kft__strv_push(out, "/var/run/docker.sock") < 0)
+		return KFT_ENOMEM;
+	xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg && *xdg && kft__strv_pushf(out, "%s/podman/podman.sock", xdg) < 0)
+		return KFT_ENOMEM;
+	if (kft__strv_push(out, "/run/podman/podman.sock") < 0)
+		return KFT_ENOMEM;
+	return 0;
+}
+
+/* _ping headers: "Api-Version: 1.41", "Server: Docker/20.10.24 (linux)" or "Libpod/4.3.1". */
+typedef struct {
+	char api[16];
+	char server[128];
+} ping_hdrs;
+
+static size_t ping_header(char *buf, size_t size, size_t nitems, void *ud)
+{
+	ping_hdrs *h = ud;
+	size_t n = size * nitems, len;
+	const char *v;
+	char *dst = NULL;
+	size_t cap = 0;
+
+	if (n > 12 && !strncasecmp(buf, "Api-Version:", 12)) {
+		v = buf + 12;
+		dst = h->api;
+		cap = sizeof(h->api);
+	} else if (n > 7 && !strncasecmp(buf, "Server:", 7)) {
+		v = buf + 7;
+		dst = h->server;
+		cap = sizeof(h->server);
+	}
+	if (dst) {
+		while (*v == ' ' && v < buf + n)
+			v++;
+		len = (size_t)(buf + n - v);
+		while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+			len--;
+		snprintf(dst, cap, "%.*s", (int)len, v);
+	}
+	return n;
+}
+
+/* Try one candidate: 0 and e->sock set, or < 0 with why in *why. */
+static int probe(kft__engine *e, const char *cand, kft__buf *why, ping_hdrs *h)
+{
+	const char *path = cand;
+	struct stat st;
+	CURLcode rc;
+	long status = 0, oserr = 0;
+	kft__buf sink = KFT__BUF_INIT;
+
+	if (kft__has_prefix(cand, "unix://"))
+		path = cand + 7;
+	else if (strstr(cand, "://")) {
+		kft__buf_printf(why, "unsupported scheme (only unix:// sockets are supported)");
+		return -1;
+	}
+	if (!*path || path[0] != '/') {
+		kft__buf_printf(why, "not an absolute socket path");
+		return -1;
+	}
+	if (strlen(path) >= 108) {
+		kft__buf_printf(why, "path longer than a unix socket allows (107 bytes)");
+		return -1;
+	}
+	if (stat(path, &st) < 0) {
+		kft__buf_printf(why, "%s", errno == ENOENT ? "missing" : strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		kft__buf_printf(why, "not a socket");
+		return -1;
+	}
+	curl_easy_reset(e->curl);
+	setup_handle(e->curl, path, e->errbuf);
+	curl_easy_setopt(e->curl, CURLOPT_URL, "http://localhost/_ping");
+	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, write_buf);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long)PING_TIMEOUT_MS);
+	curl_easy_setopt(e->curl, CURLOPT_HEADERFUNCTION, ping_header);
+	curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, h);
+	memset(h, 0, sizeof(*h));
+	rc = curl_easy_perform(e->curl);
+	kft__buf_free(&sink);
+	if (rc == CURLE_COULDNT_CONNECT) {
+		curl_easy_getinfo(e->curl, CURLINFO_OS_ERRNO, &oserr);
+		if (oserr == EACCES || oserr == EPERM)
+			kft__buf_printf(why, "permission denied");
+		else if (oserr == ECONNREFUSED)
+			kft__buf_printf(why, "connection refused (nothing listening)");
+		else
+			kft__buf_printf(why, "cannot connect: %s",
+			                oserr ? strerror((int)oserr) : curl_easy_strerror(rc));
+		return -1;
+	}
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		kft__buf_printf(why, "no answer to /_ping within %d ms", PING_TIMEOUT_MS);
+		return -1;
+	}
+	if (rc != CURLE_OK) {
+		kft__buf_printf(why, "%s", e->errbuf[0] ? e->errbuf : curl_easy_strerror(rc));
+		return -1;
+	}
+	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		kft__buf_printf(why, "answered HTTP %ld to /_ping (not a container engine?)", status);
+		return -1;
+	}
+	if ((e->sock = kft__strdup(path)) == NULL)
+		return kft__error_oom();
+	return 0;
+}
+
+/* "1.41" -> 41; -1 if not "1.N". */
+static int api_minor(const char *v)
+{
+	int64_t m;
+
+	if (!v || strncmp(v, "1.", 2) != 0 || kft__parse_i64(&m, v + 2) < 0 || m < 0 || m > 999)
+		return -1;
+	return (int)m;
+}
+
+/* The API version from the _ping headers (as the docker CLI does): no slow GET /version. */
+static int negotiate_ping(kft__engine *e, const ping_hdrs *h)
+{
+	int minor = api_minor(h->api), max = api_minor(KFT__ENGINE_API_MAX);
+	const char *slash = strchr(h->server, '/');
+	char ver[64];
+
+	if (minor < 0)
+		return 1;   /* not told: ask /version */
+	if (minor < KFT__ENGINE_API_MIN_MINOR)
+		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_CONTAINER,
+		                      "container engine at %s speaks API %s; at least 1.%d is needed",
+		                      e->sock, h->api, KFT__ENGINE_API_MIN_MINOR);
+	snprintf(e->api, sizeof(e->api), "1.%d", minor < max ? minor : max);
+	e->podman = kft__has_prefix(h->server, "Libpod");
+	snprintf(ver, sizeof(ver), "%.*s", slash ? (int)strcspn(slash + 1, " ") : 0,
+	         slash ? slash + 1 : "");
+	if (*ver && (e->version = kft__strdup(ver)) == NULL)
+		return kft__error_oom();
+	kft__log(KFT_DIAG_INFO, "engine: %s %s at %s, API %s", e->podman ? "podman" : "docker",
+	         kft__engine_version(e), e->sock, e->api);
+	return 0;
+}
+
+static int negotiate(kft__engine *e)
+{
+	cJSON *v = NULL;
+	const cJSON *comps, *c;
+	const char *api, *ver;
+	int minor, max = api_minor(KFT__ENGINE_API_MAX), error;
+
+	if ((error = do_call(&v, e, "GET", "/version", NULL, 0, 0)) < 0) {
+		kft__error_prefix("container engine at %s: GET /version", e->sock);
+		return error;
+	}
+	api = kft__json_str(v, "ApiVersion");
+	minor = api_minor(api);
+	if (minor < 0) {
+		error = kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_CONTAINER,
+		                       "container engine at %s reports no usable ApiVersion (%s)",
+		                       e->sock, api ? api : "none");
+		goto out;
+	}
+	if (minor < KFT__ENGINE_API_MIN_MINOR) {
+		error = kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_CONTAINER,
+		                       "container engine at %s speaks API %s; at least 1.%d is needed",
+		                       e->sock, api, KFT__ENGINE_API_MIN_MINOR);
+		goto out;
+	}
+	snprintf(e->api, sizeof(e->api), "1.%d", minor < max ? minor : max);
+	ver = kft__json_str(v, "Version");
+	if (ver && (e->version = kft__strdup(ver)) == NULL) {
+		error = kft__error_oom();
+		goto out;
+	}
+	comps = kft__json_get(v, "Components");
+	cJSON_ArrayForEach(c, comps) {
+		const char *n = kft__json_str(c, "Name");
+
+		if (n && strstr(n, "Podman"))
+			e->podman = 1;
+	}
+	c = kft__json_get(v, "Platform");
+	if (c && kft__json_str(c, "Name") && strstr(kft__json_str(c, "Name"), "Podman"))
+		e->podman = 1;
+	kft__log(KFT_DIAG_INFO, "engine: %s %s at %s, API %s", e->podman ? "podman" : "docker",
+	         kft__engine_version(e), e->sock, e->api);
+out:
+	cJSON_Delete(v);
+	return error;
+}
+
+int kft__engine_open(kft__engine **out, const char *host, int64_t timeout_ms)
+{
+	kft__strv cands = KFT__STRV_INIT;
+	kft__buf tried = KFT__BUF_INIT;
+	kft__engine *e;
+	ping_hdrs h;
+	size_t i;
+	int error;
+
+	KFT_ASSERT_ARG(out);
+	*out = NULL;
+	KFT_CHECK_ALLOC(e = kft__calloc(1, sizeof(*e)));
+	e->timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS;
+	if ((e->curl = curl_easy_init()) == NULL) {
+		free(e);
+		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_HTTP, "curl_easy_init failed");
+	}
+	e->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	if (e->hdrs)
+		e->hdrs = curl_slist_append(e->hdrs, "Expect:");   /* no 1 s 100-continue stall */
+	if (!e->hdrs || (error = kft__engine_candidates(&cands, host)) < 0) {
+		error = kft__error_oom();
+		goto fail;
+	}
+	for (i = 0; i < cands.n; i++) {
+
+		kft__buf_printf(&tried, "%s%s (", i ? ", " : "", cands.v[i]);
+		if ((error = probe(e, cands.v[i], &tried, &h)) == 0)
+			break;
+		if (error != -1)
+			goto fail;
+		kft__buf_putc(&tried, ')');
+	}
+	if (!e->sock) {
+		error = kft__error_set(KFT_EUNAVAILABLE, KFT_ERROR_CLASS_CONTAINER,
+		                       "no container engine answered; tried: %s. Start dockerd or "
+		                       "'podman system service', or point --container-host / "
+		                       "DOCKER_HOST at its socket", tried.ptr ? tried.ptr : "nothing");
+		goto fail;
+	}
+	if ((error = negotiate_ping(e, &h)) < 0 || (error == 1 && (error = negotiate(e)) < 0))
+		goto fail;
+	kft__buf_free(&tried);
+	kft__strv_free(&cands);
+	*out = e;
+	return 0;
+fail:
+	kft__buf_free(&tried);
+	kft__strv_free(&cands);
+	kft__engine_free(e);
+	return error;
+}
+
+void kft__engine_free(kft__engine *e)
+{
+	if (!e)
+		return;
+	if (e->curl)
+		curl_easy_cleanup(e->curl);
+	curl_slist_free_all(e->hdrs);
+	free(e->sock);
+	free(e->version);
+	free(e);
+}
+
+/* ---- typed helpers ---- */
+
+int kft__engine_ping(kft__engine *e)
+{
+	return do_call(NULL, e, "GET", "/_ping", NULL, PING_TIMEOUT_MS, 0);
+}
+
+static int path_with(kft__buf *p, const char *pre, const char *name, const char *post)
+{
+	kft__buf_puts(p, pre);
+	put_escaped(p, name, 1);
+	kft__buf_puts(p, post);
+	return p->oom ? kft__error_oom() : 0;
+}
+
+int kft__engine_image_exists(kft__engine *e, const char *image)
+{
+	kft__buf p = KFT__BUF_INIT;
+	int error;
+
+	if ((error = path_with(&p, "/images/", image, "/json")) == 0)
+		error = kft__engine_call(NULL, e, "GET", p.ptr, NULL, 0);
+	kft__buf_free(&p);
+	return error;
+}
+
+int kft__engine_image_pull(kft__engine *e, const char *image)
+{
+	kft__buf p = KFT__BUF_INIT, resp = KFT__BUF_INIT;
+	const char *slash = strrchr(image, '/'), *colon = strrchr(image, ':');
+	char *name = NULL;
+	const char *tag = NULL;
+	CURLcode rc;
+	long status = 0;
+	int error = 0;
+
+	/* fromImage=<repo>&tag=<tag> (a digest stays in fromImage) */
+	if (!strchr(image, '@') && colon && (!slash || colon > slash)) {
+		name = kft__strndup(image, (size_t)(colon - image));
+		tag = colon + 1;
+	} else {
+		name = kft__strdup(image);
+	}
+	KFT_CHECK_ALLOC(name);
+	kft__buf_printf(&p, "http://localhost/v%s/images/create?fromImage=", e->api);
+	put_escaped(&p, name, 0);
+	kft__buf_puts(&p, "&tag=");
+	put_escaped(&p, tag ? tag : "latest", 0);
+	if (p.oom) {
+		error = kft__error_oom();
+		goto out;
+	}
+	curl_easy_reset(e->curl);
+	setup_handle(e->curl, e->sock, e->errbuf);
+	curl_easy_setopt(e->curl, CURLOPT_URL, p.ptr);
+	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->hdrs);
+	curl_easy_setopt(e->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, "");
+	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, write_buf);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &resp);
+	rc = curl_easy_perform(e->curl);
+	if (rc != CURLE_OK) {
+		error = curl_failure(e, rc, "pull");
+		goto out;
+	}
+	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
+	/* the answer is a stream of JSON progress objects; an "error" one means failure */
+	{
+		char *line = resp.ptr, *nl;
+		const char *errmsg = NULL;
+		cJSON *j = NULL;
+
+		while (line && *line && !errmsg) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			cJSON_Delete(j);
+			j = cJSON_Parse(line);
+			if (j && (kft__json_str(j, "error") || (status >= 300 &&
+			                                        kft__json_str(j, "message"))))
+				errmsg = kft__json_str(j, "error") ? kft__json_str(j, "error") :
+				         kft__json_str(j, "message");
+			line = nl ? nl + 1 : NULL;
+		}
+		if (errmsg || status >= 300)
+			error = kft__error_set(status == 404 ? KFT_ENOTFOUND : KFT_ERROR,
+			                       KFT_ERROR_CLASS_CONTAINER, "pull %s: %s", image,
+			                       errmsg ? errmsg : "failed");
+		cJSON_Delete(j);
+	}
+out:
+	free(name);
+	kft__buf_free(&p);
+	kft__buf_free(&resp);
+	return error;
+}
+
+int kft__engine_image_ensure(kft__engine *e, const char *image, const char *policy)
+{
+	int error;
+
+	if (!policy || !*policy)
+		policy = "IfNotPresent";
+	if (!strcmp(policy, "Always"))
+		return kft__engine_image_pull(e, image);
+	if (strcmp(policy, "IfNotPresent") != 0 && strcmp(policy, "Never") != 0)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "pull policy \"%s\": must be IfNotPresent, Always or Never",
+		                      policy);
+	error = kft__engine_image_exists(e, image);
+	if (error != KFT_ENOTFOUND)
+		return error;
+	if (!strcmp(policy, "Never"))
+		return kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_CONTAINER,
+		                      "image %s is not present in the %s engine and the pull policy "
+		                      "is Never (build or load it first, or use IfNotPresent)", image,
+		                      kft__engine_name(e));
+	return kft__engine_image_pull(e, image);
+}
+
+int kft__engine_container_create(char **id_out, kft__engine *e, const char *name,
+                                 const cJSON *body)
+{
+	kft__buf p = KFT__BUF_INIT;
+	char *text = NULL;
+	cJSON *resp = NULL;
+	const char *id;
+	int error;
+
+	*id_out = NULL;
+	if ((text = cJSON_PrintUnformatted(body)) == NULL)
+		return kft__error_oom();
+	if ((error = path_with(&p, "/containers/create?name=", name, "")) < 0)
+		goto out;
+	error = kft__engine_call(&resp, e, "POST", p.ptr, text, 0);
+	if (error == KFT_EEXISTS) {
+		kft__error_prefix("container name %s is already in use (a leftover container? "
+		                  "remove it with 'kft delete' or 'docker rm -f %s')", name, name);
+		goto out;
+	}
+	if (error < 0)
+		goto out;
+	id = kft__json_str(resp, "Id");
+	if (!id) {
+		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_CONTAINER,
+		                       "create %s: the engine returned no container Id", name);
+		goto out;
+	}
+	if ((*id_out = kft__strdup(id)) == NULL)
+		error = kft__error_oom();
+out:
+	cJSON_Delete(resp);
+	free(text);
+	kft__buf_free(&p);
+	return error;
+}
+
+static int container_post(kft__engine *e, const char *id, const char *verb, int64_t timeout,
+                          cJSON **out)
+{
+	kft__buf p = KFT__BUF_INIT;
+	int error;
+
+	if ((error = path_with(&p, "/containers/", id, verb)) == 0)
+		error = kft__engine_call(out, e, "POST", p.ptr, NULL, timeout);
+	kft__buf_free(&p);
+	return error;
+}
+
+int kft__engine_container_start(kft__engine *e, const char *id)
+{
+	return container_post(e, id, "/start", 0, NULL);
+}
+
+int kft__engine_container_wait(int *exit_code, kft__engine *e, const char *id)
+{
+	cJSON *r = NULL;
+	const cJSON *sc;
+	int error;
+
+	*exit_code = -1;
+	if ((error = container_post(e, id, "/wait", -1, &r)) < 0)
+		return error;
+	sc = kft__json_get(r, "StatusCode");
+	if (cJSON_IsNumber(sc))
+		*exit_code = (int)sc->valuedouble;
+	cJSON_Delete(r);
+	return 0;
+}
+
+int kft__engine_container_inspect(cJSON **out, kft__engine *e, const char *id)
+{
+	kft__buf p = KFT__BUF_INIT;
+	int error;
+
+	if ((error = path_with(&p, "/containers/", id, "/json")) == 0)
+		error = kft__engine_call(out, e, "GET", p.ptr, NULL, 0);
+	kft__buf_free(&p);
+	return error;
+}
+
+int kft__engine_container_stop(kft__engine *e, const char *id, int grace_s)
+{
+	char verb[32];
+	int error;
+
+	if (grace_s >= 0)
+		snprintf(verb, sizeof(verb), "/stop?t=%d", grace_s);
+	else
+		snprintf(verb, sizeof(verb), "/stop");
+	/* the engine answers once the container stopped: allow the grace period */
+	error = container_post(e, id, verb, (grace_s >= 0 ? grace_s : 10) * 1000 + 30000, NULL);
+	if (error == KFT_ENOTFOUND || (error < 0 && kft__engine_last_status(e) == 304))
+		error = 0;
+	return error;
+}
+
+int kft__engine_container_remove(kft__engine *e, const char *id)
+{
+	kft__buf p = KFT__BUF_INIT;
+	int error;
+
+	if ((error = path_with(&p, "/containers/", id, "?force=1&v=1")) == 0)
+		error = kft__engine_call(NULL, e, "DELETE", p.ptr, NULL, 60000);
+	kft__buf_free(&p);
+	if (error == KFT_ENOTFOUND)
+		error = 0;
+	return error;
+}
+
+static int list_filtered(cJSON **out, kft__engine *e, const char *what, const char *label)
+{
+	kft__buf p = KFT__BUF_INIT, f = KFT__BUF_INIT;
+	cJSON *filters = cJSON_CreateObject(), *arr;
+	char *ftext = NULL;
+	int error;
+
+	*out = NULL;
+	if (!filters || !(arr = cJSON_AddArrayToObject(filters, "label")) ||
+	    !cJSON_AddItemToArray(arr, cJSON_CreateString(label)) ||
+	    !(ftext = cJSON_PrintUnformatted(filters))) {
+		error = kft__error_oom();
+		goto out;
+	}
+	kft__buf_puts(&p, what);
+	kft__buf_puts(&p, strchr(what, '?') ? "&filters=" : "?filters=");
+	if ((error = put_escaped(&p, ftext, 0)) < 0)
+		goto out;
+	error = kft__engine_call(out, e, "GET", p.ptr, NULL, 0);
+	if (error == 0 && !cJSON_IsArray(*out)) {
+		cJSON_Delete(*out);
+		*out = cJSON_CreateArray();
+		if (!*out)
+			error = kft__error_oom();
+	}
+out:
+	free(ftext);
+	cJSON_Delete(filters);
+	kft__buf_free(&p);
+	kft__buf_free(&f);
+	return error;
+}
+
+int kft__engine_container_list(cJSON **out, kft__engine *e, const char *label)
+{
+	return list_filtered(out, e, "/containers/json?all=1", label);
+}
+
+int kft__engine_network_list(cJSON **out, kft__engine *e, const char *label)
+{
+	return list_filtered(out, e, "/networks", label);
+}
+
+int kft__engine_network_create(char **id_out, kft__engine *e, const char *name,
+                               const cJSON *labels, int internal)
+{
+	cJSON *body = cJSON_CreateObject(), *resp = NULL;
+	char *text = NULL;
+	const char *id;
+	int error = 0;
+
+	if (id_out)
+		*id_out = NULL;
+	if (!body || !cJSON_AddStringToObject(body, "Name", name) ||
+	    !cJSON_AddStringToObject(body, "Driver", "bridge") ||
+	    !cJSON_AddBoolToObject(body, "CheckDuplicate", 1) ||
+	    !cJSON_AddBoolToObject(body, "Internal", internal) ||
+	    (labels && !cJSON_AddItemToObject(body, "Labels", cJSON_Duplicate(labels, 1))) ||
+	    !(text = cJSON_PrintUnformatted(body))) {
+		error = kft__error_oom();
+		goto out;
+	}
+	error = kft__engine_call(&resp, e, "POST", "/networks/create", text, 0);
+	if (error == KFT_EEXISTS)
+		kft__error_prefix("network %s already exists (a leftover of an earlier job?)", name);
+	if (error < 0)
+		goto out;
+	id = kft__json_str(resp, "Id");
+	if (id_out && id && (*id_out = kft__strdup(id)) == NULL)
+		error = kft__error_oom();
+out:
+	cJSON_Delete(resp);
+	cJSON_Delete(body);
+	free(text);
+	return error;
+}
+
+int kft__engine_network_remove(kft__engine *e, const char *name)
+{
+	kft__buf p = KFT__BUF_INIT;
+	int error;
+
+	if ((error = path_with(&p, "/networks/", name, "")) == 0)
+		error = kft__engine_call(NULL, e, "DELETE", p.ptr, NULL, 0);
+	kft__buf_free(&p);
+	if (error == KFT_ENOTFOUND)
+		error = 0;
+	return error;
+}
+
+/* ---- demultiplexer ---- */
+
+int kft__demux_feed(kft__demux *d, const char *data, size_t len, kft__engine_data_cb cb,
+                    void *payload)
+{
+	int rc;
+
+	while (len > 0) {
+		if (d->mode == 0)   /* a framed stream starts with a header: 0, 1 or 2, then 0 0 0 */
+			d->mode = ((unsigned char)data[0] <= 2) ? 1 : 2;
+		if (d->mode == 2)
+			return cb(data, len, 0, payload);
+		if (d->remaining == 0) {
+			size_t take = 8 - d->hdr_len;
+
+			if (take > len)
+				take = len;
+			memcpy(d->hdr + d->hdr_len, data, take);
+			d->hdr_len += take;
+			data += take;
+			len -= take;
+			if (d->hdr_len == 8) {
+				d->fd = d->hdr[0];
+				d->remaining = ((uint64_t)d->hdr[4] << 24) | ((uint64_t)d->hdr[5] << 16) |
+				               ((uint64_t)d->hdr[6] << 8) | (uint64_t)d->hdr[7];
+				d->hdr_len = 0;
+			}
+			continue;
+		}
+		{
+			size_t n = d->remaining < len ? (size_t)d->remaining : len;
+
+			if ((rc = cb(data, n, d->fd, payload)) != 0)
+				return rc;
+			d->remaining -= n;
+			data += n;
+			len -= n;
+		}
+	}
+	return 0;
+}
+
+/* ---- streams ---- */
+
+static size_t stream_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	kft__engine_stream *s = ud;
+	size_t n = size * nmemb;
+
+	if (!s->status)
+		curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &s->status);
+	if (s->status >= 300) {
+		kft__buf_put(&s->err, ptr, n);
+		return n;
+	}
+	if (s->demux_on)
+		s->stop_rc = kft__demux_feed(&s->dm, ptr, n, s->cb, s->payload);
+	else
+		s->stop_rc = s->cb(ptr, n, 0, s->payload);
+	return s->stop_rc ? 0 : n;
+}
+
+int kft__engine_stream_new(kft__engine_stream **out, kft__engine *e, const char *path, int demux,
+                           kft__engine_data_cb cb, void *payload)
+{
+	kft__engine_stream *s;
+	kft__buf url = KFT__BUF_INIT;
+	kft__demux init = KFT__DEMUX_INIT;
+
+	*out = NULL;
+	KFT_CHECK_ALLOC(s = kft__calloc(1, sizeof(*s)));
+	s->e = e;
+	s->cb = cb;
+	s->payload = payload;
+	s->demux_on = demux;
+	s->dm = init;
+	kft__buf_printf(&url, "http://localhost/v%s%s", e->api, path);
+	if (url.oom || (s->h = curl_easy_init()) == NULL) {
+		kft__buf_free(&url);
+		free(s);
+		return kft__error_oom();
+	}
+	setup_handle(s->h, e->sock, s->errbuf);
+	curl_easy_setopt(s->h, CURLOPT_URL, url.ptr);   /* curl copies it */
+	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, stream_write);
+	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(s->h, CURLOPT_CONNECTTIMEOUT_MS, (long)PING_TIMEOUT_MS);
+	curl_easy_setopt(s->h, CURLOPT_PRIVATE, s);
+	kft__log(KFT_DIAG_DEBUG, "engine: stream %s", url.ptr);
+	kft__buf_free(&url);
+	*out = s;
+	return 0;
+}
+
+void kft__engine_stream_free(kft__engine_stream *s)
+{
+	if (!s)
+		return;
+	if (s->h)
+		curl_easy_cleanup(s->h);
+	kft__buf_free(&s->err);
+	free(s);
+}
+
+int kft__engine_stream_done(const kft__engine_stream *s) { return s->done; }
+long kft__engine_stream_status(const kft__engine_stream *s) { return s->status; }
+
+int kft__engine_streams_run(kft__engine *e, kft__engine_stream **s, size_t n, int64_t tick_ms,
+                            int (*tick)(void *payload), void *payload)
+{
+	CURLM *m = curl_multi_init();
+	int64_t next_tick;
+	size_t i, active = 0;
+	int rc = 0, running = 0;
+
+	(void)e;
+	if (!m)
+		return kft__error_oom();
+	if (tick_ms <= 0 || tick_ms > 1000)
+		tick_ms = 1000;
+	for (i = 0; i < n; i++) {
+		if (s[i]->done)
+			continue;
+		curl_multi_add_handle(m, s[i]->h);
+		active++;
+	}
+	next_tick = kft__mono_ms() + tick_ms;
+	while (active > 0) {
+		CURLMsg *msg;
+		int left, ended = 0;
+		int64_t now, wait;
+
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			kft__engine_stream *st = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&st);
+			st->done = 1;
+			st->result = msg->data.result;
+			if (!st->status)
+				curl_easy_getinfo(st->h, CURLINFO_RESPONSE_CODE, &st->status);
+			curl_multi_remove_handle(m, st->h);
+			active--;
+			ended = 1;
+			if (st->stop_rc) {
+				rc = st->stop_rc;
+				goto out;
+			}
+			if (st->status >= 300) {
+				cJSON *j = st->err.len ? cJSON_ParseWithLength(st->err.ptr, st->err.len)
+				                       : NULL;
+
+				kft__error_set(st->status == 404 ? KFT_ENOTFOUND : KFT_ERROR,
+				               KFT_ERROR_CLASS_CONTAINER, "%s (HTTP %ld)",
+				               engine_message(j, &st->err), st->status);
+				cJSON_Delete(j);
+			} else if (st->result != CURLE_OK) {
+				kft__error_set(KFT_EUNAVAILABLE, KFT_ERROR_CLASS_CONTAINER,
+				               "container engine stream: %s",
+				               st->errbuf[0] ? st->errbuf : curl_easy_strerror(st->result));
+			}
+		}
+		now = kft__mono_ms();
+		if (tick && (ended || now >= next_tick)) {
+			next_tick = now + tick_ms;
+			if ((rc = tick(payload)) != 0)
+				goto out;
+		}
+		if (active == 0)
+			break;
+		wait = next_tick - kft__mono_ms();
+		if (wait < 0)
+			wait = 0;
+		curl_multi_poll(m, NULL, 0, (int)wait, NULL);
+	}
+out:
+	for (i = 0; i < n; i++)
+		if (!s[i]->done)
+			curl_multi_remove_handle(m, s[i]->h);
+	curl_multi_cleanup(m);
+	return rc;
+}
+
+/* ---- quantities ---- */
+
+int kft__quantity_parse(int64_t *out, const char *s, double scale, const char *what)
+{
+	static const struct { const char *sfx; double mult; } units[] = {
+		{ "", 1 }, { "n", 1e-9 }, { "u", 1e-6 }, { "m", 1e-3 }, { "k", 1e3 }, { "M", 1e6 },
+		{ "G", 1e9 }, { "T", 1e12 }, { "P", 1e15 }, { "E", 1e18 }, { "Ki", 1024.0 },
+		{ "Mi", 1048576.0 }, { "Gi", 1073741824.0 }, { "Ti", 1099511627776.0 },
+		{ "Pi", 1125899906842624.0 }, { "Ei", 1152921504606846976.0 },
+	};
+	char *end;
+	double v;
+	size_t i;
+
+	*out = 0;
+	if (!s || !*s || !((*s >= '0' && *s <= '9') || *s == '.' || *s == '+') ||
+	    strpbrk(s, "xXpP"))
+		goto bad;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !(v == v && v - v == 0) || v < 0)
+		goto bad;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (!strcmp(end, units[i].sfx)) {
+			double x = v * units[i].mult * scale - 1e-9;   /* no libm: round up */
+			int64_t r;
+
+			if (x > 9.0e18)
+				goto bad;
+			r = x < 0 ? 0 : (int64_t)x;
+			if ((double)r < x)
+				r++;
+			*out = r;
+			return 0;
+		}
+	}
+bad:
+	return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+	                      "%s: \"%s\" is not a valid quantity (e.g. 500m, 2, 1.5Gi, 512M)",
+	                      what, s ? s : "");
+}
