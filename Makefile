@@ -118,8 +118,11 @@ demo: deps
 	@$(MAKE) --no-print-directory all examples
 	@B=$(B) sh examples/demo.sh
 
+# Benchmarks (not tests): local, kubernetes (fake API server), container (private dockerd).
 bench: all
 	@B=$(B) sh bench/run.sh
+	@B=$(B) sh bench/k8s/run.sh || true
+	@B=$(B) sh bench/container/run.sh || true
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/kftrainer/sys \
