@@ -1,6 +1,8 @@
 /* cJSON helpers and output formats. SPDX-License-Identifier: Apache-2.0 */
 #include "internal.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,11 +108,56 @@ int kft__json_set_str(cJSON *obj, const char *key, const char *value)
 	return kft__json_set(obj, key, cJSON_CreateString(value));
 }
 
-/* Pretty JSON with 2-space indentation (kubectl's layout), strings via cJSON. */
+/* JSON string escaping straight into the buffer (no allocation per value). */
+static void json_put_string(kft__buf *b, const char *str)
+{
+	const unsigned char *p = (const unsigned char *)str, *run = p;
+
+	kft__buf_putc(b, '"');
+	for (; *p; p++) {
+		const char *esc = NULL;
+		char u[8];
+
+		switch (*p) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		default:
+			if (*p < 0x20) {
+				snprintf(u, sizeof(u), "\\u%04x", *p);
+				esc = u;
+			}
+		}
+		if (esc) {
+			kft__buf_put(b, (const char *)run, (size_t)(p - run));
+			kft__buf_puts(b, esc);
+			run = p + 1;
+		}
+	}
+	kft__buf_put(b, (const char *)run, (size_t)(p - run));
+	kft__buf_putc(b, '"');
+}
+
+static void json_indent(kft__buf *b, int depth)
+{
+	static const char spaces[] = "                                                                ";
+	size_t n = (size_t)depth * 2;
+
+	while (n > sizeof(spaces) - 1) {
+		kft__buf_put(b, spaces, sizeof(spaces) - 1);
+		n -= sizeof(spaces) - 1;
+	}
+	kft__buf_put(b, spaces, n);
+}
+
+/* Pretty JSON with 2-space indentation (kubectl's layout). */
 static int json_pretty(kft__buf *b, const cJSON *j, int depth)
 {
 	const cJSON *c;
-	int i;
 
 	if (cJSON_IsArray(j) || cJSON_IsObject(j)) {
 		int obj = cJSON_IsObject(j);
@@ -120,18 +167,10 @@ static int json_pretty(kft__buf *b, const cJSON *j, int depth)
 		kft__buf_putc(b, obj ? '{' : '[');
 		for (c = j->child; c; c = c->next) {
 			kft__buf_putc(b, '\n');
-			for (i = 0; i <= depth; i++)
-				kft__buf_puts(b, "  ");
+			json_indent(b, depth + 1);
 			if (obj) {
-				cJSON *k = cJSON_CreateString(c->string ? c->string : "");
-				char *ks = k ? cJSON_PrintUnformatted(k) : NULL;
-
-				cJSON_Delete(k);
-				if (!ks)
-					return kft__error_oom();
-				kft__buf_puts(b, ks);
-				kft__buf_puts(b, ": ");
-				free(ks);
+				json_put_string(b, c->string ? c->string : "");
+				kft__buf_put(b, ": ", 2);
 			}
 			if (json_pretty(b, c, depth + 1) < 0)
 				return KFT_ENOMEM;
@@ -139,20 +178,28 @@ static int json_pretty(kft__buf *b, const cJSON *j, int depth)
 				kft__buf_putc(b, ',');
 		}
 		kft__buf_putc(b, '\n');
-		for (i = 0; i < depth; i++)
-			kft__buf_puts(b, "  ");
+		json_indent(b, depth);
 		return kft__buf_putc(b, obj ? '}' : ']');
-	} else {
-		char *s = cJSON_PrintUnformatted(j);
-
-		if (!s)
-			return kft__error_oom();
-		kft__buf_puts(b, s);
-		free(s);
-		return b->oom ? KFT_ENOMEM : 0;
 	}
-}
+	if (cJSON_IsString(j))
+		json_put_string(b, j->valuestring);
+	else if (cJSON_IsTrue(j))
+		kft__buf_puts(b, "true");
+	else if (cJSON_IsFalse(j))
+		kft__buf_puts(b, "false");
+	else if (cJSON_IsNumber(j)) {
+		double d = j->valuedouble;
 
+		if (!isfinite(d))
+			kft__buf_puts(b, "null");
+		else if (d == (double)(long long)d && fabs(d) < 9.007199254740992e15)
+			kft__buf_printf(b, "%lld", (long long)d);
+		else
+			kft__buf_printf(b, "%.17g", d);
+	} else
+		kft__buf_puts(b, "null");
+	return b->oom ? KFT_ENOMEM : 0;
+}
 
 int kft__json_pretty(char **out, const cJSON *doc)
 {
