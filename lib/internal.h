@@ -96,6 +96,8 @@ int kft__has_prefix(const char *s, const char *prefix);
 int kft__random_bytes(unsigned char *out, size_t n);   /* getrandom */
 /** RFC 1035 label check: ^[a-z]([-a-z0-9]*[a-z0-9])?$ */
 int kft__is_dns1035(const char *s);
+/** Well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
+int kft__utf8_valid(const char *s);
 /** Parse a decimal int64 strictly; 0 on success. */
 int kft__parse_i64(int64_t *out, const char *s);
 /** Base64 encode (standard alphabet, padded). */

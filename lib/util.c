@@ -252,3 +252,36 @@ int kft__base64_decode(unsigned char **out, size_t *out_len, const char *s, size
 	*out_len = o;
 	return 0;
 }
+
+/* Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF). */
+int kft__utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned c = *p, min, i, n;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			n = 1; min = 0x80; c &= 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2; min = 0x800; c &= 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3; min = 0x10000; c &= 0x07;
+		} else {
+			return 0;
+		}
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}

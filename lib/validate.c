@@ -122,38 +122,6 @@ static int want_int(int64_t *out, int *present, const cJSON *it, const char *pat
 
 /* ---- text ---- */
 
-/* Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF). */
-static int utf8_ok(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		unsigned c = *p, min, i, n;
-
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) {
-			n = 1; min = 0x80; c &= 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2; min = 0x800; c &= 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3; min = 0x10000; c &= 0x07;
-		} else {
-			return 0;
-		}
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (p[i] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		p += n + 1;
-	}
-	return 1;
-}
 
 /*
  * JSON strings are UTF-8: the API server would replace bad bytes with U+FFFD
@@ -167,12 +135,12 @@ static int check_utf8(const cJSON *j, kft__buf *path)
 	size_t mark = path->len;
 	int i = 0;
 
-	if (cJSON_IsString(j) && !utf8_ok(j->valuestring))
+	if (cJSON_IsString(j) && !kft__utf8_valid(j->valuestring))
 		return invalid("%s: must be valid UTF-8", path->ptr ? path->ptr : "(document)");
 	for (c = j->child; c && (cJSON_IsObject(j) || cJSON_IsArray(j)); c = c->next, i++) {
 		if (cJSON_IsObject(j)) {
 			kft__buf_printf(path, "%s%s", path->len ? "." : "", c->string ? c->string : "");
-			if (c->string && !utf8_ok(c->string))
+			if (c->string && !kft__utf8_valid(c->string))
 				return invalid("%s: key must be valid UTF-8", path->ptr);
 		} else {
 			kft__buf_printf(path, "[%d]", i);

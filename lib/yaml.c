@@ -452,38 +452,6 @@ static int emit_node(yaml_emitter_t *em, const cJSON *j)
 	return emit_scalar(em, "null", YAML_PLAIN_SCALAR_STYLE, 1);
 }
 
-/* Well-formed UTF-8 as libyaml checks it: no overlongs, surrogates or > U+10FFFF. */
-static int valid_utf8(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		unsigned c = *p, min, i, n;
-
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) {
-			n = 1; min = 0x80; c &= 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2; min = 0x800; c &= 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3; min = 0x10000; c &= 0x07;
-		} else {
-			return 0;
-		}
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (p[i] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		p += n + 1;
-	}
-	return 1;
-}
 
 /* The dotted path of the first key or string that is not UTF-8, into path. */
 static int find_bad_utf8(kft__buf *path, const cJSON *j)
@@ -492,14 +460,14 @@ static int find_bad_utf8(kft__buf *path, const cJSON *j)
 	size_t mark = path->len;
 	int i = 0;
 
-	if (cJSON_IsString(j) && !valid_utf8(j->valuestring))
+	if (cJSON_IsString(j) && !kft__utf8_valid(j->valuestring))
 		return 1;
 	for (c = j ? j->child : NULL; c; c = c->next, i++) {
 		if (cJSON_IsObject(j))
 			kft__buf_printf(path, "%s%s", path->len ? "." : "", c->string ? c->string : "");
 		else
 			kft__buf_printf(path, "[%d]", i);
-		if ((cJSON_IsObject(j) && c->string && !valid_utf8(c->string)) ||
+		if ((cJSON_IsObject(j) && c->string && !kft__utf8_valid(c->string)) ||
 		    find_bad_utf8(path, c))
 			return 1;
 		path->len = mark;
