@@ -15,17 +15,5 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 	echo "examples/cpp failed to build"; exit 1; }
 echo "built examples/cpp with $CXX"
 
-"$tmp/train" >"$tmp/out" 2>&1
-rc=$?
-cat "$tmp/out"
-grep -q "^libkftrainer [0-9]" "$tmp/out" || { echo "no version line"; exit 1; }
-if [ $rc -ne 0 ] && grep -q "kft_train: .*(code -7)" "$tmp/out"; then
-	echo "local backend not available yet"
-	exit 77
-fi
-[ $rc -eq 0 ] || { echo "examples/cpp exited $rc"; exit 1; }
-for want in "status: Complete" "hello from node 0 of 2" "hello from node 1 of 2" \
-	"step node-0: Succeeded exit 0" "step node-1: Succeeded exit 0" "^OK$"; do
-	grep -q "$want" "$tmp/out" || { echo "missing in output: $want"; exit 1; }
-done
-echo "C++ example: 2-node local job completed"
+. "$TOP/tests/example_check.sh"
+check_example examples/cpp "$tmp/train" "$tmp/out"

@@ -20,17 +20,5 @@ echo "$(go version)"
 	echo "examples/go failed to build"; exit 1; }
 echo "built examples/go"
 
-"$tmp/kftrainer-go" >"$tmp/out" 2>&1
-rc=$?
-cat "$tmp/out"
-grep -q "^libkftrainer [0-9]" "$tmp/out" || { echo "no version line"; exit 1; }
-if [ $rc -ne 0 ] && grep -q "kft_train: .*(code -7)" "$tmp/out"; then
-	echo "local backend not available yet"
-	exit 77
-fi
-[ $rc -eq 0 ] || { echo "examples/go exited $rc"; exit 1; }
-for want in "thread-local errors: 32 goroutines" "status: Complete" "hello from node 0 of 2" "hello from node 1 of 2" \
-	"step node-0: Succeeded exit 0" "step node-1: Succeeded exit 0" "^OK$"; do
-	grep -q "$want" "$tmp/out" || { echo "missing in output: $want"; exit 1; }
-done
-echo "Go example: 2-node local job completed"
+. "$TOP/tests/example_check.sh"
+check_example examples/go "$tmp/kftrainer-go" "$tmp/out" "thread-local errors: 32 goroutines"

@@ -28,17 +28,5 @@ echo "$(cargo --version), $(rustc --version)"
 	echo "examples/rust failed to build"; exit 1; }
 echo "built examples/rust"
 
-"$CARGO_TARGET_DIR/debug/kftrainer-example" >"$tmp/out" 2>&1
-rc=$?
-cat "$tmp/out"
-grep -q "^libkftrainer [0-9]" "$tmp/out" || { echo "no version line"; exit 1; }
-if [ $rc -ne 0 ] && grep -q "kft_train: .*(code -7)" "$tmp/out"; then
-	echo "local backend not available yet"
-	exit 77
-fi
-[ $rc -eq 0 ] || { echo "examples/rust exited $rc"; exit 1; }
-for want in "thread-local errors: 16 threads" "status: Complete" "hello from node 0 of 2" "hello from node 1 of 2" \
-	"step node-0: Succeeded exit 0" "step node-1: Succeeded exit 0" "^OK$"; do
-	grep -q "$want" "$tmp/out" || { echo "missing in output: $want"; exit 1; }
-done
-echo "Rust example: 2-node local job completed"
+. "$TOP/tests/example_check.sh"
+check_example examples/rust "$CARGO_TARGET_DIR/debug/kftrainer-example" "$tmp/out" "thread-local errors: 16 threads"

@@ -275,6 +275,21 @@ static void watch_close(watch_t *w)
 
 /* ---------------- wait ---------------- */
 
+/* Shorten *wait_ms to what is left before deadline (0: none); non-zero once it passed. */
+static int clamp_to_deadline(int64_t *wait_ms, int64_t deadline)
+{
+	int64_t left;
+
+	if (!deadline)
+		return 0;
+	left = deadline - kft__mono_ms();
+	if (left <= 0)
+		return 1;
+	if (left < *wait_ms)
+		*wait_ms = left;
+	return 0;
+}
+
 static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const kft_wait_opts_t *o)
 {
 	local_be *lb = LBE(be);
@@ -322,16 +337,10 @@ static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const k
 			break;
 		}
 		kft_job_free(job);
-		if (deadline) {
-			int64_t left = deadline - kft__mono_ms();
-
-			if (left <= 0) {
-				error = kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_INVALID,
-				                       "timed out waiting for TrainJob %s", name);
-				break;
-			}
-			if (left < wait_ms)
-				wait_ms = left;
+		if (clamp_to_deadline(&wait_ms, deadline)) {
+			error = kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_INVALID,
+			                       "timed out waiting for TrainJob %s", name);
+			break;
 		}
 		watch_wait(&w, wait_ms);
 	}
@@ -535,16 +544,10 @@ static int be_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o
 		}
 		if (error || !open_left)
 			break;
-		if (deadline) {
-			int64_t left = deadline - kft__mono_ms();
-
-			if (left <= 0) {
-				error = kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_INVALID,
-				                       "timed out following the logs of TrainJob %s", name);
-				break;
-			}
-			if (left < wait_ms)
-				wait_ms = left;
+		if (clamp_to_deadline(&wait_ms, deadline)) {
+			error = kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_INVALID,
+			                       "timed out following the logs of TrainJob %s", name);
+			break;
 		}
 		watch_wait(&w, wait_ms);
 		/* heartbeat: the callback is the cancellation point, at least once a second */
