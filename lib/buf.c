@@ -31,6 +31,13 @@ int kft__buf_put(kft__buf *b, const char *s, size_t n)
 {
 	int error;
 
+	if (b->len + n < b->cap && !b->oom) {   /* fast path: room already there */
+		if (n)
+			memcpy(b->ptr + b->len, s, n);
+		b->len += n;
+		b->ptr[b->len] = '\0';
+		return 0;
+	}
 	if ((error = kft__buf_grow(b, n)) < 0)
 		return error;
 	if (n)
@@ -47,6 +54,11 @@ int kft__buf_puts(kft__buf *b, const char *s)
 
 int kft__buf_putc(kft__buf *b, char c)
 {
+	if (b->len + 1 < b->cap && !b->oom) {
+		b->ptr[b->len++] = c;
+		b->ptr[b->len] = '\0';
+		return 0;
+	}
 	return kft__buf_put(b, &c, 1);
 }
 

@@ -137,6 +137,22 @@ int kft__yaml_render(kft__buf *out, const cJSON *doc);
 int kft__render_doc(char **out, const cJSON *doc, int format);
 /** Pretty JSON (2-space indentation) with a final newline. */
 int kft__json_pretty(char **out, const cJSON *doc);
+/**
+ * Streaming pretty-JSON writer with kft__json_pretty's exact layout, for big
+ * outputs (a 10,000-job list) without building a cJSON tree. key is NULL
+ * inside arrays and at the top level. Errors are sticky in the buffer (b->oom).
+ */
+#define KFT__JW_MAX_DEPTH 32
+typedef struct {
+	kft__buf *b;
+	int depth;
+	unsigned char n[KFT__JW_MAX_DEPTH + 1], obj[KFT__JW_MAX_DEPTH + 1];
+} kft__jw;
+void kft__jw_init(kft__jw *w, kft__buf *b);
+void kft__jw_open(kft__jw *w, const char *key, int object);
+void kft__jw_close(kft__jw *w);
+void kft__jw_str(kft__jw *w, const char *key, const char *value);
+void kft__jw_int(kft__jw *w, const char *key, long long value);
 
 /* ---- spawn (lib/proc.c) ---- */
 typedef struct {

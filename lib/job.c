@@ -295,13 +295,29 @@ const char *kft_job_step_reason(const kft_job_t *job, size_t i)
 	return job && i < job->nsteps ? job->steps[i].reason : NULL;
 }
 
+/* Days since 1970-01-01 -> civil date (Howard Hinnant's algorithm); no locale, no tz. */
+static void civil(int64_t days, int *y, int *m, int *d)
+{
+	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339, UTC, whole seconds). */
 static void iso8601(char *buf, size_t n, int64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
+	int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+	int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400), sod = s - days * 86400;
+	int y, m, d;
 
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	civil(days, &y, &m, &d);
+	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (int)(sod / 3600),
+	         (int)(sod / 60 % 60), (int)(sod % 60));
 }
 
 static int add_time(cJSON *o, const char *key, int64_t ms)
@@ -386,6 +402,87 @@ cJSON *kft__job_to_json(const kft_job_t *job)
 	return o;
 }
 
+static void jw_time(kft__jw *w, const char *key, int64_t ms)
+{
+	char buf[64];
+
+	if (ms <= 0)
+		return;
+	iso8601(buf, sizeof(buf), ms);
+	kft__jw_str(w, key, buf);
+}
+
+/* The JSON form of kft__job_to_json, written straight into a buffer (same bytes). */
+static void job_write_json(kft__jw *w, const kft_job_t *job)
+{
+	size_t i;
+
+	kft__jw_open(w, NULL, 1);
+	kft__jw_str(w, "name", job->name);
+	if (job->ns)
+		kft__jw_str(w, "namespace", job->ns);
+	if (job->runtime)
+		kft__jw_str(w, "runtime", job->runtime);
+	if (job->backend)
+		kft__jw_str(w, "backend", job->backend);
+	kft__jw_str(w, "status", kft_job_state_name(job->state));
+	if (job->reason)
+		kft__jw_str(w, "reason", job->reason);
+	if (job->message)
+		kft__jw_str(w, "message", job->message);
+	kft__jw_int(w, "numNodes", (long long)job->num_nodes);
+	jw_time(w, "creationTimestamp", job->created_ms);
+	jw_time(w, "startTime", job->started_ms);
+	jw_time(w, "completionTime", job->finished_ms);
+	if (job->percent >= 0 || job->eta >= 0 || job->nmetrics) {
+		kft__jw_open(w, "progress", 1);
+		if (job->percent >= 0)
+			kft__jw_int(w, "percent", (long long)job->percent);
+		if (job->eta >= 0)
+			kft__jw_int(w, "estimatedRemainingSeconds", (long long)job->eta);
+		if (job->nmetrics) {
+			kft__jw_open(w, "metrics", 0);
+			for (i = 0; i < job->nmetrics; i++) {
+				kft__jw_open(w, NULL, 1);
+				kft__jw_str(w, "name", job->metrics[i].name);
+				kft__jw_str(w, "value", job->metrics[i].value);
+				kft__jw_close(w);
+			}
+			kft__jw_close(w);
+		}
+		kft__jw_close(w);
+	}
+	kft__jw_open(w, "steps", 0);
+	for (i = 0; i < job->nsteps; i++) {
+		const kft__step *st = &job->steps[i];
+
+		kft__jw_open(w, NULL, 1);
+		kft__jw_str(w, "name", st->name);
+		kft__jw_str(w, "status", kft_step_state_name(st->state));
+		if (st->target)
+			kft__jw_str(w, "target", st->target);
+		if (st->exit_code >= 0)
+			kft__jw_int(w, "exitCode", st->exit_code);
+		if (st->signal > 0)
+			kft__jw_int(w, "signal", st->signal);
+		if (st->reason)
+			kft__jw_str(w, "reason", st->reason);
+		kft__jw_close(w);
+	}
+	kft__jw_close(w);
+	kft__jw_close(w);
+}
+
+/* Detach a JSON document written with kft__jw, ending it with a newline. */
+static int jw_finish(char **out, kft__buf *b)
+{
+	if (kft__buf_putc(b, '\n') < 0 || b->oom || (*out = kft__buf_detach(b)) == NULL) {
+		kft__buf_free(b);
+		return kft__error_oom();
+	}
+	return 0;
+}
+
 static int render_text(kft__buf *b, const kft_job_t *job)
 {
 	size_t i;
@@ -438,6 +535,14 @@ int kft_job_render(char **out, const kft_job_t *job, int format)
 			return kft__error_oom();
 		}
 		return 0;
+	}
+	if (format == KFT_FORMAT_JSON) {
+		kft__buf b = KFT__BUF_INIT;
+		kft__jw w;
+
+		kft__jw_init(&w, &b);
+		job_write_json(&w, job);
+		return jw_finish(out, &b);
 	}
 	KFT_CHECK_ALLOC(j = kft__job_to_json(job));
 	error = kft__render_doc(out, j, format);
@@ -517,6 +622,16 @@ int kft_job_list_render(char **out, const kft_job_list_t *list, int format)
 		if ((*out = kft__buf_detach(&b)) == NULL)
 			return kft__error_oom();
 		return 0;
+	} else if (format == KFT_FORMAT_JSON) {
+		kft__buf b = KFT__BUF_INIT;
+		kft__jw w;
+
+		kft__jw_init(&w, &b);
+		kft__jw_open(&w, NULL, 0);
+		for (i = 0; i < list->n; i++)
+			job_write_json(&w, list->jobs[i]);
+		kft__jw_close(&w);
+		return jw_finish(out, &b);
 	} else {
 		cJSON *arr = cJSON_CreateArray();
 

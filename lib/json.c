@@ -154,6 +154,81 @@ static void json_indent(kft__buf *b, int depth)
 	kft__buf_put(b, spaces, n);
 }
 
+void kft__jw_init(kft__jw *w, kft__buf *b)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+}
+
+/* Separator, newline, indentation and key before a value (json_pretty's layout). */
+static void jw_item(kft__jw *w, const char *key)
+{
+	int d = w->depth;
+
+	if (d == 0)
+		return;
+	if (w->n[d])
+		kft__buf_putc(w->b, ',');
+	w->n[d] = 1;
+	kft__buf_putc(w->b, '\n');
+	json_indent(w->b, d);
+	if (w->obj[d]) {
+		json_put_string(w->b, key ? key : "");
+		kft__buf_put(w->b, ": ", 2);
+	}
+}
+
+void kft__jw_open(kft__jw *w, const char *key, int object)
+{
+	jw_item(w, key);
+	if (w->depth >= KFT__JW_MAX_DEPTH) {
+		w->b->oom = 1;   /* a caller bug, not data: refuse rather than overflow */
+		return;
+	}
+	kft__buf_putc(w->b, object ? '{' : '[');
+	w->depth++;
+	w->n[w->depth] = 0;
+	w->obj[w->depth] = (unsigned char)(object != 0);
+}
+
+void kft__jw_close(kft__jw *w)
+{
+	int d = w->depth;
+
+	if (d == 0)
+		return;
+	if (w->n[d]) {
+		kft__buf_putc(w->b, '\n');
+		json_indent(w->b, d - 1);
+	}
+	kft__buf_putc(w->b, w->obj[d] ? '}' : ']');
+	w->depth--;
+}
+
+void kft__jw_str(kft__jw *w, const char *key, const char *value)
+{
+	jw_item(w, key);
+	if (value)
+		json_put_string(w->b, value);
+	else
+		kft__buf_put(w->b, "null", 4);
+}
+
+void kft__jw_int(kft__jw *w, const char *key, long long value)
+{
+	char num[24], *p = num + sizeof(num);
+	unsigned long long u = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+
+	jw_item(w, key);
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (value < 0)
+		*--p = '-';
+	kft__buf_put(w->b, p, (size_t)(num + sizeof(num) - p));
+}
+
 /* Pretty JSON with 2-space indentation (kubectl's layout). */
 static int json_pretty(kft__buf *b, const cJSON *j, int depth)
 {

@@ -365,6 +365,72 @@ START_TEST(job_render)
 }
 END_TEST
 
+/* The streaming JSON writer gives the same bytes as the cJSON tree + kft__json_pretty. */
+static void assert_same_json(const kft_job_t *job)
+{
+	cJSON *j = kft__job_to_json(job);
+	char *tree, *direct;
+
+	ck_assert_ptr_nonnull(j);
+	ck_assert_kft_ok(kft__json_pretty(&tree, j));
+	ck_assert_kft_ok(kft_job_render(&direct, job, KFT_FORMAT_JSON));
+	ck_assert_str_eq(direct, tree);
+	cJSON_Delete(j);
+	free(tree);
+	kft_free(direct);
+}
+
+START_TEST(job_json_writer)
+{
+	kft_job_t *full, *bare;
+	kft_job_list_t *l;
+	cJSON *arr;
+	char *tree, *direct;
+
+	ck_assert_kft_ok(kft_job_new(&full, "j-full", "kubernetes"));
+	kft_job_set_namespace(full, "team-a");
+	kft_job_set_runtime(full, "torch-distributed");
+	kft_job_set_num_nodes(full, 3);
+	kft_job_set_state(full, KFT_JOB_FAILED, "Quote\"Back\\slash",
+	                  "tab\tnl\ncr\rbell\a ctl\x01 ünïcødé \xe2\x9c\x93 </script>");
+	/* 2000-02-29T23:59:59Z (leap day), 1970-01-01T00:00:01Z, 2026-11-29T08:00:00Z */
+	kft_job_set_times(full, 951868799000LL, 1000, 1795939200500LL);
+	kft_job_add_step(full, "node-0", KFT_STEP_SUCCEEDED, "pod-0", 0, 0, NULL);
+	kft_job_add_step(full, "node-1", KFT_STEP_FAILED, NULL, -1, 9, "OOMKilled");
+	kft_job_add_step(full, "launcher", KFT_STEP_RUNNING, "p", 255, 0, "");
+	kft_job_set_progress(full, 0, 12345678901LL);
+	kft_job_add_metric(full, "loss", "0.5");
+	kft_job_add_metric(full, "acc\"", "");
+	assert_same_json(full);
+	ck_assert_kft_ok(kft_job_render(&direct, full, KFT_FORMAT_JSON));
+	ck_assert_ptr_nonnull(strstr(direct, "\"creationTimestamp\": \"2000-02-29T23:59:59Z\""));
+	ck_assert_ptr_nonnull(strstr(direct, "\"startTime\": \"1970-01-01T00:00:01Z\""));
+	ck_assert_ptr_nonnull(strstr(direct, "\"completionTime\": \"2026-11-29T08:00:00Z\""));
+	kft_free(direct);
+
+	ck_assert_kft_ok(kft_job_new(&bare, "j-bare", "local"));
+	kft_job_set_progress(bare, -1, -1);
+	assert_same_json(bare);
+
+	ck_assert_kft_ok(kft_job_list_new(&l));
+	ck_assert_kft_ok(kft_job_list_render(&direct, l, KFT_FORMAT_JSON));
+	ck_assert_str_eq(direct, "[]\n");
+	kft_free(direct);
+	ck_assert_kft_ok(kft_job_list_add(l, full));
+	ck_assert_kft_ok(kft_job_list_add(l, bare));
+	ck_assert_ptr_nonnull(arr = cJSON_CreateArray());
+	cJSON_AddItemToArray(arr, kft__job_to_json(kft_job_list_at(l, 0)));
+	cJSON_AddItemToArray(arr, kft__job_to_json(kft_job_list_at(l, 1)));
+	ck_assert_kft_ok(kft__json_pretty(&tree, arr));
+	ck_assert_kft_ok(kft_job_list_render(&direct, l, KFT_FORMAT_JSON));
+	ck_assert_str_eq(direct, tree);
+	cJSON_Delete(arr);
+	free(tree);
+	kft_free(direct);
+	kft_job_list_free(l);
+}
+END_TEST
+
 /* Every allocation failure on a render path fails cleanly (no crash, no leak). */
 START_TEST(alloc_failures)
 {
@@ -414,6 +480,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, spawn);
 	tcase_add_test(tc, client_backends);
 	tcase_add_test(tc, job_render);
+	tcase_add_test(tc, job_json_writer);
 	tcase_add_test(tc, alloc_failures);
 	suite_add_tcase(s, tc);
 	return s;
