@@ -308,16 +308,40 @@ static void civil(int64_t days, int *y, int *m, int *d)
 	*y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-/* "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339, UTC, whole seconds). */
+static char *put2(char *p, int v)
+{
+	*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339, UTC, whole seconds); buf holds >= 21 bytes. */
 static void iso8601(char *buf, size_t n, int64_t ms)
 {
 	int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
 	int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400), sod = s - days * 86400;
 	int y, m, d;
+	char *p = buf;
 
 	civil(days, &y, &m, &d);
-	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (int)(sod / 3600),
-	         (int)(sod / 60 % 60), (int)(sod % 60));
+	if (n < 21 || y < 0 || y > 9999) {
+		snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (int)(sod / 3600),
+		         (int)(sod / 60 % 60), (int)(sod % 60));
+		return;
+	}
+	p = put2(put2(p, y / 100), y % 100);
+	*p++ = '-';
+	p = put2(p, m);
+	*p++ = '-';
+	p = put2(p, d);
+	*p++ = 'T';
+	p = put2(p, (int)(sod / 3600));
+	*p++ = ':';
+	p = put2(p, (int)(sod / 60 % 60));
+	*p++ = ':';
+	p = put2(p, (int)(sod % 60));
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 static int add_time(cJSON *o, const char *key, int64_t ms)

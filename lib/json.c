@@ -114,10 +114,14 @@ static void json_put_string(kft__buf *b, const char *str)
 	const unsigned char *p = (const unsigned char *)str, *run = p;
 
 	kft__buf_putc(b, '"');
-	for (; *p; p++) {
-		const char *esc = NULL;
+	for (;; p++) {
+		const char *esc;
 		char u[8];
 
+		while (*p >= 0x20 && *p != '"' && *p != '\\')   /* the common case */
+			p++;
+		if (!*p)
+			break;
 		switch (*p) {
 		case '"': esc = "\\\""; break;
 		case '\\': esc = "\\\\"; break;
@@ -127,16 +131,12 @@ static void json_put_string(kft__buf *b, const char *str)
 		case '\b': esc = "\\b"; break;
 		case '\f': esc = "\\f"; break;
 		default:
-			if (*p < 0x20) {
-				snprintf(u, sizeof(u), "\\u%04x", *p);
-				esc = u;
-			}
+			snprintf(u, sizeof(u), "\\u%04x", *p);
+			esc = u;
 		}
-		if (esc) {
-			kft__buf_put(b, (const char *)run, (size_t)(p - run));
-			kft__buf_puts(b, esc);
-			run = p + 1;
-		}
+		kft__buf_put(b, (const char *)run, (size_t)(p - run));
+		kft__buf_puts(b, esc);
+		run = p + 1;
 	}
 	kft__buf_put(b, (const char *)run, (size_t)(p - run));
 	kft__buf_putc(b, '"');

@@ -406,6 +406,14 @@ START_TEST(job_json_writer)
 	ck_assert_ptr_nonnull(strstr(direct, "\"creationTimestamp\": \"2000-02-29T23:59:59Z\""));
 	ck_assert_ptr_nonnull(strstr(direct, "\"startTime\": \"1970-01-01T00:00:01Z\""));
 	ck_assert_ptr_nonnull(strstr(direct, "\"completionTime\": \"2026-11-29T08:00:00Z\""));
+	{   /* the escaping reads back as the original bytes */
+		cJSON *back = cJSON_Parse(direct);
+
+		ck_assert_ptr_nonnull(back);
+		ck_assert_str_eq(kft__json_str(back, "message"), kft_job_message(full));
+		ck_assert_str_eq(kft__json_str(back, "reason"), kft_job_reason(full));
+		cJSON_Delete(back);
+	}
 	kft_free(direct);
 
 	ck_assert_kft_ok(kft_job_new(&bare, "j-bare", "local"));

@@ -1090,6 +1090,171 @@ START_TEST(one_connection_for_100_gets)
 }
 END_TEST
 
+/*
+ * Compression: none to a loopback server unless the kubeconfig's
+ * disable-compression says otherwise; a gzipped LIST reads the same as a plain one.
+ */
+static int list_accepted_gzip(kft_client_t *c, size_t *njobs)
+{
+	kft_job_list_t *l = NULL;
+	char *body = NULL;
+	cJSON *doc, *it;
+	int gz = -1;
+
+	clear_requests();
+	ck_assert_kft_ok(kft_list_jobs(&l, c, NULL));
+	*njobs = kft_job_list_count(l);
+	kft_job_list_free(l);
+	ck_assert_int_eq(ctl("GET", "/_fake/requests", NULL, &body), 200);
+	ck_assert_ptr_nonnull(doc = cJSON_Parse(body));
+	cJSON_ArrayForEach(it, doc) {
+		const char *p = kft__json_str(it, "path");
+		const char *ae = kft__json_str(kft__json_get(it, "headers"), "Accept-Encoding");
+
+		if (p && strstr(p, "/trainjobs"))
+			gz = ae && strstr(ae, "gzip");
+	}
+	cJSON_Delete(doc);
+	free(body);
+	return gz;
+}
+
+START_TEST(list_compression)
+{
+	kft_client_t *c;
+	char *kc;
+	size_t plain, zipped, off;
+
+	ck_assert_int_eq(ctl("POST", "/_fake/bulk",
+	                     "{\"namespace\":\"default\",\"count\":400,\"prefix\":\"gz\"}", NULL),
+	                 200);
+	ck_assert_kft_ok(client_for(&c, NULL, NULL));
+	ck_assert_int_eq(list_accepted_gzip(c, &plain), 0);
+	kft_client_free(c);
+	kc = kubeconfig("gzip.yaml", NULL, "    token: test-token\n");
+	{
+		char *text = NULL, *mod;
+		size_t len;
+		kft__buf b = KFT__BUF_INIT;
+
+		ck_assert_int_eq(kft__read_file(&text, &len, kc), 0);
+		mod = strstr(text, "    certificate-authority:");
+		ck_assert_ptr_nonnull(mod);
+		kft__buf_put(&b, text, (size_t)(mod - text));
+		kft__buf_puts(&b, "    disable-compression: false\n");
+		kft__buf_puts(&b, mod);
+		free(kc);
+		kc = write_work("gzip.yaml", b.ptr, 0600);
+		kft__buf_free(&b);
+		free(text);
+	}
+	ck_assert_kft_ok(client_for(&c, kc, NULL));
+	ck_assert_int_eq(list_accepted_gzip(c, &zipped), 1);
+	kft_client_free(c);
+	ck_assert_uint_ge(plain, 400);
+	ck_assert_uint_eq(plain, zipped);
+	free(kc);
+	kc = kubeconfig("nogzip.yaml", NULL, "    token: test-token\n");
+	free(kc);
+	{
+		char *text = NULL, *mod;
+		size_t len;
+		kft__buf b = KFT__BUF_INIT;
+
+		kc = wpath("nogzip.yaml");
+		ck_assert_int_eq(kft__read_file(&text, &len, kc), 0);
+		mod = strstr(text, "    certificate-authority:");
+		kft__buf_put(&b, text, (size_t)(mod - text));
+		kft__buf_puts(&b, "    disable-compression: true\n");
+		kft__buf_puts(&b, mod);
+		free(kc);
+		kc = write_work("nogzip.yaml", b.ptr, 0600);
+		kft__buf_free(&b);
+		free(text);
+	}
+	ck_assert_kft_ok(client_for(&c, kc, NULL));
+	ck_assert_int_eq(list_accepted_gzip(c, &off), 0);
+	ck_assert_uint_eq(off, plain);
+	kft_client_free(c);
+	free(kc);
+}
+END_TEST
+
+/*
+ * LIST items are read by a text walker, GET documents through cJSON: the two
+ * must give the same job for escapes (the server writes \\uXXXX and surrogate
+ * pairs), numbers as strings, many conditions, progress metrics and pods.
+ */
+START_TEST(list_matches_get)
+{
+	kft_client_t *c;
+	kft_job_list_t *l = NULL;
+	size_t i, checked = 0;
+	const char *tricky =
+		"{\"conditions\":["
+		"{\"type\":\"Created\",\"status\":\"True\",\"reason\":\"r\\u00e9\"},"
+		"{\"type\":\"Failed\",\"status\":\"True\",\"reason\":\"Quote\\\"Back\\\\slash\\/\","
+		"\"message\":\"tab\\tnl\\n \\u00fcn\\u00efc\\u00f8d\\u00e9 \\ud83d\\ude00 \\u2713\","
+		"\"lastTransitionTime\":\"2026-11-29T08:00:00.25+01:00\",\"extra\":{\"a\":[1,{\"b\":null}]}}],"
+		"\"trainerStatus\":{\"progressPercentage\":37,\"estimatedRemainingSeconds\":\"90\","
+		"\"metrics\":[{\"name\":\"loss\",\"value\":\"0.25\"},{\"name\":\"acc\",\"value\":0.5}]}}";
+	char many[4096];
+	int n = 0;
+
+	ck_assert_kft_ok(client_for(&c, NULL, NULL));
+	ck_assert_int_eq(ctl("POST", "/_fake/bulk",
+	                     "{\"namespace\":\"default\",\"count\":3,\"prefix\":\"lmg\"}", NULL),
+	                 200);
+	ck_assert_int_eq(ctl("POST", "/_fake/trainjobs/default/lmg-0/status", tricky, NULL), 200);
+	/* 20 conditions: only the first 16 are read, by both paths */
+	n = snprintf(many, sizeof(many), "{\"conditions\":[");
+	for (i = 0; i < 20; i++)
+		n += snprintf(many + n, sizeof(many) - (size_t)n,
+		              "%s{\"type\":\"T%zu\",\"status\":\"True\",\"message\":\"m%zu\"}",
+		              i ? "," : "", i, i);
+	snprintf(many + n, sizeof(many) - (size_t)n,
+	         ",{\"type\":\"Complete\",\"status\":\"True\"}]}");
+	ck_assert_int_eq(ctl("POST", "/_fake/trainjobs/default/lmg-1/status", many, NULL), 200);
+	train(c, "lmg-pods", 2, NULL, NULL);
+	ck_assert_kft_ok(kft_list_jobs(&l, c, NULL));
+	for (i = 0; i < kft_job_list_count(l); i++) {
+		const kft_job_t *lj = kft_job_list_at(l, i);
+		kft_job_t *gj = NULL;
+		char *a, *b;
+
+		if (strncmp(kft_job_name(lj), "lmg", 3))
+			continue;
+		ck_assert_kft_ok(kft_get_job(&gj, c, kft_job_name(lj)));
+		ck_assert_kft_ok(kft_job_render(&a, lj, KFT_FORMAT_JSON));
+		ck_assert_kft_ok(kft_job_render(&b, gj, KFT_FORMAT_JSON));
+		if (strcmp(kft_job_name(lj), "lmg-pods"))   /* pods move on between the two reads */
+			ck_assert_str_eq(a, b);
+		else
+			ck_assert_uint_eq(kft_job_step_count(lj), 2);
+		if (!strcmp(kft_job_name(lj), "lmg-0")) {
+			ck_assert_int_eq(kft_job_state(lj), KFT_JOB_FAILED);
+			ck_assert_str_eq(kft_job_reason(lj), "Quote\"Back\\slash/");
+			ck_assert_str_eq(kft_job_message(lj), "tab\tnl\n \xc3\xbcn\xc3\xaf" "c\xc3\xb8" "d\xc3\xa9 "
+			                 "\xf0\x9f\x98\x80 \xe2\x9c\x93");
+			ck_assert_int_eq(kft_job_progress_percent(lj), 37);
+			ck_assert_int_eq(kft_job_eta_seconds(lj), 90);
+			ck_assert_uint_eq(kft_job_metric_count(lj), 2);
+			ck_assert_str_eq(kft_job_metric_value(lj, 1), "0.5");
+			ck_assert_ptr_nonnull(strstr(a, "\"completionTime\": \"2026-11-29T07:00:00Z\""));
+		}
+		if (!strcmp(kft_job_name(lj), "lmg-1"))
+			ck_assert_int_eq(kft_job_state(lj), KFT_JOB_CREATED);   /* Complete is 21st */
+		kft_free(a);
+		kft_free(b);
+		kft_job_free(gj);
+		checked++;
+	}
+	ck_assert_uint_eq(checked, 4);
+	kft_job_list_free(l);
+	kft_client_free(c);
+}
+END_TEST
+
 START_TEST(in_cluster_service_account)
 {
 	kft_client_t *c;
@@ -1304,6 +1469,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, watch_dropped_and_gone);
 	tcase_add_test(tc, runtime_deleted_job_still_readable);
 	tcase_add_test(tc, one_connection_for_100_gets);
+	tcase_add_test(tc, list_compression);
+	tcase_add_test(tc, list_matches_get);
 	tcase_add_test(tc, no_secrets_in_debug_output);
 	tcase_add_test(tc, in_cluster_service_account);
 	tcase_add_test(tc, basic_auth_and_proxy_url);

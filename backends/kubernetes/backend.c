@@ -473,17 +473,6 @@ static int add_pod_step(kft_job_t *job, const podinfo *pi)
 	return kft_job_add_step(job, pi->step, state, pi->name, exit_code, sig, reason);
 }
 
-static const cJSON *condition(const cJSON *tj, const char *type)
-{
-	const cJSON *it;
-
-	cJSON_ArrayForEach(it, kft__json_path(tj, "status.conditions"))
-		if (kft__streq(kft__json_str(it, "type"), type) &&
-		    kft__streq(kft__json_str(it, "status"), "True"))
-			return it;
-	return NULL;
-}
-
 static int64_t num_field(const cJSON *obj, const char *path, int64_t dflt)
 {
 	const cJSON *v = kft__json_path(obj, path);
@@ -499,25 +488,78 @@ static int64_t num_field(const cJSON *obj, const char *path, int64_t dflt)
 	return dflt;
 }
 
-static int build_job(kft_job_t **out, const cJSON *tj, const cJSON *const *pods, size_t npods)
+/*
+ * What the job view reads of a TrainJob: filled from a cJSON document (get,
+ * watch) or straight from the text of a LIST item (list), so one status
+ * algorithm serves both.
+ */
+#define TJ_MAX_CONDITIONS 16
+typedef struct {
+	const char *type, *status, *reason, *message, *time;
+} tjcond;
+
+typedef struct {
+	const char *name, *ns, *created, *runtime;
+	int64_t num_nodes;            /* -1: absent */
+	tjcond cond[TJ_MAX_CONDITIONS];
+	size_t ncond;
+	const cJSON *trainer_status;  /* status.trainerStatus, or NULL */
+} tjinfo;
+
+static void tjinfo_from_json(tjinfo *ti, const cJSON *tj)
 {
-	const cJSON *meta = kft__json_get(tj, "metadata"), *c, *ts, *it;
-	const char *name = kft__json_str(meta, "name");
+	const cJSON *meta = kft__json_get(tj, "metadata"), *it;
+
+	memset(ti, 0, sizeof(*ti));
+	ti->name = kft__json_str(meta, "name");
+	ti->ns = kft__json_str(meta, "namespace");
+	ti->created = kft__json_str(meta, "creationTimestamp");
+	ti->runtime = kft__json_str(kft__json_path(tj, "spec.runtimeRef"), "name");
+	ti->num_nodes = num_field(tj, "spec.trainer.numNodes", -1);
+	cJSON_ArrayForEach(it, kft__json_path(tj, "status.conditions")) {
+		tjcond *c;
+
+		if (ti->ncond == TJ_MAX_CONDITIONS)
+			break;
+		c = &ti->cond[ti->ncond++];
+		c->type = kft__json_str(it, "type");
+		c->status = kft__json_str(it, "status");
+		c->reason = kft__json_str(it, "reason");
+		c->message = kft__json_str(it, "message");
+		c->time = kft__json_str(it, "lastTransitionTime");
+	}
+	ti->trainer_status = kft__json_path(tj, "status.trainerStatus");
+}
+
+static const tjcond *condition(const tjinfo *ti, const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < ti->ncond; i++)
+		if (kft__streq(ti->cond[i].type, type) && kft__streq(ti->cond[i].status, "True"))
+			return &ti->cond[i];
+	return NULL;
+}
+
+static int build_job_info(kft_job_t **out, const tjinfo *ti, const cJSON *const *pods,
+                          size_t npods)
+{
+	const tjcond *c;
+	const cJSON *ts = ti->trainer_status, *it;
 	kft_job_t *job = NULL;
 	podinfo *pi = NULL;
 	size_t npi = 0, i, trainer_pods = 0, trainer_ok = 0;
-	int64_t want_nodes = num_field(tj, "spec.trainer.numNodes", -1), started = 0, finished = 0;
+	int64_t want_nodes = ti->num_nodes, started = 0, finished = 0;
 	int64_t node_steps = 0;
 	int error;
 
 	*out = NULL;
-	if (!name)
+	if (!ti->name)
 		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE,
 		                      "the API server sent a TrainJob without metadata.name");
-	if ((error = kft_job_new(&job, name, "kubernetes")) < 0 ||
-	    (error = kft_job_set_namespace(job, kft__json_str(meta, "namespace"))) < 0 ||
-	    (error = kft_job_set_runtime(job, kft__json_str(kft__json_path(tj, "spec.runtimeRef"),
-	                                                    "name"))) < 0 ||
+	if ((error = kft_job_new(&job, ti->name, "kubernetes")) < 0 ||
+	    (error = kft_job_set_namespace(job, ti->ns)) < 0 ||
+	    (error = kft_job_set_runtime(job, ti->runtime)) < 0 ||
 	    (error = collect_pods(&pi, &npi, pods, npods)) < 0)
 		goto out;
 	for (i = 0; i < npi; i++) {
@@ -535,17 +577,14 @@ static int build_job(kft_job_t **out, const cJSON *tj, const cJSON *const *pods,
 		}
 		node_steps += pi[i].order == 3;
 	}
-	if ((c = condition(tj, "Complete")) != NULL) {
-		error = kft_job_set_state(job, KFT_JOB_COMPLETE, kft__json_str(c, "reason"),
-		                          kft__json_str(c, "message"));
-		finished = kft__k8s_time_ms(kft__json_str(c, "lastTransitionTime"));
-	} else if ((c = condition(tj, "Failed")) != NULL) {
-		error = kft_job_set_state(job, KFT_JOB_FAILED, kft__json_str(c, "reason"),
-		                          kft__json_str(c, "message"));
-		finished = kft__k8s_time_ms(kft__json_str(c, "lastTransitionTime"));
-	} else if ((c = condition(tj, "Suspended")) != NULL) {
-		error = kft_job_set_state(job, KFT_JOB_SUSPENDED, kft__json_str(c, "reason"),
-		                          kft__json_str(c, "message"));
+	if ((c = condition(ti, "Complete")) != NULL) {
+		error = kft_job_set_state(job, KFT_JOB_COMPLETE, c->reason, c->message);
+		finished = kft__k8s_time_ms(c->time);
+	} else if ((c = condition(ti, "Failed")) != NULL) {
+		error = kft_job_set_state(job, KFT_JOB_FAILED, c->reason, c->message);
+		finished = kft__k8s_time_ms(c->time);
+	} else if ((c = condition(ti, "Suspended")) != NULL) {
+		error = kft_job_set_state(job, KFT_JOB_SUSPENDED, c->reason, c->message);
 	} else {
 		/* any other condition (Suspended=False/Resumed ...) does not freeze the status */
 		int running = trainer_pods > 0 && trainer_ok == trainer_pods &&
@@ -556,10 +595,8 @@ static int build_job(kft_job_t **out, const cJSON *tj, const cJSON *const *pods,
 	if (error < 0)
 		goto out;
 	if ((error = kft_job_set_num_nodes(job, want_nodes >= 0 ? want_nodes : node_steps)) < 0 ||
-	    (error = kft_job_set_times(job, kft__k8s_time_ms(kft__json_str(meta, "creationTimestamp")),
-	                               started, finished)) < 0)
+	    (error = kft_job_set_times(job, kft__k8s_time_ms(ti->created), started, finished)) < 0)
 		goto out;
-	ts = kft__json_path(tj, "status.trainerStatus");
 	if (ts) {
 		if ((error = kft_job_set_progress(job, num_field(ts, "progressPercentage", -1),
 		                                  num_field(ts, "estimatedRemainingSeconds", -1))) < 0)
@@ -582,6 +619,14 @@ out:
 	free(pi);
 	kft_job_free(job);
 	return error;
+}
+
+static int build_job(kft_job_t **out, const cJSON *tj, const cJSON *const *pods, size_t npods)
+{
+	tjinfo ti;
+
+	tjinfo_from_json(&ti, tj);
+	return build_job_info(out, &ti, pods, npods);
 }
 
 static const cJSON **items_array(const cJSON *list, size_t *n)
@@ -741,13 +786,101 @@ static const char *skip_value(const char *p, const char *end)
 	return NULL;
 }
 
-typedef int (*item_cb)(cJSON *item, void *payload);
+/*
+ * Selective parsing: of each listed object only the fields the job view reads
+ * become cJSON (a real TrainJob or Pod carries managedFields, specs and
+ * annotations many times larger). A selector names the keys to keep; a NULL
+ * sub keeps the whole value, a non-NULL sub descends into an object.
+ */
+typedef struct selector {
+	const char *key;
+	const struct selector *sub;
+} selector;
 
-/* Parse the top-level object's "items" array element by element. */
-static int each_item(const char *text, size_t len, item_cb cb, void *payload, const char *what)
+static const selector SEL_POD_ANN[] = { { LBL_INDEX, NULL }, { NULL, NULL } };
+static const selector SEL_POD_META[] = { { "name", NULL }, { "creationTimestamp", NULL },
+	                                 { "labels", NULL }, { "annotations", SEL_POD_ANN },
+	                                 { NULL, NULL } };
+static const selector SEL_POD_STATUS[] = { { "phase", NULL }, { "reason", NULL },
+	                                   { "startTime", NULL }, { "containerStatuses", NULL },
+	                                   { NULL, NULL } };
+static const selector SEL_POD[] = { { "metadata", SEL_POD_META }, { "status", SEL_POD_STATUS },
+	                            { NULL, NULL } };
+
+static const selector *sel_match(const selector *s, const char *key, size_t len)
+{
+	for (; s->key; s++)
+		if (strlen(s->key) == len && !memcmp(s->key, key, len))
+			return s;
+	return NULL;
+}
+
+/*
+ * Parse the object at p (which is '{') keeping only what sel names, into `into`.
+ * Returns the end of the object, or NULL: *oom set on allocation failure, else
+ * the text is not JSON.
+ */
+static const char *parse_select(const char *p, const char *end, const selector *sel,
+                                cJSON *into, int *oom)
+{
+	for (p = skip_ws(p + 1, end); p < end && *p != '}'; ) {
+		const char *key = p, *kend, *v;
+		const selector *m;
+
+		if (*p != '"' || (kend = skip_string(p, end)) == NULL)
+			return NULL;
+		p = skip_ws(kend, end);
+		if (p >= end || *p != ':')
+			return NULL;
+		v = p = skip_ws(p + 1, end);
+		m = sel_match(sel, key + 1, (size_t)(kend - key - 2));
+		if (m && m->sub && p < end && *p == '{') {
+			cJSON *child = cJSON_CreateObject();
+
+			if (!child || !cJSON_AddItemToObjectCS(into, m->key, child)) {
+				cJSON_Delete(child);
+				*oom = 1;
+				return NULL;
+			}
+			if ((p = parse_select(p, end, m->sub, child, oom)) == NULL)
+				return NULL;
+		} else {
+			if ((p = skip_value(p, end)) == NULL)
+				return NULL;
+			if (m) {
+				cJSON *item = cJSON_ParseWithLength(v, (size_t)(p - v));
+
+				if (!item)
+					return NULL;
+				if (!cJSON_AddItemToObjectCS(into, m->key, item)) {
+					cJSON_Delete(item);
+					*oom = 1;
+					return NULL;
+				}
+			}
+		}
+		p = skip_ws(p, end);
+		if (p < end && *p == ',')
+			p = skip_ws(p + 1, end);
+		else if (p >= end || *p != '}')
+			return NULL;
+	}
+	return p < end ? p + 1 : NULL;
+}
+
+/*
+ * An item parser consumes one element of "items" starting at p (a '{') and
+ * returns the end of it; NULL with *error set (< 0) on failure, or with
+ * *error == 0 when the text is not JSON.
+ */
+typedef const char *(*item_parser)(const char *p, const char *end, void *payload, int *error);
+
+/* Walk the top-level object's "items" array, one element at a time. */
+static int each_item(const char *text, size_t len, item_parser parse, void *payload,
+                     const char *what)
 {
 	const char *p = text, *end = text + len;
-	int error;
+	int error = 0;
 
 	p = skip_ws(p, end);
 	if (p >= end || *p != '{')
@@ -763,17 +896,13 @@ static int each_item(const char *text, size_t len, item_cb cb, void *payload, co
 		p = skip_ws(p + 1, end);
 		if (kend - key == 7 && !memcmp(key, "\"items\"", 7) && p < end && *p == '[') {
 			for (p = skip_ws(p + 1, end); p < end && *p != ']'; ) {
-				const char *v = p;
-				cJSON *item;
-
-				if ((p = skip_value(p, end)) == NULL)
+				if (*p != '{')
 					goto bad;
-				if ((item = cJSON_ParseWithLength(v, (size_t)(p - v))) == NULL)
+				if ((p = parse(p, end, payload, &error)) == NULL) {
+					if (error < 0)
+						return error;
 					goto bad;
-				error = cb(item, payload);
-				cJSON_Delete(item);
-				if (error < 0)
-					return error;
+				}
 				p = skip_ws(p, end);
 				if (p < end && *p == ',')
 					p = skip_ws(p + 1, end);
@@ -811,38 +940,488 @@ bad:
 	}
 }
 
+/* Pods: the selected fields of each, appended to the cJSON array payload. */
+static const char *parse_pod(const char *p, const char *end, void *payload, int *error)
+{
+	cJSON *item = cJSON_CreateObject();
+	int oom = 0;
+
+	*error = 0;
+	if (!item) {
+		*error = kft__error_oom();
+		return NULL;
+	}
+	if ((p = parse_select(p, end, SEL_POD, item, &oom)) == NULL) {
+		cJSON_Delete(item);
+		if (oom)
+			*error = kft__error_oom();
+		return NULL;
+	}
+	cJSON_AddItemToArray((cJSON *)payload, item);
+	return p;
+}
+
+/*
+ * TrainJobs straight from the text: a forward-only walk over one LIST item
+ * that keeps just what tjinfo holds, its strings unescaped into an arena.
+ * No cJSON tree per job (10,000 of them are the bulk of `kft list`).
+ */
+typedef struct arena_chunk {
+	struct arena_chunk *next;
+	size_t cap, used;
+	char data[];
+} arena_chunk;
+
+typedef struct {
+	arena_chunk *head;
+	int oom;
+} arena;
+
+static char *arena_alloc(arena *a, size_t n)
+{
+	arena_chunk *c = a->head;
+
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > 65536 ? n : 65536;
+
+		if ((c = kft__malloc(sizeof(*c) + cap)) == NULL) {
+			a->oom = 1;
+			return NULL;
+		}
+		c->next = a->head;
+		c->cap = cap;
+		c->used = 0;
+		a->head = c;
+	}
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+/* Forget everything but keep the newest chunk for the next item. */
+static void arena_reset(arena *a)
+{
+	arena_chunk *c;
+
+	if (!a->head)
+		return;
+	while ((c = a->head->next) != NULL) {
+		a->head->next = c->next;
+		free(c);
+	}
+	a->head->used = 0;
+}
+
+static void arena_free(arena *a)
+{
+	arena_chunk *c;
+
+	while ((c = a->head) != NULL) {
+		a->head = c->next;
+		free(c);
+	}
+}
+
+typedef struct {
+	const char *p, *end;
+	arena *mem;
+	int bad;
+} jwalk;
+
+static int hexval(const char *p)
+{
+	int v = 0, i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+static char *put_utf8(char *o, unsigned long cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xC0 | (cp >> 6));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xE0 | (cp >> 12));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else {
+		*o++ = (char)(0xF0 | (cp >> 18));
+		*o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	}
+	return o;
+}
+
+/* The string value at w->p, unescaped into the arena (NULL if not a string). */
+static const char *jw_string(jwalk *w)
+{
+	const char *p = w->p, *s, *e;
+	char *out, *o;
+
+	if (p >= w->end || *p != '"') {
+		if ((w->p = skip_value(p, w->end)) == NULL)
+			w->bad = 1;
+		return NULL;
+	}
+	if ((e = skip_string(p, w->end)) == NULL) {
+		w->bad = 1;
+		return NULL;
+	}
+	w->p = e;
+	s = p + 1;
+	e--;   /* the closing quote */
+	if ((out = o = arena_alloc(w->mem, (size_t)(e - s) + 1)) == NULL)
+		return NULL;
+	while (s < e) {
+		const char *bs = memchr(s, '\\', (size_t)(e - s));
+		size_t run = bs ? (size_t)(bs - s) : (size_t)(e - s);
+
+		memcpy(o, s, run);
+		o += run;
+		s += run;
+		if (!bs)
+			break;
+		if (++s >= e) {
+			w->bad = 1;
+			return NULL;
+		}
+		switch (*s++) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '/': *o++ = '/'; break;
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u': {
+			long cp = e - s >= 4 ? hexval(s) : -1;
+
+			if (cp < 0) {
+				w->bad = 1;
+				return NULL;
+			}
+			s += 4;
+			if (cp >= 0xD800 && cp <= 0xDBFF && e - s >= 6 && s[0] == '\\' && s[1] == 'u') {
+				long lo = hexval(s + 2);
+
+				if (lo >= 0xDC00 && lo <= 0xDFFF) {
+					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+					s += 6;
+				}
+			}
+			if (cp >= 0xD800 && cp <= 0xDFFF)
+				cp = 0xFFFD;   /* a lone surrogate, as encoding/json decodes it */
+			if (cp == 0) {
+				w->bad = 1;    /* NUL cannot live in a C string */
+				return NULL;
+			}
+			o = put_utf8(o, (unsigned long)cp);
+			break;
+		}
+		default:
+			w->bad = 1;
+			return NULL;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static void jw_skip(jwalk *w)
+{
+	if ((w->p = skip_value(w->p, w->end)) == NULL)
+		w->bad = 1;
+}
+
+/* An integer (or a string holding one) at w->p; dflt otherwise. */
+static int64_t jw_int(jwalk *w, int64_t dflt)
+{
+	const char *v = w->p;
+	char num[32];
+	int64_t x;
+	size_t n;
+
+	if (v < w->end && *v == '"') {
+		const char *s = jw_string(w);
+
+		return s && kft__parse_i64(&x, s) == 0 ? x : dflt;
+	}
+	jw_skip(w);
+	if (w->bad)
+		return dflt;
+	n = (size_t)(w->p - v);
+	if (n == 0 || n >= sizeof(num))
+		return dflt;
+	memcpy(num, v, n);
+	num[n] = '\0';
+	if (kft__parse_i64(&x, num) == 0)
+		return x;
+	{   /* 2.0 and 2e0 are numbers too (cJSON reads them as 2) */
+		char *endp;
+		double d = strtod(num, &endp);
+
+		return *endp == '\0' && d >= -9.2e18 && d <= 9.2e18 ? (int64_t)d : dflt;
+	}
+}
+
+/*
+ * Iterate an object's members: call with *first = 1 at the '{'. Returns 1 with
+ * w->p at the value, 0 at the end (w->p after the '}'), -1 if not JSON.
+ */
+static int jw_member(jwalk *w, int *first, const char **key, size_t *klen, int obj)
+{
+	const char *p = skip_ws(w->p, w->end), *kend;
+	char close = obj ? '}' : ']';
+
+	if (*first) {
+		if (p >= w->end || *p != (obj ? '{' : '['))
+			goto bad;
+		p = skip_ws(p + 1, w->end);
+		if (p < w->end && *p == close) {
+			w->p = p + 1;
+			return 0;
+		}
+		*first = 0;
+	} else {
+		if (p < w->end && *p == close) {
+			w->p = p + 1;
+			return 0;
+		}
+		if (p >= w->end || *p != ',')
+			goto bad;
+		p = skip_ws(p + 1, w->end);
+	}
+	if (obj) {
+		if (p >= w->end || *p != '"' || (kend = skip_string(p, w->end)) == NULL)
+			goto bad;
+		*key = p + 1;
+		*klen = (size_t)(kend - p - 2);
+		p = skip_ws(kend, w->end);
+		if (p >= w->end || *p != ':')
+			goto bad;
+		p = skip_ws(p + 1, w->end);
+	}
+	if (p >= w->end)
+		goto bad;
+	w->p = p;
+	return 1;
+bad:
+	w->bad = 1;
+	return -1;
+}
+
+#define KEY_IS(k, n, lit) ((n) == sizeof(lit) - 1 && !memcmp((k), (lit), sizeof(lit) - 1))
+
+static void walk_conditions(jwalk *w, tjinfo *ti)
+{
+	int first = 1, f2;
+	const char *k;
+	size_t n;
+
+	if (w->p >= w->end || *w->p != '[') {
+		jw_skip(w);
+		return;
+	}
+	while (jw_member(w, &first, NULL, NULL, 0) == 1) {
+		tjcond scratch, *c = ti->ncond < TJ_MAX_CONDITIONS ? &ti->cond[ti->ncond++] : &scratch;
+
+		memset(c, 0, sizeof(*c));
+		if (*w->p != '{') {
+			jw_skip(w);
+			continue;
+		}
+		for (f2 = 1; jw_member(w, &f2, &k, &n, 1) == 1 && !w->bad; ) {
+			if (KEY_IS(k, n, "type"))
+				c->type = jw_string(w);
+			else if (KEY_IS(k, n, "status"))
+				c->status = jw_string(w);
+			else if (KEY_IS(k, n, "reason"))
+				c->reason = jw_string(w);
+			else if (KEY_IS(k, n, "message"))
+				c->message = jw_string(w);
+			else if (KEY_IS(k, n, "lastTransitionTime"))
+				c->time = jw_string(w);
+			else
+				jw_skip(w);
+		}
+		if (w->bad)
+			return;
+	}
+}
+
+/* Is the value at w->p an object (to walk with jw_member)? If not, it is skipped. */
+static int jw_enter(jwalk *w)
+{
+	if (w->p < w->end && *w->p == '{')
+		return 1;
+	jw_skip(w);
+	return 0;
+}
+
+static void walk_metadata(jwalk *w, tjinfo *ti)
+{
+	const char *k;
+	size_t n;
+	int first = 1;
+
+	if (!jw_enter(w))
+		return;
+	while (!w->bad && jw_member(w, &first, &k, &n, 1) == 1) {
+		if (KEY_IS(k, n, "name"))
+			ti->name = jw_string(w);
+		else if (KEY_IS(k, n, "namespace"))
+			ti->ns = jw_string(w);
+		else if (KEY_IS(k, n, "creationTimestamp"))
+			ti->created = jw_string(w);
+		else
+			jw_skip(w);
+	}
+}
+
+static void walk_spec(jwalk *w, tjinfo *ti)
+{
+	const char *k, *k2;
+	size_t n, n2;
+	int first = 1, f2;
+
+	if (!jw_enter(w))
+		return;
+	while (!w->bad && jw_member(w, &first, &k, &n, 1) == 1) {
+		int rref = KEY_IS(k, n, "runtimeRef"), trainer = KEY_IS(k, n, "trainer");
+
+		if ((!rref && !trainer) || !jw_enter(w)) {
+			if (!rref && !trainer)
+				jw_skip(w);
+			continue;
+		}
+		for (f2 = 1; !w->bad && jw_member(w, &f2, &k2, &n2, 1) == 1; ) {
+			if (rref && KEY_IS(k2, n2, "name"))
+				ti->runtime = jw_string(w);
+			else if (trainer && KEY_IS(k2, n2, "numNodes"))
+				ti->num_nodes = jw_int(w, -1);
+			else
+				jw_skip(w);
+		}
+	}
+}
+
+static void walk_status(jwalk *w, tjinfo *ti, cJSON **ts)
+{
+	const char *k;
+	size_t n;
+	int first = 1;
+
+	if (!jw_enter(w))
+		return;
+	while (!w->bad && jw_member(w, &first, &k, &n, 1) == 1) {
+		if (KEY_IS(k, n, "conditions")) {
+			walk_conditions(w, ti);
+		} else if (KEY_IS(k, n, "trainerStatus") && !*ts) {
+			const char *v = w->p;
+
+			jw_skip(w);
+			if (!w->bad && (*ts = cJSON_ParseWithLength(v, (size_t)(w->p - v))) == NULL)
+				w->bad = 1;
+		} else {
+			jw_skip(w);
+		}
+	}
+}
+
+/* One LIST item -> tjinfo (strings in w->mem; trainerStatus parsed into *ts). */
+static const char *walk_trainjob(jwalk *w, tjinfo *ti, cJSON **ts, int *oom)
+{
+	const char *k;
+	size_t n;
+	int first = 1;
+
+	memset(ti, 0, sizeof(*ti));
+	ti->num_nodes = -1;
+	*ts = NULL;
+	while (!w->bad && jw_member(w, &first, &k, &n, 1) == 1) {
+		if (KEY_IS(k, n, "metadata"))
+			walk_metadata(w, ti);
+		else if (KEY_IS(k, n, "spec"))
+			walk_spec(w, ti);
+		else if (KEY_IS(k, n, "status"))
+			walk_status(w, ti, ts);
+		else
+			jw_skip(w);
+	}
+	if (w->mem->oom) {
+		*oom = 1;
+		return NULL;
+	}
+	ti->trainer_status = *ts;
+	return w->bad ? NULL : w->p;
+}
+
 typedef struct {
 	kft_job_list_t *list;
 	const char *runtime;
 	podref *refs;
 	size_t nrefs;
 	const cJSON **grp;
+	arena mem;
 } list_ctx;
 
-static int list_one(cJSON *it, void *payload)
+static const char *list_one(const char *p, const char *end, void *payload, int *error)
 {
 	list_ctx *lc = payload;
-	const char *name = kft__json_str(kft__json_get(it, "metadata"), "name");
-	const char *rt = kft__json_str(kft__json_path(it, "spec.runtimeRef"), "name");
+	jwalk w;
+	tjinfo ti;
+	cJSON *ts = NULL;
 	size_t lo = 0, hi = lc->nrefs, n = 0;
 	kft_job_t *job;
-	int error;
+	int oom = 0;
 
-	if (!name || (lc->runtime && !kft__streq(rt, lc->runtime)))
-		return 0;
+	*error = 0;
+	arena_reset(&lc->mem);
+	w.p = p;
+	w.end = end;
+	w.mem = &lc->mem;
+	w.bad = 0;
+	if ((p = walk_trainjob(&w, &ti, &ts, &oom)) == NULL) {
+		cJSON_Delete(ts);
+		if (oom)
+			*error = kft__error_oom();
+		return NULL;
+	}
+	if (!ti.name || (lc->runtime && !kft__streq(ti.runtime, lc->runtime))) {
+		cJSON_Delete(ts);
+		return p;
+	}
 	while (lo < hi) {   /* the first pod whose jobset is >= name */
 		size_t mid = (lo + hi) / 2;
 
-		if (strcmp(lc->refs[mid].jobset, name) < 0)
+		if (strcmp(lc->refs[mid].jobset, ti.name) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	while (lo < lc->nrefs && !strcmp(lc->refs[lo].jobset, name))
+	while (lo < lc->nrefs && !strcmp(lc->refs[lo].jobset, ti.name))
 		lc->grp[n++] = lc->refs[lo++].pod;
-	if ((error = build_job(&job, it, lc->grp, n)) < 0)
-		return error;
-	return kft_job_list_add(lc->list, job);
+	*error = build_job_info(&job, &ti, lc->grp, n);
+	cJSON_Delete(ts);
+	if (*error < 0 || (*error = kft_job_list_add(lc->list, job)) < 0)
+		return NULL;
+	return p;
 }
 
 /*
@@ -880,15 +1459,29 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 		error = kft__error_oom();
 		goto out;
 	}
-	if ((error = get_json(&pods, NULL, k, q.ptr, "list pods")) < 0)
-		goto out;
-	cap = (size_t)cJSON_GetArraySize(kft__json_get(pods, "items"));
+	{
+		kft__k8s_req r = { "GET", q.ptr, NULL, NULL, 1, "list pods" };
+		kft__buf pbody = KFT__BUF_INIT;
+
+		if ((pods = cJSON_CreateArray()) == NULL) {
+			error = kft__error_oom();
+			goto out;
+		}
+		error = kft__k8s_request(&pbody, NULL, k, &r);
+		if (error == 0)
+			error = each_item(pbody.ptr ? pbody.ptr : "", pbody.len, parse_pod, pods,
+			                  "GET pods");
+		kft__buf_free(&pbody);
+		if (error < 0)
+			goto out;
+	}
+	cap = (size_t)cJSON_GetArraySize(pods);
 	if ((lc.refs = kft__calloc(cap + 1, sizeof(*lc.refs))) == NULL ||
 	    (lc.grp = kft__calloc(cap + 1, sizeof(*lc.grp))) == NULL) {
 		error = kft__error_oom();
 		goto out;
 	}
-	cJSON_ArrayForEach(it, kft__json_get(pods, "items")) {
+	cJSON_ArrayForEach(it, pods) {
 		const char *js = label(it, LBL_JOBSET);
 
 		if (js && lc.nrefs < cap) {
@@ -905,6 +1498,7 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 	*out = lc.list;
 	lc.list = NULL;
 out:
+	arena_free(&lc.mem);
 	kft_job_list_free(lc.list);
 	free(lc.grp);
 	free(lc.refs);

@@ -29,6 +29,7 @@ typedef struct {
 	char *ca;              /* PEM bytes (certificate-authority(-data)); NULL: system CAs */
 	size_t ca_len;
 	int insecure;          /* insecure-skip-tls-verify */
+	int compression;       /* disable-compression: -1 unset (auto: none to loopback), 0/1 */
 	char *tls_server_name;
 	char *proxy_url;
 	char *ns;              /* the namespace to use (opts, context, "default") */

@@ -348,6 +348,11 @@ static int from_files(kft__k8s_config *c, kcfile *files, size_t n, const char *c
 		                      "kubeconfig cluster \"%s\": server \"%s\" must start with "
 		                      "https:// or http://", c->cluster_name, c->server);
 	c->insecure = is_true(kft__json_get(cluster, "insecure-skip-tls-verify"));
+	{
+		const cJSON *dc = kft__json_get(cluster, "disable-compression");
+
+		c->compression = !dc || cJSON_IsNull(dc) ? -1 : !is_true(dc);
+	}
 	if ((error = load_blob(&c->ca, &c->ca_len, cluster, "certificate-authority", clf->dir,
 	                       c->cluster_name)) < 0 ||
 	    (error = dupstr(&c->tls_server_name, kft__json_str(cluster, "tls-server-name"))) < 0 ||
@@ -448,6 +453,7 @@ int kft__k8s_config_load(kft__k8s_config *out, const char *kubeconfig, const cha
 	char *home = NULL, *def = NULL;
 
 	memset(out, 0, sizeof(*out));
+	out->compression = -1;
 	if (kubeconfig && *kubeconfig) {
 		KFT_CHECK_ALLOC(files = kft__calloc(1, sizeof(*files)));
 		n = 1;
