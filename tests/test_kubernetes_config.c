@@ -243,6 +243,79 @@ START_TEST(in_cluster_service_account)
 }
 END_TEST
 
+/* Render a parsed list as JSON (NULL on a parse error). */
+static char *parse_render(const char *text, size_t chunk)
+{
+	kft_job_list_t *l = NULL;
+	char *out = NULL;
+
+	if (kft__k8s_parse_job_list(&l, text, strlen(text), chunk) < 0)
+		return NULL;
+	ck_assert_kft_ok(kft_job_list_render(&out, l, KFT_FORMAT_JSON));
+	kft_job_list_free(l);
+	return out;
+}
+
+/*
+ * The LIST parser streams: split at every byte it gives the same jobs as in one
+ * piece, and every truncation or corruption is an error, never a crash.
+ */
+START_TEST(list_stream_parser)
+{
+	static const char body[] =
+		"{\"apiVersion\":\"trainer.kubeflow.org/v1alpha1\",\"kind\":\"TrainJobList\","
+		"\"metadata\":{\"resourceVersion\":\"12345\",\"remainingItemCount\":0},\"items\":["
+		"{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"creationTimestamp\":"
+		"\"2026-11-29T08:00:00Z\",\"managedFields\":[{\"f:x\":{\"k:{\\\"a\\\":1}\":{}}}]},"
+		"\"spec\":{\"runtimeRef\":{\"name\":\"torch-distributed\"},\"trainer\":{\"numNodes\":12,"
+		"\"command\":[\"bash\",\"-c\",\"echo \\\"}]{[\\\" \\\\\\\\ done\"]}},"
+		"\"status\":{\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\","
+		"\"reason\":\"AllJobsCompleted\",\"message\":\"ok \\u00e9\"}]}} , "
+		"{\"metadata\":{\"name\":\"b\"},\"spec\":{\"trainer\":{\"numNodes\":\"3\"}},"
+		"\"status\":{\"trainerStatus\":{\"progressPercentage\":5}}},"
+		"{\"metadata\":{\"name\":\"c\"},\"spec\":{\"trainer\":{\"numNodes\":2.0}},\"status\":null}"
+		"] ,\"extra\":[1,2,{\"x\":true}], \"n\": -12.5e3 }\n";
+	char *whole = parse_render(body, sizeof(body)), *bad;
+	size_t chunk, cut;
+
+	ck_assert_ptr_nonnull(whole);
+	ck_assert_ptr_nonnull(strstr(whole, "\"numNodes\": 12"));
+	ck_assert_ptr_nonnull(strstr(whole, "\"numNodes\": 3"));
+	ck_assert_ptr_nonnull(strstr(whole, "\"numNodes\": 2"));
+	ck_assert_ptr_nonnull(strstr(whole, "\"message\": \"ok \xc3\xa9\""));
+	ck_assert_ptr_nonnull(strstr(whole, "\"percent\": 5"));
+	for (chunk = 1; chunk < sizeof(body); chunk++) {
+		char *got = parse_render(body, chunk);
+
+		ck_assert_msg(got != NULL, "chunk %zu: parse failed: %s", chunk, kft_error_last()->message);
+		ck_assert_str_eq(got, whole);
+		kft_free(got);
+	}
+	/* every truncation is an error */
+	for (cut = 0; cut + 2 < sizeof(body); cut++) {
+		char *t = strndup(body, cut);
+		kft_job_list_t *l = NULL;
+
+		ck_assert_msg(kft__k8s_parse_job_list(&l, t, cut, 7) < 0, "cut at %zu accepted", cut);
+		ck_assert_ptr_null(l);
+		free(t);
+	}
+	/* corruption */
+	ck_assert_ptr_null(bad = parse_render("{\"items\":[{\"metadata\":{\"name\":\"a\"}}] x}", 3));
+	ck_assert_ptr_nonnull(strstr(kft_error_last()->message, "not a JSON object"));
+	ck_assert_ptr_null(parse_render("{\"items\":[{\"metadata\":{\"name\":\"a\"}} {}]}", 5));
+	ck_assert_ptr_null(parse_render("{\"items\":[1,2]}", 5));
+	ck_assert_ptr_null(parse_render("[]", 1));
+	ck_assert_ptr_null(parse_render("{\"items\":[{\"metadata\":{\"name\":\"a\\q\"}}]}", 4));
+	ck_assert_ptr_null(parse_render("{\"items\":[]} {}", 2));
+	ck_assert_ptr_null(parse_render("{\"a\" 1}", 2));
+	bad = parse_render("{\"items\":[]}", 1);   /* an empty list is fine */
+	ck_assert_str_eq(bad, "[]\n");
+	kft_free(bad);
+	kft_free(whole);
+}
+END_TEST
+
 START_TEST(rfc3339_times)
 {
 	ck_assert(kft__k8s_time_ms("1970-01-01T00:00:01Z") == 1000);
@@ -279,6 +352,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, exec_plugin_config);
 	tcase_add_test(tc, in_cluster_service_account);
 	tcase_add_test(tc, rfc3339_times);
+	tcase_add_test(tc, list_stream_parser);
 	suite_add_tcase(s, tc);
 	return s;
 }

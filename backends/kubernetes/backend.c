@@ -746,19 +746,28 @@ static const char *skip_ws(const char *p, const char *end)
 	return p;
 }
 
+/* p at '"': the end of the string (after its closing quote), or NULL. */
 static const char *skip_string(const char *p, const char *end)
 {
-	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
+	for (p++; p < end; ) {
+		const char *q = memchr(p, '"', (size_t)(end - p)), *b;
+
+		if (!q)
+			return NULL;
+		for (b = q; b > p && b[-1] == '\\'; b--)
+			;
+		if (((q - b) & 1) == 0)   /* an even run of backslashes: the quote is real */
+			return q + 1;
+		p = q + 1;
 	}
 	return NULL;
 }
 
 static const char *skip_value(const char *p, const char *end)
 {
+	/* the bytes that matter inside a container */
+	static const unsigned char special[256] = { ['{'] = 1, ['['] = 1, ['}'] = 2, [']'] = 2,
+		                                    ['"'] = 3 };
 	int depth = 0;
 
 	if (p >= end)
@@ -772,15 +781,22 @@ static const char *skip_value(const char *p, const char *end)
 		return p;
 	}
 	for (; p < end; p++) {
-		if (*p == '"') {
+		while (p < end && !special[(unsigned char)*p])
+			p++;
+		if (p >= end)
+			break;
+		switch (special[(unsigned char)*p]) {
+		case 1:
+			depth++;
+			break;
+		case 2:
+			if (--depth == 0)
+				return p + 1;
+			break;
+		default:
 			if ((p = skip_string(p, end)) == NULL)
 				return NULL;
 			p--;
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-		} else if (*p == '}' || *p == ']') {
-			if (--depth == 0)
-				return p + 1;
 		}
 	}
 	return NULL;
@@ -869,75 +885,195 @@ static const char *parse_select(const char *p, const char *end, const selector *
 }
 
 /*
- * An item parser consumes one element of "items" starting at p (a '{') and
- * returns the end of it; NULL with *error set (< 0) on failure, or with
- * *error == 0 when the text is not JSON.
+ * An item parser consumes one element of "items", the object [p, end), and
+ * returns end; NULL with *error set (< 0) on failure, or with *error == 0 when
+ * the text is not JSON.
  */
 typedef const char *(*item_parser)(const char *p, const char *end, void *payload, int *error);
 
-/* Walk the top-level object's "items" array, one element at a time. */
-static int each_item(const char *text, size_t len, item_parser parse, void *payload,
-                     const char *what)
+/*
+ * A LIST response parsed as it arrives: the top-level object is walked member
+ * by member and each element of "items" goes to the item parser as soon as it
+ * is complete, so a 40 MB LIST is never held whole (and is parsed while it is
+ * hot in the cache). Only the unparsed tail is buffered.
+ */
+enum { LS_START, LS_KEY, LS_ITEMS, LS_END };
+
+typedef struct {
+	item_parser parse;
+	void (*reset)(void *payload);   /* forget every item (a retry replays the body) */
+	void *payload;
+	const char *what;
+	kft__buf buf;          /* unparsed bytes */
+	int state, kfirst, ifirst;
+	char head[200];        /* the response's first bytes, for messages */
+	size_t nhead;
+} list_stream;
+
+static int ls_bad(list_stream *ls)
 {
-	const char *p = text, *end = text + len;
+	kft__buf m = KFT__BUF_INIT;
+	size_t i;
+	int error;
+
+	kft__buf_printf(&m, "the API server sent a response that is not a JSON object (%s): ",
+	                ls->what);
+	for (i = 0; i < ls->nhead; i++)
+		kft__buf_putc(&m, (ls->head[i] >= 32 && ls->head[i] < 127) ? ls->head[i] : '?');
+	error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE, "%s",
+	                       m.ptr ? m.ptr : "invalid JSON");
+	kft__buf_free(&m);
+	return error;
+}
+
+/* The end of the complete value at p, NULL if it may continue past end. */
+static const char *ls_value(const char *p, const char *end, int final)
+{
+	const char *e = skip_value(p, end);
+
+	if (e == end && !final && *p != '"' && *p != '{' && *p != '[')
+		return NULL;   /* a number or literal cut by the chunk boundary */
+	return e;
+}
+
+/* Parse what is complete; final: nothing more will come. */
+static int ls_run(list_stream *ls, int final)
+{
+	const char *base = ls->buf.ptr ? ls->buf.ptr : "", *p = base, *end = base + ls->buf.len;
+	const char *step = base;
 	int error = 0;
 
-	p = skip_ws(p, end);
-	if (p >= end || *p != '{')
-		goto bad;
-	for (p = skip_ws(p + 1, end); p < end && *p != '}'; ) {
-		const char *key = p, *kend;
+	for (;;) {
+		const char *e, *kend, *v;
 
-		if (*p != '"' || (kend = skip_string(p, end)) == NULL)
-			goto bad;
-		p = skip_ws(kend, end);
-		if (p >= end || *p != ':')
-			goto bad;
-		p = skip_ws(p + 1, end);
-		if (kend - key == 7 && !memcmp(key, "\"items\"", 7) && p < end && *p == '[') {
-			for (p = skip_ws(p + 1, end); p < end && *p != ']'; ) {
-				if (*p != '{')
-					goto bad;
-				if ((p = parse(p, end, payload, &error)) == NULL) {
-					if (error < 0)
-						return error;
-					goto bad;
-				}
-				p = skip_ws(p, end);
-				if (p < end && *p == ',')
-					p = skip_ws(p + 1, end);
-				else if (p >= end || *p != ']')
-					goto bad;
-			}
-			if (p >= end)
-				goto bad;
-			p++;
-		} else if ((p = skip_value(p, end)) == NULL) {
-			goto bad;
+		p = step = skip_ws(p, end);   /* a step is committed only when complete */
+		if (ls->state == LS_END) {
+			if (p < end)
+				return ls_bad(ls);
+			break;
 		}
-		p = skip_ws(p, end);
-		if (p < end && *p == ',')
-			p = skip_ws(p + 1, end);
-		else if (p >= end || *p != '}')
-			goto bad;
+		if (p >= end)
+			goto more;
+		if (ls->state == LS_START) {
+			if (*p != '{')
+				return ls_bad(ls);
+			p++;
+			ls->state = LS_KEY;
+			ls->kfirst = 1;
+			continue;
+		}
+		if (ls->state == LS_KEY) {
+			if (*p == '}') {
+				p++;
+				ls->state = LS_END;
+				continue;
+			}
+			if (!ls->kfirst) {
+				if (*p != ',')
+					return ls_bad(ls);
+				if ((p = skip_ws(p + 1, end)) >= end)
+					goto more;
+			}
+			if (*p != '"')
+				return ls_bad(ls);
+			if ((kend = skip_string(p, end)) == NULL)
+				goto more;
+			v = skip_ws(kend, end);
+			if (v >= end)
+				goto more;
+			if (*v != ':')
+				return ls_bad(ls);
+			if ((v = skip_ws(v + 1, end)) >= end)
+				goto more;
+			if (kend - p == 7 && !memcmp(p, "\"items\"", 7) && *v == '[') {
+				p = v + 1;
+				ls->state = LS_ITEMS;
+				ls->ifirst = 1;
+				ls->kfirst = 0;
+				continue;
+			}
+			if ((e = ls_value(v, end, final)) == NULL)
+				goto more;
+			p = e;
+			ls->kfirst = 0;
+			continue;
+		}
+		/* LS_ITEMS */
+		if (*p == ']') {
+			p++;
+			ls->state = LS_KEY;
+			continue;
+		}
+		if (!ls->ifirst) {
+			if (*p != ',')
+				return ls_bad(ls);
+			if ((p = skip_ws(p + 1, end)) >= end)
+				goto more;
+		}
+		if (*p != '{')
+			return ls_bad(ls);
+		if ((e = skip_value(p, end)) == NULL)
+			goto more;
+		if (ls->parse(p, e, ls->payload, &error) != e)
+			return error < 0 ? error : ls_bad(ls);
+		p = e;
+		ls->ifirst = 0;
 	}
-	if (p >= end)
-		goto bad;
+	ls->buf.len = 0;
 	return 0;
-bad:
-	{
-		kft__buf m = KFT__BUF_INIT;
-		size_t i;
+more:
+	if (final)
+		return ls_bad(ls);
+	if (step > base) {   /* keep only the unparsed tail */
+		size_t keep = (size_t)(end - step);
 
-		kft__buf_printf(&m, "the API server sent a response that is not a JSON object (%s): ",
-		                what);
-		for (i = 0; i < len && i < 200; i++)
-			kft__buf_putc(&m, (text[i] >= 32 && text[i] < 127) ? text[i] : '?');
-		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE, "%s",
-		                       m.ptr ? m.ptr : "invalid JSON");
-		kft__buf_free(&m);
-		return error;
+		memmove(ls->buf.ptr, step, keep);
+		ls->buf.len = keep;
+		ls->buf.ptr[keep] = '\0';
 	}
+	return 0;
+}
+
+static int ls_sink(const char *data, size_t len, void *ud)
+{
+	list_stream *ls = ud;
+
+	if (!data) {   /* (re)start */
+		kft__buf_clear(&ls->buf);
+		ls->state = LS_START;
+		ls->nhead = 0;
+		if (ls->reset)
+			ls->reset(ls->payload);
+		return 0;
+	}
+	if (ls->nhead < sizeof(ls->head)) {
+		size_t n = len < sizeof(ls->head) - ls->nhead ? len : sizeof(ls->head) - ls->nhead;
+
+		memcpy(ls->head + ls->nhead, data, n);
+		ls->nhead += n;
+	}
+	if (kft__buf_put(&ls->buf, data, len) < 0)
+		return kft__error_oom();
+	return ls_run(ls, 0);
+}
+
+/* GET a LIST and feed its items to parse as they arrive. */
+static int list_stream_get(kft__k8s *k, const char *path, const char *what, item_parser parse,
+                           void (*reset)(void *), void *payload)
+{
+	kft__k8s_req r = { "GET", path, NULL, NULL, 1, what };
+	list_stream ls;
+	int error;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.parse = parse;
+	ls.reset = reset;
+	ls.payload = payload;
+	ls.what = what;
+	if ((error = kft__k8s_request_stream(NULL, k, &r, ls_sink, &ls)) == 0)
+		error = ls_run(&ls, 1);
+	kft__buf_free(&ls.buf);
+	return error;
 }
 
 /* Pods: the selected fields of each, appended to the cJSON array payload. */
@@ -1428,6 +1564,22 @@ static const char *list_one(const char *p, const char *end, void *payload, int *
  * One LIST of TrainJobs and one LIST of the Trainer's JobSet pods (a set selector),
  * joined here: no request per job, and no live runtime lookup.
  */
+static void reset_pods(void *payload)
+{
+	cJSON *arr = payload;
+	cJSON *it;
+
+	while ((it = cJSON_DetachItemFromArray(arr, 0)) != NULL)
+		cJSON_Delete(it);
+}
+
+static void reset_jobs(void *payload)
+{
+	list_ctx *lc = payload;
+
+	kft__job_list_clear(lc->list);
+}
+
 static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runtime)
 {
 	kft__k8s *k = K(be);
@@ -1435,46 +1587,22 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 	cJSON *pods = NULL;
 	const cJSON *it;
 	size_t cap;
-	kft__buf q = KFT__BUF_INIT, body = KFT__BUF_INIT;
+	kft__buf q = KFT__BUF_INIT;
 	char *path = NULL;
 	int error;
 
 	memset(&lc, 0, sizeof(lc));
 	lc.runtime = runtime;
-	KFT_CHECK_ALLOC(path = ns_path(k, API_TRAINER, k->cfg.ns, "trainjobs", NULL, NULL));
-	{
-		kft__k8s_req r = { "GET", path, NULL, NULL, 1, "list TrainJobs" };
-
-		if ((error = kft__k8s_request(&body, NULL, k, &r)) < 0)
-			goto out;
-	}
-	free(path);
-	if ((path = ns_path(k, "/api/v1", k->cfg.ns, "pods", NULL, NULL)) == NULL) {
-		error = kft__error_oom();
-		goto out;
-	}
+	/* the pods first, indexed by JobSet, so each TrainJob is joined as it streams in */
+	KFT_CHECK_ALLOC(path = ns_path(k, "/api/v1", k->cfg.ns, "pods", NULL, NULL));
 	kft__buf_puts(&q, path);
 	add_q(&q, k, "labelSelector", LBL_JOBSET "," LBL_RJOB " in (" RJOB_SET ")");
-	if (q.oom) {
+	if (q.oom || (pods = cJSON_CreateArray()) == NULL) {
 		error = kft__error_oom();
 		goto out;
 	}
-	{
-		kft__k8s_req r = { "GET", q.ptr, NULL, NULL, 1, "list pods" };
-		kft__buf pbody = KFT__BUF_INIT;
-
-		if ((pods = cJSON_CreateArray()) == NULL) {
-			error = kft__error_oom();
-			goto out;
-		}
-		error = kft__k8s_request(&pbody, NULL, k, &r);
-		if (error == 0)
-			error = each_item(pbody.ptr ? pbody.ptr : "", pbody.len, parse_pod, pods,
-			                  "GET pods");
-		kft__buf_free(&pbody);
-		if (error < 0)
-			goto out;
-	}
+	if ((error = list_stream_get(k, q.ptr, "list pods", parse_pod, reset_pods, pods)) < 0)
+		goto out;
 	cap = (size_t)cJSON_GetArraySize(pods);
 	if ((lc.refs = kft__calloc(cap + 1, sizeof(*lc.refs))) == NULL ||
 	    (lc.grp = kft__calloc(cap + 1, sizeof(*lc.grp))) == NULL) {
@@ -1491,9 +1619,13 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 	}
 	if (lc.nrefs)
 		qsort(lc.refs, lc.nrefs, sizeof(*lc.refs), podref_cmp);
+	free(path);
+	if ((path = ns_path(k, API_TRAINER, k->cfg.ns, "trainjobs", NULL, NULL)) == NULL) {
+		error = kft__error_oom();
+		goto out;
+	}
 	if ((error = kft_job_list_new(&lc.list)) < 0 ||
-	    (error = each_item(body.ptr ? body.ptr : "", body.len, list_one, &lc,
-	                       "GET trainjobs")) < 0)
+	    (error = list_stream_get(k, path, "list TrainJobs", list_one, reset_jobs, &lc)) < 0)
 		goto out;
 	*out = lc.list;
 	lc.list = NULL;
@@ -1504,7 +1636,6 @@ out:
 	free(lc.refs);
 	free(path);
 	kft__buf_free(&q);
-	kft__buf_free(&body);
 	cJSON_Delete(pods);
 	return error;
 }
@@ -2611,5 +2742,37 @@ int kft__backend_kubernetes_factory(kft_backend_t **out, const kft_client_opts_t
 	b->be.get_runtime = runtime_get_for_error;
 	b->be.free = be_free;
 	*out = &b->be;
+	return 0;
+}
+
+/* For tests: a TrainJob LIST body through the streaming parser, fed in chunks. */
+int kft__k8s_parse_job_list(kft_job_list_t **out, const char *text, size_t len, size_t chunk)
+{
+	list_ctx lc;
+	list_stream ls;
+	size_t off;
+	int error;
+
+	*out = NULL;
+	memset(&lc, 0, sizeof(lc));
+	memset(&ls, 0, sizeof(ls));
+	ls.parse = list_one;
+	ls.reset = reset_jobs;
+	ls.payload = &lc;
+	ls.what = "test";
+	if ((error = kft_job_list_new(&lc.list)) < 0)
+		return error;
+	error = ls_sink(NULL, 0, &ls);
+	for (off = 0; error == 0 && off < len; off += chunk)
+		error = ls_sink(text + off, len - off < chunk ? len - off : chunk, &ls);
+	if (error == 0)
+		error = ls_run(&ls, 1);
+	kft__buf_free(&ls.buf);
+	arena_free(&lc.mem);
+	if (error < 0) {
+		kft_job_list_free(lc.list);
+		return error;
+	}
+	*out = lc.list;
 	return 0;
 }

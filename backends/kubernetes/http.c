@@ -400,13 +400,29 @@ static int retryable_curl(CURLcode rc)
 typedef struct {
 	kft__buf *body;
 	int64_t retry_after_s;
+	/* streaming: 2xx bodies go to sink as they arrive (others are buffered for the Status) */
+	kft__k8s_sink sink;
+	void *sink_ud;
+	CURL *h;
+	long http;           /* the response's status, once known; 0 before */
+	int sink_error;      /* the sink's error that stopped the transfer */
 } req_ctx;
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	req_ctx *rc = ud;
+	size_t n = size * nmemb;
 
-	return kft__buf_put(rc->body, ptr, size * nmemb) == 0 ? size * nmemb : 0;
+	if (rc->sink) {
+		if (!rc->http)
+			curl_easy_getinfo(rc->h, CURLINFO_RESPONSE_CODE, &rc->http);
+		if (rc->http >= 200 && rc->http < 300) {
+			if ((rc->sink_error = rc->sink(ptr, n, rc->sink_ud)) < 0)
+				return 0;   /* stops the transfer: CURLE_WRITE_ERROR */
+			return n;
+		}
+	}
+	return kft__buf_put(rc->body, ptr, n) == 0 ? n : 0;
 }
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -481,7 +497,8 @@ static int prepare(kft__k8s *k, CURL *h, struct curl_slist **hdrs, const kft__k8
 	return 0;
 }
 
-int kft__k8s_request(kft__buf *resp, long *status, kft__k8s *k, const kft__k8s_req *r)
+static int request(kft__buf *resp, long *status, kft__k8s *k, const kft__k8s_req *r,
+                   kft__k8s_sink sink, void *sink_ud)
 {
 	char *url = kft__k8s_url(k, r->path);
 	char errbuf[CURL_ERROR_SIZE];
@@ -493,12 +510,14 @@ int kft__k8s_request(kft__buf *resp, long *status, kft__k8s *k, const kft__k8s_r
 	KFT_CHECK_ALLOC(url);
 	for (attempt = 0; ; attempt++) {
 		struct curl_slist *hdrs = NULL;
-		req_ctx rc = { resp, -1 };
+		req_ctx rc = { resp, -1, sink, sink_ud, k->curl, 0, 0 };
 		CURLcode cc;
 		long http = 0;
 		int64_t t0 = kft__mono_ms(), wait_ms = -1;
 
 		kft__buf_clear(resp);
+		if (sink && (error = sink(NULL, 0, sink_ud)) < 0)   /* (re)start */
+			break;
 		if ((error = prepare(k, k->curl, &hdrs, r, url)) < 0) {
 			curl_slist_free_all(hdrs);
 			break;
@@ -524,6 +543,10 @@ int kft__k8s_request(kft__buf *resp, long *status, kft__k8s *k, const kft__k8s_r
 			         (long long)(kft__mono_ms() - t0));
 		if (resp->oom) {
 			error = kft__error_oom();
+			break;
+		}
+		if (rc.sink_error < 0) {
+			error = rc.sink_error;
 			break;
 		}
 		if (cc != CURLE_OK) {
@@ -570,6 +593,21 @@ int kft__k8s_request(kft__buf *resp, long *status, kft__k8s *k, const kft__k8s_r
 	}
 	curl_easy_setopt(k->curl, CURLOPT_ERRORBUFFER, NULL);
 	free(url);
+	return error;
+}
+
+int kft__k8s_request(kft__buf *resp, long *status, kft__k8s *k, const kft__k8s_req *r)
+{
+	return request(resp, status, k, r, NULL, NULL);
+}
+
+int kft__k8s_request_stream(long *status, kft__k8s *k, const kft__k8s_req *r,
+                            kft__k8s_sink sink, void *ud)
+{
+	kft__buf errbody = KFT__BUF_INIT;
+	int error = request(&errbody, status, k, r, sink, ud);
+
+	kft__buf_free(&errbody);
 	return error;
 }
 

@@ -100,6 +100,15 @@ char *kft__k8s_escape(const kft__k8s *k, const char *s);
  * (optional) gets the HTTP status (0 on a connection error).
  */
 int kft__k8s_request(kft__buf *resp, long *status, kft__k8s *k, const kft__k8s_req *r);
+/**
+ * A streaming body consumer: called with each piece of a 2xx body as it
+ * arrives; with (NULL, 0) before every attempt (start over: a retry replays
+ * the body). A negative return stops the transfer and is returned.
+ */
+typedef int (*kft__k8s_sink)(const char *data, size_t len, void *ud);
+/** kft__k8s_request with the 2xx body streamed to sink instead of buffered. */
+int kft__k8s_request_stream(long *status, kft__k8s *k, const kft__k8s_req *r,
+                            kft__k8s_sink sink, void *ud);
 /** Same, and parse the JSON body. */
 int kft__k8s_request_json(cJSON **out, long *status, kft__k8s *k, const kft__k8s_req *r);
 
@@ -144,6 +153,10 @@ int kft__k8s_auth_refresh(kft__k8s *k, int force);
 int kft__k8s_auth_refreshable(const kft__k8s *k);
 /** Apply credentials (Authorization header, client cert) to a handle. */
 int kft__k8s_auth_apply(kft__k8s *k, CURL *h, struct curl_slist **hdrs);
+
+/* ---- tests ---- */
+/** A TrainJob LIST body through the list's streaming parser, fed chunk bytes at a time. */
+int kft__k8s_parse_job_list(kft_job_list_t **out, const char *text, size_t len, size_t chunk);
 
 /* ---- time ---- */
 /** RFC 3339 ("2026-11-29T08:00:00Z", fractions, offsets) to Unix ms; 0 if unparsable. */

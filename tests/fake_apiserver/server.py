@@ -344,6 +344,91 @@ def new_meta(md, ns):
     return md
 
 
+SDK_SCRIPT = """
+read -r -d '' SCRIPT << EOM
+
+def train_fashion_mnist():
+    import os
+    import torch
+    import torch.distributed as dist
+    import torch.nn.functional as F
+    from torch import nn
+    from torch.utils.data import DataLoader, DistributedSampler
+    from torchvision import datasets, transforms
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 20, 5, 1)
+            self.conv2 = nn.Conv2d(20, 50, 5, 1)
+            self.fc1 = nn.Linear(4 * 4 * 50, 500)
+            self.fc2 = nn.Linear(500, 10)
+
+        def forward(self, x):
+            x = F.relu(self.conv1(x))
+            x = F.max_pool2d(x, 2, 2)
+            x = F.relu(self.conv2(x))
+            x = F.max_pool2d(x, 2, 2)
+            x = x.view(-1, 4 * 4 * 50)
+            x = F.relu(self.fc1(x))
+            return F.log_softmax(self.fc2(x), dim=1)
+
+    dist.init_process_group(backend="gloo")
+    model = nn.parallel.DistributedDataParallel(Net())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    dataset = datasets.FashionMNIST("./data", train=True, download=True,
+                                    transform=transforms.Compose([transforms.ToTensor()]))
+    loader = DataLoader(dataset, batch_size=100, sampler=DistributedSampler(dataset))
+    for epoch in range(3):
+        for batch_idx, (inputs, labels) in enumerate(loader):
+            outputs = model(inputs)
+            loss = F.nll_loss(outputs, labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if batch_idx % 10 == 0 and dist.get_rank() == 0:
+                print("Epoch {} [{}/{}] Loss: {:.4f}".format(epoch, batch_idx * len(inputs),
+                      len(loader.dataset), loss.item()))
+    dist.destroy_process_group()
+
+EOM
+printf "%s" "$SCRIPT" > "/tmp/train.py"
+torchrun "/tmp/train.py"
+"""
+
+
+def sdk_shape(obj):
+    """Give a bulk TrainJob the shape of one the Kubeflow SDK created and Trainer ran:
+    an embedded training function, env, resources, labels, managedFields, JobSet status."""
+    md, spec, st = obj["metadata"], obj["spec"], obj["status"]
+    md["labels"] = {"app.kubernetes.io/created-by": "kubeflow-sdk", "team": "ml-research"}
+    md["annotations"] = {"trainer.kubeflow.org/description": "fashion-mnist DDP run"}
+    md["resourceVersion"] = "1"
+    ts = md["creationTimestamp"]
+    md["managedFields"] = [
+        {"manager": "kubeflow-sdk", "operation": "Apply", "apiVersion": GV, "time": ts,
+         "fieldsType": "FieldsV1",
+         "fieldsV1": {"f:metadata": {"f:labels": {"f:app.kubernetes.io/created-by": {},
+                                                  "f:team": {}},
+                                     "f:annotations": {"f:trainer.kubeflow.org/description": {}}},
+                      "f:spec": {"f:runtimeRef": {"f:name": {}, "f:apiGroup": {}, "f:kind": {}},
+                                 "f:trainer": {"f:command": {}, "f:env": {}, "f:numNodes": {},
+                                               "f:resourcesPerNode": {"f:limits": {
+                                                   "f:cpu": {}, "f:memory": {}}}}}}},
+        {"manager": "trainer-controller-manager", "operation": "Update", "apiVersion": GV,
+         "time": ts, "fieldsType": "FieldsV1", "subresource": "status",
+         "fieldsV1": {"f:status": {"f:conditions": {".": {}, "k:{\"type\":\"Complete\"}": {
+             ".": {}, "f:lastTransitionTime": {}, "f:message": {}, "f:reason": {},
+             "f:status": {}, "f:type": {}}}, "f:jobsStatus": {}}}}]
+    spec["trainer"] = {"numNodes": 2,
+                       "command": ["bash", "-c", SDK_SCRIPT],
+                       "env": [{"name": "EPOCHS", "value": "3"},
+                               {"name": "LEARNING_RATE", "value": "0.1"}],
+                       "resourcesPerNode": {"limits": {"cpu": "2", "memory": "8Gi"}}}
+    st["jobsStatus"] = [{"name": "node", "ready": 0, "succeeded": 2, "failed": 0,
+                         "active": 0, "suspended": 0}]
+
+
 # ----------------------------------------------------------------------------------------
 # Status bodies.
 
@@ -1978,6 +2063,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             count = int(data.get("count", 0))
             prefix = data.get("prefix", "job")
             runtime = data.get("runtime", "torch-distributed")
+            shape = data.get("shape", "minimal")
+            if shape not in ("minimal", "sdk"):
+                raise ApiError(400, "BadRequest", "shape must be minimal or sdk")
             with st.lock:
                 for i in range(count):
                     name = "%s-%d" % (prefix, i)
@@ -1995,6 +2083,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                "reason": "AllJobsCompleted",
                                "message": "jobset completed successfully",
                                "lastTransitionTime": now_rfc3339()}]}}
+                    if shape == "sdk":
+                        sdk_shape(obj)
                     st.put("trainjobs", obj, "ADDED")
             return self.send_bytes(200, dumps({"created": count, "resourceVersion": st.rv}),
                                    allow_faults=False)
