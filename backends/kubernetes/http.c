@@ -654,6 +654,9 @@ int kft__k8s_stream_start(kft__k8s_streams *ss, kft__k8s_stream *s)
 		return error;
 	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, on_stream);
 	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+	/* streams started together before any connection is up (or after one was lost) wait
+	 * for the first to say whether it multiplexes, instead of each opening its own */
+	curl_easy_setopt(s->h, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(s->h, CURLOPT_HEADERFUNCTION, on_stream_header);
 	curl_easy_setopt(s->h, CURLOPT_HEADERDATA, s);
 	/* no total or low-speed timeout: a healthy watch can be silent for minutes; the
