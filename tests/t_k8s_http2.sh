@@ -267,7 +267,10 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
-"$CC" -std=c11 -Wall -Wextra -Werror -I"$TOP/include" -o "$T/gets" "$T/gets.c" \
+san=""   # a SAN=1 build (build-san/) wants its runtime in the program too
+ldd "$B/libkftrainer.so" 2>/dev/null | grep -q libasan && san="-fsanitize=address,undefined"
+# shellcheck disable=SC2086
+"$CC" -std=c11 -Wall -Wextra -Werror $san -I"$TOP/include" -o "$T/gets" "$T/gets.c" \
 	-L"$B" -lkftrainer -Wl,-rpath,"$B" || fail "cannot build the gets client"
 before=$(wc -l <"$T/access.log")
 "$T/gets" h2-job 100 >"$T/gets.out" 2>"$T/gets.err" || fail "gets: $(tail -5 "$T/gets.err")"
