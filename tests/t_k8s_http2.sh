@@ -27,9 +27,12 @@ T=$(mktemp -d /tmp/kft-h2.XXXXXX)
 PID="" NPID="" WPID=""
 cleanup() {
 	for p in $WPID $NPID $PID; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	WPID="" NPID="" PID=""
 	[ -n "${KFT_KEEP_TMP:-}" ] || rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+# a signal (also SIGPIPE, when the output goes to `| head`) must not leave servers behind
+trap cleanup EXIT
+trap 'cleanup; exit 1' INT TERM HUP PIPE
 fail() {
 	echo "FAIL: $*"
 	for f in "$T/nghttpx.err" "$T/access.log" "$T/server.log"; do
@@ -74,9 +77,10 @@ openssl x509 -req -in "$T/h2.csr" -CA "$T/h2ca.crt" -CAkey "$T/h2ca.key" -CAcrea
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-for attempt in 1 2 3; do
+for _ in 1 2 3; do
 	NP=$(free_port)
 	: >"$T/access.log"
+	# shellcheck disable=SC2016 # nghttpx expands $alpn and the rest itself
 	"$NGHTTPX" --conf=/dev/null --single-thread --no-ocsp \
 		--frontend="127.0.0.1,$NP" --backend="127.0.0.1,$SP;;tls;sni=localhost" \
 		--cacert="$T/srv/ca.crt" --accesslog-write-early --accesslog-file="$T/access.log" \
