@@ -208,6 +208,34 @@ static int setup_handle(kft__k8s *k, CURL *h)
 	return 0;
 }
 
+/* Debug: one line per new connection, saying which HTTP version it speaks (HTTP/2 is
+ * negotiated by ALPN when the server offers it) and its local port, which a proxy's
+ * access log can match. Connections reused from the share say nothing. Only addresses
+ * and versions: never a header. */
+static void log_connection(CURL *h)
+{
+	long conns = 0, version = 0, port = 0, lport = 0;
+	char *ip = NULL;
+	const char *v;
+
+	if (!kft__log_enabled(KFT_DIAG_DEBUG) ||
+	    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns) != CURLE_OK || conns <= 0 ||
+	    curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version) != CURLE_OK || version == 0)
+		return;
+	curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip);
+	curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port);
+	curl_easy_getinfo(h, CURLINFO_LOCAL_PORT, &lport);
+	switch (version) {
+	case CURL_HTTP_VERSION_1_0: v = "HTTP/1.0"; break;
+	case CURL_HTTP_VERSION_1_1: v = "HTTP/1.1"; break;
+	case CURL_HTTP_VERSION_2_0: v = "HTTP/2"; break;
+	case CURL_HTTP_VERSION_3: v = "HTTP/3"; break;
+	default: v = "HTTP/?"; break;
+	}
+	kft__log(KFT_DIAG_DEBUG, "new connection to %s:%ld from local port %ld: %s",
+	         ip ? ip : "?", port, lport, v);
+}
+
 static void free_handle(CURL *h)
 {
 	struct curl_slist *ct = NULL;
@@ -536,6 +564,7 @@ static int request(kft__buf *resp, long *status, kft__k8s *k, const kft__k8s_req
 		curl_slist_free_all(hdrs);
 		curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &http);
 		k->requests++;
+		log_connection(k->curl);
 		if (kft__log_enabled(KFT_DIAG_DEBUG))
 			kft__log(KFT_DIAG_DEBUG, "%s %s -> %ld%s%s (%lld ms)", r->method, url, http,
 			         cc != CURLE_OK ? " curl: " : "",
@@ -686,6 +715,16 @@ static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* The end of a stream's response headers: the connection is known by then. */
+static size_t on_stream_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	size_t n = size * nmemb;
+
+	if ((n == 2 && ptr[0] == '\r' && ptr[1] == '\n') || (n == 1 && ptr[0] == '\n'))
+		log_connection(((kft__k8s_stream *)ud)->h);
+	return n;
+}
+
 int kft__k8s_streams_new(kft__k8s_streams **out, kft__k8s *k)
 {
 	kft__k8s_streams *ss = kft__calloc(1, sizeof(*ss));
@@ -717,6 +756,11 @@ int kft__k8s_stream_start(kft__k8s_streams *ss, kft__k8s_stream *s)
 		return error;
 	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, on_stream);
 	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+	/* streams started together before any connection is up (or after one was lost) wait
+	 * for the first to say whether it multiplexes, instead of each opening its own */
+	curl_easy_setopt(s->h, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(s->h, CURLOPT_HEADERFUNCTION, on_stream_header);
+	curl_easy_setopt(s->h, CURLOPT_HEADERDATA, s);
 	/* no total or low-speed timeout: a healthy watch can be silent for minutes; the
 	 * server-side timeoutSeconds and TCP keepalive end dead ones */
 	curl_easy_setopt(s->h, CURLOPT_TCP_KEEPIDLE, 15L);
