@@ -327,7 +327,14 @@ static int run_step(shim *s, const cJSON *plan, const cJSON *pstep)
 		/* still running (podman's service restarts without its containers): follow again */
 	}
 	log_catch_up(s, 0);   /* dockerd may end a follow before the last partial line */
-	if (kft__engine_container_inspect(&insp, s->e, s->id) == 0) {
+	error = kft__engine_container_inspect(&insp, s->e, s->id);
+	if ((error == KFT_EUNAVAILABLE || error == KFT_ETIMEOUT) && reconnect(s) == 0) {
+		/* dockerd stops its containers as it shuts down, then goes away */
+		restarted = 1;
+		log_catch_up(s, 0);
+		error = kft__engine_container_inspect(&insp, s->e, s->id);
+	}
+	if (error == 0) {
 		const cJSON *ec;
 
 		st = kft__json_get(insp, "State");
