@@ -3,34 +3,36 @@
  * dockerd or podman (Docker Engine API over a unix socket, engine.c).
  * SPDX-License-Identifier: Apache-2.0
  *
- * Design (a documented deviation from DESIGN.md §4, which wants the local
- * backend's store + supervisor with a container step runner): that store and
- * supervisor interface did not exist while this backend was written, so the
- * ENGINE holds the job's state, as Kubeflow's own container backend does:
+ * Design (DESIGN.md section 4): the job belongs to the local backend's store
+ * and supervisor, with the supervisor's container runner:
  *
  *  - submit compiles the plan (kft__plan_compile, backend "container",
  *    workspace "/workspace"), checks every image against the pull policy
- *    before creating anything, writes the plan's files into the job
- *    directory (<state_dir>/container/JOB/), creates the per-job network
- *    (bridge mode) and one container per step, named <job>-<step>, labelled
- *    trainer.kubeflow.org/{trainjob-name,step,runtime} plus kftrainer.dev/ labels
- *    (planned steps, workspace, created time, deadline, role). Initializers
- *    are started first and waited for on the engine's wait endpoint; then
- *    the nodes/launcher are started. Any failure while creating removes
- *    everything created so far.
- *  - get/list rebuild jobs from container labels and inspect data, so they
- *    work from any process and even when the state dir is gone.
- *  - JobSet semantics are enforced by whoever observes the job (get, list,
- *    wait, logs --follow): a failed node, an expired activeDeadlineSeconds
- *    or a finished launcher stops the remaining containers. The job's
- *    status is then Failed with the step, exit code and reason (OOMKilled).
- *  - wait follows the engine's event stream (no polling); the progress
- *    callback still runs once a second. An engine that goes away during a
- *    wait is retried for a while; when it comes back its containers have
- *    been stopped, so the job reads Failed; when it does not, the wait
- *    returns KFT_EUNAVAILABLE instead of hanging.
- *  - delete stops (SIGTERM, grace, SIGKILL) and removes the containers, the
- *    network and the job directory, also for half-created jobs.
+ *    before creating anything, writes the job into the store
+ *    (<state_dir>/container/jobs/JOB/, see backends/local/store.h) with the
+ *    plan's files, creates the per-job network (bridge mode) and one
+ *    container per step, named <job>-<step>, labelled
+ *    trainer.kubeflow.org/{trainjob-name,step,runtime} plus kftrainer.dev/
+ *    labels (planned steps, workspace, job dir, created time, deadline,
+ *    role), then starts kft-supervisor and returns: it does not wait for
+ *    initializers. Any failure before that removes everything created.
+ *    The plan the supervisor runs says "runner": "container", names the
+ *    engine socket, and carries each step's container name and create body.
+ *  - the supervisor runs each step as kft-container-step (step.c): start
+ *    the container, copy its log stream to logs/STEP.log, wait on the
+ *    engine, exit with the container's code, stop it on SIGTERM. Fail-fast,
+ *    activeDeadlineSeconds, dependsOn order, MPI launcher completion,
+ *    suspend/resume and cancel are the supervisor's, as for local jobs, so
+ *    they hold with nobody observing the job.
+ *  - get/wait/logs/events read the store (event-driven, like local jobs), so
+ *    get and wait always agree; when the state dir was lost, get/list/wait/
+ *    logs/events fall back to rebuilding the job from container labels and
+ *    inspect data (judge(), which also stops what a finished job left running,
+ *    since no supervisor is left to do it) and the engine's event and log
+ *    streams.
+ *  - delete cancels through the supervisor (SIGTERM, grace, SIGKILL per
+ *    container), then removes the containers, the network and the job
+ *    directory, also for half-created jobs the store does not know.
  *
  * Network modes (client opts network / --network): "host" (default; master
  * 127.0.0.1 and a free port), "bridge" (a per-job network <job>-net with

@@ -438,7 +438,11 @@ static void start_step(sup_t *s, step_t *st)
 	set_str(st->rec, "status", "Running");
 	set_num(st->rec, "pid", st->pid);
 	set_num(st->rec, "startTicks", (double)kft__proc_start_ticks(st->pid));
-	snprintf(msg, sizeof(msg), "started %s (pid %d)", argv.v[0], (int)st->pid);
+	if (kft__json_str(st->plan, "container"))
+		snprintf(msg, sizeof(msg), "started container %s (kft-container-step pid %d)",
+		         kft__json_str(st->plan, "container"), (int)st->pid);
+	else
+		snprintf(msg, sizeof(msg), "started %s (pid %d)", argv.v[0], (int)st->pid);
 	event(s, "Step", name, "Normal", "Started", msg);
 out:
 	kft__strv_free(&argv);
