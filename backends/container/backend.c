@@ -915,6 +915,9 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 		error = eng_error;
 		goto out;
 	}
+	if (eng_error < 0)   /* the store's jobs are still listed; label-only ones cannot be */
+		kft__log(KFT_DIAG_WARN, "container: %s; listing only the jobs in %s",
+		         kft_error_last()->message, b->root);
 	kft_error_clear();
 	cJSON_ArrayForEach(c, list) {
 		const char *n = kft__json_str(kft__json_get(c, "Labels"), L_JOB);
