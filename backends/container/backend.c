@@ -1105,6 +1105,31 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		                      "kft-supervisor program)", sup);
 		goto out;
 	}
+	{   /* the supervisor runs kft-container-step from its own directory (or as set) */
+		const char *env = getenv("KFT_CONTAINER_STEP");
+		char *slash = strrchr(sup, '/'), *prog;
+
+		if (env && *env)
+			prog = kft__strdup(env);
+		else if (slash) {
+			*slash = '\0';
+			prog = kft__path_join(sup, "kft-container-step");
+			*slash = '/';
+		} else {
+			prog = kft__strdup("kft-container-step");
+		}
+		if (!prog) {
+			error = kft__error_oom();
+			goto out;
+		}
+		if (strchr(prog, '/') && access(prog, X_OK) < 0) {
+			error = kft__error_os(KFT_ENOTFOUND, "container step program %s (install it next "
+			                      "to kft-supervisor, or set KFT_CONTAINER_STEP)", prog);
+			free(prog);
+			goto out;
+		}
+		free(prog);
+	}
 	/* the create bodies go into the plan: the step program (re)creates from them */
 	memset(&bc, 0, sizeof(bc));
 	snprintf(created, sizeof(created), "%lld", (long long)kft__now_ms());
