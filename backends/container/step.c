@@ -357,11 +357,11 @@ static int run_step(shim *s, const cJSON *plan, const cJSON *pstep)
 		snprintf(what, sizeof(what), "(container %s) was OOM-killed (exit code %d)", s->cname,
 		         code);
 		write_result(s, code, 1, "OOMKilled", what);
-	} else if (restarted && !s->stop_sent) {
+	} else if (restarted && !s->stop_sent && code != 0) {
+		/* (a container that ended well while the engine was away simply succeeded) */
 		snprintf(what, sizeof(what), "(container %s) was stopped by a restart of the "
 		         "container engine (exit code %d)", s->cname, code);
-		write_result(s, code ? code : EXIT_ENGINE, 0, "EngineRestarted", what);
-		code = code ? code : EXIT_ENGINE;
+		write_result(s, code, 0, "EngineRestarted", what);
 	} else {
 		snprintf(what, sizeof(what), "(container %s) exited with code %d", s->cname, code);
 		write_result(s, code, 0, NULL, what);
