@@ -32,7 +32,7 @@ run_ddp() { # name, network
 	"$K" logs "$1" >"$O/$1.logs" || fail "logs $1"
 	grep -q "node-0: .*ddp rank=0 world=2 .*synced=1" "$O/$1.logs" || { cat "$O/$1.logs"; fail "rank 0 line"; }
 	grep -q "node-1: .*ddp rank=1 world=2 .*synced=1" "$O/$1.logs" || { cat "$O/$1.logs"; fail "rank 1 line"; }
-	grep -q "world=2 synced=1" "$KFT_STATE_DIR/container/$1/workspace/ddp.txt" ||
+	grep -q "world=2 synced=1" "$KFT_STATE_DIR/container/jobs/$1/workspace/ddp.txt" ||
 		fail "rank 0 did not write /workspace/ddp.txt into the job workspace"
 	"$K" get "$1" | grep -q "Status:   Complete" || fail "get $1"
 	"$K" delete "$1" >/dev/null || fail "delete $1"

@@ -18,7 +18,7 @@ make -C "$TOP" --no-print-directory B="$B" PREFIX="$P" install >"$tmp/install.lo
 	tail -20 "$tmp/install.log"; fail "make install failed"; }
 for f in lib/libkftrainer.so.0 lib/libkftrainer.so lib/libkftrainer.a lib/pkgconfig/kftrainer.pc \
 	include/kftrainer.h include/kftrainer/client.h include/kftrainer/sys bin/kft \
-	libexec/kftrainer/kft-supervisor; do
+	libexec/kftrainer/kft-supervisor libexec/kftrainer/kft-container-step; do
 	[ -e "$P/$f" ] || fail "make install did not install $f"
 done
 if command -v readelf >/dev/null 2>&1; then

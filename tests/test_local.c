@@ -686,6 +686,89 @@ START_TEST(job_dir_removed_stops_job)
 }
 END_TEST
 
+/*
+ * The supervisor's container runner, without an engine: KFT_CONTAINER_STEP is
+ * a script playing kft-container-step. node-1 reports an OOM kill through its
+ * result file; node-0 is then stopped (SIGTERM) and reports 143. The job's and
+ * steps' reasons, codes and targets come from the result files.
+ */
+START_TEST(container_runner_result_files)
+{
+	const char *fake =
+		"#!/bin/sh\n"
+		"dir=$2; step=$3; r=$dir/runner/$step.json\n"
+		"echo \"$KFT_SUPERVISOR_PID\" >\"$dir/runner/$step.ppid\"\n"
+		"if [ \"$step\" = node-1 ]; then sleep 0.3; echo oom-line\n"
+		"  printf '{\"exitCode\":137,\"signal\":9,\"oomKilled\":true,\"reason\":\"OOMKilled\","
+		"\"what\":\"(container x-node-1) was OOM-killed (exit code 137)\","
+		"\"container\":\"x-node-1\"}' >\"$r\"; exit 137; fi\n"
+		"trap 'printf \"{\\\"exitCode\\\":143,\\\"signal\\\":15,\\\"what\\\":\\\"(container "
+		"x-node-0) exited with code 143\\\"}\" >\"$r\"; exit 143' TERM\n"
+		"while :; do sleep 0.05; done\n";
+	const char *planj =
+		"{\"job\":\"x\",\"runtime\":\"rt\",\"backend\":\"container\",\"runner\":\"container\","
+		"\"numNodes\":2,\"steps\":["
+		"{\"name\":\"node-0\",\"role\":\"node\",\"container\":\"x-node-0\",\"argv\":[\"no\"]},"
+		"{\"name\":\"node-1\",\"role\":\"node\",\"container\":\"x-node-1\",\"argv\":[\"no\"]}]}";
+	char script[300], *dir = job_dir("x"), *rdir, *ppid = NULL, *state = NULL;
+	cJSON *plan = cJSON_Parse(planj), *spec = cJSON_CreateObject(), *st = NULL;
+	kft_job_t *job = NULL;
+	size_t i0, i1;
+	int lock_fd, fd;
+
+	snprintf(script, sizeof(script), "%s/fake-step.sh", sdir);
+	fd = open(script, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, fake, strlen(fake)), (ssize_t)strlen(fake));
+	close(fd);
+	setenv("KFT_CONTAINER_STEP", script, 1);
+	ck_assert_kft_ok(kft__store_create(&lock_fd, sdir, "x", spec, plan, "container"));
+	ck_assert_ptr_nonnull(rdir = kft__path_join(dir, "runner"));
+	ck_assert_int_eq(mkdir(rdir, 0700), 0);
+	ck_assert_kft_ok(kft__store_spawn_supervisor(NULL, dir, lock_fd));
+	unsetenv("KFT_CONTAINER_STEP");
+	ck_assert_int_eq(wait_for(&job, "x", KFT_WANT(KFT_JOB_FAILED), 20000), 0);
+	ck_assert_str_eq(kft_job_reason(job), "OOMKilled");
+	ck_assert_ptr_nonnull(strstr(kft_job_message(job),
+	                             "node-1 (container x-node-1) was OOM-killed (exit code 137)"));
+	i0 = step_index(job, "node-0");
+	i1 = step_index(job, "node-1");
+	ck_assert_str_eq(kft_job_step_reason(job, i1), "OOMKilled");
+	ck_assert_int_eq(kft_job_step_exit_code(job, i1), 137);
+	ck_assert_int_eq(kft_job_step_signal(job, i1), 9);
+	ck_assert_str_eq(kft_job_step_target(job, i1), "x-node-1");
+	kft_job_free(job);
+	job = NULL;
+	/* node-0 was told to stop (a container runner's SIGTERM), and said 143 */
+	wait_supervisor_gone("x");
+	ck_assert_kft_ok(kft_get_job(&job, client, "x"));
+	ck_assert_int_eq(kft_job_step_state(job, i0), KFT_STEP_FAILED);
+	ck_assert_int_eq(kft_job_step_exit_code(job, i0), 143);
+	ck_assert_ptr_nonnull(strstr(kft_job_step_reason(job, i0), "Terminated (OOMKilled)"));
+	ck_assert_ptr_nonnull(strstr(kft_job_step_reason(job, i0), "exited with code 143"));
+	/* the step program knows its supervisor (to notice its death) */
+	{
+		char *p = kft__path_join(rdir, "node-0.ppid");
+
+		ck_assert_kft_ok(kft__read_file(&ppid, NULL, p));
+		free(p);
+		p = kft__path_join(dir, "state.json");
+		ck_assert_kft_ok(kft__store_read_json(&st, p));
+		free(p);
+		ck_assert_int_eq(atoi(ppid), (int)cJSON_GetNumberValue(kft__json_get(st, "supervisorPid")));
+		ck_assert_str_eq(kft__json_str(st, "runner"), "container");
+	}
+	kft_job_free(job);
+	cJSON_Delete(plan);
+	cJSON_Delete(spec);
+	cJSON_Delete(st);
+	free(state);
+	free(ppid);
+	free(rdir);
+	free(dir);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("local");
@@ -709,6 +792,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, wait_timeout_and_cancel);
 	tcase_add_test(tc, suspend_and_resume);
 	tcase_add_test(tc, job_dir_removed_stops_job);
+	tcase_add_test(tc, container_runner_result_files);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,34 +3,36 @@
  * dockerd or podman (Docker Engine API over a unix socket, engine.c).
  * SPDX-License-Identifier: Apache-2.0
  *
- * Design (a documented deviation from DESIGN.md §4, which wants the local
- * backend's store + supervisor with a container step runner): that store and
- * supervisor interface did not exist while this backend was written, so the
- * ENGINE holds the job's state, as Kubeflow's own container backend does:
+ * Design (DESIGN.md section 4): the job belongs to the local backend's store
+ * and supervisor, with the supervisor's container runner:
  *
  *  - submit compiles the plan (kft__plan_compile, backend "container",
  *    workspace "/workspace"), checks every image against the pull policy
- *    before creating anything, writes the plan's files into the job
- *    directory (<state_dir>/container/JOB/), creates the per-job network
- *    (bridge mode) and one container per step, named <job>-<step>, labelled
- *    trainer.kubeflow.org/{trainjob-name,step,runtime} plus kftrainer.dev/ labels
- *    (planned steps, workspace, created time, deadline, role). Initializers
- *    are started first and waited for on the engine's wait endpoint; then
- *    the nodes/launcher are started. Any failure while creating removes
- *    everything created so far.
- *  - get/list rebuild jobs from container labels and inspect data, so they
- *    work from any process and even when the state dir is gone.
- *  - JobSet semantics are enforced by whoever observes the job (get, list,
- *    wait, logs --follow): a failed node, an expired activeDeadlineSeconds
- *    or a finished launcher stops the remaining containers. The job's
- *    status is then Failed with the step, exit code and reason (OOMKilled).
- *  - wait follows the engine's event stream (no polling); the progress
- *    callback still runs once a second. An engine that goes away during a
- *    wait is retried for a while; when it comes back its containers have
- *    been stopped, so the job reads Failed; when it does not, the wait
- *    returns KFT_EUNAVAILABLE instead of hanging.
- *  - delete stops (SIGTERM, grace, SIGKILL) and removes the containers, the
- *    network and the job directory, also for half-created jobs.
+ *    before creating anything, writes the job into the store
+ *    (<state_dir>/container/jobs/JOB/, see backends/local/store.h) with the
+ *    plan's files, creates the per-job network (bridge mode) and one
+ *    container per step, named <job>-<step>, labelled
+ *    trainer.kubeflow.org/{trainjob-name,step,runtime} plus kftrainer.dev/
+ *    labels (planned steps, workspace, job dir, created time, deadline,
+ *    role), then starts kft-supervisor and returns: it does not wait for
+ *    initializers. Any failure before that removes everything created.
+ *    The plan the supervisor runs says "runner": "container", names the
+ *    engine socket, and carries each step's container name and create body.
+ *  - the supervisor runs each step as kft-container-step (step.c): start
+ *    the container, copy its log stream to logs/STEP.log, wait on the
+ *    engine, exit with the container's code, stop it on SIGTERM. Fail-fast,
+ *    activeDeadlineSeconds, dependsOn order, MPI launcher completion,
+ *    suspend/resume and cancel are the supervisor's, as for local jobs, so
+ *    they hold with nobody observing the job.
+ *  - get/wait/logs/events read the store (event-driven, like local jobs), so
+ *    get and wait always agree; when the state dir was lost, get/list/wait/
+ *    logs/events fall back to rebuilding the job from container labels and
+ *    inspect data (judge(), which also stops what a finished job left running,
+ *    since no supervisor is left to do it) and the engine's event and log
+ *    streams.
+ *  - delete cancels through the supervisor (SIGTERM, grace, SIGKILL per
+ *    container), then removes the containers, the network and the job
+ *    directory, also for half-created jobs the store does not know.
  *
  * Network modes (client opts network / --network): "host" (default; master
  * 127.0.0.1 and a free port), "bridge" (a per-job network <job>-net with
@@ -42,9 +44,13 @@
  */
 #include "container.h"
 #include "plan.h"
+#include "../local/store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,13 +71,56 @@
 #define L_SUSPENDED "kftrainer.dev/suspended"
 
 #define DEFAULT_GRACE_MS 10000
+/* delete: beyond the grace period, time for the supervisor to stop every container */
+#define CONTAINER_CANCEL_EXTRA_MS 15000
 
 typedef struct {
 	kft_backend_t base;
 	kft__engine *eng;
 	char *host, *pull_policy, *network, *state_dir, *runtime_path;
+	char *root;               /* the job store: <state dir>/container (jobs/<name>/...) */
 	int64_t timeout_ms;
+	pid_t *pending;           /* supervisor launcher processes not reaped yet (ours) */
+	size_t npending, cap;
 } cbackend;
+
+/* Reap the short-lived first processes of the supervisors we started. */
+static void reap_pending(cbackend *b, int block)
+{
+	size_t i = 0;
+
+	while (i < b->npending) {
+		int status;
+		pid_t r = waitpid(b->pending[i], &status, block ? 0 : WNOHANG);
+
+		if (r == 0 || (r < 0 && errno == EINTR)) {
+			i++;
+			continue;
+		}
+		b->pending[i] = b->pending[--b->npending];
+	}
+}
+
+/* The job's store directory <state>/container/jobs/<name>. */
+static int store_dir(char **out, cbackend *b, const char *name)
+{
+	return kft__store_job_dir(out, b->root, name);
+}
+
+/* 1 if the job has a supervisor-owned record in the store, 0 if not (or on error). */
+static int in_store(cbackend *b, const char *name)
+{
+	char *dir = NULL, *st = NULL;
+	struct stat sb;
+	int r = 0;
+
+	if (store_dir(&dir, b, name) == 0 && (st = kft__path_join(dir, KFT__STORE_STATE)) != NULL)
+		r = stat(st, &sb) == 0;
+	kft_error_clear();
+	free(st);
+	free(dir);
+	return r;
+}
 
 static int engine(kft__engine **out, cbackend *b)
 {
@@ -100,7 +149,7 @@ static int check_net_mode(const cbackend *b)
 
 /* ---- plan ---- */
 
-static int compile_plan(cJSON **out, cbackend *b, const kft_spec_t *spec)
+static int compile_plan(cJSON **out, cJSON **doc, cbackend *b, const kft_spec_t *spec)
 {
 	kft_runtime_t *rt = NULL;
 	cJSON *tj = NULL;
@@ -124,6 +173,10 @@ static int compile_plan(cJSON **out, cbackend *b, const kft_spec_t *spec)
 	po.master_port = bridge ? 29500 : 0;
 	error = kft__plan_compile(out, tj, rt, &po);
 out:
+	if (doc && error == 0) {
+		*doc = tj;
+		tj = NULL;
+	}
 	cJSON_Delete(tj);
 	kft_runtime_free(rt);
 	return error;
@@ -134,7 +187,7 @@ static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
 	cJSON *plan = NULL;
 	int error;
 
-	if ((error = compile_plan(&plan, (cbackend *)be, spec)) < 0)
+	if ((error = compile_plan(&plan, NULL, (cbackend *)be, spec)) < 0)
 		return error;
 	error = kft__render_doc(out, plan, format);
 	cJSON_Delete(plan);
@@ -765,7 +818,7 @@ out:
 	return error;
 }
 
-static int be_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
+static int labels_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
 {
 	cbackend *b = (cbackend *)be;
 	int found, error;
@@ -784,45 +837,127 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* After a supervisor died: make sure none of the job's containers still runs. */
+static void stop_leftovers(cbackend *b, const char *name)
+{
+	kft__buf lab = KFT__BUF_INIT;
+	cJSON *list = NULL;
+	const cJSON *c;
+
+	kft__buf_printf(&lab, "%s=%s", L_JOB, name);
+	if (!lab.oom && b->eng && kft__engine_container_list(&list, b->eng, lab.ptr) == 0)
+		cJSON_ArrayForEach(c, list)
+			if (kft__streq(kft__json_str(c, "State"), "running") && kft__json_str(c, "Id"))
+				kft__engine_container_stop(b->eng, kft__json_str(c, "Id"), 0);
+	cJSON_Delete(list);
+	kft__buf_free(&lab);
+	kft_error_clear();
+}
+
+/* A job from its store record (supervisor-owned); the liveness check applies. */
+static int store_get_job(kft_job_t **out, cbackend *b, const char *name)
+{
+	int error = kft__store_get_job(out, b->root, name, "container");
+
+	if (error == 0 && kft__streq(kft_job_reason(*out), "SupervisorDied")) {
+		kft__engine *e;
+
+		if (engine(&e, b) == 0)
+			stop_leftovers(b, name);
+		kft_error_clear();
+	}
+	return error;
+}
+
+static int be_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
+{
+	cbackend *b = (cbackend *)be;
+
+	reap_pending(b, 0);
+	if (in_store(b, name))
+		return store_get_job(out, b, name);
+	/* the state dir was lost (or never here): the engine's labels still know the job */
+	return labels_get_job(out, be, name);
+}
+
+/* Jobs in the store, and jobs only the engine's labels know; sorted by name. */
 static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runtime)
 {
 	cbackend *b = (cbackend *)be;
-	kft__engine *e;
+	kft__engine *e = NULL;
 	kft_job_list_t *jl = NULL;
 	cJSON *list = NULL;
 	kft__strv names = KFT__STRV_INIT;
 	const cJSON *c;
-	size_t i;
-	int error;
+	char *jobs = NULL;
+	DIR *d;
+	size_t i, k;
+	int error = 0, eng_error;
 
 	*out = NULL;
-	if ((error = engine(&e, b)) < 0)
-		return error;
-	if ((error = kft__engine_container_list(&list, e, L_JOB)) < 0)
-		return error;
+	reap_pending(b, 0);
+	KFT_CHECK_ALLOC(jobs = kft__path_join(b->root, "jobs"));
+	if ((d = opendir(jobs)) != NULL) {
+		struct dirent *de;
+
+		while (!error && (de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.')
+				error = kft__strv_push(&names, de->d_name);
+		closedir(d);
+	}
+	free(jobs);
+	if (error < 0)
+		goto out;
+	/* the engine is needed only for jobs outside the store */
+	if ((eng_error = engine(&e, b)) == 0)
+		eng_error = kft__engine_container_list(&list, e, L_JOB);
+	if (eng_error < 0 && names.n == 0) {
+		error = eng_error;
+		goto out;
+	}
+	if (eng_error < 0)   /* the store's jobs are still listed; label-only ones cannot be */
+		kft__log(KFT_DIAG_WARN, "container: %s; listing only the jobs in %s",
+		         kft_error_last()->message, b->root);
+	kft_error_clear();
 	cJSON_ArrayForEach(c, list) {
 		const char *n = kft__json_str(kft__json_get(c, "Labels"), L_JOB);
-		const char *r = kft__json_str(kft__json_get(c, "Labels"), L_RUNTIME);
-		size_t k;
 
-		if (!n || (runtime && !kft__streq(runtime, r)))
+		if (!n)
 			continue;
 		for (k = 0; k < names.n && strcmp(names.v[k], n); k++)
 			;
 		if (k == names.n && (error = kft__strv_push(&names, n)) < 0)
 			goto out;
 	}
-	/* sorted by name, like the other backends */
-	qsort(names.v, names.n, sizeof(char *), cmp_names);
+	if (names.n)
+		qsort(names.v, names.n, sizeof(char *), cmp_names);
 	if ((error = kft_job_list_new(&jl)) < 0)
 		goto out;
 	for (i = 0; i < names.n; i++) {
-		kft_job_t *job;
-		int found;
+		kft_job_t *job = NULL;
+		int found = 1, r;
 
-		if ((error = observe(&job, b, names.v[i], &found)) < 0)
+		if (in_store(b, names.v[i])) {
+			r = store_get_job(&job, b, names.v[i]);
+			if (r == KFT_ENOTFOUND || r == KFT_EINVALID)
+				continue;   /* deleted meanwhile, or not a job directory */
+			if (r < 0 && (kft_job_new(&job, names.v[i], "container") < 0 ||
+			              kft_job_set_state(job, KFT_JOB_FAILED, "MalformedRecord",
+			                                kft_error_last()->message) < 0)) {
+				kft_job_free(job);
+				error = kft__error_oom();
+				goto out;
+			}
+		} else if (!e) {
+			continue;
+		} else if ((error = observe(&job, b, names.v[i], &found)) < 0) {
 			goto out;
-		if (found && (error = kft_job_list_add(jl, job)) < 0)
+		}
+		if (!found || (runtime && !kft__streq(runtime, kft_job_runtime(job)))) {
+			kft_job_free(job);
+			continue;
+		}
+		if ((error = kft_job_list_add(jl, job)) < 0)
 			goto out;
 	}
 	*out = jl;
@@ -836,21 +971,13 @@ out:
 
 /* ---- submit ---- */
 
-static char *job_dir(const cbackend *b, const char *name)
+static char *job_dir(cbackend *b, const char *name)
 {
-	kft__buf p = KFT__BUF_INIT;
-	char *def = NULL;
-	const char *sd = b->state_dir;
+	char *dir = NULL;
 
-	if (!sd || !*sd)
-		sd = getenv("KFT_STATE_DIR");
-	if (!sd || !*sd)
-		sd = def = kft__default_state_dir();
-	if (!sd)
-		return NULL;
-	kft__buf_printf(&p, "%s/container/%s", sd, name);
-	free(def);
-	return p.oom ? (kft__buf_free(&p), NULL) : kft__buf_detach(&p);
+	if (store_dir(&dir, b, name) < 0)
+		kft_error_clear();
+	return dir;
 }
 
 static int write_files(const char *jobdir, const char *ws, const cJSON *files)
@@ -891,61 +1018,54 @@ static int write_files(const char *jobdir, const char *ws, const cJSON *files)
 static int delete_everything(cbackend *b, kft__engine *e, const char *name, const char *jobdir,
                              int64_t grace_ms, int keep_dir, int *found);
 
-static int start_and_wait_initializers(kft__engine *e, char **ids, const cJSON *steps,
-                                       int *failed)
-{
-	const cJSON *st;
-	size_t i = 0;
-	int error, code;
-
-	*failed = 0;
-	cJSON_ArrayForEach(st, steps) {   /* initializers run in parallel */
-		if (kft__streq(kft__json_str(st, "role"), "initializer") &&
-		    (error = kft__engine_container_start(e, ids[i])) < 0)
-			return error;
-		i++;
-	}
-	i = 0;
-	cJSON_ArrayForEach(st, steps) {
-		if (kft__streq(kft__json_str(st, "role"), "initializer")) {
-			if ((error = kft__engine_container_wait(&code, e, ids[i])) < 0)
-				return error;
-			if (code != 0)
-				*failed = 1;
-		}
-		i++;
-	}
-	return 0;
-}
-
+/*
+ * Submit: everything that can fail synchronously fails here, leaving nothing
+ * behind (images against the pull policy, name conflicts, the engine's own
+ * refusals); then the job belongs to its supervisor, which starts the
+ * initializers and then the nodes (dependsOn), each through kft-container-step.
+ * kft_train returns without waiting for any of them.
+ */
 static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
                      const kft_train_opts_t *opts)
 {
 	cbackend *b = (cbackend *)be;
 	kft__engine *e;
-	cJSON *plan = NULL, *existing = NULL;
-	const cJSON *steps, *st;
+	cJSON *plan = NULL, *doc = NULL, *existing = NULL;
+	cJSON *st, *steps;
 	const char *name = kft_spec_name(spec);
-	char *jobdir = NULL, *ws = NULL, **ids = NULL;
+	char *jobdir = NULL, *ws = NULL, *sup = NULL, *rdir = NULL;
 	kft__buf stepnames = KFT__BUF_INIT, lab = KFT__BUF_INIT, netname = KFT__BUF_INIT;
 	char created[32], deadline[32], nodes[32];
 	body_ctx bc;
-	size_t nsteps, i;
-	int error, created_any = 0, init_failed = 0, found;
+	size_t nsteps;
+	int error, created_any = 0, lock_fd = -1, found;
+	struct stat sb;
 
 	*out = NULL;
-	if ((error = compile_plan(&plan, b, spec)) < 0)
+	if (opts && (opts->flags & KFT_TRAIN_SERVER_DRY_RUN))
+		return kft__error_set(KFT_ENOTSUPPORTED, KFT_ERROR_CLASS_INVALID,
+		                      "server dry run is for the kubernetes backend; use "
+		                      "kft_render_plan to see what would run in containers");
+	if ((error = store_dir(&jobdir, b, name)) < 0)
 		return error;
+	if ((error = compile_plan(&plan, &doc, b, spec)) < 0)
+		goto out;
 	if ((error = engine(&e, b)) < 0)
 		goto out;
-	steps = kft__json_get(plan, "steps");
+	steps = (cJSON *)kft__json_get(plan, "steps");
 	nsteps = (size_t)cJSON_GetArraySize(steps);
 	if (nsteps == 0) {
 		error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
 		                       "TrainJob %s: the plan has no steps to run", name);
 		goto out;
 	}
-	/* a job of that name already in the engine? */
+	/* a job of that name already in the store or in the engine? */
+	if (stat(jobdir, &sb) == 0) {
+		error = kft__error_set(KFT_EEXISTS, KFT_ERROR_CLASS_STORE,
+		                       "TrainJob %s already exists (in %s/jobs); delete it first "
+		                       "(kft delete %s)", name, b->root, name);
+		goto out;
+	}
 	kft__buf_printf(&lab, "%s=%s", L_JOB, name);
 	if (lab.oom) {
 		error = kft__error_oom();
@@ -975,16 +1095,42 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		kft__buf_printf(&stepnames, "%s%s", stepnames.len ? "," : "",
 		                kft__json_str(st, "name"));
 	}
-	if (!(jobdir = job_dir(b, name)) || !(ws = kft__path_join(jobdir, "workspace")) ||
-	    stepnames.oom) {
+	if (!(sup = kft__supervisor_path()) || !(ws = kft__path_join(jobdir, "workspace")) ||
+	    !(rdir = kft__path_join(jobdir, "runner")) || stepnames.oom) {
 		error = kft__error_oom();
 		goto out;
 	}
-	if ((error = kft__mkdir_p(ws, 0755)) < 0)
+	if (access(sup, X_OK) < 0) {
+		error = kft__error_os(KFT_ENOTFOUND, "job supervisor %s (set KFT_SUPERVISOR to the "
+		                      "kft-supervisor program)", sup);
 		goto out;
-	created_any = 1;
-	if ((error = write_files(jobdir, ws, kft__json_get(plan, "files"))) < 0)
-		goto cleanup;
+	}
+	{   /* the supervisor runs kft-container-step from its own directory (or as set) */
+		const char *env = getenv("KFT_CONTAINER_STEP");
+		char *slash = strrchr(sup, '/'), *prog;
+
+		if (env && *env)
+			prog = kft__strdup(env);
+		else if (slash) {
+			*slash = '\0';
+			prog = kft__path_join(sup, "kft-container-step");
+			*slash = '/';
+		} else {
+			prog = kft__strdup("kft-container-step");
+		}
+		if (!prog) {
+			error = kft__error_oom();
+			goto out;
+		}
+		if (strchr(prog, '/') && access(prog, X_OK) < 0) {
+			error = kft__error_os(KFT_ENOTFOUND, "container step program %s (install it next "
+			                      "to kft-supervisor, or set KFT_CONTAINER_STEP)", prog);
+			free(prog);
+			goto out;
+		}
+		free(prog);
+	}
+	/* the create bodies go into the plan: the step program (re)creates from them */
 	memset(&bc, 0, sizeof(bc));
 	snprintf(created, sizeof(created), "%lld", (long long)kft__now_ms());
 	snprintf(nodes, sizeof(nodes), "%d", cJSON_IsNumber(kft__json_get(plan, "numNodes")) ?
@@ -1005,10 +1151,44 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	bc.suspended = cJSON_IsTrue(kft__json_get(plan, "suspend"));
 	bc.files = kft__json_get(plan, "files");
 	if (strcmp(net_mode(b), "host") != 0) {
+		kft__buf_printf(&netname, "%s-net", name);
+		bc.network = netname.ptr;
+	} else {
+		bc.network = "host";
+	}
+	if (netname.oom || kft__json_set_str(plan, "runner", "container") < 0 ||
+	    kft__json_set_str(plan, "engineSocket", kft__engine_socket(e)) < 0 ||
+	    kft__json_set_str(plan, "network", bc.network) < 0) {
+		error = kft__error_oom();
+		goto out;
+	}
+	cJSON_ArrayForEach(st, steps) {
+		cJSON *body = NULL;
+		char cname[512];
+
+		snprintf(cname, sizeof(cname), "%s-%s", name, kft__json_str(st, "name"));
+		if ((error = kft__container_body(&body, &bc, st)) < 0)
+			goto out;
+		if (kft__json_set_str(st, "container", cname) < 0 ||
+		    kft__json_set(st, "createBody", body) < 0) {
+			error = kft__error_oom();
+			goto out;
+		}
+	}
+	if ((error = kft__store_create(&lock_fd, b->root, name, doc, plan, "container")) < 0)
+		goto out;
+	created_any = 1;
+	chmod(ws, 0755);   /* readable by a container's non-root user */
+	if (mkdir(rdir, 0700) < 0 && errno != EEXIST) {
+		error = kft__error_os(KFT_ERROR, "cannot create %s", rdir);
+		goto cleanup;
+	}
+	if ((error = write_files(jobdir, ws, kft__json_get(plan, "files"))) < 0)
+		goto cleanup;
+	if (strcmp(net_mode(b), "host") != 0) {
 		cJSON *nl = cJSON_CreateObject();
 
-		kft__buf_printf(&netname, "%s-net", name);
-		if (!nl || netname.oom || !cJSON_AddStringToObject(nl, L_JOB, name) ||
+		if (!nl || !cJSON_AddStringToObject(nl, L_JOB, name) ||
 		    !cJSON_AddStringToObject(nl, L_RUNTIME, bc.runtime ? bc.runtime : "") ||
 		    !cJSON_AddStringToObject(nl, L_JOBDIR, jobdir)) {
 			cJSON_Delete(nl);
@@ -1020,44 +1200,40 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		cJSON_Delete(nl);
 		if (error < 0)
 			goto cleanup;
-		bc.network = netname.ptr;
-	} else {
-		bc.network = "host";
 	}
-	if (!(ids = kft__calloc(nsteps, sizeof(*ids)))) {
-		error = kft__error_oom();
-		goto cleanup;
-	}
-	i = 0;
 	cJSON_ArrayForEach(st, steps) {
-		cJSON *body = NULL;
-		char cname[512];
+		char *id = NULL;
 
-		snprintf(cname, sizeof(cname), "%s-%s", name, kft__json_str(st, "name"));
-		if ((error = kft__container_body(&body, &bc, st)) < 0)
-			goto cleanup;
-		error = kft__engine_container_create(&ids[i], e, cname, body);
-		cJSON_Delete(body);
+		error = kft__engine_container_create(&id, e, kft__json_str(st, "container"),
+		                                     kft__json_get(st, "createBody"));
+		free(id);
 		if (error < 0)
 			goto cleanup;
-		i++;
 	}
-	if (!bc.suspended) {
-		if ((error = start_and_wait_initializers(e, ids, steps, &init_failed)) < 0)
+	reap_pending(b, 0);
+	if (b->npending == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 8;
+		pid_t *p = kft__realloc(b->pending, cap * sizeof(*p));
+
+		if (!p) {
+			error = kft__error_oom();
 			goto cleanup;
-		i = 0;
-		cJSON_ArrayForEach(st, steps) {
-			if (!init_failed && !kft__streq(kft__json_str(st, "role"), "initializer") &&
-			    (error = kft__engine_container_start(e, ids[i])) < 0) {
-				kft__error_prefix("start step %s", kft__json_str(st, "name"));
-				goto cleanup;
-			}
-			i++;
 		}
+		b->pending = p;
+		b->cap = cap;
 	}
-	error = observe(out, b, name, &found);
+	error = kft__store_spawn_supervisor(&b->pending[b->npending], jobdir, lock_fd);
+	lock_fd = -1;   /* closed by the spawn, in any case */
+	if (error < 0)
+		goto cleanup;
+	b->npending++;
+	error = kft__store_get_job(out, b->root, name, "container");
 	goto out;
 cleanup:
+	if (lock_fd >= 0) {
+		close(lock_fd);
+		lock_fd = -1;
+	}
 	if (created_any) {
 		char msg[4096];
 		int code = error;
@@ -1069,18 +1245,18 @@ cleanup:
 		error = code;
 	}
 out:
-	if (ids)
-		for (i = 0; i < nsteps; i++)
-			free(ids[i]);
-	free(ids);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	free(jobdir);
 	free(ws);
+	free(sup);
+	free(rdir);
 	cJSON_Delete(plan);
+	cJSON_Delete(doc);
 	cJSON_Delete(existing);
 	kft__buf_free(&stepnames);
 	kft__buf_free(&lab);
 	kft__buf_free(&netname);
-	(void)opts;
 	return error;
 }
 
@@ -1143,23 +1319,52 @@ out:
 	return error;
 }
 
+/*
+ * Delete: a supervisor-owned job is cancelled through its supervisor first
+ * (it stops the containers: SIGTERM, grace, SIGKILL), then containers,
+ * network and directory are removed; a job the store does not know (state
+ * dir lost, half-created) is stopped and removed through the engine alone.
+ */
 static int be_delete_job(kft_backend_t *be, const char *name, const kft_delete_opts_t *opts)
 {
 	cbackend *b = (cbackend *)be;
 	kft__engine *e;
 	int64_t grace = opts && opts->grace_period_ms >= 0 ? opts->grace_period_ms : DEFAULT_GRACE_MS;
-	int found, error;
+	int keep = opts && (opts->flags & KFT_DELETE_KEEP_STATE);
+	char *dir = NULL;
+	cJSON *st = NULL;
+	struct stat sb;
+	int found, error, owned;
 
+	reap_pending(b, 0);
+	if ((error = store_dir(&dir, b, name)) < 0)
+		return error;
+	owned = stat(dir, &sb) == 0;
+	if (owned) {
+		/* the supervisor stops the steps; a timeout is not fatal: removal forces it */
+		error = kft__store_cancel(dir, name, grace, CONTAINER_CANCEL_EXTRA_MS);
+		if (error == KFT_ENOTFOUND) {
+			owned = 0;
+		} else if (error < 0 && error != KFT_ETIMEOUT) {
+			goto out;
+		} else {
+			/* a dead supervisor is recorded (and its step programs told to stop) */
+			kft__store_read_state(&st, dir, name);
+		}
+		kft_error_clear();
+	}
 	if ((error = engine(&e, b)) < 0)
-		return error;
-	if ((error = delete_everything(b, e, name, NULL, grace,
-	                               opts && (opts->flags & KFT_DELETE_KEEP_STATE), &found)) < 0)
-		return error;
-	if (!found)
-		return kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_CONTAINER,
-		                      "TrainJob %s not found in the %s engine at %s", name,
-		                      kft__engine_name(e), kft__engine_socket(e));
-	return 0;
+		goto out;
+	if ((error = delete_everything(b, e, name, owned ? dir : NULL, grace, keep, &found)) < 0)
+		goto out;
+	if (!found && !owned)
+		error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_CONTAINER,
+		                       "TrainJob %s not found in the %s engine at %s", name,
+		                       kft__engine_name(e), kft__engine_socket(e));
+out:
+	cJSON_Delete(st);
+	free(dir);
+	return error;
 }
 
 /* ---- wait: the engine's event stream ---- */
@@ -1207,7 +1412,7 @@ static int wait_eval(wait_ctx *w)
 		w->dirty = 0;
 		if (past)
 			w->rechecked = 1;
-		if ((error = be_get_job(&job, &w->b->base, w->name)) < 0) {
+		if ((error = labels_get_job(&job, &w->b->base, w->name)) < 0) {
 			w->result = 1;
 			w->rc = error;
 			return error;
@@ -1271,7 +1476,7 @@ static void schedule_deadline(wait_ctx *w)
 	kft_error_clear();
 }
 
-static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name,
+static int labels_wait(kft_job_t **out, kft_backend_t *be, const char *name,
                    const kft_wait_opts_t *opts)
 {
 	cbackend *b = (cbackend *)be;
@@ -1480,7 +1685,7 @@ static int logs_tick(void *payload)
 	return 0;
 }
 
-static int be_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *opts,
+static int labels_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *opts,
                    kft_log_cb cb, void *payload)
 {
 	cbackend *b = (cbackend *)be;
@@ -1496,7 +1701,7 @@ static int be_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o
 
 	if ((error = engine(&e, b)) < 0)
 		return error;
-	if ((error = be_get_job(&job, be, name)) < 0)
+	if ((error = labels_get_job(&job, be, name)) < 0)
 		return error;
 	prefix = (flags & KFT_LOGS_PREFIX) || (!want && !(flags & KFT_LOGS_NO_PREFIX));
 	n = kft_job_step_count(job);
@@ -1603,7 +1808,7 @@ out:
 
 /* ---- events (from container timestamps) ---- */
 
-static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name)
+static int labels_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name)
 {
 	kft_job_t *job = NULL;
 	kft_event_list_t *ev = NULL;
@@ -1616,7 +1821,7 @@ static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *
 
 	*out = NULL;
 	memset(&j, 0, sizeof(j));
-	if ((error = be_get_job(&job, be, name)) < 0)
+	if ((error = labels_get_job(&job, be, name)) < 0)
 		return error;
 	kft__buf_printf(&lab, "%s=%s", L_JOB, name);
 	if (lab.oom || (error = kft_event_list_new(&ev)) < 0) {
@@ -1669,7 +1874,7 @@ out:
 
 /* ---- suspend/resume ---- */
 
-static int be_suspend_job(kft_backend_t *be, const char *name, int suspend)
+static int labels_resume(kft_backend_t *be, const char *name, int suspend)
 {
 	cbackend *b = (cbackend *)be;
 	kft__buf lab = KFT__BUF_INIT;
@@ -1719,11 +1924,78 @@ out:
 	return error;
 }
 
+/* ---- store or labels ---- */
+
+static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name,
+                   const kft_wait_opts_t *opts)
+{
+	cbackend *b = (cbackend *)be;
+
+	reap_pending(b, 0);
+	if (in_store(b, name))
+		return kft__store_wait(out, b->root, name, "container", opts);
+	return labels_wait(out, be, name, opts);
+}
+
+static int be_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *opts,
+                   kft_log_cb cb, void *payload)
+{
+	cbackend *b = (cbackend *)be;
+
+	if (in_store(b, name))   /* the step program copies each container's log stream here */
+		return kft__store_logs(b->root, name, opts, cb, payload);
+	return labels_logs(be, name, opts, cb, payload);
+}
+
+static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name)
+{
+	cbackend *b = (cbackend *)be;
+
+	if (in_store(b, name))
+		return kft__store_get_events(out, b->root, name);
+	return labels_get_events(out, be, name);
+}
+
+static int be_suspend_job(kft_backend_t *be, const char *name, int suspend)
+{
+	cbackend *b = (cbackend *)be;
+	cJSON *st = NULL, *ctl = NULL;
+	char *dir = NULL;
+	int error;
+
+	if (!in_store(b, name))
+		return labels_resume(be, name, suspend);
+	if ((error = store_dir(&dir, b, name)) < 0)
+		return error;
+	if ((error = kft__store_read_state(&st, dir, name)) < 0)
+		goto out;
+	if (kft__store_status_final(kft__json_str(st, "status"))) {
+		error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                       "TrainJob %s is %s; only an unfinished job can be %s", name,
+		                       kft__json_str(st, "status"), suspend ? "suspended" : "resumed");
+		goto out;
+	}
+	/* the supervisor stops the containers (suspend) or starts them again (resume) */
+	if (!(ctl = cJSON_CreateObject()) || !cJSON_AddBoolToObject(ctl, "suspend", suspend != 0)) {
+		error = kft__error_oom();
+		goto out;
+	}
+	error = kft__store_control(dir, ctl);
+out:
+	cJSON_Delete(st);
+	cJSON_Delete(ctl);
+	free(dir);
+	return error;
+}
+
 static void be_free(kft_backend_t *be)
 {
 	cbackend *b = (cbackend *)be;
 
+	reap_pending(b, 1);
+	free(b->pending);
 	kft__engine_free(b->eng);
+	free(b->root);
 	free(b->host);
 	free(b->pull_policy);
 	free(b->network);
@@ -1772,6 +2044,18 @@ int kft__backend_container_factory(kft_backend_t **out, const kft_client_opts_t 
 	if (check_net_mode(b) < 0) {
 		be_free(&b->base);
 		return KFT_EINVALID;
+	}
+	{
+		char *sd = NULL;
+		int error = kft__store_state_dir(&sd, b->state_dir);
+
+		if (error == 0 && !(b->root = kft__path_join(sd, "container")))
+			error = kft__error_oom();
+		free(sd);
+		if (error < 0) {
+			be_free(&b->base);
+			return error;
+		}
 	}
 	*out = &b->base;
 	return 0;

@@ -905,6 +905,13 @@ int kft__engine_stream_new(kft__engine_stream **out, kft__engine *e, const char 
 	return 0;
 }
 
+void kft__engine_stream_set_post(kft__engine_stream *s)
+{
+	curl_easy_setopt(s->h, CURLOPT_POST, 1L);
+	curl_easy_setopt(s->h, CURLOPT_POSTFIELDS, "");
+	curl_easy_setopt(s->h, CURLOPT_POSTFIELDSIZE, 0L);
+}
+
 void kft__engine_stream_free(kft__engine_stream *s)
 {
 	if (!s)

@@ -90,6 +90,8 @@ typedef struct kft__engine_stream kft__engine_stream;
  */
 int kft__engine_stream_new(kft__engine_stream **out, kft__engine *e, const char *path, int demux,
                            kft__engine_data_cb cb, void *payload);
+/** Make a prepared stream a POST with an empty body (e.g. /containers/{id}/wait). */
+void kft__engine_stream_set_post(kft__engine_stream *s);
 void kft__engine_stream_free(kft__engine_stream *s);
 /** After run: 1 once the stream ended; its HTTP status; its curl/engine error (0 ok). */
 int kft__engine_stream_done(const kft__engine_stream *s);

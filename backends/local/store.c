@@ -326,6 +326,8 @@ static cJSON *initial_state(const char *name, const cJSON *spec, const cJSON *pl
 	bad |= !cJSON_AddStringToObject(st, "runtime", kft__json_str(plan, "runtime") ?
 	                                kft__json_str(plan, "runtime") : "");
 	bad |= !cJSON_AddStringToObject(st, "backend", backend);
+	if (kft__json_str(plan, "runner"))
+		bad |= !cJSON_AddStringToObject(st, "runner", kft__json_str(plan, "runner"));
 	bad |= !cJSON_AddStringToObject(st, "status", "Created");
 	bad |= !cJSON_AddNumberToObject(st, "numNodes",
 	                                cJSON_IsNumber(kft__json_get(plan, "numNodes")) ?
@@ -342,6 +344,8 @@ static cJSON *initial_state(const char *name, const cJSON *spec, const cJSON *pl
 		bad |= !cJSON_AddStringToObject(e, "name", kft__json_str(s, "name"));
 		bad |= !cJSON_AddStringToObject(e, "role", kft__json_str(s, "role"));
 		bad |= !cJSON_AddStringToObject(e, "status", "Pending");
+		if (kft__json_str(s, "container"))
+			bad |= !cJSON_AddStringToObject(e, "container", kft__json_str(s, "container"));
 	}
 	(void)spec;
 	if (bad) {
@@ -462,6 +466,8 @@ static int record_dead(cJSON *state, const char *jobdir, const char *name)
 	cJSON *s;
 	char *path = kft__path_join(jobdir, KFT__STORE_STATE);
 	char msg[512];
+	/* a container step's process stops its container on SIGTERM; SIGKILL would leave it */
+	int sig = kft__streq(kft__json_str(state, "runner"), "container") ? SIGTERM : SIGKILL;
 	int error;
 
 	KFT_CHECK_ALLOC(path);
@@ -473,9 +479,11 @@ static int record_dead(cJSON *state, const char *jobdir, const char *name)
 		if (cJSON_IsNumber(pid) && cJSON_IsNumber(ticks) && pid->valuedouble > 1 &&
 		    kft__proc_start_ticks((pid_t)pid->valuedouble) ==
 		    (unsigned long long)ticks->valuedouble)
-			kill(-(pid_t)pid->valuedouble, SIGKILL);
+			kill(-(pid_t)pid->valuedouble, sig);
 		kft__json_set_str(s, "status", "Failed");
-		kft__json_set_str(s, "reason", "the supervisor died while the step was running; "
+		kft__json_set_str(s, "reason", sig == SIGTERM ?
+		                  "the supervisor died while the step was running; its container "
+		                  "was stopped" : "the supervisor died while the step was running; "
 		                  "its processes were killed");
 	}
 	snprintf(msg, sizeof(msg), "the kft-supervisor of this job is no longer running (killed or "
@@ -577,8 +585,10 @@ int kft__store_job_from_state(kft_job_t **out, const cJSON *st, const char *back
 		if (error || !kft__json_str(s, "name"))
 			break;
 		snprintf(pid, sizeof(pid), "%lld", (long long)p);
+		/* the target: a container step's container, else the process id */
 		error = kft_job_add_step(job, kft__json_str(s, "name"),
 		                         kft__store_step_state(kft__json_str(s, "status")),
+		                         kft__json_str(s, "container") ? kft__json_str(s, "container") :
 		                         p > 0 ? pid : NULL, (int)num(s, "exitCode", -1),
 		                         (int)num(s, "signal", 0), kft__json_str(s, "reason"));
 	}

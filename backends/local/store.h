@@ -97,6 +97,21 @@ int kft__store_control(const char *jobdir, const cJSON *fields);
  */
 int kft__store_spawn_supervisor(pid_t *pending, const char *jobdir, int lock_fd);
 
+/* ---- backends/local/follow.c ---- */
+
+/** Wait for a job (kft_wait semantics: want mask, timeout, progress callback), event-driven. */
+int kft__store_wait(kft_job_t **out, const char *state_dir, const char *name,
+                    const char *backend, const kft_wait_opts_t *o);
+/** A job's step logs from logs/<step>.log (kft_logs semantics: step, tail, follow, prefix). */
+int kft__store_logs(const char *state_dir, const char *name, const kft_logs_opts_t *o,
+                    kft_log_cb cb, void *payload);
+/**
+ * Ask a live supervisor to cancel the job (control.json: cancel, graceMs) and
+ * wait until it exited, at most grace_ms + extra_ms (KFT_ETIMEOUT). A job
+ * without a live supervisor returns 0 at once.
+ */
+int kft__store_cancel(const char *dir, const char *name, int64_t grace_ms, int64_t extra_ms);
+
 /** Is status final (Complete/Failed)? */
 int kft__store_status_final(const char *status);
 /** Start time of a process in clock ticks since boot (/proc/pid/stat field 22); 0 if none. */

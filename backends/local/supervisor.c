@@ -6,6 +6,14 @@
  * and events.jsonl; JobSet semantics (a failed step fails the job and the
  * others are terminated: SIGTERM, grace, SIGKILL); activeDeadlineSeconds;
  * suspend/resume and cancel through control.json (poked through control.fifo).
+ *
+ * How a step runs is a small runner interface (runner_t below), picked by the
+ * plan's "runner": "process" (default; the local backend) spawns the step's
+ * argv; "container" (the container backend) spawns kft-container-step, which
+ * starts the step's container, copies its log stream to the step's log, exits
+ * with its exit code and stops it on SIGTERM (grace passed as the signal's
+ * value). Everything else (order, fail-fast, deadline, suspend, cancel) is the
+ * same code for both.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "store.h"
@@ -34,6 +42,8 @@ extern char **environ;
 #define FAIL_GRACE_MS 5000
 #define LOG_TAIL_LINES 5
 #define DIR_CHECK_MS 5000
+/* container steps: time for kft-container-step to have the engine stop the container */
+#define CONTAINER_KILL_MARGIN_MS 10000
 
 typedef struct {
 	const cJSON *plan;   /* the plan step */
@@ -42,7 +52,30 @@ typedef struct {
 	int running, started, term_sent;
 } step_t;
 
+typedef struct sup sup_t;
+
+/* What a step's exit means, refined by the runner (a container's own code, OOMKilled). */
 typedef struct {
+	int exit_code, signal;   /* -1 / 0 when not known */
+	char what[1024];         /* "exited with code 3", "(container j-node-1) exited with code 3" */
+	char reason[64];         /* a step/job reason such as "OOMKilled"; "" for none */
+} step_end;
+
+/* How steps run. */
+typedef struct {
+	const char *name;
+	int write_files;          /* write the plan's "files" on this host before the steps */
+	int64_t kill_margin_ms;   /* after a stop request, extra time before SIGKILL */
+	/* the step's argv (and env, cwd) to spawn */
+	int (*command)(kft__strv *argv, kft__strv *env, const char **cwd, sup_t *s, step_t *st);
+	/* ask a running step to stop within grace_ms */
+	void (*terminate)(sup_t *s, step_t *st, int64_t grace_ms);
+	/* refine *end (filled from the wait status) once the step's process exited */
+	void (*exited)(sup_t *s, step_t *st, step_end *end);
+} runner_t;
+
+struct sup {
+	const runner_t *runner;
 	char *dir, *state_path, *control_path;
 	const char *name;
 	cJSON *plan, *state;
@@ -53,7 +86,7 @@ typedef struct {
 	int failed, stopping, suspending, suspended, cancelled, dirty;
 	int evfd, dirfd;
 	int64_t grace_ms;
-} sup_t;
+};
 
 static void slog(const char *fmt, ...) KFT__PRINTF(1, 2);
 static void slog(const char *fmt, ...)
@@ -163,22 +196,25 @@ static void signal_groups(sup_t *s, int sig)
 			kill(-s->steps[i].pid, sig);
 }
 
-/* Terminate every running step: SIGTERM now, SIGKILL after the grace period. */
+/* Terminate every running step (the runner's way), SIGKILL after the grace period. */
 static void stop_all(sup_t *s, int64_t grace_ms)
 {
 	size_t i;
 
+	if (grace_ms < 0)
+		grace_ms = 0;
 	s->stopping = 1;
 	for (i = 0; i < s->n; i++) {
 		step_t *st = &s->steps[i];
 
 		if (st->running && !st->term_sent) {
-			kill(-st->pid, SIGTERM);
+			s->runner->terminate(s, st, grace_ms);
 			st->term_sent = 1;
 		}
 	}
+	grace_ms += s->runner->kill_margin_ms;
 	if (!s->kill_at || kft__mono_ms() + grace_ms < s->kill_at)
-		s->kill_at = kft__mono_ms() + (grace_ms < 0 ? 0 : grace_ms);
+		s->kill_at = kft__mono_ms() + grace_ms;
 }
 
 static void fail_job(sup_t *s, const char *reason, const char *message, int64_t grace_ms)
@@ -193,10 +229,11 @@ static void fail_job(sup_t *s, const char *reason, const char *message, int64_t 
 	stop_all(s, grace_ms);
 }
 
-static void step_failed(sup_t *s, step_t *st, const char *what)
+/* A step failed: the job fails (JobSet), reason job_reason or "<step> <what>". */
+static void step_failed(sup_t *s, step_t *st, const char *what, const char *job_reason)
 {
 	const char *name = kft__json_str(st->plan, "name");
-	char reason[512];
+	char reason[1200];
 	kft__buf msg = KFT__BUF_INIT;
 	char *tail = log_tail(s, name);
 
@@ -204,7 +241,8 @@ static void step_failed(sup_t *s, step_t *st, const char *what)
 	kft__buf_printf(&msg, "jobset failed due to one or more job failures: %s", reason);
 	if (tail && *tail)
 		kft__buf_printf(&msg, "; last lines of logs/%s.log:\n%s", name, tail);
-	fail_job(s, reason, msg.ptr ? msg.ptr : reason, FAIL_GRACE_MS);
+	fail_job(s, job_reason && *job_reason ? job_reason : reason, msg.ptr ? msg.ptr : reason,
+	         FAIL_GRACE_MS);
 	kft__buf_free(&msg);
 	free(tail);
 }
@@ -217,36 +255,159 @@ static int open_log(sup_t *s, const char *step)
 	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 }
 
-static void start_step(sup_t *s, step_t *st)
-{
-	const char *name = kft__json_str(st->plan, "name");
-	const cJSON *it;
-	kft__strv argv = KFT__STRV_INIT, env = KFT__STRV_INIT;
-	kft__proc_opts o;
-	char **e, msg[1024];
-	int logfd, error = 0;
+/* ---- runners ---- */
 
+/* process: the plan's argv with the supervisor's environment plus the plan's env. */
+static int process_command(kft__strv *argv, kft__strv *env, const char **cwd, sup_t *s,
+                           step_t *st)
+{
+	const cJSON *it;
+	char **e;
+	int error = 0;
+
+	(void)s;
 	for (e = environ; !error && *e; e++)
-		error = kft__strv_push(&env, *e);
+		error = kft__strv_push(env, *e);
 	cJSON_ArrayForEach(it, kft__json_get(st->plan, "env"))
 		if (!error && cJSON_IsString(it))
-			error = kft__env_set(&env, it->string, it->valuestring);
+			error = kft__env_set(env, it->string, it->valuestring);
 	cJSON_ArrayForEach(it, kft__json_get(st->plan, "argv"))
 		if (!error && cJSON_IsString(it))
-			error = kft__strv_push(&argv, it->valuestring);
+			error = kft__strv_push(argv, it->valuestring);
+	*cwd = kft__json_str(st->plan, "cwd");
+	return error;
+}
+
+static void process_terminate(sup_t *s, step_t *st, int64_t grace_ms)
+{
+	(void)s;
+	(void)grace_ms;
+	kill(-st->pid, SIGTERM);
+}
+
+static const runner_t process_runner = {
+	"process", 1, 0, process_command, process_terminate, NULL
+};
+
+/* kft-container-step: $KFT_CONTAINER_STEP, else next to this program. */
+static char *container_step_program(void)
+{
+	const char *env = getenv("KFT_CONTAINER_STEP");
+	char exe[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env)
+		return kft__strdup(env);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return kft__strdup("kft-container-step");
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return kft__strdup("kft-container-step");
+	*slash = '\0';
+	return kft__path_join(exe, "kft-container-step");
+}
+
+static void result_path(char *out, size_t size, const sup_t *s, const step_t *st)
+{
+	snprintf(out, size, "%s/runner/%s.json", s->dir, kft__json_str(st->plan, "name"));
+}
+
+/* container: the step process is `kft-container-step run JOBDIR STEP` (the container's
+ * env, cwd and command are in its create body, made by kft_train). */
+static int container_command(kft__strv *argv, kft__strv *env, const char **cwd, sup_t *s,
+                             step_t *st)
+{
+	char *prog = container_step_program(), pid[32], path[PATH_MAX];
+	char **e;
+	int error = 0;
+
+	KFT_CHECK_ALLOC(prog);
+	result_path(path, sizeof(path), s, st);
+	unlink(path);   /* a result of an earlier run (before a suspend) */
+	for (e = environ; !error && *e; e++)
+		error = kft__strv_push(env, *e);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (!error)
+		error = kft__env_set(env, "KFT_SUPERVISOR_PID", pid);
+	if (!error)
+		error = kft__strv_push(argv, prog);
+	if (!error)
+		error = kft__strv_push(argv, "run");
+	if (!error)
+		error = kft__strv_push(argv, s->dir);
+	if (!error)
+		error = kft__strv_push(argv, kft__json_str(st->plan, "name"));
+	free(prog);
+	*cwd = NULL;
+	return error;
+}
+
+/* SIGTERM carrying the grace period: the step program stops the container with it. */
+static void container_terminate(sup_t *s, step_t *st, int64_t grace_ms)
+{
+	union sigval v;
+
+	(void)s;
+	v.sival_int = grace_ms > INT_MAX ? INT_MAX : (int)grace_ms;
+	if (sigqueue(st->pid, SIGTERM, v) < 0)
+		kill(-st->pid, SIGTERM);
+}
+
+/* The step program's result file: the container's exit code, OOMKilled, a reason. */
+static void container_exited(sup_t *s, step_t *st, step_end *end)
+{
+	char path[PATH_MAX];
+	cJSON *r = NULL;
+	const cJSON *v;
+
+	result_path(path, sizeof(path), s, st);
+	if (kft__store_read_json(&r, path) < 0) {
+		kft_error_clear();
+		return;   /* killed before it could tell: the wait status is all there is */
+	}
+	if (cJSON_IsNumber(v = kft__json_get(r, "exitCode"))) {
+		end->exit_code = (int)v->valuedouble;
+		end->signal = 0;
+	}
+	if (cJSON_IsNumber(v = kft__json_get(r, "signal")))
+		end->signal = (int)v->valuedouble;
+	if (kft__json_str(r, "what"))
+		snprintf(end->what, sizeof(end->what), "%s", kft__json_str(r, "what"));
+	if (kft__json_str(r, "reason") && end->exit_code != 0)
+		snprintf(end->reason, sizeof(end->reason), "%s", kft__json_str(r, "reason"));
+	if (kft__json_str(r, "container"))
+		set_str(st->rec, "container", kft__json_str(r, "container"));
+	cJSON_Delete(r);
+}
+
+static const runner_t container_runner = {
+	"container", 0, CONTAINER_KILL_MARGIN_MS, container_command, container_terminate,
+	container_exited
+};
+
+static void start_step(sup_t *s, step_t *st)
+{
+	const char *name = kft__json_str(st->plan, "name"), *cwd = NULL;
+	kft__strv argv = KFT__STRV_INIT, env = KFT__STRV_INIT;
+	kft__proc_opts o;
+	char msg[1024];
+	int logfd, error;
+
+	error = s->runner->command(&argv, &env, &cwd, s, st);
 	logfd = open_log(s, name);
 	st->started = 1;
 	set_num(st->rec, "startedMs", (double)kft__now_ms());
 	if (error < 0 || logfd < 0 || argv.n == 0) {
-		snprintf(msg, sizeof(msg), "cannot start: %s", argv.n == 0 ? "empty command" :
-		         logfd < 0 ? strerror(errno) : kft_error_last()->message);
+		snprintf(msg, sizeof(msg), "cannot start: %s", error < 0 ? kft_error_last()->message :
+		         logfd < 0 ? strerror(errno) : "empty command");
 		error = KFT_ERROR;
 	} else {
 		memset(&o, 0, sizeof(o));
 		o.file = argv.v[0];
 		o.argv = argv.v;
 		o.env = env.v;
-		o.cwd = kft__json_str(st->plan, "cwd");
+		o.cwd = cwd;
 		o.stdin_fd = -1;
 		o.stdout_fd = logfd;
 		o.stderr_fd = logfd;
@@ -268,7 +429,7 @@ static void start_step(sup_t *s, step_t *st)
 		set_num(st->rec, "finishedMs", (double)kft__now_ms());
 		event(s, "Step", name, "Warning", "FailedStart", msg);
 		snprintf(what, sizeof(what), "failed to start (exit code %d): %s", code, msg);
-		step_failed(s, st, what);
+		step_failed(s, st, what, NULL);
 		save(s);
 		goto out;
 	}
@@ -277,7 +438,11 @@ static void start_step(sup_t *s, step_t *st)
 	set_str(st->rec, "status", "Running");
 	set_num(st->rec, "pid", st->pid);
 	set_num(st->rec, "startTicks", (double)kft__proc_start_ticks(st->pid));
-	snprintf(msg, sizeof(msg), "started %s (pid %d)", argv.v[0], (int)st->pid);
+	if (kft__json_str(st->plan, "container"))
+		snprintf(msg, sizeof(msg), "started container %s (kft-container-step pid %d)",
+		         kft__json_str(st->plan, "container"), (int)st->pid);
+	else
+		snprintf(msg, sizeof(msg), "started %s (pid %d)", argv.v[0], (int)st->pid);
 	event(s, "Step", name, "Normal", "Started", msg);
 out:
 	kft__strv_free(&argv);
@@ -346,40 +511,49 @@ static const char *signame(int sig)
 static void step_exited(sup_t *s, step_t *st, int status)
 {
 	const char *name = kft__json_str(st->plan, "name");
-	char what[256];
-	int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	step_end end;
+	int ok;
 
+	memset(&end, 0, sizeof(end));
+	end.exit_code = -1;
+	if (WIFEXITED(status)) {
+		end.exit_code = WEXITSTATUS(status);
+		snprintf(end.what, sizeof(end.what), "exited with code %d", end.exit_code);
+	} else {
+		end.signal = WTERMSIG(status);
+		snprintf(end.what, sizeof(end.what), "was killed by signal %d (SIG%s)", end.signal,
+		         signame(end.signal));
+	}
+	if (s->runner->exited)
+		s->runner->exited(s, st, &end);
+	ok = end.exit_code == 0 && end.signal == 0;
 	st->running = 0;
 	set_num(st->rec, "finishedMs", (double)kft__now_ms());
-	if (WIFEXITED(status)) {
-		set_num(st->rec, "exitCode", WEXITSTATUS(status));
-		snprintf(what, sizeof(what), "exited with code %d", WEXITSTATUS(status));
-	} else {
-		int sig = WTERMSIG(status);
-
-		set_num(st->rec, "signal", sig);
-		snprintf(what, sizeof(what), "was killed by signal %d (SIG%s)", sig, signame(sig));
-	}
+	if (end.exit_code >= 0)
+		set_num(st->rec, "exitCode", end.exit_code);
+	if (end.signal > 0)
+		set_num(st->rec, "signal", end.signal);
 	if (ok) {
 		set_str(st->rec, "status", "Succeeded");
 		set_str(st->rec, "reason", "Completed");
-		event(s, "Step", name, "Normal", "Completed", what);
+		event(s, "Step", name, "Normal", "Completed", end.what);
 	} else {
-		char reason[512];
+		char reason[1200];
 
 		set_str(st->rec, "status", "Failed");
 		if (st->term_sent && s->suspending)
-			snprintf(reason, sizeof(reason), "Suspended: %s", what);
+			snprintf(reason, sizeof(reason), "Suspended: %s", end.what);
 		else if (st->term_sent)
 			snprintf(reason, sizeof(reason), "Terminated (%s): %s",
 			         kft__json_str(s->state, "reason") ? kft__json_str(s->state, "reason") :
-			         "job stopping", what);
+			         "job stopping", end.what);
 		else
-			snprintf(reason, sizeof(reason), "%s", what);
+			snprintf(reason, sizeof(reason), "%s", end.reason[0] ? end.reason : end.what);
 		set_str(st->rec, "reason", reason);
-		event(s, "Step", name, "Warning", "Failed", reason);
+		event(s, "Step", name, "Warning", end.reason[0] && !st->term_sent ? end.reason :
+		      "Failed", st->term_sent || !end.reason[0] ? reason : end.what);
 		if (!st->term_sent)
-			step_failed(s, st, what);
+			step_failed(s, st, end.what, end.reason);
 	}
 	s->dirty = 1;   /* saved once the run loop has seen every exit */
 }
@@ -557,6 +731,14 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 	if (error < 0 || (error = kft__store_read_json(&s->state, s->state_path)) < 0)
 		return error;
 	s->name = kft__json_str(s->state, "name");
+	if (kft__streq(kft__json_str(s->plan, "runner"), "container"))
+		s->runner = &container_runner;
+	else if (!kft__json_str(s->plan, "runner") || kft__streq(kft__json_str(s->plan, "runner"),
+	                                                           "process"))
+		s->runner = &process_runner;
+	else
+		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_STORE, "plan runner \"%s\" is unknown",
+		                      kft__json_str(s->plan, "runner"));
 	s->n = (size_t)cJSON_GetArraySize(kft__json_get(s->plan, "steps"));
 	if (!s->name || s->n != (size_t)cJSON_GetArraySize(kft__json_get(s->state, "steps")))
 		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_STORE, "plan and state disagree");
@@ -605,7 +787,8 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 		}
 	}
 	s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	write_plan_files(s);
+	if (s->runner->write_files)
+		write_plan_files(s);
 	set_deadline(s, (int64_t)cJSON_GetNumberValue(kft__json_get(s->state, "createdMs")));
 	set_num(s->state, "supervisorPid", getpid());
 	if (cJSON_IsTrue(kft__json_get(s->plan, "suspend"))) {
@@ -656,6 +839,18 @@ static int all_succeeded(const sup_t *s)
 	return 1;
 }
 
+/* MPI (JobSet successPolicy): the launcher's success completes the job. */
+static int launcher_succeeded(const sup_t *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (kft__streq(kft__json_str(s->steps[i].plan, "role"), "launcher") &&
+		    kft__streq(kft__json_str(s->steps[i].rec, "status"), "Succeeded"))
+			return 1;
+	return 0;
+}
+
 static int run(sup_t *s)
 {
 	for (;;) {
@@ -666,11 +861,14 @@ static int run(sup_t *s)
 		if (!s->suspended && !s->suspending && !s->stopping && !kft__store_status_final(status))
 			schedule(s);
 		status = kft__json_str(s->state, "status");
-		if (!s->failed && !kft__store_status_final(status) && s->n && all_succeeded(s)) {
+		if (!s->failed && !kft__store_status_final(status) && s->n &&
+		    (all_succeeded(s) || launcher_succeeded(s))) {
 			job_status(s, "Complete", "AllJobsCompleted", "jobset completed successfully");
 			save(s);
 			event(s, "TrainJob", s->name, "Normal", "Completed", "TrainJob completed");
 			status = kft__json_str(s->state, "status");
+			if (any_running(s))   /* the launcher's sshd nodes */
+				stop_all(s, FAIL_GRACE_MS);
 		}
 		if (s->dirty)
 			save(s);

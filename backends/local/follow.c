@@ -1,0 +1,440 @@
+/*
+ * Waiting for and following a job in the store (shared by the local and
+ * container backends): event-driven through inotify on the job directory
+ * (state.json is replaced by rename, logs/ grows, the supervisor's lock is
+ * released), never sleep loops; a short poll only when inotify is exhausted.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---------------- watching a job directory ---------------- */
+
+typedef struct {
+	int fd;   /* inotify; -1: fallback polling */
+} watch_t;
+
+#define WATCH_POLL_MS 20
+
+/* Watch state changes (renames into dir), log writes, and the supervisor's exit. */
+static int watch_open(watch_t *w, const char *dir, int logs)
+{
+	char path[PATH_MAX];
+
+	w->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (w->fd < 0) {
+		struct stat sb;
+
+		if (errno != EMFILE && errno != ENFILE && errno != ENOMEM)
+			return kft__error_os(KFT_ERROR, "inotify_init1");
+		/* out of inotify instances (fs.inotify.max_user_instances): poll briefly instead */
+		kft__log(KFT_DIAG_WARN, "inotify unavailable (%s); polling %s every %d ms",
+		         strerror(errno), dir, WATCH_POLL_MS);
+		if (stat(dir, &sb) < 0)
+			return kft__error_os(errno == ENOENT ? KFT_ENOTFOUND : KFT_ERROR, "%s", dir);
+		return 0;
+	}
+	if (inotify_add_watch(w->fd, dir, IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |
+	                      IN_ONLYDIR) < 0) {
+		int e = errno;
+
+		close(w->fd);
+		w->fd = -1;
+		errno = e;
+		return kft__error_os(e == ENOENT ? KFT_ENOTFOUND : KFT_ERROR, "cannot watch %s", dir);
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, KFT__STORE_LOCK);
+	inotify_add_watch(w->fd, path, IN_CLOSE_WRITE);
+	if (logs) {
+		snprintf(path, sizeof(path), "%s/logs", dir);
+		inotify_add_watch(w->fd, path, IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE);
+	}
+	return 0;
+}
+
+/* Sleep until something changes or timeout_ms passes (-1: forever). */
+static void watch_wait(watch_t *w, int64_t timeout_ms)
+{
+	struct pollfd p;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	if (w->fd < 0) {
+		poll(NULL, 0, (int)(timeout_ms >= 0 && timeout_ms < WATCH_POLL_MS ? timeout_ms :
+		                    WATCH_POLL_MS));
+		return;
+	}
+	p.fd = w->fd;
+	p.events = POLLIN;
+	if (timeout_ms > INT_MAX)
+		timeout_ms = INT_MAX;
+	if (poll(&p, 1, (int)timeout_ms) > 0)
+		while (read(w->fd, buf, sizeof(buf)) > 0)
+			;
+}
+
+static void watch_close(watch_t *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+}
+
+/* ---------------- wait ---------------- */
+
+/* Shorten *wait_ms to what is left before deadline (0: none); non-zero once it passed. */
+static int clamp_to_deadline(int64_t *wait_ms, int64_t deadline)
+{
+	int64_t left;
+
+	if (!deadline)
+		return 0;
+	left = deadline - kft__mono_ms();
+	if (left <= 0)
+		return 1;
+	if (left < *wait_ms)
+		*wait_ms = left;
+	return 0;
+}
+
+int kft__store_wait(kft_job_t **out, const char *state_dir, const char *name,
+                    const char *backend, const kft_wait_opts_t *o)
+{
+	uint32_t want = o && o->want ? o->want : KFT_WANT(KFT_JOB_COMPLETE);
+	int64_t deadline = o && o->timeout_ms > 0 ? kft__mono_ms() + o->timeout_ms : 0;
+	watch_t w = { -1 };
+	char *dir = NULL;
+	int error;
+
+	if ((error = kft__store_job_dir(&dir, state_dir, name)) < 0)
+		return error;
+	if ((error = watch_open(&w, dir, 0)) < 0) {
+		if (error == KFT_ENOTFOUND)
+			kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE, "TrainJob \"%s\" not found",
+			               name);
+		goto out;
+	}
+	for (;;) {
+		kft_job_t *job = NULL;
+		int st;
+		int64_t wait_ms = 1000;
+
+		if ((error = kft__store_get_job(&job, state_dir, name, backend)) < 0)
+			break;
+		st = kft_job_state(job);
+		if (o && o->progress_cb && (error = o->progress_cb(job, o->payload)) != 0) {
+			kft_job_free(job);
+			kft__error_set(error, KFT_ERROR_CLASS_CALLBACK, "wait stopped by the callback");
+			break;
+		}
+		if ((want & KFT_WANT(st)) || st == KFT_JOB_FAILED) {
+			if (want & KFT_WANT(st))
+				error = 0;
+			else
+				error = kft__error_set(KFT_EJOBFAILED, KFT_ERROR_CLASS_INVALID,
+				                       "TrainJob %s is Failed: %s%s%s", name,
+				                       kft_job_reason(job) ? kft_job_reason(job) : "",
+				                       kft_job_message(job) ? ": " : "",
+				                       kft_job_message(job) ? kft_job_message(job) : "");
+			if (out)
+				*out = job;
+			else
+				kft_job_free(job);
+			break;
+		}
+		kft_job_free(job);
+		if (clamp_to_deadline(&wait_ms, deadline)) {
+			error = kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_INVALID,
+			                       "timed out waiting for TrainJob %s", name);
+			break;
+		}
+		watch_wait(&w, wait_ms);
+	}
+out:
+	watch_close(&w);
+	free(dir);
+	return error;
+}
+
+/* ---------------- logs ---------------- */
+
+typedef struct {
+	char *name;
+	char *path;
+	int fd;
+	int done;
+	kft__buf partial;
+} stream_t;
+
+typedef struct {
+	kft_log_cb cb;
+	void *payload;
+	int prefix;
+	kft__buf out;
+} sink_t;
+
+/* Deliver the whole lines of data (prefixed when asked); keep the rest in s->partial. */
+static int deliver(sink_t *k, stream_t *s, const char *data, size_t len, int final)
+{
+	size_t start = 0, i;
+	int rc;
+
+	if (kft__buf_put(&s->partial, data, len) < 0)
+		return kft__error_oom();
+	kft__buf_clear(&k->out);
+	for (i = 0; i < s->partial.len; i++) {
+		if (s->partial.ptr[i] != '\n')
+			continue;
+		if (k->prefix)
+			kft__buf_printf(&k->out, "%s: ", s->name);
+		kft__buf_put(&k->out, s->partial.ptr + start, i + 1 - start);
+		start = i + 1;
+	}
+	if (final && start < s->partial.len) {
+		if (k->prefix)
+			kft__buf_printf(&k->out, "%s: ", s->name);
+		kft__buf_put(&k->out, s->partial.ptr + start, s->partial.len - start);
+		kft__buf_putc(&k->out, '\n');
+		start = s->partial.len;
+	}
+	if (k->out.oom)
+		return kft__error_oom();
+	if (start) {
+		memmove(s->partial.ptr, s->partial.ptr + start, s->partial.len - start);
+		s->partial.len -= start;
+		s->partial.ptr[s->partial.len] = '\0';
+	}
+	if (k->out.len && (rc = k->cb(k->out.ptr, k->out.len, s->name, k->payload)) != 0)
+		return kft__error_set(rc, KFT_ERROR_CLASS_CALLBACK, "logs stopped by the callback");
+	return 0;
+}
+
+/* Offset where the last n lines of fd start. */
+static off_t tail_offset(int fd, int64_t n)
+{
+	char buf[8192];
+	off_t end = lseek(fd, 0, SEEK_END), pos = end;
+	int64_t lines = 0;
+	int first = 1;
+
+	if (n < 0 || end <= 0)
+		return 0;
+	if (n == 0)
+		return end;
+	while (pos > 0) {
+		size_t chunk = pos > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)pos;
+		ssize_t r;
+		size_t i;
+
+		pos -= (off_t)chunk;
+		if ((r = pread(fd, buf, chunk, pos)) <= 0)
+			return 0;
+		for (i = (size_t)r; i > 0; i--) {
+			if (buf[i - 1] != '\n')
+				continue;
+			if (first && pos + (off_t)i == end) {
+				first = 0;   /* the file's final newline ends the last line */
+				continue;
+			}
+			if (++lines == n)
+				return pos + (off_t)i;
+		}
+		first = 0;
+	}
+	return 0;
+}
+
+static int pump(sink_t *k, stream_t *s, int64_t tail, int final)
+{
+	char buf[65536];
+	ssize_t n;
+	int error;
+
+	if (s->fd < 0) {
+		s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
+		if (s->fd < 0)
+			return errno == ENOENT ? 0 : kft__error_os(KFT_ERROR, "cannot open %s", s->path);
+		lseek(s->fd, tail_offset(s->fd, tail), SEEK_SET);
+	}
+	while ((n = read(s->fd, buf, sizeof(buf))) > 0)
+		if ((error = deliver(k, s, buf, (size_t)n, 0)) < 0)
+			return error;
+	if (final)
+		return deliver(k, s, "", 0, 1);
+	return 0;
+}
+
+int kft__store_logs(const char *state_dir, const char *name, const kft_logs_opts_t *o,
+                    kft_log_cb cb, void *payload)
+{
+	int follow = o && (o->flags & KFT_LOGS_FOLLOW);
+	int64_t tail = o ? o->tail_lines : -1;
+	int64_t deadline = follow && o->timeout_ms > 0 ? kft__mono_ms() + o->timeout_ms : 0;
+	sink_t k = { cb, payload, 0, KFT__BUF_INIT };
+	stream_t *ss = NULL;
+	size_t n = 0, i;
+	watch_t w = { -1 };
+	cJSON *st = NULL;
+	const cJSON *s;
+	char *dir = NULL;
+	int error;
+
+	if ((error = kft__store_job_dir(&dir, state_dir, name)) < 0)
+		return error;
+	if (follow && (error = watch_open(&w, dir, 1)) < 0) {
+		if (error == KFT_ENOTFOUND)
+			kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE, "TrainJob \"%s\" not found",
+			               name);
+		goto out;
+	}
+	if ((error = kft__store_read_state(&st, dir, name)) < 0)
+		goto out;
+	k.prefix = o && (o->flags & KFT_LOGS_PREFIX) ? 1 : o && (o->flags & KFT_LOGS_NO_PREFIX) ? 0 :
+	           !(o && o->step);
+	if (!(ss = kft__calloc((size_t)cJSON_GetArraySize(kft__json_get(st, "steps")) + 1,
+	                       sizeof(*ss)))) {
+		error = kft__error_oom();
+		goto out;
+	}
+	cJSON_ArrayForEach(s, kft__json_get(st, "steps")) {
+		const char *sn = kft__json_str(s, "name");
+		kft__buf p = KFT__BUF_INIT;
+
+		if (!sn || (o && o->step && !kft__streq(o->step, sn)))
+			continue;
+		kft__buf_printf(&p, "%s/logs/%s.log", dir, sn);
+		ss[n].name = kft__strdup(sn);
+		ss[n].path = kft__buf_detach(&p);
+		ss[n].fd = -1;
+		if (!ss[n].name || !ss[n].path) {
+			n++;
+			error = kft__error_oom();
+			goto out;
+		}
+		n++;
+	}
+	if (o && o->step && n == 0) {
+		error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE,
+		                       "TrainJob %s has no step \"%s\"", name, o->step);
+		goto out;
+	}
+	if (!follow) {
+		for (i = 0; i < n && !error; i++)
+			error = pump(&k, &ss[i], tail, 1);
+		goto out;
+	}
+	for (;;) {
+		int final = kft__store_status_final(kft__json_str(st, "status"));
+		size_t open_left = 0;
+		int64_t wait_ms = 1000;
+
+		for (i = 0; i < n && !error; i++) {
+			const cJSON *rec = NULL;
+			const char *status;
+			int finished;
+
+			if (ss[i].done)
+				continue;
+			cJSON_ArrayForEach(s, kft__json_get(st, "steps"))
+				if (kft__streq(kft__json_str(s, "name"), ss[i].name))
+					rec = s;
+			status = kft__json_str(rec, "status");
+			finished = kft__streq(status, "Succeeded") || kft__streq(status, "Failed") ||
+			           (final && !kft__streq(status, "Running")) || !rec;
+			error = pump(&k, &ss[i], tail, finished);
+			if (finished)
+				ss[i].done = 1;
+			else
+				open_left++;
+		}
+		if (error || !open_left)
+			break;
+		if (clamp_to_deadline(&wait_ms, deadline)) {
+			error = kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_INVALID,
+			                       "timed out following the logs of TrainJob %s", name);
+			break;
+		}
+		watch_wait(&w, wait_ms);
+		/* heartbeat: the callback is the cancellation point, at least once a second */
+		{
+			int rc = cb("", 0, "", payload);
+
+			if (rc != 0) {
+				error = kft__error_set(rc, KFT_ERROR_CLASS_CALLBACK, "logs stopped by the callback");
+				break;
+			}
+		}
+		cJSON_Delete(st);
+		st = NULL;
+		if ((error = kft__store_read_state(&st, dir, name)) < 0)
+			break;
+	}
+out:
+	for (i = 0; ss && i < n; i++) {
+		if (ss[i].fd >= 0)
+			close(ss[i].fd);
+		free(ss[i].name);
+		free(ss[i].path);
+		kft__buf_free(&ss[i].partial);
+	}
+	free(ss);
+	kft__buf_free(&k.out);
+	cJSON_Delete(st);
+	watch_close(&w);
+	free(dir);
+	return error;
+}
+
+int kft__store_cancel(const char *dir, const char *name, int64_t grace_ms, int64_t extra_ms)
+{
+	watch_t w = { -1 };
+	cJSON *ctl = NULL;
+	int error, alive;
+
+	if ((error = watch_open(&w, dir, 0)) < 0) {
+		if (error == KFT_ENOTFOUND)
+			kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE, "TrainJob \"%s\" not found",
+			               name);
+		return error;
+	}
+	if ((alive = kft__store_supervisor_alive(dir)) < 0) {
+		error = alive;
+		goto out;
+	}
+	if (alive) {
+		int64_t deadline = kft__mono_ms() + grace_ms + extra_ms;
+
+		if (!(ctl = cJSON_CreateObject()) || !cJSON_AddBoolToObject(ctl, "cancel", 1) ||
+		    !cJSON_AddNumberToObject(ctl, "graceMs", (double)grace_ms)) {
+			error = kft__error_oom();
+			goto out;
+		}
+		if ((error = kft__store_control(dir, ctl)) < 0)
+			goto out;
+		while ((alive = kft__store_supervisor_alive(dir)) > 0) {
+			int64_t left = deadline - kft__mono_ms();
+
+			if (left <= 0) {
+				error = kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_PROCESS,
+				                       "TrainJob %s: the supervisor did not stop within %lld ms",
+				                       name, (long long)(grace_ms + extra_ms));
+				goto out;
+			}
+			watch_wait(&w, left < 1000 ? left : 1000);
+		}
+	}
+out:
+	watch_close(&w);
+	cJSON_Delete(ctl);
+	return error;
+}
+
