@@ -22,11 +22,12 @@ SANFLAGS :=
 endif
 
 CC       ?= cc
-PKGS     := libcurl libcjson yaml-0.1 libarchive
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS     := libcurl libcjson yaml-0.1
+# libarchive: headers only; lib/larchive.c loads it on first use (dlopen)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libarchive 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
-CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check libarchive 2>/dev/null)   # tests build archives
 
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter

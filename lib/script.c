@@ -9,10 +9,8 @@
  * heredoc adds. Scripts that are not printable UTF-8 travel as base64.
  * SPDX-License-Identifier: Apache-2.0
  */
-#include "internal.h"
+#include "larchive.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -57,7 +55,8 @@ static la_ssize_t sink_write(struct archive *a, void *data, const void *buf, siz
 	return kft__buf_put(&s->out, buf, n) == 0 ? (la_ssize_t)n : -1;
 }
 
-static int pack_dir(struct archive *ar, const char *root, const char *rel)
+static int pack_dir(const kft__archive_api *A, struct archive *ar, const char *root,
+                    const char *rel)
 {
 	char *dirpath = rel[0] ? kft__path_join(root, rel) : kft__strdup(root);
 	struct dirent **ents = NULL;
@@ -89,34 +88,34 @@ static int pack_dir(struct archive *ar, const char *root, const char *rel)
 			goto next;
 		}
 		if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
-			struct archive_entry *e = archive_entry_new();
+			struct archive_entry *e = A->entry_new();
 
 			if (!e) {
 				error = kft__error_oom();
 				goto next;
 			}
-			archive_entry_set_pathname(e, relp);
-			archive_entry_set_mode(e, S_ISDIR(st.st_mode) ? (AE_IFDIR | 0755) :
+			A->entry_set_pathname(e, relp);
+			A->entry_set_mode(e, S_ISDIR(st.st_mode) ? (AE_IFDIR | 0755) :
 			                       (AE_IFREG | (st.st_mode & 0111 ? 0755 : 0644)));
-			archive_entry_set_size(e, S_ISREG(st.st_mode) ? st.st_size : 0);
-			archive_entry_set_mtime(e, 0, 0);   /* reproducible */
-			if (archive_write_header(ar, e) != ARCHIVE_OK) {
+			A->entry_set_size(e, S_ISREG(st.st_mode) ? st.st_size : 0);
+			A->entry_set_mtime(e, 0, 0);   /* reproducible */
+			if (A->write_header(ar, e) != ARCHIVE_OK) {
 				error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_OS, "archive %s: %s", relp,
-				                       archive_error_string(ar));
+				                       A->error_string(ar));
 			} else if (S_ISREG(st.st_mode)) {
 				char *data;
 				size_t len;
 
 				if ((error = kft__read_file(&data, &len, full)) == 0) {
-					if (archive_write_data(ar, data, len) < 0)
+					if (A->write_data(ar, data, len) < 0)
 						error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_OS, "archive %s: %s",
-						                       relp, archive_error_string(ar));
+						                       relp, A->error_string(ar));
 					free(data);
 				}
 			}
-			archive_entry_free(e);
+			A->entry_free(e);
 			if (!error && S_ISDIR(st.st_mode))
-				error = pack_dir(ar, root, relp);
+				error = pack_dir(A, ar, root, relp);
 		} else {
 			kft__log(KFT_DIAG_WARN, "code directory: skipping %s (not a regular file)", full);
 		}
@@ -132,30 +131,33 @@ next:
 
 static int pack_code_dir(char **b64, const char *dir)
 {
-	struct archive *ar = archive_write_new();
+	const kft__archive_api *A = kft__archive();
+	struct archive *ar;
 	mem_sink sink = { KFT__BUF_INIT };
 	struct stat st;
 	int error = 0;
 
 	*b64 = NULL;
-	KFT_CHECK_ALLOC(ar);
+	if (!A)
+		return KFT_ERROR;   /* the error names the library */
+	KFT_CHECK_ALLOC(ar = A->write_new());
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		archive_write_free(ar);
+		A->write_free(ar);
 		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
 		                      "code directory: %s is not a directory", dir);
 	}
-	archive_write_add_filter_gzip(ar);
-	archive_write_set_format_pax_restricted(ar);
-	archive_write_set_filter_option(ar, "gzip", "timestamp", NULL);
-	if (archive_write_open2(ar, &sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
-		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_OS, "archive: %s", archive_error_string(ar));
+	A->write_add_filter_gzip(ar);
+	A->write_set_format_pax_restricted(ar);
+	A->write_set_filter_option(ar, "gzip", "timestamp", NULL);
+	if (A->write_open2(ar, &sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
+		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_OS, "archive: %s", A->error_string(ar));
 	} else {
-		error = pack_dir(ar, dir, "");
-		if (archive_write_close(ar) != ARCHIVE_OK && !error)
+		error = pack_dir(A, ar, dir, "");
+		if (A->write_close(ar) != ARCHIVE_OK && !error)
 			error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_OS, "archive: %s",
-			                       archive_error_string(ar));
+			                       A->error_string(ar));
 	}
-	archive_write_free(ar);
+	A->write_free(ar);
 	if (!error && (*b64 = kft__base64_encode((unsigned char *)sink.out.ptr, sink.out.len)) == NULL)
 		error = kft__error_oom();
 	kft__buf_free(&sink.out);

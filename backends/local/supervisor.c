@@ -17,9 +17,8 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "store.h"
+#include "larchive.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -1026,62 +1025,24 @@ static int safe_member(const char *name)
  * process: the long-running supervisor then maps none of libarchive's
  * dependencies (libxml2, ICU, libstdc++ ...), which keeps its RSS small.
  */
-static struct {
-	struct archive *(*read_new)(void);
-	struct archive *(*write_disk_new)(void);
-	int (*read_support_filter_all)(struct archive *);
-	int (*read_support_format_all)(struct archive *);
-	int (*write_disk_set_options)(struct archive *, int);
-	int (*read_open_filename)(struct archive *, const char *, size_t);
-	const char *(*error_string)(struct archive *);
-	int (*read_next_header)(struct archive *, struct archive_entry **);
-	const char *(*entry_pathname)(struct archive_entry *);
-	int (*write_header)(struct archive *, struct archive_entry *);
-	int (*read_data_block)(struct archive *, const void **, size_t *, la_int64_t *);
-	la_ssize_t (*write_data_block)(struct archive *, const void *, size_t, la_int64_t);
-	int (*write_finish_entry)(struct archive *);
-	int (*read_free)(struct archive *);
-	int (*write_free)(struct archive *);
-} A;
-
-static int load_libarchive(void)
-{
-	void *h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
-
-	if (!h)
-		h = dlopen("libarchive.so", RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		fprintf(stderr, "kft initializer: cannot load libarchive: %s\n", dlerror());
-		return -1;
-	}
-#define LOAD(f) if (!(*(void **)&A.f = dlsym(h, "archive_" #f))) goto missing
-	LOAD(read_new); LOAD(write_disk_new); LOAD(read_support_filter_all);
-	LOAD(read_support_format_all); LOAD(write_disk_set_options); LOAD(read_open_filename);
-	LOAD(error_string); LOAD(read_next_header); LOAD(entry_pathname); LOAD(write_header);
-	LOAD(read_data_block); LOAD(write_data_block); LOAD(write_finish_entry); LOAD(read_free);
-	LOAD(write_free);
-#undef LOAD
-	return 0;
-missing:
-	fprintf(stderr, "kft initializer: libarchive lacks a function: %s\n", dlerror());
-	return -1;
-}
-
 static int extract(const char *src, const char *dest)
 {
+	const kft__archive_api *A;
 	struct archive *a, *w;
 	struct archive_entry *e;
 	int r, n = 0, rc = 0;
 	char cwd[PATH_MAX] = "";
 
-	if (load_libarchive() < 0)
+	if ((A = kft__archive()) == NULL) {
+		fprintf(stderr, "kft initializer: %s\n", kft_error_last()->message);
 		return 1;
-	a = A.read_new();
-	w = A.write_disk_new();
+	}
+	a = A->read_new();
+	w = A->write_disk_new();
 
-	A.read_support_filter_all(a);
-	A.read_support_format_all(a);
-	A.write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+	A->read_support_filter_all(a);
+	A->read_support_format_all(a);
+	A->write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
 	                               ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 	                               ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 	                               ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
@@ -1090,14 +1051,14 @@ static int extract(const char *src, const char *dest)
 		rc = 1;
 		goto out;
 	}
-	if (A.read_open_filename(a, src, 65536) != ARCHIVE_OK) {
+	if (A->read_open_filename(a, src, 65536) != ARCHIVE_OK) {
 		fprintf(stderr, "kft initializer: cannot open archive %s: %s\n", src,
-		        A.error_string(a));
+		        A->error_string(a));
 		rc = 1;
 		goto out;
 	}
-	while ((r = A.read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *name = A.entry_pathname(e);
+	while ((r = A->read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = A->entry_pathname(e);
 		const void *buf;
 		size_t size;
 		la_int64_t off;
@@ -1108,34 +1069,34 @@ static int extract(const char *src, const char *dest)
 			rc = 1;
 			goto out;
 		}
-		if (A.write_header(w, e) != ARCHIVE_OK) {
-			fprintf(stderr, "kft initializer: %s: %s\n", name, A.error_string(w));
+		if (A->write_header(w, e) != ARCHIVE_OK) {
+			fprintf(stderr, "kft initializer: %s: %s\n", name, A->error_string(w));
 			rc = 1;
 			goto out;
 		}
-		while ((r = A.read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
-			if (A.write_data_block(w, buf, size, off) != ARCHIVE_OK) {
-				fprintf(stderr, "kft initializer: %s: %s\n", name, A.error_string(w));
+		while ((r = A->read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
+			if (A->write_data_block(w, buf, size, off) != ARCHIVE_OK) {
+				fprintf(stderr, "kft initializer: %s: %s\n", name, A->error_string(w));
 				rc = 1;
 				goto out;
 			}
 		if (r != ARCHIVE_EOF) {
-			fprintf(stderr, "kft initializer: %s: %s\n", name, A.error_string(a));
+			fprintf(stderr, "kft initializer: %s: %s\n", name, A->error_string(a));
 			rc = 1;
 			goto out;
 		}
-		A.write_finish_entry(w);
+		A->write_finish_entry(w);
 		n++;
 	}
 	if (r != ARCHIVE_EOF) {
-		fprintf(stderr, "kft initializer: %s: %s\n", src, A.error_string(a));
+		fprintf(stderr, "kft initializer: %s: %s\n", src, A->error_string(a));
 		rc = 1;
 		goto out;
 	}
 	printf("kft initializer: extracted %d entries from %s into %s\n", n, src, dest);
 out:
-	A.read_free(a);
-	A.write_free(w);
+	A->read_free(a);
+	A->write_free(w);
 	if (cwd[0] && chdir(cwd) < 0)
 		rc = 1;
 	return rc;
