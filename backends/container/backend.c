@@ -1959,7 +1959,6 @@ static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *
 static int be_suspend_job(kft_backend_t *be, const char *name, int suspend)
 {
 	cbackend *b = (cbackend *)be;
-	cJSON *st = NULL, *ctl = NULL;
 	char *dir = NULL;
 	int error;
 
@@ -1967,23 +1966,8 @@ static int be_suspend_job(kft_backend_t *be, const char *name, int suspend)
 		return labels_resume(be, name, suspend);
 	if ((error = store_dir(&dir, b, name)) < 0)
 		return error;
-	if ((error = kft__store_read_state(&st, dir, name)) < 0)
-		goto out;
-	if (kft__store_status_final(kft__json_str(st, "status"))) {
-		error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
-		                       "TrainJob %s is %s; only an unfinished job can be %s", name,
-		                       kft__json_str(st, "status"), suspend ? "suspended" : "resumed");
-		goto out;
-	}
 	/* the supervisor stops the containers (suspend) or starts them again (resume) */
-	if (!(ctl = cJSON_CreateObject()) || !cJSON_AddBoolToObject(ctl, "suspend", suspend != 0)) {
-		error = kft__error_oom();
-		goto out;
-	}
-	error = kft__store_control(dir, ctl);
-out:
-	cJSON_Delete(st);
-	cJSON_Delete(ctl);
+	error = kft__store_suspend(dir, name, suspend);
 	free(dir);
 	return error;
 }

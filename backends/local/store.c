@@ -832,3 +832,28 @@ out:
 	free(logp);
 	return error;
 }
+
+int kft__store_suspend(const char *jobdir, const char *name, int suspend)
+{
+	cJSON *st = NULL, *ctl = NULL;
+	int error;
+
+	if ((error = kft__store_read_state(&st, jobdir, name)) < 0)
+		return error;
+	if (kft__store_status_final(kft__json_str(st, "status"))) {
+		error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                       "TrainJob %s is %s; only an unfinished job can be %s", name,
+		                       kft__json_str(st, "status"), suspend ? "suspended" : "resumed");
+		goto out;
+	}
+	/* the supervisor stops the steps (suspend) or starts them again (resume) */
+	if (!(ctl = cJSON_CreateObject()) || !cJSON_AddBoolToObject(ctl, "suspend", suspend != 0)) {
+		error = kft__error_oom();
+		goto out;
+	}
+	error = kft__store_control(jobdir, ctl);
+out:
+	cJSON_Delete(st);
+	cJSON_Delete(ctl);
+	return error;
+}

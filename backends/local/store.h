@@ -86,6 +86,8 @@ int kft__store_list_jobs(kft_job_list_t **out, const char *state_dir, const char
                          const char *backend);
 int kft__store_get_events(kft_event_list_t **out, const char *state_dir, const char *name);
 
+/** Ask the supervisor to suspend or resume an unfinished job (KFT_EINVALID if it is final). */
+int kft__store_suspend(const char *jobdir, const char *name, int suspend);
 /** Merge fields into control.json (read-modify-write, atomic replace) and poke the supervisor. */
 int kft__store_control(const char *jobdir, const cJSON *fields);
 
