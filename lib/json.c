@@ -113,12 +113,26 @@ static void json_put_string(kft__buf *b, const char *str)
 {
 	const unsigned char *p = (const unsigned char *)str, *run = p;
 
+	while (*p >= 0x20 && *p != '"' && *p != '\\')   /* the common case: nothing to escape */
+		p++;
+	if (!*p) {
+		size_t n = (size_t)(p - run);
+
+		if (kft__buf_grow(b, n + 2) == 0) {
+			b->ptr[b->len++] = '"';
+			memcpy(b->ptr + b->len, run, n);
+			b->len += n;
+			b->ptr[b->len++] = '"';
+			b->ptr[b->len] = '\0';
+		}
+		return;
+	}
 	kft__buf_putc(b, '"');
 	for (;; p++) {
 		const char *esc;
 		char u[8];
 
-		while (*p >= 0x20 && *p != '"' && *p != '\\')   /* the common case */
+		while (*p >= 0x20 && *p != '"' && *p != '\\')
 			p++;
 		if (!*p)
 			break;
@@ -164,14 +178,22 @@ void kft__jw_init(kft__jw *w, kft__buf *b)
 static void jw_item(kft__jw *w, const char *key)
 {
 	int d = w->depth;
+	size_t ind = (size_t)d * 2;
 
 	if (d == 0)
 		return;
-	if (w->n[d])
-		kft__buf_putc(w->b, ',');
+	if (kft__buf_grow(w->b, ind + 2) == 0) {   /* ",\n" + indentation in one go */
+		char *o = w->b->ptr + w->b->len;
+
+		if (w->n[d])
+			*o++ = ',';
+		*o++ = '\n';
+		memset(o, ' ', ind);
+		o += ind;
+		*o = '\0';
+		w->b->len = (size_t)(o - w->b->ptr);
+	}
 	w->n[d] = 1;
-	kft__buf_putc(w->b, '\n');
-	json_indent(w->b, d);
 	if (w->obj[d]) {
 		json_put_string(w->b, key ? key : "");
 		kft__buf_put(w->b, ": ", 2);

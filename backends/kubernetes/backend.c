@@ -885,9 +885,10 @@ static const char *parse_select(const char *p, const char *end, const selector *
 }
 
 /*
- * An item parser consumes one element of "items", the object [p, end), and
- * returns end; NULL with *error set (< 0) on failure, or with *error == 0 when
- * the text is not JSON.
+ * An item parser consumes one element of "items", the object at p, reading no
+ * further than end, and returns where it ends; NULL with *error set (< 0) on
+ * failure, or with *error == 0 when the text is not (yet) a whole JSON object.
+ * It has no effect unless it succeeds.
  */
 typedef const char *(*item_parser)(const char *p, const char *end, void *payload, int *error);
 
@@ -1012,10 +1013,15 @@ static int ls_run(list_stream *ls, int final)
 		}
 		if (*p != '{')
 			return ls_bad(ls);
-		if ((e = skip_value(p, end)) == NULL)
-			goto more;
-		if (ls->parse(p, e, ls->payload, &error) != e)
-			return error < 0 ? error : ls_bad(ls);
+		/* parse at once: an item cut by the chunk boundary fails cleanly (its closing
+		 * brace is missing) and is retried when more has come */
+		if ((e = ls->parse(p, end, ls->payload, &error)) == NULL) {
+			if (error < 0)
+				return error;
+			if (skip_value(p, end) == NULL)
+				goto more;
+			return ls_bad(ls);
+		}
 		p = e;
 		ls->ifirst = 0;
 	}
