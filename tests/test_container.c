@@ -201,7 +201,8 @@ START_TEST(body_host_mode)
 	                      "\"env\":{\"PET_NNODES\":\"2\",\"A\":\"x=y\"},\"cwd\":\"/workspace\","
 	                      "\"image\":\"localhost/kft-busybox:1\","
 	                      "\"resources\":{\"limits\":{\"cpu\":\"500m\",\"memory\":\"64Mi\","
-	                      "\"nvidia.com/gpu\":\"2\"}}}");
+	                      "\"nvidia.com/gpu\":\"2\"},\"requests\":{\"cpu\":\"250m\","
+	                      "\"memory\":\"32Mi\"}}}");
 	body_ctx c = ctx_for("host", 0);
 	cJSON *b = NULL;
 	const cJSON *hc, *dr;
@@ -230,6 +231,9 @@ START_TEST(body_host_mode)
 	ck_assert_int_eq((int64_t)kft__json_get(hc, "NanoCpus")->valuedouble, 500000000);
 	ck_assert_int_eq((int64_t)kft__json_get(hc, "Memory")->valuedouble, 67108864);
 	ck_assert_int_eq((int64_t)kft__json_get(hc, "MemorySwap")->valuedouble, 67108864);
+	/* requests as the kubelet maps them: cpu shares, a memory soft limit */
+	ck_assert_int_eq((int64_t)kft__json_get(hc, "CpuShares")->valuedouble, 256);
+	ck_assert_int_eq((int64_t)kft__json_get(hc, "MemoryReservation")->valuedouble, 33554432);
 	dr = cJSON_GetArrayItem(kft__json_get(hc, "DeviceRequests"), 0);
 	ck_assert_str_eq(kft__json_str(dr, "Driver"), "nvidia");
 	ck_assert_int_eq((int)kft__json_get(dr, "Count")->valuedouble, 2);
@@ -259,6 +263,7 @@ START_TEST(body_bridge_podman)
 	                                  "[\"j1-node-0\"]}}"));
 	ck_assert_ptr_nonnull(strstr(txt, "\"PathOnHost\":\"nvidia.com/gpu=1\""));
 	ck_assert_ptr_null(strstr(txt, "DeviceRequests"));
+	ck_assert_ptr_null(strstr(txt, "CpuShares"));   /* no requests, no shares */
 	/* a plan file outside /workspace is mounted read-only from the job dir */
 	ck_assert_ptr_nonnull(strstr(txt, "\"/st/container/j1/files/etc/mpi/hostfile:"
 	                                  "/etc/mpi/hostfile:ro\""));
@@ -277,6 +282,8 @@ START_TEST(body_bad_input)
 	cJSON *st = step_json("{\"name\":\"node-0\",\"argv\":[\"x\"],\"image\":\"img\","
 	                      "\"resources\":{\"limits\":{\"memory\":\"lots\"}}}");
 	cJSON *noimg = step_json("{\"name\":\"node-0\",\"argv\":[\"x\"]}");
+	cJSON *badreq = step_json("{\"name\":\"node-0\",\"argv\":[\"x\"],\"image\":\"img\","
+	                          "\"resources\":{\"requests\":{\"cpu\":\"-1\"}}}");
 	body_ctx c = ctx_for("host", 0);
 	cJSON *b = NULL;
 
@@ -284,6 +291,9 @@ START_TEST(body_bad_input)
 	                    "steps[node-0].resources.limits.memory");
 	ck_assert_ptr_null(b);
 	ck_assert_kft_error(kft__container_body(&b, &c, noimg), KFT_EINVALID, "image");
+	ck_assert_kft_error(kft__container_body(&b, &c, badreq), KFT_EINVALID,
+	                    "steps[node-0].resources.requests.cpu");
+	cJSON_Delete(badreq);
 	cJSON_Delete(st);
 	cJSON_Delete(noimg);
 }

@@ -207,11 +207,53 @@ static int add_bind(cJSON *binds, const char *spec)
 	return 0;
 }
 
+/*
+ * Requests as the kubelet maps them to cgroups: cpu to CpuShares (1024 per CPU,
+ * at least 2), memory to a soft limit (MemoryReservation). A request never caps.
+ */
+static int add_requests(cJSON *hc, const cJSON *step)
+{
+	const cJSON *req = kft__json_path(step, "resources.requests");
+	const char *names[] = { "cpu", "memory" };
+	size_t i;
+	int error;
+
+	for (i = 0; i < 2; i++) {
+		const cJSON *it = kft__json_get(req, names[i]);
+		const char *v = cJSON_IsString(it) ? it->valuestring : NULL;
+		char what[160], num[32];
+		int64_t q;
+
+		if (!it)
+			continue;
+		if (cJSON_IsNumber(it)) {
+			snprintf(num, sizeof(num), "%.9g", it->valuedouble);
+			v = num;
+		}
+		snprintf(what, sizeof(what), "steps[%s].resources.requests.%s",
+		         kft__json_str(step, "name") ? kft__json_str(step, "name") : "?", names[i]);
+		if ((error = kft__quantity_parse(&q, v, i == 0 ? 1000 : 1, what)) < 0)
+			return error;
+		if (i == 0) {   /* q is milli-CPUs */
+			int64_t shares = q * 1024 / 1000;
+
+			if (!cJSON_AddNumberToObject(hc, "CpuShares", (double)(shares < 2 ? 2 : shares)))
+				return kft__error_oom();
+		} else if (!cJSON_AddNumberToObject(hc, "MemoryReservation", (double)q)) {
+			return kft__error_oom();
+		}
+	}
+	return 0;
+}
+
 /* Resources: cpu/memory limits, GPUs (Docker device requests, podman CDI names). */
 static int add_resources(cJSON *hc, const cJSON *step, int podman)
 {
 	const cJSON *lim = kft__json_path(step, "resources.limits"), *it;
 	int error;
+
+	if ((error = add_requests(hc, step)) < 0)
+		return error;
 
 	cJSON_ArrayForEach(it, lim) {
 		const char *v = cJSON_IsString(it) ? it->valuestring : NULL;
