@@ -41,6 +41,7 @@ typedef struct {
 	const kft__plan_opts *o;
 	const char *name, *ws, *addr, *policy;
 	int port, local;
+	int mounts_warned;         /* local: said once that volume mounts do not apply */
 	int64_t nnodes, gpus;
 	char nproc[32];
 	const kft__builtin_trainer *bt;
@@ -267,7 +268,153 @@ static int add_depends(cJSON *step, const char *name, const char *status)
 	return 0;
 }
 
-static int add_common(const ctx *c, cJSON *step, const cJSON *container, const char *image)
+/* The pod spec a runtime patch gives the replicated job rjname, or NULL. */
+static const cJSON *patch_podspec(const cJSON *patch, const char *rjname)
+{
+	const cJSON *rj;
+
+	cJSON_ArrayForEach(rj, kft__json_path(patch,
+	                                      "trainingRuntimeSpec.template.spec.replicatedJobs"))
+		if (kft__streq(kft__json_str(rj, "name"), rjname))
+			return kft__json_path(rj, "template.spec.template.spec");
+	return NULL;
+}
+
+static const cJSON *named(const cJSON *arr, const char *key, const char *value)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, arr)
+		if (kft__streq(kft__json_str(it, key), value))
+			return it;
+	return NULL;
+}
+
+/*
+ * Volume mounts for the container backend, from the runtime's pod template and
+ * then the TrainJob's runtimePatches (later patches win; mounts are keyed by
+ * mountPath, volumes by name, as the strategic merge patch keys them):
+ *   "mounts": [{"target", "type": "bind"|"volume"|"tmpfs", "source" (bind),
+ *               "readOnly", "volume"}]
+ * hostPath volumes bind the host path (+ subPath); emptyDir is an anonymous
+ * volume (tmpfs with medium Memory). Other kinds (PVCs, ConfigMaps, Secrets ...)
+ * exist only in a cluster: skipped with a warning. The local backend runs
+ * processes, so it warns that the mounts do not apply.
+ */
+static int add_mounts(ctx *c, cJSON *step, const cJSON *rjob, const char *cname)
+{
+	const char *rjname = kft__json_str(rjob, "name");
+	const cJSON *podspecs[1 + 16], *p, *m;
+	size_t n = 0, i, j;
+	cJSON *mounts = NULL, *out;
+	int error = 0;
+
+	if (!rjob || !cname)
+		return 0;
+	podspecs[n++] = kft__json_path(rjob, "template.spec.template.spec");
+	cJSON_ArrayForEach(p, kft__json_path(c->tj, "spec.runtimePatches"))
+		if (n < sizeof(podspecs) / sizeof(podspecs[0]) && (podspecs[n] = patch_podspec(p, rjname)))
+			n++;
+	/* the effective mounts of container cname: later ones replace earlier by mountPath */
+	if (!(mounts = cJSON_CreateArray()))
+		return oom();
+	for (i = 0; i < n; i++) {
+		cJSON_ArrayForEach(m, kft__json_get(named(kft__json_get(podspecs[i], "containers"),
+		                                          "name", cname), "volumeMounts")) {
+			const char *mp = kft__json_str(m, "mountPath");
+			cJSON *old;
+			int k = 0;
+
+			if (!mp)
+				continue;
+			cJSON_ArrayForEach(old, mounts) {
+				if (kft__streq(kft__json_str(old, "mountPath"), mp))
+					break;
+				k++;
+			}
+			if (old)
+				cJSON_DeleteItemFromArray(mounts, k);
+			if (!cJSON_AddItemToArray(mounts, cJSON_Duplicate(m, 1))) {
+				error = oom();
+				goto done;
+			}
+		}
+	}
+	if (cJSON_GetArraySize(mounts) == 0)
+		goto done;
+	if (c->local) {
+		if (!c->mounts_warned++)
+			kft__log(KFT_DIAG_WARN, "volume mounts apply in the container backend only; the "
+			         "local backend runs its steps without them");
+		goto done;
+	}
+	if (!(out = cJSON_AddArrayToObject(step, "mounts"))) {
+		error = oom();
+		goto done;
+	}
+	cJSON_ArrayForEach(m, mounts) {
+		const char *vname = kft__json_str(m, "name"), *mp = kft__json_str(m, "mountPath");
+		const char *sub = kft__json_str(m, "subPath");
+		const cJSON *vol = NULL, *hp, *ed;
+		cJSON *o;
+
+		for (j = n; j-- > 0 && !vol; )   /* the last definition of the volume wins */
+			vol = named(kft__json_get(podspecs[j], "volumes"), "name", vname);
+		hp = kft__json_get(vol, "hostPath");
+		ed = kft__json_get(vol, "emptyDir");
+		if (!vol || (!hp && !ed)) {
+			kft__log(KFT_DIAG_WARN, "%s: volume %s at %s %s; not mounted", rjname,
+			         vname ? vname : "?", mp, vol ? "exists only in a cluster" :
+			         "is not defined");
+			continue;
+		}
+		if (sub && (*sub == '/' || !strcmp(sub, "..") || kft__has_prefix(sub, "../") ||
+		            strstr(sub, "/../") || (strlen(sub) >= 3 &&
+		                                     !strcmp(sub + strlen(sub) - 3, "/..")))) {
+			error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+			                       "volumeMounts[%s].subPath: Invalid value: \"%s\": must be "
+			                       "a relative path without '..'", mp, sub);
+			goto done;
+		}
+		if (!(o = cJSON_CreateObject()) || !cJSON_AddItemToArray(out, o) ||
+		    !cJSON_AddStringToObject(o, "target", mp) ||
+		    !cJSON_AddStringToObject(o, "volume", vname) ||
+		    !cJSON_AddBoolToObject(o, "readOnly", cJSON_IsTrue(kft__json_get(m, "readOnly")))) {
+			error = oom();
+			goto done;
+		}
+		if (hp) {
+			const char *path = kft__json_str(hp, "path");
+			char *src;
+
+			if (!path || *path != '/') {
+				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+				                       "volumes[%s].hostPath.path: Invalid value: must be an "
+				                       "absolute path", vname);
+				goto done;
+			}
+			src = sub && *sub ? kft__path_join(path, sub) : kft__strdup(path);
+			if (!src || !cJSON_AddStringToObject(o, "type", "bind") ||
+			    !cJSON_AddStringToObject(o, "source", src)) {
+				free(src);
+				error = oom();
+				goto done;
+			}
+			free(src);
+		} else if (!cJSON_AddStringToObject(o, "type",
+		                                    kft__streq(kft__json_str(ed, "medium"), "Memory") ?
+		                                    "tmpfs" : "volume")) {
+			error = oom();
+			goto done;
+		}
+	}
+done:
+	cJSON_Delete(mounts);
+	return error;
+}
+
+static int add_common(ctx *c, cJSON *step, const cJSON *rjob, const cJSON *container,
+                      const char *image)
 {
 	const char *wd = kft__json_str(container, "workingDir");
 	const cJSON *res = kft__json_get(container, "resources");
@@ -284,7 +431,7 @@ static int add_common(const ctx *c, cJSON *step, const cJSON *container, const c
 	if (res && cJSON_GetArraySize(res) > 0 &&
 	    !cJSON_AddItemToObject(step, "resources", cJSON_Duplicate(res, 1)))
 		return oom();
-	return 0;
+	return add_mounts(c, step, rjob, kft__json_str(container, "name"));
 }
 
 /* ---- initializers ---- */
@@ -357,7 +504,7 @@ static int add_initializer(ctx *c, cJSON *steps, const char *which, kft__strv *n
 	cJSON_AddItemToObject(step, "env", env);
 	env = NULL;
 	image = kft__json_str(container, "image");
-	if ((error = add_common(c, step, container, image)) < 0)
+	if ((error = add_common(c, step, rjob, container, image)) < 0)
 		goto out;
 	error = kft__strv_push(names, rjname);
 out:
@@ -508,7 +655,7 @@ static int add_nodes(ctx *c, cJSON *steps, const kft__strv *inits)
 		    (error = framework_env(c, env, r)) < 0 ||
 		    (error = env_putf(c, env, "JOB_COMPLETION_INDEX", "%lld", (long long)r)) < 0)
 			goto out;
-		if ((error = add_common(c, step, container, image)) < 0)
+		if ((error = add_common(c, step, rjob, container, image)) < 0)
 			goto out;
 		/* the TrainJob's resourcesPerNode replaces the runtime's (as the controller does) */
 		if (kft__json_path(c->tj, "spec.trainer.resourcesPerNode") &&
@@ -609,7 +756,7 @@ static int add_mpi(ctx *c, cJSON *plan, cJSON *steps, const kft__strv *inits)
 		if (!error)
 			error = env_merge(c, env, kft__json_get(ncont, "env"), i);
 		if (!error)
-			error = add_common(c, step, ncont, kft__json_str(ncont, "image"));
+			error = add_common(c, step, nrjob, ncont, kft__json_str(ncont, "image"));
 		if (!error)
 			error = add_node_deps(step, nrjob, inits, inits);
 		if (error < 0)
@@ -663,7 +810,8 @@ static int add_mpi(ctx *c, cJSON *plan, cJSON *steps, const kft__strv *inits)
 		error |= env_put(c, env, "OMPI_ALLOW_RUN_AS_ROOT", "1");
 		error |= env_put(c, env, "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
 	}
-	if (error < 0 || (error = add_common(c, step, trainer_cont, image)) < 0)
+	if (error < 0 ||
+	    (error = add_common(c, step, lrjob ? lrjob : nrjob, trainer_cont, image)) < 0)
 		goto out;
 out:
 	kft__buf_free(&hostfile);

@@ -25,6 +25,10 @@
  *       "cwd": "<abs path>",
  *       "image": "pytorch/pytorch:...",       (the step's image; container backend)
  *       "resources": {"limits": {...}, "requests": {...}}   (if any)
+ *       "mounts": [ {"target": "/data", "type": "bind"|"volume"|"tmpfs",
+ *                    "source": "/host/path" (bind), "readOnly": false,
+ *                    "volume": "<name>"} ]   (container plans only: the TrainJob's
+ *                    hostPath/emptyDir volumes, from the runtime and runtimePatches)
  *     } ]
  * Local initializer steps run `kft-supervisor initialize <dataset|model> <uri> <dest>`;
  * local MPI plans have one launcher step (mpirun, hostfile "localhost slots=N") and

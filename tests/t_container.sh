@@ -142,6 +142,35 @@ has "$O/get" "node-0 .*Pending"
 "$K" delete in2 >/dev/null || fail "delete in2"
 ok "initializer first, node reads its output; a failed initializer fails the job, nodes never start"
 
+# 4c. the TrainJob's volumes (runtimePatches): a read-only hostPath with subPath, an emptyDir
+mkdir -p "$D/hostvol/sets/a"
+echo "from the host" >"$D/hostvol/sets/a/hello.txt"
+cat >"$O/vol.yaml" <<EOF
+apiVersion: trainer.kubeflow.org/v1alpha1
+kind: TrainJob
+metadata: {name: jvol}
+spec:
+  runtimeRef: {name: torch-distributed}
+  trainer:
+    numNodes: 1
+    image: $BB
+    command: [sh, -c, 'cat /data/hello.txt; echo scratch-ok >/scratch/f; cat /scratch/f; touch /data/x 2>/dev/null || echo read-only-ok']
+  runtimePatches:
+  - manager: example.io/test
+    trainingRuntimeSpec: {template: {spec: {replicatedJobs: [{name: node, template: {spec: {template: {spec: {
+      volumes: [{name: data, hostPath: {path: "$D/hostvol"}}, {name: scratch, emptyDir: {}}],
+      containers: [{name: node, volumeMounts: [{name: data, mountPath: /data, subPath: sets/a, readOnly: true},
+                                               {name: scratch, mountPath: /scratch}]}]}}}}}]}}}
+EOF
+expect_rc 0 "train -f vol.yaml --wait" "$K" train -f "$O/vol.yaml" --wait
+"$K" logs jvol >"$O/vol.logs" || fail "logs jvol"
+has "$O/vol.logs" "from the host"
+has "$O/vol.logs" "scratch-ok"
+has "$O/vol.logs" "read-only-ok"
+[ -e "$D/hostvol/sets/a/x" ] && fail "a read-only hostPath mount was written"
+"$K" delete jvol >/dev/null || fail "delete jvol"
+ok "TrainJob volumes: hostPath (subPath, read-only) and emptyDir mounted in the container"
+
 # 5. faults
 DOCKER_HOST=unix://$D/nothing.sock expect_rc 1 "no engine" "$K" list
 has "$O/last.err" "no container engine answered"

@@ -202,7 +202,9 @@ START_TEST(body_host_mode)
 	                      "\"image\":\"localhost/kft-busybox:1\","
 	                      "\"resources\":{\"limits\":{\"cpu\":\"500m\",\"memory\":\"64Mi\","
 	                      "\"nvidia.com/gpu\":\"2\"},\"requests\":{\"cpu\":\"250m\","
-	                      "\"memory\":\"32Mi\"}}}");
+	                      "\"memory\":\"32Mi\"}},\"mounts\":[{\"type\":\"bind\",\"source\":"
+	                      "\"/srv/d\",\"target\":\"/data\",\"readOnly\":true},{\"type\":\"tmpfs\","
+	                      "\"target\":\"/dev/shm\"},{\"type\":\"volume\",\"target\":\"/s\"}]}");
 	body_ctx c = ctx_for("host", 0);
 	cJSON *b = NULL;
 	const cJSON *hc, *dr;
@@ -226,7 +228,7 @@ START_TEST(body_host_mode)
 	hc = kft__json_get(b, "HostConfig");
 	ck_assert_str_eq(kft__json_str(hc, "NetworkMode"), "host");
 	ck_assert_ptr_nonnull(strstr(txt, "\"Binds\":[\"/st/container/j1/workspace:/workspace:rw\","
-	                                  "\"/usr:/usr:ro\","
+	                                  "\"/srv/d:/data:ro\",\"/usr:/usr:ro\","
 	                                  "\"/etc/alternatives:/etc/alternatives:ro\"]"));
 	ck_assert_int_eq((int64_t)kft__json_get(hc, "NanoCpus")->valuedouble, 500000000);
 	ck_assert_int_eq((int64_t)kft__json_get(hc, "Memory")->valuedouble, 67108864);
@@ -238,6 +240,8 @@ START_TEST(body_host_mode)
 	ck_assert_str_eq(kft__json_str(dr, "Driver"), "nvidia");
 	ck_assert_int_eq((int)kft__json_get(dr, "Count")->valuedouble, 2);
 	ck_assert_ptr_null(kft__json_get(b, "NetworkingConfig"));
+	ck_assert_ptr_nonnull(strstr(txt, "\"Mounts\":[{\"Target\":\"/dev/shm\",\"Type\":\"tmpfs\","
+	                                  "\"ReadOnly\":false},{\"Target\":\"/s\",\"Type\":\"volume\""));
 	cJSON_free(txt);
 	cJSON_Delete(b);
 	cJSON_Delete(st);
@@ -282,6 +286,9 @@ START_TEST(body_bad_input)
 	cJSON *st = step_json("{\"name\":\"node-0\",\"argv\":[\"x\"],\"image\":\"img\","
 	                      "\"resources\":{\"limits\":{\"memory\":\"lots\"}}}");
 	cJSON *noimg = step_json("{\"name\":\"node-0\",\"argv\":[\"x\"]}");
+	cJSON *badmount = step_json("{\"name\":\"node-0\",\"argv\":[\"x\"],\"image\":\"img\","
+	                            "\"mounts\":[{\"type\":\"bind\",\"source\":\"/a:b\","
+	                            "\"target\":\"/d\",\"volume\":\"v\"}]}");
 	cJSON *badreq = step_json("{\"name\":\"node-0\",\"argv\":[\"x\"],\"image\":\"img\","
 	                          "\"resources\":{\"requests\":{\"cpu\":\"-1\"}}}");
 	body_ctx c = ctx_for("host", 0);
@@ -293,6 +300,8 @@ START_TEST(body_bad_input)
 	ck_assert_kft_error(kft__container_body(&b, &c, noimg), KFT_EINVALID, "image");
 	ck_assert_kft_error(kft__container_body(&b, &c, badreq), KFT_EINVALID,
 	                    "steps[node-0].resources.requests.cpu");
+	ck_assert_kft_error(kft__container_body(&b, &c, badmount), KFT_EINVALID, "volume v");
+	cJSON_Delete(badmount);
 	cJSON_Delete(badreq);
 	cJSON_Delete(st);
 	cJSON_Delete(noimg);

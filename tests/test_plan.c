@@ -330,6 +330,103 @@ START_TEST(render_plan_via_client)
 END_TEST
 
 /* The TrainJob's resourcesPerNode replaces the runtime container's on node steps. */
+/* Volumes from runtimePatches: container mounts (later patches win), local: one warning. */
+static int warnings;
+static char last_warning[512];
+
+static void count_warn(int level, const char *message, void *payload)
+{
+	if (level == KFT_DIAG_WARN) {
+		warnings++;
+		snprintf(last_warning, sizeof(last_warning), "%s", message);
+	}
+}
+
+START_TEST(volume_mounts)
+{
+	static const char doc[] =
+		"apiVersion: trainer.kubeflow.org/v1alpha1\n"
+		"kind: TrainJob\n"
+		"metadata: {name: pj}\n"
+		"spec:\n"
+		"  runtimeRef: {name: torch-distributed}\n"
+		"  trainer: {numNodes: 2, command: [python, train.py]}\n"
+		"  runtimePatches:\n"
+		"  - manager: example.io/a\n"
+		"    trainingRuntimeSpec: {template: {spec: {replicatedJobs: [{name: node, template:\n"
+		"      {spec: {template: {spec: {\n"
+		"        volumes: [{name: data, hostPath: {path: /srv/old}}, {name: scratch, emptyDir: {}},\n"
+		"                  {name: shm, emptyDir: {medium: Memory}},\n"
+		"                  {name: claim, persistentVolumeClaim: {claimName: c}}],\n"
+		"        containers: [{name: node, volumeMounts: [\n"
+		"          {name: data, mountPath: /data, readOnly: true},\n"
+		"          {name: scratch, mountPath: /scratch}, {name: shm, mountPath: /dev/shm},\n"
+		"          {name: claim, mountPath: /claim}, {name: ghost, mountPath: /ghost}]}]}}}}}]}}}\n"
+		"  - manager: example.io/b\n"
+		"    trainingRuntimeSpec: {template: {spec: {replicatedJobs: [{name: node, template:\n"
+		"      {spec: {template: {spec: {\n"
+		"        volumes: [{name: data, hostPath: {path: /srv/new}}],\n"
+		"        containers: [{name: node, volumeMounts: [\n"
+		"          {name: data, mountPath: /data, subPath: sets/mnist}]}]}}}}}]}}}\n";
+	kft_spec_t *s;
+	kft_runtime_t *rt = builtin("torch-distributed");
+	cJSON *plan = NULL;
+	const cJSON *m;
+	char *txt;
+
+	ck_assert_kft_ok(kft_spec_parse(&s, doc, sizeof(doc) - 1));
+	kft_set_diag_handler(count_warn, KFT_DIAG_WARN, NULL);
+	warnings = 0;
+	ck_assert_kft_ok(compile(&plan, s, rt, "container", 29500));
+	m = kft__json_get(step(plan, "node-1"), "mounts");
+	txt = cJSON_PrintUnformatted(m);
+	/* /data: the second patch's mount and volume (subPath joined); read-write now */
+	ck_assert_str_eq(txt, "[{\"target\":\"/scratch\",\"volume\":\"scratch\",\"readOnly\":false,"
+	                      "\"type\":\"volume\"},{\"target\":\"/dev/shm\",\"volume\":\"shm\","
+	                      "\"readOnly\":false,\"type\":\"tmpfs\"},{\"target\":\"/data\","
+	                      "\"volume\":\"data\",\"readOnly\":false,\"type\":\"bind\","
+	                      "\"source\":\"/srv/new/sets/mnist\"}]");
+	cJSON_free(txt);
+	ck_assert_int_eq(warnings, 4);   /* claim and ghost, on each of 2 nodes */
+	ck_assert_ptr_nonnull(strstr(last_warning, "ghost"));
+	cJSON_Delete(plan);
+
+	warnings = 0;
+	ck_assert_kft_ok(compile(&plan, s, rt, "local", 29500));
+	ck_assert_ptr_null(kft__json_get(step(plan, "node-0"), "mounts"));
+	ck_assert_int_eq(warnings, 1);
+	ck_assert_ptr_nonnull(strstr(last_warning, "container backend only"));
+	cJSON_Delete(plan);
+	kft_spec_free(s);
+
+	/* a subPath that climbs out is refused, naming the field */
+	ck_assert_kft_ok(kft_spec_parse(&s, doc, sizeof(doc) - 1));
+	ck_assert_kft_ok(kft_spec_add_volume(s, "node", "{\"name\":\"up\",\"hostPath\":{\"path\":\"/srv\"}}"));
+	ck_assert_kft_ok(kft_spec_add_volume_mount(s, "node", NULL, "up", "/up", 0));
+	ck_assert_kft_ok(compile(&plan, s, rt, "container", 29500));   /* API-added mounts work */
+	txt = cJSON_PrintUnformatted(kft__json_get(step(plan, "node-0"), "mounts"));
+	ck_assert_ptr_nonnull(strstr(txt, "\"target\":\"/up\",\"volume\":\"up\",\"readOnly\":false,"
+	                                  "\"type\":\"bind\",\"source\":\"/srv\""));
+	cJSON_free(txt);
+	cJSON_Delete(plan);
+	kft_spec_free(s);
+	{
+		kft_spec_t *bad;
+		char *d2 = kft__strdup(doc), *at = strstr(d2, "sets/mnist");
+
+		memcpy(at, "../../etc", 9);
+		memmove(at + 9, at + 10, strlen(at + 10) + 1);
+		ck_assert_kft_ok(kft_spec_parse(&bad, d2, strlen(d2)));
+		ck_assert_kft_error(compile(&plan, bad, rt, "container", 29500), KFT_EINVALID,
+		                    "subPath");
+		kft_spec_free(bad);
+		free(d2);
+	}
+	kft_set_diag_handler(NULL, 0, NULL);
+	kft_runtime_free(rt);
+}
+END_TEST
+
 START_TEST(trainjob_resources_win)
 {
 	static const char *const cmd[] = { "true" };
@@ -363,6 +460,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, initializers_and_errors);
 	tcase_add_test(tc, render_plan_via_client);
 	tcase_add_test(tc, trainjob_resources_win);
+	tcase_add_test(tc, volume_mounts);
 	suite_add_tcase(s, tc);
 	return s;
 }

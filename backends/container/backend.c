@@ -417,6 +417,45 @@ int kft__container_body(cJSON **out, const body_ctx *c, const cJSON *step)
 		if ((error = add_bind(binds, bind)) < 0)
 			goto out;
 	}
+	cJSON_ArrayForEach(it, kft__json_get(step, "mounts")) {   /* the TrainJob's volumes */
+		const char *type = kft__json_str(it, "type"), *target = kft__json_str(it, "target");
+		int ro = cJSON_IsTrue(kft__json_get(it, "readOnly"));
+
+		if (!type || !target || *target != '/') {
+			error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+			                       "plan step %s: a mount needs a type and an absolute target",
+			                       name);
+			goto out;
+		}
+		if (!strcmp(type, "bind")) {
+			const char *src = kft__json_str(it, "source");
+
+			if (!src || *src != '/' || strchr(src, ':') || strchr(target, ':')) {
+				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+				                       "volume %s: host path and mount path must be absolute "
+				                       "and contain no ':'", kft__json_str(it, "volume"));
+				goto out;
+			}
+			if ((size_t)snprintf(bind, sizeof(bind), "%s:%s:%s", src, target,
+			                     ro ? "ro" : "rw") >= sizeof(bind)) {
+				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+				                       "volume %s: paths too long",
+				                       kft__json_str(it, "volume"));
+				goto out;
+			}
+			if ((error = add_bind(binds, bind)) < 0)
+				goto out;
+		} else {   /* emptyDir: an anonymous volume, removed with the container */
+			cJSON *marr = (cJSON *)kft__json_get(hc, "Mounts"), *mo;
+
+			if ((!marr && !(marr = cJSON_AddArrayToObject(hc, "Mounts"))) ||
+			    !(mo = cJSON_CreateObject()) || !cJSON_AddItemToArray(marr, mo) ||
+			    !cJSON_AddStringToObject(mo, "Target", target) ||
+			    !cJSON_AddStringToObject(mo, "Type", !strcmp(type, "tmpfs") ? "tmpfs" : "volume") ||
+			    !cJSON_AddBoolToObject(mo, "ReadOnly", ro))
+				goto oom;
+		}
+	}
 	while (mounts && *mounts) {
 		const char *comma = strchr(mounts, ',');
 		size_t len = comma ? (size_t)(comma - mounts) : strlen(mounts);
