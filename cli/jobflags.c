@@ -23,8 +23,8 @@ struct cli_job {
 	long long nodes, nproc, deadline;
 	int suspend;
 	kvlist env, resources, labels, annotations, dataset_env, model_env, node_selector;
-	const char **packages, **index_urls;
-	size_t npackages, nindex;
+	const char **packages, **index_urls, **volumes;
+	size_t npackages, nindex, nvolumes;
 	const char *gpu, *cpu, *memory;
 	/* TorchTune (BuiltinTrainer) flags; any_tt: one of them was given */
 	int any_tt, lora, qlora, dora, lora_mlp, lora_output, train_on_input;
@@ -72,6 +72,7 @@ void cli_job_free(cli_job *j)
 	kv_free(&j->node_selector);
 	free(j->packages);
 	free(j->index_urls);
+	free(j->volumes);
 	free(j);
 }
 
@@ -226,6 +227,11 @@ int cli_job_flag(cli_job *j, int argc, char **argv, int *i)
 			return -1;
 		return push(&j->packages, &j->npackages, v) < 0 ? -1 : 1;
 	}
+	if (cli_is_flag(a, "--volume")) {
+		if ((v = cli_value(argc, argv, i, "--volume")) == NULL)
+			return -1;
+		return push(&j->volumes, &j->nvolumes, v) < 0 ? -1 : 1;
+	}
 	if (cli_is_flag(a, "--pip-index-url")) {
 		if ((v = cli_value(argc, argv, i, "--pip-index-url")) == NULL)
 			return -1;
@@ -249,6 +255,60 @@ const char *cli_job_trainer_version(const cli_job *j)
 }
 
 #define CHECK(call) do { if ((call) < 0) goto fail; } while (0)
+
+/*
+ * --volume HOST:DEST[:ro|rw] -> a hostPath volume "kft-volume-K" mounted on the
+ * node container (a runtime patch; the container backend binds it).
+ * -2: a usage error (said here); -1: the library's error.
+ */
+static int add_volume_flag(kft_spec_t *spec, const char *arg, size_t k)
+{
+	const char *c1 = strchr(arg, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *p;
+	char name[32], *host = NULL, *dest = NULL, *json = NULL;
+	size_t hl, dl, n = 0;
+	int ro = 0, rc = -1;
+
+	if (c2 && (!strcmp(c2 + 1, "ro") || !strcmp(c2 + 1, "rw")))
+		ro = !strcmp(c2 + 1, "ro");
+	else if (c2)
+		c1 = NULL;   /* a third part that is not a mode */
+	if (!c1 || arg[0] != '/' || c1[1] != '/') {
+		fprintf(stderr, "kft: --volume %s: want HOST:DEST[:ro|rw] with absolute paths\n",
+		        arg);
+		return -2;
+	}
+	hl = (size_t)(c1 - arg);
+	dl = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
+	host = strndup(arg, hl);
+	dest = strndup(c1 + 1, dl);
+	json = malloc(2 * hl + 64);   /* every byte escaped at most to two */
+	if (!host || !dest || !json) {
+		fprintf(stderr, "kft: out of memory\n");
+		goto out;
+	}
+	snprintf(name, sizeof(name), "kft-volume-%zu", k);
+	n = (size_t)sprintf(json, "{\"name\":\"%s\",\"hostPath\":{\"path\":\"", name);
+	for (p = host; *p; p++) {
+		if ((unsigned char)*p < 0x20) {
+			fprintf(stderr, "kft: --volume: control characters in the host path\n");
+			rc = -2;
+			goto out;
+		}
+		if (*p == '"' || *p == '\\')
+			json[n++] = '\\';
+		json[n++] = *p;
+	}
+	strcpy(json + n, "\"}}");
+	if (kft_spec_add_volume(spec, NULL, json) < 0 ||
+	    kft_spec_add_volume_mount(spec, NULL, NULL, name, dest, ro) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(host);
+	free(dest);
+	free(json);
+	return rc;
+}
 
 /*
  * --dataset/--model take a URI or a local path. A path becomes a file:// URI
@@ -443,6 +503,13 @@ int cli_job_build(kft_spec_t **out, cli_job *j, int argc, char **argv, int cmd_s
 	for (k = 0; k < j->node_selector.n; k++)
 		CHECK(kft_spec_set_node_selector(spec, NULL, j->node_selector.v[k].key,
 		                                 j->node_selector.v[k].val));
+	for (k = 0; k < j->nvolumes; k++) {
+		int vr = add_volume_flag(spec, j->volumes[k], k);
+
+		if (vr == -2)
+			goto usage;
+		CHECK(vr);
+	}
 	{
 		/*
 		 * A torchtune-* runtime takes a BuiltinTrainer (a TorchTune config, maybe
@@ -542,6 +609,8 @@ void cli_job_usage(FILE *f)
 "  --suspend                 create suspended\n"
 "  --managed-by VALUE        spec.managedBy\n"
 "  --node-selector K=V       node selector for the nodes (runtime patch; repeatable)\n"
+"  --volume HOST:DEST[:ro]   mount a host directory in the nodes (hostPath runtime patch;\n"
+"                            the container backend binds it; repeatable)\n"
 "  --trainer-version V       render for Trainer v2.0, v2.1, v2.2 or v2.3 (default: v2.2+ form)\n"
 "  -- CMD ARGS...            command trainer: spec.trainer.command (or script arguments)\n"
 "\n"

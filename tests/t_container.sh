@@ -169,7 +169,14 @@ has "$O/vol.logs" "scratch-ok"
 has "$O/vol.logs" "read-only-ok"
 [ -e "$D/hostvol/sets/a/x" ] && fail "a read-only hostPath mount was written"
 "$K" delete jvol >/dev/null || fail "delete jvol"
-ok "TrainJob volumes: hostPath (subPath, read-only) and emptyDir mounted in the container"
+# the same with the CLI's --volume
+expect_rc 0 "train --volume --wait" "$K" train --name jvol2 --image $BB --volume "$D/hostvol/sets/a:/in:ro" \
+	--wait -- sh -c 'cat /in/hello.txt; touch /in/y 2>/dev/null || echo read-only-ok'
+"$K" logs jvol2 >"$O/vol2.logs" || fail "logs jvol2"
+has "$O/vol2.logs" "from the host"
+has "$O/vol2.logs" "read-only-ok"
+"$K" delete jvol2 >/dev/null || fail "delete jvol2"
+ok "TrainJob volumes: hostPath (subPath, read-only) and emptyDir mounted in the container; kft --volume"
 
 # 5. faults
 DOCKER_HOST=unix://$D/nothing.sock expect_rc 1 "no engine" "$K" list

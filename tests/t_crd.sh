@@ -116,7 +116,8 @@ render many-flags v2.3.0 --name many-flags --runtime torch-distributed \
 	--env A=B --env EMPTY= --resource cpu=2 --resource Memory=4Gi --resource storage=10Gi \
 	--gpu 1 --label team=ml --annotation note=x --queue team-a --priority high \
 	--deadline 3600 --suspend --managed-by kueue.x-k8s.io/multikueue \
-	--node-selector accelerator=a100 -- python3 train.py --epochs 3
+	--node-selector accelerator=a100 --volume /srv/data:/data:ro --volume /tmp:/scratch \
+	-- python3 train.py --epochs 3
 render mig v2.3.0 --resource mig-1g.5gb=2 --cpu 500m -- python3 train.py
 # Script trainers (torchrun, mpirun, python launchers) with packages and a code dir.
 render script-torch v2.3.0 --script "$W/train.py" --package numpy --package 'torch>=2' \
@@ -142,7 +143,7 @@ for ex in "$REF"/master/examples/yaml/0[1-9]-*.yaml; do
 	render "example-$(basename "$ex" .yaml)" v2.3.0 -f "$ex"
 done
 # Older releases: podTemplateOverrides (v2.1) and podSpecOverrides (v2.0).
-render v21-flags v2.1.0 --trainer-version v2.1 --nodes 2 --gpu 1 --node-selector gpu=a100 \
+render v21-flags v2.1.0 --trainer-version v2.1 --nodes 2 --gpu 1 --node-selector gpu=a100 --volume /a:/b \
 	--label team=ml -- python3 train.py
 # v2.1 has no Job metadata and no terminationGracePeriodSeconds: kft refuses them...
 n=$((n + 1))
@@ -176,7 +177,7 @@ del rj["template"]["spec"]["template"]["metadata"]   # v2.0 has no pod metadata
 yaml.safe_dump(doc, open(sys.argv[2], "w"))
 PYEOF
 render v20-patches v2.0.0 --trainer-version v2.0 -f "$W/patches20.yaml"
-render v20-flags v2.0.0 --trainer-version v2.0 --nodes 2 --cpu 2 --node-selector gpu=a100 \
+render v20-flags v2.0.0 --trainer-version v2.0 --nodes 2 --cpu 2 --node-selector gpu=a100 --volume /a:/b:ro \
 	--managed-by kueue.x-k8s.io/multikueue --suspend -- python3 train.py
 render v22 v2.3.0 --trainer-version v2.2 --node-selector gpu=a100 --deadline 60 -- python3 t.py
 
