@@ -309,6 +309,27 @@ START_TEST(list_stream_parser)
 	ck_assert_ptr_null(parse_render("{\"items\":[{\"metadata\":{\"name\":\"a\\q\"}}]}", 4));
 	ck_assert_ptr_null(parse_render("{\"items\":[]} {}", 2));
 	ck_assert_ptr_null(parse_render("{\"a\" 1}", 2));
+	{   /* a 3 MiB item in 16 KiB pieces parses; one past 64 MiB is refused, not buffered on */
+		size_t big = 3u << 20, huge = 70u << 20, k;
+		char *t = malloc(huge + 200);
+		kft_job_list_t *l = NULL;
+
+		ck_assert_ptr_nonnull(t);
+		k = (size_t)sprintf(t, "{\"items\":[{\"metadata\":{\"name\":\"big\"},\"spec\":{\"x\":\"");
+		memset(t + k, '}', big);
+		k += big;
+		k += (size_t)sprintf(t + k, "\"}}]}");
+		ck_assert_kft_ok(kft__k8s_parse_job_list(&l, t, k, 16384));
+		ck_assert_uint_eq(kft_job_list_count(l), 1);
+		kft_job_list_free(l);
+		k = (size_t)sprintf(t, "{\"items\":[{\"metadata\":{\"name\":\"huge\"},\"x\":\"");
+		memset(t + k, 'a', huge);
+		k += huge;
+		k += (size_t)sprintf(t + k, "\"}]}");
+		ck_assert_kft_error(kft__k8s_parse_job_list(&l, t, k, 16384), KFT_ERROR, "64 MiB");
+		ck_assert_ptr_null(l);
+		free(t);
+	}
 	bad = parse_render("{\"items\":[]}", 1);   /* an empty list is fine */
 	ck_assert_str_eq(bad, "[]\n");
 	kft_free(bad);

@@ -906,6 +906,7 @@ typedef struct {
 	void *payload;
 	const char *what;
 	kft__buf buf;          /* unparsed bytes */
+	size_t wait_until;     /* parse again once buf is this long (an item in pieces) */
 	int state, kfirst, ifirst;
 	char head[200];        /* the response's first bytes, for messages */
 	size_t nhead;
@@ -943,6 +944,8 @@ static int ls_run(list_stream *ls, int final)
 	const char *base = ls->buf.ptr ? ls->buf.ptr : "", *p = base, *end = base + ls->buf.len;
 	const char *step = base;
 	int error = 0;
+
+	ls->wait_until = 0;
 
 	for (;;) {
 		const char *e, *kend, *v;
@@ -1037,15 +1040,23 @@ more:
 		ls->buf.len = keep;
 		ls->buf.ptr[keep] = '\0';
 	}
+	/* try again once the tail has doubled: a big item arriving in many pieces is
+	 * scanned O(size) times in all, not once per piece */
+	ls->wait_until = 2 * ls->buf.len;
 	return 0;
 }
+
+/* etcd stores objects of at most 1.5 MiB: an unparsed tail this long is not one */
+#define LS_MAX_PENDING (64 << 20)
 
 static int ls_sink(const char *data, size_t len, void *ud)
 {
 	list_stream *ls = ud;
+	int error;
 
 	if (!data) {   /* (re)start */
 		kft__buf_clear(&ls->buf);
+		ls->wait_until = 0;
 		ls->state = LS_START;
 		ls->nhead = 0;
 		if (ls->reset)
@@ -1060,7 +1071,13 @@ static int ls_sink(const char *data, size_t len, void *ud)
 	}
 	if (kft__buf_put(&ls->buf, data, len) < 0)
 		return kft__error_oom();
-	return ls_run(ls, 0);
+	if (ls->buf.len < ls->wait_until && ls->buf.len <= LS_MAX_PENDING)
+		return 0;
+	if ((error = ls_run(ls, 0)) == 0 && ls->buf.len > LS_MAX_PENDING)
+		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE,
+		                       "the API server sent a %s item of more than %d MiB; a Kubernetes "
+		                       "object is at most a few MiB", ls->what, LS_MAX_PENDING >> 20);
+	return error;
 }
 
 /* GET a LIST and feed its items to parse as they arrive. */

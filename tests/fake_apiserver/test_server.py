@@ -636,6 +636,24 @@ class FakeApiTest(unittest.TestCase):
         self.assertEqual(len(o["items"]), 10001)
 
 
+    def test_bulk_sdk_shape(self):
+        """shape=sdk: TrainJobs as the SDK creates them (valid against the same rules)."""
+        self.s.ctl("bulk", {"namespace": "sdk", "count": 3, "prefix": "s", "shape": "sdk"})
+        st, o, _ = self.s.req("GET", "/apis/trainer.kubeflow.org/v1alpha1/namespaces/sdk/trainjobs")
+        self.assertEqual(st, 200)
+        self.assertEqual(len(o["items"]), 3)
+        it = o["items"][0]
+        self.assertEqual(it["spec"]["trainer"]["command"][:2], ["bash", "-c"])
+        self.assertIn("def train_fashion_mnist", it["spec"]["trainer"]["command"][2])
+        self.assertEqual(it["spec"]["trainer"]["numNodes"], 2)
+        self.assertEqual([m["manager"] for m in it["metadata"]["managedFields"]],
+                         ["kubeflow-sdk", "trainer-controller-manager"])
+        self.assertEqual(it["status"]["conditions"][0]["type"], "Complete")
+        self.assertGreater(len(json.dumps(it)), 3000)
+        st, _, _ = self.s.req("POST", "/_fake/bulk", {"count": 1, "shape": "huge"}, token=None)
+        self.assertEqual(st, 400)
+
+
 class ProxyTest(unittest.TestCase):
     """proxy.py: CONNECT tunnel to the TLS server, with proxy basic auth."""
 
