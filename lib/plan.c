@@ -671,6 +671,27 @@ out:
 	return error;
 }
 
+/*
+ * Container MPI: the job's SSH key pair (the controller's <job>-mpi-ssh-auth
+ * Secret) at sshAuthMountPath in the launcher and every sshd node; the
+ * container backend makes the keys and binds them read-only.
+ */
+static int add_ssh_auth(cJSON *step, const char *path, const cJSON *rjob)
+{
+	cJSON *mounts = (cJSON *)kft__json_get(step, "mounts"), *o;
+	const cJSON *fsg = kft__json_path(rjob, "template.spec.template.spec.securityContext.fsGroup");
+
+	if ((!mounts && !(mounts = cJSON_AddArrayToObject(step, "mounts"))) ||
+	    !(o = cJSON_CreateObject()) || !cJSON_AddItemToArray(mounts, o) ||
+	    !cJSON_AddStringToObject(o, "target", path) ||
+	    !cJSON_AddStringToObject(o, "volume", "mpi-ssh-auth") ||
+	    !cJSON_AddBoolToObject(o, "readOnly", 1) ||
+	    !cJSON_AddStringToObject(o, "type", "ssh-auth") ||
+	    (cJSON_IsNumber(fsg) && !cJSON_AddNumberToObject(o, "fsGroup", fsg->valuedouble)))
+		return oom();
+	return 0;
+}
+
 /* MPI: launcher (+ sshd nodes for the container backend) and a hostfile. */
 static int add_mpi(ctx *c, cJSON *plan, cJSON *steps, const kft__strv *inits)
 {
@@ -683,6 +704,7 @@ static int add_mpi(ctx *c, cJSON *plan, cJSON *steps, const kft__strv *inits)
 	const cJSON *lcont = kft__rjob_container(lrjob, "node");
 	const cJSON *ncont = kft__rjob_container(nrjob, "node");
 	const cJSON *trainer_cont = lcont ? lcont : ncont;
+	const char *ssh_path = kft__json_str(mpi, "sshAuthMountPath");
 	const char *image;
 	int64_t slots, node_pods, hosts, i;
 	kft__buf hostfile = KFT__BUF_INIT;
@@ -698,6 +720,8 @@ static int add_mpi(ctx *c, cJSON *plan, cJSON *steps, const kft__strv *inits)
 	image = kft__json_str(kft__json_path(c->tj, "spec.trainer"), "image");
 	if (!image)
 		image = kft__json_str(trainer_cont, "image");
+	if (!ssh_path || *ssh_path != '/')
+		ssh_path = "/root/.ssh";   /* the API's default */
 	slots = cJSON_IsNumber(tnp) ? (int64_t)tnp->valuedouble :
 	        cJSON_IsNumber(rnp) ? (int64_t)rnp->valuedouble : 1;
 	c->gpus = gpu_count(node_resources(c, trainer_cont));
@@ -758,6 +782,8 @@ static int add_mpi(ctx *c, cJSON *plan, cJSON *steps, const kft__strv *inits)
 		if (!error)
 			error = add_common(c, step, nrjob, ncont, kft__json_str(ncont, "image"));
 		if (!error)
+			error = add_ssh_auth(step, ssh_path, nrjob);
+		if (!error)
 			error = add_node_deps(step, nrjob, inits, inits);
 		if (error < 0)
 			goto out;
@@ -812,6 +838,8 @@ static int add_mpi(ctx *c, cJSON *plan, cJSON *steps, const kft__strv *inits)
 	}
 	if (error < 0 ||
 	    (error = add_common(c, step, lrjob ? lrjob : nrjob, trainer_cont, image)) < 0)
+		goto out;
+	if (!c->local && (error = add_ssh_auth(step, ssh_path, lrjob ? lrjob : nrjob)) < 0)
 		goto out;
 out:
 	kft__buf_free(&hostfile);

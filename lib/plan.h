@@ -25,10 +25,11 @@
  *       "cwd": "<abs path>",
  *       "image": "pytorch/pytorch:...",       (the step's image; container backend)
  *       "resources": {"limits": {...}, "requests": {...}}   (if any)
- *       "mounts": [ {"target": "/data", "type": "bind"|"volume"|"tmpfs",
+ *       "mounts": [ {"target": "/data", "type": "bind"|"volume"|"tmpfs"|"ssh-auth",
  *                    "source": "/host/path" (bind), "readOnly": false,
  *                    "volume": "<name>"} ]   (container plans only: the TrainJob's
- *                    hostPath/emptyDir volumes, from the runtime and runtimePatches)
+ *                    hostPath/emptyDir volumes, from the runtime and runtimePatches;
+ *                    ssh-auth: the job's MPI SSH keys at sshAuthMountPath)
  *     } ]
  * Local initializer steps run `kft-supervisor initialize <dataset|model> <uri> <dest>`;
  * local MPI plans have one launcher step (mpirun, hostfile "localhost slots=N") and

@@ -109,10 +109,45 @@ has "$O/br" "hello from br-node-1"
 docker network inspect br-net >/dev/null 2>&1 && fail "network br-net left after delete"
 ok "internal network: node-1 reached br-node-0 by name; network removed on delete"
 
-# 4b. initializers run first (waited), then the nodes, sharing /workspace
 : "${KFT_RUNTIME_PATH:=$D/runtimes}"
 export KFT_RUNTIME_PATH
 mkdir -p "$KFT_RUNTIME_PATH"
+# 4d. an MPI runtime: the launcher and sshd nodes share the job's SSH key pair (as the
+# controller's <job>-mpi-ssh-auth Secret) at sshAuthMountPath and the hostfile names the
+# node containers; the launcher's success completes the job and stops the nodes
+# (a sleeping busybox stands in for sshd: no image here has one)
+cat >"$KFT_RUNTIME_PATH/bb-mpi.yaml" <<YAML
+apiVersion: trainer.kubeflow.org/v1alpha1
+kind: ClusterTrainingRuntime
+metadata: {name: bb-mpi, labels: {trainer.kubeflow.org/framework: deepspeed}}
+spec:
+  mlPolicy: {numNodes: 3, mpi: {numProcPerNode: 2, mpiImplementation: OpenMPI,
+             sshAuthMountPath: /home/mpiuser/.ssh, runLauncherAsNode: true}}
+  template: {spec: {replicatedJobs: [
+    {name: node, template: {spec: {template: {spec: {securityContext: {fsGroup: 1000},
+      containers: [{name: node, image: "$BB", command: [sleep, "300"]}]}}}}},
+    {name: launcher, dependsOn: [{name: node, status: Ready}],
+     template: {metadata: {labels: {trainer.kubeflow.org/trainjob-ancestor-step: trainer}},
+     spec: {template: {spec: {securityContext: {fsGroup: 1000},
+      containers: [{name: node, image: "$BB"}]}}}}}]}}
+YAML
+expect_rc 0 "mpi job" "$K" --network internal train --name jmpi --runtime bb-mpi --wait -- sh -c \
+	'ls /home/mpiuser/.ssh; cat /etc/mpi/hostfile; echo "OMPI=$OMPI_MCA_orte_default_hostfile";
+	 cmp /home/mpiuser/.ssh/id_rsa.pub /home/mpiuser/.ssh/authorized_keys && echo keys-match;
+	 head -1 /home/mpiuser/.ssh/id_rsa; nslookup jmpi-node-1 >/dev/null && echo dns-ok'
+"$K" logs jmpi >"$O/mpi" || fail "logs jmpi"
+for w in "launcher: authorized_keys" "launcher: id_rsa.pub" "launcher: jmpi-node-0 slots=2" \
+	"launcher: jmpi-node-1 slots=2" "launcher: jmpi-launcher slots=2" \
+	"launcher: OMPI=/etc/mpi/hostfile" "launcher: keys-match" "BEGIN OPENSSH PRIVATE KEY" \
+	"launcher: dns-ok"; do has "$O/mpi" "$w"; done
+"$K" get jmpi >"$O/mpi.get" || fail "get jmpi"
+has "$O/mpi.get" "Status:   Complete"
+stopped_within jmpi-node-0 20 || fail "sshd node jmpi-node-0 still running after the launcher completed"
+[ "$(stat -c %a "$KFT_STATE_DIR"/container/jobs/jmpi/ssh/id_rsa)" = 640 ] || fail "id_rsa mode"
+"$K" delete jmpi >/dev/null || fail "delete jmpi"
+ok "MPI runtime: shared SSH keys at sshAuthMountPath, hostfile of node containers, launcher completion"
+
+# 4b. initializers run first (waited), then the nodes, sharing /workspace
 cat >"$KFT_RUNTIME_PATH/bb-init.yaml" <<YAML
 apiVersion: trainer.kubeflow.org/v1alpha1
 kind: ClusterTrainingRuntime

@@ -204,7 +204,8 @@ START_TEST(body_host_mode)
 	                      "\"nvidia.com/gpu\":\"2\"},\"requests\":{\"cpu\":\"250m\","
 	                      "\"memory\":\"32Mi\"}},\"mounts\":[{\"type\":\"bind\",\"source\":"
 	                      "\"/srv/d\",\"target\":\"/data\",\"readOnly\":true},{\"type\":\"tmpfs\","
-	                      "\"target\":\"/dev/shm\"},{\"type\":\"volume\",\"target\":\"/s\"}]}");
+	                      "\"target\":\"/dev/shm\"},{\"type\":\"volume\",\"target\":\"/s\"},"
+	                      "{\"type\":\"ssh-auth\",\"target\":\"/root/.ssh\",\"readOnly\":true}]}");
 	body_ctx c = ctx_for("host", 0);
 	cJSON *b = NULL;
 	const cJSON *hc, *dr;
@@ -228,7 +229,8 @@ START_TEST(body_host_mode)
 	hc = kft__json_get(b, "HostConfig");
 	ck_assert_str_eq(kft__json_str(hc, "NetworkMode"), "host");
 	ck_assert_ptr_nonnull(strstr(txt, "\"Binds\":[\"/st/container/j1/workspace:/workspace:rw\","
-	                                  "\"/srv/d:/data:ro\",\"/usr:/usr:ro\","
+	                                  "\"/srv/d:/data:ro\",\"/st/container/j1/ssh:/root/.ssh:ro\","
+	                                  "\"/usr:/usr:ro\","
 	                                  "\"/etc/alternatives:/etc/alternatives:ro\"]"));
 	ck_assert_int_eq((int64_t)kft__json_get(hc, "NanoCpus")->valuedouble, 500000000);
 	ck_assert_int_eq((int64_t)kft__json_get(hc, "Memory")->valuedouble, 67108864);

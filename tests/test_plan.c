@@ -230,6 +230,7 @@ START_TEST(mpi_plan)
 	ck_assert_int_eq(cJSON_GetArraySize(files), 1);
 	/* runLauncherAsNode: numNodes 3 -> 2 node pods + the launcher = 3 hosts */
 	ck_assert_str_eq(kft__json_str(cJSON_GetArrayItem(files, 0), "content"), "localhost slots=3\n");
+	ck_assert_ptr_null(kft__json_get(step(plan, "launcher"), "mounts"));   /* no ssh locally */
 	cJSON_Delete(plan);
 	/* container: sshd nodes + launcher, hostfile by host name */
 	ck_assert_kft_ok(compile(&plan, s, rt, "container", 0));
@@ -239,6 +240,19 @@ START_TEST(mpi_plan)
 	                 "pj-node-0 slots=1\npj-node-1 slots=1\npj-launcher slots=1\n");
 	ck_assert_str_eq(kft__json_str(cJSON_GetArrayItem(kft__json_get(step(plan, "launcher"),
 	                 "dependsOn"), 0), "status"), "Ready");
+	{   /* the job's SSH keys at sshAuthMountPath on the launcher and every sshd node */
+		const char *names[] = { "launcher", "node-0", "node-1" };
+		size_t i;
+
+		for (i = 0; i < 3; i++) {
+			const cJSON *m = cJSON_GetArrayItem(kft__json_get(step(plan, names[i]), "mounts"), 0);
+
+			ck_assert_str_eq(kft__json_str(m, "type"), "ssh-auth");
+			ck_assert_str_eq(kft__json_str(m, "target"), "/home/mpiuser/.ssh");
+			ck_assert(cJSON_IsTrue(kft__json_get(m, "readOnly")));
+			ck_assert_int_eq((int)kft__json_get(m, "fsGroup")->valuedouble, 1000);
+		}
+	}
 	cJSON_Delete(plan);
 	kft_spec_free(s);
 	kft_runtime_free(rt);

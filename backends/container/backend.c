@@ -427,7 +427,17 @@ int kft__container_body(cJSON **out, const body_ctx *c, const cJSON *step)
 			                       name);
 			goto out;
 		}
-		if (!strcmp(type, "bind")) {
+		if (!strcmp(type, "ssh-auth")) {   /* the job's MPI keys (made at submit) */
+			if ((size_t)snprintf(bind, sizeof(bind), "%s/ssh:%s:ro", c->jobdir, target) >=
+			    sizeof(bind) || strchr(target, ':')) {
+				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+				                       "sshAuthMountPath %s: too long or contains ':'",
+				                       target);
+				goto out;
+			}
+			if ((error = add_bind(binds, bind)) < 0)
+				goto out;
+		} else if (!strcmp(type, "bind")) {
 			const char *src = kft__json_str(it, "source");
 
 			if (!src || *src != '/' || strchr(src, ':') || strchr(target, ':')) {
@@ -1061,6 +1071,84 @@ static char *job_dir(cbackend *b, const char *name)
 	return dir;
 }
 
+/*
+ * An MPI job's SSH key pair, as Trainer's <job>-mpi-ssh-auth Secret: ECDSA
+ * P-521, in <jobdir>/ssh as id_rsa (0640), id_rsa.pub and authorized_keys
+ * (0644), group fsGroup when we may set it. ssh-keygen runs with an argv,
+ * never a shell. Nothing to do unless a step mounts "ssh-auth".
+ */
+static int make_ssh_auth(const char *jobdir, const char *job, const cJSON *steps)
+{
+	const cJSON *st, *m, *want = NULL;
+	char *dir = NULL, *key = NULL, *pub = NULL, *auth = NULL, *text = NULL;
+	char *argv[] = { "ssh-keygen", "-q", "-t", "ecdsa", "-b", "521", "-N", "", "-C", NULL,
+	                 "-f", NULL, NULL };
+	kft__proc_opts po;
+	size_t len;
+	pid_t pid;
+	int error = 0, status = 0, gid = -1;
+
+	cJSON_ArrayForEach(st, steps)
+		cJSON_ArrayForEach(m, kft__json_get(st, "mounts"))
+			if (kft__streq(kft__json_str(m, "type"), "ssh-auth"))
+				want = m;
+	if (!want)
+		return 0;
+	if (cJSON_IsNumber(kft__json_get(want, "fsGroup")))
+		gid = (int)kft__json_get(want, "fsGroup")->valuedouble;
+	dir = kft__path_join(jobdir, "ssh");
+	key = dir ? kft__path_join(dir, "id_rsa") : NULL;
+	pub = dir ? kft__path_join(dir, "id_rsa.pub") : NULL;
+	auth = dir ? kft__path_join(dir, "authorized_keys") : NULL;
+	if (!auth) {
+		error = kft__error_oom();
+		goto out;
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		error = kft__error_os(KFT_ERROR, "cannot create %s", dir);
+		goto out;
+	}
+	argv[9] = (char *)job;
+	argv[11] = key;
+	memset(&po, 0, sizeof(po));
+	po.file = "ssh-keygen";
+	po.argv = argv;
+	po.stdin_fd = -1;
+	po.stdout_fd = -1;
+	po.stderr_fd = -1;
+	if (kft__proc_spawn(&pid, &po) < 0) {
+		error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_OS,
+		                       "an MPI runtime in containers needs an SSH key for its nodes: "
+		                       "ssh-keygen not found (install openssh-client)");
+		goto out;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    kft__read_file(&text, &len, pub) < 0) {
+		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_OS,
+		                       "ssh-keygen could not make the job's MPI SSH key in %s", dir);
+		goto out;
+	}
+	if ((error = kft__write_file_atomic(auth, text, len, 0644)) < 0)
+		goto out;
+	chmod(pub, 0644);
+	chmod(key, 0640);
+	if (gid >= 0 && geteuid() == 0) {   /* as the cluster's fsGroup: readable by the group */
+		if (chown(key, 0, (gid_t)gid) < 0 || chown(pub, 0, (gid_t)gid) < 0 ||
+		    chown(auth, 0, (gid_t)gid) < 0)
+			kft__log(KFT_DIAG_WARN, "cannot give %s to group %d: %s", dir, gid,
+			         strerror(errno));
+	}
+out:
+	free(text);
+	free(dir);
+	free(key);
+	free(pub);
+	free(auth);
+	return error;
+}
+
 static int write_files(const char *jobdir, const char *ws, const cJSON *files)
 {
 	const cJSON *f;
@@ -1264,7 +1352,8 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		error = kft__error_os(KFT_ERROR, "cannot create %s", rdir);
 		goto cleanup;
 	}
-	if ((error = write_files(jobdir, ws, kft__json_get(plan, "files"))) < 0)
+	if ((error = write_files(jobdir, ws, kft__json_get(plan, "files"))) < 0 ||
+	    (error = make_ssh_auth(jobdir, name, kft__json_get(plan, "steps"))) < 0)
 		goto cleanup;
 	if (strcmp(net_mode(b), "host") != 0) {
 		cJSON *nl = cJSON_CreateObject();
