@@ -1073,8 +1073,10 @@ static char *job_dir(cbackend *b, const char *name)
 
 /*
  * An MPI job's SSH key pair, as Trainer's <job>-mpi-ssh-auth Secret: ECDSA
- * P-521, in <jobdir>/ssh as id_rsa (0640), id_rsa.pub and authorized_keys
- * (0644), group fsGroup when we may set it. ssh-keygen runs with an argv,
+ * P-521, in <jobdir>/ssh as id_rsa, id_rsa.pub and authorized_keys (0644);
+ * with an fsGroup (and root, to chown) the files go to that group and id_rsa
+ * is 0640 as the kubelet makes it, else id_rsa is 0600 (ssh refuses a private
+ * key its owner's group can read). ssh-keygen runs with an argv,
  * never a shell. Nothing to do unless a step mounts "ssh-auth".
  */
 static int make_ssh_auth(const char *jobdir, const char *job, const cJSON *steps)
@@ -1133,10 +1135,10 @@ static int make_ssh_auth(const char *jobdir, const char *job, const cJSON *steps
 	if ((error = kft__write_file_atomic(auth, text, len, 0644)) < 0)
 		goto out;
 	chmod(pub, 0644);
-	chmod(key, 0640);
+	chmod(key, 0600);   /* ssh refuses a key its owner's group may read */
 	if (gid >= 0 && geteuid() == 0) {   /* as the cluster's fsGroup: readable by the group */
 		if (chown(key, 0, (gid_t)gid) < 0 || chown(pub, 0, (gid_t)gid) < 0 ||
-		    chown(auth, 0, (gid_t)gid) < 0)
+		    chown(auth, 0, (gid_t)gid) < 0 || chmod(key, 0640) < 0)
 			kft__log(KFT_DIAG_WARN, "cannot give %s to group %d: %s", dir, gid,
 			         strerror(errno));
 	}
