@@ -1,5 +1,6 @@
 #!/bin/sh
-# tests/t_container.sh and t_container_sup.sh (supervisor-owned jobs) against
+# tests/t_container.sh, t_container_sup.sh (supervisor-owned jobs) and
+# t_container_mpi.sh (MPI over SSH across containers) against
 # podman's Docker-compatible service (podman + runc, private storage, the
 # containers.conf this machine needs), and the 2-node DDP job on a per-job
 # internal network there. Exit 77 without podman.
@@ -8,4 +9,6 @@ TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 export KFT_TEST_ENGINE=podman
 sh "$TOP/tests/t_container.sh" || exit $?
 sh "$TOP/tests/t_container_sup.sh" || exit $?
+sh "$TOP/tests/t_container_mpi.sh"; rc=$?   # 77: no mpirun/sshd here, the rest still runs
+[ $rc = 0 ] || [ $rc = 77 ] || exit $rc
 KFT_DDP_NETWORKS=internal exec sh "$TOP/tests/t_container_ddp.sh"
