@@ -1119,6 +1119,25 @@ static int list_accepted_gzip(kft_client_t *c, size_t *njobs)
 	return gz;
 }
 
+/* The token kubeconfig with one more line in its cluster entry. */
+static char *kubeconfig_cluster_line(const char *name, const char *line)
+{
+	char *kc = kubeconfig(name, NULL, "    token: test-token\n"), *text = NULL, *at;
+	kft__buf b = KFT__BUF_INIT;
+	size_t len;
+
+	ck_assert_int_eq(kft__read_file(&text, &len, kc), 0);
+	ck_assert_ptr_nonnull(at = strstr(text, "    certificate-authority:"));
+	kft__buf_put(&b, text, (size_t)(at - text));
+	kft__buf_puts(&b, line);
+	kft__buf_puts(&b, at);
+	free(kc);
+	kc = write_work(name, b.ptr, 0600);
+	kft__buf_free(&b);
+	free(text);
+	return kc;
+}
+
 START_TEST(list_compression)
 {
 	kft_client_t *c;
@@ -1131,47 +1150,14 @@ START_TEST(list_compression)
 	ck_assert_kft_ok(client_for(&c, NULL, NULL));
 	ck_assert_int_eq(list_accepted_gzip(c, &plain), 0);
 	kft_client_free(c);
-	kc = kubeconfig("gzip.yaml", NULL, "    token: test-token\n");
-	{
-		char *text = NULL, *mod;
-		size_t len;
-		kft__buf b = KFT__BUF_INIT;
-
-		ck_assert_int_eq(kft__read_file(&text, &len, kc), 0);
-		mod = strstr(text, "    certificate-authority:");
-		ck_assert_ptr_nonnull(mod);
-		kft__buf_put(&b, text, (size_t)(mod - text));
-		kft__buf_puts(&b, "    disable-compression: false\n");
-		kft__buf_puts(&b, mod);
-		free(kc);
-		kc = write_work("gzip.yaml", b.ptr, 0600);
-		kft__buf_free(&b);
-		free(text);
-	}
+	kc = kubeconfig_cluster_line("gzip.yaml", "    disable-compression: false\n");
 	ck_assert_kft_ok(client_for(&c, kc, NULL));
 	ck_assert_int_eq(list_accepted_gzip(c, &zipped), 1);
 	kft_client_free(c);
 	ck_assert_uint_ge(plain, 400);
 	ck_assert_uint_eq(plain, zipped);
 	free(kc);
-	kc = kubeconfig("nogzip.yaml", NULL, "    token: test-token\n");
-	free(kc);
-	{
-		char *text = NULL, *mod;
-		size_t len;
-		kft__buf b = KFT__BUF_INIT;
-
-		kc = wpath("nogzip.yaml");
-		ck_assert_int_eq(kft__read_file(&text, &len, kc), 0);
-		mod = strstr(text, "    certificate-authority:");
-		kft__buf_put(&b, text, (size_t)(mod - text));
-		kft__buf_puts(&b, "    disable-compression: true\n");
-		kft__buf_puts(&b, mod);
-		free(kc);
-		kc = write_work("nogzip.yaml", b.ptr, 0600);
-		kft__buf_free(&b);
-		free(text);
-	}
+	kc = kubeconfig_cluster_line("nogzip.yaml", "    disable-compression: true\n");
 	ck_assert_kft_ok(client_for(&c, kc, NULL));
 	ck_assert_int_eq(list_accepted_gzip(c, &off), 0);
 	ck_assert_uint_eq(off, plain);
