@@ -206,8 +206,8 @@ const char *kft__client_runtime_path(const kft_client_t *client);
 /* ---- jobs (lib/job.c) ---- */
 /** JSON view of a job (status, steps...); used by render and the bindings. */
 cJSON *kft__job_to_json(const kft_job_t *job);
-/** Free every job of a list, keeping the list. */
-void kft__job_list_clear(kft_job_list_t *list);
+/** Free the jobs of a list past the first n, keeping the list. */
+void kft__job_list_truncate(kft_job_list_t *list, size_t n);
 
 /* ---- builtin backends (registered at init) ---- */
 int kft__backend_local_factory(kft_backend_t **out, const kft_client_opts_t *opts, void *payload);

@@ -609,15 +609,10 @@ const kft_job_t *kft_job_list_at(const kft_job_list_t *list, size_t i)
 	return list && i < list->n ? list->jobs[i] : NULL;
 }
 
-void kft__job_list_clear(kft_job_list_t *list)
+void kft__job_list_truncate(kft_job_list_t *list, size_t n)
 {
-	size_t i;
-
-	if (!list)
-		return;
-	for (i = 0; i < list->n; i++)
-		kft_job_free(list->jobs[i]);
-	list->n = 0;
+	while (list && list->n > n)
+		kft_job_free(list->jobs[--list->n]);
 }
 
 void kft_job_list_free(kft_job_list_t *list)

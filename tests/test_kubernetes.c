@@ -1202,6 +1202,17 @@ START_TEST(list_matches_get)
 	         ",{\"type\":\"Complete\",\"status\":\"True\"}]}");
 	ck_assert_int_eq(ctl("POST", "/_fake/trainjobs/default/lmg-1/status", many, NULL), 200);
 	train(c, "lmg-pods", 2, NULL, NULL);
+	for (i = 0; i < 200; i++) {   /* the simulated controller makes the pods shortly */
+		kft_job_t *j = NULL;
+		size_t steps;
+
+		ck_assert_kft_ok(kft_get_job(&j, c, "lmg-pods"));
+		steps = kft_job_step_count(j);
+		kft_job_free(j);
+		if (steps == 2)
+			break;
+		usleep(50000);
+	}
 	ck_assert_kft_ok(kft_list_jobs(&l, c, NULL));
 	for (i = 0; i < kft_job_list_count(l); i++) {
 		const kft_job_t *lj = kft_job_list_at(l, i);
@@ -1237,6 +1248,63 @@ START_TEST(list_matches_get)
 	}
 	ck_assert_uint_eq(checked, 4);
 	kft_job_list_free(l);
+	kft_client_free(c);
+}
+END_TEST
+
+/*
+ * LIST in pages (limit/continue): the same jobs as one response; a continue
+ * token that expired (410) restarts as one full LIST, as client-go does.
+ */
+static char *list_json(kft_client_t *c)
+{
+	kft_job_list_t *l = NULL;
+	char *out = NULL;
+
+	ck_assert_kft_ok(kft_list_jobs(&l, c, NULL));
+	ck_assert_kft_ok(kft_job_list_render(&out, l, KFT_FORMAT_JSON));
+	kft_job_list_free(l);
+	return out;
+}
+
+START_TEST(list_in_pages)
+{
+	kft_client_opts_t o = KFT_CLIENT_OPTS_INIT;
+	kft_client_t *c;
+	char def[300], *whole, *paged;
+
+	/* a namespace of its own: 23 jobs, no pods (the pods LIST is paged the same way) */
+	ck_assert_int_eq(ctl("POST", "/_fake/bulk",
+	                     "{\"namespace\":\"pages\",\"count\":23,\"prefix\":\"pg\"}", NULL),
+	                 200);
+	snprintf(def, sizeof(def), "%s/kubeconfig", dir);
+	o.backend = "kubernetes";
+	o.kubeconfig = def;
+	o.ns = "pages";
+	ck_assert_kft_ok(kft_client_new(&c, &o));
+	setenv("KFT_K8S_LIST_LIMIT", "0", 1);
+	clear_requests();
+	whole = list_json(c);
+	ck_assert_int_eq(count_requests("GET", "/trainjobs", "limit="), 0);
+	ck_assert_ptr_nonnull(strstr(whole, "pg-22"));
+	setenv("KFT_K8S_LIST_LIMIT", "7", 1);
+	clear_requests();
+	paged = list_json(c);
+	ck_assert_str_eq(paged, whole);
+	/* 23 jobs in pages of 7: 4 requests, the last 3 with the previous page's token */
+	ck_assert_int_eq(count_requests("GET", "/trainjobs", "limit=7"), 4);
+	ck_assert_int_eq(count_requests("GET", "/trainjobs", "continue="), 3);
+	kft_free(paged);
+	/* the second page's token has expired: one full LIST instead, the same jobs */
+	ck_assert_int_eq(ctl("POST", "/_fake/faults", "{\"expireContinue\":1}", NULL), 200);
+	clear_requests();
+	paged = list_json(c);
+	ck_assert_str_eq(paged, whole);
+	ck_assert_int_eq(count_requests("GET", "/trainjobs", "continue="), 1);
+	ck_assert_int_eq(count_requests("GET", "/trainjobs", NULL), 3);   /* page 1, 410, full */
+	unsetenv("KFT_K8S_LIST_LIMIT");
+	kft_free(paged);
+	kft_free(whole);
 	kft_client_free(c);
 }
 END_TEST
@@ -1457,6 +1525,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, one_connection_for_100_gets);
 	tcase_add_test(tc, list_compression);
 	tcase_add_test(tc, list_matches_get);
+	tcase_add_test(tc, list_in_pages);
 	tcase_add_test(tc, no_secrets_in_debug_output);
 	tcase_add_test(tc, in_cluster_service_account);
 	tcase_add_test(tc, basic_auth_and_proxy_url);

@@ -902,8 +902,12 @@ enum { LS_START, LS_KEY, LS_ITEMS, LS_END };
 
 typedef struct {
 	item_parser parse;
-	void (*reset)(void *payload);   /* forget every item (a retry replays the body) */
+	/* items so far, and forgetting those past n (a retried page replays its body) */
+	size_t (*count)(void *payload);
+	void (*truncate)(void *payload, size_t n);
 	void *payload;
+	size_t mark;           /* items before this page */
+	char *cont;            /* metadata.continue of this page, if any */
 	const char *what;
 	kft__buf buf;          /* unparsed bytes */
 	size_t wait_until;     /* parse again once buf is this long (an item in pieces) */
@@ -998,6 +1002,16 @@ static int ls_run(list_stream *ls, int final)
 			}
 			if ((e = ls_value(v, end, final)) == NULL)
 				goto more;
+			if (kend - p == 10 && !memcmp(p, "\"metadata\"", 10) && *v == '{') {
+				cJSON *md = cJSON_ParseWithLength(v, (size_t)(e - v));
+				const char *c = kft__json_str(md, "continue");
+
+				free(ls->cont);
+				ls->cont = c && *c ? kft__strdup(c) : NULL;
+				cJSON_Delete(md);
+				if (c && *c && !ls->cont)
+					return kft__error_oom();
+			}
 			p = e;
 			ls->kfirst = 0;
 			continue;
@@ -1059,8 +1073,9 @@ static int ls_sink(const char *data, size_t len, void *ud)
 		ls->wait_until = 0;
 		ls->state = LS_START;
 		ls->nhead = 0;
-		if (ls->reset)
-			ls->reset(ls->payload);
+		free(ls->cont);
+		ls->cont = NULL;
+		ls->truncate(ls->payload, ls->mark);
 		return 0;
 	}
 	if (ls->nhead < sizeof(ls->head)) {
@@ -1080,22 +1095,76 @@ static int ls_sink(const char *data, size_t len, void *ud)
 	return error;
 }
 
-/* GET a LIST and feed its items to parse as they arrive. */
-static int list_stream_get(kft__k8s *k, const char *path, const char *what, item_parser parse,
-                           void (*reset)(void *), void *payload)
+/* LIST page size: $KFT_K8S_LIST_LIMIT, else 500 as kubectl; 0 lists in one response. */
+static long list_limit(void)
 {
-	kft__k8s_req r = { "GET", path, NULL, NULL, 1, what };
-	list_stream ls;
-	int error;
+	const char *v = getenv("KFT_K8S_LIST_LIMIT");
+	int64_t n;
 
-	memset(&ls, 0, sizeof(ls));
-	ls.parse = parse;
-	ls.reset = reset;
-	ls.payload = payload;
-	ls.what = what;
-	if ((error = kft__k8s_request_stream(NULL, k, &r, ls_sink, &ls)) == 0)
-		error = ls_run(&ls, 1);
-	kft__buf_free(&ls.buf);
+	if (v && *v && kft__parse_i64(&n, v) == 0 && n >= 0 && n <= 1000000)
+		return (long)n;
+	return 500;
+}
+
+/*
+ * GET a LIST in pages (limit/continue, as kubectl and client-go's pager) and
+ * feed its items to parse as they arrive. A continue token that expired
+ * (410 Gone) restarts as one full LIST, as client-go does.
+ */
+static int list_stream_get(kft__k8s *k, const char *path, const char *what, item_parser parse,
+                           size_t (*count)(void *), void (*truncate)(void *, size_t),
+                           void *payload)
+{
+	long limit = list_limit(), status = 0;
+	char *cont = NULL, num[32];
+	int error, pages = 0;
+
+	for (;;) {
+		kft__buf q = KFT__BUF_INIT;
+		kft__k8s_req r = { "GET", NULL, NULL, NULL, 1, what };
+		list_stream ls;
+
+		kft__buf_puts(&q, path);
+		if (limit > 0) {
+			snprintf(num, sizeof(num), "%ld", limit);
+			add_q(&q, k, "limit", num);
+		}
+		if (cont)
+			add_q(&q, k, "continue", cont);
+		if (q.oom) {
+			kft__buf_free(&q);
+			error = kft__error_oom();
+			break;
+		}
+		memset(&ls, 0, sizeof(ls));
+		ls.parse = parse;
+		ls.count = count;
+		ls.truncate = truncate;
+		ls.payload = payload;
+		ls.mark = count(payload);
+		ls.what = what;
+		r.path = q.ptr;
+		if ((error = kft__k8s_request_stream(&status, k, &r, ls_sink, &ls)) == 0)
+			error = ls_run(&ls, 1);
+		kft__buf_free(&q);
+		kft__buf_free(&ls.buf);
+		pages++;
+		if (error < 0 && status == 410 && cont) {
+			kft__log(KFT_DIAG_DEBUG, "%s: the continue token expired after %d pages; listing "
+			         "again in one response", what, pages);
+			truncate(payload, 0);
+			free(cont);
+			cont = NULL;
+			free(ls.cont);
+			limit = 0;
+			continue;
+		}
+		free(cont);
+		cont = ls.cont;
+		if (error < 0 || !cont)
+			break;
+	}
+	free(cont);
 	return error;
 }
 
@@ -1587,20 +1656,27 @@ static const char *list_one(const char *p, const char *end, void *payload, int *
  * One LIST of TrainJobs and one LIST of the Trainer's JobSet pods (a set selector),
  * joined here: no request per job, and no live runtime lookup.
  */
-static void reset_pods(void *payload)
+static size_t count_pods(void *payload)
 {
-	cJSON *arr = payload;
-	cJSON *it;
-
-	while ((it = cJSON_DetachItemFromArray(arr, 0)) != NULL)
-		cJSON_Delete(it);
+	return (size_t)cJSON_GetArraySize((cJSON *)payload);
 }
 
-static void reset_jobs(void *payload)
+static void truncate_pods(void *payload, size_t n)
 {
-	list_ctx *lc = payload;
+	cJSON *arr = payload;
 
-	kft__job_list_clear(lc->list);
+	while ((size_t)cJSON_GetArraySize(arr) > n)
+		cJSON_DeleteItemFromArray(arr, cJSON_GetArraySize(arr) - 1);
+}
+
+static size_t count_jobs(void *payload)
+{
+	return kft_job_list_count(((list_ctx *)payload)->list);
+}
+
+static void truncate_jobs(void *payload, size_t n)
+{
+	kft__job_list_truncate(((list_ctx *)payload)->list, n);
 }
 
 static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runtime)
@@ -1624,7 +1700,8 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 		error = kft__error_oom();
 		goto out;
 	}
-	if ((error = list_stream_get(k, q.ptr, "list pods", parse_pod, reset_pods, pods)) < 0)
+	if ((error = list_stream_get(k, q.ptr, "list pods", parse_pod, count_pods, truncate_pods,
+	                             pods)) < 0)
 		goto out;
 	cap = (size_t)cJSON_GetArraySize(pods);
 	if ((lc.refs = kft__calloc(cap + 1, sizeof(*lc.refs))) == NULL ||
@@ -1648,7 +1725,8 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 		goto out;
 	}
 	if ((error = kft_job_list_new(&lc.list)) < 0 ||
-	    (error = list_stream_get(k, path, "list TrainJobs", list_one, reset_jobs, &lc)) < 0)
+	    (error = list_stream_get(k, path, "list TrainJobs", list_one, count_jobs, truncate_jobs,
+	                             &lc)) < 0)
 		goto out;
 	*out = lc.list;
 	lc.list = NULL;
@@ -2780,7 +2858,8 @@ int kft__k8s_parse_job_list(kft_job_list_t **out, const char *text, size_t len, 
 	memset(&lc, 0, sizeof(lc));
 	memset(&ls, 0, sizeof(ls));
 	ls.parse = list_one;
-	ls.reset = reset_jobs;
+	ls.count = count_jobs;
+	ls.truncate = truncate_jobs;
 	ls.payload = &lc;
 	ls.what = "test";
 	if ((error = kft_job_list_new(&lc.list)) < 0)
@@ -2791,6 +2870,7 @@ int kft__k8s_parse_job_list(kft_job_list_t **out, const char *text, size_t len, 
 	if (error == 0)
 		error = ls_run(&ls, 1);
 	kft__buf_free(&ls.buf);
+	free(ls.cont);
 	arena_free(&lc.mem);
 	if (error < 0) {
 		kft_job_list_free(lc.list);

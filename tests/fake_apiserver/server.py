@@ -978,6 +978,7 @@ class Faults:
         self.garbage = 0
         self.expire_tokens = False
         self.forbid_create = False
+        self.expire_continue = 0
 
     def take(self, attr):
         with self.lock:
@@ -1355,10 +1356,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cont = self.qget("continue", "")
         start_key = None
         if cont:
+            # like kube-apiserver's: the list's resourceVersion and the last key; a
+            # token older than the compacted history is 410 Expired
             try:
-                start_key = tuple(json.loads(base64.urlsafe_b64decode(cont.encode())))
+                tok = json.loads(base64.urlsafe_b64decode(cont.encode()))
+                tok_rv, start_key = int(tok["rv"]), tuple(tok["start"])
             except Exception:
                 raise ApiError(400, "BadRequest", "continue key is not valid")
+            if tok_rv < st.floor or self.server.faults.take("expire_continue"):
+                raise ApiError(410, "Expired",
+                               "The provided continue parameter is too old to display a "
+                               "consistent list result. You can start a new list without the "
+                               "continue parameter, or use the continue token in this response "
+                               "to retrieve the remainder of the results. Continuing with the "
+                               "provided token results in an inconsistent list - objects that "
+                               "were created, modified, or deleted between the time the first "
+                               "chunk was returned and now may show up in the list.")
         table = self._wants_table()
         gz = self._accepts_gzip()
         ckey = (res, ns, self.rawquery, table, gz)
@@ -1398,7 +1411,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             md = {"resourceVersion": str(rv)}
             if remaining and last is not None:
                 md["continue"] = base64.urlsafe_b64encode(
-                    json.dumps(list(last)).encode()).decode()
+                    json.dumps({"rv": rv, "start": list(last)}).encode()).decode()
                 md["remainingItemCount"] = remaining
             head = dumps({"apiVersion": api, "kind": kind + "List", "metadata": md})
             body = head[:-1] + b',"items":[' + b",".join(parts) + b"]}"
@@ -1997,7 +2010,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           "retryAfter": "retry_after", "dropWatch": "drop_watch",
                           "gone": "gone", "goneHttp": "gone_http", "slowMs": "slow_ms",
                           "truncate": "truncate", "garbage": "garbage",
-                          "expireTokens": "expire_tokens", "forbidCreate": "forbid_create"}
+                          "expireTokens": "expire_tokens", "forbidCreate": "forbid_create",
+                          "expireContinue": "expire_continue"}
                 for k in data:
                     if k not in keymap:
                         raise ApiError(400, "BadRequest", "unknown fault %r" % k)
@@ -2114,7 +2128,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return {"status5xx": f.status5xx, "throttle": f.throttle, "retryAfter": f.retry_after,
                 "dropWatch": f.drop_watch, "gone": f.gone, "goneHttp": f.gone_http,
                 "slowMs": f.slow_ms, "truncate": f.truncate, "garbage": f.garbage,
-                "expireTokens": f.expire_tokens, "forbidCreate": f.forbid_create}
+                "expireTokens": f.expire_tokens, "forbidCreate": f.forbid_create,
+                "expireContinue": f.expire_continue}
 
 
 def merge_patch(target, patch):

@@ -254,6 +254,16 @@ class FakeApiTest(unittest.TestCase):
         self.assertEqual(names, ["p0", "p1", "p2", "p3", "p4"])
         self.assertEqual(o["kind"], "TrainJobList")
         self.assertTrue(int(o["metadata"]["resourceVersion"]) > 0)
+        # a continue token from before a compaction is 410 Expired, as kube-apiserver's
+        st, o, _ = self.s.req("GET", JOBS + "?limit=2")
+        self.assertEqual(self.s.req("POST", JOBS, job("p5", suspend=True))[0], 201)
+        self.s.ctl("compact", {})
+        st, o2, _ = self.s.req("GET", JOBS + "?limit=2&continue=" + o["metadata"]["continue"])
+        self.assertEqual((st, o2["reason"]), (410, "Expired"))
+        self.assertIn("continue parameter is too old", o2["message"])
+        st, o, _ = self.s.req("GET", JOBS + "?limit=2")   # a fresh token works
+        st, _, _ = self.s.req("GET", JOBS + "?limit=2&continue=" + o["metadata"]["continue"])
+        self.assertEqual(st, 200)
 
     def test_runtimes(self):
         st, o, _ = self.s.req("GET", GVP + "/clustertrainingruntimes")
