@@ -1005,11 +1005,12 @@ static int ls_run(list_stream *ls, int final)
 			if (kend - p == 10 && !memcmp(p, "\"metadata\"", 10) && *v == '{') {
 				cJSON *md = cJSON_ParseWithLength(v, (size_t)(e - v));
 				const char *c = kft__json_str(md, "continue");
+				int want = c && *c;
 
 				free(ls->cont);
-				ls->cont = c && *c ? kft__strdup(c) : NULL;
+				ls->cont = want ? kft__strdup(c) : NULL;
 				cJSON_Delete(md);
-				if (c && *c && !ls->cont)
+				if (want && !ls->cont)
 					return kft__error_oom();
 			}
 			p = e;
