@@ -80,26 +80,9 @@ typedef struct {
 	char *host, *pull_policy, *network, *state_dir, *runtime_path;
 	char *root;               /* the job store: <state dir>/container (jobs/<name>/...) */
 	int64_t timeout_ms;
-	pid_t *pending;           /* supervisor launcher processes not reaped yet (ours) */
-	size_t npending, cap;
+	kft__store_children pending;   /* supervisor first processes not reaped yet */
 } cbackend;
 
-/* Reap the short-lived first processes of the supervisors we started. */
-static void reap_pending(cbackend *b, int block)
-{
-	size_t i = 0;
-
-	while (i < b->npending) {
-		int status;
-		pid_t r = waitpid(b->pending[i], &status, block ? 0 : WNOHANG);
-
-		if (r == 0 || (r < 0 && errno == EINTR)) {
-			i++;
-			continue;
-		}
-		b->pending[i] = b->pending[--b->npending];
-	}
-}
 
 /* The job's store directory <state>/container/jobs/<name>. */
 static int store_dir(char **out, cbackend *b, const char *name)
@@ -964,7 +947,7 @@ static int be_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
 {
 	cbackend *b = (cbackend *)be;
 
-	reap_pending(b, 0);
+	kft__store_children_reap(&b->pending, 0);
 	if (in_store(b, name))
 		return store_get_job(out, b, name);
 	/* the state dir was lost (or never here): the engine's labels still know the job */
@@ -986,7 +969,7 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 	int error = 0, eng_error;
 
 	*out = NULL;
-	reap_pending(b, 0);
+	kft__store_children_reap(&b->pending, 0);
 	KFT_CHECK_ALLOC(jobs = kft__path_join(b->root, "jobs"));
 	if ((d = opendir(jobs)) != NULL) {
 		struct dirent *de;
@@ -1382,23 +1365,10 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		if (error < 0)
 			goto cleanup;
 	}
-	reap_pending(b, 0);
-	if (b->npending == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 8;
-		pid_t *p = kft__realloc(b->pending, cap * sizeof(*p));
-
-		if (!p) {
-			error = kft__error_oom();
-			goto cleanup;
-		}
-		b->pending = p;
-		b->cap = cap;
-	}
-	error = kft__store_spawn_supervisor(&b->pending[b->npending], jobdir, lock_fd);
+	error = kft__store_spawn_supervisor(&b->pending, jobdir, lock_fd);
 	lock_fd = -1;   /* closed by the spawn, in any case */
 	if (error < 0)
 		goto cleanup;
-	b->npending++;
 	error = kft__store_get_job(out, b->root, name, "container");
 	goto out;
 cleanup:
@@ -1508,7 +1478,7 @@ static int be_delete_job(kft_backend_t *be, const char *name, const kft_delete_o
 	struct stat sb;
 	int found, error, owned;
 
-	reap_pending(b, 0);
+	kft__store_children_reap(&b->pending, 0);
 	if ((error = store_dir(&dir, b, name)) < 0)
 		return error;
 	owned = stat(dir, &sb) == 0;
@@ -2103,7 +2073,7 @@ static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name,
 {
 	cbackend *b = (cbackend *)be;
 
-	reap_pending(b, 0);
+	kft__store_children_reap(&b->pending, 0);
 	if (in_store(b, name))
 		return kft__store_wait(out, b->root, name, "container", opts);
 	return labels_wait(out, be, name, opts);
@@ -2148,8 +2118,7 @@ static void be_free(kft_backend_t *be)
 {
 	cbackend *b = (cbackend *)be;
 
-	reap_pending(b, 1);
-	free(b->pending);
+	kft__store_children_free(&b->pending);
 	kft__engine_free(b->eng);
 	free(b->root);
 	free(b->host);

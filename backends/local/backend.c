@@ -22,28 +22,11 @@ typedef struct {
 	kft_backend_t base;
 	char *state_dir;
 	char *runtime_path;
-	pid_t *pending;   /* supervisor launcher processes not reaped yet (our own children) */
-	size_t npending, cap;
+	kft__store_children pending;   /* supervisor first processes not reaped yet */
 } local_be;
 
 #define LBE(be) ((local_be *)(be))
 
-/* Reap the short-lived first processes of the supervisors we started. */
-static void reap_pending(local_be *lb, int block)
-{
-	size_t i = 0;
-
-	while (i < lb->npending) {
-		int status;
-		pid_t r = waitpid(lb->pending[i], &status, block ? 0 : WNOHANG);
-
-		if (r == 0 || (r < 0 && errno == EINTR)) {
-			i++;
-			continue;
-		}
-		lb->pending[i] = lb->pending[--lb->npending];
-	}
-}
 
 /* ---------------- submit / plan ---------------- */
 
@@ -143,21 +126,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		goto out;
 	if ((error = kft__store_create(&lock_fd, lb->state_dir, name, doc, plan, "local")) < 0)
 		goto out;
-	reap_pending(lb, 0);
-	if (lb->npending == lb->cap) {
-		size_t cap = lb->cap ? lb->cap * 2 : 8;
-		pid_t *p = kft__realloc(lb->pending, cap * sizeof(*p));
-
-		if (!p) {
-			close(lock_fd);
-			kft__remove_tree(dir);
-			error = kft__error_oom();
-			goto out;
-		}
-		lb->pending = p;
-		lb->cap = cap;
-	}
-	if ((error = kft__store_spawn_supervisor(&lb->pending[lb->npending], dir, lock_fd)) < 0) {
+	if ((error = kft__store_spawn_supervisor(&lb->pending, dir, lock_fd)) < 0) {
 		/* nothing half-made stays behind */
 		int saved = error;
 		char *msg = kft__strdup(kft_error_last()->message);
@@ -168,7 +137,6 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		error = saved;
 		goto out;
 	}
-	lb->npending++;
 	error = kft__store_get_job(out, lb->state_dir, name, "local");
 out:
 	cJSON_Delete(plan);
@@ -183,19 +151,19 @@ out:
 
 static int be_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
 {
-	reap_pending(LBE(be), 0);
+	kft__store_children_reap(&LBE(be)->pending, 0);
 	return kft__store_get_job(out, LBE(be)->state_dir, name, "local");
 }
 
 static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runtime)
 {
-	reap_pending(LBE(be), 0);
+	kft__store_children_reap(&LBE(be)->pending, 0);
 	return kft__store_list_jobs(out, LBE(be)->state_dir, runtime, "local");
 }
 
 static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name)
 {
-	reap_pending(LBE(be), 0);
+	kft__store_children_reap(&LBE(be)->pending, 0);
 	return kft__store_get_events(out, LBE(be)->state_dir, name);
 }
 
@@ -203,7 +171,7 @@ static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *
 
 static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const kft_wait_opts_t *o)
 {
-	reap_pending(LBE(be), 0);
+	kft__store_children_reap(&LBE(be)->pending, 0);
 	return kft__store_wait(out, LBE(be)->state_dir, name, "local", o);
 }
 
@@ -259,8 +227,7 @@ static void be_free(kft_backend_t *be)
 {
 	if (!be)
 		return;
-	reap_pending(LBE(be), 1);
-	free(LBE(be)->pending);
+	kft__store_children_free(&LBE(be)->pending);
 	free(LBE(be)->state_dir);
 	free(LBE(be)->runtime_path);
 	free(be);

@@ -772,7 +772,30 @@ int kft__store_control(const char *jobdir, const cJSON *fields)
 	return error;
 }
 
-int kft__store_spawn_supervisor(pid_t *pending, const char *jobdir, int lock_fd)
+void kft__store_children_reap(kft__store_children *c, int block)
+{
+	size_t i = 0;
+
+	while (c && i < c->n) {
+		int status;
+		pid_t r = waitpid(c->pids[i], &status, block ? 0 : WNOHANG);
+
+		if (r == 0 || (r < 0 && errno == EINTR)) {
+			i++;
+			continue;
+		}
+		c->pids[i] = c->pids[--c->n];
+	}
+}
+
+void kft__store_children_free(kft__store_children *c)
+{
+	kft__store_children_reap(c, 1);
+	free(c->pids);
+	memset(c, 0, sizeof(*c));
+}
+
+int kft__store_spawn_supervisor(kft__store_children *pending, const char *jobdir, int lock_fd)
 {
 	kft__proc_opts o;
 	char *sup = kft__supervisor_path(), *logp = kft__path_join(jobdir, "supervisor.log");
@@ -784,6 +807,20 @@ int kft__store_spawn_supervisor(pid_t *pending, const char *jobdir, int lock_fd)
 	if (!sup || !logp) {
 		error = kft__error_oom();
 		goto out;
+	}
+	if (pending) {   /* room for this one, after reaping those that are done */
+		kft__store_children_reap(pending, 0);
+		if (pending->n == pending->cap) {
+			size_t cap = pending->cap ? pending->cap * 2 : 8;
+			pid_t *p = kft__realloc(pending->pids, cap * sizeof(*p));
+
+			if (!p) {
+				error = kft__error_oom();
+				goto out;
+			}
+			pending->pids = p;
+			pending->cap = cap;
+		}
 	}
 	logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (logfd < 0) {
@@ -814,7 +851,7 @@ int kft__store_spawn_supervisor(pid_t *pending, const char *jobdir, int lock_fd)
 	/* the supervisor forks once and its first process exits at once: reap it now, or
 	 * let the caller reap it later (kft_train returns without waiting for it) */
 	if (pending) {
-		*pending = pid;
+		pending->pids[pending->n++] = pid;
 		goto out;
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

@@ -91,13 +91,23 @@ int kft__store_suspend(const char *jobdir, const char *name, int suspend);
 /** Merge fields into control.json (read-modify-write, atomic replace) and poke the supervisor. */
 int kft__store_control(const char *jobdir, const cJSON *fields);
 
+/** The supervisors' short-lived first processes a backend started and has not reaped. */
+typedef struct {
+	pid_t *pids;
+	size_t n, cap;
+} kft__store_children;
+/** Reap those that exited (block: wait for all). */
+void kft__store_children_reap(kft__store_children *c, int block);
+/** Reap all (waiting) and release. */
+void kft__store_children_free(kft__store_children *c);
+
 /**
- * Start the supervisor for jobdir, handing it lock_fd (closed here). The
- * program forks and its first process exits at once; with pending NULL that
- * process is reaped here, else its pid is stored in *pending for the caller
- * to reap (waitpid on that pid only) later.
+ * Start the supervisor for jobdir, handing it lock_fd (closed here in any
+ * case). The program forks and its first process exits at once; with pending
+ * NULL that process is reaped here, else it joins pending (after those that
+ * exited are reaped) for the caller to reap later.
  */
-int kft__store_spawn_supervisor(pid_t *pending, const char *jobdir, int lock_fd);
+int kft__store_spawn_supervisor(kft__store_children *pending, const char *jobdir, int lock_fd);
 
 /* ---- backends/local/follow.c ---- */
 
