@@ -911,7 +911,7 @@ typedef struct {
 	const char *what;
 	kft__buf buf;          /* unparsed bytes */
 	size_t wait_until;     /* parse again once buf is this long (an item in pieces) */
-	int state, kfirst, ifirst;
+	int state, first;      /* first: no member/element yet at the current level */
 	char head[200];        /* the response's first bytes, for messages */
 	size_t nhead;
 } list_stream;
@@ -967,81 +967,70 @@ static int ls_run(list_stream *ls, int final)
 				return ls_bad(ls);
 			p++;
 			ls->state = LS_KEY;
-			ls->kfirst = 1;
+			ls->first = 1;
 			continue;
 		}
-		if (ls->state == LS_KEY) {
-			if (*p == '}') {
-				p++;
-				ls->state = LS_END;
-				continue;
-			}
-			if (!ls->kfirst) {
-				if (*p != ',')
-					return ls_bad(ls);
-				if ((p = skip_ws(p + 1, end)) >= end)
-					goto more;
-			}
-			if (*p != '"')
-				return ls_bad(ls);
-			if ((kend = skip_string(p, end)) == NULL)
-				goto more;
-			v = skip_ws(kend, end);
-			if (v >= end)
-				goto more;
-			if (*v != ':')
-				return ls_bad(ls);
-			if ((v = skip_ws(v + 1, end)) >= end)
-				goto more;
-			if (kend - p == 7 && !memcmp(p, "\"items\"", 7) && *v == '[') {
-				p = v + 1;
-				ls->state = LS_ITEMS;
-				ls->ifirst = 1;
-				ls->kfirst = 0;
-				continue;
-			}
-			if ((e = ls_value(v, end, final)) == NULL)
-				goto more;
-			if (kend - p == 10 && !memcmp(p, "\"metadata\"", 10) && *v == '{') {
-				cJSON *md = cJSON_ParseWithLength(v, (size_t)(e - v));
-				const char *c = kft__json_str(md, "continue");
-				int want = c && *c;
-
-				free(ls->cont);
-				ls->cont = want ? kft__strdup(c) : NULL;
-				cJSON_Delete(md);
-				if (want && !ls->cont)
-					return kft__error_oom();
-			}
-			p = e;
-			ls->kfirst = 0;
-			continue;
-		}
-		/* LS_ITEMS */
-		if (*p == ']') {
+		/* LS_KEY (the top-level object) or LS_ITEMS (its "items" array) */
+		if (*p == (ls->state == LS_KEY ? '}' : ']')) {
 			p++;
-			ls->state = LS_KEY;
+			ls->state = ls->state == LS_KEY ? LS_END : LS_KEY;
+			ls->first = 0;   /* after "items", more members need a comma */
 			continue;
 		}
-		if (!ls->ifirst) {
+		if (!ls->first) {
 			if (*p != ',')
 				return ls_bad(ls);
 			if ((p = skip_ws(p + 1, end)) >= end)
 				goto more;
 		}
-		if (*p != '{')
+		if (ls->state == LS_ITEMS) {
+			if (*p != '{')
+				return ls_bad(ls);
+			/* parse at once: an item cut by the chunk boundary fails cleanly (its
+			 * closing brace is missing) and is retried when more has come */
+			if ((e = ls->parse(p, end, ls->payload, &error)) == NULL) {
+				if (error < 0)
+					return error;
+				if (skip_value(p, end) == NULL)
+					goto more;
+				return ls_bad(ls);
+			}
+			p = e;
+			ls->first = 0;
+			continue;
+		}
+		if (*p != '"')
 			return ls_bad(ls);
-		/* parse at once: an item cut by the chunk boundary fails cleanly (its closing
-		 * brace is missing) and is retried when more has come */
-		if ((e = ls->parse(p, end, ls->payload, &error)) == NULL) {
-			if (error < 0)
-				return error;
-			if (skip_value(p, end) == NULL)
-				goto more;
+		if ((kend = skip_string(p, end)) == NULL)
+			goto more;
+		v = skip_ws(kend, end);
+		if (v >= end)
+			goto more;
+		if (*v != ':')
 			return ls_bad(ls);
+		if ((v = skip_ws(v + 1, end)) >= end)
+			goto more;
+		if (kend - p == 7 && !memcmp(p, "\"items\"", 7) && *v == '[') {
+			p = v + 1;
+			ls->state = LS_ITEMS;
+			ls->first = 1;
+			continue;
+		}
+		if ((e = ls_value(v, end, final)) == NULL)
+			goto more;
+		if (kend - p == 10 && !memcmp(p, "\"metadata\"", 10) && *v == '{') {
+			cJSON *md = cJSON_ParseWithLength(v, (size_t)(e - v));
+			const char *c = kft__json_str(md, "continue");
+			int want = c && *c;
+
+			free(ls->cont);
+			ls->cont = want ? kft__strdup(c) : NULL;
+			cJSON_Delete(md);
+			if (want && !ls->cont)
+				return kft__error_oom();
 		}
 		p = e;
-		ls->ifirst = 0;
+		ls->first = 0;
 	}
 	ls->buf.len = 0;
 	return 0;
