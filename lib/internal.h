@@ -116,6 +116,8 @@ char *kft__path_join(const char *a, const char *b);
 /** $XDG_STATE_HOME/kftrainer or ~/.local/state/kftrainer (no checks). */
 char *kft__default_state_dir(void);
 char *kft__home_dir(void);
+/** RFC 3339 time ("2026-11-29T08:00:00.5Z", "...+01:00") -> Unix ms; 0 if not one (or year 1). */
+int64_t kft__time_rfc3339_ms(const char *s);
 
 /* ---- JSON / YAML (lib/json.c, lib/yaml.c) ---- */
 const char *kft__json_str(const cJSON *obj, const char *key);       /* NULL unless a string */

@@ -285,3 +285,82 @@ int kft__utf8_valid(const char *s)
 	}
 	return 1;
 }
+
+/* n decimal digits at p, or -1. */
+static int ndigits(const char *p, int n)
+{
+	int v = 0;
+
+	for (; n > 0; n--, p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * RFC 3339 "2026-11-29T08:00:00.123456789Z" / "...+01:00" -> Unix ms; 0 if not
+ * such a time or Go's zero time (year 1: unset). Hand-parsed: listing 10,000
+ * TrainJobs reads ~30,000 of these.
+ */
+int64_t kft__time_rfc3339_ms(const char *s)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, mo, d, h, mi, sec;
+	int64_t ms = 0, off = 0;
+	const char *p;
+
+	if (!s || strlen(s) < 19 || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':' ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
+		return 0;
+	y = ndigits(s, 4), mo = ndigits(s + 5, 2), d = ndigits(s + 8, 2);
+	h = ndigits(s + 11, 2), mi = ndigits(s + 14, 2), sec = ndigits(s + 17, 2);
+	if (y < 0 || y == 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 || h > 23 ||
+	    mi < 0 || mi > 59 || sec < 0 || sec > 60)
+		return 0;
+	p = s + 19;
+	if (*p == '.' || *p == ',') {
+		int n = 0;
+
+		for (p++; *p >= '0' && *p <= '9'; p++, n++)
+			if (n < 3)
+				ms = ms * 10 + (*p - '0');
+		if (n == 0)
+			return 0;
+		for (; n < 3; n++)
+			ms *= 10;
+	}
+	if (*p == '+' || *p == '-') {
+		int sign = *p == '-' ? -1 : 1, hh = ndigits(p + 1, 2), mm = 0;
+
+		if (hh < 0 || hh > 23)
+			return 0;
+		p += 3;
+		if (*p == ':')
+			p++;
+		if (*p) {
+			if ((mm = ndigits(p, 2)) < 0 || mm > 59 || p[2])
+				return 0;
+		}
+		off = sign * (hh * 3600 + mm * 60);
+	} else if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+		/* UTC */
+	} else if (*p != '\0') {
+		return 0;
+	}
+	return ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - off) * 1000 + ms;
+}

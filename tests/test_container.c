@@ -158,12 +158,12 @@ END_TEST
 
 START_TEST(times)
 {
-	ck_assert_int_eq(kft__container_time_ms("2026-11-29T09:03:13.063631103Z"), 1795942993063LL);
-	ck_assert_int_eq(kft__container_time_ms("2026-11-29T10:03:13.5+01:00"), 1795942993500LL);
-	ck_assert_int_eq(kft__container_time_ms("2026-11-29T09:03:13Z"), 1795942993000LL);
-	ck_assert_int_eq(kft__container_time_ms("0001-01-01T00:00:00Z"), 0);
-	ck_assert_int_eq(kft__container_time_ms("garbage"), 0);
-	ck_assert_int_eq(kft__container_time_ms(NULL), 0);
+	ck_assert_int_eq(kft__time_rfc3339_ms("2026-11-29T09:03:13.063631103Z"), 1795942993063LL);
+	ck_assert_int_eq(kft__time_rfc3339_ms("2026-11-29T10:03:13.5+01:00"), 1795942993500LL);
+	ck_assert_int_eq(kft__time_rfc3339_ms("2026-11-29T09:03:13Z"), 1795942993000LL);
+	ck_assert_int_eq(kft__time_rfc3339_ms("0001-01-01T00:00:00Z"), 0);
+	ck_assert_int_eq(kft__time_rfc3339_ms("garbage"), 0);
+	ck_assert_int_eq(kft__time_rfc3339_ms(NULL), 0);
 }
 END_TEST
 

@@ -339,25 +339,25 @@ END_TEST
 
 START_TEST(rfc3339_times)
 {
-	ck_assert(kft__k8s_time_ms("1970-01-01T00:00:01Z") == 1000);
-	ck_assert(kft__k8s_time_ms("1970-01-01T00:00:01.5Z") == 1500);
-	ck_assert(kft__k8s_time_ms("1970-01-01T00:00:01.123456789Z") == 1123);
-	ck_assert(kft__k8s_time_ms("1970-01-01T01:00:00+01:00") == 0);
-	ck_assert(kft__k8s_time_ms("2026-11-29T08:00:00Z") == 1795939200000LL);
-	ck_assert(kft__k8s_time_ms("yesterday") == 0);
-	ck_assert(kft__k8s_time_ms(NULL) == 0);
-	ck_assert(kft__k8s_time_ms("2000-02-29T23:59:59Z") == 951868799000LL);   /* leap day */
-	ck_assert(kft__k8s_time_ms("2100-03-01t00:00:00z") == 4107542400000LL);
-	ck_assert(kft__k8s_time_ms("1969-12-31T23:59:59Z") == -1000);
-	ck_assert(kft__k8s_time_ms("2026-11-29T09:30:00-01:30") == 1795950000000LL);
-	ck_assert(kft__k8s_time_ms("2026-11-29T08:00:00") == 1795939200000LL);
-	ck_assert(kft__k8s_time_ms("2026-02-30T08:00:00Z") == 0);
-	ck_assert(kft__k8s_time_ms("2026-13-01T08:00:00Z") == 0);
-	ck_assert(kft__k8s_time_ms("2026-11-29T24:00:00Z") == 0);
-	ck_assert(kft__k8s_time_ms("2026-11-29T08:00:00.Z") == 0);
-	ck_assert(kft__k8s_time_ms("2026-11-29T08:00:00Zjunk") == 0);
-	ck_assert(kft__k8s_time_ms("2026-11-29T08:00:00+25:00") == 0);
-	ck_assert(kft__k8s_time_ms("2026-1x-29T08:00:00Z") == 0);
+	ck_assert(kft__time_rfc3339_ms("1970-01-01T00:00:01Z") == 1000);
+	ck_assert(kft__time_rfc3339_ms("1970-01-01T00:00:01.5Z") == 1500);
+	ck_assert(kft__time_rfc3339_ms("1970-01-01T00:00:01.123456789Z") == 1123);
+	ck_assert(kft__time_rfc3339_ms("1970-01-01T01:00:00+01:00") == 0);
+	ck_assert(kft__time_rfc3339_ms("2026-11-29T08:00:00Z") == 1795939200000LL);
+	ck_assert(kft__time_rfc3339_ms("yesterday") == 0);
+	ck_assert(kft__time_rfc3339_ms(NULL) == 0);
+	ck_assert(kft__time_rfc3339_ms("2000-02-29T23:59:59Z") == 951868799000LL);   /* leap day */
+	ck_assert(kft__time_rfc3339_ms("2100-03-01t00:00:00z") == 4107542400000LL);
+	ck_assert(kft__time_rfc3339_ms("1969-12-31T23:59:59Z") == -1000);
+	ck_assert(kft__time_rfc3339_ms("2026-11-29T09:30:00-01:30") == 1795950000000LL);
+	ck_assert(kft__time_rfc3339_ms("2026-11-29T08:00:00") == 1795939200000LL);
+	ck_assert(kft__time_rfc3339_ms("2026-02-30T08:00:00Z") == 0);
+	ck_assert(kft__time_rfc3339_ms("2026-13-01T08:00:00Z") == 0);
+	ck_assert(kft__time_rfc3339_ms("2026-11-29T24:00:00Z") == 0);
+	ck_assert(kft__time_rfc3339_ms("2026-11-29T08:00:00.Z") == 0);
+	ck_assert(kft__time_rfc3339_ms("2026-11-29T08:00:00Zjunk") == 0);
+	ck_assert(kft__time_rfc3339_ms("2026-11-29T08:00:00+25:00") == 0);
+	ck_assert(kft__time_rfc3339_ms("2026-1x-29T08:00:00Z") == 0);
 }
 END_TEST
 

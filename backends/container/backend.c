@@ -486,36 +486,6 @@ out:
 /* ---- job state from the engine ---- */
 
 /* Docker time "2026-11-29T09:03:13.063631103Z" (or +hh:mm) -> Unix ms; 0 unknown/zero. */
-int64_t kft__container_time_ms(const char *s)
-{
-	struct tm tm;
-	const char *p;
-	int64_t ms = 0, off = 0;
-	time_t t;
-
-	if (!s || !*s || kft__has_prefix(s, "0001-"))
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	if (!(p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
-		return 0;
-	if (*p == '.') {
-		int digits = 0;
-
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			if (digits++ < 3)
-				ms = ms * 10 + (*p - '0');
-		while (digits++ < 3)
-			ms *= 10;
-	}
-	if ((*p == '+' || *p == '-') && strlen(p) >= 6)
-		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
-	if (*p == '-')
-		off = -off;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return 0;
-	return ((int64_t)t - off) * 1000 + ms;
-}
 
 typedef struct {
 	char *step, *id, *cname, *role;
@@ -563,8 +533,8 @@ static int cstep_fill(cstep *s)
 		s->status = "unknown";
 	s->exit_code = cJSON_IsNumber(ec) ? (int)ec->valuedouble : -1;
 	s->oom = cJSON_IsTrue(kft__json_get(st, "OOMKilled"));
-	s->started = kft__container_time_ms(kft__json_str(st, "StartedAt"));
-	s->finished = kft__container_time_ms(kft__json_str(st, "FinishedAt"));
+	s->started = kft__time_rfc3339_ms(kft__json_str(st, "StartedAt"));
+	s->finished = kft__time_rfc3339_ms(kft__json_str(st, "FinishedAt"));
 	if (s->finished && s->finished < s->started)   /* docker stamps fast exits that way */
 		s->finished = s->started;
 	return 0;

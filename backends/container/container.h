@@ -17,7 +17,5 @@ typedef struct {
 
 /** The container-create body for one plan step. */
 int kft__container_body(cJSON **out, const body_ctx *c, const cJSON *step);
-/** Docker time "2026-11-29T09:03:13.063631103Z" (or +hh:mm) -> Unix ms; 0 if unknown. */
-int64_t kft__container_time_ms(const char *s);
 
 #endif

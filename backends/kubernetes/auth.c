@@ -187,7 +187,7 @@ static int parse_credential(kft__k8s *k, const char *text, size_t len, const cha
 		goto out;
 	}
 	exp = kft__json_str(st, "expirationTimestamp");
-	k->token_expiry_ms = exp ? kft__k8s_time_ms(exp) : 0;
+	k->token_expiry_ms = exp ? kft__time_rfc3339_ms(exp) : 0;
 	if (exp && k->token_expiry_ms == 0)
 		kft__log(KFT_DIAG_WARN, "exec plugin %s: unparsable expirationTimestamp \"%s\"", cmd, exp);
 	k->exec_valid = 1;

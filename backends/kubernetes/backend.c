@@ -332,7 +332,7 @@ static int pod_info(podinfo *pi, const cJSON *pod)
 	pi->pod = pod;
 	pi->name = kft__json_str(kft__json_get(pod, "metadata"), "name");
 	pi->phase = kft__json_str(kft__json_get(pod, "status"), "phase");
-	pi->created = kft__k8s_time_ms(kft__json_str(kft__json_get(pod, "metadata"),
+	pi->created = kft__time_rfc3339_ms(kft__json_str(kft__json_get(pod, "metadata"),
 	                                             "creationTimestamp"));
 	pi->rjob = rjob;
 	pi->index = -1;
@@ -563,7 +563,7 @@ static int build_job_info(kft_job_t **out, const tjinfo *ti, const cJSON *const 
 	    (error = collect_pods(&pi, &npi, pods, npods)) < 0)
 		goto out;
 	for (i = 0; i < npi; i++) {
-		int64_t st = kft__k8s_time_ms(kft__json_str(kft__json_get(pi[i].pod, "status"),
+		int64_t st = kft__time_rfc3339_ms(kft__json_str(kft__json_get(pi[i].pod, "status"),
 		                                            "startTime"));
 
 		if ((error = add_pod_step(job, &pi[i])) < 0)
@@ -579,10 +579,10 @@ static int build_job_info(kft_job_t **out, const tjinfo *ti, const cJSON *const 
 	}
 	if ((c = condition(ti, "Complete")) != NULL) {
 		error = kft_job_set_state(job, KFT_JOB_COMPLETE, c->reason, c->message);
-		finished = kft__k8s_time_ms(c->time);
+		finished = kft__time_rfc3339_ms(c->time);
 	} else if ((c = condition(ti, "Failed")) != NULL) {
 		error = kft_job_set_state(job, KFT_JOB_FAILED, c->reason, c->message);
-		finished = kft__k8s_time_ms(c->time);
+		finished = kft__time_rfc3339_ms(c->time);
 	} else if ((c = condition(ti, "Suspended")) != NULL) {
 		error = kft_job_set_state(job, KFT_JOB_SUSPENDED, c->reason, c->message);
 	} else {
@@ -595,7 +595,8 @@ static int build_job_info(kft_job_t **out, const tjinfo *ti, const cJSON *const 
 	if (error < 0)
 		goto out;
 	if ((error = kft_job_set_num_nodes(job, want_nodes >= 0 ? want_nodes : node_steps)) < 0 ||
-	    (error = kft_job_set_times(job, kft__k8s_time_ms(ti->created), started, finished)) < 0)
+	    (error = kft_job_set_times(job, kft__time_rfc3339_ms(ti->created), started,
+	                               finished)) < 0)
 		goto out;
 	if (ts) {
 		if ((error = kft_job_set_progress(job, num_field(ts, "progressPercentage", -1),
@@ -1950,13 +1951,13 @@ static int events_for(kft_event_list_t *list, kft__k8s *k, const char *kind, con
 		int64_t ms = 0;
 
 		if (t)
-			ms = kft__k8s_time_ms(t);
+			ms = kft__time_rfc3339_ms(t);
 		if (!ms)
-			ms = kft__k8s_time_ms(kft__json_str(it, "firstTimestamp"));
+			ms = kft__time_rfc3339_ms(kft__json_str(it, "firstTimestamp"));
 		if (!ms)
-			ms = kft__k8s_time_ms(kft__json_str(it, "lastTimestamp"));
+			ms = kft__time_rfc3339_ms(kft__json_str(it, "lastTimestamp"));
 		if (!ms)
-			ms = kft__k8s_time_ms(kft__json_str(kft__json_get(it, "metadata"),
+			ms = kft__time_rfc3339_ms(kft__json_str(kft__json_get(it, "metadata"),
 			                                    "creationTimestamp"));
 		/* the selector already matched; guard against servers that ignore it */
 		if (io && (!kft__streq(kft__json_str(io, "kind"), kind) ||

@@ -158,8 +158,5 @@ int kft__k8s_auth_apply(kft__k8s *k, CURL *h, struct curl_slist **hdrs);
 /** A TrainJob LIST body through the list's streaming parser, fed chunk bytes at a time. */
 int kft__k8s_parse_job_list(kft_job_list_t **out, const char *text, size_t len, size_t chunk);
 
-/* ---- time ---- */
-/** RFC 3339 ("2026-11-29T08:00:00Z", fractions, offsets) to Unix ms; 0 if unparsable. */
-int64_t kft__k8s_time_ms(const char *s);
 
 #endif
