@@ -38,7 +38,7 @@ ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 LIBS     := $(PKG_LIBS) -lpthread -ldl
 
 LIB_SRCS := $(sort $(wildcard lib/*.c) $(wildcard backends/*/*.c))
-LIB_SRCS := $(filter-out backends/local/supervisor_main.c backends/container/step_main.c,$(LIB_SRCS))
+LIB_SRCS := $(filter-out backends/runner/supervisor_main.c backends/container/step_main.c,$(LIB_SRCS))
 LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
 CLI_SRCS := $(sort $(wildcard cli/*.c))
 CLI_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRCS))
@@ -83,7 +83,7 @@ $(B)/kft: $(CLI_OBJS) $(B)/libkftrainer.so
 		-Wl,-rpath,'$$ORIGIN/../lib'
 
 # The supervisor uses internal code, so it links the static archive.
-$(B)/kft-supervisor: $(B)/obj/backends/local/supervisor_main.o $(STLIB)
+$(B)/kft-supervisor: $(B)/obj/backends/runner/supervisor_main.o $(STLIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(LIBS)
 
 # The container runner's step process (spawned by kft-supervisor); separate so that the
