@@ -32,7 +32,7 @@ n=0
 for f in "$TOP"/man/man*/*.[137]; do
 	grep -q '^\.so ' "$f" && continue
 	n=$((n + 1))
-	mv=$(sed -n '1s/.*"libkftrainer \([^"]*\)".*/\1/p' "$f")
+	mv=$(sed -n '1s/.*"libkftrainer \([0-9][^"]*\)".*/\1/p' "$f")
 	[ -n "$mv" ] || continue
 	check "$(basename "$f")'s .TH line" "$mv"
 done
