@@ -440,10 +440,8 @@ static int add_pod_step(kft_job_t *job, const podinfo *pi)
 	if (term) {
 		const cJSON *ec = kft__json_get(term, "exitCode"), *sg = kft__json_get(term, "signal");
 
-		if (cJSON_IsNumber(ec))
-			exit_code = (int)ec->valuedouble;
-		if (cJSON_IsNumber(sg))
-			sig = (int)sg->valuedouble;
+		exit_code = (int)kft__json_int(ec, INT_MIN, INT_MAX, exit_code);
+		sig = (int)kft__json_int(sg, INT_MIN, INT_MAX, sig);
 		reason = kft__json_str(term, "reason");
 	} else if (state == KFT_STEP_FAILED || state == KFT_STEP_RUNNING) {
 		/* a restarting container: the last termination explains it */
@@ -452,8 +450,7 @@ static int add_pod_step(kft_job_t *job, const podinfo *pi)
 		if (last && state == KFT_STEP_FAILED) {
 			const cJSON *ec = kft__json_get(last, "exitCode");
 
-			if (cJSON_IsNumber(ec))
-				exit_code = (int)ec->valuedouble;
+			exit_code = (int)kft__json_int(ec, INT_MIN, INT_MAX, exit_code);
 		}
 		if (last)
 			reason = kft__json_str(last, "reason");
@@ -478,7 +475,7 @@ static int64_t num_field(const cJSON *obj, const char *path, int64_t dflt)
 	const cJSON *v = kft__json_path(obj, path);
 
 	if (cJSON_IsNumber(v))
-		return (int64_t)v->valuedouble;
+		return kft__json_int(v, INT64_MIN, INT64_MAX, dflt);
 	if (cJSON_IsString(v)) {
 		int64_t x;
 
@@ -2138,7 +2135,7 @@ static int on_watch_line(const char *line, size_t len, void *payload)
 		const cJSON *code = kft__json_get(obj, "code");
 
 		kft__log(KFT_DIAG_DEBUG, "watch: ERROR event (code %d): relisting",
-		         cJSON_IsNumber(code) ? (int)code->valuedouble : 0);
+		         (int)kft__json_int(code, INT_MIN, INT_MAX, 0));
 		w->gone = 1;
 		cJSON_Delete(ev);
 		return 1;          /* stop this stream */

@@ -553,7 +553,7 @@ static int64_t num(const cJSON *o, const char *key, int64_t dflt)
 {
 	const cJSON *v = kft__json_get(o, key);
 
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+	return kft__json_int(v, INT64_MIN, INT64_MAX, dflt);
 }
 
 int kft__store_job_from_state(kft_job_t **out, const cJSON *st, const char *backend)
