@@ -35,7 +35,7 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno
 ALL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden -MMD -MP \
 	-Iinclude -Ilib $(PKG_CFLAGS) -DKFT_LIBEXECDIR='"$(LIBEXECDIR)"' -D_GNU_SOURCE
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
-LIBS     := $(PKG_LIBS) -lpthread -ldl
+LIBS     := $(PKG_LIBS) -lpthread -ldl -lm
 
 LIB_SRCS := $(sort $(wildcard lib/*.c) $(wildcard backends/*/*.c))
 LIB_SRCS := $(filter-out backends/runner/supervisor_main.c backends/container/step_main.c,$(LIB_SRCS))
