@@ -100,6 +100,12 @@ int kft__is_dns1035(const char *s);
 int kft__utf8_valid(const char *s);
 /** Parse a decimal int64 strictly; 0 on success. */
 int kft__parse_i64(int64_t *out, const char *s);
+/**
+ * A double that is a whole number exactly representable as an int64 (|d| < 2^53):
+ * 0 with *out set, else -1. The one place a JSON/YAML number becomes an integer
+ * (converting 1e24 or NaN to an integer type is undefined behaviour).
+ */
+int kft__double_i64(int64_t *out, double d);
 /** Base64 encode (standard alphabet, padded). */
 char *kft__base64_encode(const unsigned char *data, size_t len);
 int kft__base64_decode(unsigned char **out, size_t *out_len, const char *s, size_t len);
