@@ -201,6 +201,8 @@ const cJSON *kft__spec_doc(const kft_spec_t *spec);
  * canonical v2.2+ form. rt may be NULL (looked up in the catalog).
  */
 int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t *rt);
+/** A resource name as the SDK writes it ("gpu" -> "nvidia.com/gpu"); malloc'd, NULL on OOM. */
+char *kft__resource_key(const char *key);
 /** Convert a canonical TrainJob to the form of trainer_version ("v2.0" ...). */
 int kft__spec_convert(cJSON *doc, const char *trainer_version);
 /** Builtin trainer config (JSON) if set, else NULL; name in *name. */
