@@ -320,7 +320,6 @@ static cJSON *quantity_json(const char *q)
 	return cJSON_CreateString(q);
 }
 
-char *kft__resource_key(const char *key);   /* lib/spec.c: the SDK's resource key rules */
 
 /*
  * resources_per_node as the SDK builds it (kubeflow-sdk.md §4.1): standard

@@ -472,14 +472,14 @@ static int record_dead(cJSON *state, const char *jobdir, const char *name)
 
 	KFT_CHECK_ALLOC(path);
 	cJSON_ArrayForEach(s, kft__json_get(state, "steps")) {
-		const cJSON *pid = kft__json_get(s, "pid"), *ticks = kft__json_get(s, "startTicks");
+		/* a record may be torn or hostile: a pid only if it is one, and still that process */
+		pid_t pid = (pid_t)kft__json_int(kft__json_get(s, "pid"), 2, INT_MAX, 0);
+		int64_t ticks = kft__json_int(kft__json_get(s, "startTicks"), 0, INT64_MAX, -1);
 
 		if (!kft__streq(kft__json_str(s, "status"), "Running"))
 			continue;
-		if (cJSON_IsNumber(pid) && cJSON_IsNumber(ticks) && pid->valuedouble > 1 &&
-		    kft__proc_start_ticks((pid_t)pid->valuedouble) ==
-		    (unsigned long long)ticks->valuedouble)
-			kill(-(pid_t)pid->valuedouble, sig);
+		if (pid > 1 && ticks >= 0 && kft__proc_start_ticks(pid) == (unsigned long long)ticks)
+			kill(-pid, sig);
 		kft__json_set_str(s, "status", "Failed");
 		kft__json_set_str(s, "reason", sig == SIGTERM ?
 		                  "the supervisor died while the step was running; its container "
@@ -611,8 +611,33 @@ int kft__store_get_job(kft_job_t **out, const char *state_dir, const char *name,
 	if ((error = kft__store_job_dir(&dir, state_dir, name)) < 0)
 		return error;
 	if ((error = kft__store_read_state(&st, dir, name)) == 0) {
-		error = kft__store_job_from_state(out, st, backend);
+		if ((error = kft__store_job_from_state(out, st, backend)) == 0 &&
+		    (error = kft__trainer_status_load_into(*out, dir)) < 0) {
+			kft_job_free(*out);
+			*out = NULL;
+		}
 		cJSON_Delete(st);
+	}
+	free(dir);
+	return error;
+}
+
+int kft__store_metrics_history(kft_metrics_history_t **out, const char *state_dir,
+                               const char *name)
+{
+	char *dir, *path;
+	int error;
+
+	*out = NULL;
+	if ((error = kft__store_job_dir(&dir, state_dir, name)) < 0)
+		return error;
+	if (access(dir, F_OK) != 0)
+		error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE, "job %s not found", name);
+	else if (!(path = kft__path_join(dir, KFT__STORE_HISTORY)))
+		error = kft__error_oom();
+	else {
+		error = kft__history_read(out, path);
+		free(path);
 	}
 	free(dir);
 	return error;
