@@ -447,8 +447,10 @@ int cli_job_build(kft_spec_t **out, cli_job *j, int argc, char **argv, int cmd_s
 
 	*out = NULL;
 	if (j->file) {
-		if (kft_spec_parse_file(&spec, j->file) < 0)
-			return cli_error("cannot read the TrainJob");
+		int rc = cli_job_from_file(&spec, j->file, j->runtime, j->trainer_version, j->name);
+
+		if (rc != 0)
+			return rc;
 	} else if (kft_spec_new(&spec) < 0) {
 		return cli_error("cannot create a TrainJob");
 	}
@@ -585,7 +587,8 @@ void cli_job_usage(FILE *f)
 {
 	fputs(
 "JOB FLAGS:\n"
-"  -f, --file FILE           TrainJob YAML/JSON (flags override it)\n"
+"  -f, --file FILE           TrainJob YAML/JSON (flags override it), or a Training\n"
+"                            Operator v1 job, converted first (see kft convert)\n"
 "  --name NAME               job name (default: a fresh 12-character name)\n"
 "  --runtime NAME            runtime (default torch-distributed)\n"
 "  --runtime-kind KIND       ClusterTrainingRuntime (default) or TrainingRuntime\n"

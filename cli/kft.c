@@ -40,6 +40,7 @@ static void usage(FILE *f)
 "  runtimes [NAME]           list runtimes, or show one\n"
 "  render [JOB FLAGS]        print the exact TrainJob (--plan: the per-step plan)\n"
 "  train [JOB FLAGS]         start a TrainJob; prints its name (--wait, --follow)\n"
+"  convert -f FILE           print a Training Operator v1 job (PyTorchJob, ...) as a TrainJob\n"
 "  get NAME                  show a job's status and steps\n"
 "  list                      list jobs (--runtime NAME)\n"
 "  logs NAME                 print logs (-f, --step STEP, --tail N)\n"
@@ -114,6 +115,21 @@ static int global_flag(int argc, char **argv, int *i)
 		return 1;
 	}
 	return 0;
+}
+
+int cli_global_flag(int argc, char **argv, int *i)
+{
+	return global_flag(argc, argv, i);
+}
+
+int cli_output_format(void)
+{
+	return G.output;
+}
+
+int cli_verbose(void)
+{
+	return G.verbose;
 }
 
 static void diag(int level, const char *message, void *payload)
@@ -1022,6 +1038,7 @@ int main(int argc, char **argv)
 		}
 		else if (!strcmp(cmd, "render")) rc = cmd_render(cargc, cargv);
 		else if (!strcmp(cmd, "train")) rc = cmd_train(cargc, cargv);
+		else if (!strcmp(cmd, "convert")) rc = cmd_convert(cargc, cargv);
 		else if (!strcmp(cmd, "get")) rc = cmd_get(cargc, cargv);
 		else if (!strcmp(cmd, "list")) rc = cmd_list(cargc, cargv);
 		else if (!strcmp(cmd, "wait")) rc = cmd_wait(cargc, cargv);

@@ -34,4 +34,21 @@ int cli_error(const char *what);   /* prints kft_error_last(); returns EXIT_ERR 
 const char *cli_value(int argc, char **argv, int *i, const char *flag);
 int cli_is_flag(const char *arg, const char *flag);
 
+/* kft.c: global flags (1 consumed, 0 not one, -1 error) and their values */
+int cli_global_flag(int argc, char **argv, int *i);
+int cli_output_format(void);   /* kft_format_t, -1: not given */
+int cli_verbose(void);
+
+/* cmd_convert.c */
+int cmd_convert(int argc, char **argv);
+/* Read all of path ("-": standard input); -1 with the reason printed (prefixed by what). */
+int cli_read_input(char **text, size_t *len, const char *path, const char *what);
+/*
+ * A TrainJob from -f FILE: a Training Operator v1 job is converted (a one-line
+ * notice and its losses on stderr), anything else parsed as a TrainJob.
+ * 0, or EXIT_ERR with the reason printed.
+ */
+int cli_job_from_file(kft_spec_t **out, const char *path, const char *runtime,
+                      const char *trainer_version, const char *name);
+
 #endif

@@ -197,6 +197,8 @@ const cJSON *kft__spec_doc(const kft_spec_t *spec);
 int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t *rt);
 /** Convert a canonical TrainJob to the form of trainer_version ("v2.0" ...). */
 int kft__spec_convert(cJSON *doc, const char *trainer_version);
+/** The minor of a Trainer version ("v2.0" -> 0 ... "v2.3"/"dev"/"latest" -> 3); -1 if unknown. */
+int kft__trainer_minor(const char *v);
 /** Builtin trainer config (JSON) if set, else NULL; name in *name. */
 const cJSON *kft__spec_builtin(const kft_spec_t *spec, const char **name);
 /** Validate a finalized TrainJob doc. */

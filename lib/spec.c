@@ -1122,6 +1122,11 @@ static int version_minor(const char *v)
 	return -1;
 }
 
+int kft__trainer_minor(const char *v)
+{
+	return v ? version_minor(v) : -1;
+}
+
 /* Move the entries of object src into object dst (dst created at key in parent). */
 static int merge_map(cJSON *parent, const char *key, cJSON *src)
 {
