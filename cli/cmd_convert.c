@@ -92,7 +92,7 @@ int cli_job_from_file(kft_spec_t **out, const char *path, const char *runtime,
 		free(text);
 		return error < 0 ? EXIT_ERR : 0;
 	}
-	rc.notes = cli_verbose();
+	rc.notes = G.verbose;
 	co.runtime = runtime;
 	co.trainer_version = trainer_version;
 	co.name = name;
@@ -110,77 +110,71 @@ int cli_job_from_file(kft_spec_t **out, const char *path, const char *runtime,
 	return 0;
 }
 
-static void convert_usage(void)
+enum { C_FILE, C_RUNTIME, C_TRAINER_VERSION, C_STRICT, C_NAME };
+
+typedef struct {
+	kft_convert_opts_t co;
+	const char *file;
+} convert_flags;
+
+static int convert_set(void *ctx, const cli_flag *f, const char *v)
 {
-	printf("Usage: kft convert -f FILE [-o yaml|json] [--runtime NAME] [--trainer-version V]\n"
-	       "                   [--strict] [--name NAME]\n\n"
-	       "Print the TrainJob for a Training Operator v1 job: a kubeflow.org/v1 PyTorchJob,\n"
-	       "TFJob, MPIJob, XGBoostJob, JAXJob or PaddleJob, or a kubeflow.org/v2beta1 MPIJob.\n"
-	       "Every v1 field without a TrainJob equivalent is reported on stderr, one line\n"
-	       "each (\"kft: lost: PATH: ...\"), as are the converter's choices (\"kft: note: ...\").\n"
-	       "A file with several YAML documents gives one TrainJob per document.\n"
-	       "  -f, --file FILE           the v1 job YAML or JSON (\"-\": standard input)\n"
-	       "  --runtime NAME            the runtime (default by kind: PyTorchJob torch-distributed,\n"
-	       "                            XGBoostJob xgboost-distributed, JAXJob jax-distributed,\n"
-	       "                            MPIJob deepspeed-distributed; TFJob/PaddleJob: required)\n"
-	       "  --trainer-version V       render for Trainer v2.0, v2.1, v2.2 or v2.3 (default v2.3)\n"
-	       "  --strict                  fail if any v1 field would be lost\n"
-	       "  --name NAME               the TrainJob's name (default: the v1 job's)\n\n");
+	convert_flags *c = ctx;
+
+	switch (f->id) {
+	case C_FILE: c->file = v; break;
+	case C_RUNTIME: c->co.runtime = v; break;
+	case C_TRAINER_VERSION: c->co.trainer_version = v; break;
+	case C_STRICT: c->co.flags |= KFT_CONVERT_STRICT; break;
+	case C_NAME: c->co.name = v; break;
+	}
+	return 0;
 }
 
-int cmd_convert(int argc, char **argv)
+static const cli_flag convert_flags_table[] = {
+	{ "file", 'f', "FILE", "the v1 job, YAML or JSON (\"-\": standard input); required",
+	  CLI_COMP_FILE, NULL, 0, C_FILE },
+	{ "runtime", 0, "NAME", "the runtime instead of the kind's default (PyTorchJob\n"
+	  "torch-distributed, XGBoostJob xgboost-distributed, JAXJob\n"
+	  "jax-distributed, MPIJob deepspeed-distributed); required for TFJob\n"
+	  "and PaddleJob",
+	  CLI_COMP_RUNTIME, NULL, 0, C_RUNTIME },
+	{ "trainer-version", 0, "V", "convert and render for Trainer v2.0, v2.1, v2.2 or v2.3\n"
+	  "(default v2.3)", CLI_COMP_ENUM, "v2.0 v2.1 v2.2 v2.3", 0, C_TRAINER_VERSION },
+	{ "strict", 0, NULL, "fail if any v1 field would be lost", 0, NULL, 0, C_STRICT },
+	{ "name", 0, "NAME", "the TrainJob's name instead of the v1 job's", 0, NULL, 0, C_NAME },
+	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
+};
+const cli_group cli_convert_group = { "Flags", NULL, convert_flags_table, convert_set };
+
+int cmd_convert(const cli_command *cmd, int argc, char **argv)
 {
-	kft_convert_opts_t co = KFT_CONVERT_OPTS_INIT;
+	convert_flags cf = { KFT_CONVERT_OPTS_INIT, NULL };
+	kft_convert_opts_t *co = &cf.co;
 	kft_render_opts_t ro = KFT_RENDER_OPTS_INIT;
-	const char *file = NULL;
+	const char *file;
 	report_ctx r = { 0, 1, 1 };
 	char *text = NULL;
 	size_t len, ndocs = 0;
-	int i, rc = 0, g;
+	cli_args a;
+	int rc = 0;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
+	{
+		void *const ctx[CLI_MAX_GROUPS] = { &cf };
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			convert_usage();
-			return 0;
-		}
-		if ((g = cli_global_flag(argc, argv, &i)) < 0)
-			return EXIT_USAGE;
-		if (g)
-			continue;
-		{
-			const struct { const char *flag; const char **dst; } vals[] = {
-				{ "-f", &file }, { "--file", &file }, { "--runtime", &co.runtime },
-				{ "--trainer-version", &co.trainer_version }, { "--name", &co.name } };
-			size_t k;
-
-			for (k = 0; k < sizeof(vals) / sizeof(vals[0]); k++)
-				if (cli_is_flag(a, vals[k].flag))
-					break;
-			if (k < sizeof(vals) / sizeof(vals[0])) {
-				if ((*vals[k].dst = cli_value(argc, argv, &i, vals[k].flag)) == NULL)
-					return EXIT_USAGE;
-				continue;
-			}
-		}
-		if (!strcmp(a, "--strict")) {
-			co.flags |= KFT_CONVERT_STRICT;
-			continue;
-		}
-		fprintf(stderr, "kft convert: unknown argument \"%s\" (see kft convert --help)\n", a);
-		return EXIT_USAGE;
+		if (cli_parse(&a, cmd, argc, argv, ctx))
+			return a.exit;
 	}
-	if (!file) {
+	if (!(file = cf.file)) {
 		fprintf(stderr, "kft convert: -f FILE is required (see kft convert --help)\n");
 		return EXIT_USAGE;
 	}
-	if (cli_output_format() == KFT_FORMAT_TEXT) {
+	if (G.output == KFT_FORMAT_TEXT) {
 		fprintf(stderr, "kft convert: --output: expected yaml or json\n");
 		return EXIT_USAGE;
 	}
-	ro.format = cli_output_format() == KFT_FORMAT_JSON ? KFT_FORMAT_JSON : KFT_FORMAT_YAML;
-	ro.trainer_version = co.trainer_version;
+	ro.format = G.output == KFT_FORMAT_JSON ? KFT_FORMAT_JSON : KFT_FORMAT_YAML;
+	ro.trainer_version = co->trainer_version;
 	if (cli_read_input(&text, &len, file, "convert") < 0)
 		return EXIT_ERR;
 	if (kft_convert_detect(NULL, &ndocs, text, len) < 0) {
@@ -192,21 +186,21 @@ int cmd_convert(int argc, char **argv)
 		free(text);
 		return EXIT_ERR;
 	}
-	if (ndocs > 1 && co.name) {
+	if (ndocs > 1 && co->name) {
 		fprintf(stderr, "kft convert: --name: %s has %zu YAML documents; --name needs one\n",
 		        file, ndocs);
 		free(text);
 		return EXIT_USAGE;
 	}
 	r.ndocs = ndocs;
-	co.report_cb = print_report;
-	co.payload = &r;
+	co->report_cb = print_report;
+	co->payload = &r;
 	for (r.doc = 0; r.doc < ndocs && rc == 0; r.doc++) {
 		kft_spec_t *spec = NULL;
 		char *out = NULL;
 
-		co.document = (int64_t)r.doc;
-		if (kft_convert(&spec, text, len, &co) < 0 || kft_spec_validate(spec, NULL) < 0 ||
+		co->document = (int64_t)r.doc;
+		if (kft_convert(&spec, text, len, co) < 0 || kft_spec_validate(spec, NULL) < 0 ||
 		    kft_spec_render(&out, spec, &ro) < 0) {
 			if (ndocs > 1)
 				fprintf(stderr, "kft: %s: document %zu: %s\n", file, r.doc + 1,

@@ -85,14 +85,6 @@ typedef struct {
 	size_t nroles;
 } conv;
 
-static int in_list(const char *s, const char *const *list)
-{
-	for (; *list; list++)
-		if (kft__streq(s, *list))
-			return 1;
-	return 0;
-}
-
 static void report(conv *c, int what, const char *path, const char *fmt, ...) KFT__PRINTF(4, 5);
 static void report(conv *c, int what, const char *path, const char *fmt, ...)
 {
@@ -338,7 +330,7 @@ static void role_losses(conv *c, const role_t *r)
 		cJSON_ArrayForEach(f, x) {
 			char fp[PATH_MAX_LEN];
 
-			if (in_list(f->string, mapped) && (c->minor >= 2 ||
+			if (kft__str_in_list(f->string, mapped) && (c->minor >= 2 ||
 			                                    strcmp(f->string, "securityContext")))
 				continue;
 			snprintf(fp, sizeof(fp), "%s.template.spec.containers[%d].%s", r->path, i,
@@ -363,7 +355,7 @@ static int pod_field_ok(int minor, const char *f)
 	static const char *const v21[] = { "affinity", "imagePullSecrets", NULL };
 	static const char *const v22[] = { "securityContext", NULL };
 
-	return in_list(f, v20) || (minor >= 1 && in_list(f, v21)) || (minor >= 2 && in_list(f, v22)) ||
+	return kft__str_in_list(f, v20) || (minor >= 1 && kft__str_in_list(f, v21)) || (minor >= 2 && kft__str_in_list(f, v22)) ||
 	       (minor >= 3 && !strcmp(f, "terminationGracePeriodSeconds"));
 }
 
@@ -695,7 +687,7 @@ static void kind_fields(conv *c, const cJSON *spec, int64_t nodes)
 		snprintf(p, sizeof(p), "spec.%s", s);
 		if (!strcmp(s, c->k->rkey) || !strcmp(s, "runPolicy") || !strcmp(s, "nprocPerNode"))
 			continue;
-		if (!in_list(s, c->k->fields))
+		if (!kft__str_in_list(s, c->k->fields))
 			report(c, KFT_CONVERT_LOSS, p, "dropped: not a field of a %s %s", c->k->api,
 			       c->k->kind);
 		else if (!strcmp(s, "elasticPolicy"))
@@ -762,7 +754,7 @@ static int metadata(conv *c, const cJSON *meta)
 		else if ((!strcmp(f->string, "labels") || !strcmp(f->string, "annotations")) &&
 		         cJSON_IsObject(f))
 			put_copy(c, m, f->string, f);
-		else if (in_list(f->string, server))
+		else if (kft__str_in_list(f->string, server))
 			report(c, KFT_CONVERT_NOTE, p, "dropped: set by the API server");
 		else
 			report(c, KFT_CONVERT_LOSS, p, "dropped: not carried over to the TrainJob");
@@ -890,7 +882,7 @@ static int read_roles(conv *c, const cJSON *spec)
 		return bad("spec.%s: must be a mapping of replica type (%s) to replica spec",
 		           c->k->rkey, names);
 	cJSON_ArrayForEach(x, rs)
-		if (!in_list(x->string, c->k->roles))
+		if (!kft__str_in_list(x->string, c->k->roles))
 			return bad("spec.%s.%s: unknown replica type (a %s has %s)", c->k->rkey, x->string,
 			           c->k->kind, names);
 	for (r = c->k->roles; *r; r++) {

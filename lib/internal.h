@@ -93,6 +93,8 @@ int64_t kft__mono_ms(void);        /* CLOCK_MONOTONIC */
 int kft__streq(const char *a, const char *b);          /* NULL-safe */
 int kft__strcaseeq(const char *a, const char *b);
 int kft__has_prefix(const char *s, const char *prefix);
+/** s is one of the strings of the NULL-terminated list (s NULL: no). */
+int kft__str_in_list(const char *s, const char *const *list);
 int kft__random_bytes(unsigned char *out, size_t n);   /* getrandom */
 /** RFC 1035 label check: ^[a-z]([-a-z0-9]*[a-z0-9])?$ */
 int kft__is_dns1035(const char *s);
@@ -100,6 +102,12 @@ int kft__is_dns1035(const char *s);
 int kft__utf8_valid(const char *s);
 /** Parse a decimal int64 strictly; 0 on success. */
 int kft__parse_i64(int64_t *out, const char *s);
+/**
+ * A double that is a whole number exactly representable as an int64 (|d| < 2^53):
+ * 0 with *out set, else -1. The one place a JSON/YAML number becomes an integer
+ * (converting 1e24 or NaN to an integer type is undefined behaviour).
+ */
+int kft__double_i64(int64_t *out, double d);
 /** Base64 encode (standard alphabet, padded). */
 char *kft__base64_encode(const unsigned char *data, size_t len);
 int kft__base64_decode(unsigned char **out, size_t *out_len, const char *s, size_t len);
@@ -195,6 +203,8 @@ const cJSON *kft__spec_doc(const kft_spec_t *spec);
  * canonical v2.2+ form. rt may be NULL (looked up in the catalog).
  */
 int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t *rt);
+/** A resource name as the SDK writes it ("gpu" -> "nvidia.com/gpu"); malloc'd, NULL on OOM. */
+char *kft__resource_key(const char *key);
 /** Convert a canonical TrainJob to the form of trainer_version ("v2.0" ...). */
 int kft__spec_convert(cJSON *doc, const char *trainer_version);
 /** The minor of a Trainer version ("v2.0" -> 0 ... "v2.3"/"dev"/"latest" -> 3); -1 if unknown. */

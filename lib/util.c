@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,14 @@ int kft__has_prefix(const char *s, const char *prefix)
 	return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+int kft__str_in_list(const char *s, const char *const *list)
+{
+	for (; s && *list; list++)
+		if (!strcmp(s, *list))
+			return 1;
+	return 0;
+}
+
 int kft__random_bytes(unsigned char *out, size_t n)
 {
 	size_t got = 0;
@@ -188,6 +197,15 @@ int kft__parse_i64(int64_t *out, const char *s)
 	if (errno || *end || end == s)
 		return -1;
 	*out = (int64_t)v;
+	return 0;
+}
+
+int kft__double_i64(int64_t *out, double d)
+{
+	/* the range test first: the comparisons are false for NaN */
+	if (!(d > -9007199254740992.0 && d < 9007199254740992.0) || d != floor(d))
+		return -1;
+	*out = (int64_t)d;
 	return 0;
 }
 

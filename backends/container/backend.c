@@ -9,7 +9,7 @@
  *  - submit compiles the plan (kft__plan_compile, backend "container",
  *    workspace "/workspace"), checks every image against the pull policy
  *    before creating anything, writes the job into the store
- *    (<state_dir>/container/jobs/JOB/, see backends/local/store.h) with the
+ *    (<state_dir>/container/jobs/JOB/, see backends/runner/store.h) with the
  *    plan's files, creates the per-job network (bridge mode) and one
  *    container per step, named <job>-<step>, labelled
  *    trainer.kubeflow.org/{trainjob-name,step,runtime} plus kftrainer.dev/
@@ -44,7 +44,7 @@
  */
 #include "container.h"
 #include "plan.h"
-#include "../local/store.h"
+#include "../runner/store.h"
 
 #include <dirent.h>
 #include <errno.h>

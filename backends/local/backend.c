@@ -1,11 +1,11 @@
 /*
  * The local backend: TrainJobs run on this machine as processes, owned by a
- * detached kft-supervisor (backends/local/supervisor.c) and recorded in the
- * job store (backends/local/store.h). Waiting and log following are
- * event-driven (inotify on the job directory; backends/local/follow.c).
+ * detached kft-supervisor (backends/runner/supervisor.c) and recorded in the
+ * job store (backends/runner/store.h). Waiting and log following are
+ * event-driven (inotify on the job directory; backends/runner/follow.c).
  * SPDX-License-Identifier: Apache-2.0
  */
-#include "store.h"
+#include "../runner/store.h"
 #include "plan.h"
 #include "builtin.h"
 
@@ -167,7 +167,7 @@ static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *
 	return kft__store_get_events(out, LBE(be)->state_dir, name);
 }
 
-/* ---------------- wait / logs (backends/local/follow.c) ---------------- */
+/* ---------------- wait / logs (backends/runner/follow.c) ---------------- */
 
 static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const kft_wait_opts_t *o)
 {

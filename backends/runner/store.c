@@ -1,4 +1,4 @@
-/* The local job store (see store.h). SPDX-License-Identifier: Apache-2.0 */
+/* The job runner's store (see store.h). SPDX-License-Identifier: Apache-2.0 */
 #include "store.h"
 
 #include <dirent.h>

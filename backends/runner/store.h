@@ -1,6 +1,6 @@
 /*
- * The local job store, shared by the local and container backends and the
- * kft-supervisor program. One directory per job:
+ * The job store of the job runner (backends/runner/), shared by the local and
+ * container backends and the kft-supervisor program. One directory per job:
  *
  *   <state>/jobs/<name>/
  *     spec.json        the finalized TrainJob (as submitted)
@@ -109,7 +109,7 @@ void kft__store_children_free(kft__store_children *c);
  */
 int kft__store_spawn_supervisor(kft__store_children *pending, const char *jobdir, int lock_fd);
 
-/* ---- backends/local/follow.c ---- */
+/* ---- backends/runner/follow.c ---- */
 
 /** Wait for a job (kft_wait semantics: want mask, timeout, progress callback), event-driven. */
 int kft__store_wait(kft_job_t **out, const char *state_dir, const char *name,
@@ -131,5 +131,10 @@ unsigned long long kft__proc_start_ticks(pid_t pid);
 
 /** Status of a step as kft_step_state_t from its record string. */
 int kft__store_step_state(const char *status);
+
+/* ---- backends/runner/initialize.c ---- */
+
+/** `kft-supervisor initialize dataset|model URI DEST`: a dataset/model initializer step. */
+int kft__initializer_main(int argc, char **argv);
 
 #endif
