@@ -126,6 +126,8 @@ char *kft__default_state_dir(void);
 char *kft__home_dir(void);
 /** RFC 3339 time ("2026-11-29T08:00:00.5Z", "...+01:00") -> Unix ms; 0 if not one (or year 1). */
 int64_t kft__time_rfc3339_ms(const char *s);
+/** Unix ms -> "2026-11-29T08:00:00Z" (UTC, whole seconds; lib/job.c); n >= 21. */
+void kft__time_rfc3339_format(char *buf, size_t n, int64_t ms);
 
 /* ---- JSON / YAML (lib/json.c, lib/yaml.c) ---- */
 const char *kft__json_str(const cJSON *obj, const char *key);       /* NULL unless a string */
@@ -220,6 +222,8 @@ const char *kft__client_runtime_path(const kft_client_t *client);
 /* ---- jobs (lib/job.c) ---- */
 /** JSON view of a job (status, steps...); used by render and the bindings. */
 cJSON *kft__job_to_json(const kft_job_t *job);
+/** trainerStatus.lastUpdatedTime (Unix ms, 0: none). */
+int kft__job_set_progress_time(kft_job_t *job, int64_t updated_ms);
 /** Free the jobs of a list past the first n, keeping the list. */
 void kft__job_list_truncate(kft_job_list_t *list, size_t n);
 

@@ -283,7 +283,7 @@ START_TEST(list_stream_parser)
 	ck_assert_ptr_nonnull(strstr(whole, "\"numNodes\": 3"));
 	ck_assert_ptr_nonnull(strstr(whole, "\"numNodes\": 2"));
 	ck_assert_ptr_nonnull(strstr(whole, "\"message\": \"ok \xc3\xa9\""));
-	ck_assert_ptr_nonnull(strstr(whole, "\"percent\": 5"));
+	ck_assert_ptr_nonnull(strstr(whole, "\"progressPercentage\": 5"));
 	for (chunk = 1; chunk < sizeof(body); chunk++) {
 		char *got = parse_render(body, chunk);
 

@@ -600,7 +600,9 @@ static int build_job_info(kft_job_t **out, const tjinfo *ti, const cJSON *const 
 		goto out;
 	if (ts) {
 		if ((error = kft_job_set_progress(job, num_field(ts, "progressPercentage", -1),
-		                                  num_field(ts, "estimatedRemainingSeconds", -1))) < 0)
+		                                  num_field(ts, "estimatedRemainingSeconds", -1))) < 0 ||
+		    (error = kft__job_set_progress_time(job, kft__time_rfc3339_ms(
+		             kft__json_str(ts, "lastUpdatedTime")))) < 0)
 			goto out;
 		cJSON_ArrayForEach(it, kft__json_get(ts, "metrics")) {
 			const char *mn = kft__json_str(it, "name"), *mv = kft__json_str(it, "value");
