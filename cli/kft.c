@@ -46,7 +46,8 @@ static void usage(FILE *f)
 "  wait NAME                 wait for a status (--for S,..., --timeout SECONDS)\n"
 "  delete NAME               stop and delete a job (--keep-state, --grace SECONDS)\n"
 "  suspend NAME, resume NAME suspend or resume a job\n"
-"  events NAME               show a job's events\n\n%s\n"
+"  events NAME               show a job's events\n"
+"  dashboard                 serve the web UI, history and /metrics (--listen ADDR)\n\n%s\n"
 "Run 'kft COMMAND --help' for a command's flags.\n", global_help);
 }
 
@@ -124,7 +125,7 @@ static void diag(int level, const char *message, void *payload)
 	fprintf(stderr, "kft: %s: %s\n", names[level < 0 || level > 3 ? 3 : level], message);
 }
 
-static int open_client(kft_client_t **out)
+void cli_client_opts(kft_client_opts_t *out)
 {
 	kft_client_opts_t o = KFT_CLIENT_OPTS_INIT;
 
@@ -136,6 +137,24 @@ static int open_client(kft_client_t **out)
 	o.container_host = G.container_host;
 	o.pull_policy = G.pull_policy;
 	o.network = G.network;
+	*out = o;
+}
+
+int cli_global_flag(int argc, char **argv, int *i)
+{
+	return global_flag(argc, argv, i);
+}
+
+const char *cli_global_help(void)
+{
+	return global_help;
+}
+
+static int open_client(kft_client_t **out)
+{
+	kft_client_opts_t o;
+
+	cli_client_opts(&o);
 	if (kft_client_new(out, &o) < 0)
 		return cli_error("cannot open the backend");
 	return 0;
@@ -1030,6 +1049,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(cmd, "suspend")) rc = cmd_suspend(cargc, cargv, 1);
 		else if (!strcmp(cmd, "resume")) rc = cmd_suspend(cargc, cargv, 0);
 		else if (!strcmp(cmd, "events")) rc = cmd_events(cargc, cargv);
+		else if (!strcmp(cmd, "dashboard")) rc = cli_cmd_dashboard(cargc, cargv);
 		else if (!strcmp(cmd, "help")) { usage(stdout); rc = 0; }
 		else {
 			fprintf(stderr, "kft: unknown command \"%s\" (see kft --help)\n", cmd);

@@ -33,5 +33,12 @@ int cli_error(const char *what);   /* prints kft_error_last(); returns EXIT_ERR 
 /* Parse a flag value: "--flag=value" or "--flag value". */
 const char *cli_value(int argc, char **argv, int *i, const char *flag);
 int cli_is_flag(const char *arg, const char *flag);
+/* The global flags: consume argv[*i] if it is one (1), 0 if not, -1 on error. */
+int cli_global_flag(int argc, char **argv, int *i);
+const char *cli_global_help(void);
+/* The client options the global flags chose. */
+void cli_client_opts(kft_client_opts_t *out);
+
+int cli_cmd_dashboard(int argc, char **argv);   /* cli/cmd_dashboard.c */
 
 #endif

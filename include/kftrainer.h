@@ -27,5 +27,6 @@
 #include "kftrainer/wait.h"
 #include "kftrainer/logs.h"
 #include "kftrainer/torchtune.h"
+#include "kftrainer/dashboard.h"
 
 #endif
