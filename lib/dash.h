@@ -90,6 +90,20 @@ int kft__dash_page_confirm(kft__buf *b, kft__dash *d, const char *name, const ch
 void kft__dash_page_error(kft__buf *b, int http_status, const char *message);
 extern const char kft__dash_css[], kft__dash_js[];
 
+/* charts (lib/dashboard_pages.c): one metric over time, server-side SVG */
+typedef struct {
+	char *name;
+	double *t, *v;         /* t: Unix ms */
+	size_t n, cap;
+} kft__dash_series;
+typedef struct {
+	kft__dash_series *v;
+	size_t n;
+} kft__dash_series_set;
+/** Append a point to the series called name (created on first use). */
+int kft__dash_series_add(kft__dash_series_set *set, const char *name, double t_ms, double v);
+void kft__dash_series_free(kft__dash_series_set *set);
+
 /* /metrics (lib/dashboard_metrics.c) */
 int kft__dash_metrics(kft__buf *b, kft__dash *d);
 void kft__dash_put_prom_label(kft__buf *b, const char *s);
@@ -110,5 +124,7 @@ int kft__dash_history_logs(kft__dash_history *h, const char *name,
 int kft__dash_history_prune(kft__dash_history *h, int64_t days, int64_t max_jobs);
 /** Record a job's numeric metrics at time t (kubernetes: the metrics history). */
 int kft__dash_history_metrics(kft__dash_history *h, const kft_job_t *job, int64_t t_ms);
+/** The recorded metrics history of a job ("progress" is the progress percentage). */
+int kft__dash_history_series(kft__dash_series_set *out, kft__dash_history *h, const char *name);
 
 #endif

@@ -884,13 +884,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return MHD_NO;
 		cs->is_post = post;
 		*con_cls = cs;
-		if (post && !(cs->post.pp = MHD_create_post_processor(c, 1024, post_field, &cs->post)))
-			return MHD_NO;   /* not a form */
+		/* not a form (no pp): the CSRF check refuses it */
+		if (post)
+			cs->post.pp = MHD_create_post_processor(c, 1024, post_field, &cs->post);
 		return MHD_YES;
 	}
 	if (post && *upload_size) {
 		cs->post.bytes += *upload_size;
-		if (cs->post.bytes > 8192)
+		if (cs->post.bytes > 8192 || !cs->post.pp)
 			cs->post.too_big = 1;
 		else
 			MHD_post_process(cs->post.pp, upload, *upload_size);

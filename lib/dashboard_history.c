@@ -441,18 +441,22 @@ int kft__dash_history_metrics(kft__dash_history *h, const kft_job_t *job, int64_
 	if (sqlite3_prepare_v2(h->db, "INSERT INTO metrics(scope,name,t_ms,metric,value) "
 	                       "VALUES(?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
 		return db_error(h, "metrics");
-	for (i = 0; i < kft_job_metric_count(job) && i < 64; i++) {
-		const char *v = kft_job_metric_value(job, i);
+	for (i = 0; i <= kft_job_metric_count(job) && i < 64; i++) {
+		const char *v = i ? kft_job_metric_value(job, i - 1) : NULL;
 		char *end;
-		double x = v ? strtod(v, &end) : 0;
+		double x = v ? strtod(v, &end) : (double)kft_job_progress_percent(job);
 
-		if (!v || end == v || *end || !isfinite(x))
+		if (i == 0 && x < 0)
+			continue;
+		if (i > 0 && (!v || end == v || *end || !isfinite(x)))
 			continue;
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, h->scope, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, kft_job_name(job), -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 3, t_ms);
-		sqlite3_bind_text(st, 4, kft_job_metric_name(job, i), -1, SQLITE_TRANSIENT);
+		/* a job's own metric named "progress" is shown next to ours, not mixed with it */
+		sqlite3_bind_text(st, 4, i ? kft_job_metric_name(job, i - 1) : "\x01progress", -1,
+		                  SQLITE_TRANSIENT);
 		sqlite3_bind_double(st, 5, x);
 		sqlite3_step(st);
 	}
@@ -485,4 +489,26 @@ int kft__dash_history_prune(kft__dash_history *h, int64_t days, int64_t max_jobs
 	             "DELETE FROM metrics WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE "
 	             "j.scope=metrics.scope AND j.name=metrics.name);", NULL, NULL, NULL);
 	return 0;
+}
+
+int kft__dash_history_series(kft__dash_series_set *out, kft__dash_history *h, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(h->db, "SELECT metric, t_ms, value FROM metrics WHERE scope=? AND "
+	                       "name=? ORDER BY metric, t_ms LIMIT 200000", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return db_error(h, "metrics");
+	sqlite3_bind_text(st, 1, h->scope, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	while (!error && sqlite3_step(st) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(st, 0);
+
+		error = kft__dash_series_add(out, m[0] == '\x01' ? "progress (%)" : m,
+		                             (double)sqlite3_column_int64(st, 1),
+		                             sqlite3_column_double(st, 2));
+	}
+	sqlite3_finalize(st);
+	return error;
 }

@@ -6,6 +6,7 @@
  */
 #include "dash.h"
 
+#include <math.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -394,12 +395,139 @@ static void put_job_summary(kft__buf *b, kft__dash *d, const kft_job_t *job, int
 	kft__buf_puts(b, "</dd></dl></section>\n");
 }
 
-static void put_metrics(kft__buf *b, const kft_job_t *job)
+/* ---- charts ---- */
+
+#define MAX_SERIES 32
+#define MAX_POINTS 200000
+
+int kft__dash_series_add(kft__dash_series_set *set, const char *name, double t, double v)
+{
+	kft__dash_series *s = NULL;
+	size_t i;
+
+	for (i = set->n; i > 0 && !s; i--)
+		if (!strcmp(set->v[i - 1].name, name))
+			s = &set->v[i - 1];
+	if (!s) {
+		kft__dash_series *nv;
+
+		if (set->n >= MAX_SERIES)
+			return 0;   /* bounded: the rest is not drawn */
+		if (!(nv = kft__realloc(set->v, (set->n + 1) * sizeof(*nv))))
+			return kft__error_oom();
+		set->v = nv;
+		s = &set->v[set->n];
+		memset(s, 0, sizeof(*s));
+		if (!(s->name = kft__strdup(name)))
+			return kft__error_oom();
+		set->n++;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		double *t2, *v2;
+
+		if (s->n >= MAX_POINTS)
+			return 0;
+		if (!(t2 = kft__realloc(s->t, cap * sizeof(double))))
+			return kft__error_oom();
+		s->t = t2;
+		if (!(v2 = kft__realloc(s->v, cap * sizeof(double))))
+			return kft__error_oom();
+		s->v = v2;
+		s->cap = cap;
+	}
+	s->t[s->n] = t;
+	s->v[s->n++] = v;
+	return 0;
+}
+
+void kft__dash_series_free(kft__dash_series_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		free(set->v[i].name);
+		free(set->v[i].t);
+		free(set->v[i].v);
+	}
+	free(set->v);
+	set->v = NULL;
+	set->n = 0;
+}
+
+static void put_num(kft__buf *b, double v)
+{
+	kft__buf_printf(b, fabs(v) >= 1e5 || (v != 0 && fabs(v) < 1e-3) ? "%.3g" : "%.4g", v);
+}
+
+/* One metric over time as an SVG line chart (at most ~600 points drawn). */
+static void put_chart(kft__buf *b, const kft__dash_series *s)
+{
+	const double W = 420, H = 170, L = 52, R = 10, T = 10, Bm = 24;
+	double t0 = s->t[0], t1 = s->t[s->n - 1], lo = s->v[0], hi = s->v[0];
+	size_t i, step = s->n > 600 ? s->n / 600 : 1;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->v[i] < lo)
+			lo = s->v[i];
+		if (s->v[i] > hi)
+			hi = s->v[i];
+	}
+	if (hi == lo) {
+		hi += 1;
+		lo -= 1;
+	}
+	if (t1 <= t0)
+		t1 = t0 + 1;
+	kft__buf_puts(b, "<div class=\"chart\" data-metric=\"");
+	kft__dash_puts_html(b, s->name);
+	kft__buf_puts(b, "\"><h3>");
+	kft__dash_puts_html(b, s->name);
+	kft__buf_puts(b, " \xc2\xb7 last <b>");
+	put_num(b, s->v[s->n - 1]);
+	kft__buf_printf(b, "</b></h3><svg viewBox=\"0 0 %g %g\" role=\"img\" "
+	                "xmlns=\"http://www.w3.org/2000/svg\">", W, H);
+	/* grid and axes */
+	kft__buf_printf(b, "<g stroke=\"#e3e6eb\" stroke-width=\"1\"><line x1=\"%g\" y1=\"%g\" "
+	                "x2=\"%g\" y2=\"%g\"/><line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\"/>"
+	                "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\"/></g>",
+	                L, T, W - R, T, L, (T + H - Bm) / 2, W - R, (T + H - Bm) / 2,
+	                L, H - Bm, W - R, H - Bm);
+	kft__buf_printf(b, "<g fill=\"#6b7385\" font-size=\"10\" font-family=\"sans-serif\">"
+	                "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">", L - 6, T + 4);
+	put_num(b, hi);
+	kft__buf_printf(b, "</text><text x=\"%g\" y=\"%g\" text-anchor=\"end\">", L - 6,
+	                H - Bm + 3);
+	put_num(b, lo);
+	kft__buf_printf(b, "</text><text x=\"%g\" y=\"%g\">0s</text>"
+	                "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">+", L, H - 8, W - R, H - 8);
+	kft__dash_put_duration(b, (int64_t)((t1 - t0) / 1000));
+	kft__buf_puts(b, "</text></g><polyline fill=\"none\" stroke=\"#3b6fd8\" "
+	                 "stroke-width=\"1.8\" stroke-linejoin=\"round\" points=\"");
+	for (i = 0; i < s->n; i += step) {
+		size_t k = i + step >= s->n ? s->n - 1 : i;
+
+		kft__buf_printf(b, "%.1f,%.1f ", L + (s->t[k] - t0) / (t1 - t0) * (W - L - R),
+		                (H - Bm) - (s->v[k] - lo) / (hi - lo) * (H - Bm - T));
+		if (k == s->n - 1)
+			break;
+	}
+	kft__buf_puts(b, "\"/></svg></div>");
+}
+
+static void put_metrics(kft__buf *b, const kft_job_t *job, const kft__dash_series_set *hist)
 {
 	size_t i, n = kft_job_metric_count(job);
 
 	section(b, "metrics", "Metrics");
-	if (!n) {
+	if (hist && hist->n) {
+		kft__buf_puts(b, "<div class=\"charts\">");
+		for (i = 0; i < hist->n; i++)
+			if (hist->v[i].n)
+				put_chart(b, &hist->v[i]);
+		kft__buf_puts(b, "</div>");
+	}
+	if (!n && !(hist && hist->n)) {
 		kft__buf_puts(b, "<p class=\"muted\">No metrics reported (training code reports them "
 		                 "through the progress protocol).</p></section>\n");
 		return;
@@ -506,6 +634,7 @@ int kft__dash_page_job(kft__buf *b, kft__dash *d, const char *name)
 	unsigned long long gen = s ? (unsigned long long)s->gen : 0;
 	kft_job_t *job = NULL;
 	kft_event_list_t *ev = NULL;
+	kft__dash_series_set series = { NULL, 0 };
 	char *yaml = NULL;
 
 	kft__dash_snap_put(d, s);
@@ -531,12 +660,14 @@ int kft__dash_page_job(kft__buf *b, kft__dash *d, const char *name)
 	}
 	if (kft_job_render(&yaml, job, KFT_FORMAT_YAML) < 0)
 		yaml = NULL;
+	if (d->hist)
+		kft__dash_history_series(&series, d->hist, name);
 	head(b, d, name, "job");
 	kft__buf_puts(b, "<div class=\"job\" id=\"job\" data-name=\"");
 	kft__dash_puts_html(b, name);
 	kft__buf_printf(b, "\" data-history=\"%d\" data-gen=\"%llu\">\n", history, gen);
 	put_job_summary(b, d, job, history);
-	put_metrics(b, job);
+	put_metrics(b, job, &series);
 	put_steps(b, job);
 	put_events(b, ev);
 	put_logs(b, job);
@@ -544,6 +675,7 @@ int kft__dash_page_job(kft__buf *b, kft__dash *d, const char *name)
 	kft__buf_puts(b, "</div>\n");
 	foot(b);
 	kft_free(yaml);
+	kft__dash_series_free(&series);
 	kft_event_list_free(ev);
 	kft_job_free(job);
 	return b->oom ? kft__error_oom() : 0;
