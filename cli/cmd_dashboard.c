@@ -17,75 +17,59 @@ static void on_stop(int sig)
 	kft_dashboard_stop(running);   /* async-signal-safe */
 }
 
-static int positive(const char *flag, const char *v, int64_t *out)
-{
-	char *end;
-	long long n = strtoll(v, &end, 10);
+enum { D_LISTEN, D_TOKEN, D_HISTORY, D_HISTORY_DAYS, D_HISTORY_MAX };
 
-	if (!*v || *end || n <= 0) {
-		fprintf(stderr, "kft dashboard: %s: expected a positive number, got \"%s\"\n", flag, v);
-		return -1;
+static int dashboard_set(void *ctx, const cli_flag *f, const char *v)
+{
+	kft_dashboard_opts_t *o = ctx;
+	long long n;
+
+	switch (f->id) {
+	case D_LISTEN: o->listen = v; return 0;
+	case D_TOKEN: o->token = v; return 0;
+	case D_HISTORY: o->history_path = v; return 0;
+	case D_HISTORY_DAYS:
+		if (cli_parse_ll(&n, f, v, 1) < 0)
+			return -1;
+		o->history_days = n;
+		return 0;
+	case D_HISTORY_MAX:
+		if (cli_parse_ll(&n, f, v, 1) < 0)
+			return -1;
+		o->history_max_jobs = n;
+		return 0;
 	}
-	*out = n;
-	return 0;
+	return -1;
 }
 
-int cli_cmd_dashboard(int argc, char **argv)
+static const cli_flag dashboard_flags[] = {
+	{ "listen", 0, "HOST:PORT", "address (default 127.0.0.1:8080; port 0: any free port);\n"
+	  "a non-loopback address needs a token", 0, NULL, 0, D_LISTEN },
+	{ "token", 0, "TOKEN", "every request must carry it (Authorization: Bearer, or\n"
+	  "?token= once in a browser); env KFT_DASHBOARD_TOKEN (better: argv is public)",
+	  0, NULL, 0, D_TOKEN },
+	{ "history", 0, "FILE", "kubernetes history database (default\n"
+	  "STATE_DIR/dashboard.sqlite; \"\" for none)", CLI_COMP_FILE, NULL, 0, D_HISTORY },
+	{ "history-days", 0, "N", "drop history older than N days (default 30)", 0, NULL, 0,
+	  D_HISTORY_DAYS },
+	{ "history-max", 0, "N", "keep at most N jobs in the history (default 10000)", 0, NULL, 0,
+	  D_HISTORY_MAX },
+	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
+};
+const cli_group cli_dashboard_group = { "Flags", NULL, dashboard_flags, dashboard_set };
+
+int cli_cmd_dashboard(const cli_command *cmd, int argc, char **argv)
 {
 	kft_dashboard_opts_t o = KFT_DASHBOARD_OPTS_INIT;
+	void *const ctx[CLI_MAX_GROUPS] = { &o };
 	kft_client_opts_t co;
 	kft_dashboard_t *d = NULL;
 	struct sigaction sa;
-	const char *v;
-	int i, r;
+	cli_args a;
+	int r;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("Usage: kft dashboard [--listen HOST:PORT] [--token TOKEN] [--history FILE]\n"
-			       "                     [--history-days N] [--history-max N]\n\n"
-			       "Serve a web UI for the backend's TrainJobs: / (the jobs, live), /jobs/NAME\n"
-			       "(one job: status, steps, events, logs, metrics, actions) and /metrics\n"
-			       "(Prometheus). On Kubernetes, what is observed is kept in a SQLite history,\n"
-			       "so deleted TrainJobs stay visible. Stop with Ctrl-C.\n\n"
-			       "  --listen HOST:PORT        address (default 127.0.0.1:8080; port 0: any free\n"
-			       "                            port); a non-loopback address needs a token\n"
-			       "  --token TOKEN             every request must carry it (Authorization: Bearer,\n"
-			       "                            or ?token= once in a browser); env\n"
-			       "                            KFT_DASHBOARD_TOKEN (prefer it: argv is public)\n"
-			       "  --history FILE            kubernetes history database (default\n"
-			       "                            STATE_DIR/dashboard.sqlite; \"\" for none)\n"
-			       "  --history-days N          drop history older than N days (default 30)\n"
-			       "  --history-max N           keep at most N jobs in the history (default 10000)\n"
-			       "\n%s", cli_global_help());
-			return 0;
-		}
-		if ((r = cli_global_flag(argc, argv, &i)) < 0)
-			return EXIT_USAGE;
-		if (r)
-			continue;
-		if (cli_is_flag(argv[i], "--listen")) {
-			if (!(o.listen = cli_value(argc, argv, &i, "--listen")))
-				return EXIT_USAGE;
-		} else if (cli_is_flag(argv[i], "--token")) {
-			if (!(o.token = cli_value(argc, argv, &i, "--token")))
-				return EXIT_USAGE;
-		} else if (cli_is_flag(argv[i], "--history")) {
-			if (!(o.history_path = cli_value(argc, argv, &i, "--history")))
-				return EXIT_USAGE;
-		} else if (cli_is_flag(argv[i], "--history-days")) {
-			if (!(v = cli_value(argc, argv, &i, "--history-days")) ||
-			    positive("--history-days", v, &o.history_days) < 0)
-				return EXIT_USAGE;
-		} else if (cli_is_flag(argv[i], "--history-max")) {
-			if (!(v = cli_value(argc, argv, &i, "--history-max")) ||
-			    positive("--history-max", v, &o.history_max_jobs) < 0)
-				return EXIT_USAGE;
-		} else {
-			fprintf(stderr, "kft dashboard: unknown argument \"%s\" (see kft dashboard --help)\n",
-			        argv[i]);
-			return EXIT_USAGE;
-		}
-	}
+	if (cli_parse(&a, cmd, argc, argv, ctx))
+		return a.exit;
 	cli_client_opts(&co);
 	if (kft_dashboard_new(&d, &co, &o) < 0)
 		return cli_error("dashboard");

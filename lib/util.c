@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,16 @@ int kft__strv_pushf(kft__strv *sv, const char *fmt, ...)
 	vsnprintf(b.ptr, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return kft__strv_push_own(sv, b.ptr);
+}
+
+int kft__strv_has(const kft__strv *sv, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s))
+			return 1;
+	return 0;
 }
 
 void kft__strv_free(kft__strv *sv)
@@ -188,6 +199,15 @@ int kft__parse_i64(int64_t *out, const char *s)
 	if (errno || *end || end == s)
 		return -1;
 	*out = (int64_t)v;
+	return 0;
+}
+
+int kft__double_i64(int64_t *out, double d)
+{
+	/* the range test first: the comparisons are false for NaN */
+	if (!(d > -9007199254740992.0 && d < 9007199254740992.0) || d != floor(d))
+		return -1;
+	*out = (int64_t)d;
 	return 0;
 }
 
