@@ -29,5 +29,6 @@
 #include "kftrainer/progress.h"
 #include "kftrainer/torchtune.h"
 #include "kftrainer/dashboard.h"
+#include "kftrainer/convert.h"
 
 #endif
