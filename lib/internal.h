@@ -10,6 +10,7 @@
 #endif
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <cjson/cJSON.h>
@@ -94,6 +95,8 @@ int64_t kft__mono_ms(void);        /* CLOCK_MONOTONIC */
 int kft__streq(const char *a, const char *b);          /* NULL-safe */
 int kft__strcaseeq(const char *a, const char *b);
 int kft__has_prefix(const char *s, const char *prefix);
+/** s is one of the strings of the NULL-terminated list (s NULL: no). */
+int kft__str_in_list(const char *s, const char *const *list);
 int kft__random_bytes(unsigned char *out, size_t n);   /* getrandom */
 /** RFC 1035 label check: ^[a-z]([-a-z0-9]*[a-z0-9])?$ */
 int kft__is_dns1035(const char *s);
@@ -131,6 +134,12 @@ void kft__time_rfc3339_format(char *buf, size_t n, int64_t ms);
 /* ---- JSON / YAML (lib/json.c, lib/yaml.c) ---- */
 const char *kft__json_str(const cJSON *obj, const char *key);       /* NULL unless a string */
 const cJSON *kft__json_get(const cJSON *obj, const char *key);
+/**
+ * A JSON number as an integer: its whole part when that lies in [min, max]
+ * (and |x| < 2^53), else dflt (also when absent or not a number). Outside
+ * input holds 1e24 as readily as 2: no number is cast to an integer elsewhere.
+ */
+int64_t kft__json_int(const cJSON *it, int64_t min, int64_t max, int64_t dflt);
 /** Follow a dotted path ("spec.trainer.numNodes"); NULL if absent. */
 cJSON *kft__json_path(const cJSON *root, const char *path);
 /** Create objects along a dotted path and return the last one (creating it as an object). */
@@ -212,6 +221,8 @@ int kft__spec_from_final(kft_spec_t **out, cJSON *doc);
 char *kft__resource_key(const char *key);
 /** Convert a canonical TrainJob to the form of trainer_version ("v2.0" ...). */
 int kft__spec_convert(cJSON *doc, const char *trainer_version);
+/** The minor of a Trainer version ("v2.0" -> 0 ... "v2.3"/"dev"/"latest" -> 3); -1 if unknown. */
+int kft__trainer_minor(const char *v);
 /** Builtin trainer config (JSON) if set, else NULL; name in *name. */
 const cJSON *kft__spec_builtin(const kft_spec_t *spec, const char **name);
 /** Validate a finalized TrainJob doc. */
