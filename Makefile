@@ -23,7 +23,7 @@ SANFLAGS :=
 endif
 
 CC       ?= cc
-PKGS     := libcurl libcjson yaml-0.1
+PKGS     := libcurl libcjson yaml-0.1 libmicrohttpd sqlite3
 # libarchive: headers only; lib/larchive.c loads it on first use (dlopen)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libarchive 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
