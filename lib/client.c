@@ -329,6 +329,15 @@ int kft_get_events(kft_event_list_t **out, kft_client_t *client, const char *nam
 	return client->be->get_events(out, client->be, name);
 }
 
+int kft_get_metrics_history(kft_metrics_history_t **out, kft_client_t *client, const char *name)
+{
+	KFT_ASSERT_ARG(out && client && name);
+	*out = NULL;
+	if (client->be->version < 2 || !client->be->get_metrics_history)
+		return unsupported(client, "a metrics history (only the latest trainerStatus is kept)");
+	return client->be->get_metrics_history(out, client->be, name);
+}
+
 int kft_list_runtimes(kft_runtime_list_t **out, kft_client_t *client)
 {
 	KFT_ASSERT_ARG(out && client);

@@ -759,6 +759,17 @@ static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *
 	return kft__container_labels_get_events(out, b, name);
 }
 
+static int be_get_metrics_history(kft_metrics_history_t **out, kft_backend_t *be,
+                                  const char *name)
+{
+	cbackend *b = (cbackend *)be;
+
+	if (in_store(b, name))   /* the progress server writes the history into the store */
+		return kft__store_metrics_history(out, b->root, name);
+	return kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE,
+	                      "job %s has no metrics history on this machine", name);
+}
+
 static int be_suspend_job(kft_backend_t *be, const char *name, int suspend)
 {
 	cbackend *b = (cbackend *)be;
@@ -808,6 +819,7 @@ int kft__backend_container_factory(kft_backend_t **out, const kft_client_opts_t 
 	b->base.delete_job = be_delete_job;
 	b->base.suspend_job = be_suspend_job;
 	b->base.get_events = be_get_events;
+	b->base.get_metrics_history = be_get_metrics_history;
 	b->base.free = be_free;
 	if (opts) {
 		b->timeout_ms = opts->timeout_ms;

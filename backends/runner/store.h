@@ -30,6 +30,7 @@
 #define KFT_LOCAL_STORE_H
 
 #include "internal.h"
+#include "trainer_status.h"
 
 #define KFT__STORE_STATE "state.json"
 #define KFT__STORE_PLAN "plan.json"
@@ -82,6 +83,9 @@ int kft__store_job_from_state(kft_job_t **out, const cJSON *state, const char *b
 /** Read a job (kft__store_read_state + kft__store_job_from_state). */
 int kft__store_get_job(kft_job_t **out, const char *state_dir, const char *name,
                        const char *backend);
+/** The job's progress-update history (<jobdir>/metrics.jsonl; lib/trainer_status.h). */
+int kft__store_metrics_history(kft_metrics_history_t **out, const char *state_dir,
+                               const char *name);
 int kft__store_list_jobs(kft_job_list_t **out, const char *state_dir, const char *runtime,
                          const char *backend);
 int kft__store_get_events(kft_event_list_t **out, const char *state_dir, const char *name);

@@ -9,7 +9,7 @@
 
 KFT_BEGIN_DECL
 
-#define KFT_BACKEND_VERSION 1
+#define KFT_BACKEND_VERSION 2   /* 2: get_metrics_history */
 
 /*
  * A backend. version first; a NULL optional method makes the core return
@@ -34,6 +34,8 @@ struct kft_backend {
 	int (*list_runtimes)(kft_runtime_list_t **out, kft_backend_t *be);
 	int (*get_runtime)(kft_runtime_t **out, kft_backend_t *be, const char *name);
 	void (*free)(kft_backend_t *be);
+	/* version >= 2, optional: the job's progress-update history (kft_get_metrics_history) */
+	int (*get_metrics_history)(kft_metrics_history_t **out, kft_backend_t *be, const char *name);
 };
 
 typedef int (*kft_backend_factory_cb)(kft_backend_t **out, const kft_client_opts_t *opts,
