@@ -10,6 +10,7 @@
 #include "container.h"
 #include "../runner/status.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ static int cstep_fill(cstep *s)
 	s->status = kft__json_str(st, "Status");
 	if (!s->status)
 		s->status = "unknown";
-	s->exit_code = cJSON_IsNumber(ec) ? (int)ec->valuedouble : -1;
+	s->exit_code = (int)kft__json_int(ec, INT_MIN, INT_MAX, -1);
 	s->oom = cJSON_IsTrue(kft__json_get(st, "OOMKilled"));
 	s->started = kft__time_rfc3339_ms(kft__json_str(st, "StartedAt"));
 	s->finished = kft__time_rfc3339_ms(kft__json_str(st, "FinishedAt"));

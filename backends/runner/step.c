@@ -104,11 +104,11 @@ static void program_exited(const char *jobdir, const cJSON *step, kft__step_end 
 		return;   /* killed before it could tell: the wait status is all there is */
 	}
 	if (cJSON_IsNumber(v = kft__json_get(r, "exitCode"))) {
-		end->exit_code = (int)v->valuedouble;
+		end->exit_code = (int)kft__json_int(v, INT_MIN, INT_MAX, -1);
 		end->signal = 0;
 	}
 	if (cJSON_IsNumber(v = kft__json_get(r, "signal")))
-		end->signal = (int)v->valuedouble;
+		end->signal = (int)kft__json_int(v, INT_MIN, INT_MAX, 0);
 	if (kft__json_str(r, "what"))
 		snprintf(end->what, sizeof(end->what), "%s", kft__json_str(r, "what"));
 	if (kft__json_str(r, "reason") && end->exit_code != 0)

@@ -442,14 +442,15 @@ static int any_running(const sup_t *s)
 
 static void set_deadline(sup_t *s, int64_t from_wall_ms)
 {
-	const cJSON *ads = kft__json_get(s->plan, "activeDeadlineSeconds");
+	/* at most ~285 years: the milliseconds below fit an int64 */
+	int64_t ads = kft__json_int(kft__json_get(s->plan, "activeDeadlineSeconds"), 1,
+	                            (int64_t)9e15 / 1000, 0);
 
-	if (!cJSON_IsNumber(ads) || ads->valuedouble <= 0) {
+	if (ads <= 0) {
 		s->deadline_at = 0;
 		return;
 	}
-	s->deadline_at = kft__mono_ms() + (from_wall_ms + (int64_t)(ads->valuedouble * 1000) -
-	                                   kft__now_ms());
+	s->deadline_at = kft__mono_ms() + (from_wall_ms + ads * 1000 - kft__now_ms());
 }
 
 static void reset_steps(sup_t *s)
@@ -480,7 +481,7 @@ static void read_control(sup_t *s)
 	if (kft__store_read_json(&c, s->control_path) < 0)
 		return;
 	v = kft__json_get(c, "graceMs");
-	s->grace_ms = cJSON_IsNumber(v) && v->valuedouble >= 0 ? (int64_t)v->valuedouble : 10000;
+	s->grace_ms = kft__json_int(v, 0, INT64_MAX, 10000);
 	if (cJSON_IsTrue(kft__json_get(c, "cancel")) && !s->cancelled) {
 		s->cancelled = 1;
 		slog("cancel requested (grace %lld ms)", (long long)s->grace_ms);
@@ -672,9 +673,7 @@ static void evaluate(sup_t *s)
 		rs[i].name = kft__json_str(st->plan, "name");
 		rs[i].role = kft__json_str(st->plan, "role");
 		rs[i].state = kft__store_step_state(kft__json_str(st->rec, "status"));
-		rs[i].finished_ms = (int64_t)cJSON_GetNumberValue(kft__json_get(st->rec, "finishedMs"));
-		if (rs[i].finished_ms < 0)
-			rs[i].finished_ms = 0;
+		rs[i].finished_ms = kft__json_int(kft__json_get(st->rec, "finishedMs"), 0, INT64_MAX, 0);
 		rs[i].what = st->what[0] ? st->what : NULL;
 		rs[i].reason = st->reason[0] ? st->reason : NULL;
 		rs[i].stopped = st->term_sent;
