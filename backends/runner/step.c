@@ -9,27 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
-extern char **environ;
-
 /* program: time for the step program to stop what it runs, beyond the grace period */
 #define PROGRAM_KILL_MARGIN_MS 10000
 
-static int push_environ(kft__strv *env)
-{
-	char **e;
-	int error = 0;
-
-	for (e = environ; !error && *e; e++)
-		error = kft__strv_push(env, *e);
-	return error;
-}
-
-/* process: the plan's argv with the supervisor's environment plus the plan's env. */
+/* process: the plan's argv; the plan's env added to the environment. */
 static int process_command(kft__strv *argv, kft__strv *env, const char **cwd, const char *jobdir,
                            const cJSON *plan, const cJSON *step)
 {
 	const cJSON *it;
-	int error = push_environ(env);
+	int error = 0;
 
 	(void)jobdir;
 	(void)plan;
@@ -72,8 +60,7 @@ static int program_command(kft__strv *argv, kft__strv *env, const char **cwd, co
 	result_path(path, sizeof(path), jobdir, step);
 	unlink(path);   /* a result of an earlier run (before a suspend) */
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	if ((error = push_environ(env)) == 0 &&
-	    (error = kft__env_set(env, "KFT_SUPERVISOR_PID", pid)) == 0 &&
+	if ((error = kft__env_set(env, "KFT_SUPERVISOR_PID", pid)) == 0 &&
 	    (error = kft__strv_push(argv, prog)) == 0 && (error = kft__strv_push(argv, "run")) == 0 &&
 	    (error = kft__strv_push(argv, jobdir)) == 0)
 		error = kft__strv_push(argv, kft__json_str(step, "name"));

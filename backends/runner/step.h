@@ -6,7 +6,9 @@
  * activeDeadlineSeconds, suspend, cancel: status.h and supervisor.c) is the
  * same for every runner. A runner says only:
  *
- *   command     which process: argv, environment, working directory
+ *   command     which process: argv, environment (it arrives holding the
+ *               supervisor's own and the job's progress server settings, see
+ *               progress.h; the runner adds to it), working directory
  *   terminate   how to ask the running process to stop within grace_ms
  *               (SIGKILL to its group follows after grace_ms + kill_margin_ms)
  *   exited      what its exit means beyond the wait status (optional)

@@ -18,6 +18,7 @@
 #include "store.h"
 #include "status.h"
 #include "step.h"
+#include "progress.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -49,6 +50,8 @@ typedef struct {
 	char reason[64];     /* a reason of its own (OOMKilled), for the job's reason */
 } step_t;
 
+extern char **environ;
+
 typedef struct sup sup_t;
 
 struct sup {
@@ -63,6 +66,7 @@ struct sup {
 	int failed, stopping, suspending, suspended, cancelled, dirty;
 	int evfd, dirfd;
 	int64_t grace_ms;
+	kft__progress_server progress;   /* the job's progress-protocol server */
 };
 
 static void slog(const char *fmt, ...) KFT__PRINTF(1, 2);
@@ -234,10 +238,16 @@ static void start_step(sup_t *s, step_t *st)
 	const char *name = kft__json_str(st->plan, "name"), *cwd = NULL;
 	kft__strv argv = KFT__STRV_INIT, env = KFT__STRV_INIT;
 	kft__proc_opts o;
-	char msg[1024];
-	int logfd, error;
+	char msg[1024], **e;
+	int logfd, error = 0;
 
-	error = s->runner->command(&argv, &env, &cwd, s->dir, s->plan, st->plan);
+	/* the runner's environment: ours, the job's progress server, then the runner's */
+	for (e = environ; !error && *e; e++)
+		error = kft__strv_push(&env, *e);
+	if (!error)
+		error = kft__progress_server_env(&s->progress, &env);
+	if (!error)
+		error = s->runner->command(&argv, &env, &cwd, s->dir, s->plan, st->plan);
 	logfd = open_log(s, name);
 	st->started = 1;
 	set_num(st->rec, "startedMs", (double)kft__now_ms());
@@ -611,6 +621,13 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 		}
 	}
 	s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* process steps reach it on 127.0.0.1 (a container on its own network could not) */
+	if (kft__streq(s->runner->name, "process") &&
+	    kft__progress_server_start(&s->progress, dir, s->name, "default") < 0) {
+		slog("progress server: %s", kft_error_last()->message);
+		event(s, "TrainJob", s->name, "Warning", "ProgressServerFailed",
+		      kft_error_last()->message);
+	}
 	if (s->runner->write_files)
 		write_plan_files(s);
 	set_deadline(s, (int64_t)cJSON_GetNumberValue(kft__json_get(s->state, "createdMs")));
@@ -779,6 +796,8 @@ static int run(sup_t *s)
 			}
 		}
 	}
+	/* updates end with the job: a post after the end is refused (connection refused) */
+	kft__progress_server_stop(&s->progress);
 	/* nothing a step started may outlive the job */
 	kill_and_reap_all(s);
 	return kft__streq(kft__json_str(s->state, "status"), "Complete") ? 0 : 1;
