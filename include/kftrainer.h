@@ -28,5 +28,6 @@
 #include "kftrainer/logs.h"
 #include "kftrainer/progress.h"
 #include "kftrainer/torchtune.h"
+#include "kftrainer/duration.h"
 
 #endif
