@@ -82,6 +82,7 @@ typedef struct {
 int kft__strv_push(kft__strv *sv, const char *s);          /* copies */
 int kft__strv_push_own(kft__strv *sv, char *s);            /* takes s */
 int kft__strv_pushf(kft__strv *sv, const char *fmt, ...) KFT__PRINTF(2, 3);
+int kft__strv_has(const kft__strv *sv, const char *s);
 void kft__strv_free(kft__strv *sv);
 /** Upsert "NAME=value" into an environment vector. */
 int kft__env_set(kft__strv *env, const char *name, const char *value);

@@ -55,6 +55,16 @@ int kft__strv_pushf(kft__strv *sv, const char *fmt, ...)
 	return kft__strv_push_own(sv, b.ptr);
 }
 
+int kft__strv_has(const kft__strv *sv, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s))
+			return 1;
+	return 0;
+}
+
 void kft__strv_free(kft__strv *sv)
 {
 	size_t i;
