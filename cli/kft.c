@@ -707,6 +707,14 @@ const cli_command cli_commands[] = {
 	{ "train", "", "start a TrainJob; prints its name (--wait, --follow)",
 	  "Validate and start a TrainJob; prints the job's name.",
 	  CLI_COMP_NONE, NULL, 0, 1, { &train_group, &cli_job_group, &cli_tt_group }, cmd_train, 0 },
+	{ "convert", "", "print a Training Operator v1 job (PyTorchJob, ...) as a TrainJob",
+	  "Print the TrainJob for a Training Operator v1 job: a kubeflow.org/v1 PyTorchJob,\n"
+	  "TFJob, MPIJob, XGBoostJob, JAXJob or PaddleJob, or a kubeflow.org/v2beta1 MPIJob,\n"
+	  "validated as `kft render` validates. Every v1 field without a TrainJob\n"
+	  "equivalent is reported on stderr, one line each (\"kft: lost: PATH: ...\"), as\n"
+	  "are the converter's choices (\"kft: note: ...\"). A file with several YAML\n"
+	  "documents gives one TrainJob per document.",
+	  CLI_COMP_NONE, NULL, 0, 0, { &cli_convert_group }, cmd_convert, 0 },
 	{ "get", "NAME", "show a job's status and steps",
 	  "Show a job's status, steps (status, exit code, reason) and progress.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_get, 0 },

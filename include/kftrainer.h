@@ -29,5 +29,6 @@
 #include "kftrainer/progress.h"
 #include "kftrainer/torchtune.h"
 #include "kftrainer/duration.h"
+#include "kftrainer/convert.h"
 
 #endif

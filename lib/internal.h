@@ -94,6 +94,8 @@ int64_t kft__mono_ms(void);        /* CLOCK_MONOTONIC */
 int kft__streq(const char *a, const char *b);          /* NULL-safe */
 int kft__strcaseeq(const char *a, const char *b);
 int kft__has_prefix(const char *s, const char *prefix);
+/** s is one of the strings of the NULL-terminated list (s NULL: no). */
+int kft__str_in_list(const char *s, const char *const *list);
 int kft__random_bytes(unsigned char *out, size_t n);   /* getrandom */
 /** RFC 1035 label check: ^[a-z]([-a-z0-9]*[a-z0-9])?$ */
 int kft__is_dns1035(const char *s);
@@ -208,6 +210,8 @@ int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t 
 char *kft__resource_key(const char *key);
 /** Convert a canonical TrainJob to the form of trainer_version ("v2.0" ...). */
 int kft__spec_convert(cJSON *doc, const char *trainer_version);
+/** The minor of a Trainer version ("v2.0" -> 0 ... "v2.3"/"dev"/"latest" -> 3); -1 if unknown. */
+int kft__trainer_minor(const char *v);
 /** Builtin trainer config (JSON) if set, else NULL; name in *name. */
 const cJSON *kft__spec_builtin(const kft_spec_t *spec, const char **name);
 /** Validate a finalized TrainJob doc. */

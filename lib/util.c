@@ -152,6 +152,14 @@ int kft__has_prefix(const char *s, const char *prefix)
 	return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+int kft__str_in_list(const char *s, const char *const *list)
+{
+	for (; s && *list; list++)
+		if (!strcmp(s, *list))
+			return 1;
+	return 0;
+}
+
 int kft__random_bytes(unsigned char *out, size_t n)
 {
 	size_t got = 0;
