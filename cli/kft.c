@@ -88,7 +88,7 @@ static void diag(int level, const char *message, void *payload)
 	fprintf(stderr, "kft: %s: %s\n", names[level < 0 || level > 3 ? 3 : level], message);
 }
 
-int cli_open_client(kft_client_t **out)
+void cli_client_opts(kft_client_opts_t *out)
 {
 	kft_client_opts_t o = KFT_CLIENT_OPTS_INIT;
 
@@ -100,6 +100,14 @@ int cli_open_client(kft_client_t **out)
 	o.container_host = G.container_host;
 	o.pull_policy = G.pull_policy;
 	o.network = G.network;
+	*out = o;
+}
+
+int cli_open_client(kft_client_t **out)
+{
+	kft_client_opts_t o;
+
+	cli_client_opts(&o);
 	if (kft_client_new(out, &o) < 0)
 		return cli_error("cannot open the backend");
 	return 0;
@@ -740,6 +748,12 @@ const cli_command cli_commands[] = {
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_suspend, 0 },
 	{ "events", "NAME", "show a job's events", "Show a job's events, oldest first.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_events, 0 },
+	{ "dashboard", "", "serve the web UI, history and /metrics (--listen ADDR)",
+	  "Serve a web UI for the backend's TrainJobs: / (the jobs, live), /jobs/NAME\n"
+	  "(status, steps, events, logs, metric charts, suspend/resume/delete) and\n"
+	  "/metrics (Prometheus). On Kubernetes, what is observed is kept in a SQLite\n"
+	  "history, so deleted TrainJobs stay visible. Stop with Ctrl-C.",
+	  CLI_COMP_NONE, NULL, 0, 0, { &cli_dashboard_group }, cli_cmd_dashboard, 0 },
 	{ "completion", "SHELL", "print a completion script for bash, zsh or fish",
 	  "Print a completion script: bash (source <(kft completion bash)), zsh\n"
 	  "(source <(kft completion zsh)) or fish (kft completion fish | source).\n"

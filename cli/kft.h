@@ -143,6 +143,12 @@ extern const cli_group cli_list_group, cli_delete_group;
 
 int cli_error(const char *what);   /* prints kft_error_last(); returns EXIT_ERR */
 int cli_open_client(kft_client_t **out);
+/* The client options the global flags chose (strings borrowed from argv/env). */
+void cli_client_opts(kft_client_opts_t *out);
+
+/* kft dashboard (cli/cmd_dashboard.c) */
+extern const cli_group cli_dashboard_group;
+int cli_cmd_dashboard(const cli_command *cmd, int argc, char **argv);
 /* Integer flag values: a whole number >= min, else -1 after naming the flag. */
 int cli_parse_ll(long long *out, const cli_flag *f, const char *s, long long min);
 

@@ -29,6 +29,7 @@
 #include "kftrainer/progress.h"
 #include "kftrainer/torchtune.h"
 #include "kftrainer/duration.h"
+#include "kftrainer/dashboard.h"
 #include "kftrainer/convert.h"
 
 #endif

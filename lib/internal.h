@@ -10,6 +10,7 @@
 #endif
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <cjson/cJSON.h>
@@ -101,6 +102,8 @@ int kft__random_bytes(unsigned char *out, size_t n);   /* getrandom */
 int kft__is_dns1035(const char *s);
 /** Well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
 int kft__utf8_valid(const char *s);
+/** Length of the well-formed UTF-8 sequence at s (at most n bytes): 1-4, or 0 if invalid. */
+size_t kft__utf8_seq(const char *s, size_t n);
 /** Parse a decimal int64 strictly; 0 on success. */
 int kft__parse_i64(int64_t *out, const char *s);
 /**
@@ -133,6 +136,12 @@ void kft__time_rfc3339_format(char *buf, size_t n, int64_t ms);
 /* ---- JSON / YAML (lib/json.c, lib/yaml.c) ---- */
 const char *kft__json_str(const cJSON *obj, const char *key);       /* NULL unless a string */
 const cJSON *kft__json_get(const cJSON *obj, const char *key);
+/**
+ * A JSON number as an integer: its whole part when that lies in [min, max]
+ * (and |x| < 2^53), else dflt (also when absent or not a number). Outside
+ * input holds 1e24 as readily as 2: no number is cast to an integer elsewhere.
+ */
+int64_t kft__json_int(const cJSON *it, int64_t min, int64_t max, int64_t dflt);
 /** Follow a dotted path ("spec.trainer.numNodes"); NULL if absent. */
 cJSON *kft__json_path(const cJSON *root, const char *path);
 /** Create objects along a dotted path and return the last one (creating it as an object). */

@@ -141,10 +141,8 @@ static int add_pod_step(kft_job_t *job, const kft__k8s_podinfo *pi)
 	if (term) {
 		const cJSON *ec = kft__json_get(term, "exitCode"), *sg = kft__json_get(term, "signal");
 
-		if (cJSON_IsNumber(ec))
-			exit_code = (int)ec->valuedouble;
-		if (cJSON_IsNumber(sg))
-			sig = (int)sg->valuedouble;
+		exit_code = (int)kft__json_int(ec, INT_MIN, INT_MAX, exit_code);
+		sig = (int)kft__json_int(sg, INT_MIN, INT_MAX, sig);
 		reason = kft__json_str(term, "reason");
 	} else if (state == KFT_STEP_FAILED || state == KFT_STEP_RUNNING) {
 		/* a restarting container: the last termination explains it */
@@ -153,8 +151,7 @@ static int add_pod_step(kft_job_t *job, const kft__k8s_podinfo *pi)
 		if (last && state == KFT_STEP_FAILED) {
 			const cJSON *ec = kft__json_get(last, "exitCode");
 
-			if (cJSON_IsNumber(ec))
-				exit_code = (int)ec->valuedouble;
+			exit_code = (int)kft__json_int(ec, INT_MIN, INT_MAX, exit_code);
 		}
 		if (last)
 			reason = kft__json_str(last, "reason");
@@ -179,7 +176,7 @@ static int64_t num_field(const cJSON *obj, const char *path, int64_t dflt)
 	const cJSON *v = kft__json_path(obj, path);
 
 	if (cJSON_IsNumber(v))
-		return (int64_t)v->valuedouble;
+		return kft__json_int(v, INT64_MIN, INT64_MAX, dflt);
 	if (cJSON_IsString(v)) {
 		int64_t x;
 

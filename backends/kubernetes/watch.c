@@ -95,7 +95,7 @@ static int on_watch_line(const char *line, size_t len, void *payload)
 		const cJSON *code = kft__json_get(obj, "code");
 
 		kft__log(KFT_DIAG_DEBUG, "watch: ERROR event (code %d): relisting",
-		         cJSON_IsNumber(code) ? (int)code->valuedouble : 0);
+		         (int)kft__json_int(code, INT_MIN, INT_MAX, 0));
 		w->gone = 1;
 		cJSON_Delete(ev);
 		return 1;          /* stop this stream */
