@@ -326,12 +326,7 @@ int cli_cmd_list(const cli_command *cmd, int argc, char **argv)
 	cli_args a;
 	int rc;
 
-	{
-		void *const ctx[CLI_MAX_GROUPS] = { &lf };
-
-		if (cli_parse(&a, cmd, argc, argv, ctx))
-			return a.exit;
-	}
+	PARSE(&a, cmd, argc, argv, &lf);
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
 	if ((rc = cli_select_jobs(&l, &idx, &n, c, &lf.sel)) == 0) {
@@ -425,12 +420,7 @@ int cli_cmd_delete(const cli_command *cmd, int argc, char **argv)
 	cli_args a;
 	int rc, selecting, failed = 0;
 
-	{
-		void *const ctx[CLI_MAX_GROUPS] = { &d };
-
-		if (cli_parse(&a, cmd, argc, argv, ctx))
-			return a.exit;
-	}
+	PARSE(&a, cmd, argc, argv, &d);
 	selecting = d.all || d.sel.status || d.sel.older_than_ms;
 	if (selecting && a.nops) {
 		fprintf(stderr, "kft delete: give job names or a selection (--all, --status, "

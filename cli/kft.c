@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-cli_globals G = { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 0 };
+cli_globals G = { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 0, 0 };
 volatile sig_atomic_t cli_signal;
 
 int cli_signal_exit(void)
@@ -38,7 +38,8 @@ static const cli_flag global_flags[] = {
 	  CLI_COMP_ENUM, "IfNotPresent Always Never", CLI_F_OPEN, G_PULL },
 	{ "network", 0, "MODE", "container: host (default) or bridge", CLI_COMP_ENUM, "host bridge",
 	  CLI_F_OPEN, G_NETWORK },
-	{ "output", 'o', "FORMAT", "text, yaml or json", CLI_COMP_ENUM, "text yaml json", 0, G_OUTPUT },
+	{ "output", 'o', "FORMAT", "text, yaml or json (kft metrics: table, csv or json)",
+	  CLI_COMP_ENUM, "text yaml json table csv", 0, G_OUTPUT },
 	{ "verbose", 'v', NULL, "debug log to stderr (env KFT_LOG_LEVEL=debug|info|warn|error)", 0,
 	  NULL, 0, G_VERBOSE },
 	{ "help", 'h', NULL, "help", 0, NULL, 0, G_HELP },
@@ -60,6 +61,7 @@ static int global_set(void *ctx, const cli_flag *f, const char *v)
 	case G_OUTPUT:
 		G.output = !strcasecmp(v, "json") ? KFT_FORMAT_JSON : !strcasecmp(v, "yaml") ?
 		           KFT_FORMAT_YAML : KFT_FORMAT_TEXT;
+		G.csv = !strcasecmp(v, "csv");
 		break;
 	case G_VERBOSE: G.verbose = 1; break;
 	}
@@ -114,7 +116,7 @@ int cli_open_client(kft_client_t **out)
 }
 
 /* "kft CMD NAME": the one job name the command needs. */
-static int need_name(const cli_command *cmd, const cli_args *a)
+int cli_need_name(const cli_command *cmd, const cli_args *a)
 {
 	if (a->nops < 1) {
 		fprintf(stderr, "kft %s: a job NAME is required (see kft %s --help)\n", cmd->name,
@@ -124,9 +126,6 @@ static int need_name(const cli_command *cmd, const cli_args *a)
 	return 0;
 }
 
-#define PARSE(a, cmd, argc, argv, ...) do { \
-	void *const ctx_[CLI_MAX_GROUPS] = { __VA_ARGS__ }; \
-	if (cli_parse(a, cmd, argc, argv, ctx_)) return (a)->exit; } while (0)
 
 /* ---------------- version ---------------- */
 
@@ -348,7 +347,10 @@ static int wait_progress(const kft_job_t *job, void *payload)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%s", kft_job_step_name(job, k),
 		                      kft_job_step_status(job, k));
 	if (kft_job_progress_percent(job) >= 0 && n < sizeof(line) - 1)
-		snprintf(line + n, sizeof(line) - n, " %lld%%", (long long)kft_job_progress_percent(job));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %lld%%",
+		                      (long long)kft_job_progress_percent(job));
+	if (kft_job_eta_seconds(job) >= 0 && n < sizeof(line) - 1)
+		snprintf(line + n, sizeof(line) - n, " ETA %llds", (long long)kft_job_eta_seconds(job));
 	if (v->tty) {
 		fprintf(stderr, "\r\033[K%s (%llds)", line, (long long)el);
 		fflush(stderr);
@@ -469,7 +471,7 @@ static int cmd_get(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, NULL);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
@@ -521,7 +523,7 @@ static int cmd_wait(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, &w);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
@@ -571,7 +573,7 @@ static int cmd_logs(const cli_command *cmd, int argc, char **argv)
 	int rc, err;
 
 	PARSE(&a, cmd, argc, argv, &l);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
@@ -597,7 +599,7 @@ static int cmd_suspend(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, NULL);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
@@ -617,7 +619,7 @@ static int cmd_events(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, NULL);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	name = a.ops[0];
 	if ((rc = cli_open_client(&c)) != 0)
@@ -642,18 +644,11 @@ static int cmd_events(const cli_command *cmd, int argc, char **argv)
 				const char *m = kft_event_message(l, k);
 
 				printf("%s\n  {\"time\": \"%s\", \"type\": \"%s\", \"kind\": \"%s\", "
-				       "\"object\": \"%s\", \"reason\": \"%s\", \"message\": \"", k ? "," : "",
+				       "\"object\": \"%s\", \"reason\": \"%s\", \"message\": ", k ? "," : "",
 				       when, kft_event_type(l, k), kft_event_kind(l, k), kft_event_object(l, k),
 				       kft_event_reason(l, k));
-				for (; *m; m++) {
-					if (*m == '"' || *m == '\\')
-						printf("\\%c", *m);
-					else if ((unsigned char)*m < 0x20)
-						printf("\\u%04x", *m);
-					else
-						putchar(*m);
-				}
-				printf("\"}");
+				cli_json_string(stdout, m);
+				printf("}");
 			} else {
 				printf("%-24s %-8s %-10s %-28s %-24s %s\n", when, kft_event_type(l, k),
 				       kft_event_kind(l, k), kft_event_object(l, k), kft_event_reason(l, k),
@@ -748,6 +743,11 @@ const cli_command cli_commands[] = {
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_suspend, 0 },
 	{ "events", "NAME", "show a job's events", "Show a job's events, oldest first.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_events, 0 },
+	{ "metrics", "NAME", "print a job's progress and metrics history",
+	  "Print every progress update the job reported (Kubeflow Trainer's progress\n"
+	  "protocol: time, percent, ETA, metrics), oldest first, as a table, CSV (-o csv)\n"
+	  "or JSON (-o json: trainerStatus objects). Local and container backends.",
+	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cli_cmd_metrics, 0 },
 	{ "dashboard", "", "serve the web UI, history and /metrics (--listen ADDR)",
 	  "Serve a web UI for the backend's TrainJobs: / (the jobs, live), /jobs/NAME\n"
 	  "(status, steps, events, logs, metric charts, suspend/resume/delete) and\n"

@@ -15,6 +15,7 @@ typedef struct {
 	const char *backend, *state_dir, *kubeconfig, *context, *ns, *container_host;
 	const char *pull_policy, *network;
 	int output;         /* kft_format_t; -1: command default */
+	int csv;            /* -o csv (kft metrics) */
 	int verbose;
 } cli_globals;
 
@@ -140,6 +141,18 @@ unsigned int cli_status_mask(const char *list);
 int cli_cmd_list(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_delete(const cli_command *cmd, int argc, char **argv);
 extern const cli_group cli_list_group, cli_delete_group;
+
+/* Parse a command's flags; on help or a usage error, return from the caller. */
+#define PARSE(a, cmd, argc, argv, ...) do { \
+	void *const ctx_[CLI_MAX_GROUPS] = { __VA_ARGS__ }; \
+	if (cli_parse(a, cmd, argc, argv, ctx_)) return (a)->exit; } while (0)
+/* "kft CMD NAME": 0 when the one job name is there, else EXIT_USAGE after saying so. */
+int cli_need_name(const cli_command *cmd, const cli_args *a);
+/* A JSON string literal (quotes, escapes) on f. */
+void cli_json_string(FILE *f, const char *s);
+
+/* Commands in their own files. */
+int cli_cmd_metrics(const cli_command *cmd, int argc, char **argv);
 
 int cli_error(const char *what);   /* prints kft_error_last(); returns EXIT_ERR */
 int cli_open_client(kft_client_t **out);
