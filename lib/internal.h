@@ -225,6 +225,10 @@ const cJSON *kft__spec_doc(const kft_spec_t *spec);
  * canonical v2.2+ form. rt may be NULL (looked up in the catalog).
  */
 int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t *rt);
+/** Validate a finalized doc; without rt, against the local catalog's runtime of that name. */
+int kft__spec_validate_final(const cJSON *doc, const kft_runtime_t *rt);
+/** A spec holding a finalized doc (taken, also on failure): nothing left to expand. */
+int kft__spec_from_final(kft_spec_t **out, cJSON *doc);
 /** A resource name as the SDK writes it ("gpu" -> "nvidia.com/gpu"); malloc'd, NULL on OOM. */
 char *kft__resource_key(const char *key);
 /** Convert a canonical TrainJob to the form of trainer_version ("v2.0" ...). */

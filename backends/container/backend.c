@@ -132,9 +132,10 @@ static int check_net_mode(const cbackend *b)
 
 /* ---- plan ---- */
 
-static int compile_plan(cJSON **out, cJSON **doc, cbackend *b, const kft_spec_t *spec)
+/* spec is final and rt its runtime: the core read and expanded them once (kft_train). */
+static int compile_plan(cJSON **out, cJSON **doc, cbackend *b, const kft_spec_t *spec,
+                        const kft_runtime_t *rt)
 {
-	kft_runtime_t *rt = NULL;
 	cJSON *tj = NULL;
 	kft__plan_opts po;
 	char master[128];
@@ -143,10 +144,7 @@ static int compile_plan(cJSON **out, cJSON **doc, cbackend *b, const kft_spec_t 
 	*out = NULL;
 	if ((error = check_net_mode(b)) < 0)
 		return error;
-	if ((error = kft__catalog_get(&rt, b->runtime_path, kft_spec_runtime_name(spec))) < 0)
-		return error;
-	if ((error = kft__spec_finalize(&tj, spec, rt)) < 0)
-		goto out;
+	KFT_CHECK_ALLOC(tj = cJSON_Duplicate(kft__spec_doc(spec), 1));
 	snprintf(master, sizeof(master), "%s-node-0", kft_spec_name(spec));
 	memset(&po, 0, sizeof(po));
 	po.job_name = kft_spec_name(spec);
@@ -155,22 +153,21 @@ static int compile_plan(cJSON **out, cJSON **doc, cbackend *b, const kft_spec_t 
 	po.master_addr = bridge ? master : "127.0.0.1";
 	po.master_port = bridge ? 29500 : 0;
 	error = kft__plan_compile(out, tj, rt, &po);
-out:
 	if (doc && error == 0) {
 		*doc = tj;
 		tj = NULL;
 	}
 	cJSON_Delete(tj);
-	kft_runtime_free(rt);
 	return error;
 }
 
-static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec, int format)
+static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
+                          const kft_runtime_t *rt, int format)
 {
 	cJSON *plan = NULL;
 	int error;
 
-	if ((error = compile_plan(&plan, NULL, (cbackend *)be, spec)) < 0)
+	if ((error = compile_plan(&plan, NULL, (cbackend *)be, spec, rt)) < 0)
 		return error;
 	error = kft__render_doc(out, plan, format);
 	cJSON_Delete(plan);
@@ -1149,7 +1146,7 @@ static int delete_everything(cbackend *b, kft__engine *e, const char *name, cons
  * kft_train returns without waiting for any of them.
  */
 static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
-                     const kft_train_opts_t *opts)
+                     const kft_runtime_t *rt, const kft_train_opts_t *opts)
 {
 	cbackend *b = (cbackend *)be;
 	kft__engine *e;
@@ -1171,7 +1168,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		                      "kft_render_plan to see what would run in containers");
 	if ((error = store_dir(&jobdir, b, name)) < 0)
 		return error;
-	if ((error = compile_plan(&plan, &doc, b, spec)) < 0)
+	if ((error = compile_plan(&plan, &doc, b, spec, rt)) < 0)
 		goto out;
 	if ((error = engine(&e, b)) < 0)
 		goto out;

@@ -186,8 +186,8 @@ int kft__k8s_trainer_minor(const char *v);
 int kft__k8s_trainer_version(const char **out, kft__k8s *k);
 
 /* runtimes.c */
-int kft__k8s_get_one_runtime(kft_runtime_t **out, long *status, kft__k8s *k, const char *name,
-                             int cluster);
+int kft__k8s_resolve_runtime(kft_runtime_t **out, kft_backend_t *be, const char *name,
+                             const char *kind);
 int kft__k8s_get_runtime(kft_runtime_t **out, kft_backend_t *be, const char *name);
 int kft__k8s_list_runtimes(kft_runtime_list_t **out, kft_backend_t *be);
 
@@ -240,8 +240,9 @@ int kft__k8s_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runt
 
 /* submit.c: the create request (kft_train, kft render) */
 int kft__k8s_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
-                    const kft_train_opts_t *opts);
-int kft__k8s_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec, int format);
+                    const kft_runtime_t *rt, const kft_train_opts_t *opts);
+int kft__k8s_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
+                         const kft_runtime_t *rt, int format);
 
 /* events.c */
 int kft__k8s_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name);
