@@ -251,6 +251,44 @@ static const cli_flag train_flags[] = {
 };
 static const cli_group train_group = { "Flags", NULL, train_flags, job_cmd_set };
 
+/*
+ * The runtime against the local catalog (builtins and $KFT_RUNTIME_PATH): the
+ * local and container backends run nothing else, so an unknown runtime is
+ * refused; a cluster (-b kubernetes) may have runtimes of its own, so there it
+ * is a warning.
+ */
+static int check_runtime(const kft_spec_t *spec)
+{
+	const char *name = kft_spec_runtime_name(spec);
+	const char *be = G.backend ? G.backend : getenv("KFT_BACKEND");
+	kft_client_opts_t o;
+	kft_client_t *c;
+	kft_runtime_t *rt = NULL;
+	int error;
+
+	if (!name)
+		return 0;
+	cli_client_opts(&o);
+	o.backend = "local";
+	if (kft_client_new(&c, &o) < 0)
+		return cli_error("cannot read the runtime catalog");
+	error = kft_get_runtime(&rt, c, name);
+	kft_runtime_free(rt);
+	kft_client_free(c);
+	if (error == 0)
+		return 0;
+	if (error != KFT_ENOTFOUND)
+		return cli_error("runtime");
+	if (be && !strcmp(be, "kubernetes")) {
+		fprintf(stderr, "kft: warning: runtime %s is not a builtin nor in $KFT_RUNTIME_PATH; "
+		        "only the cluster knows whether it exists\n", name);
+		return 0;
+	}
+	fprintf(stderr, "kft: runtime %s: no such runtime (`kft runtimes` lists the builtins and "
+	        "those in $KFT_RUNTIME_PATH)\n", name);
+	return EXIT_ERR;
+}
+
 static int cmd_render(const cli_command *cmd, int argc, char **argv)
 {
 	cli_job *j;
@@ -276,6 +314,8 @@ static int cmd_render(const cli_command *cmd, int argc, char **argv)
 		rc = cli_error("name");
 		goto out;
 	}
+	if (!f.no_validate && (rc = check_runtime(spec)) != 0)
+		goto out;
 	if (f.plan) {
 		kft_client_t *c;
 
