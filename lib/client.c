@@ -15,67 +15,27 @@ struct kft_client {
 
 int kft_client_opts_init(kft_client_opts_t *opts, unsigned int version)
 {
-	kft_client_opts_t tmpl = KFT_CLIENT_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_CLIENT_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_client_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_client_opts_t, KFT_CLIENT_OPTS);
 }
 
 int kft_train_opts_init(kft_train_opts_t *opts, unsigned int version)
 {
-	kft_train_opts_t tmpl = KFT_TRAIN_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_TRAIN_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_train_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_train_opts_t, KFT_TRAIN_OPTS);
 }
 
 int kft_delete_opts_init(kft_delete_opts_t *opts, unsigned int version)
 {
-	kft_delete_opts_t tmpl = KFT_DELETE_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_DELETE_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_delete_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_delete_opts_t, KFT_DELETE_OPTS);
 }
 
 int kft_wait_opts_init(kft_wait_opts_t *opts, unsigned int version)
 {
-	kft_wait_opts_t tmpl = KFT_WAIT_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_WAIT_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_wait_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_wait_opts_t, KFT_WAIT_OPTS);
 }
 
 int kft_logs_opts_init(kft_logs_opts_t *opts, unsigned int version)
 {
-	kft_logs_opts_t tmpl = KFT_LOGS_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_LOGS_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_logs_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_logs_opts_t, KFT_LOGS_OPTS);
 }
 
 int kft_client_new(kft_client_t **out, const kft_client_opts_t *opts)

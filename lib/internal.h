@@ -42,6 +42,20 @@ void kft__error_prefix(const char *fmt, ...) KFT__PRINTF(1, 2);
 	"unsupported %s version %u (this library knows up to %u)", what, (opts)->version, \
 	(unsigned)(max)); } while (0)
 
+/*
+ * The body of every versioned struct's public _init function (lib/errors.c): check
+ * version, copy the *_INIT template, set version. One place for the rule.
+ *   int kft_wait_opts_init(kft_wait_opts_t *opts, unsigned int version)
+ *   { KFT__VERSIONED_INIT(opts, version, kft_wait_opts_t, KFT_WAIT_OPTS); }
+ */
+int kft__versioned_init(void *out, const void *tmpl, size_t size, unsigned int version,
+                        unsigned int max, const char *what);
+#define KFT__VERSIONED_INIT(out, version, type, PREFIX) do { \
+	type tmpl_ = PREFIX##_INIT; \
+	return kft__versioned_init((out), &tmpl_, sizeof(tmpl_), (version), PREFIX##_VERSION, \
+	                           #type); \
+	} while (0)
+
 /* ---- diagnostics (lib/global.c) ---- */
 void kft__log(int level, const char *fmt, ...) KFT__PRINTF(2, 3);
 int kft__log_enabled(int level);

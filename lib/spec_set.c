@@ -605,15 +605,7 @@ int kft_spec_set_template_annotation(kft_spec_t *spec, const char *key, const ch
 
 int kft_script_opts_init(kft_script_opts_t *opts, unsigned int version)
 {
-	kft_script_opts_t tmpl = KFT_SCRIPT_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_SCRIPT_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_script_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_script_opts_t, KFT_SCRIPT_OPTS);
 }
 
 int kft_spec_set_script(kft_spec_t *spec, const kft_script_opts_t *opts)

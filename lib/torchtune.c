@@ -478,15 +478,7 @@ oom:
 
 int kft_torchtune_config_init(kft_torchtune_config_t *cfg, unsigned int version)
 {
-	kft_torchtune_config_t tmpl = KFT_TORCHTUNE_CONFIG_INIT;
-
-	KFT_ASSERT_ARG(cfg);
-	if (version == 0 || version > KFT_TORCHTUNE_CONFIG_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_torchtune_config_t version %u", version);
-	*cfg = tmpl;
-	cfg->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(cfg, version, kft_torchtune_config_t, KFT_TORCHTUNE_CONFIG);
 }
 
 int kft_spec_set_torchtune(kft_spec_t *spec, const kft_torchtune_config_t *cfg)
