@@ -132,7 +132,11 @@ int kft__base64_decode(unsigned char **out, size_t *out_len, const char *s, size
 
 /* ---- files (lib/fs.c) ---- */
 int kft__mkdir_p(const char *path, mode_t mode);
-/** Whole file into *out (NUL-terminated); KFT_ENOTFOUND if missing. */
+/**
+ * Whole file into *out (NUL-terminated); KFT_ENOTFOUND if missing, KFT_EINVALID
+ * past KFT__READ_FILE_MAX (every file kft reads whole is far smaller).
+ */
+#define KFT__READ_FILE_MAX (64 << 20)
 int kft__read_file(char **out, size_t *len, const char *path);
 /** Write temp file in the same directory, fsync, rename over path. */
 int kft__write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);

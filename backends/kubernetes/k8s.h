@@ -258,6 +258,11 @@ int kft__k8s_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o,
 /* ---- tests ---- */
 /** A TrainJob LIST body through the list's streaming parser, fed chunk bytes at a time. */
 int kft__k8s_parse_job_list(kft_job_list_t **out, const char *text, size_t len, size_t chunk);
+/** A non-2xx answer (a Status body, or any text) as the error; returns the KFT_E* code. */
+int kft__k8s_status_error(long http, const char *body, size_t len, const char *method,
+                          const char *url);
+/** An exec plugin's stdout (ExecCredential) into k's credentials. */
+int kft__k8s_parse_credential(kft__k8s *k, const char *text, size_t len, const char *cmd);
 
 
 #endif
