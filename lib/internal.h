@@ -56,6 +56,19 @@ int kft__versioned_init(void *out, const void *tmpl, size_t size, unsigned int v
 	                           #type); \
 	} while (0)
 
+/* ---- the wait decision (lib/wait.c), for kft_wait on every backend ---- */
+/**
+ * Decide on the job's current view: calls o->progress_cb, then returns 1 to keep
+ * waiting, or 0 when done with kft_wait's return value in *rc: 0 (a wanted status),
+ * KFT_EJOBFAILED ("TrainJob <name> is Failed: <reason>: <message>") or the
+ * callback's non-zero value (error set, class CALLBACK).
+ */
+int kft__wait_decide(int *rc, const kft_job_t *job, const char *name, const kft_wait_opts_t *o);
+/** What kft_wait hands back with rc: the job (taken from *job) into *out, or nothing. */
+void kft__wait_hand_over(kft_job_t **out, kft_job_t **job, int rc);
+/** KFT_ETIMEOUT: "timed out waiting for TrainJob <name> (status <s>)"; job may be NULL. */
+int kft__wait_timed_out(const char *name, const kft_job_t *job);
+
 /* ---- diagnostics (lib/global.c) ---- */
 void kft__log(int level, const char *fmt, ...) KFT__PRINTF(2, 3);
 int kft__log_enabled(int level);
