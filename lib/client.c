@@ -275,6 +275,19 @@ int kft_wait(kft_job_t **out, kft_client_t *client, const char *name, const kft_
 	return poll_wait(out, client, name, opts);
 }
 
+/* The log-prefix rule, one for every backend: KFT_LOGS_PREFIX wins, then
+ * KFT_LOGS_NO_PREFIX; by default lines are prefixed when no single step is asked. */
+int kft__logs_prefix(const kft_logs_opts_t *o)
+{
+	uint32_t flags = o ? o->flags : 0;
+
+	if (flags & KFT_LOGS_PREFIX)
+		return 1;
+	if (flags & KFT_LOGS_NO_PREFIX)
+		return 0;
+	return !(o && o->step);
+}
+
 int kft_logs(kft_client_t *client, const char *name, const kft_logs_opts_t *opts, kft_log_cb cb,
              void *payload)
 {

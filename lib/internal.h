@@ -69,6 +69,21 @@ void kft__wait_hand_over(kft_job_t **out, kft_job_t **job, int rc);
 /** KFT_ETIMEOUT: "timed out waiting for TrainJob <name> (status <s>)"; job may be NULL. */
 int kft__wait_timed_out(const char *name, const kft_job_t *job);
 
+/** Prefix each log line with "<step>: "? (lib/client.c; one rule for every backend) */
+int kft__logs_prefix(const kft_logs_opts_t *o);
+
+/* ---- Kubernetes quantities (lib/quantity.c): "500m", "1.5Gi", "1e3" ---- */
+/** The value of a quantity string; 0, or -1 if it is not one (no error set). */
+int kft__quantity_value(double *out, const char *s);
+int kft__quantity_valid(const char *s);
+/** A quantity that is a JSON number or string as a number; 0 if neither. */
+double kft__quantity_json(const cJSON *q);
+/** As the SDK sends it: integers as JSON numbers, the rest as strings (NULL on OOM). */
+cJSON *kft__quantity_to_json(const char *q);
+/** A non-negative quantity times scale, rounded up (cpu "500m" x 1e9 = nano-CPUs);
+ *  KFT_EINVALID naming what otherwise. */
+int kft__quantity_parse(int64_t *out, const char *s, double scale, const char *what);
+
 /* ---- diagnostics (lib/global.c) ---- */
 void kft__log(int level, const char *fmt, ...) KFT__PRINTF(2, 3);
 int kft__log_enabled(int level);

@@ -319,7 +319,7 @@ int kft__container_labels_logs(cbackend *b, const char *name, const kft_logs_opt
 		return error;
 	if ((error = kft__container_labels_get_job(&job, b, name)) < 0)
 		return error;
-	prefix = (flags & KFT_LOGS_PREFIX) || (!want && !(flags & KFT_LOGS_NO_PREFIX));
+	prefix = kft__logs_prefix(opts);
 	n = kft_job_step_count(job);
 	if (!(ss = kft__calloc(n ? n : 1, sizeof(*ss))) || !(ls = kft__calloc(n ? n : 1,
 	                                                                      sizeof(*ls)))) {
