@@ -163,6 +163,13 @@ void cli_client_opts(kft_client_opts_t *out);
 extern const cli_group cli_dashboard_group;
 int cli_cmd_dashboard(const cli_command *cmd, int argc, char **argv);
 /* Integer flag values: a whole number >= min, else -1 after naming the flag. */
+/**
+ * A decimal integer flag value >= min and within +-CLI_LL_MAX; prints the error.
+ * min CLI_INT_ANY: any integer that the library does not read as KFT_UNSET
+ * (no input value may mean "not given").
+ */
+#define CLI_LL_MAX 1000000000000000LL
+#define CLI_INT_ANY ((long long)KFT_UNSET + 1)
 int cli_parse_ll(long long *out, const cli_flag *f, const char *s, long long min);
 
 /* cmd_convert.c */
