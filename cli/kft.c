@@ -447,7 +447,9 @@ static int cmd_get(const cli_command *cmd, int argc, char **argv)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
-	if (kft_get_job(&job, c, a.ops[0]) < 0) {
+	/* KIND/NAME: a Training Operator v1 job (no TrainJob name has a '/') */
+	if ((strchr(a.ops[0], '/') ? kft_get_v1_job(&job, c, a.ops[0]) :
+	     kft_get_job(&job, c, a.ops[0])) < 0) {
 		rc = cli_error("get");
 	} else {
 		if (kft_job_render(&s, job, G.output < 0 ? KFT_FORMAT_TEXT : G.output) < 0) {
@@ -464,19 +466,26 @@ static int cmd_get(const cli_command *cmd, int argc, char **argv)
 
 typedef struct {
 	const char *runtime;
+	int v1;
 } list_flags;
+
+enum { L_RUNTIME, L_V1 };
 
 static int list_set(void *ctx, const cli_flag *f, const char *v)
 {
 	list_flags *l = ctx;
 
-	(void)f;
-	l->runtime = v;
+	if (f->id == L_V1)
+		l->v1 = 1;
+	else
+		l->runtime = v;
 	return 0;
 }
 
 static const cli_flag list_flag_table[] = {
-	{ "runtime", 0, "NAME", "only jobs of this runtime", CLI_COMP_RUNTIME, NULL, 0, 0 },
+	{ "runtime", 0, "NAME", "only jobs of this runtime", CLI_COMP_RUNTIME, NULL, 0, L_RUNTIME },
+	{ "v1", 0, NULL, "kubernetes: Training Operator v1 jobs (PyTorchJob, TFJob, MPIJob, ...)\n"
+	  "instead of TrainJobs; kft get KIND/NAME shows one", 0, NULL, 0, L_V1 },
 	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
 };
 static const cli_group list_group = { "Flags", NULL, list_flag_table, list_set };
@@ -493,7 +502,12 @@ static int cmd_list(const cli_command *cmd, int argc, char **argv)
 	PARSE(&a, cmd, argc, argv, &lf);
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
-	if (kft_list_jobs(&l, c, lf.runtime) < 0) {
+	if (lf.v1 && lf.runtime) {
+		fprintf(stderr, "kft list: --v1 and --runtime cannot be combined\n");
+		kft_client_free(c);
+		return EXIT_USAGE;
+	}
+	if ((lf.v1 ? kft_list_v1_jobs(&l, c) : kft_list_jobs(&l, c, lf.runtime)) < 0) {
 		rc = cli_error("list");
 	} else {
 		if (kft_job_list_render(&s, l, G.output < 0 ? KFT_FORMAT_TEXT : G.output) < 0) {
@@ -802,7 +816,9 @@ const cli_command cli_commands[] = {
 	  "documents gives one TrainJob per document.",
 	  CLI_COMP_NONE, NULL, 0, 0, { &cli_convert_group }, cmd_convert, 0 },
 	{ "get", "NAME", "show a job's status and steps",
-	  "Show a job's status, steps (status, exit code, reason) and progress.",
+	  "Show a job's status, steps (status, exit code, reason) and progress.\n"
+	  "kubernetes: KIND/NAME (pytorchjob/mnist, mpijob/x, ...) shows a Training\n"
+	  "Operator v1 job, its status mapped to TrainJob terms.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_get, 0 },
 	{ "list", "", "list jobs",
 	  "List jobs.", CLI_COMP_NONE, NULL, 0, 0, { &list_group }, cmd_list, 0 },

@@ -235,6 +235,7 @@ int kft__backend_kubernetes_factory(kft_backend_t **out, const kft_client_opts_t
 	b->be.list_runtimes = kft__k8s_list_runtimes;
 	b->be.get_runtime = kft__k8s_get_runtime;
 	b->be.free = be_free;
+	kft__k8s_v1_methods(&b->be);
 	*out = &b->be;
 	return 0;
 }

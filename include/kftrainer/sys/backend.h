@@ -9,7 +9,7 @@
 
 KFT_BEGIN_DECL
 
-#define KFT_BACKEND_VERSION 2   /* 2: get_metrics_history */
+#define KFT_BACKEND_VERSION 3   /* 2: get_metrics_history; 3: list_v1_jobs, get_v1_job */
 
 /*
  * A backend. version first; a NULL optional method makes the core return
@@ -36,6 +36,12 @@ struct kft_backend {
 	void (*free)(kft_backend_t *be);
 	/* version >= 2, optional: the job's progress-update history (kft_get_metrics_history) */
 	int (*get_metrics_history)(kft_metrics_history_t **out, kft_backend_t *be, const char *name);
+	/*
+	 * version >= 3, optional: Training Operator v1 jobs (kft_list_v1_jobs, kft_get_v1_job),
+	 * built with kft__v1_job_from_json; kind is canonical ("PyTorchJob", "MPIJob", ...).
+	 */
+	int (*list_v1_jobs)(kft_job_list_t **out, kft_backend_t *be);
+	int (*get_v1_job)(kft_job_t **out, kft_backend_t *be, const char *kind, const char *name);
 };
 
 typedef int (*kft_backend_factory_cb)(kft_backend_t **out, const kft_client_opts_t *opts,
