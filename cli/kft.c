@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-cli_globals G = { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 0 };
+cli_globals G = { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 0, 0 };
 static volatile sig_atomic_t interrupted;
 
 enum { G_BACKEND, G_STATE_DIR, G_KUBECONFIG, G_CONTEXT, G_NS, G_HOST, G_PULL, G_NETWORK,
@@ -33,7 +33,8 @@ static const cli_flag global_flags[] = {
 	  CLI_COMP_ENUM, "IfNotPresent Always Never", CLI_F_OPEN, G_PULL },
 	{ "network", 0, "MODE", "container: host (default) or bridge", CLI_COMP_ENUM, "host bridge",
 	  CLI_F_OPEN, G_NETWORK },
-	{ "output", 'o', "FORMAT", "text, yaml or json", CLI_COMP_ENUM, "text yaml json", 0, G_OUTPUT },
+	{ "output", 'o', "FORMAT", "text, yaml or json (kft metrics: table, csv or json)",
+	  CLI_COMP_ENUM, "text yaml json table csv", 0, G_OUTPUT },
 	{ "verbose", 'v', NULL, "debug log to stderr (env KFT_LOG_LEVEL=debug|info|warn|error)", 0,
 	  NULL, 0, G_VERBOSE },
 	{ "help", 'h', NULL, "help", 0, NULL, 0, G_HELP },
@@ -55,6 +56,7 @@ static int global_set(void *ctx, const cli_flag *f, const char *v)
 	case G_OUTPUT:
 		G.output = !strcasecmp(v, "json") ? KFT_FORMAT_JSON : !strcasecmp(v, "yaml") ?
 		           KFT_FORMAT_YAML : KFT_FORMAT_TEXT;
+		G.csv = !strcasecmp(v, "csv");
 		break;
 	case G_VERBOSE: G.verbose = 1; break;
 	}
@@ -83,7 +85,7 @@ static void diag(int level, const char *message, void *payload)
 	fprintf(stderr, "kft: %s: %s\n", names[level < 0 || level > 3 ? 3 : level], message);
 }
 
-int cli_open_client(kft_client_t **out)
+void cli_client_opts(kft_client_opts_t *out)
 {
 	kft_client_opts_t o = KFT_CLIENT_OPTS_INIT;
 
@@ -95,13 +97,21 @@ int cli_open_client(kft_client_t **out)
 	o.container_host = G.container_host;
 	o.pull_policy = G.pull_policy;
 	o.network = G.network;
+	*out = o;
+}
+
+int cli_open_client(kft_client_t **out)
+{
+	kft_client_opts_t o;
+
+	cli_client_opts(&o);
 	if (kft_client_new(out, &o) < 0)
 		return cli_error("cannot open the backend");
 	return 0;
 }
 
 /* "kft CMD NAME": the one job name the command needs. */
-static int need_name(const cli_command *cmd, const cli_args *a)
+int cli_need_name(const cli_command *cmd, const cli_args *a)
 {
 	if (a->nops < 1) {
 		fprintf(stderr, "kft %s: a job NAME is required (see kft %s --help)\n", cmd->name,
@@ -111,9 +121,6 @@ static int need_name(const cli_command *cmd, const cli_args *a)
 	return 0;
 }
 
-#define PARSE(a, cmd, argc, argv, ...) do { \
-	void *const ctx_[CLI_MAX_GROUPS] = { __VA_ARGS__ }; \
-	if (cli_parse(a, cmd, argc, argv, ctx_)) return (a)->exit; } while (0)
 
 /* ---------------- version ---------------- */
 
@@ -335,7 +342,10 @@ static int wait_progress(const kft_job_t *job, void *payload)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%s", kft_job_step_name(job, k),
 		                      kft_job_step_status(job, k));
 	if (kft_job_progress_percent(job) >= 0 && n < sizeof(line) - 1)
-		snprintf(line + n, sizeof(line) - n, " %lld%%", (long long)kft_job_progress_percent(job));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %lld%%",
+		                      (long long)kft_job_progress_percent(job));
+	if (kft_job_eta_seconds(job) >= 0 && n < sizeof(line) - 1)
+		snprintf(line + n, sizeof(line) - n, " ETA %llds", (long long)kft_job_eta_seconds(job));
 	if (v->tty) {
 		fprintf(stderr, "\r\033[K%s (%llds)", line, (long long)el);
 		fflush(stderr);
@@ -443,7 +453,7 @@ static int cmd_get(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, NULL);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
@@ -562,7 +572,7 @@ static int cmd_wait(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, &w);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
@@ -612,7 +622,7 @@ static int cmd_logs(const cli_command *cmd, int argc, char **argv)
 	int rc, err;
 
 	PARSE(&a, cmd, argc, argv, &l);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
@@ -665,7 +675,7 @@ static int cmd_delete(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, &d);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
@@ -689,7 +699,7 @@ static int cmd_suspend(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, NULL);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
@@ -709,7 +719,7 @@ static int cmd_events(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, NULL);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	name = a.ops[0];
 	if ((rc = cli_open_client(&c)) != 0)
@@ -734,18 +744,11 @@ static int cmd_events(const cli_command *cmd, int argc, char **argv)
 				const char *m = kft_event_message(l, k);
 
 				printf("%s\n  {\"time\": \"%s\", \"type\": \"%s\", \"kind\": \"%s\", "
-				       "\"object\": \"%s\", \"reason\": \"%s\", \"message\": \"", k ? "," : "",
+				       "\"object\": \"%s\", \"reason\": \"%s\", \"message\": ", k ? "," : "",
 				       when, kft_event_type(l, k), kft_event_kind(l, k), kft_event_object(l, k),
 				       kft_event_reason(l, k));
-				for (; *m; m++) {
-					if (*m == '"' || *m == '\\')
-						printf("\\%c", *m);
-					else if ((unsigned char)*m < 0x20)
-						printf("\\u%04x", *m);
-					else
-						putchar(*m);
-				}
-				printf("\"}");
+				cli_json_string(stdout, m);
+				printf("}");
 			} else {
 				printf("%-24s %-8s %-10s %-28s %-24s %s\n", when, kft_event_type(l, k),
 				       kft_event_kind(l, k), kft_event_object(l, k), kft_event_reason(l, k),
@@ -838,6 +841,17 @@ const cli_command cli_commands[] = {
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_suspend, 0 },
 	{ "events", "NAME", "show a job's events", "Show a job's events, oldest first.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_events, 0 },
+	{ "metrics", "NAME", "print a job's progress and metrics history",
+	  "Print every progress update the job reported (Kubeflow Trainer's progress\n"
+	  "protocol: time, percent, ETA, metrics), oldest first, as a table, CSV (-o csv)\n"
+	  "or JSON (-o json: trainerStatus objects). Local and container backends.",
+	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cli_cmd_metrics, 0 },
+	{ "dashboard", "", "serve the web UI, history and /metrics (--listen ADDR)",
+	  "Serve a web UI for the backend's TrainJobs: / (the jobs, live), /jobs/NAME\n"
+	  "(status, steps, events, logs, metric charts, suspend/resume/delete) and\n"
+	  "/metrics (Prometheus). On Kubernetes, what is observed is kept in a SQLite\n"
+	  "history, so deleted TrainJobs stay visible. Stop with Ctrl-C.",
+	  CLI_COMP_NONE, NULL, 0, 0, { &cli_dashboard_group }, cli_cmd_dashboard, 0 },
 	{ "completion", "SHELL", "print a completion script for bash, zsh or fish",
 	  "Print a completion script: bash (source <(kft completion bash)), zsh\n"
 	  "(source <(kft completion zsh)) or fish (kft completion fish | source).\n"

@@ -14,6 +14,7 @@ typedef struct {
 	const char *backend, *state_dir, *kubeconfig, *context, *ns, *container_host;
 	const char *pull_policy, *network;
 	int output;         /* kft_format_t; -1: command default */
+	int csv;            /* -o csv (kft metrics) */
 	int verbose;
 } cli_globals;
 
@@ -113,8 +114,26 @@ void cli_job_free(cli_job *j);
 int cli_job_build(kft_spec_t **out, cli_job *j, char **cmd, int ncmd);
 const char *cli_job_trainer_version(const cli_job *j);
 
+/* Parse a command's flags; on help or a usage error, return from the caller. */
+#define PARSE(a, cmd, argc, argv, ...) do { \
+	void *const ctx_[CLI_MAX_GROUPS] = { __VA_ARGS__ }; \
+	if (cli_parse(a, cmd, argc, argv, ctx_)) return (a)->exit; } while (0)
+/* "kft CMD NAME": 0 when the one job name is there, else EXIT_USAGE after saying so. */
+int cli_need_name(const cli_command *cmd, const cli_args *a);
+/* A JSON string literal (quotes, escapes) on f. */
+void cli_json_string(FILE *f, const char *s);
+
+/* Commands in their own files. */
+int cli_cmd_metrics(const cli_command *cmd, int argc, char **argv);
+
 int cli_error(const char *what);   /* prints kft_error_last(); returns EXIT_ERR */
 int cli_open_client(kft_client_t **out);
+/* The client options the global flags chose (strings borrowed from argv/env). */
+void cli_client_opts(kft_client_opts_t *out);
+
+/* kft dashboard (cli/cmd_dashboard.c) */
+extern const cli_group cli_dashboard_group;
+int cli_cmd_dashboard(const cli_command *cmd, int argc, char **argv);
 /* Integer flag values: a whole number >= min, else -1 after naming the flag. */
 int cli_parse_ll(long long *out, const cli_flag *f, const char *s, long long min);
 

@@ -102,6 +102,8 @@ int kft__random_bytes(unsigned char *out, size_t n);   /* getrandom */
 int kft__is_dns1035(const char *s);
 /** Well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
 int kft__utf8_valid(const char *s);
+/** Length of the well-formed UTF-8 sequence at s (at most n bytes): 1-4, or 0 if invalid. */
+size_t kft__utf8_seq(const char *s, size_t n);
 /** Parse a decimal int64 strictly; 0 on success. */
 int kft__parse_i64(int64_t *out, const char *s);
 /**

@@ -344,6 +344,16 @@ int kft__trainer_status_render(kft__buf *b, const kft__trainer_status *ts)
 	return b->oom ? kft__error_oom() : 0;
 }
 
+int kft__progress_status_body(kft__buf *b, int code, const char *reason, const char *message)
+{
+	kft__buf_puts(b, "{\"metadata\":{},\"status\":\"Failure\",\"message\":");
+	go_string(b, message);
+	kft__buf_puts(b, ",\"reason\":");
+	go_string(b, reason);
+	kft__buf_printf(b, ",\"code\":%d}\n", code);
+	return b->oom ? kft__error_oom() : 0;
+}
+
 int kft__trainer_status_from_json(kft__trainer_status *out, const cJSON *obj)
 {
 	kft__trainer_status ts = KFT__TRAINER_STATUS_INIT;

@@ -17,6 +17,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "store.h"
+#include "progress.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -84,6 +85,7 @@ struct sup {
 	int failed, stopping, suspending, suspended, cancelled, dirty;
 	int evfd, dirfd;
 	int64_t grace_ms;
+	kft__progress_server progress;   /* the job's progress-protocol server */
 };
 
 static void slog(const char *fmt, ...) KFT__PRINTF(1, 2);
@@ -266,6 +268,8 @@ static int process_command(kft__strv *argv, kft__strv *env, const char **cwd, su
 	(void)s;
 	for (e = environ; !error && *e; e++)
 		error = kft__strv_push(env, *e);
+	if (!error)
+		error = kft__progress_server_env(&s->progress, env);
 	cJSON_ArrayForEach(it, kft__json_get(st->plan, "env"))
 		if (!error && cJSON_IsString(it))
 			error = kft__env_set(env, it->string, it->valuestring);
@@ -290,20 +294,7 @@ static const runner_t process_runner = {
 /* kft-container-step: $KFT_CONTAINER_STEP, else next to this program. */
 static char *container_step_program(void)
 {
-	const char *env = getenv("KFT_CONTAINER_STEP");
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (env && *env)
-		return kft__strdup(env);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return kft__strdup("kft-container-step");
-	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) == NULL)
-		return kft__strdup("kft-container-step");
-	*slash = '\0';
-	return kft__path_join(exe, "kft-container-step");
+	return kft__sibling_program("KFT_CONTAINER_STEP", "kft-container-step");
 }
 
 static void result_path(char *out, size_t size, const sup_t *s, const step_t *st)
@@ -786,6 +777,12 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 		}
 	}
 	s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->runner == &process_runner &&
+	    kft__progress_server_start(&s->progress, dir, s->name, "default") < 0) {
+		slog("progress server: %s", kft_error_last()->message);
+		event(s, "TrainJob", s->name, "Warning", "ProgressServerFailed",
+		      kft_error_last()->message);
+	}
 	if (s->runner->write_files)
 		write_plan_files(s);
 	set_deadline(s, (int64_t)cJSON_GetNumberValue(kft__json_get(s->state, "createdMs")));
@@ -936,6 +933,8 @@ static int run(sup_t *s)
 			}
 		}
 	}
+	/* updates end with the job: a post after the end is refused (connection refused) */
+	kft__progress_server_stop(&s->progress);
 	/* nothing a step started may outlive the job */
 	kill_and_reap_all(s);
 	return kft__streq(kft__json_str(s->state, "status"), "Complete") ? 0 : 1;
