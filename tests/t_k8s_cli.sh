@@ -22,14 +22,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*"; [ -f "$T/server.log" ] && tail -n 20 "$T/server.log"; exit 1; }
 
-python3 "$SRV" --dir "$T/srv" --token test-token >"$T/server.log" 2>&1 &
-PID=$!
-i=0
-while [ ! -s "$T/srv/port" ] || [ ! -s "$T/srv/kubeconfig" ]; do
-	i=$((i + 1)); [ $i -gt 150 ] && fail "server did not start in 15 s"
-	kill -0 "$PID" 2>/dev/null || fail "server exited early"
-	sleep 0.1
-done
+. "$TOP/tests/fake_apiserver/start.sh"
+fake_apiserver_start "$T/srv" --token test-token
 export KUBECONFIG="$T/srv/kubeconfig"
 KFT="$B/kft -b kubernetes"
 KC="kubectl --cache-dir=$T/kcache --request-timeout=20s"
