@@ -18,6 +18,7 @@ PID=""
 cleanup() {
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
 	KFT_STATE_DIR="$T/state" "$B/kft" delete long-job >/dev/null 2>&1
+	KFT_STATE_DIR="$T/state" "$B/kft" delete prog-job >/dev/null 2>&1
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -197,6 +198,15 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -d "csrf=$csrf&confirm=1" "${U}job
 [ "$code" = 303 ] || fail "resume: HTTP $code"
 $KFT wait long-job --for Running --timeout 20 >/dev/null || fail "not resumed"
 
+# a job that reports progress through the real progress protocol while the page is open
+cat >"$T/prog.sh" <<EOF2
+for p in 10 30 60 90; do
+	python3 "$TOP/tests/progress_client.py" post \$p 0.\$((100 - p)) >/dev/null
+	sleep 0.4
+done
+sleep 60
+EOF2
+
 # the browser: / after its scripts ran, live updates, then a job page with its logs
 P="$T/chromium"
 /usr/bin/python3 "$TOP/tests/dash_browser.py" "$CHROMIUM" "$P" \
@@ -215,7 +225,16 @@ P="$T/chromium"
 	wait 1500 "!document.getElementById('job-fail-job')" \
 	check "(function(){var s=document.getElementById('f-status');s.value='Failed';s.dispatchEvent(new Event('input'));var n=[].filter.call(document.querySelectorAll('#rows tr'),function(r){return !r.hidden;}).length;s.value='';s.dispatchEvent(new Event('input'));return n===1;})()" \
 	check "(function(){var q=document.getElementById('f-q');q.value='big';q.dispatchEvent(new Event('input'));var n=[].filter.call(document.querySelectorAll('#rows tr'),function(r){return !r.hidden;}).length;q.value='';q.dispatchEvent(new Event('input'));return n===1;})()" \
+	sh "$KFT train --name prog-job -- sh $T/prog.sh >/dev/null" \
+	wait 2000 "!!document.querySelector('#job-prog-job progress')" \
+	wait 5000 "+document.querySelector('#job-prog-job progress').value === 90" \
+	check "/^[0-9]/.test(document.querySelector('#job-prog-job td:nth-child(6)').textContent)" \
 	shot "$SHOTS/dashboard-index.png" 1280 720 \
+	open "${U}jobs/prog-job" \
+	check "document.querySelectorAll('#metrics [data-metric=\"loss\"] polyline').length === 1" \
+	check "document.querySelector('#metrics [data-metric=\"loss\"] polyline').getAttribute('points').trim().split(' ').length === 4" \
+	check "document.querySelector('#summary progress').value === 90" \
+	shot "$SHOTS/dashboard-progress.png" 1280 900 \
 	open "${U}jobs/ok-job" \
 	wait 5000 "(document.querySelector('pre.log[data-step=\"node-1\"]')||{}).textContent.indexOf('\"q\"') >= 0" \
 	check "document.querySelector('pre.log[data-step=\"node-0\"]').textContent.indexOf('<script>alert(1)</script>') === 0" \
@@ -229,6 +248,15 @@ P="$T/chromium"
 	wait 5000 "document.querySelector('pre.log').textContent.indexOf('bytes not shown') > 0" \
 	>"$T/browser.out" 2>&1 || fail "browser: $(cat "$T/browser.out")"
 [ -s "$SHOTS/dashboard-index.png" ] && [ -s "$SHOTS/dashboard-job.png" ] || fail "no screenshots"
+
+# the reported progress and metrics of a running job, as Prometheus gauges
+curl -s "${U}metrics" >"$T/metrics2.txt" || fail "GET /metrics"
+promtool check metrics <"$T/metrics2.txt" >"$T/promtool.out" 2>&1 ||
+	fail "promtool: $(cat "$T/promtool.out")"
+grep -q '^kft_job_progress_percent{backend="local",job_name="prog-job"} 90$' "$T/metrics2.txt" &&
+	grep -q '^kft_job_eta_seconds{backend="local",job_name="prog-job"} 10$' "$T/metrics2.txt" &&
+	grep -q '^kft_job_metric{backend="local",job_name="prog-job",metric="loss"} 0.1$' \
+	"$T/metrics2.txt" || fail "progress gauges: $(grep prog-job "$T/metrics2.txt")"
 
 # delete through the UI's form
 code=$(curl -s -o /dev/null -w '%{http_code}' -d "csrf=$csrf&confirm=1" "${U}jobs/long-job/delete")
