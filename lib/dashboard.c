@@ -27,15 +27,7 @@
 
 int kft_dashboard_opts_init(kft_dashboard_opts_t *opts, unsigned int version)
 {
-	kft_dashboard_opts_t tmpl = KFT_DASHBOARD_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_DASHBOARD_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_dashboard_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_dashboard_opts_t, KFT_DASHBOARD_OPTS);
 }
 
 /* ---- snapshots ---- */
@@ -128,7 +120,8 @@ static int snap_index(kft__dash_snap *s)
 {
 	size_t i;
 
-	qsort(s->v, s->n, sizeof(*s->v), cmp_newest);
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_newest);
 	if (!(s->by_name = kft__calloc(s->n ? s->n : 1, sizeof(size_t))))
 		return kft__error_oom();
 	for (i = 0; i < s->n; i++)
@@ -248,7 +241,7 @@ static int poll_jobs(kft__dash *d)
 
 		for (i = 0; live && i < nlive; i++)
 			live[i] = kft_job_name(kft_job_list_at(list, i));
-		if (live)
+		if (live && nlive > 1)
 			qsort(live, nlive, sizeof(char *), cmp_strp);
 		for (i = 0; live && !error && i < kft_job_list_count(hlist); i++) {
 			const char *hn = kft_job_name(kft_job_list_at(hlist, i));
