@@ -9,9 +9,9 @@
 
 KFT_BEGIN_DECL
 
-#define KFT_BACKEND_VERSION 4   /* 2: get_metrics_history; 3: caps, resolve_runtime, and
+#define KFT_BACKEND_VERSION 5   /* 2: get_metrics_history; 3: caps, resolve_runtime, and
                                    submit/render_plan take the resolved runtime;
-                                   4: get_manifest */
+                                   4: list_v1_jobs, get_v1_job; 5: get_manifest */
 #define KFT_BACKEND_MIN_VERSION 3   /* the oldest vtable the core accepts */
 
 /*
@@ -64,7 +64,13 @@ struct kft_backend {
 	 * without it the core uses get_runtime(name) */
 	int (*resolve_runtime)(kft_runtime_t **out, kft_backend_t *be, const char *name,
 	                       const char *kind);
-	/* version >= 4, optional: the job's kft_manifest_t document as JSON text (yours:
+	/*
+	 * version >= 4, optional: Training Operator v1 jobs (kft_list_v1_jobs, kft_get_v1_job),
+	 * built with kft__v1_job_from_json; kind is canonical ("PyTorchJob", "MPIJob", ...).
+	 */
+	int (*list_v1_jobs)(kft_job_list_t **out, kft_backend_t *be);
+	int (*get_v1_job)(kft_job_t **out, kft_backend_t *be, const char *kind, const char *name);
+	/* version >= 5, optional: the job's kft_manifest_t document as JSON text (yours:
 	 * kft_free); the core renders it (kft_get_job_manifest) */
 	int (*get_manifest)(char **out_json, kft_backend_t *be, const char *name, int what);
 };
