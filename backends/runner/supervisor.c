@@ -303,15 +303,25 @@ static void start_step(sup_t *s, step_t *st)
 	if (!error)
 		error = s->runner->command(&argv, &env, &cwd, s->dir, s->plan, st->plan);
 	if (!error && argv.n && (error = kft__strdup_replace(&prog, argv.v[0])) == 0 &&
-	    kft__streq(s->runner->name, "process"))
-		error = kft__workspace_wrap(&s->ws, &argv, cwd);
+	    kft__streq(s->runner->name, "process") && s->ws.pid) {
+		/* a missing program fails at once, as without the namespace (same filesystem view) */
+		char *found = strchr(prog, '/') && prog[0] != '/' ? NULL : kft__which(prog);
+
+		if (!found && !strchr(prog, '/'))
+			error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_PROCESS,
+			                       "exec %s: %s", prog, strerror(ENOENT));
+		free(found);
+		if (!error)
+			error = kft__workspace_wrap(&s->ws, &argv, cwd);
+	}
 	logfd = open_log(s, name);
 	st->started = 1;
 	set_num(st->rec, "startedMs", (double)kft__now_ms());
 	if (error < 0 || logfd < 0 || argv.n == 0) {
 		snprintf(msg, sizeof(msg), "cannot start: %s", error < 0 ? kft_error_last()->message :
 		         logfd < 0 ? strerror(errno) : "empty command");
-		error = KFT_ERROR;
+		if (error != KFT_ENOTFOUND)
+			error = KFT_ERROR;
 	} else {
 		memset(&o, 0, sizeof(o));
 		o.file = argv.v[0];
