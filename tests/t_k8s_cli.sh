@@ -7,29 +7,13 @@ set -u
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 B=${KFT_BUILD:-$TOP/build}
 SRV="$TOP/tests/fake_apiserver/server.py"
-command -v python3 >/dev/null 2>&1 || { echo "skip: python3 not installed"; exit 77; }
-command -v openssl >/dev/null 2>&1 || { echo "skip: openssl not installed"; exit 77; }
+. "$TOP/tests/fake_apiserver/start.sh"
+fake_apiserver_tmp kft-k8scli
 command -v kubectl >/dev/null 2>&1 || { echo "skip: kubectl not installed"; exit 77; }
 [ -f "$SRV" ] || { echo "skip: $SRV missing"; exit 77; }
 [ -x "$B/kft" ] || { echo "skip: $B/kft not built"; exit 77; }
 
-T=$(mktemp -d /tmp/kft-k8scli.XXXXXX)
-PID=""
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; [ -f "$T/server.log" ] && tail -n 20 "$T/server.log"; exit 1; }
-
-python3 "$SRV" --dir "$T/srv" --token test-token >"$T/server.log" 2>&1 &
-PID=$!
-i=0
-while [ ! -s "$T/srv/port" ] || [ ! -s "$T/srv/kubeconfig" ]; do
-	i=$((i + 1)); [ $i -gt 150 ] && fail "server did not start in 15 s"
-	kill -0 "$PID" 2>/dev/null || fail "server exited early"
-	sleep 0.1
-done
+fake_apiserver_start "$T/srv" --token test-token
 export KUBECONFIG="$T/srv/kubeconfig"
 KFT="$B/kft -b kubernetes"
 KC="kubectl --cache-dir=$T/kcache --request-timeout=20s"
@@ -59,6 +43,15 @@ $KFT logs cli-job >"$T/logs.out" 2>&1 || fail "logs: $(cat "$T/logs.out")"
 grep -q '^node-1: rank 1 of 2' "$T/logs.out" || fail "logs: $(cat "$T/logs.out")"
 $KFT logs cli-job --step node-0 --tail 1 >"$T/tail.out" 2>&1 || fail "logs --tail"
 [ "$(wc -l <"$T/tail.out")" -eq 1 ] || fail "tail 1 gave: $(cat "$T/tail.out")"
+# --timestamps: the server's RFC 3339 time first; --since DURATION: sinceSeconds
+$KFT logs cli-job --step node-0 --timestamps >"$T/ts.out" 2>&1 || fail "logs --timestamps: $(cat "$T/ts.out")"
+grep -Eq '^20[0-9-]+T[0-9:.]+Z rank 0 of 2' "$T/ts.out" || fail "logs --timestamps: $(cat "$T/ts.out")"
+$KFT logs cli-job --step node-0 --since 1h >"$T/since.out" 2>&1 || fail "logs --since 1h"
+grep -q '^rank 0 of 2' "$T/since.out" || fail "logs --since 1h: $(cat "$T/since.out")"
+sleep 2   # the job has ended: nothing was written in the last second
+[ -z "$($KFT logs cli-job --step node-0 --since 1s)" ] || fail "logs --since 1s printed old lines"
+$KFT logs cli-job --since 1h5x >"$T/since.err" 2>&1 && fail "logs --since 1h5x accepted"
+grep -q 'unknown unit' "$T/since.err" || fail "logs --since 1h5x: $(cat "$T/since.err")"
 $KFT events cli-job >"$T/events.out" 2>&1 || fail "events: $(cat "$T/events.out")"
 grep -q 'Pod ' "$T/events.out" && grep -q 'TrainJob' "$T/events.out" || fail "events: $(cat "$T/events.out")"
 $KFT runtimes >"$T/rt.out" 2>&1 || fail "runtimes"

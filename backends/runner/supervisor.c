@@ -66,6 +66,7 @@ struct sup {
 	int sfd, ifd;
 	int64_t deadline_at, kill_at;    /* monotonic ms; 0: none */
 	int failed, stopping, suspending, suspended, cancelled, dirty;
+	int resumes;          /* attempts after the first: each marks the logs where it begins */
 	int evfd, dirfd;
 	int64_t grace_ms;
 	kft__progress_server progress;   /* the job's progress-protocol server */
@@ -315,6 +316,14 @@ static void start_step(sup_t *s, step_t *st)
 			error = kft__workspace_wrap(&s->ws, &argv, cwd);
 	}
 	logfd = open_log(s, name);
+	/* a resumed job's steps write on: one line marks where the new attempt begins */
+	if (logfd >= 0 && s->resumes > 0 && lseek(logfd, 0, SEEK_END) > 0) {
+		char when[64];
+
+		kft__time_rfc3339_format(when, sizeof(when), kft__now_ms());
+		dprintf(logfd, "----- kft: attempt %d of %s, resumed at %s -----\n", s->resumes + 1,
+		        name, when);
+	}
 	st->started = 1;
 	set_num(st->rec, "startedMs", (double)kft__now_ms());
 	if (error < 0 || logfd < 0 || argv.n == 0) {
@@ -587,6 +596,7 @@ static void read_control(sup_t *s)
 			s->suspending = 0;
 			if (s->suspended) {
 				s->suspended = 0;
+				s->resumes++;
 				s->stopping = 0;
 				s->kill_at = 0;
 				job_status(s, "Created", "Resumed", "TrainJob is resumed");
