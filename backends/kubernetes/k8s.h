@@ -222,6 +222,9 @@ typedef struct {
 	kft__k8s_tjcond cond[KFT__K8S_TJ_MAX_CONDITIONS];
 	size_t ncond;
 	const cJSON *trainer_status;  /* status.trainerStatus, or NULL */
+	const cJSON *labels;          /* metadata.labels (a parsed TrainJob), or NULL */
+	const char *labels_json;      /* or its JSON text (a streamed list): labels_len bytes */
+	size_t labels_len;
 } kft__k8s_tjinfo;
 
 const char *kft__k8s_label(const cJSON *obj, const char *key);
