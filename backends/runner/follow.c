@@ -164,7 +164,10 @@ typedef struct {
 	kft__buf out;
 } sink_t;
 
-/* Deliver the whole lines of data (prefixed when asked); keep the rest in s->partial. */
+/*
+ * Deliver the whole lines of data (prefixed when asked); keep the rest in
+ * s->partial, up to KFT__LOG_LINE_MAX (then it goes out as a line of its own).
+ */
 static int deliver(sink_t *k, stream_t *s, const char *data, size_t len, int final)
 {
 	size_t start = 0, i;
@@ -181,7 +184,7 @@ static int deliver(sink_t *k, stream_t *s, const char *data, size_t len, int fin
 		kft__buf_put(&k->out, s->partial.ptr + start, i + 1 - start);
 		start = i + 1;
 	}
-	if (final && start < s->partial.len) {
+	if ((final || s->partial.len - start >= KFT__LOG_LINE_MAX) && start < s->partial.len) {
 		if (k->prefix)
 			kft__buf_printf(&k->out, "%s: ", s->name);
 		kft__buf_put(&k->out, s->partial.ptr + start, s->partial.len - start);
