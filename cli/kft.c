@@ -124,6 +124,15 @@ static void diag(int level, const char *message, void *payload)
 	fprintf(stderr, "kft: %s: %s\n", names[level < 0 || level > 3 ? 3 : level], message);
 }
 
+/* Render options for one format (the newest Trainer form). */
+static const kft_render_opts_t *render_as(int format)
+{
+	static kft_render_opts_t ro = KFT_RENDER_OPTS_INIT;
+
+	ro.format = format;
+	return &ro;
+}
+
 static int open_client(kft_client_t **out)
 {
 	kft_client_opts_t o = KFT_CLIENT_OPTS_INIT;
@@ -203,8 +212,7 @@ static int cmd_runtimes(int argc, char **argv)
 
 		if (kft_get_runtime(&rt, c, name) < 0) {
 			rc = cli_error("runtime");
-		} else if (kft_runtime_render(&s, rt, G.output == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
-		                                       KFT_FORMAT_YAML) < 0) {
+		} else if (kft_runtime_render(&s, rt, render_as(G.output)) < 0) {
 			rc = cli_error("render");
 		} else {
 			fputs(s, stdout);
@@ -223,7 +231,8 @@ static int cmd_runtimes(int argc, char **argv)
 			for (k = 0; k < kft_runtime_list_count(l); k++) {
 				char *s;
 
-				if (kft_runtime_render(&s, kft_runtime_list_at(l, k), G.output) < 0) {
+				if (kft_runtime_render(&s, kft_runtime_list_at(l, k),
+				                       render_as(G.output)) < 0) {
 					rc = cli_error("render");
 					break;
 				}
@@ -346,8 +355,8 @@ static int cmd_render(int argc, char **argv)
 			goto out;
 		if (!f.no_validate && kft_spec_validate(spec, NULL) < 0)
 			rc = cli_error("invalid TrainJob");
-		else if (kft_render_plan(&out, c, spec, G.output == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
-		                                         KFT_FORMAT_YAML) < 0)
+		else if (kft_render_plan(&out, c, spec, render_as(G.output == KFT_FORMAT_JSON ?
+		                                                  KFT_FORMAT_JSON : KFT_FORMAT_YAML)) < 0)
 			rc = cli_error("cannot render the plan");
 		kft_client_free(c);
 	} else {
@@ -407,8 +416,9 @@ static int wait_progress(const kft_job_t *job, void *payload)
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", kft_job_name(job),
 	                      kft_job_status(job));
 	for (k = 0; k < kft_job_step_count(job) && n < sizeof(line) - 1; k++)
-		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%s", kft_job_step_name(job, k),
-		                      kft_job_step_status(job, k));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%s",
+		                      kft_step_name(kft_job_step_at(job, k)),
+		                      kft_step_status(kft_job_step_at(job, k)));
 	if (kft_job_progress_percent(job) >= 0 && n < sizeof(line) - 1)
 		snprintf(line + n, sizeof(line) - n, " %lld%%", (long long)kft_job_progress_percent(job));
 	if (v->tty) {
@@ -431,16 +441,20 @@ static int do_wait(kft_client_t *c, const char *name, uint32_t want, int64_t tim
 	memset(&v, 0, sizeof(v));
 	v.tty = isatty(2);
 	v.start_ms = now_ms();
-	wo.want = want;
+	/* Failed is always wanted here, to print the failed job's reason (kft_wait hands
+	 * back no job with KFT_EJOBFAILED) */
+	if (!want)
+		want = KFT_WANT(KFT_JOB_COMPLETE);
+	wo.want = want | KFT_WANT(KFT_JOB_FAILED);
 	wo.timeout_ms = timeout_s * 1000;
 	wo.progress_cb = wait_progress;
 	wo.payload = &v;
 	err = kft_wait(&job, c, name, &wo);
 	if (v.tty)
 		fputs("\n", stderr);
-	if (err == 0) {
+	if (err == 0 && !(kft_job_state(job) == KFT_JOB_FAILED && !(want & KFT_WANT(KFT_JOB_FAILED)))) {
 		fprintf(stderr, "%s: %s\n", name, kft_job_status(job));
-	} else if (err == KFT_EJOBFAILED) {
+	} else if (err == 0) {
 		fprintf(stderr, "%s: Failed: %s%s%s\n", name,
 		        kft_job_reason(job) ? kft_job_reason(job) : "",
 		        kft_job_message(job) ? ": " : "", kft_job_message(job) ? kft_job_message(job) : "");
@@ -569,7 +583,7 @@ static int cmd_get(int argc, char **argv)
 	if (kft_get_job(&job, c, name) < 0) {
 		rc = cli_error("get");
 	} else {
-		if (kft_job_render(&s, job, G.output < 0 ? KFT_FORMAT_TEXT : G.output) < 0) {
+		if (kft_job_render(&s, job, render_as(G.output < 0 ? KFT_FORMAT_TEXT : G.output)) < 0) {
 			rc = cli_error("render");
 		} else {
 			fputs(s, stdout);
@@ -616,7 +630,7 @@ static int cmd_list(int argc, char **argv)
 	if (kft_list_jobs(&l, c, runtime) < 0) {
 		rc = cli_error("list");
 	} else {
-		if (kft_job_list_render(&s, l, G.output < 0 ? KFT_FORMAT_TEXT : G.output) < 0) {
+		if (kft_job_list_render(&s, l, render_as(G.output < 0 ? KFT_FORMAT_TEXT : G.output)) < 0) {
 			rc = cli_error("render");
 		} else {
 			fputs(s, stdout);
@@ -644,9 +658,9 @@ static int wait_flag(int argc, char **argv, int *i, void *ctx)
 		if (!v || (copy = strdup(v)) == NULL)
 			return -1;
 		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			int st = kft_job_state_parse(tok);
+			int st;
 
-			if (st < 0) {
+			if (kft_job_state_parse(&st, tok) < 0) {
 				fprintf(stderr, "kft wait: --for: unknown status \"%s\" (Created, Suspended, "
 				        "Running, Complete, Failed)\n", tok);
 				free(copy);
@@ -886,19 +900,19 @@ static int cmd_events(int argc, char **argv)
 			printf("[");
 		for (k = 0; k < kft_event_list_count(l); k++) {
 			char when[32];
-			time_t t = (time_t)(kft_event_time_ms(l, k) / 1000);
+			time_t t = (time_t)(kft_event_time_ms(kft_event_list_at(l, k)) / 1000);
 			struct tm tm;
 
 			gmtime_r(&t, &tm);
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 			if (G.output == KFT_FORMAT_JSON) {
 				/* messages are ours or the server's; keep JSON valid */
-				const char *m = kft_event_message(l, k);
+				const char *m = kft_event_message(kft_event_list_at(l, k));
 
 				printf("%s\n  {\"time\": \"%s\", \"type\": \"%s\", \"kind\": \"%s\", "
 				       "\"object\": \"%s\", \"reason\": \"%s\", \"message\": \"", k ? "," : "",
-				       when, kft_event_type(l, k), kft_event_kind(l, k), kft_event_object(l, k),
-				       kft_event_reason(l, k));
+				       when, kft_event_type(kft_event_list_at(l, k)), kft_event_kind(kft_event_list_at(l, k)), kft_event_object(kft_event_list_at(l, k)),
+				       kft_event_reason(kft_event_list_at(l, k)));
 				for (; *m; m++) {
 					if (*m == '"' || *m == '\\')
 						printf("\\%c", *m);
@@ -909,9 +923,9 @@ static int cmd_events(int argc, char **argv)
 				}
 				printf("\"}");
 			} else {
-				printf("%-24s %-8s %-10s %-28s %-24s %s\n", when, kft_event_type(l, k),
-				       kft_event_kind(l, k), kft_event_object(l, k), kft_event_reason(l, k),
-				       kft_event_message(l, k));
+				printf("%-24s %-8s %-10s %-28s %-24s %s\n", when, kft_event_type(kft_event_list_at(l, k)),
+				       kft_event_kind(kft_event_list_at(l, k)), kft_event_object(kft_event_list_at(l, k)), kft_event_reason(kft_event_list_at(l, k)),
+				       kft_event_message(kft_event_list_at(l, k)));
 			}
 		}
 		if (G.output == KFT_FORMAT_JSON)
@@ -978,7 +992,7 @@ int main(int argc, char **argv)
 	}
 	if (G.verbose)
 		level = KFT_DIAG_DEBUG;
-	kft_set_diag_handler(diag, level, NULL);
+	kft_diag_set_handler(diag, level, NULL);
 	if (kft_init() < 0)
 		return cli_error("init");
 	{

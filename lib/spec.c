@@ -247,9 +247,12 @@ int kft_spec_parse(kft_spec_t **out, const char *text, size_t len)
 	kft_spec_t *s;
 	int error;
 
-	KFT_ASSERT_ARG(out && text);
+	KFT_ASSERT_ARG(out && (text || len == 0));
 	*out = NULL;
-	if ((error = pick_trainjob(&doc, text, len ? len : strlen(text))) < 0)
+	if (len == 0)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+		                      "TrainJob: empty document (0 bytes)");
+	if ((error = pick_trainjob(&doc, text, len)) < 0)
 		return error;
 	if ((error = check_doc_shape(doc)) < 0 || (error = upgrade_old_fields(doc)) < 0) {
 		cJSON_Delete(doc);
@@ -293,16 +296,26 @@ int kft_spec_parse_file(kft_spec_t **out, const char *path)
 
 /* ---- render ---- */
 
+static const kft_render_opts_t render_defaults = KFT_RENDER_OPTS_INIT;
+static const size_t render_sizes[] = { sizeof(kft_render_opts_t) };
+static const kft__opts_layout render_layout = { "kft_render_opts_t", &render_defaults,
+                                                render_sizes, 1 };
+
 int kft_render_opts_init(kft_render_opts_t *opts, unsigned int version)
 {
-	kft_render_opts_t tmpl = KFT_RENDER_OPTS_INIT;
+	return kft__opts_init(opts, version, &render_layout);
+}
 
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_RENDER_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_render_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
+int kft__render_opts_read(kft_render_opts_t *dst, const kft_render_opts_t *src)
+{
+	int error;
+
+	if ((error = kft__opts_read(dst, src, &render_layout)) < 0)
+		return error;
+	if (dst->format != KFT_FORMAT_YAML && dst->format != KFT_FORMAT_JSON &&
+	    dst->format != KFT_FORMAT_TEXT)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "kft_render_opts_t.format: %d is not a kft_format_t", dst->format);
 	return 0;
 }
 
@@ -353,19 +366,22 @@ int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t 
 
 int kft_spec_render(char **out, const kft_spec_t *spec, const kft_render_opts_t *opts)
 {
+	kft_render_opts_t o;
 	cJSON *doc;
-	int error, format = opts ? opts->format : KFT_FORMAT_YAML;
+	int error;
 
 	KFT_ASSERT_ARG(out && spec);
-	KFT_CHECK_VERSION(opts, KFT_RENDER_OPTS_VERSION, "kft_render_opts_t");
 	*out = NULL;
+	if ((error = kft__render_opts_read(&o, opts)) < 0)
+		return error;
 	if ((error = kft__spec_finalize(&doc, spec, NULL)) < 0)
 		return error;
-	if (opts && opts->trainer_version && (error = kft__spec_convert(doc, opts->trainer_version)) < 0) {
+	if (o.trainer_version && (error = kft__spec_convert(doc, o.trainer_version)) < 0) {
 		cJSON_Delete(doc);
 		return error;
 	}
-	error = kft__render_doc(out, doc, format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON : KFT_FORMAT_YAML);
+	error = kft__render_doc(out, doc, o.format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
+	                        KFT_FORMAT_YAML);
 	cJSON_Delete(doc);
 	return error;
 }
@@ -491,7 +507,7 @@ int kft_spec_set_runtime(kft_spec_t *spec, const char *name, const char *kind)
 	KFT_CHECK_ALLOC(r = kft__json_path_mkobj(spec->doc, "spec.runtimeRef"));
 	if (kft__json_set_str(r, "name", name) < 0 ||
 	    kft__json_set_str(r, "kind", kind ? kind : "ClusterTrainingRuntime") < 0)
-		return KFT_ENOMEM;
+		return kft__error_oom();
 	return 0;
 }
 
@@ -579,7 +595,7 @@ static int upsert_env(cJSON *root, const char *path, const char *name, const cha
 	if (!cJSON_IsArray(arr)) {
 		KFT_CHECK_ALLOC(arr = cJSON_CreateArray());
 		if (kft__json_set(parent, dot + 1, arr) < 0)
-			return KFT_ENOMEM;
+			return kft__error_oom();
 	}
 	cJSON_ArrayForEach(e, arr) {
 		if (kft__streq(kft__json_str(e, "name"), name)) {
@@ -987,17 +1003,14 @@ int kft_spec_set_template_annotation(kft_spec_t *spec, const char *key, const ch
 
 /* ---- script trainer ---- */
 
+static const kft_script_opts_t script_defaults = KFT_SCRIPT_OPTS_INIT;
+static const size_t script_sizes[] = { sizeof(kft_script_opts_t) };
+static const kft__opts_layout script_layout = { "kft_script_opts_t", &script_defaults,
+                                                script_sizes, 1 };
+
 int kft_script_opts_init(kft_script_opts_t *opts, unsigned int version)
 {
-	kft_script_opts_t tmpl = KFT_SCRIPT_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_SCRIPT_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_script_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	return kft__opts_init(opts, version, &script_layout);
 }
 
 int kft_spec_set_script(kft_spec_t *spec, const kft_script_opts_t *opts)

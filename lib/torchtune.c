@@ -477,17 +477,14 @@ oom:
 	return kft__error_oom();
 }
 
+static const kft_torchtune_config_t torchtune_defaults = KFT_TORCHTUNE_CONFIG_INIT;
+static const size_t torchtune_sizes[] = { sizeof(kft_torchtune_config_t) };
+static const kft__opts_layout torchtune_layout = { "kft_torchtune_config_t", &torchtune_defaults,
+                                                   torchtune_sizes, 1 };
+
 int kft_torchtune_config_init(kft_torchtune_config_t *cfg, unsigned int version)
 {
-	kft_torchtune_config_t tmpl = KFT_TORCHTUNE_CONFIG_INIT;
-
-	KFT_ASSERT_ARG(cfg);
-	if (version == 0 || version > KFT_TORCHTUNE_CONFIG_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_torchtune_config_t version %u", version);
-	*cfg = tmpl;
-	cfg->version = version;
-	return 0;
+	return kft__opts_init(cfg, version, &torchtune_layout);
 }
 
 int kft_spec_set_torchtune(kft_spec_t *spec, const kft_torchtune_config_t *cfg)
@@ -1036,7 +1033,7 @@ static int tt_local_command(kft__strv *argv, const cJSON *trainjob, const kft_ru
 	    (c.rdzv && kft__strv_pushf(argv, "--rdzv_endpoint=%s", rdzv ? rdzv : "") < 0) ||
 	    kft__strv_push(argv, c.recipe) < 0 || kft__strv_push(argv, "--config") < 0 ||
 	    kft__strv_pushf(argv, "%s%s", model, c.suffix) < 0)
-		return KFT_ENOMEM;
+		return kft__error_oom();
 	cJSON_ArrayForEach(a, rcmd)
 		if (cJSON_IsString(a) && kept_key(a->valuestring) &&
 		    (error = push_mapped(argv, a->valuestring, workspace)) < 0)

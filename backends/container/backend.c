@@ -165,14 +165,15 @@ out:
 	return error;
 }
 
-static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec, int format)
+static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
+                          const kft_render_opts_t *opts)
 {
 	cJSON *plan = NULL;
 	int error;
 
 	if ((error = compile_plan(&plan, NULL, (cbackend *)be, spec)) < 0)
 		return error;
-	error = kft__render_doc(out, plan, format);
+	error = kft__render_doc(out, plan, opts->format);
 	cJSON_Delete(plan);
 	return error;
 }
@@ -1815,7 +1816,7 @@ static int labels_logs(kft_backend_t *be, const char *name, const kft_logs_opts_
 		return error;
 	if ((error = labels_get_job(&job, be, name)) < 0)
 		return error;
-	prefix = (flags & KFT_LOGS_PREFIX) || (!want && !(flags & KFT_LOGS_NO_PREFIX));
+	prefix = kft__logs_prefixed(opts);
 	n = kft_job_step_count(job);
 	if (!(ss = kft__calloc(n ? n : 1, sizeof(*ss))) || !(ls = kft__calloc(n ? n : 1,
 	                                                                      sizeof(*ls)))) {
@@ -1827,21 +1828,21 @@ static int labels_logs(kft_backend_t *be, const char *name, const kft_logs_opts_
 	tc.b = b;
 	tc.name = name;
 	for (i = 0, k = 0; i < n; i++) {
-		const char *step = kft_job_step_name(job, i);
+		const kft_step_t *st = kft_job_step_at(job, i);
+		const char *step = kft_step_name(st);
 		kft__buf path = KFT__BUF_INIT;
 
 		if (want && strcmp(want, step) != 0)
 			continue;
 		found = 1;
-		if (!strcmp(kft_job_step_reason(job, i) ? kft_job_step_reason(job, i) : "",
-		            "NotCreated"))
+		if (kft__streq(kft_step_reason(st), "NotCreated"))
 			continue;
 		ls[k].step = step;
 		ls[k].prefix = prefix;
 		ls[k].cb = cb;
 		ls[k].payload = payload;
 		kft__buf_printf(&path, "/containers/%s/logs?stdout=1&stderr=1&follow=%d",
-		                kft_job_step_target(job, i), follow);
+		                kft_step_target(st), follow);
 		if (opts && opts->tail_lines >= 0)
 			kft__buf_printf(&path, "&tail=%lld", (long long)opts->tail_lines);
 		if (path.oom) {
@@ -1858,7 +1859,7 @@ static int labels_logs(kft_backend_t *be, const char *name, const kft_logs_opts_
 		kft__buf names = KFT__BUF_INIT;
 
 		for (i = 0; i < n; i++)
-			kft__buf_printf(&names, "%s%s", i ? ", " : "", kft_job_step_name(job, i));
+			kft__buf_printf(&names, "%s%s", i ? ", " : "", kft_step_name(kft_job_step_at(job, i)));
 		error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_INVALID,
 		                       "TrainJob %s has no step \"%s\" (steps: %s)", name, want,
 		                       names.ptr ? names.ptr : "none");

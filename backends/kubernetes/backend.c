@@ -1736,7 +1736,7 @@ out:
 
 /* The exact request: path (with query) and body. */
 static int build_create(char **path_out, char **body_out, kft__k8s *k, const kft_spec_t *spec,
-                        uint32_t flags)
+                        uint32_t flags, const char *for_version)
 {
 	const cJSON *ref = kft__json_path(kft__spec_doc(spec), "spec.runtimeRef");
 	const char *rtname = kft__json_str(ref, "name"), *kind = kft__json_str(ref, "kind");
@@ -1750,7 +1750,10 @@ static int build_create(char **path_out, char **body_out, kft__k8s *k, const kft
 	int error, minor;
 
 	*path_out = *body_out = NULL;
-	if ((error = trainer_version(&ver, k)) < 0)
+	/* for_version (kft_render_opts_t.trainer_version): that version's form, not the cluster's */
+	if (for_version)
+		ver = for_version;
+	else if ((error = trainer_version(&ver, k)) < 0)
 		return error;
 	/* the cluster's runtime expands scripts/builtin trainers; absent: the catalog's */
 	if (rtname) {
@@ -1803,7 +1806,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	int error;
 
 	*out = NULL;
-	if ((error = build_create(&path, &body, k, spec, opts ? opts->flags : 0)) < 0)
+	if ((error = build_create(&path, &body, k, spec, opts ? opts->flags : 0, NULL)) < 0)
 		return error;
 	{
 		kft__k8s_req r = { "POST", path, body, NULL, 0, "create TrainJob" };
@@ -1818,7 +1821,8 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	return error;
 }
 
-static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec, int format)
+static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
+                          const kft_render_opts_t *opts)
 {
 	kft__k8s *k = K(be);
 	char *path = NULL, *body = NULL, *url = NULL;
@@ -1826,13 +1830,13 @@ static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
 	int error;
 
 	*out = NULL;
-	if ((error = build_create(&path, &body, k, spec, 0)) < 0)
+	if ((error = build_create(&path, &body, k, spec, 0, opts->trainer_version)) < 0)
 		return error;
 	if ((url = kft__k8s_url(k, path)) == NULL) {
 		error = kft__error_oom();
 		goto out;
 	}
-	if (format == KFT_FORMAT_TEXT) {
+	if (opts->format == KFT_FORMAT_TEXT) {
 		kft__buf b = KFT__BUF_INIT;
 
 		kft__buf_printf(&b, "POST %s\nContent-Type: application/json\n\n%s\n", url, body);
@@ -1851,7 +1855,7 @@ static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
 	cJSON_AddStringToObject(root, "method", "POST");
 	cJSON_AddStringToObject(root, "url", url);
 	cJSON_AddItemToObject(root, "body", bd);
-	error = kft__render_doc(out, root, format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
+	error = kft__render_doc(out, root, opts->format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
 	                        KFT_FORMAT_YAML);
 out:
 	cJSON_Delete(root);
@@ -2580,8 +2584,7 @@ static int be_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o
 	kft__k8s *k = K(be);
 	const char *want = o ? o->step : NULL;
 	int follow = o && (o->flags & KFT_LOGS_FOLLOW);
-	int prefix = want ? (o->flags & KFT_LOGS_PREFIX) != 0 :
-	             !(o && (o->flags & KFT_LOGS_NO_PREFIX));
+	int prefix = kft__logs_prefixed(o);
 	int64_t deadline = o && o->timeout_ms > 0 ? kft__mono_ms() + o->timeout_ms : 0;
 	kft__k8s_streams *ss = NULL;
 	logstream **ls = NULL;

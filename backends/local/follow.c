@@ -298,8 +298,7 @@ int kft__store_logs(const char *state_dir, const char *name, const kft_logs_opts
 	}
 	if ((error = kft__store_read_state(&st, dir, name)) < 0)
 		goto out;
-	k.prefix = o && (o->flags & KFT_LOGS_PREFIX) ? 1 : o && (o->flags & KFT_LOGS_NO_PREFIX) ? 0 :
-	           !(o && o->step);
+	k.prefix = kft__logs_prefixed(o);
 	if (!(ss = kft__calloc((size_t)cJSON_GetArraySize(kft__json_get(st, "steps")) + 1,
 	                       sizeof(*ss)))) {
 		error = kft__error_oom();

@@ -181,10 +181,10 @@ int main()
 		std::printf("status: %s (%d progress calls)\n", kft_job_status(done.get()), polls);
 		int nodes_ok = 0;
 		for (size_t i = 0; i < kft_job_step_count(done.get()); i++) {
-			std::string st = kft_job_step_name(done.get(), i);
-			int code = kft_job_step_exit_code(done.get(), i);
+			std::string st = kft_step_name(kft_job_step_at(done.get(), i));
+			int code = kft_step_exit_code(kft_job_step_at(done.get(), i));
 			std::printf("step %s: %s exit %d\n", st.c_str(),
-			            kft_job_step_status(done.get(), i), code);
+			            kft_step_status(kft_job_step_at(done.get(), i)), code);
 			if (st.rfind("node-", 0) == 0 && code == 0)
 				nodes_ok++;
 		}

@@ -9,7 +9,8 @@
 
 KFT_BEGIN_DECL
 
-#define KFT_BACKEND_VERSION 1
+/** Vtable layout; version 2 gave render_plan a kft_render_opts_t (version 1 is refused). */
+#define KFT_BACKEND_VERSION 2
 
 /*
  * A backend. version first; a NULL optional method makes the core return
@@ -21,7 +22,9 @@ struct kft_backend {
 	const char *name;       /* "local", "container", "kubernetes", ... */
 	int (*submit)(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	              const kft_train_opts_t *opts);
-	int (*render_plan)(char **out, kft_backend_t *be, const kft_spec_t *spec, int format);
+	/* opts is never NULL (the core fills in defaults) */
+	int (*render_plan)(char **out, kft_backend_t *be, const kft_spec_t *spec,
+	                   const kft_render_opts_t *opts);
 	int (*get_job)(kft_job_t **out, kft_backend_t *be, const char *name);
 	int (*list_jobs)(kft_job_list_t **out, kft_backend_t *be, const char *runtime);
 	/* optional: without it the core waits by calling get_job once a second */
@@ -36,6 +39,11 @@ struct kft_backend {
 	void (*free)(kft_backend_t *be);
 };
 
+/**
+ * Makes a backend for kft_client_new(). opts is never NULL and always has
+ * the current layout (the core copies an older caller's struct over the
+ * defaults).
+ */
 typedef int (*kft_backend_factory_cb)(kft_backend_t **out, const kft_client_opts_t *opts,
                                       void *payload);
 
@@ -43,6 +51,11 @@ typedef int (*kft_backend_factory_cb)(kft_backend_t **out, const kft_client_opts
 KFT_EXTERN int kft_backend_register(const char *name, kft_backend_factory_cb factory, void *payload);
 /** Remove a registered backend; KFT_ENOTFOUND if unknown. */
 KFT_EXTERN int kft_backend_unregister(const char *name);
+/**
+ * The value of a backend option (kft_client_opts_t.backend_option_keys) for a
+ * factory to read; NULL when the key was not given. The last pair wins.
+ */
+KFT_EXTERN const char *kft_backend_option(const kft_client_opts_t *opts, const char *key);
 
 KFT_END_DECL
 #endif
