@@ -378,15 +378,6 @@ int kft_logs(kft_client_t *client, const char *name, const kft_logs_opts_t *opts
 	return client->be->logs(client->be, name, &o, cb, payload);
 }
 
-int kft__logs_prefixed(const kft_logs_opts_t *opts)
-{
-	if (opts && opts->prefix == KFT_LOG_PREFIX_ALWAYS)
-		return 1;
-	if (opts && opts->prefix == KFT_LOG_PREFIX_NEVER)
-		return 0;
-	return !(opts && opts->step);
-}
-
 int kft_delete_job(kft_client_t *client, const char *name, const kft_delete_opts_t *opts)
 {
 	kft_delete_opts_t o;

@@ -45,3 +45,38 @@ int kft__opts_read(void *dst, const void *src, const kft__opts_layout *l)
 	memcpy(dst, src, l->sizes[version - 1]);
 	return 0;
 }
+
+/* The log-prefix rule, for every backend (kept out of lib/client.c so that the
+ * supervisor, which links the static archive, does not pull in libcurl). */
+int kft__logs_prefixed(const kft_logs_opts_t *opts)
+{
+	if (opts && opts->prefix == KFT_LOG_PREFIX_ALWAYS)
+		return 1;
+	if (opts && opts->prefix == KFT_LOG_PREFIX_NEVER)
+		return 0;
+	return !(opts && opts->step);
+}
+
+/* kft_render_opts_t: read by every kft_*_render (jobs too, so it lives here, not in spec.c). */
+static const kft_render_opts_t render_defaults = KFT_RENDER_OPTS_INIT;
+static const size_t render_sizes[] = { sizeof(kft_render_opts_t) };
+static const kft__opts_layout render_layout = { "kft_render_opts_t", &render_defaults,
+                                                render_sizes, 1 };
+
+int kft_render_opts_init(kft_render_opts_t *opts, unsigned int version)
+{
+	return kft__opts_init(opts, version, &render_layout);
+}
+
+int kft__render_opts_read(kft_render_opts_t *dst, const kft_render_opts_t *src)
+{
+	int error;
+
+	if ((error = kft__opts_read(dst, src, &render_layout)) < 0)
+		return error;
+	if (dst->format != KFT_FORMAT_YAML && dst->format != KFT_FORMAT_JSON &&
+	    dst->format != KFT_FORMAT_TEXT)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "kft_render_opts_t.format: %d is not a kft_format_t", dst->format);
+	return 0;
+}

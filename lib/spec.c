@@ -296,29 +296,6 @@ int kft_spec_parse_file(kft_spec_t **out, const char *path)
 
 /* ---- render ---- */
 
-static const kft_render_opts_t render_defaults = KFT_RENDER_OPTS_INIT;
-static const size_t render_sizes[] = { sizeof(kft_render_opts_t) };
-static const kft__opts_layout render_layout = { "kft_render_opts_t", &render_defaults,
-                                                render_sizes, 1 };
-
-int kft_render_opts_init(kft_render_opts_t *opts, unsigned int version)
-{
-	return kft__opts_init(opts, version, &render_layout);
-}
-
-int kft__render_opts_read(kft_render_opts_t *dst, const kft_render_opts_t *src)
-{
-	int error;
-
-	if ((error = kft__opts_read(dst, src, &render_layout)) < 0)
-		return error;
-	if (dst->format != KFT_FORMAT_YAML && dst->format != KFT_FORMAT_JSON &&
-	    dst->format != KFT_FORMAT_TEXT)
-		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
-		                      "kft_render_opts_t.format: %d is not a kft_format_t", dst->format);
-	return 0;
-}
-
 int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t *rt)
 {
 	cJSON *doc;
