@@ -9,8 +9,9 @@ BINDIR     ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR     ?= $(PREFIX)/share/man
 
-VERSION := 0.1.0
-SOMAJOR := 0
+# The version is set in ONE place, include/kftrainer/version.h; everything else derives it.
+VERSION := $(shell sed -n 's/^\#define KFT_VERSION_STRING "\(.*\)"$$/\1/p' include/kftrainer/version.h)
+SOMAJOR := $(shell sed -n 's/^\#define KFT_VERSION_MAJOR \([0-9]*\)$$/\1/p' include/kftrainer/version.h)
 
 # SAN=1 builds everything with AddressSanitizer + UndefinedBehaviorSanitizer into build-san/.
 ifeq ($(SAN),1)
@@ -31,18 +32,16 @@ CHECK_LIBS   := $(shell pkg-config --libs check libarchive 2>/dev/null)   # test
 
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-ALL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden \
+ALL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden -MMD -MP \
 	-Iinclude -Ilib $(PKG_CFLAGS) -DKFT_LIBEXECDIR='"$(LIBEXECDIR)"' -D_GNU_SOURCE
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
-LIBS     := $(PKG_LIBS) -lpthread -ldl
+LIBS     := $(PKG_LIBS) -lpthread -ldl -lm
 
 LIB_SRCS := $(sort $(wildcard lib/*.c) $(wildcard backends/*/*.c))
-LIB_SRCS := $(filter-out backends/local/supervisor_main.c backends/container/step_main.c,$(LIB_SRCS))
+LIB_SRCS := $(filter-out backends/runner/supervisor_main.c backends/container/step_main.c,$(LIB_SRCS))
 LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
 CLI_SRCS := $(sort $(wildcard cli/*.c))
 CLI_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRCS))
-HEADERS  := $(wildcard include/*.h include/kftrainer/*.h include/kftrainer/sys/*.h)
-INT_HDRS := $(wildcard lib/*.h backends/*/*.h)
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 EXAMPLE_SRCS := $(sort $(wildcard examples/c/*.c))
@@ -59,7 +58,8 @@ all: $(SHLIB) $(B)/$(SONAME) $(B)/libkftrainer.so $(STLIB) $(B)/kft $(B)/kft-sup
 deps:
 	@sh scripts/deps.sh
 
-$(B)/obj/%.o: %.c $(HEADERS) $(INT_HDRS)
+# Each object depends on the headers it includes (-MMD -MP writes them to a .d file).
+$(B)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -83,7 +83,7 @@ $(B)/kft: $(CLI_OBJS) $(B)/libkftrainer.so
 		-Wl,-rpath,'$$ORIGIN/../lib'
 
 # The supervisor uses internal code, so it links the static archive.
-$(B)/kft-supervisor: $(B)/obj/backends/local/supervisor_main.o $(STLIB)
+$(B)/kft-supervisor: $(B)/obj/backends/runner/supervisor_main.o $(STLIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(LIBS)
 
 # The container runner's step process (spawned by kft-supervisor); separate so that the
@@ -96,7 +96,7 @@ $(B)/kftrainer.pc: pkgconfig/kftrainer.pc.in Makefile
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 # Unit tests link the static archive so they can reach internals.
-$(B)/tests/%: tests/%.c tests/testutil.h $(STLIB) $(HEADERS) $(INT_HDRS)
+$(B)/tests/%: tests/%.c $(STLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(STLIB) $(LIBS) $(CHECK_LIBS)
 
@@ -164,3 +164,6 @@ uninstall:
 
 clean:
 	rm -rf build build-san
+
+# Header dependencies written by -MMD -MP (absent before the first build).
+-include $(wildcard $(B)/obj/*/*.d $(B)/obj/*/*/*.d $(B)/tests/*.d)

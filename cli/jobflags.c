@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -82,7 +83,7 @@ static int kv_add(kvlist *l, const char *flag, const char *arg)
 	kv *v;
 
 	if (!eq || eq == arg) {
-		fprintf(stderr, "kft: %s: expected KEY=VALUE, got \"%s\"\n", flag, arg);
+		fprintf(stderr, "kft: --%s: expected KEY=VALUE, got \"%s\"\n", flag, arg);
 		return -1;
 	}
 	if ((v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL)
@@ -93,21 +94,6 @@ static int kv_add(kvlist *l, const char *flag, const char *arg)
 	v[l->n].key[eq - arg] = '\0';
 	v[l->n].val = v[l->n].key + (eq - arg) + 1;
 	l->n++;
-	return 0;
-}
-
-static int parse_count(long long *out, const char *flag, const char *s)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || end == s) {
-		fprintf(stderr, "kft: %s: expected an integer, got \"%s\"\n", flag, s);
-		return -1;
-	}
-	*out = v;
 	return 0;
 }
 
@@ -122,20 +108,6 @@ static int push(const char ***arr, size_t *n, const char *s)
 	return 0;
 }
 
-static int parse_bool(int *out, const char *flag, const char *s)
-{
-	if (!strcasecmp(s, "true")) {
-		*out = 1;
-		return 0;
-	}
-	if (!strcasecmp(s, "false")) {
-		*out = 0;
-		return 0;
-	}
-	fprintf(stderr, "kft: %s: expected true or false, got \"%s\"\n", flag, s);
-	return -1;
-}
-
 static int parse_double(double *out, const char *flag, const char *s)
 {
 	char *end;
@@ -143,111 +115,153 @@ static int parse_double(double *out, const char *flag, const char *s)
 	errno = 0;
 	*out = strtod(s, &end);
 	if (errno || *end || end == s) {
-		fprintf(stderr, "kft: %s: expected a number, got \"%s\"\n", flag, s);
+		fprintf(stderr, "kft: --%s: expected a number, got \"%s\"\n", flag, s);
 		return -1;
 	}
 	return 0;
 }
 
-/* TorchTune flags: 1 consumed, 0 not one, -1 error. */
-static int tt_flag(cli_job *j, int argc, char **argv, int *i)
+/* String flags: the id is the offset of the field in struct cli_job. */
+#define S(field) ((int)offsetof(struct cli_job, field))
+enum {
+	J_STR_MAX = (int)sizeof(struct cli_job),
+	J_NODES, J_NPROC, J_DEADLINE, J_ENV, J_RESOURCE, J_LABEL, J_ANNOTATION, J_DATASET_ENV,
+	J_MODEL_ENV, J_NODE_SELECTOR, J_PACKAGE, J_VOLUME, J_INDEX, J_SUSPEND,
+	T_BATCH, T_EPOCHS, T_RANK, T_ALPHA, T_LORA_MLP, T_LORA_OUTPUT, T_TRAIN_ON_INPUT,
+	T_LORA, T_QLORA, T_DORA, T_DROPOUT
+};
+
+const cli_flag cli_job_flags[] = {
+	{ "file", 'f', "FILE", "TrainJob YAML/JSON (flags override it)", CLI_COMP_FILE, NULL, 0, S(file) },
+	{ "name", 0, "NAME", "job name (default: a fresh 12-character name)", 0, NULL, 0, S(name) },
+	{ "runtime", 0, "NAME", "runtime (default torch-distributed)", CLI_COMP_RUNTIME, NULL, 0, S(runtime) },
+	{ "runtime-kind", 0, "KIND", "ClusterTrainingRuntime (default) or TrainingRuntime",
+	  CLI_COMP_ENUM, "ClusterTrainingRuntime TrainingRuntime", CLI_F_OPEN, S(runtime_kind) },
+	{ "nodes", 0, "N", "spec.trainer.numNodes", 0, NULL, 0, J_NODES },
+	{ "nproc", 0, "N", "spec.trainer.numProcPerNode", 0, NULL, 0, J_NPROC },
+	{ "image", 0, "IMAGE", "spec.trainer.image", 0, NULL, 0, S(image) },
+	{ "env", 0, "K=V", "trainer environment", 0, NULL, CLI_F_REPEAT, J_ENV },
+	{ "resource", 0, "K=QTY", "resource per node (gpu, cpu, memory, storage, mig-...)", 0, NULL,
+	  CLI_F_REPEAT, J_RESOURCE },
+	{ "gpu", 0, "N", "shorthand for --resource gpu=N", 0, NULL, 0, S(gpu) },
+	{ "cpu", 0, "Q", "shorthand for --resource cpu=Q", 0, NULL, 0, S(cpu) },
+	{ "memory", 0, "Q", "shorthand for --resource memory=Q", 0, NULL, 0, S(memory) },
+	{ "script", 0, "FILE", "embed a Python script (run by the runtime's launcher)", CLI_COMP_FILE,
+	  NULL, 0, S(script) },
+	{ "code-dir", 0, "DIR", "ship a directory with the script (tar.gz, unpacked first)",
+	  CLI_COMP_DIR, NULL, 0, S(code_dir) },
+	{ "package", 0, "PKG", "pip package to install first", 0, NULL, CLI_F_REPEAT, J_PACKAGE },
+	{ "pip-index-url", 0, "URL", "pip index (first: --index-url, rest: --extra-index-url)", 0,
+	  NULL, CLI_F_REPEAT, J_INDEX },
+	{ "label", 0, "K=V", "TrainJob label", 0, NULL, CLI_F_REPEAT, J_LABEL },
+	{ "annotation", 0, "K=V", "TrainJob annotation", 0, NULL, CLI_F_REPEAT, J_ANNOTATION },
+	{ "queue", 0, "NAME", "Kueue queue (label kueue.x-k8s.io/queue-name)", 0, NULL, 0, S(queue) },
+	{ "priority", 0, "CLASS", "Kueue priority (label kueue.x-k8s.io/priority-class)", 0, NULL, 0,
+	  S(priority) },
+	{ "dataset", 0, "URI", "dataset initializer (hf://, s3://, file://, or a local path,\n"
+	  "sent as file://ABSOLUTE-PATH)", CLI_COMP_FILE, NULL, 0, S(dataset) },
+	{ "model", 0, "URI", "model initializer (as --dataset)", CLI_COMP_FILE, NULL, 0, S(model) },
+	{ "dataset-env", 0, "K=V", "dataset initializer environment", 0, NULL, CLI_F_REPEAT,
+	  J_DATASET_ENV },
+	{ "model-env", 0, "K=V", "model initializer environment", 0, NULL, CLI_F_REPEAT, J_MODEL_ENV },
+	{ "deadline", 0, "SECONDS", "spec.activeDeadlineSeconds", 0, NULL, 0, J_DEADLINE },
+	{ "suspend", 0, NULL, "create suspended", 0, NULL, 0, J_SUSPEND },
+	{ "managed-by", 0, "VALUE", "spec.managedBy", 0, NULL, 0, S(managed_by) },
+	{ "node-selector", 0, "K=V", "node selector for the nodes (runtime patch)", 0, NULL,
+	  CLI_F_REPEAT, J_NODE_SELECTOR },
+	{ "volume", 0, "HOST:DEST[:ro|rw]", "mount a host directory in the nodes (hostPath runtime\n"
+	  "patch; the container backend binds it)", CLI_COMP_DIR, NULL, CLI_F_REPEAT, J_VOLUME },
+	{ "trainer-version", 0, "V", "render for Trainer v2.0, v2.1, v2.2 or v2.3 (default: v2.2+ form)",
+	  CLI_COMP_ENUM, "v2.0 v2.1 v2.2 v2.3", CLI_F_OPEN, S(trainer_version) },
+	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
+};
+
+const cli_flag cli_tt_flags[] = {
+	{ "dtype", 0, "DTYPE", "training dtype", CLI_COMP_ENUM, "bf16 fp32", CLI_F_OPEN, S(dtype) },
+	{ "batch-size", 0, "N", "batch size (N >= 1)", 0, NULL, 0, T_BATCH },
+	{ "epochs", 0, "N", "epochs (N >= 1)", 0, NULL, 0, T_EPOCHS },
+	{ "loss", 0, "NAME", "loss (torchtune.modules.loss.CEWithChunkedOutputLoss)", 0, NULL, 0,
+	  S(loss) },
+	{ "lora", 0, NULL, "LoRA fine-tuning (default attention modules\nq_proj,v_proj,output_proj)",
+	  0, NULL, 0, T_LORA },
+	{ "lora-rank", 0, "N", "LoRA rank (N >= 1)", 0, NULL, 0, T_RANK },
+	{ "lora-alpha", 0, "N", "LoRA alpha (N >= 1)", 0, NULL, 0, T_ALPHA },
+	{ "lora-dropout", 0, "F", "LoRA dropout in [0, 1)", 0, NULL, 0, T_DROPOUT },
+	{ "lora-attn-modules", 0, "a,b,c", "LoRA attention modules", 0, NULL, 0, S(attn_modules) },
+	{ "lora-mlp", 0, "BOOL", "apply LoRA to the MLP (true or false)", CLI_COMP_ENUM, "true false",
+	  0, T_LORA_MLP },
+	{ "lora-output", 0, "BOOL", "apply LoRA to the output (true or false)", CLI_COMP_ENUM,
+	  "true false", 0, T_LORA_OUTPUT },
+	{ "qlora", 0, NULL, "QLoRA (LoRA on a quantized base model)", 0, NULL, 0, T_QLORA },
+	{ "dora", 0, NULL, "DoRA (weight-decomposed LoRA)", 0, NULL, 0, T_DORA },
+	{ "dataset-source", 0, "FMT", "instruct dataset format", CLI_COMP_ENUM,
+	  "json csv parquet arrow text xml", CLI_F_OPEN, S(ds_source) },
+	{ "dataset-split", 0, "S", "dataset split, e.g. train[:95%]", 0, NULL, 0, S(ds_split) },
+	{ "train-on-input", 0, "BOOL", "train on the input too (true or false)", CLI_COMP_ENUM,
+	  "true false", 0, T_TRAIN_ON_INPUT },
+	{ "system-prompt", 0, "TEXT", "new system prompt", 0, NULL, 0, S(system_prompt) },
+	{ "column-map", 0, "IN=OUT,...", "dataset column map, e.g. input=incorrect,output=correct", 0,
+	  NULL, 0, S(column_map) },
+	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
+};
+
+static int job_set(void *ctx, const cli_flag *f, const char *v)
 {
-	const char *a = argv[*i], *v;
-	int r = 0;
+	cli_job *j = ctx;
 
-#define TSTR(flag, field) \
-	if (cli_is_flag(a, flag)) { \
-		if ((v = cli_value(argc, argv, i, flag)) == NULL) return -1; \
-		j->field = v; r = 1; } else
-#define TNUM(flag, field) \
-	if (cli_is_flag(a, flag)) { \
-		if ((v = cli_value(argc, argv, i, flag)) == NULL || \
-		    parse_count(&j->field, flag, v) < 0) return -1; \
-		r = 1; } else
-#define TBOOL(flag, field) \
-	if (cli_is_flag(a, flag)) { \
-		if ((v = cli_value(argc, argv, i, flag)) == NULL || \
-		    parse_bool(&j->field, flag, v) < 0) return -1; \
-		r = 1; } else
-#define TSET(flag, field) \
-	if (!strcmp(a, flag)) { j->field = 1; r = 1; } else
-
-	TSTR("--dtype", dtype) TSTR("--loss", loss) TSTR("--lora-attn-modules", attn_modules)
-	TSTR("--dataset-source", ds_source) TSTR("--dataset-split", ds_split)
-	TSTR("--system-prompt", system_prompt) TSTR("--column-map", column_map)
-	TNUM("--batch-size", batch_size) TNUM("--epochs", epochs) TNUM("--lora-rank", lora_rank)
-	TNUM("--lora-alpha", lora_alpha)
-	TBOOL("--lora-mlp", lora_mlp) TBOOL("--lora-output", lora_output)
-	TBOOL("--train-on-input", train_on_input)
-	TSET("--lora", lora) TSET("--qlora", qlora) TSET("--dora", dora)
-	if (cli_is_flag(a, "--lora-dropout")) {
-		if ((v = cli_value(argc, argv, i, "--lora-dropout")) == NULL ||
-		    parse_double(&j->lora_dropout, "--lora-dropout", v) < 0)
-			return -1;
-		r = 1;
+	if (f->id < J_STR_MAX) {
+		*(const char **)(void *)((char *)j + f->id) = v;
+		return 0;
 	}
-#undef TSTR
-#undef TNUM
-#undef TBOOL
-#undef TSET
-	if (r)
-		j->any_tt = 1;
-	return r;
+	switch (f->id) {
+	case J_NODES: return cli_parse_ll(&j->nodes, f, v, LLONG_MIN);
+	case J_NPROC: return cli_parse_ll(&j->nproc, f, v, LLONG_MIN);
+	case J_DEADLINE: return cli_parse_ll(&j->deadline, f, v, LLONG_MIN);
+	case J_ENV: return kv_add(&j->env, f->name, v);
+	case J_RESOURCE: return kv_add(&j->resources, f->name, v);
+	case J_LABEL: return kv_add(&j->labels, f->name, v);
+	case J_ANNOTATION: return kv_add(&j->annotations, f->name, v);
+	case J_DATASET_ENV: return kv_add(&j->dataset_env, f->name, v);
+	case J_MODEL_ENV: return kv_add(&j->model_env, f->name, v);
+	case J_NODE_SELECTOR: return kv_add(&j->node_selector, f->name, v);
+	case J_PACKAGE: return push(&j->packages, &j->npackages, v);
+	case J_VOLUME: return push(&j->volumes, &j->nvolumes, v);
+	case J_INDEX: return push(&j->index_urls, &j->nindex, v);
+	case J_SUSPEND: j->suspend = 1; return 0;
+	}
+	return -1;
 }
 
-int cli_job_flag(cli_job *j, int argc, char **argv, int *i)
+static int tt_set(void *ctx, const cli_flag *f, const char *v)
 {
-	const char *a = argv[*i], *v;
+	cli_job *j = ctx;
 
-#define STR(flag, field) \
-	if (cli_is_flag(a, flag)) { \
-		if ((v = cli_value(argc, argv, i, flag)) == NULL) return -1; \
-		j->field = v; return 1; }
-#define KV(flag, list) \
-	if (cli_is_flag(a, flag)) { \
-		if ((v = cli_value(argc, argv, i, flag)) == NULL) return -1; \
-		return kv_add(&j->list, flag, v) < 0 ? -1 : 1; }
-#define NUM(flag, field) \
-	if (cli_is_flag(a, flag)) { \
-		if ((v = cli_value(argc, argv, i, flag)) == NULL) return -1; \
-		return parse_count(&j->field, flag, v) < 0 ? -1 : 1; }
-
-	STR("-f", file) STR("--file", file) STR("--name", name) STR("--runtime", runtime)
-	STR("--runtime-kind", runtime_kind) STR("--image", image) STR("--script", script)
-	STR("--code-dir", code_dir) STR("--dataset", dataset) STR("--model", model)
-	STR("--managed-by", managed_by) STR("--trainer-version", trainer_version)
-	STR("--queue", queue) STR("--priority", priority)
-	STR("--gpu", gpu) STR("--cpu", cpu) STR("--memory", memory)
-	NUM("--nodes", nodes) NUM("--nproc", nproc) NUM("--deadline", deadline)
-	KV("--env", env) KV("--resource", resources) KV("--label", labels)
-	KV("--annotation", annotations) KV("--dataset-env", dataset_env)
-	KV("--model-env", model_env) KV("--node-selector", node_selector)
-	if (cli_is_flag(a, "--package")) {
-		if ((v = cli_value(argc, argv, i, "--package")) == NULL)
-			return -1;
-		return push(&j->packages, &j->npackages, v) < 0 ? -1 : 1;
+	j->any_tt = 1;
+	if (f->id < J_STR_MAX)
+		return job_set(ctx, f, v);
+	switch (f->id) {
+	case T_BATCH: return cli_parse_ll(&j->batch_size, f, v, LLONG_MIN);
+	case T_EPOCHS: return cli_parse_ll(&j->epochs, f, v, LLONG_MIN);
+	case T_RANK: return cli_parse_ll(&j->lora_rank, f, v, LLONG_MIN);
+	case T_ALPHA: return cli_parse_ll(&j->lora_alpha, f, v, LLONG_MIN);
+	case T_LORA_MLP: j->lora_mlp = !strcasecmp(v, "true"); return 0;   /* checked: true or false */
+	case T_LORA_OUTPUT: j->lora_output = !strcasecmp(v, "true"); return 0;   /* checked: true or false */
+	case T_TRAIN_ON_INPUT: j->train_on_input = !strcasecmp(v, "true"); return 0;   /* checked: true or false */
+	case T_DROPOUT: return parse_double(&j->lora_dropout, f->name, v);
+	case T_LORA: j->lora = 1; return 0;
+	case T_QLORA: j->qlora = 1; return 0;
+	case T_DORA: j->dora = 1; return 0;
 	}
-	if (cli_is_flag(a, "--volume")) {
-		if ((v = cli_value(argc, argv, i, "--volume")) == NULL)
-			return -1;
-		return push(&j->volumes, &j->nvolumes, v) < 0 ? -1 : 1;
-	}
-	if (cli_is_flag(a, "--pip-index-url")) {
-		if ((v = cli_value(argc, argv, i, "--pip-index-url")) == NULL)
-			return -1;
-		return push(&j->index_urls, &j->nindex, v) < 0 ? -1 : 1;
-	}
-	if (!strcmp(a, "--suspend")) {
-		j->suspend = 1;
-		return 1;
-	}
-	if (!strncmp(a, "--", 2))
-		return tt_flag(j, argc, argv, i);
-#undef STR
-#undef KV
-#undef NUM
-	return 0;
+	return -1;
 }
+#undef S
+
+const cli_group cli_job_group = { "JOB FLAGS", NULL, cli_job_flags, job_set };
+const cli_group cli_tt_group = {
+	"TORCHTUNE FLAGS",
+	"(BuiltinTrainer, only on torchtune-* runtimes; with --nodes, --gpu,\n"
+	"--dataset hf://..., --model hf://...)", cli_tt_flags, tt_set
+};
 
 const char *cli_job_trainer_version(const cli_job *j)
 {
@@ -440,7 +454,7 @@ out:
 	return rc;
 }
 
-int cli_job_build(kft_spec_t **out, cli_job *j, int argc, char **argv, int cmd_start)
+int cli_job_build(kft_spec_t **out, cli_job *j, char **cmd, int ncmd)
 {
 	kft_spec_t *spec = NULL;
 	size_t k;
@@ -517,7 +531,7 @@ int cli_job_build(kft_spec_t **out, cli_job *j, int argc, char **argv, int cmd_s
 		 * library refuses TorchTune flags on a runtime of another framework.
 		 */
 		const char *rt = kft_spec_runtime_name(spec);
-		int custom = j->script || j->code_dir || (cmd_start >= 0 && cmd_start < argc);
+		int custom = j->script || j->code_dir || ncmd > 0;
 		int tt_runtime = rt && !strncmp(rt, "torchtune-", 10);
 		char *fcmd = NULL;
 
@@ -559,14 +573,13 @@ int cli_job_build(kft_spec_t **out, cli_job *j, int argc, char **argv, int cmd_s
 		so.pip_index_urls = j->index_urls;
 		so.npip_index_urls = j->nindex;
 		so.code_dir = j->code_dir;
-		if (cmd_start >= 0 && cmd_start < argc) {
-			so.script_args = (const char *const *)&argv[cmd_start];
-			so.nscript_args = (size_t)(argc - cmd_start);
+		if (ncmd > 0) {
+			so.script_args = (const char *const *)cmd;
+			so.nscript_args = (size_t)ncmd;
 		}
 		CHECK(kft_spec_set_script(spec, &so));
-	} else if (cmd_start >= 0 && cmd_start < argc) {
-		CHECK(kft_spec_set_command(spec, (const char *const *)&argv[cmd_start],
-		                           (size_t)(argc - cmd_start)));
+	} else if (ncmd > 0) {
+		CHECK(kft_spec_set_command(spec, (const char *const *)cmd, (size_t)ncmd));
 	} else if (j->npackages || j->nindex) {
 		fprintf(stderr, "kft: --package and --pip-index-url need --script\n");
 		goto usage;
@@ -579,58 +592,4 @@ fail:
 usage:
 	kft_spec_free(spec);
 	return EXIT_USAGE;
-}
-
-void cli_job_usage(FILE *f)
-{
-	fputs(
-"JOB FLAGS:\n"
-"  -f, --file FILE           TrainJob YAML/JSON (flags override it)\n"
-"  --name NAME               job name (default: a fresh 12-character name)\n"
-"  --runtime NAME            runtime (default torch-distributed)\n"
-"  --runtime-kind KIND       ClusterTrainingRuntime (default) or TrainingRuntime\n"
-"  --nodes N                 spec.trainer.numNodes\n"
-"  --nproc N                 spec.trainer.numProcPerNode\n"
-"  --image IMAGE             spec.trainer.image\n"
-"  --env K=V                 trainer environment (repeatable)\n"
-"  --resource K=QTY          resource per node (repeatable; gpu, cpu, memory, storage, mig-...)\n"
-"  --gpu N, --cpu Q, --memory Q   shorthands for --resource\n"
-"  --script FILE             embed a Python script (run by the runtime's launcher)\n"
-"  --code-dir DIR            ship a directory with the script (tar.gz, unpacked first)\n"
-"  --package PKG             pip package to install first (repeatable)\n"
-"  --pip-index-url URL       pip index (first: --index-url, rest: --extra-index-url)\n"
-"  --label K=V, --annotation K=V   TrainJob metadata (repeatable)\n"
-"  --queue NAME              Kueue queue (label kueue.x-k8s.io/queue-name)\n"
-"  --priority CLASS          Kueue priority (label kueue.x-k8s.io/priority-class)\n"
-"  --dataset URI, --model URI      initializers (hf://, s3://, file://, or a local path,\n"
-"                            sent as file://ABSOLUTE-PATH)\n"
-"  --dataset-env K=V, --model-env K=V   initializer environment (repeatable)\n"
-"  --deadline SECONDS        spec.activeDeadlineSeconds\n"
-"  --suspend                 create suspended\n"
-"  --managed-by VALUE        spec.managedBy\n"
-"  --node-selector K=V       node selector for the nodes (runtime patch; repeatable)\n"
-"  --volume HOST:DEST[:ro|rw]   mount a host directory in the nodes (hostPath runtime\n"
-"                            patch; the container backend binds it; repeatable)\n"
-"  --trainer-version V       render for Trainer v2.0, v2.1, v2.2 or v2.3 (default: v2.2+ form)\n"
-"  -- CMD ARGS...            command trainer: spec.trainer.command (or script arguments)\n"
-"\n"
-"TORCHTUNE FLAGS (BuiltinTrainer, only on torchtune-* runtimes; with --nodes, --gpu,\n"
-"--dataset hf://..., --model hf://...):\n"
-"  --dtype bf16|fp32         training dtype\n"
-"  --batch-size N, --epochs N   batch size and epochs (N >= 1)\n"
-"  --loss NAME               loss (torchtune.modules.loss.CEWithChunkedOutputLoss)\n"
-"  --lora                    LoRA fine-tuning (default attention modules\n"
-"                            q_proj,v_proj,output_proj)\n"
-"  --lora-rank N, --lora-alpha N   LoRA rank and alpha (N >= 1)\n"
-"  --lora-dropout F          LoRA dropout in [0, 1)\n"
-"  --lora-attn-modules a,b,c LoRA attention modules\n"
-"  --lora-mlp true|false, --lora-output true|false   apply LoRA to MLP / output\n"
-"  --qlora                   QLoRA (LoRA on a quantized base model)\n"
-"  --dora                    DoRA (weight-decomposed LoRA)\n"
-"  --dataset-source FMT      instruct dataset format: json, csv, parquet, arrow, text, xml\n"
-"  --dataset-split S         dataset split, e.g. train[:95%]\n"
-"  --train-on-input true|false   train on the input too\n"
-"  --system-prompt TEXT      new system prompt\n"
-"  --column-map IN=OUT,...   dataset column map, e.g. input=incorrect,output=correct\n",
-	      f);
 }

@@ -12,43 +12,57 @@
 #include <time.h>
 #include <unistd.h>
 
-static cli_globals G = { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 0 };
+cli_globals G = { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 0 };
 static volatile sig_atomic_t interrupted;
 
-static const char *global_help =
-"Global flags (every command):\n"
-"  -b, --backend NAME        local (default), container or kubernetes (env KFT_BACKEND)\n"
-"  --state-dir DIR           local/container job store (env KFT_STATE_DIR)\n"
-"  --kubeconfig FILE         kubernetes: kubeconfig (env KUBECONFIG)\n"
-"  --context NAME            kubernetes: kubeconfig context\n"
-"  -n, --namespace NS        kubernetes: namespace\n"
-"  --container-host URI      container: engine socket (env DOCKER_HOST, CONTAINER_HOST)\n"
-"  --pull-policy POLICY      container: IfNotPresent (default), Always, Never\n"
-"  --network MODE            container: host (default) or bridge\n"
-"  -o, --output FORMAT       text, yaml or json\n"
-"  -v, --verbose             debug log to stderr (env KFT_LOG_LEVEL=debug|info|warn|error)\n"
-"  -h, --help                help\n";
+enum { G_BACKEND, G_STATE_DIR, G_KUBECONFIG, G_CONTEXT, G_NS, G_HOST, G_PULL, G_NETWORK,
+       G_OUTPUT, G_VERBOSE, G_HELP };
 
-static void usage(FILE *f)
+static const cli_flag global_flags[] = {
+	{ "backend", 'b', "NAME", "local (default), container or kubernetes (env KFT_BACKEND)",
+	  CLI_COMP_ENUM, "local container kubernetes", CLI_F_OPEN, G_BACKEND },
+	{ "state-dir", 0, "DIR", "local/container job store (env KFT_STATE_DIR)", CLI_COMP_DIR, NULL,
+	  0, G_STATE_DIR },
+	{ "kubeconfig", 0, "FILE", "kubernetes: kubeconfig (env KUBECONFIG)", CLI_COMP_FILE, NULL, 0,
+	  G_KUBECONFIG },
+	{ "context", 0, "NAME", "kubernetes: kubeconfig context", 0, NULL, 0, G_CONTEXT },
+	{ "namespace", 'n', "NS", "kubernetes: namespace", 0, NULL, 0, G_NS },
+	{ "container-host", 0, "URI", "container: engine socket (env DOCKER_HOST, CONTAINER_HOST)", 0,
+	  NULL, 0, G_HOST },
+	{ "pull-policy", 0, "POLICY", "container: IfNotPresent (default), Always, Never",
+	  CLI_COMP_ENUM, "IfNotPresent Always Never", CLI_F_OPEN, G_PULL },
+	{ "network", 0, "MODE", "container: host (default) or bridge", CLI_COMP_ENUM, "host bridge",
+	  CLI_F_OPEN, G_NETWORK },
+	{ "output", 'o', "FORMAT", "text, yaml or json", CLI_COMP_ENUM, "text yaml json", 0, G_OUTPUT },
+	{ "verbose", 'v', NULL, "debug log to stderr (env KFT_LOG_LEVEL=debug|info|warn|error)", 0,
+	  NULL, 0, G_VERBOSE },
+	{ "help", 'h', NULL, "help", 0, NULL, 0, G_HELP },
+	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
+};
+
+static int global_set(void *ctx, const cli_flag *f, const char *v)
 {
-	fprintf(f,
-"Usage: kft [GLOBAL FLAGS] COMMAND [ARGS]\n\n"
-"Run Kubeflow Trainer v2 TrainJobs on this machine (processes or containers) or on a\n"
-"Kubernetes cluster, with one API.\n\n"
-"Commands:\n"
-"  version                   print the library and tool version\n"
-"  runtimes [NAME]           list runtimes, or show one\n"
-"  render [JOB FLAGS]        print the exact TrainJob (--plan: the per-step plan)\n"
-"  train [JOB FLAGS]         start a TrainJob; prints its name (--wait, --follow)\n"
-"  get NAME                  show a job's status and steps\n"
-"  list                      list jobs (--runtime NAME)\n"
-"  logs NAME                 print logs (-f, --step STEP, --tail N)\n"
-"  wait NAME                 wait for a status (--for S,..., --timeout SECONDS)\n"
-"  delete NAME               stop and delete a job (--keep-state, --grace SECONDS)\n"
-"  suspend NAME, resume NAME suspend or resume a job\n"
-"  events NAME               show a job's events\n\n%s\n"
-"Run 'kft COMMAND --help' for a command's flags.\n", global_help);
+	(void)ctx;
+	switch (f->id) {
+	case G_BACKEND: G.backend = v; break;
+	case G_STATE_DIR: G.state_dir = v; break;
+	case G_KUBECONFIG: G.kubeconfig = v; break;
+	case G_CONTEXT: G.context = v; break;
+	case G_NS: G.ns = v; break;
+	case G_HOST: G.container_host = v; break;
+	case G_PULL: G.pull_policy = v; break;
+	case G_NETWORK: G.network = v; break;
+	case G_OUTPUT:
+		G.output = !strcasecmp(v, "json") ? KFT_FORMAT_JSON : !strcasecmp(v, "yaml") ?
+		           KFT_FORMAT_YAML : KFT_FORMAT_TEXT;
+		break;
+	case G_VERBOSE: G.verbose = 1; break;
+	}
+	return 0;
 }
+
+const cli_group cli_global_group = { "Global flags (every command)", NULL, global_flags,
+                                     global_set };
 
 int cli_error(const char *what)
 {
@@ -59,61 +73,6 @@ int cli_error(const char *what)
 	else
 		fprintf(stderr, "kft: %s\n", what);
 	return EXIT_ERR;
-}
-
-int cli_is_flag(const char *arg, const char *flag)
-{
-	size_t n = strlen(flag);
-
-	return !strncmp(arg, flag, n) && (arg[n] == '\0' || (arg[n] == '=' && flag[1] == '-'));
-}
-
-const char *cli_value(int argc, char **argv, int *i, const char *flag)
-{
-	const char *a = argv[*i], *eq = strchr(a, '=');
-
-	if (eq && flag[1] == '-' && !strncmp(a, flag, strlen(flag)))
-		return eq + 1;
-	if (*i + 1 >= argc) {
-		fprintf(stderr, "kft: %s needs a value\n", flag);
-		return NULL;
-	}
-	return argv[++*i];
-}
-
-/* Global flags may appear anywhere before "--". 1 consumed, 0 not global, -1 error. */
-static int global_flag(int argc, char **argv, int *i)
-{
-	const char *a = argv[*i], *v;
-
-#define GSTR(flag, field) \
-	if (cli_is_flag(a, flag)) { if ((v = cli_value(argc, argv, i, flag)) == NULL) return -1; \
-		G.field = v; return 1; }
-	GSTR("-b", backend) GSTR("--backend", backend) GSTR("--state-dir", state_dir)
-	GSTR("--kubeconfig", kubeconfig) GSTR("--context", context) GSTR("-n", ns)
-	GSTR("--namespace", ns) GSTR("--container-host", container_host)
-	GSTR("--pull-policy", pull_policy) GSTR("--network", network)
-#undef GSTR
-	if (cli_is_flag(a, "-o") || cli_is_flag(a, "--output")) {
-		if ((v = cli_value(argc, argv, i, a[1] == '-' ? "--output" : "-o")) == NULL)
-			return -1;
-		if (!strcmp(v, "text"))
-			G.output = KFT_FORMAT_TEXT;
-		else if (!strcmp(v, "yaml"))
-			G.output = KFT_FORMAT_YAML;
-		else if (!strcmp(v, "json"))
-			G.output = KFT_FORMAT_JSON;
-		else {
-			fprintf(stderr, "kft: --output: expected text, yaml or json, got \"%s\"\n", v);
-			return -1;
-		}
-		return 1;
-	}
-	if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-		G.verbose = 1;
-		return 1;
-	}
-	return 0;
 }
 
 static void diag(int level, const char *message, void *payload)
@@ -133,7 +92,7 @@ static const kft_render_opts_t *render_as(int format)
 	return &ro;
 }
 
-static int open_client(kft_client_t **out)
+int cli_open_client(kft_client_t **out)
 {
 	kft_client_opts_t o = KFT_CLIENT_OPTS_INIT;
 
@@ -150,35 +109,28 @@ static int open_client(kft_client_t **out)
 	return 0;
 }
 
-static int want_help(int argc, char **argv)
+/* "kft CMD NAME": the one job name the command needs. */
+static int need_name(const cli_command *cmd, const cli_args *a)
 {
-	int i;
-
-	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			return 0;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return 1;
+	if (a->nops < 1) {
+		fprintf(stderr, "kft %s: a job NAME is required (see kft %s --help)\n", cmd->name,
+		        cmd->name);
+		return EXIT_USAGE;
 	}
 	return 0;
 }
 
-static int bad_arg(const char *cmd, const char *arg)
-{
-	fprintf(stderr, "kft %s: unknown argument \"%s\" (see kft %s --help)\n", cmd, arg, cmd);
-	return EXIT_USAGE;
-}
+#define PARSE(a, cmd, argc, argv, ...) do { \
+	void *const ctx_[CLI_MAX_GROUPS] = { __VA_ARGS__ }; \
+	if (cli_parse(a, cmd, argc, argv, ctx_)) return (a)->exit; } while (0)
 
 /* ---------------- version ---------------- */
 
-static int cmd_version(int argc, char **argv)
+static int cmd_version(const cli_command *cmd, int argc, char **argv)
 {
-	if (want_help(argc, argv)) {
-		printf("Usage: kft version\n\nPrint the kft and libkftrainer versions.\n\n%s", global_help);
-		return 0;
-	}
-	if (argc > 1)
-		return bad_arg("version", argv[1]);
+	cli_args a;
+
+	PARSE(&a, cmd, argc, argv, NULL);
 	printf("kft %s (libkftrainer %s, API trainer.kubeflow.org/v1alpha1)\n", KFT_VERSION_STRING,
 	       kft_version_string());
 	return 0;
@@ -186,25 +138,16 @@ static int cmd_version(int argc, char **argv)
 
 /* ---------------- runtimes ---------------- */
 
-static int cmd_runtimes(int argc, char **argv)
+static int cmd_runtimes(const cli_command *cmd, int argc, char **argv)
 {
 	kft_client_t *c;
-	const char *name = NULL;
-	int i, rc = 0;
+	const char *name;
+	cli_args a;
+	int rc = 0;
 
-	if (want_help(argc, argv)) {
-		printf("Usage: kft runtimes [NAME] [-o text|yaml|json]\n\n"
-		       "List the runtimes the backend knows (builtin, $KFT_RUNTIME_PATH files, or the\n"
-		       "cluster's), or print one runtime's manifest. TRAINER says whether a runtime\n"
-		       "takes a builtin trainer (TorchTune config) or a custom one.\n\n%s", global_help);
-		return 0;
-	}
-	for (i = 1; i < argc; i++) {
-		if (argv[i][0] == '-' || name)
-			return bad_arg("runtimes", argv[i]);
-		name = argv[i];
-	}
-	if ((rc = open_client(&c)) != 0)
+	PARSE(&a, cmd, argc, argv, NULL);
+	name = a.nops ? a.ops[0] : NULL;
+	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
 	if (name) {
 		kft_runtime_t *rt;
@@ -265,84 +208,66 @@ static int cmd_runtimes(int argc, char **argv)
 
 typedef struct {
 	int plan, wait, follow, server_dry_run, no_validate;
-	int64_t timeout;
+	long long timeout;
 } job_cmd_flags;
 
-static int parse_job_command(const char *cmd, int argc, char **argv, cli_job *j,
-                             job_cmd_flags *f, int *cmd_start)
+enum { R_PLAN, R_NO_VALIDATE, R_WAIT, R_FOLLOW, R_TIMEOUT, R_SERVER_DRY_RUN };
+
+static int job_cmd_set(void *ctx, const cli_flag *f, const char *v)
 {
-	int i;
+	job_cmd_flags *jf = ctx;
 
-	*cmd_start = -1;
-	for (i = 1; i < argc; i++) {
-		int r;
-
-		if (!strcmp(argv[i], "--")) {
-			*cmd_start = i + 1;
-			break;
-		}
-		if ((r = global_flag(argc, argv, &i)) < 0)
-			return EXIT_USAGE;
-		if (r)
-			continue;
-		if ((r = cli_job_flag(j, argc, argv, &i)) < 0)
-			return EXIT_USAGE;
-		if (r)
-			continue;
-		if (!strcmp(cmd, "render") && !strcmp(argv[i], "--plan")) {
-			f->plan = 1;
-			continue;
-		}
-		if (!strcmp(argv[i], "--no-validate")) {
-			f->no_validate = 1;
-			continue;
-		}
-		if (!strcmp(cmd, "train")) {
-			if (!strcmp(argv[i], "--wait")) { f->wait = 1; continue; }
-			if (!strcmp(argv[i], "--follow")) { f->follow = 1; continue; }
-			if (!strcmp(argv[i], "--server-dry-run")) { f->server_dry_run = 1; continue; }
-			if (cli_is_flag(argv[i], "--timeout")) {
-				const char *v = cli_value(argc, argv, &i, "--timeout");
-				char *end;
-
-				if (!v)
-					return EXIT_USAGE;
-				f->timeout = strtoll(v, &end, 10);
-				if (*end || f->timeout < 0) {
-					fprintf(stderr, "kft: --timeout: expected seconds, got \"%s\"\n", v);
-					return EXIT_USAGE;
-				}
-				continue;
-			}
-		}
-		return bad_arg(cmd, argv[i]);
+	switch (f->id) {
+	case R_PLAN: jf->plan = 1; break;
+	case R_NO_VALIDATE: jf->no_validate = 1; break;
+	case R_WAIT: jf->wait = 1; break;
+	case R_FOLLOW: jf->follow = 1; break;
+	case R_SERVER_DRY_RUN: jf->server_dry_run = 1; break;
+	case R_TIMEOUT: return cli_parse_ll(&jf->timeout, f, v, 0);
 	}
 	return 0;
 }
 
-static int cmd_render(int argc, char **argv)
+static const cli_flag render_flags[] = {
+	{ "plan", 0, NULL, "print the backend's plan instead of the TrainJob", 0, NULL, 0, R_PLAN },
+	{ "no-validate", 0, NULL, "print even if client-side validation fails", 0, NULL, 0,
+	  R_NO_VALIDATE },
+	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
+};
+static const cli_group render_group = { "Flags", NULL, render_flags, job_cmd_set };
+
+static const cli_flag train_flags[] = {
+	{ "wait", 0, NULL, "wait until it completes (exit 3 if it fails)", 0, NULL, 0, R_WAIT },
+	{ "follow", 0, NULL, "stream all steps' logs until it ends", 0, NULL, 0, R_FOLLOW },
+	{ "timeout", 0, "SECONDS", "with --wait: give up after this long (exit 4)", 0, NULL, 0,
+	  R_TIMEOUT },
+	{ "server-dry-run", 0, NULL, "kubernetes: send with dryRun=All, create nothing", 0, NULL, 0,
+	  R_SERVER_DRY_RUN },
+	{ "no-validate", 0, NULL, "skip client-side validation", 0, NULL, 0, R_NO_VALIDATE },
+	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
+};
+static const cli_group train_group = { "Flags", NULL, train_flags, job_cmd_set };
+
+static int cmd_render(const cli_command *cmd, int argc, char **argv)
 {
 	cli_job *j;
 	job_cmd_flags f = { 0, 0, 0, 0, 0, 0 };
 	kft_spec_t *spec = NULL;
 	char *out = NULL;
-	int rc, cmd_start;
+	cli_args a;
+	int rc;
 
-	if (want_help(argc, argv)) {
-		printf("Usage: kft render [JOB FLAGS] [--plan] [-o yaml|json] [-- CMD ARGS...]\n\n"
-		       "Print the exact TrainJob that `kft train` would send (no backend contacted),\n"
-		       "or with --plan the exact per-step argv/env/cwd the backend would run.\n"
-		       "  --plan                    print the backend's plan instead of the TrainJob\n"
-		       "  --no-validate             print even if client-side validation fails\n\n");
-		cli_job_usage(stdout);
-		printf("\n%s", global_help);
-		return 0;
-	}
 	if (cli_job_new(&j) < 0)
 		return EXIT_ERR;
-	if ((rc = parse_job_command("render", argc, argv, j, &f, &cmd_start)) != 0)
-		goto out;
-	if ((rc = cli_job_build(&spec, j, argc, argv, cmd_start)) != 0)
+	{
+		void *const ctx[CLI_MAX_GROUPS] = { &f, j, j };
+
+		if (cli_parse(&a, cmd, argc, argv, ctx)) {
+			rc = a.exit;
+			goto out;
+		}
+	}
+	if ((rc = cli_job_build(&spec, j, a.rest, a.nrest)) != 0)
 		goto out;
 	if (!kft_spec_name(spec) && kft_spec_generate_name(spec) < 0) {
 		rc = cli_error("name");
@@ -351,7 +276,7 @@ static int cmd_render(int argc, char **argv)
 	if (f.plan) {
 		kft_client_t *c;
 
-		if ((rc = open_client(&c)) != 0)
+		if ((rc = cli_open_client(&c)) != 0)
 			goto out;
 		if (!f.no_validate && kft_spec_validate(spec, NULL) < 0)
 			rc = cli_error("invalid TrainJob");
@@ -469,7 +394,7 @@ static int do_wait(kft_client_t *c, const char *name, uint32_t want, int64_t tim
 	return rc;
 }
 
-static int cmd_train(int argc, char **argv)
+static int cmd_train(const cli_command *cmd, int argc, char **argv)
 {
 	cli_job *j;
 	job_cmd_flags f = { 0, 0, 0, 0, 0, 0 };
@@ -477,28 +402,22 @@ static int cmd_train(int argc, char **argv)
 	kft_client_t *c = NULL;
 	kft_job_t *job = NULL;
 	kft_train_opts_t to = KFT_TRAIN_OPTS_INIT;
-	int rc, cmd_start;
+	cli_args a;
+	int rc;
 
-	if (want_help(argc, argv)) {
-		printf("Usage: kft train [JOB FLAGS] [--wait] [--follow] [--timeout SECONDS]\n"
-		       "                 [--server-dry-run] [-- CMD ARGS...]\n\n"
-		       "Validate and start a TrainJob; prints the job's name.\n"
-		       "  --wait                    wait until it completes (exit 3 if it fails)\n"
-		       "  --follow                  stream all steps' logs until it ends\n"
-		       "  --timeout SECONDS         with --wait: give up after this long (exit 4)\n"
-		       "  --server-dry-run          kubernetes: send with dryRun=All, create nothing\n"
-		       "  --no-validate             skip client-side validation\n\n");
-		cli_job_usage(stdout);
-		printf("\n%s", global_help);
-		return 0;
-	}
 	if (cli_job_new(&j) < 0)
 		return EXIT_ERR;
-	if ((rc = parse_job_command("train", argc, argv, j, &f, &cmd_start)) != 0)
+	{
+		void *const ctx[CLI_MAX_GROUPS] = { &f, j, j };
+
+		if (cli_parse(&a, cmd, argc, argv, ctx)) {
+			rc = a.exit;
+			goto out;
+		}
+	}
+	if ((rc = cli_job_build(&spec, j, a.rest, a.nrest)) != 0)
 		goto out;
-	if ((rc = cli_job_build(&spec, j, argc, argv, cmd_start)) != 0)
-		goto out;
-	if ((rc = open_client(&c)) != 0)
+	if ((rc = cli_open_client(&c)) != 0)
 		goto out;
 	if (f.server_dry_run)
 		to.flags |= KFT_TRAIN_SERVER_DRY_RUN;
@@ -529,61 +448,24 @@ out:
 
 /* ---------------- get / list / wait / logs / delete / events ---------------- */
 
-/* Parse "kft CMD NAME [flags]": global flags and extra flags via cb. */
-typedef int (*extra_flag_cb)(int argc, char **argv, int *i, void *ctx);
-
-static int parse_named(const char *cmd, int argc, char **argv, const char **name, int need_name,
-                       extra_flag_cb cb, void *ctx)
-{
-	int i;
-
-	*name = NULL;
-	for (i = 1; i < argc; i++) {
-		int r;
-
-		if ((r = global_flag(argc, argv, &i)) < 0)
-			return EXIT_USAGE;
-		if (r)
-			continue;
-		if (cb && (r = cb(argc, argv, &i, ctx)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-			continue;
-		}
-		if (argv[i][0] != '-' && !*name) {
-			*name = argv[i];
-			continue;
-		}
-		return bad_arg(cmd, argv[i]);
-	}
-	if (need_name && !*name) {
-		fprintf(stderr, "kft %s: a job NAME is required (see kft %s --help)\n", cmd, cmd);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-static int cmd_get(int argc, char **argv)
+static int cmd_get(const cli_command *cmd, int argc, char **argv)
 {
 	kft_client_t *c;
 	kft_job_t *job;
-	const char *name;
+	cli_args a;
 	char *s;
 	int rc;
 
-	if (want_help(argc, argv)) {
-		printf("Usage: kft get NAME [-o text|yaml|json]\n\nShow a job's status, steps "
-		       "(status, exit code, reason) and progress.\n\n%s", global_help);
-		return 0;
-	}
-	if ((rc = parse_named("get", argc, argv, &name, 1, NULL, NULL)) != 0)
+	PARSE(&a, cmd, argc, argv, NULL);
+	if ((rc = need_name(cmd, &a)) != 0)
 		return rc;
-	if ((rc = open_client(&c)) != 0)
+	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
-	if (kft_get_job(&job, c, name) < 0) {
+	if (kft_get_job(&job, c, a.ops[0]) < 0) {
 		rc = cli_error("get");
 	} else {
-		if (kft_job_render(&s, job, render_as(G.output < 0 ? KFT_FORMAT_TEXT : G.output)) < 0) {
+		if (kft_job_render(&s, job, render_as(G.output < 0 ? KFT_FORMAT_TEXT :
+		                                      G.output)) < 0) {
 			rc = cli_error("render");
 		} else {
 			fputs(s, stdout);
@@ -595,42 +477,42 @@ static int cmd_get(int argc, char **argv)
 	return rc;
 }
 
-static int list_flag(int argc, char **argv, int *i, void *ctx)
-{
-	if (cli_is_flag(argv[*i], "--runtime")) {
-		const char *v = cli_value(argc, argv, i, "--runtime");
+typedef struct {
+	const char *runtime;
+} list_flags;
 
-		if (!v)
-			return -1;
-		*(const char **)ctx = v;
-		return 1;
-	}
+static int list_set(void *ctx, const cli_flag *f, const char *v)
+{
+	list_flags *l = ctx;
+
+	(void)f;
+	l->runtime = v;
 	return 0;
 }
 
-static int cmd_list(int argc, char **argv)
+static const cli_flag list_flag_table[] = {
+	{ "runtime", 0, "NAME", "only jobs of this runtime", CLI_COMP_RUNTIME, NULL, 0, 0 },
+	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
+};
+static const cli_group list_group = { "Flags", NULL, list_flag_table, list_set };
+
+static int cmd_list(const cli_command *cmd, int argc, char **argv)
 {
 	kft_client_t *c;
 	kft_job_list_t *l;
-	const char *extra, *runtime = NULL;
+	list_flags lf = { NULL };
+	cli_args a;
 	char *s;
 	int rc;
 
-	if (want_help(argc, argv)) {
-		printf("Usage: kft list [--runtime NAME] [-o text|yaml|json]\n\nList jobs.\n"
-		       "  --runtime NAME            only jobs of this runtime\n\n%s", global_help);
-		return 0;
-	}
-	if ((rc = parse_named("list", argc, argv, &extra, 0, list_flag, &runtime)) != 0)
+	PARSE(&a, cmd, argc, argv, &lf);
+	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
-	if (extra)
-		return bad_arg("list", extra);
-	if ((rc = open_client(&c)) != 0)
-		return rc;
-	if (kft_list_jobs(&l, c, runtime) < 0) {
+	if (kft_list_jobs(&l, c, lf.runtime) < 0) {
 		rc = cli_error("list");
 	} else {
-		if (kft_job_list_render(&s, l, render_as(G.output < 0 ? KFT_FORMAT_TEXT : G.output)) < 0) {
+		if (kft_job_list_render(&s, l, render_as(G.output < 0 ? KFT_FORMAT_TEXT :
+		                                         G.output)) < 0) {
 			rc = cli_error("render");
 		} else {
 			fputs(s, stdout);
@@ -644,71 +526,52 @@ static int cmd_list(int argc, char **argv)
 
 typedef struct {
 	uint32_t want;
-	int64_t timeout;
+	long long timeout;
 } wait_flags;
 
-static int wait_flag(int argc, char **argv, int *i, void *ctx)
+enum { W_FOR, W_TIMEOUT };
+
+static int wait_set(void *ctx, const cli_flag *f, const char *v)
 {
 	wait_flags *w = ctx;
+	char *copy, *tok, *save = NULL;
 
-	if (cli_is_flag(argv[*i], "--for")) {
-		const char *v = cli_value(argc, argv, i, "--for");
-		char *copy, *tok, *save = NULL;
+	if (f->id == W_TIMEOUT)
+		return cli_parse_ll(&w->timeout, f, v, 0);
+	if ((copy = strdup(v)) == NULL)
+		return -1;
+	/* the values were checked against the table: each one parses */
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int st;
 
-		if (!v || (copy = strdup(v)) == NULL)
-			return -1;
-		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			int st;
-
-			if (kft_job_state_parse(&st, tok) < 0) {
-				fprintf(stderr, "kft wait: --for: unknown status \"%s\" (Created, Suspended, "
-				        "Running, Complete, Failed)\n", tok);
-				free(copy);
-				return -1;
-			}
+		if (kft_job_state_parse(&st, tok) == 0)
 			w->want |= KFT_WANT(st);
-		}
-		free(copy);
-		return 1;
 	}
-	if (cli_is_flag(argv[*i], "--timeout")) {
-		const char *v = cli_value(argc, argv, i, "--timeout");
-		char *end;
-
-		if (!v)
-			return -1;
-		w->timeout = strtoll(v, &end, 10);
-		if (*end || w->timeout < 0 || end == v) {
-			fprintf(stderr, "kft wait: --timeout: expected seconds, got \"%s\"\n", v);
-			return -1;
-		}
-		return 1;
-	}
+	free(copy);
 	return 0;
 }
 
-static int cmd_wait(int argc, char **argv)
+static const cli_flag wait_flag_table[] = {
+	{ "for", 0, "STATUS,...", "Created, Suspended, Running, Complete, Failed", CLI_COMP_ENUM,
+	  "Created Suspended Running Complete Failed", CLI_F_LIST, W_FOR },
+	{ "timeout", 0, "SECONDS", "give up after this long (0: never)", 0, NULL, 0, W_TIMEOUT },
+	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
+};
+static const cli_group wait_group = { "Flags", NULL, wait_flag_table, wait_set };
+
+static int cmd_wait(const cli_command *cmd, int argc, char **argv)
 {
 	kft_client_t *c;
-	const char *name;
 	wait_flags w = { 0, 0 };
+	cli_args a;
 	int rc;
 
-	if (want_help(argc, argv)) {
-		printf("Usage: kft wait NAME [--for STATUS,...] [--timeout SECONDS]\n\n"
-		       "Wait until the job reaches one of the statuses (default Complete).\n"
-		       "Exit 0 when reached, 3 when the job failed (and Failed was not wanted),\n"
-		       "4 on timeout.\n"
-		       "  --for STATUS,...          Created, Suspended, Running, Complete, Failed\n"
-		       "  --timeout SECONDS         give up after this long (0: never)\n\n%s",
-		       global_help);
-		return 0;
-	}
-	if ((rc = parse_named("wait", argc, argv, &name, 1, wait_flag, &w)) != 0)
+	PARSE(&a, cmd, argc, argv, &w);
+	if ((rc = need_name(cmd, &a)) != 0)
 		return rc;
-	if ((rc = open_client(&c)) != 0)
+	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
-	rc = do_wait(c, name, w.want ? w.want : KFT_WANT(KFT_JOB_COMPLETE), w.timeout);
+	rc = do_wait(c, a.ops[0], w.want ? w.want : KFT_WANT(KFT_JOB_COMPLETE), w.timeout);
 	kft_client_free(c);
 	return rc;
 }
@@ -720,64 +583,49 @@ typedef struct {
 	long long since;
 } logs_flags;
 
-static int logs_flag(int argc, char **argv, int *i, void *ctx)
+enum { L_FOLLOW, L_STEP, L_TAIL, L_SINCE };
+
+static int logs_set(void *ctx, const cli_flag *f, const char *v)
 {
 	logs_flags *l = ctx;
-	const char *v;
-	char *end;
 
-	if (!strcmp(argv[*i], "-f") || !strcmp(argv[*i], "--follow")) {
-		l->follow = 1;
-		return 1;
+	switch (f->id) {
+	case L_FOLLOW: l->follow = 1; return 0;
+	case L_STEP: l->step = v; return 0;
+	case L_TAIL: return cli_parse_ll(&l->tail, f, v, 0);
+	case L_SINCE: return cli_parse_ll(&l->since, f, v, 0);
 	}
-	if (cli_is_flag(argv[*i], "--step")) {
-		if ((l->step = cli_value(argc, argv, i, "--step")) == NULL)
-			return -1;
-		return 1;
-	}
-	if (cli_is_flag(argv[*i], "--tail") || cli_is_flag(argv[*i], "--since")) {
-		int tail = cli_is_flag(argv[*i], "--tail");
-
-		if ((v = cli_value(argc, argv, i, tail ? "--tail" : "--since")) == NULL)
-			return -1;
-		*(tail ? &l->tail : &l->since) = strtoll(v, &end, 10);
-		if (*end || end == v || (tail ? l->tail : l->since) < 0) {
-			fprintf(stderr, "kft logs: %s: expected a non-negative integer, got \"%s\"\n",
-			        tail ? "--tail" : "--since", v);
-			return -1;
-		}
-		return 1;
-	}
-	return 0;
+	return -1;
 }
 
-static int cmd_logs(int argc, char **argv)
+static const cli_flag logs_flag_table[] = {
+	{ "follow", 'f', NULL, "keep streaming until the steps end", 0, NULL, 0, L_FOLLOW },
+	{ "step", 0, "STEP", "node-0, node-1, launcher, dataset-initializer, ...", CLI_COMP_STEP,
+	  NULL, 0, L_STEP },
+	{ "tail", 0, "N", "the last N lines of each step", 0, NULL, 0, L_TAIL },
+	{ "since", 0, "SECONDS", "kubernetes: only lines newer than this", 0, NULL, 0, L_SINCE },
+	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
+};
+static const cli_group logs_group = { "Flags", NULL, logs_flag_table, logs_set };
+
+static int cmd_logs(const cli_command *cmd, int argc, char **argv)
 {
 	kft_client_t *c;
-	const char *name;
 	logs_flags l = { NULL, 0, -1, 0 };
 	kft_logs_opts_t lo = KFT_LOGS_OPTS_INIT;
+	cli_args a;
 	int rc, err;
 
-	if (want_help(argc, argv)) {
-		printf("Usage: kft logs NAME [-f] [--step STEP] [--tail N] [--since SECONDS]\n\n"
-		       "Print a job's logs: all steps with \"STEP: \" prefixes, or one step.\n"
-		       "  -f, --follow              keep streaming until the steps end\n"
-		       "  --step STEP               node-0, node-1, launcher, dataset-initializer, ...\n"
-		       "  --tail N                  the last N lines of each step\n"
-		       "  --since SECONDS           kubernetes: only lines newer than this\n\n%s",
-		       global_help);
-		return 0;
-	}
-	if ((rc = parse_named("logs", argc, argv, &name, 1, logs_flag, &l)) != 0)
+	PARSE(&a, cmd, argc, argv, &l);
+	if ((rc = need_name(cmd, &a)) != 0)
 		return rc;
-	if ((rc = open_client(&c)) != 0)
+	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
 	lo.step = l.step;
 	lo.flags = l.follow ? KFT_LOGS_FOLLOW : 0;
 	lo.tail_lines = l.tail;
 	lo.since_ms = l.since * 1000;
-	err = kft_logs(c, name, &lo, print_chunk, NULL);
+	err = kft_logs(c, a.ops[0], &lo, print_chunk, NULL);
 	if (err < 0 && !(err == KFT_EUSER && interrupted))
 		rc = cli_error("logs");
 	kft_client_free(c);
@@ -790,105 +638,86 @@ typedef struct {
 	const char *propagation;
 } delete_flags;
 
-static int delete_flag(int argc, char **argv, int *i, void *ctx)
+enum { D_KEEP, D_GRACE, D_PROPAGATION };
+
+static int delete_set(void *ctx, const cli_flag *f, const char *v)
 {
 	delete_flags *d = ctx;
-	const char *v;
-	char *end;
 
-	if (!strcmp(argv[*i], "--keep-state")) {
-		d->keep = 1;
-		return 1;
+	switch (f->id) {
+	case D_KEEP: d->keep = 1; return 0;
+	case D_GRACE: return cli_parse_ll(&d->grace, f, v, 0);
+	case D_PROPAGATION: d->propagation = v; return 0;
 	}
-	if (cli_is_flag(argv[*i], "--grace")) {
-		if ((v = cli_value(argc, argv, i, "--grace")) == NULL)
-			return -1;
-		d->grace = strtoll(v, &end, 10);
-		if (*end || end == v || d->grace < 0) {
-			fprintf(stderr, "kft delete: --grace: expected seconds, got \"%s\"\n", v);
-			return -1;
-		}
-		return 1;
-	}
-	if (cli_is_flag(argv[*i], "--propagation")) {
-		if ((d->propagation = cli_value(argc, argv, i, "--propagation")) == NULL)
-			return -1;
-		return 1;
-	}
-	return 0;
+	return -1;
 }
 
-static int cmd_delete(int argc, char **argv)
+static const cli_flag delete_flag_table[] = {
+	{ "keep-state", 0, NULL, "local/container: keep records and logs", 0, NULL, 0, D_KEEP },
+	{ "grace", 0, "SECONDS", "SIGTERM to SIGKILL delay (default 10)", 0, NULL, 0, D_GRACE },
+	{ "propagation", 0, "P", "kubernetes: Foreground, Background or Orphan", CLI_COMP_ENUM,
+	  "Foreground Background Orphan", CLI_F_OPEN, D_PROPAGATION },
+	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
+};
+static const cli_group delete_group = { "Flags", NULL, delete_flag_table, delete_set };
+
+static int cmd_delete(const cli_command *cmd, int argc, char **argv)
 {
 	kft_client_t *c;
-	const char *name;
 	delete_flags d = { 0, -1, NULL };
 	kft_delete_opts_t o = KFT_DELETE_OPTS_INIT;
+	cli_args a;
 	int rc;
 
-	if (want_help(argc, argv)) {
-		printf("Usage: kft delete NAME [--keep-state] [--grace SECONDS] [--propagation P]\n\n"
-		       "Stop every step (SIGTERM, grace period, SIGKILL) and delete the job.\n"
-		       "  --keep-state              local/container: keep records and logs\n"
-		       "  --grace SECONDS           SIGTERM to SIGKILL delay (default 10)\n"
-		       "  --propagation P           kubernetes: Foreground, Background or Orphan\n\n%s",
-		       global_help);
-		return 0;
-	}
-	if ((rc = parse_named("delete", argc, argv, &name, 1, delete_flag, &d)) != 0)
+	PARSE(&a, cmd, argc, argv, &d);
+	if ((rc = need_name(cmd, &a)) != 0)
 		return rc;
-	if ((rc = open_client(&c)) != 0)
+	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
 	if (d.keep)
 		o.flags |= KFT_DELETE_KEEP_STATE;
 	if (d.grace >= 0)
 		o.grace_period_ms = d.grace * 1000;
 	o.propagation = d.propagation;
-	if (kft_delete_job(c, name, &o) < 0)
+	if (kft_delete_job(c, a.ops[0], &o) < 0)
 		rc = cli_error("delete");
 	else
-		printf("%s deleted\n", name);
+		printf("%s deleted\n", a.ops[0]);
 	kft_client_free(c);
 	return rc;
 }
 
-static int cmd_suspend(int argc, char **argv, int suspend)
+static int cmd_suspend(const cli_command *cmd, int argc, char **argv)
 {
 	kft_client_t *c;
-	const char *name, *cmd = suspend ? "suspend" : "resume";
+	cli_args a;
 	int rc;
 
-	if (want_help(argc, argv)) {
-		printf("Usage: kft %s NAME\n\n%s a job.\n\n%s", cmd,
-		       suspend ? "Suspend (stop the steps of)" : "Resume", global_help);
-		return 0;
-	}
-	if ((rc = parse_named(cmd, argc, argv, &name, 1, NULL, NULL)) != 0)
+	PARSE(&a, cmd, argc, argv, NULL);
+	if ((rc = need_name(cmd, &a)) != 0)
 		return rc;
-	if ((rc = open_client(&c)) != 0)
+	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
-	if (kft_suspend_job(c, name, suspend) < 0)
-		rc = cli_error(cmd);
+	if (kft_suspend_job(c, a.ops[0], !strcmp(cmd->name, "suspend")) < 0)
+		rc = cli_error(cmd->name);
 	kft_client_free(c);
 	return rc;
 }
 
-static int cmd_events(int argc, char **argv)
+static int cmd_events(const cli_command *cmd, int argc, char **argv)
 {
 	kft_client_t *c;
 	kft_event_list_t *l;
 	const char *name;
+	cli_args a;
 	size_t k;
 	int rc;
 
-	if (want_help(argc, argv)) {
-		printf("Usage: kft events NAME [-o text|json]\n\nShow a job's events, oldest "
-		       "first.\n\n%s", global_help);
-		return 0;
-	}
-	if ((rc = parse_named("events", argc, argv, &name, 1, NULL, NULL)) != 0)
+	PARSE(&a, cmd, argc, argv, NULL);
+	if ((rc = need_name(cmd, &a)) != 0)
 		return rc;
-	if ((rc = open_client(&c)) != 0)
+	name = a.ops[0];
+	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
 	if (kft_get_events(&l, c, name) < 0) {
 		rc = cli_error("events");
@@ -899,20 +728,21 @@ static int cmd_events(int argc, char **argv)
 		else
 			printf("[");
 		for (k = 0; k < kft_event_list_count(l); k++) {
+			const kft_event_t *e = kft_event_list_at(l, k);
 			char when[32];
-			time_t t = (time_t)(kft_event_time_ms(kft_event_list_at(l, k)) / 1000);
+			time_t t = (time_t)(kft_event_time_ms(e) / 1000);
 			struct tm tm;
 
 			gmtime_r(&t, &tm);
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 			if (G.output == KFT_FORMAT_JSON) {
 				/* messages are ours or the server's; keep JSON valid */
-				const char *m = kft_event_message(kft_event_list_at(l, k));
+				const char *m = kft_event_message(e);
 
 				printf("%s\n  {\"time\": \"%s\", \"type\": \"%s\", \"kind\": \"%s\", "
 				       "\"object\": \"%s\", \"reason\": \"%s\", \"message\": \"", k ? "," : "",
-				       when, kft_event_type(kft_event_list_at(l, k)), kft_event_kind(kft_event_list_at(l, k)), kft_event_object(kft_event_list_at(l, k)),
-				       kft_event_reason(kft_event_list_at(l, k)));
+				       when, kft_event_type(e), kft_event_kind(e), kft_event_object(e),
+				       kft_event_reason(e));
 				for (; *m; m++) {
 					if (*m == '"' || *m == '\\')
 						printf("\\%c", *m);
@@ -923,9 +753,9 @@ static int cmd_events(int argc, char **argv)
 				}
 				printf("\"}");
 			} else {
-				printf("%-24s %-8s %-10s %-28s %-24s %s\n", when, kft_event_type(kft_event_list_at(l, k)),
-				       kft_event_kind(kft_event_list_at(l, k)), kft_event_object(kft_event_list_at(l, k)), kft_event_reason(kft_event_list_at(l, k)),
-				       kft_event_message(kft_event_list_at(l, k)));
+				printf("%-24s %-8s %-10s %-28s %-24s %s\n", when, kft_event_type(e),
+				       kft_event_kind(e), kft_event_object(e), kft_event_reason(e),
+				       kft_event_message(e));
 			}
 		}
 		if (G.output == KFT_FORMAT_JSON)
@@ -936,6 +766,85 @@ static int cmd_events(int argc, char **argv)
 	return rc;
 }
 
+static int cmd_completion(const cli_command *cmd, int argc, char **argv)
+{
+	cli_args a;
+
+	PARSE(&a, cmd, argc, argv, NULL);
+	if (a.nops != 1) {
+		fprintf(stderr, "kft completion: name a shell: bash, zsh or fish\n");
+		return EXIT_USAGE;
+	}
+	return cli_completion_script(a.ops[0]);
+}
+
+static int cmd_complete(const cli_command *cmd, int argc, char **argv)
+{
+	(void)cmd;
+	return cli_complete(argc, argv);
+}
+
+static int cmd_help(const cli_command *cmd, int argc, char **argv)
+{
+	const cli_command *c;
+
+	(void)cmd;
+	if (argc > 1 && (c = cli_find_command(argv[1])) != NULL && !c->hidden)
+		cli_command_help(stdout, c);
+	else
+		cli_usage(stdout);
+	return 0;
+}
+
+/* Each command: name, operands, summary, about, operand kind, ..., flag groups, run. */
+const cli_command cli_commands[] = {
+	{ "version", "", "print the library and tool version",
+	  "Print the kft and libkftrainer versions.", CLI_COMP_NONE, NULL, 0, 0, { NULL },
+	  cmd_version, 0 },
+	{ "runtimes", "[NAME]", "list runtimes, or show one",
+	  "List the runtimes the backend knows (builtin, $KFT_RUNTIME_PATH files, or the\n"
+	  "cluster's), or print one runtime's manifest. TRAINER says whether a runtime\n"
+	  "takes a builtin trainer (TorchTune config) or a custom one.",
+	  CLI_COMP_RUNTIME, NULL, 1, 0, { NULL }, cmd_runtimes, 0 },
+	{ "render", "", "print the exact TrainJob (--plan: the per-step plan)",
+	  "Print the exact TrainJob that `kft train` would send (no backend contacted),\n"
+	  "or with --plan the exact per-step argv/env/cwd the backend would run.",
+	  CLI_COMP_NONE, NULL, 0, 1, { &render_group, &cli_job_group, &cli_tt_group }, cmd_render, 0 },
+	{ "train", "", "start a TrainJob; prints its name (--wait, --follow)",
+	  "Validate and start a TrainJob; prints the job's name.",
+	  CLI_COMP_NONE, NULL, 0, 1, { &train_group, &cli_job_group, &cli_tt_group }, cmd_train, 0 },
+	{ "get", "NAME", "show a job's status and steps",
+	  "Show a job's status, steps (status, exit code, reason) and progress.",
+	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_get, 0 },
+	{ "list", "", "list jobs",
+	  "List jobs.", CLI_COMP_NONE, NULL, 0, 0, { &list_group }, cmd_list, 0 },
+	{ "logs", "NAME", "print logs (-f, --step STEP, --tail N)",
+	  "Print a job's logs: all steps with \"STEP: \" prefixes, or one step.",
+	  CLI_COMP_JOB, NULL, 1, 0, { &logs_group }, cmd_logs, 0 },
+	{ "wait", "NAME", "wait for a status (--for S,..., --timeout SECONDS)",
+	  "Wait until the job reaches one of the statuses (default Complete).\n"
+	  "Exit 0 when reached, 3 when the job failed (and Failed was not wanted),\n"
+	  "4 on timeout.", CLI_COMP_JOB, NULL, 1, 0, { &wait_group }, cmd_wait, 0 },
+	{ "delete", "NAME", "stop and delete a job",
+	  "Stop every step (SIGTERM, grace period, SIGKILL) and delete the job.",
+	  CLI_COMP_JOB, NULL, 1, 0, { &delete_group }, cmd_delete, 0 },
+	{ "suspend", "NAME", "suspend a job (stop its steps)", "Suspend (stop the steps of) a job.",
+	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_suspend, 0 },
+	{ "resume", "NAME", "resume a suspended job", "Resume a job.",
+	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_suspend, 0 },
+	{ "events", "NAME", "show a job's events", "Show a job's events, oldest first.",
+	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_events, 0 },
+	{ "completion", "SHELL", "print a completion script for bash, zsh or fish",
+	  "Print a completion script: bash (source <(kft completion bash)), zsh\n"
+	  "(source <(kft completion zsh)) or fish (kft completion fish | source).\n"
+	  "Job names, runtimes and steps are completed from the backend.",
+	  CLI_COMP_ENUM, "bash zsh fish", 1, 0, { NULL }, cmd_completion, 0 },
+	{ "help", "[COMMAND]", "print this help, or a command's", "Print the usage.",
+	  CLI_COMP_NONE, NULL, 1, 0, { NULL }, cmd_help, 0 },
+	{ "__complete", "", "", "", CLI_COMP_NONE, NULL, -1, 0, { NULL }, cmd_complete, 1 },
+	{ NULL, NULL, NULL, NULL, 0, NULL, 0, 0, { NULL }, NULL, 0 }
+};
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -945,6 +854,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	const char *lvl = getenv("KFT_LOG_LEVEL");
+	const cli_command *cmd;
 	struct sigaction sa;
 	int i, level = KFT_DIAG_WARN, rc;
 
@@ -953,14 +863,14 @@ int main(int argc, char **argv)
 		int r;
 
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
+			cli_usage(stdout);
 			return 0;
 		}
 		if (!strcmp(argv[i], "--version")) {
 			argv[i] = (char *)"version";
 			break;
 		}
-		if ((r = global_flag(argc, argv, &i)) < 0)
+		if ((r = cli_global_flag(argc, argv, &i)) < 0)
 			return EXIT_USAGE;
 		if (!r) {
 			fprintf(stderr, "kft: unknown flag \"%s\" (see kft --help)\n", argv[i]);
@@ -968,7 +878,11 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i >= argc) {
-		usage(stderr);
+		cli_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((cmd = cli_find_command(argv[i])) == NULL) {
+		fprintf(stderr, "kft: unknown command \"%s\" (see kft --help)\n", argv[i]);
 		return EXIT_USAGE;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -995,61 +909,7 @@ int main(int argc, char **argv)
 	kft_diag_set_handler(diag, level, NULL);
 	if (kft_init() < 0)
 		return cli_error("init");
-	{
-		const char *cmd = argv[i];
-		int cargc = argc - i;
-		char **cargv = argv + i;
-
-		if (!strcmp(cmd, "version")) rc = cmd_version(cargc, cargv);
-		else if (!strcmp(cmd, "runtimes")) {
-			int k;
-
-			/* accept global flags after the command */
-			for (k = 1; k < cargc; k++) {
-				int r = global_flag(cargc, cargv, &k);
-
-				if (r < 0)
-					return EXIT_USAGE;
-				if (r) {
-					/* remove consumed args */
-					continue;
-				}
-			}
-			rc = 0;
-			{
-				char **kept = calloc((size_t)cargc + 1, sizeof(char *));
-				int n = 0, q;
-
-				if (!kept)
-					return EXIT_ERR;
-				for (q = 0; q < cargc; q++) {
-					int save = q;
-
-					if (q > 0 && global_flag(cargc, cargv, &q) == 1)
-						continue;
-					q = save;
-					kept[n++] = cargv[q];
-				}
-				rc = cmd_runtimes(n, kept);
-				free(kept);
-			}
-		}
-		else if (!strcmp(cmd, "render")) rc = cmd_render(cargc, cargv);
-		else if (!strcmp(cmd, "train")) rc = cmd_train(cargc, cargv);
-		else if (!strcmp(cmd, "get")) rc = cmd_get(cargc, cargv);
-		else if (!strcmp(cmd, "list")) rc = cmd_list(cargc, cargv);
-		else if (!strcmp(cmd, "wait")) rc = cmd_wait(cargc, cargv);
-		else if (!strcmp(cmd, "logs")) rc = cmd_logs(cargc, cargv);
-		else if (!strcmp(cmd, "delete")) rc = cmd_delete(cargc, cargv);
-		else if (!strcmp(cmd, "suspend")) rc = cmd_suspend(cargc, cargv, 1);
-		else if (!strcmp(cmd, "resume")) rc = cmd_suspend(cargc, cargv, 0);
-		else if (!strcmp(cmd, "events")) rc = cmd_events(cargc, cargv);
-		else if (!strcmp(cmd, "help")) { usage(stdout); rc = 0; }
-		else {
-			fprintf(stderr, "kft: unknown command \"%s\" (see kft --help)\n", cmd);
-			rc = EXIT_USAGE;
-		}
-	}
+	rc = cmd->run(cmd, argc - i, argv + i);
 	kft_shutdown();
 	return rc;
 }

@@ -17,21 +17,105 @@ typedef struct {
 	int verbose;
 } cli_globals;
 
+extern cli_globals G;
+
+/*
+ * Flag tables. Every flag of every command is declared once, in a cli_flag
+ * table; the same tables drive parsing, `kft --help`, `kft COMMAND --help`,
+ * `kft completion bash|zsh|fish` (through `kft __complete`) and the check
+ * that man/man1/kft.1 names every flag (tests/t_cli_complete.sh).
+ */
+enum {
+	CLI_COMP_NONE = 0,   /* free text: nothing to offer */
+	CLI_COMP_JOB,        /* a job name, from the backend */
+	CLI_COMP_RUNTIME,    /* a runtime name, from the backend */
+	CLI_COMP_STEP,       /* a step of the job named on the command line */
+	CLI_COMP_FILE,
+	CLI_COMP_DIR,
+	CLI_COMP_ENUM        /* one of cli_flag.values (a list of them with CLI_F_LIST) */
+};
+
+#define CLI_F_LIST 1     /* CLI_COMP_ENUM: a comma-separated list of the values */
+#define CLI_F_REPEAT 2   /* may be given several times (said in --help) */
+#define CLI_F_OPEN 4     /* CLI_COMP_ENUM: the values are suggestions, others are let through */
+
+typedef struct {
+	const char *name;    /* long name without "--"; NULL ends a table */
+	char short_name;     /* 'b' for -b, or 0 */
+	const char *arg;     /* value placeholder ("NAME"); NULL: a switch */
+	const char *help;    /* '\n' starts an indented continuation line */
+	int complete;        /* CLI_COMP_* of the value */
+	const char *values;  /* CLI_COMP_ENUM: the accepted values, space-separated */
+	int flags;           /* CLI_F_* */
+	int id;              /* handed to the group's setter */
+} cli_flag;
+
+/* ctx: the command's own; value: NULL for a switch. 0, or -1 after printing why. */
+typedef int (*cli_set_fn)(void *ctx, const cli_flag *f, const char *value);
+
+typedef struct {
+	const char *title;   /* heading in --help ("Flags", "JOB FLAGS") */
+	const char *intro;   /* a line under the heading, or NULL */
+	const cli_flag *flags;
+	cli_set_fn set;
+} cli_group;
+
+#define CLI_MAX_GROUPS 4
+
+typedef struct cli_command cli_command;
+struct cli_command {
+	const char *name;
+	const char *operands;   /* synopsis of the operands ("NAME...", "[NAME]"), or "" */
+	const char *summary;    /* one line in `kft --help` */
+	const char *about;      /* the paragraph of `kft COMMAND --help` */
+	int operand_kind;       /* CLI_COMP_* of the operands */
+	const char *operand_values; /* CLI_COMP_ENUM operands */
+	int max_operands;       /* -1: any number */
+	int takes_rest;         /* accepts "-- CMD ARGS..." */
+	const cli_group *groups[CLI_MAX_GROUPS];  /* the global flags come on top of these */
+	int (*run)(const cli_command *cmd, int argc, char **argv);
+	int hidden;             /* not in --help or completion (internal commands) */
+};
+
+/* What cli_parse found: operands (in order) and the words after "--". */
+typedef struct {
+	char **ops;
+	int nops;
+	char **rest;   /* NULL: no "--" */
+	int nrest;
+	int exit;      /* cli_parse returned 1: exit with this status */
+} cli_args;
+
+/*
+ * Parse argv[1..] of a command against its groups (ctx[k] is handed to groups[k]'s
+ * setter) and the global flags. 0: go on; 1: stop and exit with a->exit (help
+ * printed: 0, or a usage error printed: 2). Reorders argv in place.
+ */
+int cli_parse(cli_args *a, const cli_command *cmd, int argc, char **argv, void *const *ctx);
+/* The global flags alone, from argv[*i]: 1 consumed, 0 not one, -1 error printed. */
+int cli_global_flag(int argc, char **argv, int *i);
+void cli_usage(FILE *f);
+void cli_command_help(FILE *f, const cli_command *cmd);
+const cli_command *cli_find_command(const char *name);
+extern const cli_command cli_commands[];
+
+/* Completion: `kft __complete WORDS... CURRENT` and `kft completion SHELL`. */
+int cli_complete(int argc, char **argv);
+int cli_completion_script(const char *shell);
+
 /* Job flags shared by render and train: built into a spec. */
 typedef struct cli_job cli_job;
+extern const cli_group cli_job_group, cli_tt_group;
 
 int cli_job_new(cli_job **out);
 void cli_job_free(cli_job *j);
-/* Try to consume argv[*i] (and its value) as a job flag: 1 consumed, 0 not a job flag, -1 error. */
-int cli_job_flag(cli_job *j, int argc, char **argv, int *i);
-/* Build the spec from -f FILE and the flags (flags win). Prints errors. */
-int cli_job_build(kft_spec_t **out, cli_job *j, int argc, char **argv, int cmd_start);
+/* Build the spec from -f FILE and the flags (flags win); cmd: the words after "--". */
+int cli_job_build(kft_spec_t **out, cli_job *j, char **cmd, int ncmd);
 const char *cli_job_trainer_version(const cli_job *j);
-void cli_job_usage(FILE *f);
 
 int cli_error(const char *what);   /* prints kft_error_last(); returns EXIT_ERR */
-/* Parse a flag value: "--flag=value" or "--flag value". */
-const char *cli_value(int argc, char **argv, int *i, const char *flag);
-int cli_is_flag(const char *arg, const char *flag);
+int cli_open_client(kft_client_t **out);
+/* Integer flag values: a whole number >= min, else -1 after naming the flag. */
+int cli_parse_ll(long long *out, const cli_flag *f, const char *s, long long min);
 
 #endif

@@ -26,6 +26,7 @@
 #include "kftrainer/job.h"
 #include "kftrainer/wait.h"
 #include "kftrainer/logs.h"
+#include "kftrainer/progress.h"
 #include "kftrainer/torchtune.h"
 
 #endif

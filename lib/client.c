@@ -416,6 +416,23 @@ int kft_get_events(kft_event_list_t **out, kft_client_t *client, const char *nam
 	return error;
 }
 
+int kft_get_metrics_history(kft_metrics_history_t **out, kft_client_t *client, const char *name)
+{
+	kft_metrics_history_t *discard = NULL;
+	int error;
+
+	KFT_ASSERT_ARG(client && name);
+	if (!out)
+		out = &discard;   /* out NULL: the result is discarded */
+	*out = NULL;
+	if (!client->be->get_metrics_history)
+		return unsupported(client, "a metrics history (only the latest trainerStatus is kept)");
+	error = client->be->get_metrics_history(out, client->be, name);
+	KFT__OUT_ON_ERROR(out, error, kft_metrics_history_free);
+	kft_metrics_history_free(discard);
+	return error;
+}
+
 int kft_list_runtimes(kft_runtime_list_t **out, kft_client_t *client)
 {
 	kft_runtime_list_t *discard = NULL;

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #define KFT__ERRMSG_MAX 4096
+#if defined(__GNUC__) && !defined(__clang__)   /* clang has no such warning */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 typedef struct {
 	kft_error_t pub;

@@ -125,6 +125,12 @@ int kft__is_dns1035(const char *s);
 int kft__utf8_valid(const char *s);
 /** Parse a decimal int64 strictly; 0 on success. */
 int kft__parse_i64(int64_t *out, const char *s);
+/**
+ * A double that is a whole number exactly representable as an int64 (|d| < 2^53):
+ * 0 with *out set, else -1. The one place a JSON/YAML number becomes an integer
+ * (converting 1e24 or NaN to an integer type is undefined behaviour).
+ */
+int kft__double_i64(int64_t *out, double d);
 /** Base64 encode (standard alphabet, padded). */
 char *kft__base64_encode(const unsigned char *data, size_t len);
 int kft__base64_decode(unsigned char **out, size_t *out_len, const char *s, size_t len);
@@ -143,6 +149,8 @@ char *kft__default_state_dir(void);
 char *kft__home_dir(void);
 /** RFC 3339 time ("2026-11-29T08:00:00.5Z", "...+01:00") -> Unix ms; 0 if not one (or year 1). */
 int64_t kft__time_rfc3339_ms(const char *s);
+/** Unix ms -> "2026-11-29T08:00:00Z" (UTC, whole seconds; lib/job.c); n >= 21. */
+void kft__time_rfc3339_format(char *buf, size_t n, int64_t ms);
 
 /* ---- JSON / YAML (lib/json.c, lib/yaml.c) ---- */
 const char *kft__json_str(const cJSON *obj, const char *key);       /* NULL unless a string */
@@ -220,6 +228,8 @@ const cJSON *kft__spec_doc(const kft_spec_t *spec);
  * canonical v2.2+ form. rt may be NULL (looked up in the catalog).
  */
 int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t *rt);
+/** A resource name as the SDK writes it ("gpu" -> "nvidia.com/gpu"); malloc'd, NULL on OOM. */
+char *kft__resource_key(const char *key);
 /** Convert a canonical TrainJob to the form of trainer_version ("v2.0" ...). */
 int kft__spec_convert(cJSON *doc, const char *trainer_version);
 /** Builtin trainer config (JSON) if set, else NULL; name in *name. */
@@ -235,6 +245,8 @@ kft_backend_t *kft__client_backend(const kft_client_t *client);
 /* ---- jobs (lib/job.c) ---- */
 /** JSON view of a job (status, steps...); used by render and the bindings. */
 cJSON *kft__job_to_json(const kft_job_t *job);
+/** trainerStatus.lastUpdatedTime (Unix ms, 0: none). */
+int kft__job_set_progress_time(kft_job_t *job, int64_t updated_ms);
 /** Free the jobs of a list past the first n, keeping the list. */
 void kft__job_list_truncate(kft_job_list_t *list, size_t n);
 

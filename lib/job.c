@@ -21,7 +21,7 @@ typedef struct kft_metric kft__metric;
 struct kft_job {
 	char *name, *ns, *runtime, *backend, *reason, *message;
 	int state;
-	int64_t num_nodes, created_ms, started_ms, finished_ms, percent, eta;
+	int64_t num_nodes, created_ms, started_ms, finished_ms, percent, eta, progress_ms;
 	kft__step *steps;
 	size_t nsteps;
 	kft__metric *metrics;
@@ -135,6 +135,7 @@ int kft_job_dup(kft_job_t **out, const kft_job_t *job)
 	j->finished_ms = job->finished_ms;
 	j->percent = job->percent;
 	j->eta = job->eta;
+	j->progress_ms = job->progress_ms;
 	for (i = 0; !error && i < job->nsteps; i++)
 		error = kft_job_add_step(j, job->steps[i].name, job->steps[i].state, job->steps[i].target,
 		                         job->steps[i].exit_code, job->steps[i].signal,
@@ -192,6 +193,13 @@ int kft_job_set_progress(kft_job_t *job, int64_t percent, int64_t eta_seconds)
 	KFT_ASSERT_ARG(job);
 	job->percent = percent >= 0 ? percent : KFT_UNSET;
 	job->eta = eta_seconds >= 0 ? eta_seconds : KFT_UNSET;
+	return 0;
+}
+
+int kft__job_set_progress_time(kft_job_t *job, int64_t updated_ms)
+{
+	KFT_ASSERT_ARG(job);
+	job->progress_ms = updated_ms;
 	return 0;
 }
 
@@ -255,6 +263,7 @@ int64_t kft_job_started_ms(const kft_job_t *job) { return job ? job->started_ms 
 int64_t kft_job_finished_ms(const kft_job_t *job) { return job ? job->finished_ms : 0; }
 int64_t kft_job_progress_percent(const kft_job_t *job) { return job ? job->percent : KFT_UNSET; }
 int64_t kft_job_eta_seconds(const kft_job_t *job) { return job ? job->eta : KFT_UNSET; }
+int64_t kft_job_progress_updated_ms(const kft_job_t *job) { return job ? job->progress_ms : 0; }
 
 size_t kft_job_metric_count(const kft_job_t *job) { return job ? job->nmetrics : 0; }
 
@@ -302,7 +311,7 @@ static char *put2(char *p, int v)
 }
 
 /* "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339, UTC, whole seconds); buf holds >= 21 bytes. */
-static void iso8601(char *buf, size_t n, int64_t ms)
+void kft__time_rfc3339_format(char *buf, size_t n, int64_t ms)
 {
 	int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
 	int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400), sod = s - days * 86400;
@@ -336,7 +345,7 @@ static int add_time(cJSON *o, const char *key, int64_t ms)
 
 	if (ms <= 0)
 		return 0;
-	iso8601(buf, sizeof(buf), ms);
+	kft__time_rfc3339_format(buf, sizeof(buf), ms);
 	return cJSON_AddStringToObject(o, key, buf) ? 0 : -1;
 }
 
@@ -364,12 +373,13 @@ cJSON *kft__job_to_json(const kft_job_t *job)
 	bad |= add_time(o, "creationTimestamp", job->created_ms) < 0;
 	bad |= add_time(o, "startTime", job->started_ms) < 0;
 	bad |= add_time(o, "completionTime", job->finished_ms) < 0;
-	if (job->percent >= 0 || job->eta >= 0 || job->nmetrics) {
-		cJSON *p = cJSON_AddObjectToObject(o, "progress");
+	/* status.trainerStatus, in the CRD's shape */
+	if (job->percent >= 0 || job->eta >= 0 || job->nmetrics || job->progress_ms) {
+		cJSON *p = cJSON_AddObjectToObject(o, "trainerStatus");
 
 		bad |= !p;
 		if (p && job->percent >= 0)
-			bad |= !cJSON_AddNumberToObject(p, "percent", (double)job->percent);
+			bad |= !cJSON_AddNumberToObject(p, "progressPercentage", (double)job->percent);
 		if (p && job->eta >= 0)
 			bad |= !cJSON_AddNumberToObject(p, "estimatedRemainingSeconds", (double)job->eta);
 		if (p && job->nmetrics) {
@@ -382,6 +392,8 @@ cJSON *kft__job_to_json(const kft_job_t *job)
 				cJSON_AddItemToArray(m, e);
 			}
 		}
+		if (p)
+			bad |= add_time(p, "lastUpdatedTime", job->progress_ms) < 0;
 	}
 	steps = cJSON_AddArrayToObject(o, "steps");
 	bad |= !steps;
@@ -418,7 +430,7 @@ static void jw_time(kft__jw *w, const char *key, int64_t ms)
 
 	if (ms <= 0)
 		return;
-	iso8601(buf, sizeof(buf), ms);
+	kft__time_rfc3339_format(buf, sizeof(buf), ms);
 	kft__jw_str(w, key, buf);
 }
 
@@ -444,10 +456,10 @@ static void job_write_json(kft__jw *w, const kft_job_t *job)
 	jw_time(w, "creationTimestamp", job->created_ms);
 	jw_time(w, "startTime", job->started_ms);
 	jw_time(w, "completionTime", job->finished_ms);
-	if (job->percent >= 0 || job->eta >= 0 || job->nmetrics) {
-		kft__jw_open(w, "progress", 1);
+	if (job->percent >= 0 || job->eta >= 0 || job->nmetrics || job->progress_ms) {
+		kft__jw_open(w, "trainerStatus", 1);
 		if (job->percent >= 0)
-			kft__jw_int(w, "percent", (long long)job->percent);
+			kft__jw_int(w, "progressPercentage", (long long)job->percent);
 		if (job->eta >= 0)
 			kft__jw_int(w, "estimatedRemainingSeconds", (long long)job->eta);
 		if (job->nmetrics) {
@@ -460,6 +472,7 @@ static void job_write_json(kft__jw *w, const kft_job_t *job)
 			}
 			kft__jw_close(w);
 		}
+		jw_time(w, "lastUpdatedTime", job->progress_ms);
 		kft__jw_close(w);
 	}
 	kft__jw_open(w, "steps", 0);
@@ -638,7 +651,7 @@ int kft_job_list_render(char **out, const kft_job_list_t *list, const kft_render
 			char when[64] = "-";
 
 			if (j->created_ms > 0)
-				iso8601(when, sizeof(when), j->created_ms);
+				kft__time_rfc3339_format(when, sizeof(when), j->created_ms);
 			kft__buf_printf(&b, "%-40s %-28s %-10s %-5lld %s\n", j->name,
 			                j->runtime ? j->runtime : "-", kft_job_state_name(j->state),
 			                (long long)j->num_nodes, when);

@@ -286,11 +286,12 @@ static int json_pretty(kft__buf *b, const cJSON *j, int depth)
 		kft__buf_puts(b, "false");
 	else if (cJSON_IsNumber(j)) {
 		double d = j->valuedouble;
+		int64_t i;
 
 		if (!isfinite(d))
 			kft__buf_puts(b, "null");
-		else if (d == (double)(long long)d && fabs(d) < 9.007199254740992e15)
-			kft__buf_printf(b, "%lld", (long long)d);
+		else if (kft__double_i64(&i, d) == 0)
+			kft__buf_printf(b, "%lld", (long long)i);
 		else
 			kft__buf_printf(b, "%.17g", d);
 	} else

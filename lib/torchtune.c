@@ -320,7 +320,6 @@ static cJSON *quantity_json(const char *q)
 	return cJSON_CreateString(q);
 }
 
-char *kft__resource_key(const char *key);   /* lib/spec.c: the SDK's resource key rules */
 
 /*
  * resources_per_node as the SDK builds it (kubeflow-sdk.md §4.1): standard
@@ -770,8 +769,11 @@ static int64_t gpu_in(const cJSON *map)
 		for (i = 0; it->string[i] && i < sizeof(lower) - 1; i++)
 			lower[i] = (char)tolower((unsigned char)it->string[i]);
 		lower[i] = '\0';
-		if (strstr(lower, "gpu"))
-			return (int64_t)quantity_value(it);
+		if (strstr(lower, "gpu")) {
+			int64_t n;
+
+			return kft__double_i64(&n, floor(quantity_value(it))) == 0 ? n : -1;
+		}
 	}
 	return -1;
 }
@@ -814,7 +816,12 @@ static void trainjob_nproc(char *out, size_t n, const cJSON *trainjob, const kft
 	if (!p && rt)
 		p = kft__json_path(kft__runtime_doc(rt), "spec.mlPolicy.torch.numProcPerNode");
 	if (cJSON_IsNumber(p)) {
-		snprintf(out, n, "%lld", (long long)p->valuedouble);
+		int64_t v;
+
+		if (kft__double_i64(&v, p->valuedouble) == 0)
+			snprintf(out, n, "%lld", (long long)v);
+		else
+			snprintf(out, n, "%.17g", p->valuedouble);
 		return;
 	}
 	if (cJSON_IsString(p) && strcmp(p->valuestring, "auto")) {
@@ -823,11 +830,13 @@ static void trainjob_nproc(char *out, size_t n, const cJSON *trainjob, const kft
 	}
 	if (gpus == 0) {
 		double cpu = quantity_value(kft__json_get(kft__json_get(res, "requests"), "cpu"));
+		int64_t whole;
 
 		if (cpu <= 0)
 			cpu = quantity_value(kft__json_get(kft__json_get(res, "limits"), "cpu"));
-		cpu = ceil(cpu);
-		snprintf(out, n, "%lld", (long long)(cpu < 1 ? 1 : cpu));
+		if (kft__double_i64(&whole, ceil(cpu)) < 0 || whole < 1)
+			whole = 1;
+		snprintf(out, n, "%lld", (long long)whole);
 		return;
 	}
 	snprintf(out, n, "auto");

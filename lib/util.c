@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,15 @@ int kft__parse_i64(int64_t *out, const char *s)
 	if (errno || *end || end == s)
 		return -1;
 	*out = (int64_t)v;
+	return 0;
+}
+
+int kft__double_i64(int64_t *out, double d)
+{
+	/* the range test first: the comparisons are false for NaN */
+	if (!(d > -9007199254740992.0 && d < 9007199254740992.0) || d != floor(d))
+		return -1;
+	*out = (int64_t)d;
 	return 0;
 }
 

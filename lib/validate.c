@@ -112,11 +112,12 @@ static int want_int(int64_t *out, int *present, const cJSON *it, const char *pat
 	if (d > (double)max)
 		return invalid("%s: must be less than or equal to %lld, got %.0f", path,
 		               (long long)max, d);
-	*out = (int64_t)d;
+	if (d < (double)min)
+		return invalid("%s: must be greater than or equal to %lld, got %.0f", path,
+		               (long long)min, d);
+	if (kft__double_i64(out, d) < 0)   /* in [min, max] but past 2^53 */
+		return invalid("%s: %.0f is too large to be exact", path, d);
 	*present = 1;
-	if (*out < min)
-		return invalid("%s: must be greater than or equal to %lld, got %lld", path,
-		               (long long)min, (long long)*out);
 	return 0;
 }
 

@@ -393,12 +393,12 @@ static int emit_node(yaml_emitter_t *em, const cJSON *j)
 	if (cJSON_IsBool(j))
 		return emit_scalar(em, cJSON_IsTrue(j) ? "true" : "false", YAML_PLAIN_SCALAR_STYLE, 1);
 	if (cJSON_IsNumber(j)) {
-		double d = j->valuedouble;
+		int64_t i;
 
-		if (d == (double)(long long)d && fabs(d) < 9.007199254740992e15)
-			snprintf(num, sizeof(num), "%lld", (long long)d);
+		if (kft__double_i64(&i, j->valuedouble) == 0)
+			snprintf(num, sizeof(num), "%lld", (long long)i);
 		else
-			snprintf(num, sizeof(num), "%.17g", d);
+			snprintf(num, sizeof(num), "%.17g", j->valuedouble);
 		return emit_scalar(em, num, YAML_PLAIN_SCALAR_STYLE, 1);
 	}
 	if (cJSON_IsString(j)) {

@@ -351,7 +351,7 @@ START_TEST(job_render)
 	ck_assert_kft_ok(kft_job_render(&s, job, as_format(KFT_FORMAT_JSON)));
 	ck_assert_ptr_nonnull(strstr(s, "\"status\": \"Failed\""));
 	ck_assert_ptr_nonnull(strstr(s, "\"signal\": 9"));
-	ck_assert_ptr_nonnull(strstr(s, "\"percent\": 42"));
+	ck_assert_ptr_nonnull(strstr(s, "\"trainerStatus\": {\n    \"progressPercentage\": 42"));
 	kft_free(s);
 	ck_assert_kft_ok(kft_job_render(&s, job, as_format(KFT_FORMAT_TEXT)));
 	ck_assert_ptr_nonnull(strstr(s, "sig9"));

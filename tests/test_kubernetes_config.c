@@ -283,7 +283,7 @@ START_TEST(list_stream_parser)
 	ck_assert_ptr_nonnull(strstr(whole, "\"numNodes\": 3"));
 	ck_assert_ptr_nonnull(strstr(whole, "\"numNodes\": 2"));
 	ck_assert_ptr_nonnull(strstr(whole, "\"message\": \"ok \xc3\xa9\""));
-	ck_assert_ptr_nonnull(strstr(whole, "\"percent\": 5"));
+	ck_assert_ptr_nonnull(strstr(whole, "\"progressPercentage\": 5"));
 	for (chunk = 1; chunk < sizeof(body); chunk++) {
 		char *got = parse_render(body, chunk);
 
@@ -329,6 +329,32 @@ START_TEST(list_stream_parser)
 		ck_assert_kft_error(kft__k8s_parse_job_list(&l, t, k, 16384), KFT_ERROR, "64 MiB");
 		ck_assert_ptr_null(l);
 		free(t);
+	}
+	{   /* found by fuzz/list_stream: a condition that is a broken string made the walker
+	     * step on from a NULL position (SIGSEGV in `kft list`); all refused cleanly */
+		static const char *const hostile[] = {
+			"{\"items\":[{\"metadata\":{\"name\":\"a\"},\"status\":{\"conditions\":[\"\0\0`"
+			"\300\0\3\246\300x\"}]}}]}\n",
+			"{\"items\":[{\"metadata\":{\"name\":\"a\"},\"status\":{\"conditions\":[\"x}]}}]}",
+			"{\"items\":[{\"metadata\":{\"name\":\"a\"},\"status\":{\"conditions\":[{\"type\":"
+			"[\"}]}]}}]}",
+			"{\"items\":[{\"metadata\":{\"name\":[\"}}]}",
+			"{\"items\":[{\"spec\":{\"trainer\":{\"numNodes\":[\"}}}]}",
+		};
+		static const size_t hostile_len[] = { 77, 0, 0, 0, 0 };
+		size_t i;
+
+		for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+			size_t len = hostile_len[i] ? hostile_len[i] : strlen(hostile[i]);
+
+			for (chunk = 1; chunk <= len; chunk++) {
+				kft_job_list_t *l = NULL;
+
+				ck_assert_msg(kft__k8s_parse_job_list(&l, hostile[i], len, chunk) < 0,
+				              "hostile %zu accepted", i);
+				ck_assert_ptr_null(l);
+			}
+		}
 	}
 	bad = parse_render("{\"items\":[]}", 1);   /* an empty list is fine */
 	ck_assert_str_eq(bad, "[]\n");

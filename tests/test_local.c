@@ -4,7 +4,7 @@
  * readers; logs and waits. Each test has its own state directory.
  */
 #include "testutil.h"
-#include "../backends/local/store.h"
+#include "../backends/runner/store.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * cache:// refused. Real processes: the kft-supervisor's initialize mode.
  */
 #include "testutil.h"
-#include "../backends/local/store.h"
+#include "../backends/runner/store.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -385,6 +385,11 @@ START_TEST(num_nodes_min)
 	                    "spec.trainer.numNodes: must be an integer, got \"2\"");
 	ck_assert_kft_error(validate_yaml(JOB("  trainer: {numNodes: 4294967296}\n"), NULL),
 	                    KFT_EINVALID, "spec.trainer.numNodes: must be less than or equal to");
+	/* out of every integer type's range: refused before any conversion (UBSan) */
+	ck_assert_kft_error(validate_yaml(JOB("  trainer: {numNodes: 1e24}\n"), NULL),
+	                    KFT_EINVALID, "spec.trainer.numNodes: must be less than or equal to");
+	ck_assert_kft_error(validate_yaml(JOB("  trainer: {numNodes: -1e24}\n"), NULL),
+	                    KFT_EINVALID, "spec.trainer.numNodes: must be greater than or equal to 1");
 }
 END_TEST
 

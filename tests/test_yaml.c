@@ -290,10 +290,13 @@ END_TEST
 
 START_TEST(numbers_roundtrip)
 {
-	cJSON *j = parse_ok("[0, -1, 2147483647, 9007199254740991, 1.5, -0.25, 1e20, 1.25e-7]");
+	/* 1e24 and -9.3e18 do not fit a long long: the emitter must not convert them (UB) */
+	cJSON *j = parse_ok("[0, -1, 2147483647, 9007199254740991, 1.5, -0.25, 1e20, 1.25e-7, "
+	                    "1e24, -1e24, -9.3e18, 9223372036854775808, 1.7976931348623157e308]");
 	char *y = assert_yaml_roundtrip(j);
 
 	ck_assert_msg(strstr(y, "- 9007199254740991\n") && strstr(y, "- 2147483647\n"), "%s", y);
+	ck_assert_msg(strstr(y, "- 9.9999999999999998e+23\n"), "%s", y);
 	free(y);
 	cJSON_Delete(j);
 }

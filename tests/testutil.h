@@ -44,12 +44,19 @@ static inline int wait_keep_failed(kft_job_t **job, kft_client_t *c, const char 
 	int rc = kft_wait(job, c, name, wo);
 
 	if (rc == KFT_EJOBFAILED) {
+		char msg[1024], reason[128];
+		int klass = kft_error_last()->klass;
+
 		ck_assert_ptr_null(*job);
-		ck_assert_ptr_nonnull(kft_error_last()->message);
+		snprintf(msg, sizeof(msg), "%s", kft_error_last()->message);
+		snprintf(reason, sizeof(reason), "%s",
+		         kft_error_last()->reason ? kft_error_last()->reason : "");
 		again.want = KFT_WANT_FINISHED;
 		again.progress_cb = NULL;
 		ck_assert_int_eq(kft_wait(job, c, name, &again), 0);
 		ck_assert_int_eq(kft_job_state(*job), KFT_JOB_FAILED);
+		kft_error_set_str(rc, klass, msg);   /* as the first wait left it */
+		kft__error_set_reason(reason);
 	}
 	return rc;
 }

@@ -9,7 +9,7 @@
  *  - submit compiles the plan (kft__plan_compile, backend "container",
  *    workspace "/workspace"), checks every image against the pull policy
  *    before creating anything, writes the job into the store
- *    (<state_dir>/container/jobs/JOB/, see backends/local/store.h) with the
+ *    (<state_dir>/container/jobs/JOB/, see backends/runner/store.h) with the
  *    plan's files, creates the per-job network (bridge mode) and one
  *    container per step, named <job>-<step>, labelled
  *    trainer.kubeflow.org/{trainjob-name,step,runtime} plus kftrainer.dev/
@@ -44,7 +44,7 @@
  */
 #include "container.h"
 #include "plan.h"
-#include "../local/store.h"
+#include "../runner/store.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -2069,6 +2069,17 @@ static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *
 	return labels_get_events(out, be, name);
 }
 
+static int be_get_metrics_history(kft_metrics_history_t **out, kft_backend_t *be,
+                                  const char *name)
+{
+	cbackend *b = (cbackend *)be;
+
+	if (in_store(b, name))   /* the progress server writes the history into the store */
+		return kft__store_metrics_history(out, b->root, name);
+	return kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE,
+	                      "job %s has no metrics history on this machine", name);
+}
+
 static int be_suspend_job(kft_backend_t *be, const char *name, int suspend)
 {
 	cbackend *b = (cbackend *)be;
@@ -2118,6 +2129,7 @@ int kft__backend_container_factory(kft_backend_t **out, const kft_client_opts_t 
 	b->base.delete_job = be_delete_job;
 	b->base.suspend_job = be_suspend_job;
 	b->base.get_events = be_get_events;
+	b->base.get_metrics_history = be_get_metrics_history;
 	b->base.free = be_free;
 	if (opts) {
 		b->timeout_ms = opts->timeout_ms;

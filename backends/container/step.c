@@ -1,6 +1,6 @@
 /*
  * kft-container-step: the container runner's step process. The job's
- * kft-supervisor (backends/local/supervisor.c) runs a container plan step by
+ * kft-supervisor (backends/runner/supervisor.c) runs a container plan step by
  * spawning `kft-container-step run JOBDIR STEP` as the step's process, in its
  * own process group, with stdout+stderr on logs/STEP.log, exactly as it runs a
  * local step; this program turns the container into that process:
@@ -31,7 +31,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "engine.h"
-#include "../local/store.h"
+#include "../runner/store.h"
 
 #include <errno.h>
 #include <poll.h>

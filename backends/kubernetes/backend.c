@@ -600,7 +600,9 @@ static int build_job_info(kft_job_t **out, const tjinfo *ti, const cJSON *const 
 		goto out;
 	if (ts) {
 		if ((error = kft_job_set_progress(job, num_field(ts, "progressPercentage", -1),
-		                                  num_field(ts, "estimatedRemainingSeconds", -1))) < 0)
+		                                  num_field(ts, "estimatedRemainingSeconds", -1))) < 0 ||
+		    (error = kft__job_set_progress_time(job, kft__time_rfc3339_ms(
+		             kft__json_str(ts, "lastUpdatedTime")))) < 0)
 			goto out;
 		cJSON_ArrayForEach(it, kft__json_get(ts, "metrics")) {
 			const char *mn = kft__json_str(it, "name"), *mv = kft__json_str(it, "value");
@@ -1286,6 +1288,21 @@ static char *put_utf8(char *o, unsigned long cp)
 	return o;
 }
 
+/*
+ * Skip the value at w->p. On text that is not JSON, w->bad is set and w->p stays
+ * where it was: a walker never holds a NULL position, and every step after a bad
+ * one (jw_member) stops.
+ */
+static void jw_skip(jwalk *w)
+{
+	const char *e = skip_value(w->p, w->end);
+
+	if (e)
+		w->p = e;
+	else
+		w->bad = 1;
+}
+
 /* The string value at w->p, unescaped into the arena (NULL if not a string). */
 static const char *jw_string(jwalk *w)
 {
@@ -1293,8 +1310,7 @@ static const char *jw_string(jwalk *w)
 	char *out, *o;
 
 	if (p >= w->end || *p != '"') {
-		if ((w->p = skip_value(p, w->end)) == NULL)
-			w->bad = 1;
+		jw_skip(w);
 		return NULL;
 	}
 	if ((e = skip_string(p, w->end)) == NULL) {
@@ -1362,12 +1378,6 @@ static const char *jw_string(jwalk *w)
 	return out;
 }
 
-static void jw_skip(jwalk *w)
-{
-	if ((w->p = skip_value(w->p, w->end)) == NULL)
-		w->bad = 1;
-}
-
 /* An integer (or a string holding one) at w->p; dflt otherwise. */
 static int64_t jw_int(jwalk *w, int64_t dflt)
 {
@@ -1405,9 +1415,12 @@ static int64_t jw_int(jwalk *w, int64_t dflt)
  */
 static int jw_member(jwalk *w, int *first, const char **key, size_t *klen, int obj)
 {
-	const char *p = skip_ws(w->p, w->end), *kend;
+	const char *p, *kend;
 	char close = obj ? '}' : ']';
 
+	if (w->bad)
+		return -1;
+	p = skip_ws(w->p, w->end);
 	if (*first) {
 		if (p >= w->end || *p != (obj ? '{' : '['))
 			goto bad;

@@ -1,11 +1,11 @@
 /*
  * The local backend: TrainJobs run on this machine as processes, owned by a
- * detached kft-supervisor (backends/local/supervisor.c) and recorded in the
- * job store (backends/local/store.h). Waiting and log following are
- * event-driven (inotify on the job directory; backends/local/follow.c).
+ * detached kft-supervisor (backends/runner/supervisor.c) and recorded in the
+ * job store (backends/runner/store.h). Waiting and log following are
+ * event-driven (inotify on the job directory; backends/runner/follow.c).
  * SPDX-License-Identifier: Apache-2.0
  */
-#include "store.h"
+#include "../runner/store.h"
 #include "plan.h"
 #include "builtin.h"
 
@@ -168,7 +168,13 @@ static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *
 	return kft__store_get_events(out, LBE(be)->state_dir, name);
 }
 
-/* ---------------- wait / logs (backends/local/follow.c) ---------------- */
+static int be_get_metrics_history(kft_metrics_history_t **out, kft_backend_t *be,
+                                  const char *name)
+{
+	return kft__store_metrics_history(out, LBE(be)->state_dir, name);
+}
+
+/* ---------------- wait / logs (backends/runner/follow.c) ---------------- */
 
 static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const kft_wait_opts_t *o)
 {
@@ -258,6 +264,7 @@ int kft__backend_local_factory(kft_backend_t **out, const kft_client_opts_t *opt
 	lb->base.delete_job = be_delete_job;
 	lb->base.suspend_job = be_suspend_job;
 	lb->base.get_events = be_get_events;
+	lb->base.get_metrics_history = be_get_metrics_history;
 	lb->base.free = be_free;
 	*out = &lb->base;
 	return 0;

@@ -9,8 +9,11 @@
 
 KFT_BEGIN_DECL
 
-/** Vtable layout; version 2 gave render_plan a kft_render_opts_t (version 1 is refused). */
-#define KFT_BACKEND_VERSION 2
+/*
+ * Vtable layout. 2: get_metrics_history; 3: render_plan takes a
+ * kft_render_opts_t (a backend built for 1 or 2 is refused).
+ */
+#define KFT_BACKEND_VERSION 3
 
 /*
  * A backend. version first; a NULL optional method makes the core return
@@ -37,6 +40,8 @@ struct kft_backend {
 	int (*list_runtimes)(kft_runtime_list_t **out, kft_backend_t *be);
 	int (*get_runtime)(kft_runtime_t **out, kft_backend_t *be, const char *name);
 	void (*free)(kft_backend_t *be);
+	/* version >= 2, optional: the job's progress-update history (kft_get_metrics_history) */
+	int (*get_metrics_history)(kft_metrics_history_t **out, kft_backend_t *be, const char *name);
 };
 
 /**

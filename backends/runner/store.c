@@ -1,4 +1,4 @@
-/* The local job store (see store.h). SPDX-License-Identifier: Apache-2.0 */
+/* The job runner's store (see store.h). SPDX-License-Identifier: Apache-2.0 */
 #include "store.h"
 
 #include <dirent.h>
@@ -612,8 +612,33 @@ int kft__store_get_job(kft_job_t **out, const char *state_dir, const char *name,
 	if ((error = kft__store_job_dir(&dir, state_dir, name)) < 0)
 		return error;
 	if ((error = kft__store_read_state(&st, dir, name)) == 0) {
-		error = kft__store_job_from_state(out, st, backend);
+		if ((error = kft__store_job_from_state(out, st, backend)) == 0 &&
+		    (error = kft__trainer_status_load_into(*out, dir)) < 0) {
+			kft_job_free(*out);
+			*out = NULL;
+		}
 		cJSON_Delete(st);
+	}
+	free(dir);
+	return error;
+}
+
+int kft__store_metrics_history(kft_metrics_history_t **out, const char *state_dir,
+                               const char *name)
+{
+	char *dir, *path;
+	int error;
+
+	*out = NULL;
+	if ((error = kft__store_job_dir(&dir, state_dir, name)) < 0)
+		return error;
+	if (access(dir, F_OK) != 0)
+		error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE, "job %s not found", name);
+	else if (!(path = kft__path_join(dir, KFT__STORE_HISTORY)))
+		error = kft__error_oom();
+	else {
+		error = kft__history_read(out, path);
+		free(path);
 	}
 	free(dir);
 	return error;

@@ -1,6 +1,6 @@
 /*
- * The local job store, shared by the local and container backends and the
- * kft-supervisor program. One directory per job:
+ * The job store of the job runner (backends/runner/), shared by the local and
+ * container backends and the kft-supervisor program. One directory per job:
  *
  *   <state>/jobs/<name>/
  *     spec.json        the finalized TrainJob (as submitted)
@@ -30,6 +30,7 @@
 #define KFT_LOCAL_STORE_H
 
 #include "internal.h"
+#include "trainer_status.h"
 
 #define KFT__STORE_STATE "state.json"
 #define KFT__STORE_PLAN "plan.json"
@@ -82,6 +83,9 @@ int kft__store_job_from_state(kft_job_t **out, const cJSON *state, const char *b
 /** Read a job (kft__store_read_state + kft__store_job_from_state). */
 int kft__store_get_job(kft_job_t **out, const char *state_dir, const char *name,
                        const char *backend);
+/** The job's progress-update history (<jobdir>/metrics.jsonl; lib/trainer_status.h). */
+int kft__store_metrics_history(kft_metrics_history_t **out, const char *state_dir,
+                               const char *name);
 int kft__store_list_jobs(kft_job_list_t **out, const char *state_dir, const char *runtime,
                          const char *backend);
 int kft__store_get_events(kft_event_list_t **out, const char *state_dir, const char *name);
@@ -109,7 +113,7 @@ void kft__store_children_free(kft__store_children *c);
  */
 int kft__store_spawn_supervisor(kft__store_children *pending, const char *jobdir, int lock_fd);
 
-/* ---- backends/local/follow.c ---- */
+/* ---- backends/runner/follow.c ---- */
 
 /** Wait for a job (kft_wait semantics: want mask, timeout, progress callback), event-driven. */
 int kft__store_wait(kft_job_t **out, const char *state_dir, const char *name,
@@ -131,5 +135,10 @@ unsigned long long kft__proc_start_ticks(pid_t pid);
 
 /** Status of a step as kft_step_state_t from its record string. */
 int kft__store_step_state(const char *status);
+
+/* ---- backends/runner/initialize.c ---- */
+
+/** `kft-supervisor initialize dataset|model URI DEST`: a dataset/model initializer step. */
+int kft__initializer_main(int argc, char **argv);
 
 #endif

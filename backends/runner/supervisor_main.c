@@ -1,7 +1,7 @@
 /*
  * kft-supervisor: owns one local job (`run JOBDIR`), or fetches an
  * initializer's data (`initialize dataset|model URI DEST`). Started by
- * kft_train through kft__proc_spawn; see backends/local/supervisor.c.
+ * kft_train through kft__proc_spawn; see backends/runner/supervisor.c.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "internal.h"

@@ -1,0 +1,222 @@
+/*
+ * kft_progress_report(): the C twin of the Python SDK's
+ * update_trainjob_status() (reference/kubeflow-trainer.md §10). One POST
+ * of {"trainerStatus": {...}} to $KUBEFLOW_TRAINER_SERVER_URL, TLS verified
+ * against $KUBEFLOW_TRAINER_SERVER_CA_CERT (else the system CAs), bearer token
+ * read from the file $KUBEFLOW_TRAINER_SERVER_TOKEN. Values are clamped to
+ * what the CRD accepts so that an update is never refused for being out of
+ * range. At most one successful update per 5 s per process; a failure does
+ * not use up the window. Never negative: the result is informative.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "trainer_status.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPORT_INTERVAL_MS 5000
+#define REPORT_TIMEOUT_MS 5000
+#define REPORT_MAX_ANSWER 4096
+
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t report_last_ok_ms;   /* monotonic; 0: never */
+
+int kft_progress_update_init(kft_progress_update_t *update, unsigned int version)
+{
+	kft_progress_update_t init = KFT_PROGRESS_UPDATE_INIT;
+
+	KFT_ASSERT_ARG(update);
+	if (version == 0 || version > KFT_PROGRESS_UPDATE_VERSION)
+		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
+		                      "unsupported kft_progress_update_t version %u", version);
+	*update = init;
+	update->version = version;
+	return 0;
+}
+
+/* Copy at most max code points of s (valid UTF-8 or not: bytes past a bad one are cut). */
+static char *clamp_chars(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0, len = 0;
+
+	while (p[len] && n < max + 1) {
+		if ((p[len] & 0xC0) != 0x80 && ++n > max)
+			break;
+		len++;
+	}
+	return kft__strndup(s, len);
+}
+
+/* The update as a request body, clamped to the CRD's ranges. */
+static int build_body(kft__buf *b, const kft_progress_update_t *u)
+{
+	kft__trainer_status ts = KFT__TRAINER_STATUS_INIT;
+	size_t i, n = u->metric_count;
+	int error = 0;
+
+	ts.present = 1;
+	if (u->percent != KFT_UNSET)
+		ts.percent = u->percent < 0 ? 0 : u->percent > 100 ? 100 : u->percent;
+	if (u->eta_seconds != KFT_UNSET)
+		ts.eta = u->eta_seconds < 0 ? 0 : u->eta_seconds > INT32_MAX ? INT32_MAX : u->eta_seconds;
+	ts.updated_ms = kft__now_ms();
+	if (n > KFT__PROGRESS_MAX_METRICS)
+		n = KFT__PROGRESS_MAX_METRICS;
+	if (n && u->metric_names && u->metric_values &&
+	    !(ts.metrics = kft__calloc(n, sizeof(*ts.metrics))))
+		return kft__error_oom();
+	for (i = 0; ts.metrics && i < n; i++) {
+		const char *name = u->metric_names[i], *value = u->metric_values[i];
+		kft__ts_metric *m = &ts.metrics[ts.nmetrics];
+
+		if (!name || !*name || !value || !*value)
+			continue;   /* the CRD requires both */
+		m->name = clamp_chars(name, KFT__PROGRESS_MAX_CHARS);
+		m->value = clamp_chars(value, KFT__PROGRESS_MAX_CHARS);
+		ts.nmetrics++;
+		if (!m->name || !m->value) {
+			error = kft__error_oom();
+			break;
+		}
+	}
+	if (!error) {
+		kft__buf_puts(b, "{\"trainerStatus\":");
+		error = kft__trainer_status_render(b, &ts);
+		kft__buf_putc(b, '}');
+		if (b->oom)
+			error = kft__error_oom();
+	}
+	kft__trainer_status_clear(&ts);
+	return error;
+}
+
+static size_t on_answer(char *data, size_t size, size_t n, void *payload)
+{
+	kft__buf *b = payload;
+
+	if (b->len < REPORT_MAX_ANSWER)
+		kft__buf_put(b, data, size * n < REPORT_MAX_ANSWER ? size * n : REPORT_MAX_ANSWER);
+	return size * n;
+}
+
+/* The bearer token: the file's contents without surrounding whitespace. */
+static int read_token(char **out, const char *path)
+{
+	char *t = NULL, *s;
+	size_t len = 0;
+
+	*out = NULL;
+	if (kft__read_file(&t, &len, path) < 0)
+		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_OS,
+		                      "progress report: cannot read the token file "
+		                      "(KUBEFLOW_TRAINER_SERVER_TOKEN)");
+	while (len && strchr(" \t\r\n", t[len - 1]))
+		t[--len] = '\0';
+	for (s = t; *s && strchr(" \t\r\n", *s); s++)
+		;
+	if (!*s || strpbrk(s, "\r\n")) {
+		free(t);
+		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_INVALID,
+		                      "progress report: the token file is empty or has several lines");
+	}
+	*out = kft__strdup(s);
+	free(t);
+	return *out ? 0 : kft__error_oom();
+}
+
+static int post(const char *url, const char *ca, const char *token, const kft__buf *body)
+{
+	kft__buf auth = KFT__BUF_INIT, answer = KFT__BUF_INIT;
+	struct curl_slist *h = NULL, *h2;
+	CURL *c = NULL;
+	CURLcode rc;
+	long code = 0;
+	int error = 0;
+
+	kft__buf_printf(&auth, "Authorization: Bearer %s", token);
+	if (auth.oom || !(c = curl_easy_init()) ||
+	    !(h2 = curl_slist_append(h, "Content-Type: application/json")) || !(h = h2) ||
+	    !(h2 = curl_slist_append(h, auth.ptr)) || !(h = h2)) {
+		error = kft__error_oom();
+		goto out;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)REPORT_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->ptr);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body->len);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+	if (ca && *ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
+		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_HTTP, "progress report: %s",
+		                       curl_easy_strerror(rc));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (code != 200) {
+		cJSON *st = answer.ptr ? cJSON_ParseWithLength(answer.ptr, answer.len) : NULL;
+		const char *msg = kft__json_str(st, "message");
+
+		error = kft__error_set_status(code == 401 || code == 403 ? KFT_EAUTH : KFT_ERROR,
+		                              (int)code, kft__json_str(st, "reason"),
+		                              msg ? msg : "the progress server refused the update");
+		kft__error_prefix("progress report: HTTP %ld", code);
+		cJSON_Delete(st);
+	}
+out:
+	curl_slist_free_all(h);
+	if (c)
+		curl_easy_cleanup(c);
+	kft__buf_free(&auth);   /* holds the token: not kept past this call */
+	kft__buf_free(&answer);
+	return error;
+}
+
+int kft_progress_report(const kft_progress_update_t *update)
+{
+	const char *url = getenv("KUBEFLOW_TRAINER_SERVER_URL");
+	const char *ca = getenv("KUBEFLOW_TRAINER_SERVER_CA_CERT");
+	const char *tokfile = getenv("KUBEFLOW_TRAINER_SERVER_TOKEN");
+	kft__buf body = KFT__BUF_INIT;
+	char *token = NULL;
+	int64_t now = kft__mono_ms();
+	int skip;
+
+	if (!update || update->version == 0 || update->version > KFT_PROGRESS_UPDATE_VERSION) {
+		kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		               "progress report: no update, or an unknown kft_progress_update_t version");
+		return KFT_PROGRESS_FAILED;
+	}
+	if (!url || !*url || !tokfile || !*tokfile) {
+		kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_NONE, "progress report: "
+		               "KUBEFLOW_TRAINER_SERVER_URL or _TOKEN is not set (no progress server)");
+		return KFT_PROGRESS_SKIPPED;
+	}
+	pthread_mutex_lock(&report_lock);
+	skip = report_last_ok_ms && now - report_last_ok_ms < REPORT_INTERVAL_MS;
+	pthread_mutex_unlock(&report_lock);
+	if (skip) {
+		kft__error_set(KFT_OK, KFT_ERROR_CLASS_NONE,
+		               "progress report: within 5 s of the last update (not sent)");
+		return KFT_PROGRESS_SKIPPED;
+	}
+	if (build_body(&body, update) < 0 || read_token(&token, tokfile) < 0 ||
+	    post(url, ca, token, &body) < 0) {
+		free(token);
+		kft__buf_free(&body);
+		return KFT_PROGRESS_FAILED;
+	}
+	free(token);
+	kft__buf_free(&body);
+	pthread_mutex_lock(&report_lock);
+	report_last_ok_ms = kft__mono_ms();
+	pthread_mutex_unlock(&report_lock);
+	return KFT_PROGRESS_SENT;
+}
