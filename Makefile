@@ -23,7 +23,7 @@ SANFLAGS :=
 endif
 
 CC       ?= cc
-PKGS     := libcurl libcjson yaml-0.1
+PKGS     := libcurl libcjson yaml-0.1 libmicrohttpd sqlite3
 # libarchive: headers only; lib/larchive.c loads it on first use (dlopen)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libarchive 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -44,6 +44,10 @@ CLI_SRCS := $(sort $(wildcard cli/*.c))
 CLI_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRCS))
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
+# fuzz/<name>.c: libFuzzer harnesses, replayed by make check (see "fuzzing" below)
+FUZZ_SRCS  := $(filter-out fuzz/replay.c fuzz/util.c,$(sort $(wildcard fuzz/*.c)))
+FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(FUZZ_SRCS))
+REPLAY_BINS := $(patsubst %,$(B)/fuzz/%,$(FUZZ_NAMES))
 EXAMPLE_SRCS := $(sort $(wildcard examples/c/*.c))
 EXAMPLE_BINS := $(patsubst examples/c/%.c,$(B)/examples/%,$(EXAMPLE_SRCS))
 
@@ -104,7 +108,7 @@ $(B)/examples/%: examples/c/%.c $(B)/libkftrainer.so
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) -L$(B) -lkftrainer -Wl,-rpath,'$$ORIGIN/..'
 
-tests: all $(TEST_BINS)
+tests: all $(TEST_BINS) $(REPLAY_BINS)
 examples: all $(EXAMPLE_BINS)
 
 # The README's test command: installs what is missing, builds, runs every test.
@@ -162,8 +166,34 @@ uninstall:
 	for f in man/man1/*.1 man/man3/*.3 man/man7/*.7; do \
 		rm -f $(DESTDIR)$(MANDIR)/$$(basename $$(dirname $$f))/$$(basename $$f); done
 
+# ---- fuzzing (fuzz/README.md) ----
+# Each fuzz/<name>.c is a libFuzzer harness. The plain build links it with
+# fuzz/replay.c ($(B)/fuzz/<name>): tests/run.sh replays fuzz/corpus/<name> and
+# fuzz/regressions/<name> with it, so make check needs no clang. `make fuzz`
+# builds real fuzzers with clang into build-fuzz/ and runs each FUZZ_SECONDS.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+
+$(B)/fuzz/%: fuzz/%.c fuzz/replay.c fuzz/util.c fuzz/fuzz.h $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< fuzz/replay.c fuzz/util.c $(ALL_LDFLAGS) $(STLIB) $(LIBS)
+
+$(B)/fuzzer/%: fuzz/%.c fuzz/util.c fuzz/fuzz.h $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< fuzz/util.c $(ALL_LDFLAGS) $(STLIB) $(LIBS)
+
+.PHONY: fuzz fuzz-build
+fuzz-build:
+	@$(MAKE) --no-print-directory CC=$(FUZZ_CC) B=build-fuzz SANFLAGS="$(FUZZ_SAN)" \
+		$(patsubst %,build-fuzz/fuzzer/%,$(FUZZ_NAMES))
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh fuzz/run.sh $(FUZZ_NAMES)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 # Header dependencies written by -MMD -MP (absent before the first build).
--include $(wildcard $(B)/obj/*/*.d $(B)/obj/*/*/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/obj/*/*.d $(B)/obj/*/*/*.d $(B)/tests/*.d $(B)/fuzz/*.d $(B)/fuzzer/*.d)

@@ -132,7 +132,9 @@ enum {
 };
 
 const cli_flag cli_job_flags[] = {
-	{ "file", 'f', "FILE", "TrainJob YAML/JSON (flags override it)", CLI_COMP_FILE, NULL, 0, S(file) },
+	{ "file", 'f', "FILE", "TrainJob YAML/JSON (flags override it), or a Training\n"
+	  "Operator v1 job, converted first (see kft convert); \"-\": standard input",
+	  CLI_COMP_FILE, NULL, 0, S(file) },
 	{ "name", 0, "NAME", "job name (default: a fresh 12-character name)", 0, NULL, 0, S(name) },
 	{ "runtime", 0, "NAME", "runtime (default torch-distributed)", CLI_COMP_RUNTIME, NULL, 0, S(runtime) },
 	{ "runtime-kind", 0, "KIND", "ClusterTrainingRuntime (default) or TrainingRuntime",
@@ -461,8 +463,10 @@ int cli_job_build(kft_spec_t **out, cli_job *j, char **cmd, int ncmd)
 
 	*out = NULL;
 	if (j->file) {
-		if (kft_spec_parse_file(&spec, j->file) < 0)
-			return cli_error("cannot read the TrainJob");
+		int rc = cli_job_from_file(&spec, j->file, j->runtime, j->trainer_version, j->name);
+
+		if (rc != 0)
+			return rc;
 	} else if (kft_spec_new(&spec) < 0) {
 		return cli_error("cannot create a TrainJob");
 	}

@@ -92,7 +92,7 @@ static const kft_render_opts_t *render_as(int format)
 	return &ro;
 }
 
-int cli_open_client(kft_client_t **out)
+void cli_client_opts(kft_client_opts_t *out)
 {
 	kft_client_opts_t o = KFT_CLIENT_OPTS_INIT;
 
@@ -104,6 +104,14 @@ int cli_open_client(kft_client_t **out)
 	o.container_host = G.container_host;
 	o.pull_policy = G.pull_policy;
 	o.network = G.network;
+	*out = o;
+}
+
+int cli_open_client(kft_client_t **out)
+{
+	kft_client_opts_t o;
+
+	cli_client_opts(&o);
 	if (kft_client_new(out, &o) < 0)
 		return cli_error("cannot open the backend");
 	return 0;
@@ -813,6 +821,14 @@ const cli_command cli_commands[] = {
 	{ "train", "", "start a TrainJob; prints its name (--wait, --follow)",
 	  "Validate and start a TrainJob; prints the job's name.",
 	  CLI_COMP_NONE, NULL, 0, 1, { &train_group, &cli_job_group, &cli_tt_group }, cmd_train, 0 },
+	{ "convert", "", "print a Training Operator v1 job (PyTorchJob, ...) as a TrainJob",
+	  "Print the TrainJob for a Training Operator v1 job: a kubeflow.org/v1 PyTorchJob,\n"
+	  "TFJob, MPIJob, XGBoostJob, JAXJob or PaddleJob, or a kubeflow.org/v2beta1 MPIJob,\n"
+	  "validated as `kft render` validates. Every v1 field without a TrainJob\n"
+	  "equivalent is reported on stderr, one line each (\"kft: lost: PATH: ...\"), as\n"
+	  "are the converter's choices (\"kft: note: ...\"). A file with several YAML\n"
+	  "documents gives one TrainJob per document.",
+	  CLI_COMP_NONE, NULL, 0, 0, { &cli_convert_group }, cmd_convert, 0 },
 	{ "get", "NAME", "show a job's status and steps",
 	  "Show a job's status, steps (status, exit code, reason) and progress.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_get, 0 },
@@ -834,6 +850,12 @@ const cli_command cli_commands[] = {
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_suspend, 0 },
 	{ "events", "NAME", "show a job's events", "Show a job's events, oldest first.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_events, 0 },
+	{ "dashboard", "", "serve the web UI, history and /metrics (--listen ADDR)",
+	  "Serve a web UI for the backend's TrainJobs: / (the jobs, live), /jobs/NAME\n"
+	  "(status, steps, events, logs, metric charts, suspend/resume/delete) and\n"
+	  "/metrics (Prometheus). On Kubernetes, what is observed is kept in a SQLite\n"
+	  "history, so deleted TrainJobs stay visible. Stop with Ctrl-C.",
+	  CLI_COMP_NONE, NULL, 0, 0, { &cli_dashboard_group }, cli_cmd_dashboard, 0 },
 	{ "completion", "SHELL", "print a completion script for bash, zsh or fish",
 	  "Print a completion script: bash (source <(kft completion bash)), zsh\n"
 	  "(source <(kft completion zsh)) or fish (kft completion fish | source).\n"

@@ -115,7 +115,26 @@ const char *cli_job_trainer_version(const cli_job *j);
 
 int cli_error(const char *what);   /* prints kft_error_last(); returns EXIT_ERR */
 int cli_open_client(kft_client_t **out);
+/* The client options the global flags chose (strings borrowed from argv/env). */
+void cli_client_opts(kft_client_opts_t *out);
+
+/* kft dashboard (cli/cmd_dashboard.c) */
+extern const cli_group cli_dashboard_group;
+int cli_cmd_dashboard(const cli_command *cmd, int argc, char **argv);
 /* Integer flag values: a whole number >= min, else -1 after naming the flag. */
 int cli_parse_ll(long long *out, const cli_flag *f, const char *s, long long min);
+
+/* cmd_convert.c */
+extern const cli_group cli_convert_group;
+int cmd_convert(const cli_command *cmd, int argc, char **argv);
+/* Read all of path ("-": standard input); -1 with the reason printed (prefixed by what). */
+int cli_read_input(char **text, size_t *len, const char *path, const char *what);
+/*
+ * A TrainJob from -f FILE: a Training Operator v1 job is converted (a one-line
+ * notice and its losses on stderr), anything else parsed as a TrainJob.
+ * 0, or EXIT_ERR with the reason printed.
+ */
+int cli_job_from_file(kft_spec_t **out, const char *path, const char *runtime,
+                      const char *trainer_version, const char *name);
 
 #endif

@@ -10,6 +10,7 @@
 #endif
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <cjson/cJSON.h>
@@ -107,6 +108,7 @@ typedef struct {
 int kft__strv_push(kft__strv *sv, const char *s);          /* copies */
 int kft__strv_push_own(kft__strv *sv, char *s);            /* takes s */
 int kft__strv_pushf(kft__strv *sv, const char *fmt, ...) KFT__PRINTF(2, 3);
+int kft__strv_has(const kft__strv *sv, const char *s);
 void kft__strv_free(kft__strv *sv);
 /** Upsert "NAME=value" into an environment vector. */
 int kft__env_set(kft__strv *env, const char *name, const char *value);
@@ -118,11 +120,15 @@ int64_t kft__mono_ms(void);        /* CLOCK_MONOTONIC */
 int kft__streq(const char *a, const char *b);          /* NULL-safe */
 int kft__strcaseeq(const char *a, const char *b);
 int kft__has_prefix(const char *s, const char *prefix);
+/** s is one of the strings of the NULL-terminated list (s NULL: no). */
+int kft__str_in_list(const char *s, const char *const *list);
 int kft__random_bytes(unsigned char *out, size_t n);   /* getrandom */
 /** RFC 1035 label check: ^[a-z]([-a-z0-9]*[a-z0-9])?$ */
 int kft__is_dns1035(const char *s);
 /** Well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
 int kft__utf8_valid(const char *s);
+/** Length of the well-formed UTF-8 sequence at s (at most n bytes): 1-4, or 0 if invalid. */
+size_t kft__utf8_seq(const char *s, size_t n);
 /** Parse a decimal int64 strictly; 0 on success. */
 int kft__parse_i64(int64_t *out, const char *s);
 /**
@@ -155,6 +161,12 @@ void kft__time_rfc3339_format(char *buf, size_t n, int64_t ms);
 /* ---- JSON / YAML (lib/json.c, lib/yaml.c) ---- */
 const char *kft__json_str(const cJSON *obj, const char *key);       /* NULL unless a string */
 const cJSON *kft__json_get(const cJSON *obj, const char *key);
+/**
+ * A JSON number as an integer: its whole part when that lies in [min, max]
+ * (and |x| < 2^53), else dflt (also when absent or not a number). Outside
+ * input holds 1e24 as readily as 2: no number is cast to an integer elsewhere.
+ */
+int64_t kft__json_int(const cJSON *it, int64_t min, int64_t max, int64_t dflt);
 /** Follow a dotted path ("spec.trainer.numNodes"); NULL if absent. */
 cJSON *kft__json_path(const cJSON *root, const char *path);
 /** Create objects along a dotted path and return the last one (creating it as an object). */
@@ -232,6 +244,8 @@ int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t 
 char *kft__resource_key(const char *key);
 /** Convert a canonical TrainJob to the form of trainer_version ("v2.0" ...). */
 int kft__spec_convert(cJSON *doc, const char *trainer_version);
+/** The minor of a Trainer version ("v2.0" -> 0 ... "v2.3"/"dev"/"latest" -> 3); -1 if unknown. */
+int kft__trainer_minor(const char *v);
 /** Builtin trainer config (JSON) if set, else NULL; name in *name. */
 const cJSON *kft__spec_builtin(const kft_spec_t *spec, const char **name);
 /** Validate a finalized TrainJob doc. */

@@ -18,6 +18,16 @@ const char *kft__json_str(const cJSON *obj, const char *key)
 	return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
+int64_t kft__json_int(const cJSON *it, int64_t min, int64_t max, int64_t dflt)
+{
+	int64_t v;
+
+	if (!cJSON_IsNumber(it) || kft__double_i64(&v, trunc(it->valuedouble)) < 0 || v < min ||
+	    v > max)
+		return dflt;
+	return v;
+}
+
 cJSON *kft__json_path(const cJSON *root, const char *path)
 {
 	const cJSON *cur = root;

@@ -201,7 +201,8 @@ static void compute_nproc(ctx *c, const cJSON *container)
 		np = rnp;
 	c->gpus = gpu_count(res);
 	if (cJSON_IsNumber(np)) {
-		snprintf(c->nproc, sizeof(c->nproc), "%lld", (long long)np->valuedouble);
+		snprintf(c->nproc, sizeof(c->nproc), "%lld",
+		         (long long)kft__json_int(np, INT64_MIN, INT64_MAX, 1));
 		return;
 	}
 	if (cJSON_IsString(np) && strcmp(np->valuestring, "auto") && strcmp(np->valuestring, "cpu") &&
@@ -722,8 +723,7 @@ static int add_mpi(ctx *c, cJSON *plan, cJSON *steps, const kft__strv *inits)
 		image = kft__json_str(trainer_cont, "image");
 	if (!ssh_path || *ssh_path != '/')
 		ssh_path = "/root/.ssh";   /* the API's default */
-	slots = cJSON_IsNumber(tnp) ? (int64_t)tnp->valuedouble :
-	        cJSON_IsNumber(rnp) ? (int64_t)rnp->valuedouble : 1;
+	slots = kft__json_int(tnp, INT64_MIN, INT64_MAX, kft__json_int(rnp, INT64_MIN, INT64_MAX, 1));
 	c->gpus = gpu_count(node_resources(c, trainer_cont));
 	if (slots == 1 && c->gpus > 1)
 		slots = c->gpus;
@@ -875,7 +875,7 @@ int kft__plan_compile(cJSON **out, const cJSON *trainjob, const kft_runtime_t *r
 		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
 		                      "metadata.name: Required value");
 	nn = kft__json_path(trainjob, "spec.trainer.numNodes");
-	c.nnodes = cJSON_IsNumber(nn) ? (int64_t)nn->valuedouble : kft_runtime_num_nodes(rt);
+	c.nnodes = kft__json_int(nn, INT64_MIN, INT64_MAX, kft_runtime_num_nodes(rt));
 	if (c.nnodes < 1)
 		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
 		                      "spec.trainer.numNodes: must be at least 1 to run (got %lld)",

@@ -152,7 +152,7 @@ int64_t kft_runtime_num_nodes(const kft_runtime_t *rt)
 {
 	const cJSON *n = rt ? kft__json_path(rt->doc, "spec.mlPolicy.numNodes") : NULL;
 
-	return cJSON_IsNumber(n) ? (int64_t)n->valuedouble : 1;
+	return kft__json_int(n, INT64_MIN, INT64_MAX, 1);
 }
 
 const cJSON *kft__runtime_rjob(const kft_runtime_t *rt, const char *name)

@@ -397,7 +397,7 @@ int64_t kft_spec_num_nodes(const kft_spec_t *spec)
 {
 	const cJSON *n = spec ? kft__json_path(spec->doc, "spec.trainer.numNodes") : NULL;
 
-	return cJSON_IsNumber(n) ? (int64_t)n->valuedouble : KFT_UNSET;
+	return kft__json_int(n, INT64_MIN, INT64_MAX, KFT_UNSET);
 }
 
 int kft_spec_get_json(char **out, const kft_spec_t *spec, const char *path)

@@ -28,6 +28,11 @@ static int version_minor(const char *v)
 	return -1;
 }
 
+int kft__trainer_minor(const char *v)
+{
+	return v ? version_minor(v) : -1;
+}
+
 /* Move the entries of object src into object dst (dst created at key in parent). */
 static int merge_map(cJSON *parent, const char *key, cJSON *src)
 {
@@ -52,13 +57,6 @@ static int merge_map(cJSON *parent, const char *key, cJSON *src)
 	return 0;
 }
 
-static int in_list(const char *s, const char *const *list)
-{
-	for (; *list; list++)
-		if (!strcmp(s, *list))
-			return 1;
-	return 0;
-}
 
 /*
  * Runtime patch fields an older Trainer cannot carry: refuse them rather than
@@ -100,7 +98,7 @@ static int check_old_patch_fields(const cJSON *spec, int minor, const char *vers
 				                      "by Trainer %s (%s has no Job metadata)", path, version,
 				                      what);
 			cJSON_ArrayForEach(f, ps) {
-				if (!in_list(f->string, minor == 0 ? pod20 : pod21))
+				if (!kft__str_in_list(f->string, minor == 0 ? pod20 : pod21))
 					return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
 					                      "%s.spec.template.spec.%s: not supported by Trainer "
 					                      "%s (%s has no such field)", path, f->string,
@@ -111,7 +109,7 @@ static int check_old_patch_fields(const cJSON *spec, int minor, const char *vers
 					const cJSON *k;
 
 					cJSON_ArrayForEach(k, c)
-						if (!in_list(k->string, container))
+						if (!kft__str_in_list(k->string, container))
 							return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
 							                      "%s.spec.template.spec.%s[].%s: not supported "
 							                      "by Trainer %s (%s containers have only "

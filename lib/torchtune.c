@@ -533,7 +533,7 @@ static int push_value(cJSON *args, const char *key, const cJSON *v)
 	else if (cJSON_IsString(v))
 		kft__buf_puts(&b, v->valuestring);
 	else if (cJSON_IsNumber(v))
-		kft__buf_printf(&b, "%lld", (long long)v->valuedouble);
+		kft__buf_printf(&b, "%.17g", v->valuedouble);
 	return push_buf(args, key, &b);
 }
 
@@ -803,7 +803,7 @@ static int64_t trainjob_nodes(const cJSON *trainjob, const kft_runtime_t *rt)
 	const cJSON *n = kft__json_path(trainjob, "spec.trainer.numNodes");
 
 	if (cJSON_IsNumber(n))
-		return (int64_t)n->valuedouble;
+		return kft__json_int(n, INT64_MIN, INT64_MAX, 1);
 	return rt ? kft_runtime_num_nodes(rt) : 1;
 }
 

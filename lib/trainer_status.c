@@ -353,10 +353,8 @@ int kft__trainer_status_from_json(kft__trainer_status *out, const cJSON *obj)
 	if (!cJSON_IsObject(obj))
 		return 0;
 	ts.present = 1;
-	if (cJSON_IsNumber(v = kft__json_get(obj, "progressPercentage")) && v->valuedouble >= 0)
-		ts.percent = (int64_t)v->valuedouble;
-	if (cJSON_IsNumber(v = kft__json_get(obj, "estimatedRemainingSeconds")) && v->valuedouble >= 0)
-		ts.eta = (int64_t)v->valuedouble;
+	ts.percent = kft__json_int(kft__json_get(obj, "progressPercentage"), 0, INT64_MAX, ts.percent);
+	ts.eta = kft__json_int(kft__json_get(obj, "estimatedRemainingSeconds"), 0, INT64_MAX, ts.eta);
 	ts.updated_ms = kft__time_rfc3339_ms(kft__json_str(obj, "lastUpdatedTime"));
 	v = kft__json_get(obj, "metrics");
 	if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0) {

@@ -55,6 +55,16 @@ int kft__strv_pushf(kft__strv *sv, const char *fmt, ...)
 	return kft__strv_push_own(sv, b.ptr);
 }
 
+int kft__strv_has(const kft__strv *sv, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s))
+			return 1;
+	return 0;
+}
+
 void kft__strv_free(kft__strv *sv)
 {
 	size_t i;
@@ -140,6 +150,14 @@ int kft__strcaseeq(const char *a, const char *b)
 int kft__has_prefix(const char *s, const char *prefix)
 {
 	return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int kft__str_in_list(const char *s, const char *const *list)
+{
+	for (; s && *list; list++)
+		if (!strcmp(s, *list))
+			return 1;
+	return 0;
 }
 
 int kft__random_bytes(unsigned char *out, size_t n)
@@ -263,35 +281,47 @@ int kft__base64_decode(unsigned char **out, size_t *out_len, const char *s, size
 	return 0;
 }
 
+/* The length of the well-formed UTF-8 sequence at p (at most n bytes): 1-4, or 0. */
+size_t kft__utf8_seq(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned c, min, i, k;
+
+	if (n == 0)
+		return 0;
+	c = p[0];
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0) {
+		k = 1; min = 0x80; c &= 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		k = 2; min = 0x800; c &= 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		k = 3; min = 0x10000; c &= 0x07;
+	} else {
+		return 0;
+	}
+	if (k >= n)
+		return 0;
+	for (i = 1; i <= k; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return k + 1;
+}
+
 /* Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF). */
 int kft__utf8_valid(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, k;
 
-	while (*p) {
-		unsigned c = *p, min, i, n;
-
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) {
-			n = 1; min = 0x80; c &= 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2; min = 0x800; c &= 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3; min = 0x10000; c &= 0x07;
-		} else {
+	while (i < n) {
+		if ((k = kft__utf8_seq(s + i, n - i)) == 0)
 			return 0;
-		}
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (p[i] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		p += n + 1;
+		i += k;
 	}
 	return 1;
 }

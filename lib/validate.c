@@ -191,15 +191,15 @@ static int64_t rjob_pods(const kft_runtime_t *rt, const cJSON *rjob, int64_t nno
 	c = kft__json_path(rjob, "template.spec.completions");
 	if (!cJSON_IsNumber(c))
 		c = kft__json_path(rjob, "template.spec.parallelism");
-	return cJSON_IsNumber(c) && c->valuedouble >= 1 ? (int64_t)c->valuedouble : 1;
+	return kft__json_int(c, 1, INT64_MAX, 1);
 }
 
 static int64_t job_num_nodes(const cJSON *doc, const kft_runtime_t *rt)
 {
 	const cJSON *n = kft__json_path(doc, "spec.trainer.numNodes");
 
-	if (cJSON_IsNumber(n) && n->valuedouble >= 1)
-		return (int64_t)n->valuedouble;
+	if (kft__json_int(n, 1, INT64_MAX, 0) >= 1)
+		return kft__json_int(n, 1, INT64_MAX, 0);
 	return rt ? kft_runtime_num_nodes(rt) : 1;
 }
 
@@ -238,8 +238,7 @@ static int check_name(const cJSON *doc, const kft_runtime_t *rt)
 		cJSON_ArrayForEach(r, rjobs) {
 			const char *rname = kft__json_str(r, "name");
 			const cJSON *rep = kft__json_get(r, "replicas");
-			int64_t replicas = cJSON_IsNumber(rep) && rep->valuedouble >= 1 ?
-			                   (int64_t)rep->valuedouble : 1;
+			int64_t replicas = kft__json_int(rep, 1, INT64_MAX, 1);
 			int64_t pods = rjob_pods(rt, r, nnodes);
 			size_t fixed, limit;
 
@@ -1039,7 +1038,7 @@ static int check_spec_misc(const cJSON *spec)
 static int check_mpi(const cJSON *spec, const kft_runtime_t *rt)
 {
 	const cJSON *n = kft__json_path(spec, "trainer.numNodes");
-	int64_t nnodes = cJSON_IsNumber(n) ? (int64_t)n->valuedouble : 1;
+	int64_t nnodes = kft__json_int(n, INT64_MIN, INT64_MAX, 1);
 
 	if (!rt || !kft__streq(kft_runtime_policy(rt), "mpi") || !runtime_run_launcher_as_node(rt) ||
 	    nnodes < 2)

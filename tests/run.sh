@@ -41,6 +41,12 @@ for t in "$TOP/$B"/tests/test_*; do
 	[ -x "$t" ] || continue
 	run_one "$(basename "$t")" "$t"
 done
+# The fuzz harnesses replay their seed corpora and every regression input (fuzz/).
+for t in "$TOP/$B"/fuzz/*; do
+	[ -x "$t" ] && [ -f "$t" ] || continue
+	# shellcheck disable=SC2046  # one directory per line, no spaces in them
+	run_one "fuzz_$(basename "$t")" "$t" $(sh "$TOP/fuzz/inputs.sh" "$(basename "$t")")
+done
 if [ "$mode" = all ]; then
 	for t in "$TOP"/tests/t_*.sh; do
 		[ -f "$t" ] || continue

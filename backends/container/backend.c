@@ -532,7 +532,7 @@ static int cstep_fill(cstep *s)
 	s->status = kft__json_str(st, "Status");
 	if (!s->status)
 		s->status = "unknown";
-	s->exit_code = cJSON_IsNumber(ec) ? (int)ec->valuedouble : -1;
+	s->exit_code = (int)kft__json_int(ec, INT_MIN, INT_MAX, -1);
 	s->oom = cJSON_IsTrue(kft__json_get(st, "OOMKilled"));
 	s->started = kft__time_rfc3339_ms(kft__json_str(st, "StartedAt"));
 	s->finished = kft__time_rfc3339_ms(kft__json_str(st, "FinishedAt"));
@@ -1050,8 +1050,7 @@ static int make_ssh_auth(const char *jobdir, const char *job, const cJSON *steps
 				want = m;
 	if (!want)
 		return 0;
-	if (cJSON_IsNumber(kft__json_get(want, "fsGroup")))
-		gid = (int)kft__json_get(want, "fsGroup")->valuedouble;
+	gid = (int)kft__json_int(kft__json_get(want, "fsGroup"), INT_MIN, INT_MAX, gid);
 	dir = kft__path_join(jobdir, "ssh");
 	key = dir ? kft__path_join(dir, "id_rsa") : NULL;
 	pub = dir ? kft__path_join(dir, "id_rsa.pub") : NULL;
@@ -1258,11 +1257,12 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	/* the create bodies go into the plan: the step program (re)creates from them */
 	memset(&bc, 0, sizeof(bc));
 	snprintf(created, sizeof(created), "%lld", (long long)kft__now_ms());
-	snprintf(nodes, sizeof(nodes), "%d", cJSON_IsNumber(kft__json_get(plan, "numNodes")) ?
-	         (int)kft__json_get(plan, "numNodes")->valuedouble : 0);
+	snprintf(nodes, sizeof(nodes), "%lld",
+	         (long long)kft__json_int(kft__json_get(plan, "numNodes"), 0, INT64_MAX, 0));
 	if (cJSON_IsNumber(kft__json_get(plan, "activeDeadlineSeconds"))) {
 		snprintf(deadline, sizeof(deadline), "%lld",
-		         (long long)kft__json_get(plan, "activeDeadlineSeconds")->valuedouble);
+		         (long long)kft__json_int(kft__json_get(plan, "activeDeadlineSeconds"), 0,
+		                                  INT64_MAX, 0));
 		bc.deadline = deadline;
 	}
 	bc.job = name;

@@ -675,8 +675,7 @@ int kft__engine_container_wait(int *exit_code, kft__engine *e, const char *id)
 	if ((error = container_post(e, id, "/wait", -1, &r)) < 0)
 		return error;
 	sc = kft__json_get(r, "StatusCode");
-	if (cJSON_IsNumber(sc))
-		*exit_code = (int)sc->valuedouble;
+	*exit_code = (int)kft__json_int(sc, INT_MIN, INT_MAX, *exit_code);
 	cJSON_Delete(r);
 	return 0;
 }

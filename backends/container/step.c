@@ -339,8 +339,7 @@ static int run_step(shim *s, const cJSON *plan, const cJSON *pstep)
 
 		st = kft__json_get(insp, "State");
 		ec = kft__json_get(st, "ExitCode");
-		if (cJSON_IsNumber(ec))
-			code = (int)ec->valuedouble;
+		code = (int)kft__json_int(ec, INT_MIN, INT_MAX, code);
 		oom = cJSON_IsTrue(kft__json_get(st, "OOMKilled"));
 	}
 	cJSON_Delete(insp);
@@ -348,7 +347,7 @@ static int run_step(shim *s, const cJSON *plan, const cJSON *pstep)
 		cJSON *w = cJSON_ParseWithLength(s->wait_body.ptr ? s->wait_body.ptr : "", s->wait_body.len);
 		const cJSON *sc = kft__json_get(w, "StatusCode");
 
-		code = cJSON_IsNumber(sc) ? (int)sc->valuedouble : EXIT_ENGINE;
+		code = (int)kft__json_int(sc, INT_MIN, INT_MAX, EXIT_ENGINE);
 		cJSON_Delete(w);
 	}
 	if (code < 0 || code > 255)

@@ -277,7 +277,7 @@ static int status_error(long http, const char *body, size_t len, const char *met
 		const cJSON *causes = kft__json_path(doc, "details.causes"), *c;
 		const cJSON *jcode = kft__json_get(doc, "code");
 		kft__buf b = KFT__BUF_INIT;
-		long scode = cJSON_IsNumber(jcode) ? (long)jcode->valuedouble : http;
+		long scode = (long)kft__json_int(jcode, LONG_MIN, LONG_MAX, http);
 
 		if (scode == 409 && kft__streq(reason, "Conflict"))
 			code = KFT_ERROR;   /* an update conflict, not a name clash */

@@ -154,6 +154,107 @@ int kft__k8s_auth_refreshable(const kft__k8s *k);
 /** Apply credentials (Authorization header, client cert) to a handle. */
 int kft__k8s_auth_apply(kft__k8s *k, CURL *h, struct curl_slist **hdrs);
 
+/* ---- the backend (backend.c and the files named after what they do) ---- */
+#define KFT__K8S_API_TRAINER "/apis/trainer.kubeflow.org/v1alpha1"
+#define KFT__K8S_LBL_JOBSET "jobset.sigs.k8s.io/jobset-name"
+#define KFT__K8S_LBL_RJOB "jobset.sigs.k8s.io/replicatedjob-name"
+#define KFT__K8S_LBL_INDEX "batch.kubernetes.io/job-completion-index"
+#define KFT__K8S_LBL_JOBINDEX "jobset.sigs.k8s.io/job-index"
+#define KFT__K8S_RJOB_SET "dataset-initializer,model-initializer,launcher,node"
+
+typedef struct {
+	kft_backend_t be;
+	kft__k8s k;
+} kft__k8s_backend;
+
+static inline kft__k8s *kft__k8s_be(kft_backend_t *be)
+{
+	return &((kft__k8s_backend *)be)->k;
+}
+
+/* backend.c: paths, queries, the Trainer version, the vtable */
+char *kft__k8s_esc(kft__k8s *k, const char *s);
+/** "<prefix>/namespaces/<ns>/<plural>[/<name>][/<sub>]", escaped; NULL on OOM. */
+char *kft__k8s_ns_path(kft__k8s *k, const char *prefix, const char *ns, const char *plural,
+                       const char *name, const char *sub);
+/** Append "&key=<escaped value>" (or "?" for the first one); b->oom on failure. */
+void kft__k8s_add_query(kft__buf *b, kft__k8s *k, const char *key, const char *value);
+int kft__k8s_get_json(cJSON **out, long *status, kft__k8s *k, const char *path, const char *what);
+/** Minor version of Trainer for rendering: 0, 1, or 2 for "v2.2 and later". */
+int kft__k8s_trainer_minor(const char *v);
+/** The cluster's Trainer version (cached; "" when unknown, i.e. v2.1 or older). */
+int kft__k8s_trainer_version(const char **out, kft__k8s *k);
+
+/* runtimes.c */
+int kft__k8s_get_one_runtime(kft_runtime_t **out, long *status, kft__k8s *k, const char *name,
+                             int cluster);
+int kft__k8s_get_runtime(kft_runtime_t **out, kft_backend_t *be, const char *name);
+int kft__k8s_list_runtimes(kft_runtime_list_t **out, kft_backend_t *be);
+
+/* jobs.c: the job view of a TrainJob and its pods (one status algorithm) */
+typedef struct {
+	const cJSON *pod;
+	char step[128];
+	int order;          /* 0 dataset-init, 1 model-init, 2 launcher, 3 node, 4 other */
+	int64_t index;
+	int64_t created;
+	const char *name;
+	const char *phase;
+	const char *rjob;
+} kft__k8s_podinfo;
+
+/*
+ * What the job view reads of a TrainJob: filled from a cJSON document (get,
+ * watch) or straight from the text of a LIST item (list), so one status
+ * algorithm serves both.
+ */
+#define KFT__K8S_TJ_MAX_CONDITIONS 16
+typedef struct {
+	const char *type, *status, *reason, *message, *time;
+} kft__k8s_tjcond;
+
+typedef struct {
+	const char *name, *ns, *created, *runtime;
+	int64_t num_nodes;            /* -1: absent */
+	kft__k8s_tjcond cond[KFT__K8S_TJ_MAX_CONDITIONS];
+	size_t ncond;
+	const cJSON *trainer_status;  /* status.trainerStatus, or NULL */
+} kft__k8s_tjinfo;
+
+const char *kft__k8s_label(const cJSON *obj, const char *key);
+/** Parse, sort and dedupe pods into steps (newest pod per step). */
+int kft__k8s_collect_pods(kft__k8s_podinfo **out, size_t *n, const cJSON *const *pods, size_t npods);
+/** The step's main container name: the initializer's own, else "node". */
+const char *kft__k8s_main_container(const kft__k8s_podinfo *pi);
+const kft__k8s_tjcond *kft__k8s_condition(const kft__k8s_tjinfo *ti, const char *type);
+int kft__k8s_build_job_info(kft_job_t **out, const kft__k8s_tjinfo *ti, const cJSON *const *pods,
+                            size_t npods);
+int kft__k8s_build_job(kft_job_t **out, const cJSON *tj, const cJSON *const *pods, size_t npods);
+const cJSON **kft__k8s_items(const cJSON *list, size_t *n);
+int kft__k8s_get_job_docs(kft_job_t **out, cJSON **tj_out, cJSON **pods_out, kft__k8s *k,
+                          const char *name);
+int kft__k8s_get_job(kft_job_t **out, kft_backend_t *be, const char *name);
+
+/* list.c: paged, streamed LISTs (lib/jscan.c) */
+int kft__k8s_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runtime);
+
+/* submit.c: the create request (kft_train, kft render) */
+int kft__k8s_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
+                    const kft_train_opts_t *opts);
+int kft__k8s_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
+                         const kft_render_opts_t *opts);
+
+/* events.c */
+int kft__k8s_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name);
+
+/* watch.c: kft_wait over a watch */
+int kft__k8s_wanted(const kft_wait_opts_t *o, int state);
+int kft__k8s_wait(kft_job_t **out, kft_backend_t *be, const char *name, const kft_wait_opts_t *o);
+
+/* logs.c */
+int kft__k8s_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o, kft_log_cb cb,
+                  void *payload);
+
 /* ---- tests ---- */
 /** A TrainJob LIST body through the list's streaming parser, fed chunk bytes at a time. */
 int kft__k8s_parse_job_list(kft_job_list_t **out, const char *text, size_t len, size_t chunk);

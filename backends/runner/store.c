@@ -472,14 +472,14 @@ static int record_dead(cJSON *state, const char *jobdir, const char *name)
 
 	KFT_CHECK_ALLOC(path);
 	cJSON_ArrayForEach(s, kft__json_get(state, "steps")) {
-		const cJSON *pid = kft__json_get(s, "pid"), *ticks = kft__json_get(s, "startTicks");
+		/* a record may be torn or hostile: a pid only if it is one, and still that process */
+		pid_t pid = (pid_t)kft__json_int(kft__json_get(s, "pid"), 2, INT_MAX, 0);
+		int64_t ticks = kft__json_int(kft__json_get(s, "startTicks"), 0, INT64_MAX, -1);
 
 		if (!kft__streq(kft__json_str(s, "status"), "Running"))
 			continue;
-		if (cJSON_IsNumber(pid) && cJSON_IsNumber(ticks) && pid->valuedouble > 1 &&
-		    kft__proc_start_ticks((pid_t)pid->valuedouble) ==
-		    (unsigned long long)ticks->valuedouble)
-			kill(-(pid_t)pid->valuedouble, sig);
+		if (pid > 1 && ticks >= 0 && kft__proc_start_ticks(pid) == (unsigned long long)ticks)
+			kill(-pid, sig);
 		kft__json_set_str(s, "status", "Failed");
 		kft__json_set_str(s, "reason", sig == SIGTERM ?
 		                  "the supervisor died while the step was running; its container "
@@ -553,7 +553,7 @@ static int64_t num(const cJSON *o, const char *key, int64_t dflt)
 {
 	const cJSON *v = kft__json_get(o, key);
 
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+	return kft__json_int(v, INT64_MIN, INT64_MAX, dflt);
 }
 
 int kft__store_job_from_state(kft_job_t **out, const cJSON *st, const char *backend)

@@ -365,11 +365,11 @@ static void container_exited(sup_t *s, step_t *st, step_end *end)
 		return;   /* killed before it could tell: the wait status is all there is */
 	}
 	if (cJSON_IsNumber(v = kft__json_get(r, "exitCode"))) {
-		end->exit_code = (int)v->valuedouble;
+		end->exit_code = (int)kft__json_int(v, INT_MIN, INT_MAX, -1);
 		end->signal = 0;
 	}
 	if (cJSON_IsNumber(v = kft__json_get(r, "signal")))
-		end->signal = (int)v->valuedouble;
+		end->signal = (int)kft__json_int(v, INT_MIN, INT_MAX, 0);
 	if (kft__json_str(r, "what"))
 		snprintf(end->what, sizeof(end->what), "%s", kft__json_str(r, "what"));
 	if (kft__json_str(r, "reason") && end->exit_code != 0)
@@ -612,14 +612,15 @@ static int any_running(const sup_t *s)
 
 static void set_deadline(sup_t *s, int64_t from_wall_ms)
 {
-	const cJSON *ads = kft__json_get(s->plan, "activeDeadlineSeconds");
+	/* at most ~285 years: the milliseconds below fit an int64 */
+	int64_t ads = kft__json_int(kft__json_get(s->plan, "activeDeadlineSeconds"), 1,
+	                            (int64_t)9e15 / 1000, 0);
 
-	if (!cJSON_IsNumber(ads) || ads->valuedouble <= 0) {
+	if (ads <= 0) {
 		s->deadline_at = 0;
 		return;
 	}
-	s->deadline_at = kft__mono_ms() + (from_wall_ms + (int64_t)(ads->valuedouble * 1000) -
-	                                   kft__now_ms());
+	s->deadline_at = kft__mono_ms() + (from_wall_ms + ads * 1000 - kft__now_ms());
 }
 
 static void reset_steps(sup_t *s)
@@ -649,7 +650,7 @@ static void read_control(sup_t *s)
 	if (kft__store_read_json(&c, s->control_path) < 0)
 		return;
 	v = kft__json_get(c, "graceMs");
-	s->grace_ms = cJSON_IsNumber(v) && v->valuedouble >= 0 ? (int64_t)v->valuedouble : 10000;
+	s->grace_ms = kft__json_int(v, 0, INT64_MAX, 10000);
 	if (cJSON_IsTrue(kft__json_get(c, "cancel")) && !s->cancelled) {
 		s->cancelled = 1;
 		slog("cancel requested (grace %lld ms)", (long long)s->grace_ms);

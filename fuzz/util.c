@@ -1,0 +1,60 @@
+/*
+ * Helpers for harnesses that work on files: one private temporary directory.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "fuzz.h"
+
+#include <ftw.h>
+#include <unistd.h>
+
+static char dir[4096];
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	if (f->level > 0)
+		remove(path);
+	return 0;
+}
+
+void fuzz_clear(void)
+{
+	if (dir[0])
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void cleanup(void)
+{
+	fuzz_clear();
+	if (dir[0])
+		rmdir(dir);
+}
+
+const char *fuzz_dir(void)
+{
+	if (!dir[0]) {
+		const char *t = getenv("TMPDIR");
+
+		snprintf(dir, sizeof(dir), "%s/kft-fuzz.XXXXXX", t && *t ? t : "/tmp");
+		if (!mkdtemp(dir))
+			abort();
+		atexit(cleanup);
+	}
+	return dir;
+}
+
+const char *fuzz_write(const char *name, const void *data, size_t size)
+{
+	static char path[4096 + 256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", fuzz_dir(), name);
+	if ((f = fopen(path, "wb")) == NULL)
+		abort();
+	if (size && fwrite(data, 1, size, f) != size)
+		abort();
+	if (fclose(f) != 0)
+		abort();
+	return path;
+}

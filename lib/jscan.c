@@ -1,0 +1,583 @@
+/*
+ * One streaming JSON scanner for the core (see jscan.h): skip values without
+ * parsing them, keep selected members, walk items in place, and stream the
+ * "items" of a response as they arrive.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "jscan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- skipping ---- */
+
+const char *kft__js_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
+
+const char *kft__js_string_end(const char *p, const char *end)
+{
+	for (p++; p < end; ) {
+		const char *q = memchr(p, '"', (size_t)(end - p)), *b;
+
+		if (!q)
+			return NULL;
+		for (b = q; b > p && b[-1] == '\\'; b--)
+			;
+		if (((q - b) & 1) == 0)   /* an even run of backslashes: the quote is real */
+			return q + 1;
+		p = q + 1;
+	}
+	return NULL;
+}
+
+const char *kft__js_value_end(const char *p, const char *end)
+{
+	/* the bytes that matter inside a container */
+	static const unsigned char special[256] = { ['{'] = 1, ['['] = 1, ['}'] = 2, [']'] = 2,
+		                                    ['"'] = 3 };
+	int depth = 0;
+
+	if (p >= end)
+		return NULL;
+	if (*p == '"')
+		return kft__js_string_end(p, end);
+	if (*p != '{' && *p != '[') {
+		while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
+		       *p != '\r' && *p != '\t')
+			p++;
+		return p;
+	}
+	for (; p < end; p++) {
+		while (p < end && !special[(unsigned char)*p])
+			p++;
+		if (p >= end)
+			break;
+		switch (special[(unsigned char)*p]) {
+		case 1:
+			depth++;
+			break;
+		case 2:
+			if (--depth == 0)
+				return p + 1;
+			break;
+		default:
+			if ((p = kft__js_string_end(p, end)) == NULL)
+				return NULL;
+			p--;
+		}
+	}
+	return NULL;
+}
+
+
+static const kft__js_select *sel_match(const kft__js_select *s, const char *key, size_t len)
+{
+	for (; s->key; s++)
+		if (strlen(s->key) == len && !memcmp(s->key, key, len))
+			return s;
+	return NULL;
+}
+
+/*
+ * Parse the object at p (which is '{') keeping only what sel names, into `into`.
+ * Returns the end of the object, or NULL: *oom set on allocation failure, else
+ * the text is not JSON.
+ */
+const char *kft__js_parse_select(const char *p, const char *end, const kft__js_select *sel,
+                                cJSON *into, int *oom)
+{
+	for (p = kft__js_ws(p + 1, end); p < end && *p != '}'; ) {
+		const char *key = p, *kend, *v;
+		const kft__js_select *m;
+
+		if (*p != '"' || (kend = kft__js_string_end(p, end)) == NULL)
+			return NULL;
+		p = kft__js_ws(kend, end);
+		if (p >= end || *p != ':')
+			return NULL;
+		v = p = kft__js_ws(p + 1, end);
+		m = sel_match(sel, key + 1, (size_t)(kend - key - 2));
+		if (m && m->sub && p < end && *p == '{') {
+			cJSON *child = cJSON_CreateObject();
+
+			if (!child || !cJSON_AddItemToObjectCS(into, m->key, child)) {
+				cJSON_Delete(child);
+				*oom = 1;
+				return NULL;
+			}
+			if ((p = kft__js_parse_select(p, end, m->sub, child, oom)) == NULL)
+				return NULL;
+		} else {
+			if ((p = kft__js_value_end(p, end)) == NULL)
+				return NULL;
+			if (m) {
+				cJSON *item = cJSON_ParseWithLength(v, (size_t)(p - v));
+
+				if (!item)
+					return NULL;
+				if (!cJSON_AddItemToObjectCS(into, m->key, item)) {
+					cJSON_Delete(item);
+					*oom = 1;
+					return NULL;
+				}
+			}
+		}
+		p = kft__js_ws(p, end);
+		if (p < end && *p == ',')
+			p = kft__js_ws(p + 1, end);
+		else if (p >= end || *p != '}')
+			return NULL;
+	}
+	return p < end ? p + 1 : NULL;
+}
+
+struct kft__arena_chunk {
+	struct kft__arena_chunk *next;
+	size_t cap, used;
+	char data[];
+};
+
+
+char *kft__arena_alloc(kft__arena *a, size_t n)
+{
+	kft__arena_chunk *c = a->head;
+
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > 65536 ? n : 65536;
+
+		if ((c = kft__malloc(sizeof(*c) + cap)) == NULL) {
+			a->oom = 1;
+			return NULL;
+		}
+		c->next = a->head;
+		c->cap = cap;
+		c->used = 0;
+		a->head = c;
+	}
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+/* Forget everything but keep the newest chunk for the next item. */
+void kft__arena_reset(kft__arena *a)
+{
+	kft__arena_chunk *c;
+
+	if (!a->head)
+		return;
+	while ((c = a->head->next) != NULL) {
+		a->head->next = c->next;
+		free(c);
+	}
+	a->head->used = 0;
+}
+
+void kft__arena_free(kft__arena *a)
+{
+	kft__arena_chunk *c;
+
+	while ((c = a->head) != NULL) {
+		a->head = c->next;
+		free(c);
+	}
+}
+
+static int hexval(const char *p)
+{
+	int v = 0, i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+static char *put_utf8(char *o, unsigned long cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xC0 | (cp >> 6));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xE0 | (cp >> 12));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	} else {
+		*o++ = (char)(0xF0 | (cp >> 18));
+		*o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	}
+	return o;
+}
+
+/*
+ * Skip the value at w->p. On text that is not JSON, w->bad is set and w->p stays
+ * where it was: a walker never holds a NULL position, and every step after a bad
+ * one (kft__jr_member) stops.
+ */
+void kft__jr_skip(kft__jread *w)
+{
+	const char *e = kft__js_value_end(w->p, w->end);
+
+	if (e)
+		w->p = e;
+	else
+		w->bad = 1;
+}
+
+/* The string value at w->p, unescaped into the arena (NULL if not a string). */
+const char *kft__jr_string(kft__jread *w)
+{
+	const char *p = w->p, *s, *e;
+	char *out, *o;
+
+	if (p >= w->end || *p != '"') {
+		kft__jr_skip(w);
+		return NULL;
+	}
+	if ((e = kft__js_string_end(p, w->end)) == NULL) {
+		w->bad = 1;
+		return NULL;
+	}
+	w->p = e;
+	s = p + 1;
+	e--;   /* the closing quote */
+	if ((out = o = kft__arena_alloc(w->mem, (size_t)(e - s) + 1)) == NULL)
+		return NULL;
+	while (s < e) {
+		const char *bs = memchr(s, '\\', (size_t)(e - s));
+		size_t run = bs ? (size_t)(bs - s) : (size_t)(e - s);
+
+		memcpy(o, s, run);
+		o += run;
+		s += run;
+		if (!bs)
+			break;
+		if (++s >= e) {
+			w->bad = 1;
+			return NULL;
+		}
+		switch (*s++) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '/': *o++ = '/'; break;
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u': {
+			long cp = e - s >= 4 ? hexval(s) : -1;
+
+			if (cp < 0) {
+				w->bad = 1;
+				return NULL;
+			}
+			s += 4;
+			if (cp >= 0xD800 && cp <= 0xDBFF && e - s >= 6 && s[0] == '\\' && s[1] == 'u') {
+				long lo = hexval(s + 2);
+
+				if (lo >= 0xDC00 && lo <= 0xDFFF) {
+					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+					s += 6;
+				}
+			}
+			if (cp >= 0xD800 && cp <= 0xDFFF)
+				cp = 0xFFFD;   /* a lone surrogate, as encoding/json decodes it */
+			if (cp == 0) {
+				w->bad = 1;    /* NUL cannot live in a C string */
+				return NULL;
+			}
+			o = put_utf8(o, (unsigned long)cp);
+			break;
+		}
+		default:
+			w->bad = 1;
+			return NULL;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* An integer (or a string holding one) at w->p; dflt otherwise. */
+int64_t kft__jr_int(kft__jread *w, int64_t dflt)
+{
+	const char *v = w->p;
+	char num[32];
+	int64_t x;
+	size_t n;
+
+	if (v < w->end && *v == '"') {
+		const char *s = kft__jr_string(w);
+
+		return s && kft__parse_i64(&x, s) == 0 ? x : dflt;
+	}
+	kft__jr_skip(w);
+	if (w->bad)
+		return dflt;
+	n = (size_t)(w->p - v);
+	if (n == 0 || n >= sizeof(num))
+		return dflt;
+	memcpy(num, v, n);
+	num[n] = '\0';
+	if (kft__parse_i64(&x, num) == 0)
+		return x;
+	{   /* 2.0 and 2e0 are numbers too (cJSON reads them as 2) */
+		char *endp;
+		double d = strtod(num, &endp);
+
+		return *endp == '\0' && d >= -9.2e18 && d <= 9.2e18 ? (int64_t)d : dflt;
+	}
+}
+
+/*
+ * Iterate an object's members: call with *first = 1 at the '{'. Returns 1 with
+ * w->p at the value, 0 at the end (w->p after the '}'), -1 if not JSON.
+ */
+int kft__jr_member(kft__jread *w, int *first, const char **key, size_t *klen, int obj)
+{
+	const char *p, *kend;
+	char close = obj ? '}' : ']';
+
+	if (w->bad)
+		return -1;
+	p = kft__js_ws(w->p, w->end);
+	if (*first) {
+		if (p >= w->end || *p != (obj ? '{' : '['))
+			goto bad;
+		p = kft__js_ws(p + 1, w->end);
+		if (p < w->end && *p == close) {
+			w->p = p + 1;
+			return 0;
+		}
+		*first = 0;
+	} else {
+		if (p < w->end && *p == close) {
+			w->p = p + 1;
+			return 0;
+		}
+		if (p >= w->end || *p != ',')
+			goto bad;
+		p = kft__js_ws(p + 1, w->end);
+	}
+	if (obj) {
+		if (p >= w->end || *p != '"' || (kend = kft__js_string_end(p, w->end)) == NULL)
+			goto bad;
+		*key = p + 1;
+		*klen = (size_t)(kend - p - 2);
+		p = kft__js_ws(kend, w->end);
+		if (p >= w->end || *p != ':')
+			goto bad;
+		p = kft__js_ws(p + 1, w->end);
+	}
+	if (p >= w->end)
+		goto bad;
+	w->p = p;
+	return 1;
+bad:
+	w->bad = 1;
+	return -1;
+}
+
+
+int kft__jr_enter(kft__jread *w)
+{
+	if (w->p < w->end && *w->p == '{')
+		return 1;
+	kft__jr_skip(w);
+	return 0;
+}
+
+/* ---- stream: an object whose "items" are handed over one by one ---- */
+
+enum { JS_START, JS_KEY, JS_ITEMS, JS_END };
+
+static int js_bad(kft__jstream *js)
+{
+	kft__buf m = KFT__BUF_INIT;
+	size_t i;
+	int error;
+
+	kft__buf_printf(&m, "%s sent a response that is not a JSON object (%s): ",
+	                js->who ? js->who : "the server", js->what ? js->what : "?");
+	for (i = 0; i < js->nhead; i++)
+		kft__buf_putc(&m, (js->head[i] >= 32 && js->head[i] < 127) ? js->head[i] : '?');
+	error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE, "%s",
+	                       m.ptr ? m.ptr : "invalid JSON");
+	kft__buf_free(&m);
+	return error;
+}
+
+/* The end of the complete value at p, NULL if it may continue past end. */
+static const char *js_value(const char *p, const char *end, int final)
+{
+	const char *e = kft__js_value_end(p, end);
+
+	if (e == end && !final && *p != '"' && *p != '{' && *p != '[')
+		return NULL;   /* a number or literal cut by the chunk boundary */
+	return e;
+}
+
+/* Parse what is complete; final: nothing more will come. */
+static int js_run(kft__jstream *js, int final)
+{
+	const char *base = js->buf.ptr ? js->buf.ptr : "", *p = base, *end = base + js->buf.len;
+	const char *step = base;
+	int error = 0;
+
+	js->wait_until = 0;
+
+	for (;;) {
+		const char *e, *kend, *v;
+
+		p = step = kft__js_ws(p, end);   /* a step is committed only when complete */
+		if (js->state == JS_END) {
+			if (p < end)
+				return js_bad(js);
+			break;
+		}
+		if (p >= end)
+			goto more;
+		if (js->state == JS_START) {
+			if (*p != '{')
+				return js_bad(js);
+			p++;
+			js->state = JS_KEY;
+			js->first = 1;
+			continue;
+		}
+		/* JS_KEY (the top-level object) or JS_ITEMS (its "items" array) */
+		if (*p == (js->state == JS_KEY ? '}' : ']')) {
+			p++;
+			js->state = js->state == JS_KEY ? JS_END : JS_KEY;
+			js->first = 0;   /* after "items", more members need a comma */
+			continue;
+		}
+		if (!js->first) {
+			if (*p != ',')
+				return js_bad(js);
+			if ((p = kft__js_ws(p + 1, end)) >= end)
+				goto more;
+		}
+		if (js->state == JS_ITEMS) {
+			if (*p != '{')
+				return js_bad(js);
+			/* parse at once: an item cut by the chunk boundary fails cleanly (its
+			 * closing brace is missing) and is retried when more has come */
+			if ((e = js->item(p, end, js->payload, &error)) == NULL) {
+				if (error < 0)
+					return error;
+				if (kft__js_value_end(p, end) == NULL)
+					goto more;
+				return js_bad(js);
+			}
+			p = e;
+			js->first = 0;
+			continue;
+		}
+		if (*p != '"')
+			return js_bad(js);
+		if ((kend = kft__js_string_end(p, end)) == NULL)
+			goto more;
+		v = kft__js_ws(kend, end);
+		if (v >= end)
+			goto more;
+		if (*v != ':')
+			return js_bad(js);
+		if ((v = kft__js_ws(v + 1, end)) >= end)
+			goto more;
+		if (kend - p == 7 && !memcmp(p, "\"items\"", 7) && *v == '[') {
+			p = v + 1;
+			js->state = JS_ITEMS;
+			js->first = 1;
+			continue;
+		}
+		if ((e = js_value(v, end, final)) == NULL)
+			goto more;
+		if (js->member &&
+		    (error = js->member(p + 1, (size_t)(kend - p - 2), v, (size_t)(e - v),
+		                         js->member_payload)) < 0)
+			return error;
+		p = e;
+		js->first = 0;
+	}
+	js->buf.len = 0;
+	return 0;
+more:
+	if (final)
+		return js_bad(js);
+	if (step > base) {   /* keep only the unparsed tail */
+		size_t keep = (size_t)(end - step);
+
+		memmove(js->buf.ptr, step, keep);
+		js->buf.len = keep;
+		js->buf.ptr[keep] = '\0';
+	}
+	/* try again once the tail has doubled: a big item arriving in many pieces is
+	 * scanned O(size) times in all, not once per piece */
+	js->wait_until = 2 * js->buf.len;
+	return 0;
+}
+
+void kft__jstream_restart(kft__jstream *js)
+{
+	kft__buf_clear(&js->buf);
+	js->wait_until = 0;
+	js->state = JS_START;
+	js->first = 0;
+	js->nhead = 0;
+}
+
+/* an unparsed tail this long is not one item (etcd stores objects of at most 1.5 MiB) */
+#define JS_MAX_PENDING ((size_t)64 << 20)
+
+int kft__jstream_feed(kft__jstream *js, const char *data, size_t len)
+{
+	size_t max = js->max_pending ? js->max_pending : JS_MAX_PENDING;
+	int error;
+
+	if (js->nhead < sizeof(js->head)) {
+		size_t n = len < sizeof(js->head) - js->nhead ? len : sizeof(js->head) - js->nhead;
+
+		memcpy(js->head + js->nhead, data, n);
+		js->nhead += n;
+	}
+	if (kft__buf_put(&js->buf, data, len) < 0)
+		return kft__error_oom();
+	if (js->buf.len < js->wait_until && js->buf.len <= max)
+		return 0;
+	if ((error = js_run(js, 0)) == 0 && js->buf.len > max)
+		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE,
+		                       "%s sent a %s item of more than %zu MiB; an object is at most a "
+		                       "few MiB", js->who ? js->who : "the server",
+		                       js->what ? js->what : "list", max >> 20);
+	return error;
+}
+
+int kft__jstream_finish(kft__jstream *js)
+{
+	return js_run(js, 1);
+}
+
+void kft__jstream_free(kft__jstream *js)
+{
+	kft__buf_free(&js->buf);
+}
