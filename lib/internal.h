@@ -51,6 +51,8 @@ void kft__error_prefix(const char *fmt, ...) KFT__PRINTF(1, 2);
 int kft__render_opts_read(kft_render_opts_t *dst, const kft_render_opts_t *src);
 /** Whether kft_logs lines get "<step>: " (opts already read by the core). */
 int kft__logs_prefixed(const kft_logs_opts_t *opts);
+/** The follow heartbeat: cb(len 0) when *last_ms is >= 500 ms old; cb's non-zero value. */
+int kft__logs_heartbeat(kft_log_cb cb, void *payload, int64_t *last_ms);
 /** For built-in backends' factories: KFT_EINVALID if opts carries backend options. */
 int kft__backend_options_none(const kft_client_opts_t *opts, const char *backend);
 

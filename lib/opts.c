@@ -80,3 +80,23 @@ int kft__render_opts_read(kft_render_opts_t *dst, const kft_render_opts_t *src)
 		                      "kft_render_opts_t.format: %d is not a kft_format_t", dst->format);
 	return 0;
 }
+
+/*
+ * The follow heartbeat logs.h promises, for every backend: while following,
+ * call cb with len 0 (step "") when *last_ms is at least 500 ms old, so a
+ * caller can cancel a quiet follow. Returns 0, or cb's non-zero value (with
+ * the error set). last_ms NULL: call it now.
+ */
+int kft__logs_heartbeat(kft_log_cb cb, void *payload, int64_t *last_ms)
+{
+	int64_t now = kft__mono_ms();
+	int rc;
+
+	if (last_ms && *last_ms && now - *last_ms < 500)
+		return 0;
+	if (last_ms)
+		*last_ms = now;
+	if ((rc = cb("", 0, "", payload)) != 0)
+		return kft__error_set(rc, KFT_ERROR_CLASS_CALLBACK, "logs stopped by the callback");
+	return 0;
+}

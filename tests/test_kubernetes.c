@@ -357,6 +357,53 @@ START_TEST(session_token)
 }
 END_TEST
 
+/* Counts heartbeats (len 0) and lines; stops the follow at the third heartbeat after a line. */
+typedef struct {
+	int beats, lines;
+	int64_t first_line_ms;
+} quiet_follow;
+
+static int stop_when_quiet(const char *chunk, size_t len, const char *step, void *payload)
+{
+	quiet_follow *q = payload;
+
+	(void)chunk;
+	if (len == 0) {
+		ck_assert_str_eq(step, "");
+		return q->lines && ++q->beats >= 3 ? 42 : 0;
+	}
+	if (!q->lines++)
+		q->first_line_ms = kft__mono_ms();
+	return 0;
+}
+
+/*
+ * A quiet follow can be cancelled: the kubernetes backend calls the callback with
+ * len 0 at least once a second while no line arrives (the heartbeat logs.h promises),
+ * so the follow of a 30-second job whose node logs a line every few seconds stops at
+ * the callback's word, within a few seconds, not when the job ends.
+ */
+START_TEST(quiet_follow_is_cancellable)
+{
+	kft_client_t *c;
+	kft_logs_opts_t lo = KFT_LOGS_OPTS_INIT;
+	quiet_follow q = { 0, 0, 0 };
+
+	ck_assert_kft_ok(client_for(&c, NULL, NULL));
+	train(c, "quiet", 1, "fake.kftrainer.dev/duration-ms", "30000");
+	lo.flags = KFT_LOGS_FOLLOW;
+	lo.step = "node-0";
+	lo.timeout_ms = 25000;
+	ck_assert_int_eq(kft_logs(c, "quiet", &lo, stop_when_quiet, &q), 42);
+	ck_assert_int_ge(q.lines, 1);
+	ck_assert_int_eq(q.beats, 3);
+	/* three heartbeats after the first line, about a second apart */
+	ck_assert_int_lt(kft__mono_ms() - q.first_line_ms, 4500);
+	ck_assert_kft_ok(kft_delete_job(c, "quiet", NULL));
+	kft_client_free(c);
+}
+END_TEST
+
 START_TEST(follow_waits_for_pods)
 {
 	kft_client_t *c;
@@ -1509,6 +1556,7 @@ static Suite *make_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, session_token);
 	tcase_add_test(tc, follow_waits_for_pods);
+	tcase_add_test(tc, quiet_follow_is_cancellable);
 	tcase_add_test(tc, auth_methods);
 	tcase_add_test(tc, exec_plugin_refresh_and_expiry);
 	tcase_add_test(tc, server_expires_token_exec_refreshes);

@@ -1786,6 +1786,9 @@ typedef struct {
 	cbackend *b;
 	const char *name;
 	int64_t next_check;
+	kft_log_cb cb;        /* following: the heartbeat logs.h promises */
+	void *payload;
+	int64_t beat;
 } logs_tick_ctx;
 
 static int logs_tick(void *payload)
@@ -1795,7 +1798,7 @@ static int logs_tick(void *payload)
 	if (t->deadline && kft__mono_ms() >= t->deadline)
 		return kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_CONTAINER,
 		                      "timed out following the logs of TrainJob %s", t->name);
-	return 0;
+	return t->cb ? kft__logs_heartbeat(t->cb, t->payload, &t->beat) : 0;
 }
 
 static int labels_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *opts,
@@ -1827,6 +1830,10 @@ static int labels_logs(kft_backend_t *be, const char *name, const kft_logs_opts_
 	tc.deadline = follow && opts && opts->timeout_ms > 0 ? kft__mono_ms() + opts->timeout_ms : 0;
 	tc.b = b;
 	tc.name = name;
+	if (follow) {
+		tc.cb = cb;
+		tc.payload = payload;
+	}
 	for (i = 0, k = 0; i < n; i++) {
 		const kft_step_t *st = kft_job_step_at(job, i);
 		const char *step = kft_step_name(st);
