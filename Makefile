@@ -38,7 +38,8 @@ ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 LIBS     := $(PKG_LIBS) -lpthread -ldl -lm
 
 LIB_SRCS := $(sort $(wildcard lib/*.c) $(wildcard backends/*/*.c))
-LIB_SRCS := $(filter-out backends/runner/supervisor_main.c backends/container/step_main.c,$(LIB_SRCS))
+LIB_SRCS := $(filter-out backends/runner/supervisor_main.c backends/runner/progress_main.c \
+	backends/container/step_main.c,$(LIB_SRCS))
 LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
 CLI_SRCS := $(sort $(wildcard cli/*.c))
 CLI_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRCS))
@@ -57,7 +58,7 @@ STLIB    := $(B)/libkftrainer.a
 
 .PHONY: all deps check check-unit check-san demo install uninstall clean bench tests examples
 all: $(SHLIB) $(B)/$(SONAME) $(B)/libkftrainer.so $(STLIB) $(B)/kft $(B)/kft-supervisor \
-	$(B)/kft-container-step $(B)/kftrainer.pc
+	$(B)/kft-container-step $(B)/kft-progress-server $(B)/kftrainer.pc
 
 deps:
 	@sh scripts/deps.sh
@@ -89,6 +90,12 @@ $(B)/kft: $(CLI_OBJS) $(B)/libkftrainer.so
 # The supervisor uses internal code, so it links the static archive.
 $(B)/kft-supervisor: $(B)/obj/backends/runner/supervisor_main.o $(STLIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(LIBS)
+
+# The progress protocol's HTTPS server (spawned by kft-supervisor per job); separate so that
+# the supervisor maps neither libmicrohttpd nor GnuTLS.
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+$(B)/kft-progress-server: $(B)/obj/backends/runner/progress_main.o $(STLIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(LIBS) $(MHD_LIBS)
 
 # The container runner's step process (spawned by kft-supervisor); separate so that the
 # supervisor itself does not map libcurl.
@@ -148,6 +155,7 @@ install: all
 	install -m 0755 $(B)/kft $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(B)/kft-supervisor $(DESTDIR)$(LIBEXECDIR)/kftrainer/
 	install -m 0755 $(B)/kft-container-step $(DESTDIR)$(LIBEXECDIR)/kftrainer/
+	install -m 0755 $(B)/kft-progress-server $(DESTDIR)$(LIBEXECDIR)/kftrainer/
 	# the .pc is generated here: PREFIX/LIBDIR may differ from those of `make all`
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
@@ -193,7 +201,7 @@ fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh fuzz/run.sh $(FUZZ_NAMES)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-clang
 
 # Header dependencies written by -MMD -MP (absent before the first build).
 -include $(wildcard $(B)/obj/*/*.d $(B)/obj/*/*/*.d $(B)/tests/*.d $(B)/fuzz/*.d $(B)/fuzzer/*.d)

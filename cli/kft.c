@@ -12,8 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
-cli_globals G = { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 0 };
-static volatile sig_atomic_t interrupted;
+cli_globals G = { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 0, 0 };
+volatile sig_atomic_t cli_signal;
+
+int cli_signal_exit(void)
+{
+	return 128 + (cli_signal ? (int)cli_signal : SIGINT);
+}
 
 enum { G_BACKEND, G_STATE_DIR, G_KUBECONFIG, G_CONTEXT, G_NS, G_HOST, G_PULL, G_NETWORK,
        G_OUTPUT, G_VERBOSE, G_HELP };
@@ -33,7 +38,8 @@ static const cli_flag global_flags[] = {
 	  CLI_COMP_ENUM, "IfNotPresent Always Never", CLI_F_OPEN, G_PULL },
 	{ "network", 0, "MODE", "container: host (default) or bridge", CLI_COMP_ENUM, "host bridge",
 	  CLI_F_OPEN, G_NETWORK },
-	{ "output", 'o', "FORMAT", "text, yaml or json", CLI_COMP_ENUM, "text yaml json", 0, G_OUTPUT },
+	{ "output", 'o', "FORMAT", "text, yaml or json (kft metrics: table, csv or json)",
+	  CLI_COMP_ENUM, "text yaml json table csv", 0, G_OUTPUT },
 	{ "verbose", 'v', NULL, "debug log to stderr (env KFT_LOG_LEVEL=debug|info|warn|error)", 0,
 	  NULL, 0, G_VERBOSE },
 	{ "help", 'h', NULL, "help", 0, NULL, 0, G_HELP },
@@ -55,6 +61,7 @@ static int global_set(void *ctx, const cli_flag *f, const char *v)
 	case G_OUTPUT:
 		G.output = !strcasecmp(v, "json") ? KFT_FORMAT_JSON : !strcasecmp(v, "yaml") ?
 		           KFT_FORMAT_YAML : KFT_FORMAT_TEXT;
+		G.csv = !strcasecmp(v, "csv");
 		break;
 	case G_VERBOSE: G.verbose = 1; break;
 	}
@@ -84,7 +91,7 @@ static void diag(int level, const char *message, void *payload)
 }
 
 /* Render options for one format (the newest Trainer form). */
-static const kft_render_opts_t *render_as(int format)
+const kft_render_opts_t *cli_render_as(int format)
 {
 	static kft_render_opts_t ro = KFT_RENDER_OPTS_INIT;
 
@@ -118,7 +125,7 @@ int cli_open_client(kft_client_t **out)
 }
 
 /* "kft CMD NAME": the one job name the command needs. */
-static int need_name(const cli_command *cmd, const cli_args *a)
+int cli_need_name(const cli_command *cmd, const cli_args *a)
 {
 	if (a->nops < 1) {
 		fprintf(stderr, "kft %s: a job NAME is required (see kft %s --help)\n", cmd->name,
@@ -128,9 +135,6 @@ static int need_name(const cli_command *cmd, const cli_args *a)
 	return 0;
 }
 
-#define PARSE(a, cmd, argc, argv, ...) do { \
-	void *const ctx_[CLI_MAX_GROUPS] = { __VA_ARGS__ }; \
-	if (cli_parse(a, cmd, argc, argv, ctx_)) return (a)->exit; } while (0)
 
 /* ---------------- version ---------------- */
 
@@ -163,7 +167,7 @@ static int cmd_runtimes(const cli_command *cmd, int argc, char **argv)
 
 		if (kft_get_runtime(&rt, c, name) < 0) {
 			rc = cli_error("runtime");
-		} else if (kft_runtime_render(&s, rt, render_as(G.output)) < 0) {
+		} else if (kft_runtime_render(&s, rt, cli_render_as(G.output)) < 0) {
 			rc = cli_error("render");
 		} else {
 			fputs(s, stdout);
@@ -183,7 +187,7 @@ static int cmd_runtimes(const cli_command *cmd, int argc, char **argv)
 				char *s;
 
 				if (kft_runtime_render(&s, kft_runtime_list_at(l, k),
-				                       render_as(G.output)) < 0) {
+				                       cli_render_as(G.output)) < 0) {
 					rc = cli_error("render");
 					break;
 				}
@@ -256,6 +260,44 @@ static const cli_flag train_flags[] = {
 };
 static const cli_group train_group = { "Flags", NULL, train_flags, job_cmd_set };
 
+/*
+ * The runtime against the local catalog (builtins and $KFT_RUNTIME_PATH): the
+ * local and container backends run nothing else, so an unknown runtime is
+ * refused; a cluster (-b kubernetes) may have runtimes of its own, so there it
+ * is a warning.
+ */
+static int check_runtime(const kft_spec_t *spec)
+{
+	const char *name = kft_spec_runtime_name(spec);
+	const char *be = G.backend ? G.backend : getenv("KFT_BACKEND");
+	kft_client_opts_t o;
+	kft_client_t *c;
+	kft_runtime_t *rt = NULL;
+	int error;
+
+	if (!name)
+		return 0;
+	cli_client_opts(&o);
+	o.backend = "local";
+	if (kft_client_new(&c, &o) < 0)
+		return cli_error("cannot read the runtime catalog");
+	error = kft_get_runtime(&rt, c, name);
+	kft_runtime_free(rt);
+	kft_client_free(c);
+	if (error == 0)
+		return 0;
+	if (error != KFT_ENOTFOUND)
+		return cli_error("runtime");
+	if (be && !strcmp(be, "kubernetes")) {
+		fprintf(stderr, "kft: warning: runtime %s is not a builtin nor in $KFT_RUNTIME_PATH; "
+		        "only the cluster knows whether it exists\n", name);
+		return 0;
+	}
+	fprintf(stderr, "kft: runtime %s: no such runtime (`kft runtimes` lists the builtins and "
+	        "those in $KFT_RUNTIME_PATH)\n", name);
+	return EXIT_ERR;
+}
+
 static int cmd_render(const cli_command *cmd, int argc, char **argv)
 {
 	cli_job *j;
@@ -281,6 +323,8 @@ static int cmd_render(const cli_command *cmd, int argc, char **argv)
 		rc = cli_error("name");
 		goto out;
 	}
+	if (!f.no_validate && (rc = check_runtime(spec)) != 0)
+		goto out;
 	if (f.plan) {
 		kft_client_t *c;
 
@@ -288,7 +332,7 @@ static int cmd_render(const cli_command *cmd, int argc, char **argv)
 			goto out;
 		if (!f.no_validate && kft_spec_validate(spec, NULL) < 0)
 			rc = cli_error("invalid TrainJob");
-		else if (kft_render_plan(&out, c, spec, render_as(G.output == KFT_FORMAT_JSON ?
+		else if (kft_render_plan(&out, c, spec, cli_render_as(G.output == KFT_FORMAT_JSON ?
 		                                                  KFT_FORMAT_JSON : KFT_FORMAT_YAML)) < 0)
 			rc = cli_error("cannot render the plan");
 		kft_client_free(c);
@@ -315,7 +359,7 @@ static int print_chunk(const char *chunk, size_t len, const char *step, void *pa
 {
 	(void)step;
 	(void)payload;
-	if (interrupted)
+	if (cli_signal)
 		return -6;  /* KFT_EUSER */
 	fwrite(chunk, 1, len, stdout);
 	fflush(stdout);
@@ -344,7 +388,7 @@ static int wait_progress(const kft_job_t *job, void *payload)
 	size_t k, n = 0;
 	int64_t el = (now_ms() - v->start_ms) / 1000;
 
-	if (interrupted)
+	if (cli_signal)
 		return -6;
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", kft_job_name(job),
 	                      kft_job_status(job));
@@ -353,7 +397,10 @@ static int wait_progress(const kft_job_t *job, void *payload)
 		                      kft_step_name(kft_job_step_at(job, k)),
 		                      kft_step_status(kft_job_step_at(job, k)));
 	if (kft_job_progress_percent(job) >= 0 && n < sizeof(line) - 1)
-		snprintf(line + n, sizeof(line) - n, " %lld%%", (long long)kft_job_progress_percent(job));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %lld%%",
+		                      (long long)kft_job_progress_percent(job));
+	if (kft_job_eta_seconds(job) >= 0 && n < sizeof(line) - 1)
+		snprintf(line + n, sizeof(line) - n, " ETA %llds", (long long)kft_job_eta_seconds(job));
 	if (v->tty) {
 		fprintf(stderr, "\r\033[K%s (%llds)", line, (long long)el);
 		fflush(stderr);
@@ -362,6 +409,17 @@ static int wait_progress(const kft_job_t *job, void *payload)
 	}
 	memcpy(v->last, line, sizeof(line));
 	return 0;
+}
+
+/*
+ * Ctrl-C (or SIGTERM) while following a job: the job is not ours to stop.
+ * One line says so and how to get back to it; exit 128 + the signal.
+ */
+static int left_running(const char *name)
+{
+	fprintf(stderr, "kft: interrupted; job %s keeps running (follow it: kft logs -f %s; "
+	        "stop it: kft delete %s)\n", name, name, name);
+	return cli_signal_exit();
 }
 
 static int do_wait(kft_client_t *c, const char *name, uint32_t want, int64_t timeout_s)
@@ -395,8 +453,10 @@ static int do_wait(kft_client_t *c, const char *name, uint32_t want, int64_t tim
 	} else if (err == KFT_ETIMEOUT) {
 		cli_error("wait");
 		rc = EXIT_TIMEOUT;
+	} else if (cli_signal) {
+		rc = left_running(name);
 	} else {
-		rc = cli_error(interrupted ? "interrupted" : "wait");
+		rc = cli_error("wait");
 	}
 	kft_job_free(job);
 	return rc;
@@ -442,7 +502,7 @@ static int cmd_train(const cli_command *cmd, int argc, char **argv)
 
 		lo.flags = KFT_LOGS_FOLLOW;
 		if (kft_logs(c, kft_job_name(job), &lo, print_chunk, NULL) < 0)
-			rc = cli_error("logs");
+			rc = cli_signal ? left_running(kft_job_name(job)) : cli_error("logs");
 	}
 	if (rc == 0 && (f.wait || f.follow))
 		rc = do_wait(c, kft_job_name(job), KFT_WANT(KFT_JOB_COMPLETE), f.timeout);
@@ -465,14 +525,14 @@ static int cmd_get(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, NULL);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
 	if (kft_get_job(&job, c, a.ops[0]) < 0) {
 		rc = cli_error("get");
 	} else {
-		if (kft_job_render(&s, job, render_as(G.output < 0 ? KFT_FORMAT_TEXT :
+		if (kft_job_render(&s, job, cli_render_as(G.output < 0 ? KFT_FORMAT_TEXT :
 		                                      G.output)) < 0) {
 			rc = cli_error("render");
 		} else {
@@ -480,53 +540,6 @@ static int cmd_get(const cli_command *cmd, int argc, char **argv)
 			kft_free(s);
 		}
 		kft_job_free(job);
-	}
-	kft_client_free(c);
-	return rc;
-}
-
-typedef struct {
-	const char *runtime;
-} list_flags;
-
-static int list_set(void *ctx, const cli_flag *f, const char *v)
-{
-	list_flags *l = ctx;
-
-	(void)f;
-	l->runtime = v;
-	return 0;
-}
-
-static const cli_flag list_flag_table[] = {
-	{ "runtime", 0, "NAME", "only jobs of this runtime", CLI_COMP_RUNTIME, NULL, 0, 0 },
-	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
-};
-static const cli_group list_group = { "Flags", NULL, list_flag_table, list_set };
-
-static int cmd_list(const cli_command *cmd, int argc, char **argv)
-{
-	kft_client_t *c;
-	kft_job_list_t *l;
-	list_flags lf = { NULL };
-	cli_args a;
-	char *s;
-	int rc;
-
-	PARSE(&a, cmd, argc, argv, &lf);
-	if ((rc = cli_open_client(&c)) != 0)
-		return rc;
-	if (kft_list_jobs(&l, c, lf.runtime) < 0) {
-		rc = cli_error("list");
-	} else {
-		if (kft_job_list_render(&s, l, render_as(G.output < 0 ? KFT_FORMAT_TEXT :
-		                                         G.output)) < 0) {
-			rc = cli_error("render");
-		} else {
-			fputs(s, stdout);
-			kft_free(s);
-		}
-		kft_job_list_free(l);
 	}
 	kft_client_free(c);
 	return rc;
@@ -542,26 +555,16 @@ enum { W_FOR, W_TIMEOUT };
 static int wait_set(void *ctx, const cli_flag *f, const char *v)
 {
 	wait_flags *w = ctx;
-	char *copy, *tok, *save = NULL;
 
 	if (f->id == W_TIMEOUT)
 		return cli_parse_ll(&w->timeout, f, v, 0);
-	if ((copy = strdup(v)) == NULL)
-		return -1;
-	/* the values were checked against the table: each one parses */
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int st;
-
-		if (kft_job_state_parse(&st, tok) == 0)
-			w->want |= KFT_WANT(st);
-	}
-	free(copy);
+	w->want |= cli_status_mask(v);
 	return 0;
 }
 
 static const cli_flag wait_flag_table[] = {
 	{ "for", 0, "STATUS,...", "Created, Suspended, Running, Complete, Failed", CLI_COMP_ENUM,
-	  "Created Suspended Running Complete Failed", CLI_F_LIST, W_FOR },
+	  CLI_STATUS_VALUES, CLI_F_LIST, W_FOR },
 	{ "timeout", 0, "SECONDS", "give up after this long (0: never)", 0, NULL, 0, W_TIMEOUT },
 	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
 };
@@ -575,7 +578,7 @@ static int cmd_wait(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, &w);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
@@ -625,7 +628,7 @@ static int cmd_logs(const cli_command *cmd, int argc, char **argv)
 	int rc, err;
 
 	PARSE(&a, cmd, argc, argv, &l);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
@@ -634,63 +637,12 @@ static int cmd_logs(const cli_command *cmd, int argc, char **argv)
 	lo.tail_lines = l.tail;
 	lo.since_ms = l.since * 1000;
 	err = kft_logs(c, a.ops[0], &lo, print_chunk, NULL);
-	if (err < 0 && !(err == KFT_EUSER && interrupted))
+	if (cli_signal && l.follow)
+		rc = left_running(a.ops[0]);
+	else if (cli_signal)
+		rc = cli_signal_exit();
+	else if (err < 0)
 		rc = cli_error("logs");
-	kft_client_free(c);
-	return rc;
-}
-
-typedef struct {
-	int keep;
-	long long grace;
-	const char *propagation;
-} delete_flags;
-
-enum { D_KEEP, D_GRACE, D_PROPAGATION };
-
-static int delete_set(void *ctx, const cli_flag *f, const char *v)
-{
-	delete_flags *d = ctx;
-
-	switch (f->id) {
-	case D_KEEP: d->keep = 1; return 0;
-	case D_GRACE: return cli_parse_ll(&d->grace, f, v, 0);
-	case D_PROPAGATION: d->propagation = v; return 0;
-	}
-	return -1;
-}
-
-static const cli_flag delete_flag_table[] = {
-	{ "keep-state", 0, NULL, "local/container: keep records and logs", 0, NULL, 0, D_KEEP },
-	{ "grace", 0, "SECONDS", "SIGTERM to SIGKILL delay (default 10)", 0, NULL, 0, D_GRACE },
-	{ "propagation", 0, "P", "kubernetes: Foreground, Background or Orphan", CLI_COMP_ENUM,
-	  "Foreground Background Orphan", CLI_F_OPEN, D_PROPAGATION },
-	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
-};
-static const cli_group delete_group = { "Flags", NULL, delete_flag_table, delete_set };
-
-static int cmd_delete(const cli_command *cmd, int argc, char **argv)
-{
-	kft_client_t *c;
-	delete_flags d = { 0, -1, NULL };
-	kft_delete_opts_t o = KFT_DELETE_OPTS_INIT;
-	cli_args a;
-	int rc;
-
-	PARSE(&a, cmd, argc, argv, &d);
-	if ((rc = need_name(cmd, &a)) != 0)
-		return rc;
-	if ((rc = cli_open_client(&c)) != 0)
-		return rc;
-	if (d.keep)
-		o.flags |= KFT_DELETE_KEEP_STATE;
-	if (d.grace >= 0)
-		o.grace_period_ms = d.grace * 1000;
-	o.propagation = d.propagation;
-	if (kft_delete_job(c, a.ops[0], &o) < 0)
-		rc = cli_error("delete");
-	else
-		printf("%s deleted\n", a.ops[0]);
 	kft_client_free(c);
 	return rc;
 }
@@ -702,7 +654,7 @@ static int cmd_suspend(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, NULL);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
@@ -722,7 +674,7 @@ static int cmd_events(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, NULL);
-	if ((rc = need_name(cmd, &a)) != 0)
+	if ((rc = cli_need_name(cmd, &a)) != 0)
 		return rc;
 	name = a.ops[0];
 	if ((rc = cli_open_client(&c)) != 0)
@@ -748,18 +700,11 @@ static int cmd_events(const cli_command *cmd, int argc, char **argv)
 				const char *m = kft_event_message(e);
 
 				printf("%s\n  {\"time\": \"%s\", \"type\": \"%s\", \"kind\": \"%s\", "
-				       "\"object\": \"%s\", \"reason\": \"%s\", \"message\": \"", k ? "," : "",
+				       "\"object\": \"%s\", \"reason\": \"%s\", \"message\": ", k ? "," : "",
 				       when, kft_event_type(e), kft_event_kind(e), kft_event_object(e),
 				       kft_event_reason(e));
-				for (; *m; m++) {
-					if (*m == '"' || *m == '\\')
-						printf("\\%c", *m);
-					else if ((unsigned char)*m < 0x20)
-						printf("\\u%04x", *m);
-					else
-						putchar(*m);
-				}
-				printf("\"}");
+				cli_json_string(stdout, m);
+				printf("}");
 			} else {
 				printf("%-24s %-8s %-10s %-28s %-24s %s\n", when, kft_event_type(e),
 				       kft_event_kind(e), kft_event_object(e), kft_event_reason(e),
@@ -832,8 +777,10 @@ const cli_command cli_commands[] = {
 	{ "get", "NAME", "show a job's status and steps",
 	  "Show a job's status, steps (status, exit code, reason) and progress.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_get, 0 },
-	{ "list", "", "list jobs",
-	  "List jobs.", CLI_COMP_NONE, NULL, 0, 0, { &list_group }, cmd_list, 0 },
+	{ "list", "", "list jobs, newest first (--status, --limit, -w)",
+	  "List jobs, newest first: AGE since creation, DURATION of the run (so far),\n"
+	  "PROGRESS as the training code reports it.",
+	  CLI_COMP_NONE, NULL, 0, 0, { &cli_list_group }, cli_cmd_list, 0 },
 	{ "logs", "NAME", "print logs (-f, --step STEP, --tail N)",
 	  "Print a job's logs: all steps with \"STEP: \" prefixes, or one step.",
 	  CLI_COMP_JOB, NULL, 1, 0, { &logs_group }, cmd_logs, 0 },
@@ -841,15 +788,22 @@ const cli_command cli_commands[] = {
 	  "Wait until the job reaches one of the statuses (default Complete).\n"
 	  "Exit 0 when reached, 3 when the job failed (and Failed was not wanted),\n"
 	  "4 on timeout.", CLI_COMP_JOB, NULL, 1, 0, { &wait_group }, cmd_wait, 0 },
-	{ "delete", "NAME", "stop and delete a job",
-	  "Stop every step (SIGTERM, grace period, SIGKILL) and delete the job.",
-	  CLI_COMP_JOB, NULL, 1, 0, { &delete_group }, cmd_delete, 0 },
+	{ "delete", "NAME...", "stop and delete jobs (--all, --status, --older-than)",
+	  "Stop every step (SIGTERM, grace period, SIGKILL) and delete the jobs named,\n"
+	  "or the jobs selected with --all, --status and --older-than; prints each one\n"
+	  "deleted. On a terminal a selection is confirmed once (unless --yes).",
+	  CLI_COMP_JOB, NULL, -1, 0, { &cli_delete_group }, cli_cmd_delete, 0 },
 	{ "suspend", "NAME", "suspend a job (stop its steps)", "Suspend (stop the steps of) a job.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_suspend, 0 },
 	{ "resume", "NAME", "resume a suspended job", "Resume a job.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_suspend, 0 },
 	{ "events", "NAME", "show a job's events", "Show a job's events, oldest first.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_events, 0 },
+	{ "metrics", "NAME", "print a job's progress and metrics history",
+	  "Print every progress update the job reported (Kubeflow Trainer's progress\n"
+	  "protocol: time, percent, ETA, metrics), oldest first, as a table, CSV (-o csv)\n"
+	  "or JSON (-o json: trainerStatus objects). Local and container backends.",
+	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cli_cmd_metrics, 0 },
 	{ "dashboard", "", "serve the web UI, history and /metrics (--listen ADDR)",
 	  "Serve a web UI for the backend's TrainJobs: / (the jobs, live), /jobs/NAME\n"
 	  "(status, steps, events, logs, metric charts, suspend/resume/delete) and\n"
@@ -869,8 +823,7 @@ const cli_command cli_commands[] = {
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	interrupted = 1;
+	cli_signal = sig;
 }
 
 int main(int argc, char **argv)

@@ -3,6 +3,7 @@
 #define KFT_CLI_H
 
 #include <kftrainer.h>
+#include <signal.h>
 #include <stdio.h>
 
 #define EXIT_USAGE 2
@@ -14,6 +15,7 @@ typedef struct {
 	const char *backend, *state_dir, *kubeconfig, *context, *ns, *container_host;
 	const char *pull_policy, *network;
 	int output;         /* kft_format_t; -1: command default */
+	int csv;            /* -o csv (kft metrics) */
 	int verbose;
 } cli_globals;
 
@@ -95,6 +97,8 @@ int cli_parse(cli_args *a, const cli_command *cmd, int argc, char **argv, void *
 /* The global flags alone, from argv[*i]: 1 consumed, 0 not one, -1 error printed. */
 int cli_global_flag(int argc, char **argv, int *i);
 void cli_usage(FILE *f);
+/* Render options for one output format (kft_*_render take a kft_render_opts_t). */
+const kft_render_opts_t *cli_render_as(int format);
 void cli_command_help(FILE *f, const cli_command *cmd);
 const cli_command *cli_find_command(const char *name);
 extern const cli_command cli_commands[];
@@ -113,6 +117,45 @@ void cli_job_free(cli_job *j);
 int cli_job_build(kft_spec_t **out, cli_job *j, char **cmd, int ncmd);
 const char *cli_job_trainer_version(const cli_job *j);
 
+/* The signal that asked us to stop (SIGINT, SIGTERM), or 0; set by kft.c's handler. */
+extern volatile sig_atomic_t cli_signal;
+/* 128 + the signal, the shell's exit status for a command ended by it. */
+int cli_signal_exit(void);
+
+/* Which jobs a command acts on (list, delete): all the conditions hold. */
+typedef struct {
+	const char *runtime;      /* NULL: any */
+	unsigned int status;      /* KFT_WANT() mask; 0: any */
+	long long older_than_ms;  /* created at least this long ago; 0: any age */
+	long long limit;          /* at most this many, newest first; < 0: all */
+} cli_jobsel;
+
+/*
+ * The jobs that match sel, newest first: (*idx)[0..*n) index into *list.
+ * Free *list with kft_job_list_free() and *idx with free(). Prints errors.
+ */
+int cli_select_jobs(kft_job_list_t **list, size_t **idx, size_t *n, kft_client_t *c,
+                    const cli_jobsel *sel);
+/* "Complete,Failed" (checked against the flag's values) -> a KFT_WANT() mask. */
+unsigned int cli_status_mask(const char *list);
+#define CLI_STATUS_VALUES "Created Suspended Running Complete Failed"
+
+int cli_cmd_list(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_delete(const cli_command *cmd, int argc, char **argv);
+extern const cli_group cli_list_group, cli_delete_group;
+
+/* Parse a command's flags; on help or a usage error, return from the caller. */
+#define PARSE(a, cmd, argc, argv, ...) do { \
+	void *const ctx_[CLI_MAX_GROUPS] = { __VA_ARGS__ }; \
+	if (cli_parse(a, cmd, argc, argv, ctx_)) return (a)->exit; } while (0)
+/* "kft CMD NAME": 0 when the one job name is there, else EXIT_USAGE after saying so. */
+int cli_need_name(const cli_command *cmd, const cli_args *a);
+/* A JSON string literal (quotes, escapes) on f. */
+void cli_json_string(FILE *f, const char *s);
+
+/* Commands in their own files. */
+int cli_cmd_metrics(const cli_command *cmd, int argc, char **argv);
+
 int cli_error(const char *what);   /* prints kft_error_last(); returns EXIT_ERR */
 int cli_open_client(kft_client_t **out);
 /* The client options the global flags chose (strings borrowed from argv/env). */
@@ -122,6 +165,13 @@ void cli_client_opts(kft_client_opts_t *out);
 extern const cli_group cli_dashboard_group;
 int cli_cmd_dashboard(const cli_command *cmd, int argc, char **argv);
 /* Integer flag values: a whole number >= min, else -1 after naming the flag. */
+/**
+ * A decimal integer flag value >= min and within +-CLI_LL_MAX; prints the error.
+ * min CLI_INT_ANY: any integer that the library does not read as KFT_UNSET
+ * (no input value may mean "not given").
+ */
+#define CLI_LL_MAX 1000000000000000LL
+#define CLI_INT_ANY ((long long)KFT_UNSET + 1)
 int cli_parse_ll(long long *out, const cli_flag *f, const char *s, long long min);
 
 /* cmd_convert.c */

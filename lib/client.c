@@ -113,14 +113,18 @@ int kft_client_new(kft_client_t **out, const kft_client_opts_t *opts)
 		free(c);
 		return error;
 	}
-	if (!c->be || c->be->version != KFT_BACKEND_VERSION || !c->be->free) {
+	if (!c->be || c->be->version < KFT_BACKEND_MIN_VERSION ||
+	    c->be->version > KFT_BACKEND_VERSION || !c->be->free) {
+		unsigned int v = c->be ? c->be->version : 0;
+
 		if (c->be && c->be->free)
 			c->be->free(c->be);
 		free(c->runtime_path);
 		free(c);
 		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "backend \"%s\" has an unsupported vtable (this library "
-		                      "takes version %d)", name, KFT_BACKEND_VERSION);
+		                      "backend \"%s\" has an unsupported vtable (version %u; this library "
+		                      "takes %d to %d)", name, v, KFT_BACKEND_MIN_VERSION,
+		                      KFT_BACKEND_VERSION);
 	}
 	*out = c;
 	return 0;
@@ -157,11 +161,69 @@ static int unsupported(const kft_client_t *c, const char *what)
 	                      "the %s backend does not support %s", c->be->name, what);
 }
 
+/*
+ * Submit once: the runtime spec.runtimeRef names is read ONCE, from this backend
+ * (resolve_runtime, else get_runtime, else the local catalog); the spec is
+ * expanded and canonicalized ONCE (kft__spec_finalize) and, if asked, validated.
+ * The backend's submit/render_plan get that final spec and that runtime.
+ */
+static int resolve(kft_spec_t **final, kft_runtime_t **rt, kft_client_t *client,
+                   const kft_spec_t *spec, int validate)
+{
+	kft_backend_t *be = client->be;
+	const char *name = kft_spec_runtime_name(spec);
+	const char *kind = kft__json_str(kft__json_path(kft__spec_doc(spec), "spec.runtimeRef"), "kind");
+	kft_spec_t *named = NULL;
+	cJSON *doc = NULL;
+	int error;
+
+	*final = NULL;
+	*rt = NULL;
+	if (!name)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "spec.runtimeRef.name: Required value");
+	if (!kft_spec_name(spec)) {
+		if ((error = kft_spec_dup(&named, spec)) < 0 ||
+		    (error = kft_spec_generate_name(named)) < 0)
+			goto out;
+		spec = named;
+	}
+	error = be->resolve_runtime ? be->resolve_runtime(rt, be, name, kind) :
+	        kft_get_runtime(rt, client, name);
+	if (error < 0) {
+		const kft_error_t *e = kft_error_last();
+
+		/* the server may accept what this client may not read; an unreachable one
+		 * (no HTTP status) fails here rather than at the POST */
+		if (!(be->caps & KFT_BACKEND_CAP_REMOTE_RUNTIMES) ||
+		    (e->http_status == 0 && error != KFT_EINVALID))
+			goto out;
+		kft__log(KFT_DIAG_DEBUG, "runtime %s is not readable from the %s backend (%s); the "
+		         "local catalog expands the trainer and the server decides", name, be->name,
+		         e->message);
+		kft_error_clear();
+		*rt = NULL;
+	}
+	if ((error = kft__spec_finalize(&doc, spec, *rt)) < 0 ||
+	    (validate && (error = kft__spec_validate_final(doc, *rt)) < 0))
+		goto out;
+	error = kft__spec_from_final(final, doc);
+	doc = NULL;
+out:
+	cJSON_Delete(doc);
+	kft_spec_free(named);
+	if (error < 0) {
+		kft_runtime_free(*rt);
+		*rt = NULL;
+	}
+	return error;
+}
+
 int kft_train(kft_job_t **out, kft_client_t *client, const kft_spec_t *spec,
               const kft_train_opts_t *opts)
 {
 	kft_job_t *discard = NULL;
-	kft_spec_t *named = NULL;
+	kft_spec_t *final = NULL;
 	kft_runtime_t *rt = NULL;
 	kft_job_t *job = NULL;
 	kft_train_opts_t o;
@@ -176,38 +238,16 @@ int kft_train(kft_job_t **out, kft_client_t *client, const kft_spec_t *spec,
 	opts = &o;
 	if (!client->be->submit)
 		return unsupported(client, "train");
-	if (!kft_spec_name(spec)) {
-		if ((error = kft_spec_dup(&named, spec)) < 0 ||
-		    (error = kft_spec_generate_name(named)) < 0)
-			goto out;
-		spec = named;
-	}
-	if (!kft_spec_runtime_name(spec)) {
-		error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
-		                       "spec.runtimeRef.name: Required value");
-		goto out;
-	}
-	if (!(opts->flags & KFT_TRAIN_NO_VALIDATE)) {
-		/* the runtime as the backend knows it (the cluster's, or the local catalog) */
-		if (kft_get_runtime(&rt, client, kft_spec_runtime_name(spec)) < 0) {
-			if (kft_error_last()->http_status == 0 &&
-			    strcmp(client->be->name, "kubernetes") != 0) {
-				error = KFT_ENOTFOUND;
-				goto out;
-			}
-			kft_error_clear();
-		}
-		if ((error = kft_spec_validate(spec, rt)) < 0)
-			goto out;
-	}
-	error = client->be->submit(&job, client->be, spec, opts);
+	if ((error = resolve(&final, &rt, client, spec,
+	                     !(opts->flags & KFT_TRAIN_NO_VALIDATE))) < 0)
+		return error;
+	error = client->be->submit(&job, client->be, final, rt, opts);
 	if (error == 0)
 		*out = job;
 	else
 		kft_job_free(job);
-out:
 	kft_runtime_free(rt);
-	kft_spec_free(named);
+	kft_spec_free(final);
 	kft_job_free(discard);
 	return error;
 }
@@ -216,7 +256,8 @@ int kft_render_plan(char **out, kft_client_t *client, const kft_spec_t *spec,
                     const kft_render_opts_t *opts)
 {
 	char *discard = NULL;
-	kft_spec_t *named = NULL;
+	kft_spec_t *final = NULL;
+	kft_runtime_t *rt = NULL;
 	kft_render_opts_t o;
 	int error;
 
@@ -228,17 +269,12 @@ int kft_render_plan(char **out, kft_client_t *client, const kft_spec_t *spec,
 		return error;
 	if (!client->be->render_plan)
 		return unsupported(client, "plan rendering");
-	if (!kft_spec_name(spec)) {
-		if ((error = kft_spec_dup(&named, spec)) < 0 ||
-		    (error = kft_spec_generate_name(named)) < 0) {
-			kft_spec_free(named);
-			return error;
-		}
-		spec = named;
-	}
-	error = client->be->render_plan(out, client->be, spec, &o);
+	if ((error = resolve(&final, &rt, client, spec, 0)) < 0)
+		return error;
+	error = client->be->render_plan(out, client->be, final, rt, &o);
 	KFT__OUT_ON_ERROR(out, error, free);
-	kft_spec_free(named);
+	kft_runtime_free(rt);
+	kft_spec_free(final);
 	free(discard);
 	return error;
 }

@@ -72,6 +72,17 @@ static int numeric(const char *v, double *out)
 	return *end == '\0' && isfinite(*out);
 }
 
+/* The shortest of %.15g / %.17g that reads back as v. */
+static void put_value(kft__buf *b, double v)
+{
+	char t[64];
+
+	snprintf(t, sizeof(t), "%.15g", v);
+	if (strtod(t, NULL) != v)
+		snprintf(t, sizeof(t), "%.17g", v);
+	kft__buf_printf(b, "} %s\n", t);
+}
+
 static void job_labels(kft__buf *b, kft__dash *d, const kft_job_t *job)
 {
 	kft__buf_puts(b, "{backend=");
@@ -227,7 +238,7 @@ int kft__dash_metrics(kft__buf *b, kft__dash *d)
 			job_labels(b, d, j);
 			kft__buf_puts(b, ",metric=");
 			kft__dash_put_prom_label(b, kft_metric_name(kft_job_metric_at(j, m)));
-			kft__buf_printf(b, "} %.17g\n", v);
+			put_value(b, v);
 			series++;
 		}
 	}

@@ -466,6 +466,7 @@ static void put_chart(kft__buf *b, const kft__dash_series *s)
 	const double W = 420, H = 170, L = 52, R = 10, T = 10, Bm = 24;
 	double t0 = s->t[0], t1 = s->t[s->n - 1], lo = s->v[0], hi = s->v[0];
 	size_t i, step = s->n > 600 ? s->n / 600 : 1;
+	int by_index = 0;
 
 	for (i = 0; i < s->n; i++) {
 		if (s->v[i] < lo)
@@ -477,8 +478,12 @@ static void put_chart(kft__buf *b, const kft__dash_series *s)
 		hi += 1;
 		lo -= 1;
 	}
-	if (t1 <= t0)
-		t1 = t0 + 1;
+	if (t1 <= t0) {
+		/* no usable times: one step per point */
+		by_index = 1;
+		t0 = 0;
+		t1 = s->n > 1 ? (double)(s->n - 1) : 1;
+	}
 	kft__buf_puts(b, "<div class=\"chart\" data-metric=\"");
 	kft__dash_puts_html(b, s->name);
 	kft__buf_puts(b, "\"><h3>");
@@ -499,15 +504,19 @@ static void put_chart(kft__buf *b, const kft__dash_series *s)
 	kft__buf_printf(b, "</text><text x=\"%g\" y=\"%g\" text-anchor=\"end\">", L - 6,
 	                H - Bm + 3);
 	put_num(b, lo);
-	kft__buf_printf(b, "</text><text x=\"%g\" y=\"%g\">0s</text>"
+	kft__buf_printf(b, "</text><text x=\"%g\" y=\"%g\">start</text>"
 	                "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">+", L, H - 8, W - R, H - 8);
-	kft__dash_put_duration(b, (int64_t)((t1 - t0) / 1000));
+	if (by_index)
+		kft__buf_printf(b, "%zu updates", s->n);
+	else
+		kft__dash_put_duration(b, (int64_t)((t1 - t0) / 1000));
 	kft__buf_puts(b, "</text></g><polyline fill=\"none\" stroke=\"#3b6fd8\" "
 	                 "stroke-width=\"1.8\" stroke-linejoin=\"round\" points=\"");
 	for (i = 0; i < s->n; i += step) {
 		size_t k = i + step >= s->n ? s->n - 1 : i;
 
-		kft__buf_printf(b, "%.1f,%.1f ", L + (s->t[k] - t0) / (t1 - t0) * (W - L - R),
+		kft__buf_printf(b, "%.1f,%.1f ", L + ((by_index ? (double)k : s->t[k]) - t0) /
+		                (t1 - t0) * (W - L - R),
 		                (H - Bm) - (s->v[k] - lo) / (hi - lo) * (H - Bm - T));
 		if (k == s->n - 1)
 			break;
@@ -520,13 +529,6 @@ static void put_metrics(kft__buf *b, const kft_job_t *job, const kft__dash_serie
 	size_t i, n = kft_job_metric_count(job);
 
 	section(b, "metrics", "Metrics");
-	if (hist && hist->n) {
-		kft__buf_puts(b, "<div class=\"charts\">");
-		for (i = 0; i < hist->n; i++)
-			if (hist->v[i].n)
-				put_chart(b, &hist->v[i]);
-		kft__buf_puts(b, "</div>");
-	}
 	if (!n && !(hist && hist->n)) {
 		kft__buf_puts(b, "<p class=\"muted\">No metrics reported (training code reports them "
 		                 "through the progress protocol).</p></section>\n");
@@ -540,7 +542,15 @@ static void put_metrics(kft__buf *b, const kft_job_t *job, const kft__dash_serie
 		kft__dash_puts_html(b, kft_metric_value(kft_job_metric_at(job, i)));
 		kft__buf_puts(b, "</span></div>");
 	}
-	kft__buf_puts(b, "</div></section>\n");
+	kft__buf_puts(b, "</div>");
+	if (hist && hist->n) {
+		kft__buf_puts(b, "<div class=\"charts\">");
+		for (i = 0; i < hist->n; i++)
+			if (hist->v[i].n)
+				put_chart(b, &hist->v[i]);
+		kft__buf_puts(b, "</div>");
+	}
+	kft__buf_puts(b, "</section>\n");
 }
 
 static void put_steps(kft__buf *b, const kft_job_t *job)
@@ -627,6 +637,44 @@ static void put_pre(kft__buf *b, const char *id, const char *title, const char *
 	kft__buf_puts(b, "</pre></details></section>\n");
 }
 
+/* The metrics history: the backend's (local, container), else what the dashboard recorded. */
+static void load_series(kft__dash_series_set *set, kft__dash *d, const char *name, int history)
+{
+	kft_metrics_history_t *h = NULL;
+	size_t i, j;
+	int error = KFT_ENOTSUPPORTED;
+
+	if (!history) {
+		pthread_mutex_lock(&d->client_lock);
+		error = kft_get_metrics_history(&h, d->client, name);
+		pthread_mutex_unlock(&d->client_lock);
+	}
+	if (error == KFT_ENOTSUPPORTED || (error < 0 && history)) {
+		if (d->hist)
+			kft__dash_history_series(set, d->hist, name);
+		return;
+	}
+	for (i = 0; h && i < kft_metrics_history_count(h); i++) {
+		double t = (double)kft_metrics_history_time_ms(h, i), v;
+		char *end;
+
+		if (kft_metrics_history_percent(h, i) >= 0)
+			kft__dash_series_add(set, "progress (%)", t,
+			                     (double)kft_metrics_history_percent(h, i));
+		for (j = 0; j < kft_metrics_history_metric_count(h, i); j++) {
+			const char *val = kft_metrics_history_metric_value(h, i, j);
+			const char *n = kft_metrics_history_metric_name(h, i, j);
+
+			if (!val || !n)
+				continue;
+			v = strtod(val, &end);
+			if (end != val && !*end && isfinite(v))
+				kft__dash_series_add(set, n, t, v);
+		}
+	}
+	kft_metrics_history_free(h);
+}
+
 int kft__dash_page_job(kft__buf *b, kft__dash *d, const char *name)
 {
 	kft__dash_snap *s = kft__dash_snap_get(d);
@@ -661,8 +709,7 @@ int kft__dash_page_job(kft__buf *b, kft__dash *d, const char *name)
 	}
 	if (kft_job_render(&yaml, job, NULL) < 0)   /* YAML */
 		yaml = NULL;
-	if (d->hist)
-		kft__dash_history_series(&series, d->hist, name);
+	load_series(&series, d, name, history);
 	head(b, d, name, "job");
 	kft__buf_puts(b, "<div class=\"job\" id=\"job\" data-name=\"");
 	kft__dash_puts_html(b, name);

@@ -145,7 +145,11 @@ int kft__base64_decode(unsigned char **out, size_t *out_len, const char *s, size
 
 /* ---- files (lib/fs.c) ---- */
 int kft__mkdir_p(const char *path, mode_t mode);
-/** Whole file into *out (NUL-terminated); KFT_ENOTFOUND if missing. */
+/**
+ * Whole file into *out (NUL-terminated); KFT_ENOTFOUND if missing, KFT_EINVALID
+ * past KFT__READ_FILE_MAX (every file kft reads whole is far smaller).
+ */
+#define KFT__READ_FILE_MAX (64 << 20)
 int kft__read_file(char **out, size_t *len, const char *path);
 /** Write temp file in the same directory, fsync, rename over path. */
 int kft__write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
@@ -242,6 +246,10 @@ const cJSON *kft__spec_doc(const kft_spec_t *spec);
  * canonical v2.2+ form. rt may be NULL (looked up in the catalog).
  */
 int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t *rt);
+/** Validate a finalized doc; without rt, against the local catalog's runtime of that name. */
+int kft__spec_validate_final(const cJSON *doc, const kft_runtime_t *rt);
+/** A spec holding a finalized doc (taken, also on failure): nothing left to expand. */
+int kft__spec_from_final(kft_spec_t **out, cJSON *doc);
 /** A resource name as the SDK writes it ("gpu" -> "nvidia.com/gpu"); malloc'd, NULL on OOM. */
 char *kft__resource_key(const char *key);
 /** Convert a canonical TrainJob to the form of trainer_version ("v2.0" ...). */

@@ -97,6 +97,6 @@ int kft__logs_heartbeat(kft_log_cb cb, void *payload, int64_t *last_ms)
 	if (last_ms)
 		*last_ms = now;
 	if ((rc = cb("", 0, "", payload)) != 0)
-		return kft__error_set(rc, KFT_ERROR_CLASS_CALLBACK, "logs stopped by the callback");
+		return kft__error_set(rc, KFT_ERROR_CLASS_CALLBACK, "log streaming stopped by the caller");
 	return 0;
 }

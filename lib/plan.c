@@ -33,8 +33,6 @@
 
 #define WS "/workspace"
 
-char *kft__supervisor_path(void);
-
 typedef struct {
 	const cJSON *tj;
 	const kft_runtime_t *rt;
@@ -443,7 +441,7 @@ static int add_initializer(ctx *c, cJSON *steps, const char *which, kft__strv *n
 	const cJSON *rjob, *container, *init;
 	const char *uri = NULL, *image;
 	cJSON *step, *env, *argv;
-	char *sup = NULL, *dest = NULL;
+	char *dest = NULL;
 	int error;
 
 	snprintf(rjname, sizeof(rjname), "%s-initializer", which);
@@ -485,11 +483,12 @@ static int add_initializer(ctx *c, cJSON *steps, const char *which, kft__strv *n
 		const char *a[] = { "initialize", which, uri, dest };
 		size_t i;
 
-		if (!(sup = kft__supervisor_path())) {
-			error = oom();
+		if (!c->o->initializer_program) {
+			error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID, "the %s backend "
+			                       "names no program to run initializers", c->o->backend);
 			goto out;
 		}
-		cJSON_AddItemToArray(argv, cJSON_CreateString(sup));
+		cJSON_AddItemToArray(argv, cJSON_CreateString(c->o->initializer_program));
 		for (i = 0; i < 4; i++)
 			cJSON_AddItemToArray(argv, cJSON_CreateString(a[i]));
 	} else {
@@ -510,7 +509,6 @@ static int add_initializer(ctx *c, cJSON *steps, const char *which, kft__strv *n
 	error = kft__strv_push(names, rjname);
 out:
 	cJSON_Delete(env);
-	free(sup);
 	free(dest);
 	return error;
 }

@@ -31,7 +31,8 @@
  *                    hostPath/emptyDir volumes, from the runtime and runtimePatches;
  *                    ssh-auth: the job's MPI SSH keys at sshAuthMountPath)
  *     } ]
- * Local initializer steps run `kft-supervisor initialize <dataset|model> <uri> <dest>`;
+ * Local initializer steps run `<initializer_program> initialize <dataset|model> <uri> <dest>`
+ * (the local backend passes its kft-supervisor);
  * local MPI plans have one launcher step (mpirun, hostfile "localhost slots=N") and
  * no sshd nodes; container MPI plans have the sshd node steps too.
  * }
@@ -47,6 +48,8 @@ typedef struct {
 	const char *workspace;     /* local: absolute job workspace dir; container: "/workspace" */
 	const char *master_addr;   /* "127.0.0.1"; container bridge mode: "<job>-node-0" */
 	int master_port;           /* 0: pick a free port (bind port 0, read it back) */
+	const char *initializer_program;   /* local: runs `<it> initialize <which> <uri> <dest>`
+	                                    * (the backend's job runner); container: unused */
 } kft__plan_opts;
 
 /** Compile the plan for a finalized TrainJob (see kft__spec_finalize). */

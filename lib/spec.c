@@ -352,28 +352,50 @@ int kft_spec_render(char **out, const kft_spec_t *spec, const kft_render_opts_t 
 	return error;
 }
 
-int kft_spec_validate(const kft_spec_t *spec, const kft_runtime_t *runtime)
+int kft__spec_validate_final(const cJSON *doc, const kft_runtime_t *runtime)
 {
-	cJSON *doc;
+	const cJSON *ref = kft__json_path(doc, "spec.runtimeRef");
+	const char *name = kft__json_str(ref, "name");
 	kft_runtime_t *owned = NULL;
 	int error;
 
-	KFT_ASSERT_ARG(spec);
-	if (!runtime && kft_spec_runtime_name(spec)) {
-		const char *kind = kft__json_str(kft__json_path(spec->doc, "spec.runtimeRef"), "kind");
-
+	if (!runtime && name) {
 		/* a namespaced TrainingRuntime may exist only in the cluster */
-		if (kft__catalog_get(&owned, NULL, kft_spec_runtime_name(spec)) == 0 ||
-		    kft__streq(kind, "TrainingRuntime"))
+		if (kft__catalog_get(&owned, NULL, name) == 0 ||
+		    kft__streq(kft__json_str(ref, "kind"), "TrainingRuntime"))
 			runtime = owned;
 		kft_error_clear();
 	}
-	if ((error = kft__spec_finalize(&doc, spec, runtime)) == 0) {
-		error = kft__validate_doc(doc, runtime);
-		cJSON_Delete(doc);
-	}
+	error = kft__validate_doc(doc, runtime);
 	kft_runtime_free(owned);
 	return error;
+}
+
+int kft_spec_validate(const kft_spec_t *spec, const kft_runtime_t *runtime)
+{
+	cJSON *doc;
+	int error;
+
+	KFT_ASSERT_ARG(spec);
+	if ((error = kft__spec_finalize(&doc, spec, runtime)) == 0) {
+		error = kft__spec_validate_final(doc, runtime);
+		cJSON_Delete(doc);
+	}
+	return error;
+}
+
+int kft__spec_from_final(kft_spec_t **out, cJSON *doc)
+{
+	kft_spec_t *s;
+
+	*out = NULL;
+	if (!(s = kft__calloc(1, sizeof(*s)))) {
+		cJSON_Delete(doc);
+		return kft__error_oom();
+	}
+	s->doc = doc;
+	*out = s;
+	return 0;
 }
 
 /* ---- getters and generic access ---- */

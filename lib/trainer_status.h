@@ -63,6 +63,9 @@ void kft__trainer_status_clear(kft__trainer_status *ts);
 /** Append ts as compact JSON in the CRD's shape (Go's field order and escaping). */
 int kft__trainer_status_render(kft__buf *b, const kft__trainer_status *ts);
 
+/** A Kubernetes Status body as Trainer's status server writes one (Go's encoder, with "\n"). */
+int kft__progress_status_body(kft__buf *b, int code, const char *reason, const char *message);
+
 /** Read a trainerStatus object (a stored record or a TrainJob's status); lenient. */
 int kft__trainer_status_from_json(kft__trainer_status *out, const cJSON *obj);
 

@@ -10,7 +10,11 @@
 #    the job reads Failed / SupervisorDied;
 #  - OOM-killed: reason OOMKilled on the step (dockerd; podman 4.3 on this
 #    machine's hybrid cgroups reports only exit code 137 = SIGKILL);
-#  - suspend/resume of a running job: containers stopped, then recreated.
+#  - suspend/resume of a running job: containers stopped, then recreated;
+#  - a job only its containers know (state dir lost, supervisor and step
+#    programs gone): get/list/wait/events/logs report it through the runner's
+#    status algorithm (Failed, naming node-1) and change nothing: node-0,
+#    which fail-fast would have stopped, keeps running untouched.
 # Exit 77 when the engine cannot run here.
 # SPDX-License-Identifier: Apache-2.0
 set -u
@@ -137,4 +141,39 @@ running_within sr-node-0 20 || fail "sr-node-0 not running after resume"
 [ "$(docker ps -aq --filter label=trainer.kubeflow.org/trainjob-name=sr | wc -l)" = 0 ] ||
 	fail "sr containers left after delete"
 ok "suspend stops the container; resume recreates and starts it"
+# 7. lost state dir, no supervisor: every getter reads, none changes a container
+"$K" train --name lg --nodes 2 --image $BB -- sh -c \
+	'if [ "$PET_NODE_RANK" = 1 ]; then sleep 6; exit 3; fi; exec sleep 300' >/dev/null || fail "train lg"
+running_within lg-node-0 10 && running_within lg-node-1 10 || fail "lg containers never ran"
+sup=$(sed -n 's/.*"supervisorPid":\([0-9]*\).*/\1/p' "$(jobdir lg)/state.json")
+steps=$(grep -o '"pid":[0-9]*' "$(jobdir lg)/state.json" | cut -d: -f2)
+[ -n "$sup" ] && [ "$(echo $steps | wc -w)" = 2 ] || fail "lg: no supervisor or step pids"
+# freeze the supervisor, kill its step programs (their containers keep running), then it
+kill -STOP "$sup" && kill -9 $steps && kill -9 "$sup" || fail "cannot kill lg's processes"
+rm -rf "$(jobdir lg)"
+stopped_within lg-node-1 20 || fail "lg-node-1 did not exit"
+running lg-node-0 || fail "lg-node-0 stopped before any getter ran"
+snap() { docker inspect -f '{{.Name}} {{.State.Status}} {{.State.StartedAt}} {{.State.FinishedAt}}' \
+	lg-node-0 lg-node-1; }
+before=$(snap)
+"$K" get lg >"$O/get" || fail "get lg"
+has "$O/get" "Status:   Failed"
+has "$O/get" "Reason:   node-1 (container lg-node-1) exited with code 3"
+has "$O/get" "node-0 .*Running"
+has "$O/get" "node-1 .*Failed .*3"
+"$K" list >"$O/list" || fail "list"
+has "$O/list" "^lg .*Failed"
+"$K" wait lg --timeout 20 >/dev/null 2>&1; rc=$?
+[ $rc = 3 ] || fail "wait lg: exit $rc, wanted 3 (Failed)"
+"$K" events lg >"$O/events" || fail "events lg"
+has "$O/events" "node-1 exited with code 3"
+"$K" logs lg >/dev/null || fail "logs lg"
+sleep 1
+after=$(snap)
+[ "$before" = "$after" ] || fail "a getter changed the containers: before: $before; after: $after"
+running lg-node-0 || fail "a getter stopped lg-node-0"
+"$K" delete lg --grace 0 >/dev/null || fail "delete lg"
+[ "$(docker ps -aq --filter label=trainer.kubeflow.org/trainjob-name=lg | wc -l)" = 0 ] ||
+	fail "lg containers left after delete"
+ok "lost state dir: get/list/wait/events/logs report Failed (node-1) and leave node-0 running; delete stops it"
 echo "all $n supervisor checks passed ($ENGINE)"

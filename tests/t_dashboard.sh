@@ -18,6 +18,7 @@ PID=""
 cleanup() {
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
 	KFT_STATE_DIR="$T/state" "$B/kft" delete long-job >/dev/null 2>&1
+	KFT_STATE_DIR="$T/state" "$B/kft" delete prog-job >/dev/null 2>&1
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -45,6 +46,25 @@ printf '{"name":"evil-job","runtime":"<img src=x onerror=alert(1)>","backend":"l
 '"status":"Failed","numNodes":1,"createdMs":1000,"reason":"\\"><script>alert(2)</script>",'\
 '"message":"quote \\" apostrophe '"'"' amp & bad \377 utf8","steps":[{"name":"node-0",'\
 '"status":"Failed","exitCode":1,"reason":"<b>x</b>"}]}' >"$T/state/jobs/evil-job/state.json"
+
+# ok-job's progress history, in the store's format (what the job runner's progress server
+# writes: metrics.jsonl, trainer-status.json), with a hostile metric name
+/usr/bin/python3 - "$T/state/jobs/ok-job" <<'EOF2' || fail "cannot write the progress history"
+import datetime, json, sys, time
+d, now, n = sys.argv[1], time.time(), 40
+for k in range(n):
+    t = now - (n - k) * 30
+    ts = {"progressPercentage": int(100 * (k + 1) / n), "estimatedRemainingSeconds": (n - k - 1) * 30,
+          "metrics": [{"name": "loss", "value": "%.4f" % (2.0 * 0.93 ** k)},
+                      {"name": "accuracy", "value": "%.3f" % (1 - 0.5 * 0.95 ** k)},
+                      {"name": 'a"b\\c\n<x>', "value": "7"}],
+          "lastUpdatedTime": datetime.datetime.utcfromtimestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    with open(d + "/metrics.jsonl", "a") as f:
+        f.write(json.dumps({"receivedMs": int(t * 1000), "trainerStatus": ts}) + "\n")
+with open(d + "/trainer-status.json", "w") as f:
+    json.dump(ts, f)
+EOF2
+$KFT get ok-job | grep -q 'Progress: 100%' || fail "the progress record is not read: $($KFT get ok-job)"
 
 # a non-loopback address needs a token
 $KFT dashboard --listen 0.0.0.0:0 >"$T/nl.out" 2>&1 && fail "0.0.0.0 without a token was accepted"
@@ -117,6 +137,15 @@ grep -q "$(printf 'quote &quot; apostrophe &#39; amp &amp; bad \357\277\275 utf8
 grep -q '&lt;b&gt;x&lt;/b&gt;' "$T/evil.html" || fail "step reason not escaped"
 /usr/bin/python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' \
 	"$T/evil.html" || fail "page is not valid UTF-8"
+# charts of ok-job's metrics history (server-side SVG), its gauges
+curl -s "${U}jobs/ok-job" >"$T/ok.html" || fail "GET ok-job"
+for m in 'progress (%)' loss accuracy; do
+	grep -q "<div class=\"chart\" data-metric=\"$m\">" "$T/ok.html" || fail "no chart of $m"
+done
+pts=$(sed -n 's/.*data-metric="loss">.*<polyline[^>]*points="\([^"]*\)".*/\1/p' "$T/ok.html" |
+	wc -w)
+[ "$pts" = 40 ] || fail "the loss chart has $pts points, not 40"
+grep -q 'data-metric="a&quot;b\\c' "$T/ok.html" || fail "hostile metric name in a chart"
 code=$(curl -s -o /dev/null -w '%{http_code}' "${U}jobs/no-such-job")
 [ "$code" = 404 ] || fail "unknown job: HTTP $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' "${U}jobs/..%2F..%2Fetc")
@@ -144,6 +173,10 @@ grep -q 'kft_jobs{backend="local",runtime="<img src=x onerror=alert(1)>",status=
 	"$T/metrics.txt" || fail "hostile runtime label"
 grep -q 'kft_job_info{backend="local",job_name="long-job",runtime="torch-distributed",status="Running"} 1' \
 	"$T/metrics.txt" || fail "kft_job_info"
+grep -q '^kft_job_metric{backend="local",job_name="ok-job",metric="loss"} 0.118$' "$T/metrics.txt" ||
+	fail "loss gauge: $(grep kft_job_metric "$T/metrics.txt")"
+grep -qF 'kft_job_metric{backend="local",job_name="ok-job",metric="a\"b\\c\n<x>"} 7' \
+	"$T/metrics.txt" || fail "hostile metric label: $(grep kft_job_metric "$T/metrics.txt" | od -c | head)"
 
 # actions: CSRF token, then a confirmation page, then the action
 csrf=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$T/evil.html" | head -1)
@@ -165,6 +198,15 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -d "csrf=$csrf&confirm=1" "${U}job
 [ "$code" = 303 ] || fail "resume: HTTP $code"
 $KFT wait long-job --for Running --timeout 20 >/dev/null || fail "not resumed"
 
+# a job that reports progress through the real progress protocol while the page is open
+cat >"$T/prog.sh" <<EOF2
+for p in 10 30 60 90; do
+	python3 "$TOP/tests/progress_client.py" post \$p 0.\$((100 - p)) >/dev/null
+	sleep 0.4
+done
+sleep 60
+EOF2
+
 # the browser: / after its scripts ran, live updates, then a job page with its logs
 P="$T/chromium"
 /usr/bin/python3 "$TOP/tests/dash_browser.py" "$CHROMIUM" "$P" \
@@ -183,12 +225,22 @@ P="$T/chromium"
 	wait 1500 "!document.getElementById('job-fail-job')" \
 	check "(function(){var s=document.getElementById('f-status');s.value='Failed';s.dispatchEvent(new Event('input'));var n=[].filter.call(document.querySelectorAll('#rows tr'),function(r){return !r.hidden;}).length;s.value='';s.dispatchEvent(new Event('input'));return n===1;})()" \
 	check "(function(){var q=document.getElementById('f-q');q.value='big';q.dispatchEvent(new Event('input'));var n=[].filter.call(document.querySelectorAll('#rows tr'),function(r){return !r.hidden;}).length;q.value='';q.dispatchEvent(new Event('input'));return n===1;})()" \
+	sh "$KFT train --name prog-job -- sh $T/prog.sh >/dev/null" \
+	wait 2000 "!!document.querySelector('#job-prog-job progress')" \
+	wait 5000 "+document.querySelector('#job-prog-job progress').value === 90" \
+	check "/^[0-9]/.test(document.querySelector('#job-prog-job td:nth-child(6)').textContent)" \
 	shot "$SHOTS/dashboard-index.png" 1280 720 \
+	open "${U}jobs/prog-job" \
+	check "document.querySelectorAll('#metrics [data-metric=\"loss\"] polyline').length === 1" \
+	check "document.querySelector('#metrics [data-metric=\"loss\"] polyline').getAttribute('points').trim().split(' ').length === 4" \
+	check "document.querySelector('#summary progress').value === 90" \
+	shot "$SHOTS/dashboard-progress.png" 1280 900 \
 	open "${U}jobs/ok-job" \
 	wait 5000 "(document.querySelector('pre.log[data-step=\"node-1\"]')||{}).textContent.indexOf('\"q\"') >= 0" \
 	check "document.querySelector('pre.log[data-step=\"node-0\"]').textContent.indexOf('<script>alert(1)</script>') === 0" \
 	check "document.scripts.length === 1" \
 	check "document.querySelectorAll('#steps tbody tr').length === 2" \
+	check "document.querySelectorAll('#metrics svg polyline').length === 4" \
 	check "document.querySelector('.title .status').textContent === 'Complete'" \
 	wait 5000 "document.getElementById('log-state').textContent === 'End of the logs.'" \
 	shot "$SHOTS/dashboard-job.png" 1280 1400 \
@@ -196,6 +248,15 @@ P="$T/chromium"
 	wait 5000 "document.querySelector('pre.log').textContent.indexOf('bytes not shown') > 0" \
 	>"$T/browser.out" 2>&1 || fail "browser: $(cat "$T/browser.out")"
 [ -s "$SHOTS/dashboard-index.png" ] && [ -s "$SHOTS/dashboard-job.png" ] || fail "no screenshots"
+
+# the reported progress and metrics of a running job, as Prometheus gauges
+curl -s "${U}metrics" >"$T/metrics2.txt" || fail "GET /metrics"
+promtool check metrics <"$T/metrics2.txt" >"$T/promtool.out" 2>&1 ||
+	fail "promtool: $(cat "$T/promtool.out")"
+grep -q '^kft_job_progress_percent{backend="local",job_name="prog-job"} 90$' "$T/metrics2.txt" &&
+	grep -q '^kft_job_eta_seconds{backend="local",job_name="prog-job"} 10$' "$T/metrics2.txt" &&
+	grep -q '^kft_job_metric{backend="local",job_name="prog-job",metric="loss"} 0.1$' \
+	"$T/metrics2.txt" || fail "progress gauges: $(grep prog-job "$T/metrics2.txt")"
 
 # delete through the UI's form
 code=$(curl -s -o /dev/null -w '%{http_code}' -d "csrf=$csrf&confirm=1" "${U}jobs/long-job/delete")

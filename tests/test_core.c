@@ -209,12 +209,15 @@ typedef struct {
 } fake_backend;
 
 static int fake_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
-                       const kft_train_opts_t *opts)
+                       const kft_runtime_t *rt, const kft_train_opts_t *opts)
 {
 	fake_backend *f = (fake_backend *)be;
 
 	f->submits++;
 	ck_assert_ptr_nonnull(kft_spec_name(spec));
+	/* submit once: the core hands over the runtime it read and the final spec */
+	ck_assert_ptr_nonnull(rt);
+	ck_assert_str_eq(kft_runtime_name(rt), kft_spec_runtime_name(spec));
 	return kft_job_new(out, kft_spec_name(spec), "fake");
 }
 

@@ -1110,6 +1110,48 @@ START_TEST(runtime_deleted_job_still_readable)
 }
 END_TEST
 
+/* Submit once: kft_train reads the runtime with ONE GET (of the kind the spec names)
+ * and POSTs once; kft_render_plan reads it once too. */
+START_TEST(submit_reads_runtime_once)
+{
+	kft_client_t *c;
+	kft_job_t *job = NULL;
+	kft_spec_t *s;
+	kft_script_opts_t so = KFT_SCRIPT_OPTS_INIT;
+	char *plan = NULL;
+
+	ck_assert_kft_ok(client_for(&c, NULL, NULL));
+	/* a script trainer: expanding it needs the runtime */
+	s = spec_for("once", 2);
+	so.script = "print('hi')";
+	ck_assert_kft_ok(kft_spec_set_script(s, &so));
+	clear_requests();
+	ck_assert_kft_ok(kft_train(&job, c, s, NULL));
+	ck_assert_int_eq(count_requests("GET", "runtimes/", NULL), 1);
+	ck_assert_int_eq(count_requests("GET", "/clustertrainingruntimes/torch-distributed", NULL), 1);
+	ck_assert_int_eq(count_requests("POST", "/trainjobs", NULL), 1);
+	kft_job_free(job);
+
+	clear_requests();
+	ck_assert_kft_ok(kft_spec_set_name(s, "once-plan"));
+	ck_assert_kft_ok(kft_render_plan(&plan, c, s, as_format(KFT_FORMAT_JSON)));
+	ck_assert_ptr_nonnull(strstr(plan, "print('hi')"));
+	ck_assert_int_eq(count_requests("GET", "runtimes/", NULL), 1);
+	ck_assert_int_eq(count_requests("POST", NULL, NULL), 0);
+	kft_free(plan);
+
+	/* a runtime the cluster does not have: one GET, then the server decides */
+	clear_requests();
+	ck_assert_kft_ok(kft_spec_set_name(s, "once-missing"));
+	ck_assert_kft_ok(kft_spec_set_runtime(s, "no-such-runtime", NULL));
+	ck_assert_int_lt(kft_train(&job, c, s, NULL), 0);
+	ck_assert_ptr_null(job);
+	ck_assert_int_eq(count_requests("GET", "runtimes/", NULL), 1);
+	kft_spec_free(s);
+	kft_client_free(c);
+}
+END_TEST
+
 START_TEST(one_connection_for_100_gets)
 {
 	kft_client_t *c;
@@ -1574,6 +1616,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, list_compression);
 	tcase_add_test(tc, list_matches_get);
 	tcase_add_test(tc, list_in_pages);
+	tcase_add_test(tc, submit_reads_runtime_once);
 	tcase_add_test(tc, no_secrets_in_debug_output);
 	tcase_add_test(tc, in_cluster_service_account);
 	tcase_add_test(tc, basic_auth_and_proxy_url);

@@ -687,8 +687,8 @@ START_TEST(job_dir_removed_stops_job)
 END_TEST
 
 /*
- * The supervisor's container runner, without an engine: KFT_CONTAINER_STEP is
- * a script playing kft-container-step. node-1 reports an OOM kill through its
+ * The supervisor's "program" step runner (backends/runner/step.h), without an
+ * engine: the plan's stepProgram is a script playing kft-container-step. node-1 reports an OOM kill through its
  * result file; node-0 is then stopped (SIGTERM) and reports 143. The job's and
  * steps' reasons, codes and targets come from the result files.
  */
@@ -701,15 +701,15 @@ START_TEST(container_runner_result_files)
 		"if [ \"$step\" = node-1 ]; then sleep 0.3; echo oom-line\n"
 		"  printf '{\"exitCode\":137,\"signal\":9,\"oomKilled\":true,\"reason\":\"OOMKilled\","
 		"\"what\":\"(container x-node-1) was OOM-killed (exit code 137)\","
-		"\"container\":\"x-node-1\"}' >\"$r\"; exit 137; fi\n"
+		"\"target\":\"x-node-1\"}' >\"$r\"; exit 137; fi\n"
 		"trap 'printf \"{\\\"exitCode\\\":143,\\\"signal\\\":15,\\\"what\\\":\\\"(container "
 		"x-node-0) exited with code 143\\\"}\" >\"$r\"; exit 143' TERM\n"
 		"while :; do sleep 0.05; done\n";
 	const char *planj =
-		"{\"job\":\"x\",\"runtime\":\"rt\",\"backend\":\"container\",\"runner\":\"container\","
+		"{\"job\":\"x\",\"runtime\":\"rt\",\"backend\":\"container\",\"runner\":\"program\","
 		"\"numNodes\":2,\"steps\":["
-		"{\"name\":\"node-0\",\"role\":\"node\",\"container\":\"x-node-0\",\"argv\":[\"no\"]},"
-		"{\"name\":\"node-1\",\"role\":\"node\",\"container\":\"x-node-1\",\"argv\":[\"no\"]}]}";
+		"{\"name\":\"node-0\",\"role\":\"node\",\"target\":\"x-node-0\",\"argv\":[\"no\"]},"
+		"{\"name\":\"node-1\",\"role\":\"node\",\"target\":\"x-node-1\",\"argv\":[\"no\"]}]}";
 	char script[300], *dir = job_dir("x"), *rdir, *ppid = NULL, *state = NULL;
 	cJSON *plan = cJSON_Parse(planj), *spec = cJSON_CreateObject(), *st = NULL;
 	kft_job_t *job = NULL;
@@ -721,12 +721,11 @@ START_TEST(container_runner_result_files)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, fake, strlen(fake)), (ssize_t)strlen(fake));
 	close(fd);
-	setenv("KFT_CONTAINER_STEP", script, 1);
+	cJSON_AddStringToObject(plan, "stepProgram", script);
 	ck_assert_kft_ok(kft__store_create(&lock_fd, sdir, "x", spec, plan, "container"));
 	ck_assert_ptr_nonnull(rdir = kft__path_join(dir, "runner"));
 	ck_assert_int_eq(mkdir(rdir, 0700), 0);
 	ck_assert_kft_ok(kft__store_spawn_supervisor(NULL, dir, lock_fd));
-	unsetenv("KFT_CONTAINER_STEP");
 	ck_assert_int_eq(wait_for(&job, "x", KFT_WANT(KFT_JOB_FAILED), 20000), 0);
 	ck_assert_str_eq(kft_job_reason(job), "OOMKilled");
 	ck_assert_ptr_nonnull(strstr(kft_job_message(job),
@@ -756,7 +755,7 @@ START_TEST(container_runner_result_files)
 		ck_assert_kft_ok(kft__store_read_json(&st, p));
 		free(p);
 		ck_assert_int_eq(atoi(ppid), (int)cJSON_GetNumberValue(kft__json_get(st, "supervisorPid")));
-		ck_assert_str_eq(kft__json_str(st, "runner"), "container");
+		ck_assert_str_eq(kft__json_str(st, "runner"), "program");
 	}
 	kft_job_free(job);
 	cJSON_Delete(plan);

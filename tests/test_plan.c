@@ -57,6 +57,7 @@ static int compile(cJSON **plan, const kft_spec_t *s, const kft_runtime_t *rt, c
 	o.workspace = kft__streq(backend, "container") ? "/workspace" : "/ws/pj";
 	o.master_addr = "127.0.0.1";
 	o.master_port = port;
+	o.initializer_program = "/opt/kft/runner";
 	error = kft__plan_compile(plan, doc, rt, &o);
 	cJSON_Delete(doc);
 	return error;
@@ -301,6 +302,7 @@ START_TEST(initializers_and_errors)
 	ck_assert_str_eq(env(plan, "dataset-initializer", "STORAGE_URI"), "file:///data/set");
 	ck_assert_str_eq(env(plan, "model-initializer", "STORAGE_URI"),
 	                 "hf://meta-llama/Llama-3.2-1B-Instruct");
+	ck_assert_str_eq(argv_at(plan, "dataset-initializer", 0), "/opt/kft/runner");
 	ck_assert_str_eq(argv_at(plan, "dataset-initializer", 1), "initialize");
 	ck_assert_str_eq(argv_at(plan, "dataset-initializer", 4), "/ws/pj/dataset");
 	ck_assert_str_eq(kft__json_str(step(plan, "node-0"), "role"), "node");

@@ -3,8 +3,10 @@
  * dockerd or podman (Docker Engine API over a unix socket, engine.c).
  * SPDX-License-Identifier: Apache-2.0
  *
- * Design (DESIGN.md section 4): the job belongs to the local backend's store
- * and supervisor, with the supervisor's container runner:
+ * Design (DESIGN.md section 4): the job belongs to the job runner
+ * (backends/runner/: store, supervisor, status algorithm), with containers as
+ * its steps (kft-container-step, step.c). Files: see container.h.
+ *
  *
  *  - submit compiles the plan (kft__plan_compile, backend "container",
  *    workspace "/workspace"), checks every image against the pull policy
@@ -16,7 +18,8 @@
  *    labels (planned steps, workspace, job dir, created time, deadline,
  *    role), then starts kft-supervisor and returns: it does not wait for
  *    initializers. Any failure before that removes everything created.
- *    The plan the supervisor runs says "runner": "container", names the
+ *    The plan the supervisor runs says "runner": "program" with
+ *    "stepProgram" kft-container-step (backends/runner/step.h), names the
  *    engine socket, and carries each step's container name and create body.
  *  - the supervisor runs each step as kft-container-step (step.c): start
  *    the container, copy its log stream to logs/STEP.log, wait on the
@@ -27,9 +30,11 @@
  *  - get/wait/logs/events read the store (event-driven, like local jobs), so
  *    get and wait always agree; when the state dir was lost, get/list/wait/
  *    logs/events fall back to rebuilding the job from container labels and
- *    inspect data (judge(), which also stops what a finished job left running,
- *    since no supervisor is left to do it) and the engine's event and log
- *    streams.
+ *    inspect data (labels.c: step records judged by the runner's status
+ *    algorithm, the supervisor's own) and the engine's event and log streams
+ *    (follow.c). No getter changes anything: a job's containers are stopped
+ *    by its supervisor, or by their kft-container-step when the supervisor
+ *    died (PR_SET_PDEATHSIG), or by delete.
  *  - delete cancels through the supervisor (SIGTERM, grace, SIGKILL per
  *    container), then removes the containers, the network and the job
  *    directory, also for half-created jobs the store does not know.
@@ -44,10 +49,10 @@
  */
 #include "container.h"
 #include "plan.h"
-#include "../runner/store.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -57,32 +62,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define L_JOB "trainer.kubeflow.org/trainjob-name"
-#define L_STEP "trainer.kubeflow.org/step"
-#define L_RUNTIME "trainer.kubeflow.org/runtime"
-#define L_STEPS "kftrainer.dev/steps"
-#define L_ROLE "kftrainer.dev/role"
-#define L_WORKSPACE "kftrainer.dev/workspace"
-#define L_JOBDIR "kftrainer.dev/job-dir"
-#define L_CREATED "kftrainer.dev/created-ms"
-#define L_DEADLINE "kftrainer.dev/active-deadline-seconds"
-#define L_NODES "kftrainer.dev/num-nodes"
-#define L_NETWORK "kftrainer.dev/network"
-#define L_SUSPENDED "kftrainer.dev/suspended"
-
 #define DEFAULT_GRACE_MS 10000
 /* delete: beyond the grace period, time for the supervisor to stop every container */
 #define CONTAINER_CANCEL_EXTRA_MS 15000
-
-typedef struct {
-	kft_backend_t base;
-	kft__engine *eng;
-	char *host, *pull_policy, *network, *state_dir, *runtime_path;
-	char *root;               /* the job store: <state dir>/container (jobs/<name>/...) */
-	int64_t timeout_ms;
-	kft__store_children pending;   /* supervisor first processes not reaped yet */
-} cbackend;
-
 
 /* The job's store directory <state>/container/jobs/<name>. */
 static int store_dir(char **out, cbackend *b, const char *name)
@@ -105,7 +87,7 @@ static int in_store(cbackend *b, const char *name)
 	return r;
 }
 
-static int engine(kft__engine **out, cbackend *b)
+int kft__container_engine(kft__engine **out, cbackend *b)
 {
 	int error;
 
@@ -132,9 +114,10 @@ static int check_net_mode(const cbackend *b)
 
 /* ---- plan ---- */
 
-static int compile_plan(cJSON **out, cJSON **doc, cbackend *b, const kft_spec_t *spec)
+/* spec is final and rt its runtime: the core read and expanded them once (kft_train). */
+static int compile_plan(cJSON **out, cJSON **doc, cbackend *b, const kft_spec_t *spec,
+                        const kft_runtime_t *rt)
 {
-	kft_runtime_t *rt = NULL;
 	cJSON *tj = NULL;
 	kft__plan_opts po;
 	char master[128];
@@ -143,10 +126,7 @@ static int compile_plan(cJSON **out, cJSON **doc, cbackend *b, const kft_spec_t 
 	*out = NULL;
 	if ((error = check_net_mode(b)) < 0)
 		return error;
-	if ((error = kft__catalog_get(&rt, b->runtime_path, kft_spec_runtime_name(spec))) < 0)
-		return error;
-	if ((error = kft__spec_finalize(&tj, spec, rt)) < 0)
-		goto out;
+	KFT_CHECK_ALLOC(tj = cJSON_Duplicate(kft__spec_doc(spec), 1));
 	snprintf(master, sizeof(master), "%s-node-0", kft_spec_name(spec));
 	memset(&po, 0, sizeof(po));
 	po.job_name = kft_spec_name(spec);
@@ -155,763 +135,31 @@ static int compile_plan(cJSON **out, cJSON **doc, cbackend *b, const kft_spec_t 
 	po.master_addr = bridge ? master : "127.0.0.1";
 	po.master_port = bridge ? 29500 : 0;
 	error = kft__plan_compile(out, tj, rt, &po);
-out:
 	if (doc && error == 0) {
 		*doc = tj;
 		tj = NULL;
 	}
 	cJSON_Delete(tj);
-	kft_runtime_free(rt);
 	return error;
 }
 
 static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
-                          const kft_render_opts_t *opts)
+                          const kft_runtime_t *rt, const kft_render_opts_t *opts)
 {
 	cJSON *plan = NULL;
 	int error;
 
-	if ((error = compile_plan(&plan, NULL, (cbackend *)be, spec)) < 0)
+	if ((error = compile_plan(&plan, NULL, (cbackend *)be, spec, rt)) < 0)
 		return error;
 	error = kft__render_doc(out, plan, opts->format);
 	cJSON_Delete(plan);
 	return error;
 }
 
-/* ---- container bodies ---- */
-
-static int add_bind(cJSON *binds, const char *spec)
-{
-	cJSON *s = cJSON_CreateString(spec);
-
-	if (!s || !cJSON_AddItemToArray(binds, s)) {
-		cJSON_Delete(s);
-		return kft__error_oom();
-	}
-	return 0;
-}
-
-/*
- * Requests as the kubelet maps them to cgroups: cpu to CpuShares (1024 per CPU,
- * at least 2), memory to a soft limit (MemoryReservation). A request never caps.
- */
-static int add_requests(cJSON *hc, const cJSON *step)
-{
-	const cJSON *req = kft__json_path(step, "resources.requests");
-	const char *names[] = { "cpu", "memory" };
-	size_t i;
-	int error;
-
-	for (i = 0; i < 2; i++) {
-		const cJSON *it = kft__json_get(req, names[i]);
-		const char *v = cJSON_IsString(it) ? it->valuestring : NULL;
-		char what[160], num[32];
-		int64_t q;
-
-		if (!it)
-			continue;
-		if (cJSON_IsNumber(it)) {
-			snprintf(num, sizeof(num), "%.9g", it->valuedouble);
-			v = num;
-		}
-		snprintf(what, sizeof(what), "steps[%s].resources.requests.%s",
-		         kft__json_str(step, "name") ? kft__json_str(step, "name") : "?", names[i]);
-		if ((error = kft__quantity_parse(&q, v, i == 0 ? 1000 : 1, what)) < 0)
-			return error;
-		if (i == 0) {   /* q is milli-CPUs */
-			int64_t shares = q * 1024 / 1000;
-
-			if (!cJSON_AddNumberToObject(hc, "CpuShares", (double)(shares < 2 ? 2 : shares)))
-				return kft__error_oom();
-		} else if (!cJSON_AddNumberToObject(hc, "MemoryReservation", (double)q)) {
-			return kft__error_oom();
-		}
-	}
-	return 0;
-}
-
-/* Resources: cpu/memory limits, GPUs (Docker device requests, podman CDI names). */
-static int add_resources(cJSON *hc, const cJSON *step, int podman)
-{
-	const cJSON *lim = kft__json_path(step, "resources.limits"), *it;
-	int error;
-
-	if ((error = add_requests(hc, step)) < 0)
-		return error;
-
-	cJSON_ArrayForEach(it, lim) {
-		const char *v = cJSON_IsString(it) ? it->valuestring : NULL;
-		char what[160], num[32];
-		int64_t q;
-
-		if (cJSON_IsNumber(it)) {
-			snprintf(num, sizeof(num), "%.9g", it->valuedouble);
-			v = num;
-		}
-		snprintf(what, sizeof(what), "steps[%s].resources.limits.%s",
-		         kft__json_str(step, "name") ? kft__json_str(step, "name") : "?",
-		         it->string);
-		if (!strcmp(it->string, "cpu")) {
-			if ((error = kft__quantity_parse(&q, v, 1e9, what)) < 0)
-				return error;
-			if (!cJSON_AddNumberToObject(hc, "NanoCpus", (double)q))
-				return kft__error_oom();
-		} else if (!strcmp(it->string, "memory")) {
-			if ((error = kft__quantity_parse(&q, v, 1, what)) < 0)
-				return error;
-			/* same swap limit: the container is OOM-killed instead of swapping */
-			if (!cJSON_AddNumberToObject(hc, "Memory", (double)q) ||
-			    !cJSON_AddNumberToObject(hc, "MemorySwap", (double)q))
-				return kft__error_oom();
-		} else if (strstr(it->string, "/gpu")) {
-			cJSON *arr, *d;
-			char vendor[64];
-			int64_t i;
-
-			if ((error = kft__quantity_parse(&q, v, 1, what)) < 0)
-				return error;
-			if (q == 0)
-				continue;
-			snprintf(vendor, sizeof(vendor), "%.*s", (int)(strchr(it->string, '/') -
-			         it->string), it->string);
-			if (podman) {   /* CDI device names: nvidia.com/gpu=0 ... */
-				if (!(arr = kft__json_get(hc, "Devices") ? (cJSON *)kft__json_get(hc, "Devices")
-				                                          : cJSON_AddArrayToObject(hc, "Devices")))
-					return kft__error_oom();
-				for (i = 0; i < q; i++) {
-					char cdi[128];
-
-					snprintf(cdi, sizeof(cdi), "%s=%lld", it->string, (long long)i);
-					if (!(d = cJSON_CreateObject()) || !cJSON_AddItemToArray(arr, d) ||
-					    !cJSON_AddStringToObject(d, "PathOnHost", cdi) ||
-					    !cJSON_AddStringToObject(d, "PathInContainer", "") ||
-					    !cJSON_AddStringToObject(d, "CgroupPermissions", "rwm"))
-						return kft__error_oom();
-				}
-			} else {
-				cJSON *caps, *cap;
-
-				if (!(arr = kft__json_get(hc, "DeviceRequests") ?
-				      (cJSON *)kft__json_get(hc, "DeviceRequests") :
-				      cJSON_AddArrayToObject(hc, "DeviceRequests")))
-					return kft__error_oom();
-				if (!(d = cJSON_CreateObject()) || !cJSON_AddItemToArray(arr, d) ||
-				    !cJSON_AddStringToObject(d, "Driver",
-				                             !strcmp(vendor, "nvidia.com") ? "nvidia" : vendor) ||
-				    !cJSON_AddNumberToObject(d, "Count", (double)q) ||
-				    !(caps = cJSON_AddArrayToObject(d, "Capabilities")) ||
-				    !(cap = cJSON_CreateStringArray((const char *[]){ "gpu" }, 1)) ||
-				    !cJSON_AddItemToArray(caps, cap))
-					return kft__error_oom();
-			}
-		}
-	}
-	return 0;
-}
-
-int kft__container_body(cJSON **out, const body_ctx *c, const cJSON *step)
-{
-	cJSON *body = cJSON_CreateObject(), *labels, *env, *hc, *binds, *ep, *arr;
-	const char *name = kft__json_str(step, "name"), *image = kft__json_str(step, "image");
-	const char *cwd = kft__json_str(step, "cwd"), *mounts = getenv("KFT_CONTAINER_MOUNTS");
-	const cJSON *argv = kft__json_get(step, "argv"), *it;
-	char host[256], bind[4200];
-	int error = 0, n = 0;
-
-	*out = NULL;
-	if (!body)
-		return kft__error_oom();
-	if (!name || !image) {
-		error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
-		                       "plan step %s: %s is required for containers",
-		                       name ? name : "(unnamed)", name ? "image" : "name");
-		goto out;
-	}
-	snprintf(host, sizeof(host), "%s-%s", c->job, name);
-	if (strlen(host) > 63)   /* a hostname label; the container name is not affected */
-		host[63] = '\0';
-	/* host mode keeps the host's name (resolvable from its /etc/hosts, no DNS query) */
-	if (!cJSON_AddStringToObject(body, "Image", image) ||
-	    (strcmp(c->network, "host") && !cJSON_AddStringToObject(body, "Hostname", host)) ||
-	    !(labels = cJSON_AddObjectToObject(body, "Labels")) ||
-	    !cJSON_AddStringToObject(labels, L_JOB, c->job) ||
-	    !cJSON_AddStringToObject(labels, L_STEP, name) ||
-	    !cJSON_AddStringToObject(labels, L_RUNTIME, c->runtime ? c->runtime : "") ||
-	    !cJSON_AddStringToObject(labels, L_ROLE, kft__json_str(step, "role") ?
-	                             kft__json_str(step, "role") : "node") ||
-	    !cJSON_AddStringToObject(labels, L_STEPS, c->steps) ||
-	    !cJSON_AddStringToObject(labels, L_JOBDIR, c->jobdir) ||
-	    !cJSON_AddStringToObject(labels, L_WORKSPACE, c->workspace) ||
-	    !cJSON_AddStringToObject(labels, L_CREATED, c->created) ||
-	    !cJSON_AddStringToObject(labels, L_NODES, c->nodes) ||
-	    !cJSON_AddStringToObject(labels, L_NETWORK, c->network) ||
-	    (c->deadline && !cJSON_AddStringToObject(labels, L_DEADLINE, c->deadline)) ||
-	    (c->suspended && !cJSON_AddStringToObject(labels, L_SUSPENDED, "true")) ||
-	    !(env = cJSON_AddArrayToObject(body, "Env")))
-		goto oom;
-	cJSON_ArrayForEach(it, kft__json_get(step, "env")) {
-		kft__buf kv = KFT__BUF_INIT;
-		cJSON *s;
-
-		if (!cJSON_IsString(it))
-			continue;
-		kft__buf_printf(&kv, "%s=%s", it->string, it->valuestring);
-		if (kv.oom || !(s = cJSON_CreateString(kv.ptr)) || !cJSON_AddItemToArray(env, s)) {
-			kft__buf_free(&kv);
-			goto oom;
-		}
-		kft__buf_free(&kv);
-	}
-	/* argv[0] replaces the image's entrypoint, the rest its CMD (as "command" in a pod) */
-	if (cJSON_GetArraySize(argv) > 0) {
-		cJSON *ent = cJSON_AddArrayToObject(body, "Entrypoint");
-		cJSON *cmd = cJSON_AddArrayToObject(body, "Cmd");
-
-		if (!ent || !cmd)
-			goto oom;
-		cJSON_ArrayForEach(it, argv) {
-			cJSON *s = cJSON_IsString(it) ? cJSON_CreateString(it->valuestring) : NULL;
-
-			if (!s || !cJSON_AddItemToArray(n++ ? cmd : ent, s)) {
-				cJSON_Delete(s);
-				if (!cJSON_IsString(it)) {
-					error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
-					                       "plan step %s: argv[%d] is not a string",
-					                       name, n - 1);
-					goto out;
-				}
-				goto oom;
-			}
-		}
-	}
-	if (cwd && !cJSON_AddStringToObject(body, "WorkingDir", cwd))
-		goto oom;
-	if (!(hc = cJSON_AddObjectToObject(body, "HostConfig")) ||
-	    !(binds = cJSON_AddArrayToObject(hc, "Binds")))
-		goto oom;
-	snprintf(bind, sizeof(bind), "%s:/workspace:rw", c->workspace);
-	if ((error = add_bind(binds, bind)) < 0)
-		goto out;
-	cJSON_ArrayForEach(it, c->files) {
-		const char *p = kft__json_str(it, "path");
-
-		if (!p || kft__has_prefix(p, "/workspace/"))
-			continue;
-		snprintf(bind, sizeof(bind), "%s/files%s:%s:ro", c->jobdir, p, p);
-		if ((error = add_bind(binds, bind)) < 0)
-			goto out;
-	}
-	cJSON_ArrayForEach(it, kft__json_get(step, "mounts")) {   /* the TrainJob's volumes */
-		const char *type = kft__json_str(it, "type"), *target = kft__json_str(it, "target");
-		int ro = cJSON_IsTrue(kft__json_get(it, "readOnly"));
-
-		if (!type || !target || *target != '/') {
-			error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
-			                       "plan step %s: a mount needs a type and an absolute target",
-			                       name);
-			goto out;
-		}
-		if (!strcmp(type, "ssh-auth")) {   /* the job's MPI keys (made at submit) */
-			if ((size_t)snprintf(bind, sizeof(bind), "%s/ssh:%s:ro", c->jobdir, target) >=
-			    sizeof(bind) || strchr(target, ':')) {
-				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
-				                       "sshAuthMountPath %s: too long or contains ':'",
-				                       target);
-				goto out;
-			}
-			if ((error = add_bind(binds, bind)) < 0)
-				goto out;
-		} else if (!strcmp(type, "bind")) {
-			const char *src = kft__json_str(it, "source");
-
-			if (!src || *src != '/' || strchr(src, ':') || strchr(target, ':')) {
-				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
-				                       "volume %s: host path and mount path must be absolute "
-				                       "and contain no ':'", kft__json_str(it, "volume"));
-				goto out;
-			}
-			if ((size_t)snprintf(bind, sizeof(bind), "%s:%s:%s", src, target,
-			                     ro ? "ro" : "rw") >= sizeof(bind)) {
-				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
-				                       "volume %s: paths too long",
-				                       kft__json_str(it, "volume"));
-				goto out;
-			}
-			if ((error = add_bind(binds, bind)) < 0)
-				goto out;
-		} else {   /* emptyDir: an anonymous volume, removed with the container */
-			cJSON *marr = (cJSON *)kft__json_get(hc, "Mounts"), *mo;
-
-			if ((!marr && !(marr = cJSON_AddArrayToObject(hc, "Mounts"))) ||
-			    !(mo = cJSON_CreateObject()) || !cJSON_AddItemToArray(marr, mo) ||
-			    !cJSON_AddStringToObject(mo, "Target", target) ||
-			    !cJSON_AddStringToObject(mo, "Type", !strcmp(type, "tmpfs") ? "tmpfs" : "volume") ||
-			    !cJSON_AddBoolToObject(mo, "ReadOnly", ro))
-				goto oom;
-		}
-	}
-	while (mounts && *mounts) {
-		const char *comma = strchr(mounts, ',');
-		size_t len = comma ? (size_t)(comma - mounts) : strlen(mounts);
-
-		if (len > 0 && len < sizeof(bind)) {
-			snprintf(bind, sizeof(bind), "%.*s", (int)len, mounts);
-			if ((error = add_bind(binds, bind)) < 0)
-				goto out;
-		}
-		mounts = comma ? comma + 1 : NULL;
-	}
-	if ((error = add_resources(hc, step, c->podman)) < 0)
-		goto out;
-	if (!strcmp(c->network, "host")) {
-		if (!cJSON_AddStringToObject(hc, "NetworkMode", "host"))
-			goto oom;
-	} else {
-		if (!cJSON_AddStringToObject(hc, "NetworkMode", c->network) ||
-		    !(ep = cJSON_AddObjectToObject(body, "NetworkingConfig")) ||
-		    !(ep = cJSON_AddObjectToObject(ep, "EndpointsConfig")) ||
-		    !(ep = cJSON_AddObjectToObject(ep, c->network)) ||
-		    !(arr = cJSON_AddArrayToObject(ep, "Aliases")) ||
-		    !cJSON_AddItemToArray(arr, cJSON_CreateString(host)))
-			goto oom;
-	}
-	*out = body;
-	return 0;
-oom:
-	error = kft__error_oom();
-out:
-	cJSON_Delete(body);
-	return error;
-}
-
-/* ---- job state from the engine ---- */
-
-/* Docker time "2026-11-29T09:03:13.063631103Z" (or +hh:mm) -> Unix ms; 0 unknown/zero. */
-
-typedef struct {
-	char *step, *id, *cname, *role;
-	cJSON *insp;              /* inspect data */
-	const char *status;       /* State.Status */
-	int exit_code, oom;
-	int64_t started, finished;
-} cstep;
-
-typedef struct {
-	char *name;
-	cstep *s;
-	size_t n;
-	cJSON *labels;            /* a copy of the first container's labels */
-} cjob;
-
-static void cjob_clear(cjob *j)
-{
-	size_t i;
-
-	for (i = 0; i < j->n; i++) {
-		free(j->s[i].step);
-		free(j->s[i].id);
-		free(j->s[i].cname);
-		free(j->s[i].role);
-		cJSON_Delete(j->s[i].insp);
-	}
-	free(j->s);
-	free(j->name);
-	cJSON_Delete(j->labels);
-	memset(j, 0, sizeof(*j));
-}
-
-static const char *label(const cjob *j, const char *key)
-{
-	return kft__json_str(j->labels, key);
-}
-
-static int cstep_fill(cstep *s)
-{
-	const cJSON *st = kft__json_get(s->insp, "State"), *ec = kft__json_get(st, "ExitCode");
-
-	s->status = kft__json_str(st, "Status");
-	if (!s->status)
-		s->status = "unknown";
-	s->exit_code = (int)kft__json_int(ec, INT_MIN, INT_MAX, -1);
-	s->oom = cJSON_IsTrue(kft__json_get(st, "OOMKilled"));
-	s->started = kft__time_rfc3339_ms(kft__json_str(st, "StartedAt"));
-	s->finished = kft__time_rfc3339_ms(kft__json_str(st, "FinishedAt"));
-	if (s->finished && s->finished < s->started)   /* docker stamps fast exits that way */
-		s->finished = s->started;
-	return 0;
-}
-
-/* Load one job's containers (from a container list filtered to it). */
-static int cjob_load(cjob *j, kft__engine *e, const char *name, const cJSON *list)
-{
-	const cJSON *c;
-	int error;
-
-	memset(j, 0, sizeof(*j));
-	if ((j->name = kft__strdup(name)) == NULL)
-		return kft__error_oom();
-	cJSON_ArrayForEach(c, list) {
-		const cJSON *labels = kft__json_get(c, "Labels");
-		const char *id = kft__json_str(c, "Id"), *step = kft__json_str(labels, L_STEP);
-		const cJSON *names = kft__json_get(c, "Names");
-		const char *cname = cJSON_IsArray(names) && cJSON_IsString(cJSON_GetArrayItem(names, 0))
-		                    ? cJSON_GetArrayItem(names, 0)->valuestring : NULL;
-		cstep *s, *grown;
-
-		if (!id || !step || !kft__streq(kft__json_str(labels, L_JOB), name))
-			continue;
-		if (!(grown = kft__realloc(j->s, (j->n + 1) * sizeof(*grown))))
-			return kft__error_oom();
-		j->s = grown;
-		s = &j->s[j->n];
-		memset(s, 0, sizeof(*s));
-		j->n++;
-		if (cname && *cname == '/')
-			cname++;
-		s->step = kft__strdup(step);
-		s->id = kft__strdup(id);
-		s->cname = kft__strdup(cname ? cname : id);
-		s->role = kft__strdup(kft__json_str(labels, L_ROLE) ? kft__json_str(labels, L_ROLE)
-		                                                     : "node");
-		if (!s->step || !s->id || !s->cname || !s->role)
-			return kft__error_oom();
-		if (!j->labels && !(j->labels = cJSON_Duplicate(labels, 1)))
-			return kft__error_oom();
-		error = kft__engine_container_inspect(&s->insp, e, id);
-		if (error == KFT_ENOTFOUND) {   /* removed meanwhile */
-			s->insp = NULL;
-			s->status = "removed";
-			s->exit_code = -1;
-			kft_error_clear();
-			continue;
-		}
-		if (error < 0)
-			return error;
-		cstep_fill(s);
-	}
-	return 0;
-}
-
-static cstep *find_step(cjob *j, const char *step)
-{
-	size_t i;
-
-	for (i = 0; i < j->n; i++)
-		if (!strcmp(j->s[i].step, step))
-			return &j->s[i];
-	return NULL;
-}
-
-static int is_active(const cstep *s)
-{
-	return !strcmp(s->status, "running") || !strcmp(s->status, "restarting") ||
-	       !strcmp(s->status, "paused");
-}
-
-static int is_exited(const cstep *s)
-{
-	return !strcmp(s->status, "exited") || !strcmp(s->status, "dead") ||
-	       !strcmp(s->status, "stopped");
-}
-
-static int step_failed(const cstep *s)
-{
-	return (is_exited(s) && (s->exit_code != 0 || s->oom)) || !strcmp(s->status, "removed");
-}
-
-typedef struct {
-	int state;
-	char reason[64];
-	char message[512];
-	int stop_others;          /* JobSet: the job ended; stop what still runs */
-} verdict;
-
-/* Job status from its steps (initializers, launcher, nodes). */
-static void judge(verdict *v, cjob *j, int64_t now_ms)
-{
-	const cstep *first_fail = NULL;
-	size_t i, nodes = 0, nodes_ok = 0, active = 0, created = 0, exited = 0;
-	const cstep *launcher = NULL;
-	int64_t created_ms = 0, deadline_s = 0, latest_end = 0;
-
-	memset(v, 0, sizeof(*v));
-	kft__parse_i64(&created_ms, label(j, L_CREATED));
-	kft__parse_i64(&deadline_s, label(j, L_DEADLINE));
-	for (i = 0; i < j->n; i++) {
-		const cstep *s = &j->s[i];
-
-		if (s->finished > latest_end)
-			latest_end = s->finished;
-		if (is_active(s))
-			active++;
-		else if (!strcmp(s->status, "created"))
-			created++;
-		else
-			exited++;
-		if (step_failed(s) && (!first_fail || (s->finished && s->finished < first_fail->finished)))
-			first_fail = s;
-		if (!strcmp(s->role, "launcher"))
-			launcher = s;
-		if (strcmp(s->role, "initializer") != 0) {
-			nodes++;
-			if (is_exited(s) && !step_failed(s))
-				nodes_ok++;
-		}
-	}
-	/*
-	 * activeDeadlineSeconds: past it, a job that had not ended by then is Failed
-	 * with DeadlineExceeded (also once its steps were stopped for it, which makes
-	 * them exit 137 after the deadline).
-	 */
-	if (deadline_s > 0 && created_ms > 0 && now_ms > created_ms + deadline_s * 1000) {
-		int64_t dl = created_ms + deadline_s * 1000;
-		int ended_before = 0;
-
-		if (first_fail && first_fail->finished && first_fail->finished <= dl)
-			ended_before = 1;
-		if (!first_fail && active == 0 && created == 0 && latest_end <= dl)
-			ended_before = 1;
-		if (!ended_before) {
-			v->state = KFT_JOB_FAILED;
-			snprintf(v->reason, sizeof(v->reason), "DeadlineExceeded");
-			snprintf(v->message, sizeof(v->message),
-			         "activeDeadlineSeconds (%lld) exceeded", (long long)deadline_s);
-			v->stop_others = active > 0;
-			return;
-		}
-	}
-	if (first_fail) {
-		v->state = KFT_JOB_FAILED;
-		if (first_fail->oom) {
-			snprintf(v->reason, sizeof(v->reason), "OOMKilled");
-			snprintf(v->message, sizeof(v->message),
-			         "step %s (container %s) was OOM-killed (exit code %d)", first_fail->step,
-			         first_fail->cname, first_fail->exit_code);
-		} else if (!strcmp(first_fail->status, "removed")) {
-			snprintf(v->reason, sizeof(v->reason), "ContainerRemoved");
-			snprintf(v->message, sizeof(v->message), "step %s: container %s was removed",
-			         first_fail->step, first_fail->cname);
-		} else {
-			snprintf(v->reason, sizeof(v->reason), "StepFailed");
-			snprintf(v->message, sizeof(v->message),
-			         "step %s (container %s) exited with code %d", first_fail->step,
-			         first_fail->cname, first_fail->exit_code);
-		}
-		v->stop_others = active > 0;
-		return;
-	}
-	if ((launcher && is_exited(launcher)) || (nodes > 0 && nodes_ok == nodes)) {
-		v->state = KFT_JOB_COMPLETE;
-		v->stop_others = active > 0;
-		return;
-	}
-	if (active > 0 || (exited > 0 && created > 0)) {
-		v->state = KFT_JOB_RUNNING;
-		return;
-	}
-	v->state = cJSON_IsString(kft__json_get(j->labels, L_SUSPENDED)) && exited == 0
-	           ? KFT_JOB_SUSPENDED : KFT_JOB_CREATED;
-}
-
-/* Stop every still-running step (grace_ms), all at once: SIGTERM first, then stop each. */
-static void stop_active(kft__engine *e, cjob *j, int64_t grace_ms)
-{
-	int64_t deadline = kft__mono_ms() + grace_ms;
-	size_t i;
-
-	for (i = 0; i < j->n; i++) {
-		kft__buf p = KFT__BUF_INIT;
-
-		if (!is_active(&j->s[i]))
-			continue;
-		kft__buf_printf(&p, "/containers/%s/kill?signal=SIGTERM", j->s[i].id);
-		if (!p.oom)
-			kft__engine_call(NULL, e, "POST", p.ptr, NULL, 0);
-		kft__buf_free(&p);
-	}
-	for (i = 0; i < j->n; i++) {
-		int64_t left = deadline - kft__mono_ms();
-
-		if (!is_active(&j->s[i]))
-			continue;
-		kft__engine_container_stop(e, j->s[i].id, left > 0 ? (int)((left + 999) / 1000) : 0);
-	}
-	kft_error_clear();
-}
-
-static int step_state(const cstep *s)
-{
-	if (!s)
-		return KFT_STEP_PENDING;
-	if (is_active(s))
-		return KFT_STEP_RUNNING;
-	if (step_failed(s))
-		return KFT_STEP_FAILED;
-	if (is_exited(s))
-		return KFT_STEP_SUCCEEDED;
-	return KFT_STEP_PENDING;
-}
-
-static int build_job(kft_job_t **out, cjob *j)
-{
-	kft_job_t *job = NULL;
-	verdict v;
-	const char *steps = label(j, L_STEPS);
-	int64_t nodes = 0, created = 0, started = 0, finished = 0;
-	size_t i;
-	int error;
-
-	*out = NULL;
-	judge(&v, j, kft__now_ms());
-	if ((error = kft_job_new(&job, j->name, "container")) < 0)
-		return error;
-	kft__parse_i64(&nodes, label(j, L_NODES));
-	kft__parse_i64(&created, label(j, L_CREATED));
-	for (i = 0; i < j->n; i++) {
-		if (j->s[i].started && (!started || j->s[i].started < started))
-			started = j->s[i].started;
-		if (j->s[i].finished > finished)
-			finished = j->s[i].finished;
-	}
-	if (v.state != KFT_JOB_COMPLETE && v.state != KFT_JOB_FAILED)
-		finished = 0;
-	if ((error = kft_job_set_runtime(job, label(j, L_RUNTIME))) < 0 ||
-	    (error = kft_job_set_state(job, v.state, v.reason[0] ? v.reason : NULL,
-	                               v.message[0] ? v.message : NULL)) < 0 ||
-	    (error = kft_job_set_num_nodes(job, nodes)) < 0 ||
-	    (error = kft_job_set_times(job, created, started, finished)) < 0)
-		goto fail;
-	/* steps in plan order; planned steps without a container are Pending */
-	while (steps && *steps) {
-		const char *comma = strchr(steps, ',');
-		char name[128];
-		cstep *s;
-
-		snprintf(name, sizeof(name), "%.*s", (int)(comma ? comma - steps : (long)strlen(steps)),
-		         steps);
-		steps = comma ? comma + 1 : NULL;
-		s = find_step(j, name);
-		if (s) {
-			int sig = s->exit_code > 128 && s->exit_code < 160 ? s->exit_code - 128 : 0;
-			const char *reason = NULL;
-
-			if (s->oom)
-				reason = "OOMKilled";
-			else if (step_failed(s))
-				reason = strcmp(s->status, "removed") ? "Error" : "ContainerRemoved";
-			else if (is_exited(s))
-				reason = "Completed";
-			error = kft_job_add_step(job, name, step_state(s), s->cname,
-			                         is_exited(s) ? s->exit_code : -1,
-			                         is_exited(s) ? sig : 0, reason);
-		} else {
-			char target[256];
-
-			snprintf(target, sizeof(target), "%s-%s", j->name, name);
-			error = kft_job_add_step(job, name, KFT_STEP_PENDING, target, -1, 0,
-			                         "NotCreated");
-		}
-		if (error < 0)
-			goto fail;
-	}
-	*out = job;
-	return 0;
-fail:
-	kft_job_free(job);
-	return error;
-}
-
-/* Load a job, enforce JobSet semantics (stop the rest when it ended), build it. */
-static int observe(kft_job_t **out, cbackend *b, const char *name, int *found)
-{
-	kft__engine *e;
-	cJSON *list = NULL;
-	kft__buf lab = KFT__BUF_INIT;
-	cjob j;
-	verdict v;
-	int error;
-
-	*out = NULL;
-	*found = 0;
-	memset(&j, 0, sizeof(j));
-	if ((error = engine(&e, b)) < 0)
-		return error;
-	kft__buf_printf(&lab, "%s=%s", L_JOB, name);
-	if (lab.oom)
-		return kft__error_oom();
-	if ((error = kft__engine_container_list(&list, e, lab.ptr)) < 0)
-		goto out;
-	if ((error = cjob_load(&j, e, name, list)) < 0)
-		goto out;
-	if (j.n == 0)
-		goto out;
-	*found = 1;
-	judge(&v, &j, kft__now_ms());
-	if (v.stop_others) {
-		kft__log(KFT_DIAG_INFO, "container: job %s is %s; stopping its running steps", name,
-		         kft_job_state_name(v.state));
-		stop_active(e, &j, 5000);
-		cjob_clear(&j);
-		if ((error = cjob_load(&j, e, name, list)) < 0)
-			goto out;
-	}
-	error = build_job(out, &j);
-out:
-	cjob_clear(&j);
-	cJSON_Delete(list);
-	kft__buf_free(&lab);
-	return error;
-}
-
-static int labels_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
-{
-	cbackend *b = (cbackend *)be;
-	int found, error;
-
-	if ((error = observe(out, b, name, &found)) < 0)
-		return error;
-	if (!found)
-		return kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_CONTAINER,
-		                      "TrainJob %s not found in the %s engine at %s", name,
-		                      kft__engine_name(b->eng), kft__engine_socket(b->eng));
-	return 0;
-}
 
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* After a supervisor died: make sure none of the job's containers still runs. */
-static void stop_leftovers(cbackend *b, const char *name)
-{
-	kft__buf lab = KFT__BUF_INIT;
-	cJSON *list = NULL;
-	const cJSON *c;
-
-	kft__buf_printf(&lab, "%s=%s", L_JOB, name);
-	if (!lab.oom && b->eng && kft__engine_container_list(&list, b->eng, lab.ptr) == 0)
-		cJSON_ArrayForEach(c, list)
-			if (kft__streq(kft__json_str(c, "State"), "running") && kft__json_str(c, "Id"))
-				kft__engine_container_stop(b->eng, kft__json_str(c, "Id"), 0);
-	cJSON_Delete(list);
-	kft__buf_free(&lab);
-	kft_error_clear();
-}
-
-/* A job from its store record (supervisor-owned); the liveness check applies. */
-static int store_get_job(kft_job_t **out, cbackend *b, const char *name)
-{
-	int error = kft__store_get_job(out, b->root, name, "container");
-
-	if (error == 0 && kft__streq(kft_job_reason(*out), "SupervisorDied")) {
-		kft__engine *e;
-
-		if (engine(&e, b) == 0)
-			stop_leftovers(b, name);
-		kft_error_clear();
-	}
-	return error;
 }
 
 static int be_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
@@ -920,9 +168,9 @@ static int be_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
 
 	kft__store_children_reap(&b->pending, 0);
 	if (in_store(b, name))
-		return store_get_job(out, b, name);
+		return kft__store_get_job(out, b->root, name, "container");
 	/* the state dir was lost (or never here): the engine's labels still know the job */
-	return labels_get_job(out, be, name);
+	return kft__container_labels_get_job(out, b, name);
 }
 
 /* Jobs in the store, and jobs only the engine's labels know; sorted by name. */
@@ -954,7 +202,7 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 	if (error < 0)
 		goto out;
 	/* the engine is needed only for jobs outside the store */
-	if ((eng_error = engine(&e, b)) == 0)
+	if ((eng_error = kft__container_engine(&e, b)) == 0)
 		eng_error = kft__engine_container_list(&list, e, L_JOB);
 	if (eng_error < 0 && names.n == 0) {
 		error = eng_error;
@@ -983,7 +231,7 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 		int found = 1, r;
 
 		if (in_store(b, names.v[i])) {
-			r = store_get_job(&job, b, names.v[i]);
+			r = kft__store_get_job(&job, b->root, names.v[i], "container");
 			if (r == KFT_ENOTFOUND || r == KFT_EINVALID)
 				continue;   /* deleted meanwhile, or not a job directory */
 			if (r < 0 && (kft_job_new(&job, names.v[i], "container") < 0 ||
@@ -995,7 +243,7 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 			}
 		} else if (!e) {
 			continue;
-		} else if ((error = observe(&job, b, names.v[i], &found)) < 0) {
+		} else if ((error = kft__container_observe(&job, b, names.v[i], &found)) < 0) {
 			goto out;
 		}
 		if (!found || (runtime && !kft__streq(runtime, kft_job_runtime(job)))) {
@@ -1150,14 +398,14 @@ static int delete_everything(cbackend *b, kft__engine *e, const char *name, cons
  * kft_train returns without waiting for any of them.
  */
 static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
-                     const kft_train_opts_t *opts)
+                     const kft_runtime_t *rt, const kft_train_opts_t *opts)
 {
 	cbackend *b = (cbackend *)be;
 	kft__engine *e;
 	cJSON *plan = NULL, *doc = NULL, *existing = NULL;
 	cJSON *st, *steps;
 	const char *name = kft_spec_name(spec);
-	char *jobdir = NULL, *ws = NULL, *sup = NULL, *rdir = NULL;
+	char *jobdir = NULL, *ws = NULL, *sup = NULL, *rdir = NULL, *prog = NULL;
 	kft__buf stepnames = KFT__BUF_INIT, lab = KFT__BUF_INIT, netname = KFT__BUF_INIT;
 	char created[32], deadline[32], nodes[32];
 	body_ctx bc;
@@ -1172,9 +420,9 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		                      "kft_render_plan to see what would run in containers");
 	if ((error = store_dir(&jobdir, b, name)) < 0)
 		return error;
-	if ((error = compile_plan(&plan, &doc, b, spec)) < 0)
+	if ((error = compile_plan(&plan, &doc, b, spec, rt)) < 0)
 		goto out;
-	if ((error = engine(&e, b)) < 0)
+	if ((error = kft__container_engine(&e, b)) < 0)
 		goto out;
 	steps = (cJSON *)kft__json_get(plan, "steps");
 	nsteps = (size_t)cJSON_GetArraySize(steps);
@@ -1229,30 +477,25 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		                      "kft-supervisor program)", sup);
 		goto out;
 	}
-	{   /* the supervisor runs kft-container-step from its own directory (or as set) */
+	{   /* the step runner program: kft-container-step next to kft-supervisor (or as set) */
 		const char *env = getenv("KFT_CONTAINER_STEP");
-		char *slash = strrchr(sup, '/'), *prog;
+		char *slash = strrchr(sup, '/');
 
 		if (env && *env)
-			prog = kft__strdup(env);
+			prog = strchr(env, '/') ? kft__strdup(env) : kft__which(env);
 		else if (slash) {
 			*slash = '\0';
 			prog = kft__path_join(sup, "kft-container-step");
 			*slash = '/';
 		} else {
-			prog = kft__strdup("kft-container-step");
+			prog = kft__which("kft-container-step");
 		}
-		if (!prog) {
-			error = kft__error_oom();
-			goto out;
-		}
-		if (strchr(prog, '/') && access(prog, X_OK) < 0) {
+		if (!prog || *prog != '/' || access(prog, X_OK) < 0) {
 			error = kft__error_os(KFT_ENOTFOUND, "container step program %s (install it next "
-			                      "to kft-supervisor, or set KFT_CONTAINER_STEP)", prog);
-			free(prog);
+			                      "to kft-supervisor, or set KFT_CONTAINER_STEP)",
+			                      prog ? prog : env && *env ? env : "kft-container-step");
 			goto out;
 		}
-		free(prog);
 	}
 	/* the create bodies go into the plan: the step program (re)creates from them */
 	memset(&bc, 0, sizeof(bc));
@@ -1281,7 +524,8 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	} else {
 		bc.network = "host";
 	}
-	if (netname.oom || kft__json_set_str(plan, "runner", "container") < 0 ||
+	if (netname.oom || kft__json_set_str(plan, "runner", "program") < 0 ||
+	    kft__json_set_str(plan, "stepProgram", prog) < 0 ||
 	    kft__json_set_str(plan, "engineSocket", kft__engine_socket(e)) < 0 ||
 	    kft__json_set_str(plan, "network", bc.network) < 0) {
 		error = kft__error_oom();
@@ -1295,6 +539,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		if ((error = kft__container_body(&body, &bc, st)) < 0)
 			goto out;
 		if (kft__json_set_str(st, "container", cname) < 0 ||
+		    kft__json_set_str(st, "target", cname) < 0 ||
 		    kft__json_set(st, "createBody", body) < 0) {
 			error = kft__error_oom();
 			goto out;
@@ -1363,6 +608,7 @@ out:
 	free(jobdir);
 	free(ws);
 	free(sup);
+	free(prog);
 	free(rdir);
 	cJSON_Delete(plan);
 	cJSON_Delete(doc);
@@ -1391,14 +637,13 @@ static int delete_everything(cbackend *b, kft__engine *e, const char *name, cons
 	kft__buf_printf(&lab, "%s=%s", L_JOB, name);
 	if (lab.oom)
 		return kft__error_oom();
-	if ((error = kft__engine_container_list(&list, e, lab.ptr)) < 0 ||
-	    (error = cjob_load(&j, e, name, list)) < 0)
+	if ((error = kft__cjob_find(&j, &list, e, name)) < 0)
 		goto out;
 	if (j.n > 0) {
 		*found = 1;
-		if (!dir && label(&j, L_JOBDIR))
-			dir = kft__strdup(label(&j, L_JOBDIR));
-		stop_active(e, &j, grace_ms);
+		if (!dir && kft__cjob_label(&j, L_JOBDIR))
+			dir = kft__strdup(kft__cjob_label(&j, L_JOBDIR));
+		kft__cjob_stop(e, &j, grace_ms);
 		for (i = 0; i < j.n; i++)
 			if ((error = kft__engine_container_remove(e, j.s[i].id)) < 0)
 				goto out;
@@ -1425,7 +670,7 @@ static int delete_everything(cbackend *b, kft__engine *e, const char *name, cons
 	}
 out:
 	free(dir);
-	cjob_clear(&j);
+	kft__cjob_clear(&j);
 	cJSON_Delete(list);
 	cJSON_Delete(nets);
 	kft__buf_free(&lab);
@@ -1466,7 +711,7 @@ static int be_delete_job(kft_backend_t *be, const char *name, const kft_delete_o
 		}
 		kft_error_clear();
 	}
-	if ((error = engine(&e, b)) < 0)
+	if ((error = kft__container_engine(&e, b)) < 0)
 		goto out;
 	if ((error = delete_everything(b, e, name, owned ? dir : NULL, grace, keep, &found)) < 0)
 		goto out;
@@ -1480,570 +725,6 @@ out:
 	return error;
 }
 
-/* ---- wait: the engine's event stream ---- */
-
-typedef struct {
-	cbackend *b;
-	const char *name;
-	const kft_wait_opts_t *o;
-	kft_job_t *job;           /* latest */
-	int dirty;                /* an event arrived: re-read the job */
-	int64_t deadline;         /* mono ms; 0 none */
-	int64_t recheck_at;       /* mono ms: the job's activeDeadlineSeconds passes */
-	int rechecked;            /* re-read once past it */
-	int result;               /* 1: done with rc */
-	int rc;
-	kft__buf line;
-} wait_ctx;
-
-static int wanted(const kft_wait_opts_t *o, int state)
-{
-	uint32_t want = o && o->want ? o->want : KFT_WANT(KFT_JOB_COMPLETE);
-
-	return (want & KFT_WANT(state)) != 0;
-}
-
-static int on_event(const char *data, size_t len, int fd, void *payload)
-{
-	wait_ctx *w = payload;
-
-	(void)fd;
-	(void)data;
-	(void)len;
-	w->dirty = 1;   /* any event about the job's containers: re-read it */
-	return 0;
-}
-
-static int wait_eval(wait_ctx *w)
-{
-	kft_job_t *job = NULL;
-	int st, error;
-
-	int past = w->recheck_at && !w->rechecked && kft__mono_ms() >= w->recheck_at;
-
-	if (w->dirty || !w->job || past) {
-		w->dirty = 0;
-		if (past)
-			w->rechecked = 1;
-		if ((error = labels_get_job(&job, &w->b->base, w->name)) < 0) {
-			w->result = 1;
-			w->rc = error;
-			return error;
-		}
-		kft_job_free(w->job);
-		w->job = job;
-	}
-	if (w->o && w->o->progress_cb && (error = w->o->progress_cb(w->job, w->o->payload)) != 0) {
-		w->result = 1;
-		w->rc = error;
-		return error;
-	}
-	st = kft_job_state(w->job);
-	if (wanted(w->o, st)) {
-		w->result = 1;
-		w->rc = 0;
-		return 1;
-	}
-	if (st == KFT_JOB_FAILED) {
-		w->result = 1;
-		w->rc = kft__error_set(KFT_EJOBFAILED, KFT_ERROR_CLASS_CONTAINER,
-		                       "TrainJob %s is Failed%s%s", w->name,
-		                       kft_job_message(w->job) ? ": " : "",
-		                       kft_job_message(w->job) ? kft_job_message(w->job) : "");
-		return 1;
-	}
-	if (w->deadline && kft__mono_ms() >= w->deadline) {
-		w->result = 1;
-		w->rc = kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_CONTAINER,
-		                       "timed out waiting for TrainJob %s (status %s)", w->name,
-		                       kft_job_status(w->job));
-		return 1;
-	}
-	return 0;
-}
-
-static int wait_tick(void *payload)
-{
-	return wait_eval(payload);
-}
-
-/* Re-check when the job's activeDeadlineSeconds passes (no event marks it). */
-static void schedule_deadline(wait_ctx *w)
-{
-	int64_t created = kft_job_created_ms(w->job), dl = 0;
-	cbackend *b = w->b;
-	kft__buf lab = KFT__BUF_INIT;
-	cJSON *list = NULL;
-
-	if (!created || !b->eng || w->recheck_at)
-		return;
-	kft__buf_printf(&lab, "%s=%s", L_JOB, w->name);
-	if (!lab.oom && kft__engine_container_list(&list, b->eng, lab.ptr) == 0 &&
-	    cJSON_GetArraySize(list) > 0)
-		kft__parse_i64(&dl, kft__json_str(kft__json_get(cJSON_GetArrayItem(list, 0), "Labels"),
-		                                  L_DEADLINE));
-	if (dl > 0)
-		w->recheck_at = kft__mono_ms() + (created + dl * 1000 - kft__now_ms()) + 100;
-	cJSON_Delete(list);
-	kft__buf_free(&lab);
-	kft_error_clear();
-}
-
-static int labels_wait(kft_job_t **out, kft_backend_t *be, const char *name,
-                   const kft_wait_opts_t *opts)
-{
-	cbackend *b = (cbackend *)be;
-	wait_ctx w;
-	int64_t lost_since = 0;
-	int error;
-
-	memset(&w, 0, sizeof(w));
-	w.b = b;
-	w.name = name;
-	w.o = opts;
-	w.deadline = opts && opts->timeout_ms > 0 ? kft__mono_ms() + opts->timeout_ms : 0;
-	for (;;) {
-		kft__engine_stream *s = NULL;
-		kft__buf path = KFT__BUF_INIT, f = KFT__BUF_INIT;
-		int64_t since = kft__now_ms() / 1000 - 1;
-
-		/* subscribe first (since = a second ago), then read the state: no event is lost */
-		kft__buf_printf(&f, "{\"type\":[\"container\"],\"label\":[\"%s=%s\"]}", L_JOB, name);
-		kft__buf_printf(&path, "/events?since=%lld&filters=", (long long)since);
-		{
-			size_t k;
-
-			for (k = 0; f.ptr && k < f.len; k++)
-				kft__buf_printf(&path, "%%%02X", (unsigned char)f.ptr[k]);
-		}
-		w.dirty = 1;
-		error = path.oom || f.oom ? kft__error_oom() : wait_eval(&w);
-		if (error < 0 && error == w.rc && (error == KFT_EUNAVAILABLE || error == KFT_ETIMEOUT) &&
-		    !(w.deadline && kft__mono_ms() >= w.deadline)) {
-			/* the engine went away (restart?): retry for up to 30 s */
-			if (!lost_since)
-				lost_since = kft__mono_ms();
-			if (kft__mono_ms() - lost_since < 30000) {
-				kft__buf_free(&path);
-				kft__buf_free(&f);
-				w.result = 0;
-				if (opts && opts->progress_cb && w.job &&
-				    (error = opts->progress_cb(w.job, opts->payload)) != 0) {
-					w.result = 1;
-					w.rc = error;
-					goto done;
-				}
-				poll(NULL, 0, 250);
-				continue;
-			}
-			kft__error_set(KFT_EUNAVAILABLE, KFT_ERROR_CLASS_CONTAINER,
-			               "the container engine stopped answering while waiting for "
-			               "TrainJob %s (for 30 s); its state is unknown", name);
-			w.rc = KFT_EUNAVAILABLE;
-		}
-		if (w.result) {
-			kft__buf_free(&path);
-			kft__buf_free(&f);
-			goto done;
-		}
-		lost_since = 0;
-		schedule_deadline(&w);
-		if ((error = kft__engine_stream_new(&s, b->eng, path.ptr, 0, on_event, &w)) < 0) {
-			kft__buf_free(&path);
-			kft__buf_free(&f);
-			w.rc = error;
-			goto done;
-		}
-		kft__buf_free(&path);
-		kft__buf_free(&f);
-		error = kft__engine_streams_run(b->eng, &s, 1, 1000, wait_tick, &w);
-		if (!w.result && kft__engine_stream_done(s) && kft__engine_stream_status(s) >= 300) {
-			kft__error_prefix("events of TrainJob %s", name);
-			w.rc = KFT_ERROR;
-			w.result = 1;
-		}
-		kft__engine_stream_free(s);
-		if (w.result && (w.rc == KFT_EUNAVAILABLE || w.rc == KFT_ETIMEOUT) &&
-		    !(w.deadline && kft__mono_ms() >= w.deadline)) {
-			w.result = 0;   /* the engine went away mid-stream: the loop retries */
-			continue;
-		}
-		if (w.result)
-			goto done;
-		/* the stream ended (engine restart?): loop re-reads the job and resubscribes */
-		kft__log(KFT_DIAG_INFO, "container: event stream for %s ended; re-reading", name);
-	}
-done:
-	kft__buf_free(&w.line);
-	if (out && w.job && (w.rc == 0 || w.rc == KFT_EJOBFAILED)) {
-		*out = w.job;
-		w.job = NULL;
-	}
-	kft_job_free(w.job);
-	return w.rc;
-}
-
-/* ---- logs ---- */
-
-typedef struct {
-	const char *step;
-	int prefix;
-	kft_log_cb cb;
-	void *payload;
-	kft__buf part[3];         /* partial line per fd */
-	uint64_t seen[3];         /* bytes received per fd */
-	uint64_t skip[3];         /* catch-up pass: bytes to skip per fd */
-	int rc;
-} log_stream;
-
-static int emit(log_stream *ls, const char *data, size_t len)
-{
-	kft__buf out = KFT__BUF_INIT;
-	int rc;
-
-	if (!ls->prefix)
-		return ls->cb(data, len, ls->step, ls->payload);
-	while (len > 0) {
-		const char *nl = memchr(data, '\n', len);
-		size_t n = nl ? (size_t)(nl - data) + 1 : len;
-
-		kft__buf_printf(&out, "%s: ", ls->step);
-		kft__buf_put(&out, data, n);
-		data += n;
-		len -= n;
-	}
-	if (out.oom) {
-		kft__buf_free(&out);
-		return kft__error_oom();
-	}
-	rc = ls->cb(out.ptr, out.len, ls->step, ls->payload);
-	kft__buf_free(&out);
-	return rc;
-}
-
-static int on_log(const char *data, size_t len, int fd, void *payload)
-{
-	log_stream *ls = payload;
-	int f = fd >= 0 && fd <= 2 ? fd : 1;
-	kft__buf *p = &ls->part[f];
-	const char *last;
-
-	if (ls->skip[f] > 0) {   /* catch-up pass: drop what the follow pass delivered */
-		size_t drop = ls->skip[f] < len ? (size_t)ls->skip[f] : len;
-
-		ls->skip[f] -= drop;
-		data += drop;
-		len -= drop;
-		if (len == 0)
-			return 0;
-	}
-	ls->seen[f] += len;
-
-	/* whole lines only; a partial line waits for its end (or the stream's) */
-	last = NULL;
-	{
-		size_t k;
-
-		for (k = len; k > 0; k--)
-			if (data[k - 1] == '\n') {
-				last = data + k - 1;
-				break;
-			}
-	}
-	if (!last)
-		return kft__buf_put(p, data, len) < 0 ? kft__error_oom() : 0;
-	if (p->len) {
-		kft__buf_put(p, data, (size_t)(last - data) + 1);
-		if (p->oom)
-			return kft__error_oom();
-		ls->rc = emit(ls, p->ptr, p->len);
-		kft__buf_clear(p);
-	} else {
-		ls->rc = emit(ls, data, (size_t)(last - data) + 1);
-	}
-	if (ls->rc)
-		return ls->rc;
-	if ((size_t)(last + 1 - data) < len)
-		return kft__buf_put(p, last + 1, len - (size_t)(last + 1 - data)) < 0 ?
-		       kft__error_oom() : 0;
-	return 0;
-}
-
-static int flush_log(log_stream *ls)
-{
-	int k, rc = 0;
-
-	for (k = 0; k < 3 && !rc; k++)
-		if (ls->part[k].len) {
-			rc = emit(ls, ls->part[k].ptr, ls->part[k].len);
-			kft__buf_clear(&ls->part[k]);
-		}
-	return rc;
-}
-
-typedef struct {
-	int64_t deadline;
-	cbackend *b;
-	const char *name;
-	int64_t next_check;
-	kft_log_cb cb;        /* following: the heartbeat logs.h promises */
-	void *payload;
-	int64_t beat;
-} logs_tick_ctx;
-
-static int logs_tick(void *payload)
-{
-	logs_tick_ctx *t = payload;
-
-	if (t->deadline && kft__mono_ms() >= t->deadline)
-		return kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_CONTAINER,
-		                      "timed out following the logs of TrainJob %s", t->name);
-	return t->cb ? kft__logs_heartbeat(t->cb, t->payload, &t->beat) : 0;
-}
-
-static int labels_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *opts,
-                   kft_log_cb cb, void *payload)
-{
-	cbackend *b = (cbackend *)be;
-	kft__engine *e;
-	kft_job_t *job = NULL;
-	kft__engine_stream **ss = NULL;
-	log_stream *ls = NULL;
-	uint32_t flags = opts ? opts->flags : 0;
-	const char *want = opts ? opts->step : NULL;
-	int follow = (flags & KFT_LOGS_FOLLOW) != 0, prefix, error, found = 0;
-	logs_tick_ctx tc;
-	size_t i, n, k;
-
-	if ((error = engine(&e, b)) < 0)
-		return error;
-	if ((error = labels_get_job(&job, be, name)) < 0)
-		return error;
-	prefix = kft__logs_prefixed(opts);
-	n = kft_job_step_count(job);
-	if (!(ss = kft__calloc(n ? n : 1, sizeof(*ss))) || !(ls = kft__calloc(n ? n : 1,
-	                                                                      sizeof(*ls)))) {
-		error = kft__error_oom();
-		goto out;
-	}
-	memset(&tc, 0, sizeof(tc));
-	tc.deadline = follow && opts && opts->timeout_ms > 0 ? kft__mono_ms() + opts->timeout_ms : 0;
-	tc.b = b;
-	tc.name = name;
-	if (follow) {
-		tc.cb = cb;
-		tc.payload = payload;
-	}
-	for (i = 0, k = 0; i < n; i++) {
-		const kft_step_t *st = kft_job_step_at(job, i);
-		const char *step = kft_step_name(st);
-		kft__buf path = KFT__BUF_INIT;
-
-		if (want && strcmp(want, step) != 0)
-			continue;
-		found = 1;
-		if (kft__streq(kft_step_reason(st), "NotCreated"))
-			continue;
-		ls[k].step = step;
-		ls[k].prefix = prefix;
-		ls[k].cb = cb;
-		ls[k].payload = payload;
-		kft__buf_printf(&path, "/containers/%s/logs?stdout=1&stderr=1&follow=%d",
-		                kft_step_target(st), follow);
-		if (opts && opts->tail_lines >= 0)
-			kft__buf_printf(&path, "&tail=%lld", (long long)opts->tail_lines);
-		if (path.oom) {
-			error = kft__error_oom();
-			goto out;
-		}
-		error = kft__engine_stream_new(&ss[k], e, path.ptr, 1, on_log, &ls[k]);
-		kft__buf_free(&path);
-		if (error < 0)
-			goto out;
-		k++;
-	}
-	if (want && !found) {
-		kft__buf names = KFT__BUF_INIT;
-
-		for (i = 0; i < n; i++)
-			kft__buf_printf(&names, "%s%s", i ? ", " : "", kft_step_name(kft_job_step_at(job, i)));
-		error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_INVALID,
-		                       "TrainJob %s has no step \"%s\" (steps: %s)", name, want,
-		                       names.ptr ? names.ptr : "none");
-		kft__buf_free(&names);
-		goto out;
-	}
-	if (follow) {   /* every step at once, as lines arrive */
-		error = kft__engine_streams_run(e, ss, k, 1000, logs_tick, &tc);
-		/*
-		 * dockerd may end a follow stream before it logged the container's last,
-		 * unterminated line: read the finished log once more and deliver only
-		 * the bytes beyond those already seen (not with --tail: offsets differ).
-		 */
-		for (i = 0; i < k && !error && !(opts && opts->tail_lines >= 0); i++) {
-			kft__engine_stream *again = NULL;
-			kft__buf path = KFT__BUF_INIT;
-			int f;
-
-			if (!kft__engine_stream_done(ss[i]) || kft__engine_stream_status(ss[i]) >= 300)
-				continue;
-			for (f = 0; f < 3; f++)
-				ls[i].skip[f] = ls[i].seen[f];
-			kft__buf_printf(&path, "/containers/%s-%s/logs?stdout=1&stderr=1", name,
-			                ls[i].step);
-			if (path.oom ||
-			    (error = kft__engine_stream_new(&again, e, path.ptr, 1, on_log, &ls[i])) < 0) {
-				kft__buf_free(&path);
-				error = error ? error : kft__error_oom();
-				break;
-			}
-			kft__buf_free(&path);
-			error = kft__engine_streams_run(e, &again, 1, 1000, logs_tick, &tc);
-			kft__engine_stream_free(again);
-		}
-		for (i = 0; i < k && !error; i++)
-			error = flush_log(&ls[i]);
-	} else {        /* one step after the other, in plan order */
-		for (i = 0; i < k && !error; i++) {
-			error = kft__engine_streams_run(e, &ss[i], 1, 1000, logs_tick, &tc);
-			if (!error)
-				error = flush_log(&ls[i]);
-			if (!error && kft__engine_stream_status(ss[i]) >= 300)
-				error = kft_error_last()->message[0] ? KFT_ERROR : 0;
-		}
-	}
-out:
-	for (i = 0; i < n; i++) {
-		if (ss && ss[i])
-			kft__engine_stream_free(ss[i]);
-		if (ls)
-			for (k = 0; k < 3; k++)
-				kft__buf_free(&ls[i].part[k]);
-	}
-	free(ss);
-	free(ls);
-	kft_job_free(job);
-	return error;
-}
-
-/* ---- events (from container timestamps) ---- */
-
-static int labels_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name)
-{
-	kft_job_t *job = NULL;
-	kft_event_list_t *ev = NULL;
-	cbackend *b = (cbackend *)be;
-	kft__buf lab = KFT__BUF_INIT;
-	cJSON *list = NULL;
-	cjob j;
-	size_t i;
-	int error;
-
-	*out = NULL;
-	memset(&j, 0, sizeof(j));
-	if ((error = labels_get_job(&job, be, name)) < 0)
-		return error;
-	kft__buf_printf(&lab, "%s=%s", L_JOB, name);
-	if (lab.oom || (error = kft_event_list_new(&ev)) < 0) {
-		error = error ? error : kft__error_oom();
-		goto out;
-	}
-	if ((error = kft__engine_container_list(&list, b->eng, lab.ptr)) < 0 ||
-	    (error = cjob_load(&j, b->eng, name, list)) < 0)
-		goto out;
-	error = kft_event_list_add(ev, kft_job_created_ms(job), "TrainJob", name, "Normal",
-	                           "Created", "containers created");
-	for (i = 0; !error && i < j.n; i++) {
-		cstep *s = &j.s[i];
-		char msg[256];
-
-		if (s->started)
-			error = kft_event_list_add(ev, s->started, "Container", s->cname, "Normal",
-			                           "Started", "step started");
-		if (!error && is_exited(s) && s->finished) {
-			snprintf(msg, sizeof(msg), "step %s exited with code %d%s", s->step, s->exit_code,
-			         s->oom ? " (OOM-killed)" : "");
-			error = kft_event_list_add(ev, s->finished, "Container", s->cname,
-			                           step_failed(s) ? "Warning" : "Normal",
-			                           s->oom ? "OOMKilled" : step_failed(s) ? "Failed"
-			                                                                 : "Completed",
-			                           msg);
-		}
-	}
-	if (!error && (kft_job_state(job) == KFT_JOB_FAILED ||
-	               kft_job_state(job) == KFT_JOB_COMPLETE))
-		error = kft_event_list_add(ev, kft_job_finished_ms(job), "TrainJob", name,
-		                           kft_job_state(job) == KFT_JOB_FAILED ? "Warning" : "Normal",
-		                           kft_job_reason(job) ? kft_job_reason(job)
-		                                               : kft_job_status(job),
-		                           kft_job_message(job) ? kft_job_message(job)
-		                                                : kft_job_status(job));
-	if (error < 0)
-		goto out;
-	kft_event_list_sort(ev);
-	*out = ev;
-	ev = NULL;
-out:
-	kft_event_list_free(ev);
-	kft_job_free(job);
-	cjob_clear(&j);
-	cJSON_Delete(list);
-	kft__buf_free(&lab);
-	return error;
-}
-
-/* ---- suspend/resume ---- */
-
-static int labels_resume(kft_backend_t *be, const char *name, int suspend)
-{
-	cbackend *b = (cbackend *)be;
-	kft__buf lab = KFT__BUF_INIT;
-	cJSON *list = NULL;
-	cjob j;
-	size_t i;
-	int error;
-
-	memset(&j, 0, sizeof(j));
-	if (suspend)
-		return kft__error_set(KFT_ENOTSUPPORTED, KFT_ERROR_CLASS_CONTAINER,
-		                      "the container backend cannot suspend a started job "
-		                      "(submit it suspended with spec.suspend, then resume it)");
-	if ((error = engine(&b->eng, b)) < 0)
-		return error;
-	kft__buf_printf(&lab, "%s=%s", L_JOB, name);
-	if (lab.oom)
-		return kft__error_oom();
-	if ((error = kft__engine_container_list(&list, b->eng, lab.ptr)) < 0 ||
-	    (error = cjob_load(&j, b->eng, name, list)) < 0)
-		goto out;
-	if (j.n == 0) {
-		error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_CONTAINER,
-		                       "TrainJob %s not found", name);
-		goto out;
-	}
-	/* initializers first, waited; then the rest */
-	for (i = 0; i < j.n; i++) {
-		int code;
-
-		if (strcmp(j.s[i].role, "initializer") || strcmp(j.s[i].status, "created"))
-			continue;
-		if ((error = kft__engine_container_start(b->eng, j.s[i].id)) < 0 ||
-		    (error = kft__engine_container_wait(&code, b->eng, j.s[i].id)) < 0)
-			goto out;
-		if (code != 0)
-			goto out;
-	}
-	for (i = 0; i < j.n; i++)
-		if (strcmp(j.s[i].role, "initializer") != 0 && !strcmp(j.s[i].status, "created") &&
-		    (error = kft__engine_container_start(b->eng, j.s[i].id)) < 0)
-			goto out;
-out:
-	cjob_clear(&j);
-	cJSON_Delete(list);
-	kft__buf_free(&lab);
-	return error;
-}
-
 /* ---- store or labels ---- */
 
 static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name,
@@ -2054,7 +735,7 @@ static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name,
 	kft__store_children_reap(&b->pending, 0);
 	if (in_store(b, name))
 		return kft__store_wait(out, b->root, name, "container", opts);
-	return labels_wait(out, be, name, opts);
+	return kft__container_labels_wait(out, b, name, opts);
 }
 
 static int be_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *opts,
@@ -2064,7 +745,7 @@ static int be_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o
 
 	if (in_store(b, name))   /* the step program copies each container's log stream here */
 		return kft__store_logs(b->root, name, opts, cb, payload);
-	return labels_logs(be, name, opts, cb, payload);
+	return kft__container_labels_logs(b, name, opts, cb, payload);
 }
 
 static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name)
@@ -2073,7 +754,7 @@ static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *
 
 	if (in_store(b, name))
 		return kft__store_get_events(out, b->root, name);
-	return labels_get_events(out, be, name);
+	return kft__container_labels_get_events(out, b, name);
 }
 
 static int be_get_metrics_history(kft_metrics_history_t **out, kft_backend_t *be,
@@ -2094,7 +775,7 @@ static int be_suspend_job(kft_backend_t *be, const char *name, int suspend)
 	int error;
 
 	if (!in_store(b, name))
-		return labels_resume(be, name, suspend);
+		return kft__container_labels_resume(b, name, suspend);
 	if ((error = store_dir(&dir, b, name)) < 0)
 		return error;
 	/* the supervisor stops the containers (suspend) or starts them again (resume) */
@@ -2175,3 +856,4 @@ int kft__backend_container_factory(kft_backend_t **out, const kft_client_opts_t 
 	*out = &b->base;
 	return 0;
 }
+

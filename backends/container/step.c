@@ -96,7 +96,7 @@ static void write_result(shim *s, int code, int oom, const char *reason, const c
 
 	if (!r)
 		return;
-	cJSON_AddStringToObject(r, "container", s->cname);
+	cJSON_AddStringToObject(r, "target", s->cname);
 	if (s->id)
 		cJSON_AddStringToObject(r, "containerId", s->id);
 	cJSON_AddNumberToObject(r, "exitCode", code);

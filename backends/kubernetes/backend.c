@@ -234,6 +234,8 @@ int kft__backend_kubernetes_factory(kft_backend_t **out, const kft_client_opts_t
 	b->be.get_events = kft__k8s_get_events;
 	b->be.list_runtimes = kft__k8s_list_runtimes;
 	b->be.get_runtime = kft__k8s_get_runtime;
+	b->be.resolve_runtime = kft__k8s_resolve_runtime;
+	b->be.caps = KFT_BACKEND_CAP_REMOTE_RUNTIMES;
 	b->be.free = be_free;
 	*out = &b->be;
 	return 0;

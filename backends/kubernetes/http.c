@@ -251,6 +251,16 @@ static void put_snippet(kft__buf *b, const char *s, size_t len)
 		kft__buf_puts(b, "...");
 }
 
+/*
+ * A server's text in a message: control characters (terminal escapes, NUL-free
+ * but hostile) become '?'; UTF-8 passes.
+ */
+static void put_text(kft__buf *b, const char *s)
+{
+	for (; *s; s++)
+		kft__buf_putc(b, (unsigned char)*s < 32 || *s == 127 ? '?' : *s);
+}
+
 static int code_for(long http)
 {
 	switch (http) {
@@ -265,8 +275,8 @@ static int code_for(long http)
 }
 
 /* Set the error from a non-2xx response; returns the KFT_E* code. */
-static int status_error(long http, const char *body, size_t len, const char *method,
-                        const char *url)
+int kft__k8s_status_error(long http, const char *body, size_t len, const char *method,
+                          const char *url)
 {
 	cJSON *doc = body && len ? cJSON_ParseWithLength(body, len) : NULL;
 	int code = code_for(http);
@@ -279,21 +289,30 @@ static int status_error(long http, const char *body, size_t len, const char *met
 		kft__buf b = KFT__BUF_INIT;
 		long scode = (long)kft__json_int(jcode, LONG_MIN, LONG_MAX, http);
 
+		if (reason && strspn(reason, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		                    "0123456789") != strlen(reason))
+			reason = NULL;   /* a reason is a CamelCase word (StatusReason) */
 		if (scode == 409 && kft__streq(reason, "Conflict"))
 			code = KFT_ERROR;   /* an update conflict, not a name clash */
-		kft__buf_puts(&b, msg && *msg ? msg : (reason ? reason : "(no message)"));
+		put_text(&b, msg && *msg ? msg : (reason ? reason : "(no message)"));
 		cJSON_ArrayForEach(c, causes) {
 			const char *f = kft__json_str(c, "field"), *m = kft__json_str(c, "message");
 
 			if (!m || (msg && strstr(msg, m)))
 				continue;   /* already in the message */
-			kft__buf_printf(&b, "; %s%s%s", f ? f : "", f ? ": " : "", m);
+			kft__buf_puts(&b, "; ");
+			put_text(&b, f ? f : "");
+			kft__buf_puts(&b, f ? ": " : "");
+			put_text(&b, m);
+			if (b.len > 2000)
+				break;   /* a message, not a dump: the error keeps 4 KiB */
 		}
 		if (b.oom) {
 			cJSON_Delete(doc);
 			return kft__error_oom();
 		}
-		kft__error_set_status(code, (int)(scode ? scode : http), reason, b.ptr);
+		kft__error_set_status(code, (int)(scode >= 100 && scode < 1000 ? scode : http), reason,
+		                      b.ptr);
 		kft__buf_free(&b);
 	} else {
 		kft__buf b = KFT__BUF_INIT;
@@ -528,12 +547,12 @@ static int request(kft__buf *resp, long *status, kft__k8s *k, const kft__k8s_req
 			if (http >= 200 && http < 300)
 				error = 0;
 			else
-				error = status_error(http, resp->ptr, resp->len, r->method, url);
+				error = kft__k8s_status_error(http, resp->ptr, resp->len, r->method, url);
 			break;
 		}
 		if (kft__mono_ms() + wait_ms > deadline) {
 			error = cc != CURLE_OK ? curl_error(cc, errbuf, k) :
-			        status_error(http, resp->ptr, resp->len, r->method, url);
+			        kft__k8s_status_error(http, resp->ptr, resp->len, r->method, url);
 			if (status)
 				*status = http;
 			break;
@@ -743,7 +762,7 @@ static void finish(kft__k8s_streams *ss, kft__k8s_stream *s, CURLcode cc)
 	if (s->stop)
 		return;
 	if (s->status >= 300) {
-		s->error = status_error(s->status, s->errbody.ptr, s->errbody.len, s->req.method, s->url);
+		s->error = kft__k8s_status_error(s->status, s->errbody.ptr, s->errbody.len, s->req.method, s->url);
 	} else if (cc != CURLE_OK) {
 		s->error = curl_error(cc, NULL, ss->k);
 	} else {

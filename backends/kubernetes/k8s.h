@@ -186,8 +186,8 @@ int kft__k8s_trainer_minor(const char *v);
 int kft__k8s_trainer_version(const char **out, kft__k8s *k);
 
 /* runtimes.c */
-int kft__k8s_get_one_runtime(kft_runtime_t **out, long *status, kft__k8s *k, const char *name,
-                             int cluster);
+int kft__k8s_resolve_runtime(kft_runtime_t **out, kft_backend_t *be, const char *name,
+                             const char *kind);
 int kft__k8s_get_runtime(kft_runtime_t **out, kft_backend_t *be, const char *name);
 int kft__k8s_list_runtimes(kft_runtime_list_t **out, kft_backend_t *be);
 
@@ -240,9 +240,9 @@ int kft__k8s_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runt
 
 /* submit.c: the create request (kft_train, kft render) */
 int kft__k8s_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
-                    const kft_train_opts_t *opts);
+                    const kft_runtime_t *rt, const kft_train_opts_t *opts);
 int kft__k8s_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
-                         const kft_render_opts_t *opts);
+                         const kft_runtime_t *rt, const kft_render_opts_t *opts);
 
 /* events.c */
 int kft__k8s_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name);
@@ -258,6 +258,11 @@ int kft__k8s_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o,
 /* ---- tests ---- */
 /** A TrainJob LIST body through the list's streaming parser, fed chunk bytes at a time. */
 int kft__k8s_parse_job_list(kft_job_list_t **out, const char *text, size_t len, size_t chunk);
+/** A non-2xx answer (a Status body, or any text) as the error; returns the KFT_E* code. */
+int kft__k8s_status_error(long http, const char *body, size_t len, const char *method,
+                          const char *url);
+/** An exec plugin's stdout (ExecCredential) into k's credentials. */
+int kft__k8s_parse_credential(kft__k8s *k, const char *text, size_t len, const char *cmd);
 
 
 #endif

@@ -30,7 +30,7 @@ static int runtime_from(kft_runtime_t **out, const cJSON *item, const char *kind
 	return error;
 }
 
-int kft__k8s_get_one_runtime(kft_runtime_t **out, long *status, kft__k8s *k, const char *name,
+static int get_one_runtime(kft_runtime_t **out, long *status, kft__k8s *k, const char *name,
                            int cluster)
 {
 	cJSON *doc = NULL;
@@ -60,16 +60,26 @@ int kft__k8s_get_one_runtime(kft_runtime_t **out, long *status, kft__k8s *k, con
 	return error;
 }
 
+/* The runtime a runtimeRef names: one GET, of the kind it names. */
+int kft__k8s_resolve_runtime(kft_runtime_t **out, kft_backend_t *be, const char *name,
+                             const char *kind)
+{
+	long status = 0;
+
+	return get_one_runtime(out, &status, kft__k8s_be(be), name,
+	                       !kft__streq(kind, "TrainingRuntime"));
+}
+
 static int be_get_runtime(kft_runtime_t **out, kft_backend_t *be, const char *name)
 {
 	kft__k8s *k = kft__k8s_be(be);
 	long status = 0;
 	int error;
 
-	error = kft__k8s_get_one_runtime(out, &status, k, name, 0);
+	error = get_one_runtime(out, &status, k, name, 0);
 	if (error != KFT_ENOTFOUND || status != 404)
 		return error;
-	error = kft__k8s_get_one_runtime(out, &status, k, name, 1);
+	error = get_one_runtime(out, &status, k, name, 1);
 	if (error == KFT_ENOTFOUND && status == 404)
 		return kft__error_set_status(KFT_ENOTFOUND, 404, "NotFound", "");
 	return error;

@@ -10,19 +10,19 @@
 
 /* ---- submit / render ---- */
 
-/* The exact request: path (with query) and body. */
+/*
+ * The exact request: path (with query) and body. spec is final (the core read the
+ * runtime and expanded the trainer once, see kft_train): nothing is fetched here
+ * but the cluster's Trainer version (cached per client).
+ */
 static int build_create(char **path_out, char **body_out, kft__k8s *k, const kft_spec_t *spec,
                         uint32_t flags, const char *for_version)
 {
-	const cJSON *ref = kft__json_path(kft__spec_doc(spec), "spec.runtimeRef");
-	const char *rtname = kft__json_str(ref, "name"), *kind = kft__json_str(ref, "kind");
 	const char *ns = kft_spec_namespace(spec) ? kft_spec_namespace(spec) : k->cfg.ns;
 	const char *ver = NULL;
-	kft_runtime_t *rt = NULL;
 	cJSON *doc = NULL;
 	kft__buf q = KFT__BUF_INIT;
 	char *path = NULL;
-	long status = 0;
 	int error, minor;
 
 	*path_out = *body_out = NULL;
@@ -31,22 +31,7 @@ static int build_create(char **path_out, char **body_out, kft__k8s *k, const kft
 		ver = for_version;
 	else if ((error = kft__k8s_trainer_version(&ver, k)) < 0)
 		return error;
-	/* the cluster's runtime expands scripts/builtin trainers; absent: the catalog's */
-	if (rtname) {
-		error = kft__streq(kind, "TrainingRuntime") ?
-		        kft__k8s_get_one_runtime(&rt, &status, k, rtname, 0) :
-		        kft__k8s_get_one_runtime(&rt, &status, k, rtname, 1);
-		if (error < 0) {
-			if (status == 0 && error != KFT_EINVALID)
-				return error;   /* unreachable: say so */
-			kft__log(KFT_DIAG_DEBUG, "runtime %s not readable from the cluster (%s); using "
-			         "the local catalog to expand the trainer", rtname,
-			         kft_error_last()->message);
-			kft_error_clear();
-		}
-	}
-	if ((error = kft__spec_finalize(&doc, spec, rt)) < 0)
-		goto out;
+	KFT_CHECK_ALLOC(doc = cJSON_Duplicate(kft__spec_doc(spec), 1));
 	minor = kft__k8s_trainer_minor(ver);
 	if (minor < 2 && (error = kft__spec_convert(doc, minor == 0 ? "v2.0" : "v2.1")) < 0)
 		goto out;
@@ -69,12 +54,11 @@ out:
 	kft__buf_free(&q);
 	free(path);
 	cJSON_Delete(doc);
-	kft_runtime_free(rt);
 	return error;
 }
 
 int kft__k8s_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
-                     const kft_train_opts_t *opts)
+                    const kft_runtime_t *rt, const kft_train_opts_t *opts)
 {
 	kft__k8s *k = kft__k8s_be(be);
 	char *path = NULL, *body = NULL;
@@ -98,7 +82,7 @@ int kft__k8s_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 }
 
 int kft__k8s_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
-                         const kft_render_opts_t *opts)
+                         const kft_runtime_t *rt, const kft_render_opts_t *opts)
 {
 	kft__k8s *k = kft__k8s_be(be);
 	char *path = NULL, *body = NULL, *url = NULL;

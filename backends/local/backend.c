@@ -30,39 +30,37 @@ typedef struct {
 
 /* ---------------- submit / plan ---------------- */
 
-static int compile(cJSON **plan, cJSON **doc, local_be *lb, const kft_spec_t *spec,
+/* spec is final and rt its runtime: the core read and expanded them once (kft_train). */
+static int compile(cJSON **plan, cJSON **doc, const kft_spec_t *spec, const kft_runtime_t *rt,
                    const char *workspace)
 {
-	kft_runtime_t *rt = NULL;
 	kft__plan_opts po;
-	const char *rtname = kft_spec_runtime_name(spec);
-	int error;
+	char *sup = NULL;
+	int error = 0;
 
-	*plan = *doc = NULL;
-	if (!rtname)
-		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
-		                      "spec.runtimeRef.name: Required value");
-	if ((error = kft__catalog_get(&rt, lb->runtime_path, rtname)) < 0)
-		return error;
-	if ((error = kft__spec_finalize(doc, spec, rt)) < 0)
-		goto out;
+	*plan = NULL;
+	KFT_CHECK_ALLOC(*doc = cJSON_Duplicate(kft__spec_doc(spec), 1));
 	memset(&po, 0, sizeof(po));
 	po.job_name = kft_spec_name(spec);
 	po.backend = "local";
 	po.workspace = workspace;
 	po.master_addr = "127.0.0.1";
+	if (!(po.initializer_program = sup = kft__supervisor_path())) {
+		error = kft__error_oom();
+		goto out;
+	}
 	error = kft__plan_compile(plan, *doc, rt, &po);
 out:
+	free(sup);
 	if (error < 0) {
 		cJSON_Delete(*doc);
 		*doc = NULL;
 	}
-	kft_runtime_free(rt);
 	return error;
 }
 
 static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
-                          const kft_render_opts_t *opts)
+                          const kft_runtime_t *rt, const kft_render_opts_t *opts)
 {
 	local_be *lb = LBE(be);
 	char *dir = NULL, *ws = NULL;
@@ -76,7 +74,7 @@ static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
 		error = kft__error_oom();
 		goto out;
 	}
-	if ((error = compile(&plan, &doc, lb, spec, ws)) < 0)
+	if ((error = compile(&plan, &doc, spec, rt, ws)) < 0)
 		goto out;
 	error = kft__render_doc(out, plan, opts->format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
 	                        KFT_FORMAT_YAML);
@@ -89,7 +87,7 @@ out:
 }
 
 static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
-                     const kft_train_opts_t *opts)
+                     const kft_runtime_t *rt, const kft_train_opts_t *opts)
 {
 	local_be *lb = LBE(be);
 	const char *name = kft_spec_name(spec);
@@ -120,7 +118,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		                      "kft-supervisor program)", sup);
 		goto out;
 	}
-	if ((error = compile(&plan, &doc, lb, spec, ws)) < 0)
+	if ((error = compile(&plan, &doc, spec, rt, ws)) < 0)
 		goto out;
 	/* a builtin trainer's programs (e.g. `tune`) must exist before anything starts */
 	if ((error = kft__builtin_check_local_tools(doc)) < 0)

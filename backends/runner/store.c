@@ -344,8 +344,8 @@ static cJSON *initial_state(const char *name, const cJSON *spec, const cJSON *pl
 		bad |= !cJSON_AddStringToObject(e, "name", kft__json_str(s, "name"));
 		bad |= !cJSON_AddStringToObject(e, "role", kft__json_str(s, "role"));
 		bad |= !cJSON_AddStringToObject(e, "status", "Pending");
-		if (kft__json_str(s, "container"))
-			bad |= !cJSON_AddStringToObject(e, "container", kft__json_str(s, "container"));
+		if (kft__json_str(s, "target"))
+			bad |= !cJSON_AddStringToObject(e, "target", kft__json_str(s, "target"));
 	}
 	(void)spec;
 	if (bad) {
@@ -467,7 +467,7 @@ static int record_dead(cJSON *state, const char *jobdir, const char *name)
 	char *path = kft__path_join(jobdir, KFT__STORE_STATE);
 	char msg[512];
 	/* a container step's process stops its container on SIGTERM; SIGKILL would leave it */
-	int sig = kft__streq(kft__json_str(state, "runner"), "container") ? SIGTERM : SIGKILL;
+	int sig = kft__streq(kft__json_str(state, "runner"), "program") ? SIGTERM : SIGKILL;
 	int error;
 
 	KFT_CHECK_ALLOC(path);
@@ -586,10 +586,10 @@ int kft__store_job_from_state(kft_job_t **out, const cJSON *st, const char *back
 		if (error || !kft__json_str(s, "name"))
 			break;
 		snprintf(pid, sizeof(pid), "%lld", (long long)p);
-		/* the target: a container step's container, else the process id */
+		/* the target: what runs the step (a container), else the process id */
 		error = kft_job_add_step(job, kft__json_str(s, "name"),
 		                         kft__store_step_state(kft__json_str(s, "status")),
-		                         kft__json_str(s, "container") ? kft__json_str(s, "container") :
+		                         kft__json_str(s, "target") ? kft__json_str(s, "target") :
 		                         p > 0 ? pid : NULL, (int)num(s, "exitCode", -1),
 		                         (int)num(s, "signal", 0), kft__json_str(s, "reason"));
 	}

@@ -7,16 +7,18 @@
  * others are terminated: SIGTERM, grace, SIGKILL); activeDeadlineSeconds;
  * suspend/resume and cancel through control.json (poked through control.fifo).
  *
- * How a step runs is a small runner interface (runner_t below), picked by the
- * plan's "runner": "process" (default; the local backend) spawns the step's
- * argv; "container" (the container backend) spawns kft-container-step, which
- * starts the step's container, copies its log stream to the step's log, exits
- * with its exit code and stops it on SIGTERM (grace passed as the signal's
- * value). Everything else (order, fail-fast, deadline, suspend, cancel) is the
- * same code for both.
+ * How a step runs is a step runner (step.h), picked by the plan's "runner":
+ * "process" (the local backend) or "program" (a step runner program such as
+ * the container backend's kft-container-step). What the job's status is
+ * follows from the steps' records by the one status algorithm (status.h);
+ * this file applies it: order, fail-fast, deadline, suspend, cancel are the
+ * same code for every runner.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "store.h"
+#include "status.h"
+#include "step.h"
+#include "progress.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -35,45 +37,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
 #define FAIL_GRACE_MS 5000
 #define LOG_TAIL_LINES 5
 #define DIR_CHECK_MS 5000
-/* container steps: time for kft-container-step to have the engine stop the container */
-#define CONTAINER_KILL_MARGIN_MS 10000
 
 typedef struct {
 	const cJSON *plan;   /* the plan step */
 	cJSON *rec;          /* its record in state.json */
 	pid_t pid;
 	int running, started, term_sent;
+	char what[1024];     /* how it ended ("exited with code 3"), for the job's reason */
+	char reason[64];     /* a reason of its own (OOMKilled), for the job's reason */
 } step_t;
+
+extern char **environ;
 
 typedef struct sup sup_t;
 
-/* What a step's exit means, refined by the runner (a container's own code, OOMKilled). */
-typedef struct {
-	int exit_code, signal;   /* -1 / 0 when not known */
-	char what[1024];         /* "exited with code 3", "(container j-node-1) exited with code 3" */
-	char reason[64];         /* a step/job reason such as "OOMKilled"; "" for none */
-} step_end;
-
-/* How steps run. */
-typedef struct {
-	const char *name;
-	int write_files;          /* write the plan's "files" on this host before the steps */
-	int64_t kill_margin_ms;   /* after a stop request, extra time before SIGKILL */
-	/* the step's argv (and env, cwd) to spawn */
-	int (*command)(kft__strv *argv, kft__strv *env, const char **cwd, sup_t *s, step_t *st);
-	/* ask a running step to stop within grace_ms */
-	void (*terminate)(sup_t *s, step_t *st, int64_t grace_ms);
-	/* refine *end (filled from the wait status) once the step's process exited */
-	void (*exited)(sup_t *s, step_t *st, step_end *end);
-} runner_t;
-
 struct sup {
-	const runner_t *runner;
+	const kft__step_runner *runner;
 	char *dir, *state_path, *control_path;
 	const char *name;
 	cJSON *plan, *state;
@@ -84,6 +66,7 @@ struct sup {
 	int failed, stopping, suspending, suspended, cancelled, dirty;
 	int evfd, dirfd;
 	int64_t grace_ms;
+	kft__progress_server progress;   /* the job's progress-protocol server */
 };
 
 static void slog(const char *fmt, ...) KFT__PRINTF(1, 2);
@@ -206,7 +189,7 @@ static void stop_all(sup_t *s, int64_t grace_ms)
 		step_t *st = &s->steps[i];
 
 		if (st->running && !st->term_sent) {
-			s->runner->terminate(s, st, grace_ms);
+			s->runner->terminate(st->pid, grace_ms);
 			st->term_sent = 1;
 		}
 	}
@@ -227,20 +210,17 @@ static void fail_job(sup_t *s, const char *reason, const char *message, int64_t 
 	stop_all(s, grace_ms);
 }
 
-/* A step failed: the job fails (JobSet), reason job_reason or "<step> <what>". */
-static void step_failed(sup_t *s, step_t *st, const char *what, const char *job_reason)
+/* A step failed the job (fail-fast): the verdict's message plus the step's last log lines. */
+static void step_failed_job(sup_t *s, const kft__run_verdict *v)
 {
-	const char *name = kft__json_str(st->plan, "name");
-	char reason[1200];
+	const char *name = v->cause->name;
 	kft__buf msg = KFT__BUF_INIT;
 	char *tail = log_tail(s, name);
 
-	snprintf(reason, sizeof(reason), "%s %s", name, what);
-	kft__buf_printf(&msg, "jobset failed due to one or more job failures: %s", reason);
+	kft__buf_puts(&msg, v->message);
 	if (tail && *tail)
 		kft__buf_printf(&msg, "; last lines of logs/%s.log:\n%s", name, tail);
-	fail_job(s, job_reason && *job_reason ? job_reason : reason, msg.ptr ? msg.ptr : reason,
-	         FAIL_GRACE_MS);
+	fail_job(s, v->reason, msg.ptr ? msg.ptr : v->message, FAIL_GRACE_MS);
 	kft__buf_free(&msg);
 	free(tail);
 }
@@ -253,146 +233,21 @@ static int open_log(sup_t *s, const char *step)
 	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 }
 
-/* ---- runners ---- */
-
-/* process: the plan's argv with the supervisor's environment plus the plan's env. */
-static int process_command(kft__strv *argv, kft__strv *env, const char **cwd, sup_t *s,
-                           step_t *st)
-{
-	const cJSON *it;
-	char **e;
-	int error = 0;
-
-	(void)s;
-	for (e = environ; !error && *e; e++)
-		error = kft__strv_push(env, *e);
-	cJSON_ArrayForEach(it, kft__json_get(st->plan, "env"))
-		if (!error && cJSON_IsString(it))
-			error = kft__env_set(env, it->string, it->valuestring);
-	cJSON_ArrayForEach(it, kft__json_get(st->plan, "argv"))
-		if (!error && cJSON_IsString(it))
-			error = kft__strv_push(argv, it->valuestring);
-	*cwd = kft__json_str(st->plan, "cwd");
-	return error;
-}
-
-static void process_terminate(sup_t *s, step_t *st, int64_t grace_ms)
-{
-	(void)s;
-	(void)grace_ms;
-	kill(-st->pid, SIGTERM);
-}
-
-static const runner_t process_runner = {
-	"process", 1, 0, process_command, process_terminate, NULL
-};
-
-/* kft-container-step: $KFT_CONTAINER_STEP, else next to this program. */
-static char *container_step_program(void)
-{
-	const char *env = getenv("KFT_CONTAINER_STEP");
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (env && *env)
-		return kft__strdup(env);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return kft__strdup("kft-container-step");
-	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) == NULL)
-		return kft__strdup("kft-container-step");
-	*slash = '\0';
-	return kft__path_join(exe, "kft-container-step");
-}
-
-static void result_path(char *out, size_t size, const sup_t *s, const step_t *st)
-{
-	snprintf(out, size, "%s/runner/%s.json", s->dir, kft__json_str(st->plan, "name"));
-}
-
-/* container: the step process is `kft-container-step run JOBDIR STEP` (the container's
- * env, cwd and command are in its create body, made by kft_train). */
-static int container_command(kft__strv *argv, kft__strv *env, const char **cwd, sup_t *s,
-                             step_t *st)
-{
-	char *prog = container_step_program(), pid[32], path[PATH_MAX];
-	char **e;
-	int error = 0;
-
-	KFT_CHECK_ALLOC(prog);
-	result_path(path, sizeof(path), s, st);
-	unlink(path);   /* a result of an earlier run (before a suspend) */
-	for (e = environ; !error && *e; e++)
-		error = kft__strv_push(env, *e);
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	if (!error)
-		error = kft__env_set(env, "KFT_SUPERVISOR_PID", pid);
-	if (!error)
-		error = kft__strv_push(argv, prog);
-	if (!error)
-		error = kft__strv_push(argv, "run");
-	if (!error)
-		error = kft__strv_push(argv, s->dir);
-	if (!error)
-		error = kft__strv_push(argv, kft__json_str(st->plan, "name"));
-	free(prog);
-	*cwd = NULL;
-	return error;
-}
-
-/* SIGTERM carrying the grace period: the step program stops the container with it. */
-static void container_terminate(sup_t *s, step_t *st, int64_t grace_ms)
-{
-	union sigval v;
-
-	(void)s;
-	v.sival_int = grace_ms > INT_MAX ? INT_MAX : (int)grace_ms;
-	if (sigqueue(st->pid, SIGTERM, v) < 0)
-		kill(-st->pid, SIGTERM);
-}
-
-/* The step program's result file: the container's exit code, OOMKilled, a reason. */
-static void container_exited(sup_t *s, step_t *st, step_end *end)
-{
-	char path[PATH_MAX];
-	cJSON *r = NULL;
-	const cJSON *v;
-
-	result_path(path, sizeof(path), s, st);
-	if (kft__store_read_json(&r, path) < 0) {
-		kft_error_clear();
-		return;   /* killed before it could tell: the wait status is all there is */
-	}
-	if (cJSON_IsNumber(v = kft__json_get(r, "exitCode"))) {
-		end->exit_code = (int)kft__json_int(v, INT_MIN, INT_MAX, -1);
-		end->signal = 0;
-	}
-	if (cJSON_IsNumber(v = kft__json_get(r, "signal")))
-		end->signal = (int)kft__json_int(v, INT_MIN, INT_MAX, 0);
-	if (kft__json_str(r, "what"))
-		snprintf(end->what, sizeof(end->what), "%s", kft__json_str(r, "what"));
-	if (kft__json_str(r, "reason") && end->exit_code != 0)
-		snprintf(end->reason, sizeof(end->reason), "%s", kft__json_str(r, "reason"));
-	if (kft__json_str(r, "container"))
-		set_str(st->rec, "container", kft__json_str(r, "container"));
-	cJSON_Delete(r);
-}
-
-static const runner_t container_runner = {
-	"container", 0, CONTAINER_KILL_MARGIN_MS, container_command, container_terminate,
-	container_exited
-};
-
 static void start_step(sup_t *s, step_t *st)
 {
 	const char *name = kft__json_str(st->plan, "name"), *cwd = NULL;
 	kft__strv argv = KFT__STRV_INIT, env = KFT__STRV_INIT;
 	kft__proc_opts o;
-	char msg[1024];
-	int logfd, error;
+	char msg[1024], **e;
+	int logfd, error = 0;
 
-	error = s->runner->command(&argv, &env, &cwd, s, st);
+	/* the runner's environment: ours, the job's progress server, then the runner's */
+	for (e = environ; !error && *e; e++)
+		error = kft__strv_push(&env, *e);
+	if (!error)
+		error = kft__progress_server_env(&s->progress, &env);
+	if (!error)
+		error = s->runner->command(&argv, &env, &cwd, s->dir, s->plan, st->plan);
 	logfd = open_log(s, name);
 	st->started = 1;
 	set_num(st->rec, "startedMs", (double)kft__now_ms());
@@ -415,7 +270,6 @@ static void start_step(sup_t *s, step_t *st)
 	}
 	if (error < 0) {
 		int code = error == KFT_ENOTFOUND ? 127 : 126;
-		char what[1200];
 
 		if (logfd >= 0) {
 			dprintf(logfd, "kft: %s\n", msg);
@@ -426,8 +280,8 @@ static void start_step(sup_t *s, step_t *st)
 		set_str(st->rec, "reason", msg);
 		set_num(st->rec, "finishedMs", (double)kft__now_ms());
 		event(s, "Step", name, "Warning", "FailedStart", msg);
-		snprintf(what, sizeof(what), "failed to start (exit code %d): %s", code, msg);
-		step_failed(s, st, what, NULL);
+		snprintf(st->what, sizeof(st->what), "failed to start (exit code %d): %.900s", code,
+		         msg);
 		save(s);
 		goto out;
 	}
@@ -436,9 +290,9 @@ static void start_step(sup_t *s, step_t *st)
 	set_str(st->rec, "status", "Running");
 	set_num(st->rec, "pid", st->pid);
 	set_num(st->rec, "startTicks", (double)kft__proc_start_ticks(st->pid));
-	if (kft__json_str(st->plan, "container"))
-		snprintf(msg, sizeof(msg), "started container %s (kft-container-step pid %d)",
-		         kft__json_str(st->plan, "container"), (int)st->pid);
+	if (kft__json_str(st->plan, "target"))
+		snprintf(msg, sizeof(msg), "started %s (%s pid %d)", kft__json_str(st->plan, "target"),
+		         argv.v[0], (int)st->pid);
 	else
 		snprintf(msg, sizeof(msg), "started %s (pid %d)", argv.v[0], (int)st->pid);
 	event(s, "Step", name, "Normal", "Started", msg);
@@ -467,36 +321,20 @@ static int deps_met(sup_t *s, const step_t *st)
 	return 1;
 }
 
-/* Start what can start; Running once every node is started. */
+/* Start what can start (a step that cannot start ends the pass: it fails the job). */
 static void schedule(sup_t *s)
 {
 	size_t i;
-	int changed = 0, nodes = 0, nodes_started = 0;
 
-	for (i = 0; i < s->n && !s->failed; i++) {
+	for (i = 0; i < s->n; i++) {
 		step_t *st = &s->steps[i];
 
 		if (!st->started && deps_met(s, st)) {
 			start_step(s, st);
-			changed = 1;
+			if (!st->running)
+				break;
 		}
 	}
-	for (i = 0; i < s->n; i++) {
-		if (kft__streq(kft__json_str(s->steps[i].plan, "role"), "initializer"))
-			continue;
-		nodes++;
-		nodes_started += s->steps[i].started;
-	}
-	if (!s->failed && nodes && nodes == nodes_started &&
-	    kft__streq(kft__json_str(s->state, "status"), "Created")) {
-		job_status(s, "Running", NULL, NULL);
-		if (!kft__json_get(s->state, "startedMs"))
-			set_num(s->state, "startedMs", (double)kft__now_ms());
-		event(s, "TrainJob", s->name, "Normal", "Running", "all nodes started");
-		changed = 1;
-	}
-	if (changed)
-		save(s);
 }
 
 static const char *signame(int sig)
@@ -509,7 +347,7 @@ static const char *signame(int sig)
 static void step_exited(sup_t *s, step_t *st, int status)
 {
 	const char *name = kft__json_str(st->plan, "name");
-	step_end end;
+	kft__step_end end;
 	int ok;
 
 	memset(&end, 0, sizeof(end));
@@ -523,8 +361,12 @@ static void step_exited(sup_t *s, step_t *st, int status)
 		         signame(end.signal));
 	}
 	if (s->runner->exited)
-		s->runner->exited(s, st, &end);
+		s->runner->exited(s->dir, st->plan, &end);
+	if (end.target[0])
+		set_str(st->rec, "target", end.target);
 	ok = end.exit_code == 0 && end.signal == 0;
+	snprintf(st->what, sizeof(st->what), "%s", end.what);
+	snprintf(st->reason, sizeof(st->reason), "%s", ok ? "" : end.reason);
 	st->running = 0;
 	set_num(st->rec, "finishedMs", (double)kft__now_ms());
 	if (end.exit_code >= 0)
@@ -550,8 +392,6 @@ static void step_exited(sup_t *s, step_t *st, int status)
 		set_str(st->rec, "reason", reason);
 		event(s, "Step", name, "Warning", end.reason[0] && !st->term_sent ? end.reason :
 		      "Failed", st->term_sent || !end.reason[0] ? reason : end.what);
-		if (!st->term_sent)
-			step_failed(s, st, end.what, end.reason);
 	}
 	s->dirty = 1;   /* saved once the run loop has seen every exit */
 }
@@ -635,6 +475,7 @@ static void reset_steps(sup_t *s)
 
 		st->started = st->running = st->term_sent = 0;
 		st->pid = 0;
+		st->what[0] = st->reason[0] = '\0';
 		set_str(st->rec, "status", "Pending");
 		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 			cJSON_DeleteItemFromObjectCaseSensitive(st->rec, keys[k]);
@@ -730,14 +571,8 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 	if (error < 0 || (error = kft__store_read_json(&s->state, s->state_path)) < 0)
 		return error;
 	s->name = kft__json_str(s->state, "name");
-	if (kft__streq(kft__json_str(s->plan, "runner"), "container"))
-		s->runner = &container_runner;
-	else if (!kft__json_str(s->plan, "runner") || kft__streq(kft__json_str(s->plan, "runner"),
-	                                                           "process"))
-		s->runner = &process_runner;
-	else
-		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_STORE, "plan runner \"%s\" is unknown",
-		                      kft__json_str(s->plan, "runner"));
+	if ((error = kft__step_runner_get(&s->runner, s->plan)) < 0)
+		return error;
 	s->n = (size_t)cJSON_GetArraySize(kft__json_get(s->plan, "steps"));
 	if (!s->name || s->n != (size_t)cJSON_GetArraySize(kft__json_get(s->state, "steps")))
 		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_STORE, "plan and state disagree");
@@ -786,6 +621,13 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 		}
 	}
 	s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* process steps reach it on 127.0.0.1 (a container on its own network could not) */
+	if (kft__streq(s->runner->name, "process") &&
+	    kft__progress_server_start(&s->progress, dir, s->name, "default") < 0) {
+		slog("progress server: %s", kft_error_last()->message);
+		event(s, "TrainJob", s->name, "Warning", "ProgressServerFailed",
+		      kft_error_last()->message);
+	}
 	if (s->runner->write_files)
 		write_plan_files(s);
 	set_deadline(s, (int64_t)cJSON_GetNumberValue(kft__json_get(s->state, "createdMs")));
@@ -828,26 +670,79 @@ static void drain_signals(sup_t *s)
 		reap(s);
 }
 
-static int all_succeeded(const sup_t *s)
+/* The job's status from its steps (status.h), applied: the supervisor owns the transitions. */
+static void evaluate(sup_t *s)
 {
+	kft__run_step *rs;
+	kft__run_input in;
+	kft__run_verdict v;
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
-		if (!kft__streq(kft__json_str(s->steps[i].rec, "status"), "Succeeded"))
-			return 0;
-	return 1;
-}
+	if (s->failed || kft__store_status_final(kft__json_str(s->state, "status")))
+		return;
+	if ((rs = kft__calloc(s->n ? s->n : 1, sizeof(*rs))) == NULL) {
+		slog("out of memory");
+		return;
+	}
+	for (i = 0; i < s->n; i++) {
+		const step_t *st = &s->steps[i];
 
-/* MPI (JobSet successPolicy): the launcher's success completes the job. */
-static int launcher_succeeded(const sup_t *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (kft__streq(kft__json_str(s->steps[i].plan, "role"), "launcher") &&
-		    kft__streq(kft__json_str(s->steps[i].rec, "status"), "Succeeded"))
-			return 1;
-	return 0;
+		rs[i].name = kft__json_str(st->plan, "name");
+		rs[i].role = kft__json_str(st->plan, "role");
+		rs[i].state = kft__store_step_state(kft__json_str(st->rec, "status"));
+		rs[i].finished_ms = kft__json_int(kft__json_get(st->rec, "finishedMs"), 0, INT64_MAX, 0);
+		rs[i].what = st->what[0] ? st->what : NULL;
+		rs[i].reason = st->reason[0] ? st->reason : NULL;
+		rs[i].stopped = st->term_sent;
+	}
+	memset(&in, 0, sizeof(in));
+	in.steps = rs;
+	in.n = s->n;
+	in.now_ms = kft__now_ms();
+	if (s->deadline_at)
+		in.deadline_ms = in.now_ms + (s->deadline_at - kft__mono_ms());
+	in.suspended = s->suspended || s->suspending;
+	kft__run_status(&v, &in);
+	switch (v.state) {
+	case KFT_JOB_FAILED:
+		if (v.cause)
+			step_failed_job(s, &v);
+		else
+			fail_job(s, v.reason, v.message, FAIL_GRACE_MS);
+		break;
+	case KFT_JOB_COMPLETE:
+		job_status(s, "Complete", v.reason, v.message);
+		save(s);
+		event(s, "TrainJob", s->name, "Normal", "Completed", "TrainJob completed");
+		if (v.stop)   /* the launcher's sshd nodes */
+			stop_all(s, FAIL_GRACE_MS);
+		break;
+	case KFT_JOB_SUSPENDED:
+		if (s->suspending) {   /* every step stopped */
+			s->suspending = 0;
+			s->suspended = 1;
+			s->stopping = 0;
+			s->kill_at = 0;
+			s->deadline_at = 0;
+			reset_steps(s);
+			job_status(s, "Suspended", v.reason, v.message);
+			save(s);
+			event(s, "TrainJob", s->name, "Normal", "Suspended", "TrainJob is suspended");
+		}
+		break;
+	case KFT_JOB_RUNNING:
+		if (kft__streq(kft__json_str(s->state, "status"), "Created") && !s->suspending) {
+			job_status(s, "Running", NULL, NULL);
+			if (!kft__json_get(s->state, "startedMs"))
+				set_num(s->state, "startedMs", (double)kft__now_ms());
+			save(s);
+			event(s, "TrainJob", s->name, "Normal", "Running", "all nodes started");
+		}
+		break;
+	default:
+		break;
+	}
+	free(rs);
 }
 
 static int run(sup_t *s)
@@ -859,48 +754,13 @@ static int run(sup_t *s)
 
 		if (!s->suspended && !s->suspending && !s->stopping && !kft__store_status_final(status))
 			schedule(s);
+		evaluate(s);
 		status = kft__json_str(s->state, "status");
-		if (!s->failed && !kft__store_status_final(status) && s->n &&
-		    (all_succeeded(s) || launcher_succeeded(s))) {
-			job_status(s, "Complete", "AllJobsCompleted", "jobset completed successfully");
-			save(s);
-			event(s, "TrainJob", s->name, "Normal", "Completed", "TrainJob completed");
-			status = kft__json_str(s->state, "status");
-			if (any_running(s))   /* the launcher's sshd nodes */
-				stop_all(s, FAIL_GRACE_MS);
-		}
 		if (s->dirty)
 			save(s);
-		if (!any_running(s)) {
-			if (kft__store_status_final(status))
-				break;
-			if (s->suspending) {
-				s->suspending = 0;
-				s->suspended = 1;
-				s->stopping = 0;
-				s->kill_at = 0;
-				s->deadline_at = 0;
-				reset_steps(s);
-				job_status(s, "Suspended", "Suspended", "TrainJob is suspended");
-				save(s);
-				event(s, "TrainJob", s->name, "Normal", "Suspended", "TrainJob is suspended");
-				continue;
-			}
-			if (s->n == 0) {
-				job_status(s, "Complete", "AllJobsCompleted", "no steps to run");
-				save(s);
-				break;
-			}
-		}
+		if (!any_running(s) && kft__store_status_final(status))
+			break;
 		now = kft__mono_ms();
-		if (s->deadline_at && now >= s->deadline_at && !s->failed) {
-			event(s, "TrainJob", s->name, "Warning", "DeadlineExceeded",
-			      "TrainJob exceeded its active deadline");
-			fail_job(s, "DeadlineExceeded", "TrainJob exceeded its active deadline",
-			         FAIL_GRACE_MS);
-			s->deadline_at = 0;
-			continue;
-		}
 		if (s->kill_at && now >= s->kill_at) {
 			signal_groups(s, SIGKILL);
 			s->kill_at = 0;
@@ -936,6 +796,8 @@ static int run(sup_t *s)
 			}
 		}
 	}
+	/* updates end with the job: a post after the end is refused (connection refused) */
+	kft__progress_server_stop(&s->progress);
 	/* nothing a step started may outlive the job */
 	kill_and_reap_all(s);
 	return kft__streq(kft__json_str(s->state, "status"), "Complete") ? 0 : 1;

@@ -9,25 +9,42 @@
 
 KFT_BEGIN_DECL
 
+#define KFT_BACKEND_VERSION 4   /* 2: get_metrics_history; 3: caps, resolve_runtime, and
+                                   submit/render_plan take the resolved runtime;
+                                   4: render_plan takes a kft_render_opts_t */
+#define KFT_BACKEND_MIN_VERSION 4   /* the oldest vtable the core accepts */
+
 /*
- * Vtable layout. 2: get_metrics_history; 3: render_plan takes a
- * kft_render_opts_t (a backend built for 1 or 2 is refused).
+ * Capabilities (kft_backend.caps): how a backend differs, asked by the core
+ * instead of comparing names.
+ *
+ * KFT_BACKEND_CAP_REMOTE_RUNTIMES: the runtimes live on a server that may not
+ * let this client read them (RBAC) while still accepting jobs that name them.
+ * A runtime that cannot be read is then not an error at submit: the core
+ * validates without it and the server decides. An unreachable server still is.
  */
-#define KFT_BACKEND_VERSION 3
+#define KFT_BACKEND_CAP_REMOTE_RUNTIMES (1u << 0)
 
 /*
  * A backend. version first; a NULL optional method makes the core return
  * KFT_ENOTSUPPORTED (list_runtimes/get_runtime default to the local
- * catalog). free is required. The core validates specs before submit.
+ * catalog). free is required.
+ *
+ * Submit once: for kft_train and kft_render_plan the core reads the runtime
+ * the spec names ONCE (resolve_runtime, else get_runtime, else the local
+ * catalog), expands and canonicalizes the spec ONCE, and (kft_train, unless
+ * KFT_TRAIN_NO_VALIDATE) validates it; submit and render_plan get that final
+ * spec and that runtime (NULL only when KFT_BACKEND_CAP_REMOTE_RUNTIMES let
+ * it be unreadable), and must not read or expand them again.
  */
 struct kft_backend {
 	unsigned int version;   /* KFT_BACKEND_VERSION */
 	const char *name;       /* "local", "container", "kubernetes", ... */
 	int (*submit)(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
-	              const kft_train_opts_t *opts);
+	              const kft_runtime_t *rt, const kft_train_opts_t *opts);
 	/* opts is never NULL (the core fills in defaults) */
 	int (*render_plan)(char **out, kft_backend_t *be, const kft_spec_t *spec,
-	                   const kft_render_opts_t *opts);
+	                   const kft_runtime_t *rt, const kft_render_opts_t *opts);
 	int (*get_job)(kft_job_t **out, kft_backend_t *be, const char *name);
 	int (*list_jobs)(kft_job_list_t **out, kft_backend_t *be, const char *runtime);
 	/* optional: without it the core waits by calling get_job once a second */
@@ -42,6 +59,12 @@ struct kft_backend {
 	void (*free)(kft_backend_t *be);
 	/* version >= 2, optional: the job's progress-update history (kft_get_metrics_history) */
 	int (*get_metrics_history)(kft_metrics_history_t **out, kft_backend_t *be, const char *name);
+	/* version >= 3 */
+	unsigned int caps;      /* KFT_BACKEND_CAP_* */
+	/* optional: the runtime a runtimeRef names (kind NULL: ClusterTrainingRuntime);
+	 * without it the core uses get_runtime(name) */
+	int (*resolve_runtime)(kft_runtime_t **out, kft_backend_t *be, const char *name,
+	                       const char *kind);
 };
 
 /**

@@ -1,0 +1,151 @@
+/*
+ * The supervisor's side of the progress protocol: start the job's
+ * kft-progress-server (backends/runner/progress_main.c), hand every step
+ * KUBEFLOW_TRAINER_SERVER_URL / _CA_CERT / _TOKEN, stop the server at the end.
+ * The server's stdin is a pipe whose write end only the supervisor holds
+ * (close-on-exec), so the server also ends when the supervisor dies.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "progress.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define START_TIMEOUT_MS 15000
+
+char *kft__sibling_program(const char *env_var, const char *name)
+{
+	const char *env = getenv(env_var);
+	char exe[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env)
+		return kft__strdup(env);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return kft__strdup(name);
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return kft__strdup(name);
+	*slash = '\0';
+	return kft__path_join(exe, name);
+}
+
+/* Read "PORT\n" from fd within the timeout. */
+static int read_port(int fd, unsigned *port)
+{
+	char buf[32];
+	size_t len = 0;
+	int64_t until = kft__mono_ms() + START_TIMEOUT_MS;
+
+	while (len < sizeof(buf) - 1) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int64_t left = until - kft__mono_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return -1;
+		if ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) <= 0)
+			return -1;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strchr(buf, '\n'))
+			break;
+	}
+	*port = (unsigned)strtoul(buf, NULL, 10);
+	return *port > 0 && *port < 65536 ? 0 : -1;
+}
+
+int kft__progress_server_start(kft__progress_server *ps, const char *jobdir, const char *name,
+                               const char *ns)
+{
+	char *prog = kft__sibling_program("KFT_PROGRESS_SERVER", "kft-progress-server");
+	char *argv[] = { prog, (char *)jobdir, (char *)name, "--namespace", (char *)ns, NULL };
+	kft__proc_opts o;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, error;
+	unsigned port = 0;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->in_fd = -1;
+	if (!prog)
+		return kft__error_oom();
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+		error = kft__error_os(KFT_ERROR, "pipe");
+		goto out;
+	}
+	memset(&o, 0, sizeof(o));
+	o.file = prog;
+	o.argv = argv;
+	o.stdin_fd = in[0];
+	o.stdout_fd = out[1];
+	o.stderr_fd = 2;   /* the supervisor's log */
+	if ((error = kft__proc_spawn(&ps->pid, &o)) < 0)
+		goto out;
+	close(out[1]);
+	out[1] = -1;
+	if (read_port(out[0], &port) < 0) {
+		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
+		                       "kft-progress-server did not start (see supervisor.log)");
+		kill(ps->pid, SIGKILL);
+		waitpid(ps->pid, NULL, 0);
+		ps->pid = 0;
+		goto out;
+	}
+	ps->port = port;
+	ps->in_fd = in[1];
+	in[1] = -1;
+	snprintf(ps->url, sizeof(ps->url), "https://127.0.0.1:%u/apis/trainer.kubeflow.org/v1alpha1/"
+	         "namespaces/%s/trainjobs/%s/status", port, ns, name);
+	snprintf(ps->ca, sizeof(ps->ca), "%s/trainer/ca.crt", jobdir);
+	snprintf(ps->token, sizeof(ps->token), "%s/trainer/token", jobdir);
+out:
+	if (in[0] >= 0)
+		close(in[0]);
+	if (in[1] >= 0)
+		close(in[1]);
+	if (out[0] >= 0)
+		close(out[0]);
+	if (out[1] >= 0)
+		close(out[1]);
+	free(prog);
+	return error;
+}
+
+int kft__progress_server_env(const kft__progress_server *ps, kft__strv *env)
+{
+	int error;
+
+	if (!ps->pid)
+		return 0;
+	if ((error = kft__env_set(env, "KUBEFLOW_TRAINER_SERVER_URL", ps->url)) < 0 ||
+	    (error = kft__env_set(env, "KUBEFLOW_TRAINER_SERVER_CA_CERT", ps->ca)) < 0)
+		return error;
+	return kft__env_set(env, "KUBEFLOW_TRAINER_SERVER_TOKEN", ps->token);
+}
+
+void kft__progress_server_stop(kft__progress_server *ps)
+{
+	int64_t until = kft__mono_ms() + 2000;
+
+	if (!ps->pid)
+		return;
+	close(ps->in_fd);   /* end of file: the server stops */
+	ps->in_fd = -1;
+	while (waitpid(ps->pid, NULL, WNOHANG) == 0) {
+		if (kft__mono_ms() >= until) {
+			kill(ps->pid, SIGKILL);
+			waitpid(ps->pid, NULL, 0);
+			break;
+		}
+		poll(NULL, 0, 10);
+	}
+	ps->pid = 0;
+}

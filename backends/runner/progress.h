@@ -1,0 +1,30 @@
+/*
+ * The job's progress server, as the supervisor runs it (backends/runner/progress.c).
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef KFT_RUNNER_PROGRESS_H
+#define KFT_RUNNER_PROGRESS_H
+
+#include "internal.h"
+
+#include <limits.h>
+
+typedef struct {
+	pid_t pid;          /* 0: not running */
+	int in_fd;          /* the server's stdin (write end) */
+	unsigned port;
+	char url[512], ca[PATH_MAX], token[PATH_MAX];
+} kft__progress_server;
+
+/** A program next to the running one ($env_var overrides), e.g. kft-container-step. */
+char *kft__sibling_program(const char *env_var, const char *name);
+
+/** Start kft-progress-server for the job and wait until it listens. */
+int kft__progress_server_start(kft__progress_server *ps, const char *jobdir, const char *name,
+                               const char *ns);
+/** Set KUBEFLOW_TRAINER_SERVER_URL, _CA_CERT and _TOKEN (nothing when not running). */
+int kft__progress_server_env(const kft__progress_server *ps, kft__strv *env);
+/** Stop the server (end of its stdin; SIGKILL after 2 s) and reap it. */
+void kft__progress_server_stop(kft__progress_server *ps);
+
+#endif

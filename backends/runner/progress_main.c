@@ -1,0 +1,526 @@
+/*
+ * kft-progress-server: Kubeflow Trainer's status server for one local or
+ * container job (reference/kubeflow-trainer.md §10), started by the job's
+ * supervisor. A separate program so that the supervisor maps neither
+ * libmicrohttpd nor GnuTLS (its RSS target).
+ *
+ *   kft-progress-server JOBDIR NAME [--namespace NS] [--listen ADDR]
+ *
+ * First run: makes a per-job CA and a server certificate for localhost,
+ * 127.0.0.1, ::1, host.docker.internal and host.containers.internal (the
+ * openssl program, run with an argv) in JOBDIR/progress/ (0700), and a
+ * per-job token; the job's copies are JOBDIR/trainer/ca.crt and
+ * JOBDIR/trainer/token (0700 directory). Listens on ADDR (default
+ * 127.0.0.1) on a free port, prints the port and a newline on stdout, closes
+ * stdout, and serves until its stdin reaches end of file (the supervisor
+ * closed it or died) or SIGTERM.
+ *
+ * Answers as Trainer's server does: POST to
+ * /apis/trainer.kubeflow.org/v1alpha1/namespaces/NS/trainjobs/NAME/status
+ * only (404 elsewhere), 413 past 64 KiB, the job's bearer token (401 without
+ * one, 403 for another), 422 for a malformed body ("Invalid payload") or a
+ * broken CRD rule (the API server's message), 429 past the rate limit, and
+ * 200 with the accepted update echoed. An accepted update replaces
+ * JOBDIR/trainer-status.json and is appended to JOBDIR/metrics.jsonl; a
+ * refused request stores nothing. One thread: MHD runs from our poll loop.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#include "trainer_status.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RATE_PER_S 20       /* sustained requests per second (all ranks together) */
+#define RATE_BURST 64       /* requests at once (every rank of a big job) */
+#define MAX_CONNECTIONS 128
+#define CONN_TIMEOUT_S 10   /* Trainer's readTimeout */
+
+typedef struct {
+	char *jobdir, *name, *path, *token;
+	double tokens;      /* rate-limit bucket */
+	int64_t refill_ms;
+} server_t;
+
+typedef struct {
+	kft__buf body;
+	int refused;        /* an answer is queued already */
+	int too_big;
+} request_t;
+
+static void say(const char *fmt, ...) KFT__PRINTF(1, 2);
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "kft-progress-server: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- the per-job CA, certificate and token ---- */
+
+static int run_openssl(char *const argv[])
+{
+	kft__proc_opts o;
+	pid_t pid;
+	int status, err = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	memset(&o, 0, sizeof(o));
+	o.file = "openssl";
+	o.argv = argv;
+	o.stdin_fd = -1;
+	o.stdout_fd = err;
+	o.stderr_fd = err;
+	if (kft__proc_spawn(&pid, &o) < 0) {
+		close(err);
+		return -1;
+	}
+	close(err);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static const char openssl_cnf[] =
+	"[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = kft\n"
+	"[ca_ext]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\n"
+	"subjectKeyIdentifier = hash\n"
+	"[server_ext]\nbasicConstraints = critical, CA:FALSE\n"
+	"keyUsage = critical, digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\n"
+	"subjectAltName = DNS:localhost, DNS:host.docker.internal, DNS:host.containers.internal, "
+	"IP:127.0.0.1, IP:::1\n";
+
+static int write_new(const char *dir, const char *file, const char *data, size_t len, mode_t mode)
+{
+	char *p = kft__path_join(dir, file);
+	int error;
+
+	if (!p)
+		return kft__error_oom();
+	error = kft__write_file_atomic(p, data, len, mode);
+	free(p);
+	return error;
+}
+
+/* JOBDIR/progress/{ca,server}.{key,crt} and JOBDIR/trainer/{ca.crt,token}; kept across runs. */
+static int make_credentials(server_t *srv)
+{
+	char pdir[PATH_MAX - 64], tdir[PATH_MAX - 64], p[8][PATH_MAX], *ca = NULL;
+	unsigned char raw[32];
+	char token[65];
+	size_t len = 0, i;
+	int error;
+
+	if (strlen(srv->jobdir) > sizeof(pdir) - 16)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID, "job directory too long");
+	snprintf(pdir, sizeof(pdir), "%s/progress", srv->jobdir);
+	snprintf(tdir, sizeof(tdir), "%s/trainer", srv->jobdir);
+	if ((mkdir(pdir, 0700) < 0 && errno != EEXIST) || (mkdir(tdir, 0700) < 0 && errno != EEXIST))
+		return kft__error_os(KFT_ERROR, "mkdir %s", pdir);
+	snprintf(p[0], PATH_MAX, "%s/openssl.cnf", pdir);
+	snprintf(p[1], PATH_MAX, "%s/ca.key", pdir);
+	snprintf(p[2], PATH_MAX, "%s/ca.crt", pdir);
+	snprintf(p[3], PATH_MAX, "%s/server.key", pdir);
+	snprintf(p[4], PATH_MAX, "%s/server.csr", pdir);
+	snprintf(p[5], PATH_MAX, "%s/server.crt", pdir);
+	snprintf(p[6], PATH_MAX, "%s/token", tdir);
+	snprintf(p[7], PATH_MAX, "%s/ca.crt", tdir);
+	if (access(p[5], R_OK) == 0 && access(p[6], R_OK) == 0 && access(p[7], R_OK) == 0)
+		return 0;   /* made by an earlier run of this job (resumed) */
+	if ((error = write_new(pdir, "openssl.cnf", openssl_cnf, sizeof(openssl_cnf) - 1, 0600)) < 0)
+		return error;
+	{
+		char *ca_argv[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+		                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", p[1], "-out",
+		                    p[2], "-days", "3650", "-subj", "/CN=kftrainer job CA", "-config",
+		                    p[0], "-extensions", "ca_ext", NULL };
+		char *key_argv[] = { "openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+		                     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", p[3], "-out",
+		                     p[4], "-subj", "/CN=localhost", "-config", p[0], NULL };
+		char *sign_argv[] = { "openssl", "x509", "-req", "-in", p[4], "-CA", p[2], "-CAkey",
+		                      p[1], "-set_serial", "2", "-days", "3650", "-out", p[5],
+		                      "-extfile", p[0], "-extensions", "server_ext", NULL };
+
+		umask(077);
+		if (run_openssl(ca_argv) < 0 || run_openssl(key_argv) < 0 ||
+		    run_openssl(sign_argv) < 0)
+			return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
+			                      "openssl could not make the job's certificates "
+			                      "(is the openssl program installed?)");
+	}
+	unlink(p[4]);
+	if ((error = kft__read_file(&ca, &len, p[2])) < 0)
+		return error;
+	error = write_new(tdir, "ca.crt", ca, len, 0644);
+	free(ca);
+	if (error < 0)
+		return error;
+	if (kft__random_bytes(raw, sizeof(raw)) < 0)
+		return KFT_ERROR;
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(token + 2 * i, 3, "%02x", raw[i]);
+	error = write_new(tdir, "token", token, 64, 0600);
+	memset(token, 0, sizeof(token));
+	return error;
+}
+
+/* ---- answers ---- */
+
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned int code, const char *body,
+                              size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
+	                                                         MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ok;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	if (code == 429)
+		MHD_add_response_header(r, "Retry-After", "1");
+	ok = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static enum MHD_Result status_answer(struct MHD_Connection *c, unsigned int code,
+                                     const char *reason, const char *message)
+{
+	kft__buf b = KFT__BUF_INIT;
+	enum MHD_Result ok;
+
+	if (kft__progress_status_body(&b, (int)code, reason, message) < 0) {
+		kft__buf_free(&b);
+		return MHD_NO;
+	}
+	ok = answer(c, code, b.ptr, b.len);
+	kft__buf_free(&b);
+	return ok;
+}
+
+/* Go: strings.Fields(header) must be ["Bearer" (any case), token]. */
+static const char *bearer(const char *h, size_t *len)
+{
+	const char *t, *end;
+
+	if (!h)
+		return NULL;
+	while (*h == ' ' || *h == '\t')
+		h++;
+	if (strncasecmp(h, "bearer", 6) || (h[6] != ' ' && h[6] != '\t'))
+		return NULL;
+	for (t = h + 6; *t == ' ' || *t == '\t'; t++)
+		;
+	for (end = t; *end && *end != ' ' && *end != '\t'; end++)
+		;
+	*len = (size_t)(end - t);
+	while (*end == ' ' || *end == '\t')
+		end++;
+	return *len && !*end ? t : NULL;
+}
+
+/* Constant time in the token's contents. */
+static int token_ok(const server_t *srv, const char *t, size_t len)
+{
+	size_t i, n = strlen(srv->token);
+	unsigned char d = len != n;
+
+	for (i = 0; i < n; i++)
+		d |= (unsigned char)(srv->token[i] ^ (i < len ? t[i] : 0));
+	return d == 0;
+}
+
+static int rate_ok(server_t *srv)
+{
+	int64_t now = kft__mono_ms();
+
+	srv->tokens += (double)(now - srv->refill_ms) * RATE_PER_S / 1000.0;
+	if (srv->tokens > RATE_BURST)
+		srv->tokens = RATE_BURST;
+	srv->refill_ms = now;
+	if (srv->tokens < 1)
+		return 0;
+	srv->tokens -= 1;
+	return 1;
+}
+
+/* The first call for a request: refuse early, or 0 to read the body. */
+static enum MHD_Result first_call(server_t *srv, request_t *rq, struct MHD_Connection *c,
+                                  const char *url, const char *method)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const char *tok;
+	size_t toklen = 0;
+
+	rq->refused = 1;
+	if (!rate_ok(srv))
+		return status_answer(c, 429, "TooManyRequests", "Too many requests");
+	if (cl && strtoull(cl, NULL, 10) > KFT__PROGRESS_MAX_BODY)
+		return status_answer(c, 413, "RequestEntityTooLarge", "Payload too large");
+	if (strcmp(method, "POST") || strcmp(url, srv->path))
+		return status_answer(c, 404, "NotFound", "Not found");
+	if (!(tok = bearer(auth, &toklen)))
+		return status_answer(c, 401, "Unauthorized", "Unauthorized");
+	if (!token_ok(srv, tok, toklen))
+		return status_answer(c, 403, "Forbidden", "Forbidden");
+	rq->refused = 0;
+	return MHD_YES;
+}
+
+static enum MHD_Result complete(server_t *srv, request_t *rq, struct MHD_Connection *c)
+{
+	kft__trainer_status ts;
+	kft__buf out = KFT__BUF_INIT;
+	char msg[1200];
+	int kind = 0, error;
+	enum MHD_Result ok;
+
+	if (rq->too_big)
+		return status_answer(c, 413, "RequestEntityTooLarge", "Payload too large");
+	if (kft__progress_body_parse(&ts, &kind, rq->body.ptr ? rq->body.ptr : "",
+	                             rq->body.len) < 0) {
+		if (kind != KFT__PROGRESS_INVALID)
+			return status_answer(c, 422, "Invalid", "Invalid payload");
+		snprintf(msg, sizeof(msg), "TrainJob.trainer.kubeflow.org \"%s\" is invalid: %s",
+		         srv->name, kft_error_last()->message);
+		return status_answer(c, 422, "Invalid", msg);
+	}
+	if (ts.present) {
+		if ((error = kft__trainer_status_store(srv->jobdir, &ts)) == 0) {
+			char *hist = kft__path_join(srv->jobdir, KFT__STORE_HISTORY);
+
+			error = hist ? kft__history_append(hist, kft__now_ms(), &ts,
+			                                   KFT__HISTORY_MAX_BYTES) : kft__error_oom();
+			free(hist);
+		}
+		if (error < 0) {
+			say("storing an update: %s", kft_error_last()->message);
+			kft__trainer_status_clear(&ts);
+			return status_answer(c, 500, "InternalError", "Internal error");
+		}
+		kft__buf_puts(&out, "{\"trainerStatus\":");
+		kft__trainer_status_render(&out, &ts);
+		kft__buf_puts(&out, "}\n");
+	} else {
+		kft__buf_puts(&out, "{}\n");
+	}
+	kft__trainer_status_clear(&ts);
+	ok = out.oom ? MHD_NO : answer(c, 200, out.ptr, out.len);
+	kft__buf_free(&out);
+	return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *data, size_t *size, void **con_cls)
+{
+	server_t *srv = cls;
+	request_t *rq = *con_cls;
+	(void)version;
+	if (!rq) {
+		if (!(rq = kft__calloc(1, sizeof(*rq))))
+			return MHD_NO;
+		*con_cls = rq;
+		return first_call(srv, rq, c, url, method);
+	}
+	if (rq->refused) {
+		*size = 0;   /* the answer is queued; drop the rest of the body */
+		return MHD_YES;
+	}
+	if (*size) {
+		if (rq->body.len + *size > KFT__PROGRESS_MAX_BODY)
+			rq->too_big = 1;
+		else if (!rq->too_big && kft__buf_put(&rq->body, data, *size) < 0)
+			return MHD_NO;
+		*size = 0;
+		return MHD_YES;
+	}
+	rq->refused = 1;
+	return complete(srv, rq, c);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	request_t *rq = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (rq) {
+		kft__buf_free(&rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+/* ---- main ---- */
+
+static int listen_on(const char *addr, unsigned short *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1, v6 = strchr(addr, ':') != NULL;
+
+	memset(&ss, 0, sizeof(ss));
+	if (v6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, addr, &a->sin6_addr) != 1)
+			return -1;
+		sl = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		if (inet_pton(AF_INET, addr, &a->sin_addr) != 1)
+			return -1;
+		sl = sizeof(*a);
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 64) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+	              ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+static char *read_pem(const char *jobdir, const char *file)
+{
+	char path[PATH_MAX], *data = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/progress/%s", jobdir, file);
+	return kft__read_file(&data, &len, path) < 0 ? NULL : data;
+}
+
+int main(int argc, char **argv)
+{
+	server_t srv;
+	const char *ns = "default", *addr = "127.0.0.1";
+	char *key = NULL, *crt = NULL, tokpath[PATH_MAX];
+	struct MHD_Daemon *d = NULL;
+	const union MHD_DaemonInfo *info;
+	unsigned short port = 0;
+	size_t toklen;
+	sigset_t set;
+	int i, lfd, sfd, efd, rc = 1;
+
+	memset(&srv, 0, sizeof(srv));
+	for (i = 3; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--namespace"))
+			ns = argv[i + 1];
+		else if (!strcmp(argv[i], "--listen"))
+			addr = argv[i + 1];
+	}
+	if (argc < 3 || !kft__is_dns1035(argv[2]) || !kft__is_dns1035(ns)) {
+		fprintf(stderr, "usage: kft-progress-server JOBDIR NAME [--namespace NS] "
+		        "[--listen ADDR]\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	srv.jobdir = argv[1];
+	srv.name = argv[2];
+	srv.tokens = RATE_BURST;
+	srv.refill_ms = kft__mono_ms();
+	{
+		kft__buf p = KFT__BUF_INIT;
+
+		kft__buf_printf(&p, "/apis/trainer.kubeflow.org/v1alpha1/namespaces/%s/trainjobs/%s/status",
+		                ns, srv.name);
+		srv.path = kft__buf_detach(&p);
+	}
+	if (make_credentials(&srv) < 0) {
+		say("%s", kft_error_last()->message);
+		return 1;
+	}
+	snprintf(tokpath, sizeof(tokpath), "%s/trainer/token", srv.jobdir);
+	if (kft__read_file(&srv.token, &toklen, tokpath) < 0 || toklen < 32 ||
+	    !(key = read_pem(srv.jobdir, "server.key")) || !(crt = read_pem(srv.jobdir, "server.crt"))) {
+		say("cannot read the job's credentials");
+		goto out;
+	}
+	if ((lfd = listen_on(addr, &port)) < 0) {
+		say("cannot listen on %s: %s", addr, strerror(errno));
+		goto out;
+	}
+	d = MHD_start_daemon(MHD_USE_TLS | MHD_USE_EPOLL, 0, NULL, NULL, on_request, &srv,
+	                     MHD_OPTION_LISTEN_SOCKET, lfd,
+	                     MHD_OPTION_HTTPS_MEM_KEY, key,
+	                     MHD_OPTION_HTTPS_MEM_CERT, crt,
+	                     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+	                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT_S,
+	                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+	                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	                     MHD_OPTION_END);
+	if (!d || !(info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD))) {
+		say("cannot start the HTTPS server");
+		goto out;
+	}
+	efd = info->epoll_fd;
+	printf("%u\n", (unsigned)port);
+	fflush(stdout);
+	fclose(stdout);
+	for (;;) {
+		struct pollfd pfd[3] = { { efd, POLLIN, 0 }, { 0, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		MHD_UNSIGNED_LONG_LONG to = 0;
+		int timeout = 1000;
+
+		if (MHD_get_timeout(d, &to) == MHD_YES && to < 1000)
+			timeout = (int)to;
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents) {   /* the supervisor closed our stdin, or died */
+			char c;
+
+			if (read(0, &c, 1) <= 0)
+				break;
+		}
+		if (pfd[2].revents)
+			break;
+		MHD_run(d);
+	}
+	rc = 0;
+out:
+	if (d)
+		MHD_stop_daemon(d);
+	if (srv.token)
+		memset(srv.token, 0, strlen(srv.token));
+	free(srv.token);
+	free(srv.path);
+	if (key)
+		memset(key, 0, strlen(key));
+	free(key);
+	free(crt);
+	return rc;
+}
