@@ -140,6 +140,7 @@ bench: all
 	@B=$(B) sh bench/run.sh
 	@B=$(B) sh bench/k8s/run.sh || true
 	@B=$(B) sh bench/container/run.sh || true
+	@B=$(B) sh bench/dashboard/run.sh || true
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/kftrainer/sys \

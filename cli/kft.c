@@ -589,12 +589,12 @@ static int cmd_wait(const cli_command *cmd, int argc, char **argv)
 
 typedef struct {
 	const char *step;
-	int follow;
+	int follow, timestamps;
 	long long tail;
-	long long since;
+	int64_t since_ms;
 } logs_flags;
 
-enum { L_FOLLOW, L_STEP, L_TAIL, L_SINCE };
+enum { L_FOLLOW, L_STEP, L_TAIL, L_SINCE, L_TIMESTAMPS };
 
 static int logs_set(void *ctx, const cli_flag *f, const char *v)
 {
@@ -602,9 +602,15 @@ static int logs_set(void *ctx, const cli_flag *f, const char *v)
 
 	switch (f->id) {
 	case L_FOLLOW: l->follow = 1; return 0;
+	case L_TIMESTAMPS: l->timestamps = 1; return 0;
 	case L_STEP: l->step = v; return 0;
 	case L_TAIL: return cli_parse_ll(&l->tail, f, v, 0);
-	case L_SINCE: return cli_parse_ll(&l->since, f, v, 0);
+	case L_SINCE:
+		if (kft_duration_parse(&l->since_ms, v, -1) < 0) {
+			fprintf(stderr, "kft: --%s: %s\n", f->name, kft_error_last()->message);
+			return -1;
+		}
+		return 0;
 	}
 	return -1;
 }
@@ -614,7 +620,10 @@ static const cli_flag logs_flag_table[] = {
 	{ "step", 0, "STEP", "node-0, node-1, launcher, dataset-initializer, ...", CLI_COMP_STEP,
 	  NULL, 0, L_STEP },
 	{ "tail", 0, "N", "the last N lines of each step", 0, NULL, 0, L_TAIL },
-	{ "since", 0, "SECONDS", "kubernetes: only lines newer than this", 0, NULL, 0, L_SINCE },
+	{ "since", 0, "DURATION", "kubernetes: only lines newer than this (90s, 5m, 1h30m;\n"
+	  "a bare number is seconds)", 0, NULL, 0, L_SINCE },
+	{ "timestamps", 0, NULL, "kubernetes: start each line with its RFC 3339 time", 0, NULL, 0,
+	  L_TIMESTAMPS },
 	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
 };
 static const cli_group logs_group = { "Flags", NULL, logs_flag_table, logs_set };
@@ -622,7 +631,7 @@ static const cli_group logs_group = { "Flags", NULL, logs_flag_table, logs_set }
 static int cmd_logs(const cli_command *cmd, int argc, char **argv)
 {
 	kft_client_t *c;
-	logs_flags l = { NULL, 0, -1, 0 };
+	logs_flags l = { NULL, 0, 0, -1, 0 };
 	kft_logs_opts_t lo = KFT_LOGS_OPTS_INIT;
 	cli_args a;
 	int rc, err;
@@ -633,9 +642,9 @@ static int cmd_logs(const cli_command *cmd, int argc, char **argv)
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
 	lo.step = l.step;
-	lo.flags = l.follow ? KFT_LOGS_FOLLOW : 0;
+	lo.flags = (l.follow ? KFT_LOGS_FOLLOW : 0) | (l.timestamps ? KFT_LOGS_TIMESTAMPS : 0);
 	lo.tail_lines = l.tail;
-	lo.since_ms = l.since * 1000;
+	lo.since_ms = l.since_ms;
 	err = kft_logs(c, a.ops[0], &lo, print_chunk, NULL);
 	if (cli_signal && l.follow)
 		rc = left_running(a.ops[0]);

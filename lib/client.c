@@ -403,7 +403,7 @@ int kft_logs(kft_client_t *client, const char *name, const kft_logs_opts_t *opts
 		           (o.flags & (1u << 1)) ? KFT_LOG_PREFIX_ALWAYS : KFT_LOG_PREFIX_AUTO;
 		o.flags &= ~((1u << 1) | (1u << 2));
 	}
-	if (o.flags & ~KFT_LOGS_FOLLOW)
+	if (o.flags & ~(KFT_LOGS_FOLLOW | KFT_LOGS_TIMESTAMPS))
 		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
 		                      "logs: flags has unknown bits (0x%x)", o.flags);
 	if (o.prefix < KFT_LOG_PREFIX_AUTO || o.prefix > KFT_LOG_PREFIX_NEVER)

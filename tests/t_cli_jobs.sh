@@ -139,6 +139,38 @@ if command -v strings >/dev/null 2>&1; then
 		grep -i 'stopped\|by the\|by a' && fail "the library's messages say callback"
 fi
 
+# ---- logs and events ----
+# a resumed job's log marks where the second attempt begins
+"$K" train --name j-sr -- sh -c 'echo hello; sleep 30' >/dev/null || fail "train j-sr"
+for i in 1 2 3 4 5 6 7 8 9 10; do "$K" logs j-sr 2>/dev/null | grep -q hello && break; sleep 0.3; done
+"$K" suspend j-sr || fail "suspend"
+"$K" wait j-sr --for Suspended --timeout 30 2>/dev/null || fail "wait Suspended"
+"$K" resume j-sr || fail "resume"
+for i in 1 2 3 4 5 6 7 8 9 10; do [ "$("$K" logs j-sr | grep -c hello)" = 2 ] && break; sleep 0.3; done
+"$K" logs j-sr >"$T/sr"
+[ "$(sed -n 1p "$T/sr")" = "node-0: hello" ] || fail "first attempt: $(cat "$T/sr")"
+sed -n 2p "$T/sr" | grep -Eq '^node-0: ----- kft: attempt 2 of node-0, resumed at 20[0-9-]+T[0-9:]+Z -----$' ||
+	fail "no attempt boundary: $(cat "$T/sr")"
+[ "$(sed -n 3p "$T/sr")" = "node-0: hello" ] || fail "second attempt: $(cat "$T/sr")"
+"$K" delete j-sr --grace 0 >/dev/null
+ok "logs: a marked boundary between attempts"
+# events recorded once
+"$K" train --name j-dl --deadline 1 -- sleep 20 >/dev/null || fail "train j-dl"
+"$K" wait j-dl --timeout 60 2>/dev/null; [ $? -eq 3 ] || fail "deadline job did not fail"
+[ "$("$K" events j-dl | grep -c ' DeadlineExceeded ')" = 1 ] || fail "DeadlineExceeded not once: $("$K" events j-dl)"
+"$K" events j-dl | awk 'NR > 1 { $1 = ""; print }' | sort | uniq -d | grep . &&
+	fail "an event recorded twice"
+"$K" delete j-dl >/dev/null
+ok "events: each recorded once"
+"$K" logs j-old --since 5m 2>"$T/err"; [ $? -eq 1 ] || fail "logs --since on local"
+grep -q 'do not record when each line was written' "$T/err" || fail "logs --since local: $(cat "$T/err")"
+# render --plan of a torchtune runtime: its own cache mount is not the person's
+"$K" render --plan --runtime torchtune-llama3.2-1b --gpu 1 >/dev/null 2>"$T/err" || fail "render --plan torchtune"
+grep -q 'volume' "$T/err" && fail "render --plan warned about volumes nobody gave: $(cat "$T/err")"
+"$K" render --plan --runtime torchtune-llama3.2-1b --gpu 1 --volume /tmp:/data >/dev/null 2>"$T/err"
+grep -q 'volume mounts apply in the container backend only' "$T/err" || fail "--volume: no warning"
+ok "render --plan warns about volumes only when given"
+
 # ---- delete ----
 "$K" delete j-tty nosuch j-int >"$T/out" 2>"$T/err"; rc=$?
 [ $rc -eq 1 ] || fail "delete with a missing name exited $rc"

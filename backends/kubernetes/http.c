@@ -608,10 +608,59 @@ int kft__k8s_request_json(cJSON **out, long *status, kft__k8s *k, const kft__k8s
 
 /* ---- streams ---- */
 
+static int line_too_long(kft__k8s_stream *s)
+{
+	kft__buf_free(&s->line);
+	s->error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE,
+	                          "%s: the API server sent a line of more than %d MiB; a "
+	                          "Kubernetes object is at most a few MiB",
+	                          s->req.what ? s->req.what : "stream", KFT__K8S_LINE_MAX >> 20);
+	free(s->err_msg);
+	s->err_msg = kft__strdup(kft_error_last()->message);
+	return -1;
+}
+
+int kft__k8s_stream_feed(kft__k8s_stream *s, const char *ptr, size_t n)
+{
+	size_t start = 0, i;
+
+	if (s->stop || s->error)
+		return -1;
+	/* O(n) framing: scan only the new bytes */
+	for (i = 0; i < n; i++) {
+		int rc;
+
+		if (ptr[i] != '\n')
+			continue;
+		if (s->line.len + (i - start) > KFT__K8S_LINE_MAX)
+			return line_too_long(s);
+		if (s->line.len) {
+			if (kft__buf_put(&s->line, ptr + start, i - start) < 0)
+				return -1;
+			rc = s->on_line(s->line.ptr, s->line.len, s->payload);
+			kft__buf_clear(&s->line);
+		} else {
+			rc = s->on_line(ptr + start, i - start, s->payload);
+		}
+		s->lines++;
+		if (rc) {
+			s->stop = 1;
+			s->cb_ret = rc;
+			return -1;
+		}
+		start = i + 1;
+	}
+	if (start < n && s->line.len + (n - start) > KFT__K8S_LINE_MAX)
+		return line_too_long(s);
+	if (start < n && kft__buf_put(&s->line, ptr + start, n - start) < 0)
+		return -1;
+	return 0;
+}
+
 static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	kft__k8s_stream *s = ud;
-	size_t n = size * nmemb, start = 0, i;
+	size_t n = size * nmemb;
 	long http = 0;
 
 	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &http);
@@ -620,40 +669,7 @@ static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *ud)
 			kft__buf_put(&s->errbody, ptr, n);
 		return n;
 	}
-	if (s->stop)
-		return 0;
-	/* O(n) framing: scan only the new bytes */
-	for (i = 0; i < n; i++) {
-		if (ptr[i] != '\n')
-			continue;
-		if (s->line.len) {
-			int rc;
-
-			if (kft__buf_put(&s->line, ptr + start, i - start) < 0)
-				return 0;
-			rc = s->on_line(s->line.ptr, s->line.len, s->payload);
-			s->lines++;
-			kft__buf_clear(&s->line);
-			if (rc) {
-				s->stop = 1;
-				s->cb_ret = rc;
-				return 0;
-			}
-		} else {
-			int rc = s->on_line(ptr + start, i - start, s->payload);
-
-			s->lines++;
-			if (rc) {
-				s->stop = 1;
-				s->cb_ret = rc;
-				return 0;
-			}
-		}
-		start = i + 1;
-	}
-	if (start < n && kft__buf_put(&s->line, ptr + start, n - start) < 0)
-		return 0;
-	return n;
+	return kft__k8s_stream_feed(s, ptr, n) == 0 ? n : 0;
 }
 
 /* The end of a stream's response headers: the connection is known by then. */
@@ -759,7 +775,7 @@ static void finish(kft__k8s_streams *ss, kft__k8s_stream *s, CURLcode cc)
 	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &s->status);
 	kft__log(KFT_DIAG_DEBUG, "%s %s -> %ld (stream ended%s%s)", s->req.method, s->url, s->status,
 	         cc != CURLE_OK ? ": " : "", cc != CURLE_OK ? curl_easy_strerror(cc) : "");
-	if (s->stop)
+	if (s->stop || s->error)   /* stopped by on_line, or a line too long */
 		return;
 	if (s->status >= 300) {
 		s->error = kft__k8s_status_error(s->status, s->errbody.ptr, s->errbody.len, s->req.method, s->url);

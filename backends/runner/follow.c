@@ -288,6 +288,12 @@ int kft__store_logs(const char *state_dir, const char *name, const kft_logs_opts
 	char *dir = NULL;
 	int error;
 
+	/* the log files hold the bytes only: no line times to select or show */
+	if (o && (o->since_ms > 0 || (o->flags & KFT_LOGS_TIMESTAMPS)))
+		return kft__error_set(KFT_ENOTSUPPORTED, KFT_ERROR_CLASS_STORE,
+		                      "%s: this backend's logs do not record when each line was "
+		                      "written (the kubernetes backend has them)",
+		                      o->since_ms > 0 ? "since" : "timestamps");
 	if ((error = kft__store_job_dir(&dir, state_dir, name)) < 0)
 		return error;
 	if (follow && (error = watch_open(&w, dir, 1)) < 0) {

@@ -8,6 +8,8 @@ KFT_BEGIN_DECL
 
 /** kft_logs_opts_t.flags: keep streaming until the step(s) end. */
 #define KFT_LOGS_FOLLOW (1u << 0)
+/** kft_logs_opts_t.flags (kubernetes): each line starts with its RFC 3339 time. */
+#define KFT_LOGS_TIMESTAMPS (1u << 3)   /* bits 1 and 2 were version 1's prefix flags */
 
 /** kft_logs_opts_t.prefix: whether each line starts with "<step>: ". */
 typedef enum {
