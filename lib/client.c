@@ -313,13 +313,6 @@ int kft_list_jobs(kft_job_list_t **out, kft_client_t *client, const char *runtim
 	return error;
 }
 
-static int wanted(const kft_wait_opts_t *o, int state)
-{
-	uint32_t want = o && o->want ? o->want : KFT_WANT(KFT_JOB_COMPLETE);
-
-	return (want & KFT_WANT(state)) != 0;
-}
-
 /* Fallback for backends without a wait method: get_job once a second. */
 static int poll_wait(kft_job_t **out, kft_client_t *client, const char *name,
                      const kft_wait_opts_t *o)
@@ -329,31 +322,21 @@ static int poll_wait(kft_job_t **out, kft_client_t *client, const char *name,
 
 	for (;;) {
 		kft_job_t *job;
-		int st;
+		int rc;
 
 		if ((error = kft_get_job(&job, client, name)) < 0)
 			return error;
-		st = kft_job_state(job);
-		if (o && o->progress_cb && (error = o->progress_cb(job, o->payload)) != 0) {
+		if (!kft__wait_decide(&rc, job, name, o)) {
+			kft__wait_hand_over(out, &job, rc);
+			kft_job_free(job);
+			return rc;
+		}
+		if (deadline && kft__mono_ms() >= deadline) {
+			error = kft__wait_timed_out(name, job);
 			kft_job_free(job);
 			return error;
 		}
-		if (wanted(o, st) || (st == KFT_JOB_FAILED)) {
-			if (out)
-				*out = job;
-			else
-				kft_job_free(job);
-			if (wanted(o, st))
-				return 0;
-			return kft__error_set(KFT_EJOBFAILED, KFT_ERROR_CLASS_INVALID,
-			                      "TrainJob %s is Failed%s%s", name,
-			                      kft_job_reason(job) ? ": " : "",
-			                      kft_job_reason(job) ? kft_job_reason(job) : "");
-		}
 		kft_job_free(job);
-		if (deadline && kft__mono_ms() >= deadline)
-			return kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_INVALID,
-			                      "timed out waiting for TrainJob %s", name);
 		poll(NULL, 0, 1000);
 	}
 }
@@ -389,6 +372,8 @@ int kft_wait(kft_job_t **out, kft_client_t *client, const char *name, const kft_
 	return error;
 }
 
+/* The log-prefix rule, one for every backend: KFT_LOGS_PREFIX wins, then
+ * KFT_LOGS_NO_PREFIX; by default lines are prefixed when no single step is asked. */
 int kft_logs(kft_client_t *client, const char *name, const kft_logs_opts_t *opts, kft_log_cb cb,
              void *payload)
 {

@@ -1032,14 +1032,9 @@ static int convert_doc(conv *c, const cJSON *d)
 	return 0;
 }
 
-static const kft_convert_opts_t convert_defaults = KFT_CONVERT_OPTS_INIT;
-static const size_t convert_sizes[] = { sizeof(kft_convert_opts_t) };
-static const kft__opts_layout convert_layout = { "kft_convert_opts_t", &convert_defaults,
-                                                 convert_sizes, 1 };
-
 int kft_convert_opts_init(kft_convert_opts_t *opts, unsigned int version)
 {
-	return kft__opts_init(opts, version, &convert_layout);
+	KFT__VERSIONED_INIT(opts, version, kft_convert_opts_t, KFT_CONVERT_OPTS);
 }
 
 int kft_convert(kft_spec_t **out, const char *text, size_t len, const kft_convert_opts_t *opts)

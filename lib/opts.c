@@ -48,7 +48,7 @@ int kft__opts_read(void *dst, const void *src, const kft__opts_layout *l)
 
 /* The log-prefix rule, for every backend (kept out of lib/client.c so that the
  * supervisor, which links the static archive, does not pull in libcurl). */
-int kft__logs_prefixed(const kft_logs_opts_t *opts)
+int kft__logs_prefix(const kft_logs_opts_t *opts)
 {
 	if (opts && opts->prefix == KFT_LOG_PREFIX_ALWAYS)
 		return 1;

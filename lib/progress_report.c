@@ -23,14 +23,9 @@
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t report_last_ok_ms;   /* monotonic; 0: never */
 
-static const kft_progress_update_t update_defaults = KFT_PROGRESS_UPDATE_INIT;
-static const size_t update_sizes[] = { sizeof(kft_progress_update_t) };
-static const kft__opts_layout update_layout = { "kft_progress_update_t", &update_defaults,
-                                                update_sizes, 1 };
-
 int kft_progress_update_init(kft_progress_update_t *update, unsigned int version)
 {
-	return kft__opts_init(update, version, &update_layout);
+	KFT__VERSIONED_INIT(update, version, kft_progress_update_t, KFT_PROGRESS_UPDATE);
 }
 
 /* Copy at most max code points of s (valid UTF-8 or not: bytes past a bad one are cut). */

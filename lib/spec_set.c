@@ -274,17 +274,6 @@ char *kft__resource_key(const char *key)
 	return kft__strdup(key);
 }
 
-/* Integers are sent as JSON numbers (as the SDK sends Python ints), the rest as strings. */
-static cJSON *quantity_json(const char *q)
-{
-	int64_t v;
-
-	if (kft__parse_i64(&v, q) == 0 && q[0] != '+' && !(q[0] == '0' && q[1]) &&
-	    v > -(1LL << 53) && v < (1LL << 53))
-		return cJSON_CreateNumber((double)v);
-	return cJSON_CreateString(q);
-}
-
 int kft_spec_set_resource(kft_spec_t *spec, const char *key, const char *quantity)
 {
 	char *k;
@@ -310,7 +299,7 @@ int kft_spec_set_resource(kft_spec_t *spec, const char *key, const char *quantit
 		} else {
 			cJSON *m = kft__json_path_mkobj(spec->doc, maps[i]);
 
-			error = m ? kft__json_set(m, k, quantity_json(quantity)) : kft__error_oom();
+			error = m ? kft__json_set(m, k, kft__quantity_to_json(quantity)) : kft__error_oom();
 		}
 	}
 	free(k);
@@ -603,14 +592,9 @@ int kft_spec_set_template_annotation(kft_spec_t *spec, const char *key, const ch
 
 /* ---- script trainer ---- */
 
-static const kft_script_opts_t script_defaults = KFT_SCRIPT_OPTS_INIT;
-static const size_t script_sizes[] = { sizeof(kft_script_opts_t) };
-static const kft__opts_layout script_layout = { "kft_script_opts_t", &script_defaults,
-                                                script_sizes, 1 };
-
 int kft_script_opts_init(kft_script_opts_t *opts, unsigned int version)
 {
-	return kft__opts_init(opts, version, &script_layout);
+	KFT__VERSIONED_INIT(opts, version, kft_script_opts_t, KFT_SCRIPT_OPTS);
 }
 
 int kft_spec_set_script(kft_spec_t *spec, const kft_script_opts_t *opts)

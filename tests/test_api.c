@@ -171,17 +171,17 @@ START_TEST(log_prefix_enum)
 	ck_assert_kft_ok(kft_client_new(&c, &co));
 	ck_assert_kft_ok(kft_logs(c, "j", NULL, sink, NULL));
 	ck_assert_int_eq(seen_logs.prefix, KFT_LOG_PREFIX_AUTO);
-	ck_assert_int_eq(kft__logs_prefixed(&seen_logs), 1);   /* all steps: prefixed */
+	ck_assert_int_eq(kft__logs_prefix(&seen_logs), 1);   /* all steps: prefixed */
 	lo.step = "node-0";
 	ck_assert_kft_ok(kft_logs(c, "j", &lo, sink, NULL));
-	ck_assert_int_eq(kft__logs_prefixed(&seen_logs), 0);   /* one step: plain */
+	ck_assert_int_eq(kft__logs_prefix(&seen_logs), 0);   /* one step: plain */
 	lo.prefix = KFT_LOG_PREFIX_ALWAYS;
 	ck_assert_kft_ok(kft_logs(c, "j", &lo, sink, NULL));
-	ck_assert_int_eq(kft__logs_prefixed(&seen_logs), 1);
+	ck_assert_int_eq(kft__logs_prefix(&seen_logs), 1);
 	lo.step = NULL;
 	lo.prefix = KFT_LOG_PREFIX_NEVER;
 	ck_assert_kft_ok(kft_logs(c, "j", &lo, sink, NULL));
-	ck_assert_int_eq(kft__logs_prefixed(&seen_logs), 0);
+	ck_assert_int_eq(kft__logs_prefix(&seen_logs), 0);
 	lo.prefix = 3;
 	ck_assert_kft_error(kft_logs(c, "j", &lo, sink, NULL), KFT_EINVALID, "prefix 3");
 	lo.prefix = KFT_LOG_PREFIX_AUTO;

@@ -222,6 +222,9 @@ typedef struct {
 	kft__k8s_tjcond cond[KFT__K8S_TJ_MAX_CONDITIONS];
 	size_t ncond;
 	const cJSON *trainer_status;  /* status.trainerStatus, or NULL */
+	const cJSON *labels;          /* metadata.labels (a parsed TrainJob), or NULL */
+	const char *labels_json;      /* or its JSON text (a streamed list): labels_len bytes */
+	size_t labels_len;
 } kft__k8s_tjinfo;
 
 const char *kft__k8s_label(const cJSON *obj, const char *key);
@@ -251,7 +254,6 @@ int kft__k8s_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
 int kft__k8s_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name);
 
 /* watch.c: kft_wait over a watch */
-int kft__k8s_wanted(const kft_wait_opts_t *o, int state);
 int kft__k8s_wait(kft_job_t **out, kft_backend_t *be, const char *name, const kft_wait_opts_t *o);
 
 /* logs.c */

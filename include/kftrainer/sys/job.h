@@ -21,6 +21,8 @@ KFT_EXTERN int kft_job_set_times(kft_job_t *job, int64_t created_ms, int64_t sta
 /** trainerStatus progress; KFT_UNSET (or any negative value): unknown. */
 KFT_EXTERN int kft_job_set_progress(kft_job_t *job, int64_t percent, int64_t eta_seconds);
 KFT_EXTERN int kft_job_add_metric(kft_job_t *job, const char *name, const char *value);
+/** Set a metadata.labels entry (a key set again gets the new value). */
+KFT_EXTERN int kft_job_set_label(kft_job_t *job, const char *key, const char *value);
 /**
  * Append a step; exit_code KFT_UNSET (or any negative value) and signal 0
  * when not exited; target/reason may be NULL.
