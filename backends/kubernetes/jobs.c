@@ -427,3 +427,28 @@ int kft__k8s_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
 {
 	return kft__k8s_get_job_docs(out, NULL, NULL, kft__k8s_be(be), name);
 }
+
+int kft__k8s_get_manifest(char **out, kft_backend_t *be, const char *name, int what)
+{
+	kft_job_t *job = NULL;
+	cJSON *tj = NULL;
+	char *text;
+	int error;
+
+	*out = NULL;
+	if (what != KFT_MANIFEST_TRAINJOB)
+		return kft__error_set(KFT_ENOTSUPPORTED, KFT_ERROR_CLASS_INVALID,
+		                      "the kubernetes backend has no plan: Trainer's controller turns "
+		                      "the TrainJob into a JobSet");
+	if ((error = kft__k8s_get_job_docs(&job, &tj, NULL, kft__k8s_be(be), name)) < 0)
+		return error;
+	kft_job_free(job);
+	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(tj, "metadata"), "managedFields");
+	text = cJSON_PrintUnformatted(tj);
+	cJSON_Delete(tj);
+	KFT_CHECK_ALLOC(text);
+	*out = kft__strdup(text);
+	cJSON_free(text);
+	KFT_CHECK_ALLOC(*out);
+	return 0;
+}

@@ -650,6 +650,26 @@ int kft__store_metrics_history(kft_metrics_history_t **out, const char *state_di
 	return error;
 }
 
+int kft__store_manifest(char **out, const char *state_dir, const char *name, int what)
+{
+	char *dir, *path;
+	size_t len;
+	int error;
+
+	*out = NULL;
+	if ((error = kft__store_job_dir(&dir, state_dir, name)) < 0)
+		return error;
+	path = kft__path_join(dir, what == KFT_MANIFEST_PLAN ? KFT__STORE_PLAN : KFT__STORE_SPEC);
+	free(dir);
+	KFT_CHECK_ALLOC(path);
+	error = kft__read_file(out, &len, path);
+	if (error == KFT_ENOTFOUND)
+		error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE,
+		                       "TrainJob \"%s\" not found", name);
+	free(path);
+	return error;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

@@ -9,11 +9,11 @@
 
 KFT_BEGIN_DECL
 
-#define KFT_BACKEND_VERSION 5   /* 2: get_metrics_history; 3: caps, resolve_runtime, and
+#define KFT_BACKEND_VERSION 6   /* 2: get_metrics_history; 3: caps, resolve_runtime, and
                                    submit/render_plan take the resolved runtime;
-                                   4: list_v1_jobs, get_v1_job;
-                                   5: render_plan takes a kft_render_opts_t */
-#define KFT_BACKEND_MIN_VERSION 5   /* the oldest vtable the core accepts */
+                                   4: list_v1_jobs, get_v1_job; 5: get_manifest;
+                                   6: render_plan takes a kft_render_opts_t */
+#define KFT_BACKEND_MIN_VERSION 6   /* the oldest vtable the core accepts */
 
 /*
  * Capabilities (kft_backend.caps): how a backend differs, asked by the core
@@ -72,6 +72,9 @@ struct kft_backend {
 	 */
 	int (*list_v1_jobs)(kft_job_list_t **out, kft_backend_t *be);
 	int (*get_v1_job)(kft_job_t **out, kft_backend_t *be, const char *kind, const char *name);
+	/* version >= 5, optional: the job's kft_manifest_t document as JSON text (yours:
+	 * kft_free); the core renders it (kft_get_job_manifest) */
+	int (*get_manifest)(char **out_json, kft_backend_t *be, const char *name, int what);
 };
 
 /**
