@@ -537,7 +537,7 @@ START_TEST(alloc_failures_cjson)
 		if (rc == 0)
 			rc = kft_spec_render(&json, spec, &ro);
 		if (rc == 0)
-			rc = kft_spec_parse(&back, json, 0);
+			rc = kft_spec_parse(&back, json, strlen(json));
 		kft__alloc_fail_after(-1);
 		cJSON_InitHooks(&plain);
 		if (rc == 0) {
