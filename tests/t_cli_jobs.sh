@@ -86,6 +86,20 @@ grep -Eq '^j-watch +torch-distributed +Complete ' "$T/watch" ||
 	fail "watch did not print the change: $(cat "$T/watch")"
 ok "list -w prints a row when a job changes, exits 130 on SIGINT"
 
+# PROGRESS and ETA from the job's own report (Kubeflow Trainer's progress protocol)
+if python3 -c 'import ssl' 2>/dev/null; then
+	"$K" train --name j-prog -- sh -c "python3 '$TOP/tests/progress_client.py' post 42 >/dev/null; sleep 30" \
+		>/dev/null || fail "train j-prog"
+	for i in $(seq 1 50); do "$K" get j-prog | grep -q '^Progress: 42%' && break; sleep 0.2; done
+	"$K" list -l '!team' | grep -Eq '^j-prog +torch-distributed +Running +1 +42% ' ||
+		fail "list PROGRESS: $("$K" list)"
+	"$K" get j-prog | grep -q '^ETA: *58s$' || fail "get ETA: $("$K" get j-prog)"
+	"$K" delete j-prog --grace 0 >/dev/null
+	ok "list PROGRESS and get ETA from the job's report"
+else
+	echo "note: python3 has no ssl module: PROGRESS/ETA not tried"
+fi
+
 # ---- get ----
 "$K" get j-old >"$T/get" || fail "get"
 for f in Created Started Finished; do

@@ -232,8 +232,8 @@ P="$T/chromium"
 	check "(function(){var s=document.getElementById('f-status');s.value='Failed';s.dispatchEvent(new Event('input'));var n=[].filter.call(document.querySelectorAll('#rows tr'),function(r){return !r.hidden;}).length;s.value='';s.dispatchEvent(new Event('input'));return n===1;})()" \
 	check "(function(){var q=document.getElementById('f-q');q.value='big';q.dispatchEvent(new Event('input'));var n=[].filter.call(document.querySelectorAll('#rows tr'),function(r){return !r.hidden;}).length;q.value='';q.dispatchEvent(new Event('input'));return n===1;})()" \
 	sh "$KFT train --name prog-job -- sh $T/prog.sh >/dev/null" \
-	wait 2000 "!!document.querySelector('#job-prog-job progress')" \
-	wait 5000 "+document.querySelector('#job-prog-job progress').value === 90" \
+	wait 10000 "!!document.querySelector('#job-prog-job progress')" \
+	wait 10000 "+document.querySelector('#job-prog-job progress').value === 90" \
 	check "/^[0-9]/.test(document.querySelector('#job-prog-job td:nth-child(6)').textContent)" \
 	shot "$SHOTS/dashboard-index.png" 1280 720 \
 	open "${U}jobs/prog-job" \
