@@ -812,6 +812,12 @@ const cli_command cli_commands[] = {
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_suspend, 0 },
 	{ "events", "NAME", "show a job's events", "Show a job's events, oldest first.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_events, 0 },
+	{ "cp", "JOB:PATH DEST", "copy a file or directory out of a job's /workspace",
+	  "Copy a file or directory out of a local or container job's workspace,\n"
+	  "named as the job saw it (JOB:/workspace/output/model.pt, or relative to\n"
+	  "/workspace), to DEST (into DEST when it is a directory). \"..\" and paths\n"
+	  "outside /workspace are refused.",
+	  CLI_COMP_JOB, NULL, 2, 0, { NULL }, cli_cmd_cp, 0 },
 	{ "metrics", "NAME", "print a job's progress and metrics history",
 	  "Print every progress update the job reported (Kubeflow Trainer's progress\n"
 	  "protocol: time, percent, ETA, metrics), oldest first, as a table, CSV (-o csv)\n"
