@@ -622,10 +622,10 @@ static const cli_flag logs_flag_table[] = {
 	{ "step", 0, "STEP", "node-0, node-1, launcher, dataset-initializer, ...", CLI_COMP_STEP,
 	  NULL, 0, L_STEP },
 	{ "tail", 0, "N", "the last N lines of each step", 0, NULL, 0, L_TAIL },
-	{ "since", 0, "DURATION", "kubernetes: only lines newer than this (90s, 5m, 1h30m;\n"
-	  "a bare number is seconds)", 0, NULL, 0, L_SINCE },
-	{ "timestamps", 0, NULL, "kubernetes: start each line with its RFC 3339 time", 0, NULL, 0,
-	  L_TIMESTAMPS },
+	{ "since", 0, "DURATION", "only lines newer than this (90s, 5m, 1h30m; a bare\n"
+	  "number is seconds)", 0, NULL, 0, L_SINCE },
+	{ "timestamps", 0, NULL, "start each line with the time it was written (RFC 3339)", 0,
+	  NULL, 0, L_TIMESTAMPS },
 	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
 };
 static const cli_group logs_group = { "Flags", NULL, logs_flag_table, logs_set };

@@ -372,8 +372,8 @@ int kft_wait(kft_job_t **out, kft_client_t *client, const char *name, const kft_
 	return error;
 }
 
-/* The log-prefix rule, one for every backend: KFT_LOGS_PREFIX wins, then
- * KFT_LOGS_NO_PREFIX; by default lines are prefixed when no single step is asked. */
+/* kft_logs: opts read per its version (version 1's prefix flag bits become the
+ * prefix enum); the log-prefix rule itself is kft__logs_prefix (lib/opts.c). */
 int kft_logs(kft_client_t *client, const char *name, const kft_logs_opts_t *opts, kft_log_cb cb,
              void *payload)
 {

@@ -8,7 +8,7 @@ KFT_BEGIN_DECL
 
 /** kft_logs_opts_t.flags: keep streaming until the step(s) end. */
 #define KFT_LOGS_FOLLOW (1u << 0)
-/** kft_logs_opts_t.flags (kubernetes): each line starts with its RFC 3339 time. */
+/** kft_logs_opts_t.flags: each line starts with its RFC 3339 time. */
 #define KFT_LOGS_TIMESTAMPS (1u << 3)   /* bits 1 and 2 were version 1's prefix flags */
 
 /** kft_logs_opts_t.prefix: whether each line starts with "<step>: ". */
@@ -34,7 +34,7 @@ typedef struct {
 	const char *step;       /* "node-0", "launcher", "dataset-initializer", ...; NULL: all steps */
 	uint32_t flags;         /* KFT_LOGS_* */
 	int64_t tail_lines;     /* < 0: everything; N: the last N lines of each step */
-	int64_t since_ms;       /* kubernetes: only lines newer than this many ms; 0: all */
+	int64_t since_ms;       /* only lines newer than this many ms; 0: all */
 	int64_t timeout_ms;     /* follow: stop after this long (KFT_ETIMEOUT); <= 0: none */
 	int prefix;             /* kft_log_prefix_t (version 2) */
 } kft_logs_opts_t;
