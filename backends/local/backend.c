@@ -60,7 +60,7 @@ out:
 }
 
 static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
-                          const kft_runtime_t *rt, int format)
+                          const kft_runtime_t *rt, const kft_render_opts_t *opts)
 {
 	local_be *lb = LBE(be);
 	char *dir = NULL, *ws = NULL;
@@ -76,7 +76,7 @@ static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
 	}
 	if ((error = compile(&plan, &doc, spec, rt, ws)) < 0)
 		goto out;
-	error = kft__render_doc(out, plan, format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
+	error = kft__render_doc(out, plan, opts->format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
 	                        KFT_FORMAT_YAML);
 out:
 	cJSON_Delete(plan);
@@ -169,6 +169,11 @@ static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *
 static int be_get_manifest(char **out, kft_backend_t *be, const char *name, int what)
 {
 	return kft__store_manifest(out, LBE(be)->state_dir, name, what);
+}
+
+static int be_workspace_dir(char **out, kft_backend_t *be, const char *name)
+{
+	return kft__store_workspace_dir(out, LBE(be)->state_dir, name);
 }
 
 static int be_get_metrics_history(kft_metrics_history_t **out, kft_backend_t *be,
@@ -268,6 +273,7 @@ int kft__backend_local_factory(kft_backend_t **out, const kft_client_opts_t *opt
 	lb->base.suspend_job = be_suspend_job;
 	lb->base.get_events = be_get_events;
 	lb->base.get_metrics_history = be_get_metrics_history;
+	lb->base.workspace_dir = be_workspace_dir;
 	lb->base.get_manifest = be_get_manifest;
 	lb->base.free = be_free;
 	*out = &lb->base;

@@ -566,8 +566,9 @@ int kft__store_job_from_state(kft_job_t **out, const cJSON *st, const char *back
 	int state, error;
 
 	*out = NULL;
-	state = kft_job_state_parse(kft__json_str(st, "status"));
-	if (state < 0 || !kft__json_str(st, "name"))
+	if (!kft__json_str(st, "status") ||
+	    kft_job_state_parse(&state, kft__json_str(st, "status")) < 0 ||
+	    !kft__json_str(st, "name"))
 		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_STORE,
 		                      "malformed job record (status \"%s\")",
 		                      kft__json_str(st, "status") ? kft__json_str(st, "status") : "");
@@ -624,6 +625,22 @@ int kft__store_get_job(kft_job_t **out, const char *state_dir, const char *name,
 		}
 		cJSON_Delete(st);
 	}
+	free(dir);
+	return error;
+}
+
+int kft__store_workspace_dir(char **out, const char *state_dir, const char *name)
+{
+	char *dir;
+	int error;
+
+	*out = NULL;
+	if ((error = kft__store_job_dir(&dir, state_dir, name)) < 0)
+		return error;
+	if (access(dir, F_OK) != 0)
+		error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE, "job %s not found", name);
+	else if (!(*out = kft__path_join(dir, "workspace")))
+		error = kft__error_oom();
 	free(dir);
 	return error;
 }
