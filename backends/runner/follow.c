@@ -274,6 +274,8 @@ static int deliver(sink_t *k, stream_t *s, const char *data, size_t len, int fin
 		kft__buf_put(&k->out, s->partial.ptr + start, i + 1 - start);
 		start = i + 1;
 	}
+	if (s->skip_line && s->partial.len - start >= KFT__LOG_LINE_MAX)
+		start = s->partial.len;   /* still dropping the line --since started in */
 	if ((final || s->partial.len - start >= KFT__LOG_LINE_MAX) && start < s->partial.len &&
 	    !s->skip_line) {
 		line_head(k, s, s->partial.len);
