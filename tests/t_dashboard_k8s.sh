@@ -66,6 +66,7 @@ page_has() { curl -s "$1" | grep -q "$2"; }
 start_dash
 # a 2-node job that reports progress and a loss while the dashboard watches
 $KFT train --name hist-job --nodes 2 --annotation fake.kftrainer.dev/progress=true \
+	--env API_TOKEN=k8s-secret-value --env EPOCHS=3 \
 	--annotation fake.kftrainer.dev/duration-ms=3000 -- python3 train.py >/dev/null ||
 	fail "train hist-job"
 $KFT wait hist-job --timeout 30 >/dev/null || fail "hist-job did not complete"
@@ -102,6 +103,9 @@ check_history_page() {
 		"$T/hist.html" | wc -w)
 	[ "$pts" -ge 2 ] || fail "the recorded loss has $pts points"
 	grep -q 'action="/jobs/hist-job/delete"' "$T/hist.html" && fail "actions on a history job"
+	grep -q 'kind: TrainJob' "$T/hist.html" && grep -q 'EPOCHS' "$T/hist.html" ||
+		fail "no recorded TrainJob"
+	grep -q '(redacted)' "$T/hist.html" || fail "API_TOKEN not redacted"
 	curl -s -N --max-time 10 "${U}jobs/hist-job/logs" >"$T/logs.sse"
 	grep -q '"s":"node-1"' "$T/logs.sse" && grep -q '^event: end' "$T/logs.sse" ||
 		fail "recorded logs: $(head -c 400 "$T/logs.sse")"
@@ -109,6 +113,11 @@ check_history_page() {
 check_history_page
 for p in "" "jobs/hist-job" metrics; do curl -s "$U$p"; done >"$T/all.html"
 grep -q 'secret-token' "$T/all.html" && fail "the kubeconfig token reached a page"
+grep -q 'k8s-secret-value' "$T/all.html" "$T/live.html" && fail "a token-like env value is shown"
+grep -q 'kind: TrainJob' "$T/live.html" || fail "no TrainJob on a live cluster job page"
+grep -q 'kind: Plan' "$T/live.html" && fail "a plan on a kubernetes job"
+cat "$H"* | grep -aq k8s-secret-value && fail "the history database holds a token-like env value"
+cat "$H"* | grep -aq EPOCHS || fail "the history database has no TrainJob (the check above is void)"
 stop_dash
 
 # a new dashboard process reads the history back
