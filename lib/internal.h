@@ -48,6 +48,8 @@ void kft__error_prefix(const char *fmt, ...) KFT__PRINTF(1, 2);
  *   int kft_wait_opts_init(kft_wait_opts_t *opts, unsigned int version)
  *   { KFT__VERSIONED_INIT(opts, version, kft_wait_opts_t, KFT_WAIT_OPTS); }
  */
+/** KFT_EINVALID, class INVALID: the message names the field and the rule. */
+int kft__error_invalid(const char *fmt, ...) KFT__PRINTF(1, 2);
 int kft__versioned_init(void *out, const void *tmpl, size_t size, unsigned int version,
                         unsigned int max, const char *what);
 #define KFT__VERSIONED_INIT(out, version, type, PREFIX) do { \
