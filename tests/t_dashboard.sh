@@ -135,6 +135,8 @@ grep -q '&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;' "$T/evil.html" || fail
 grep -q "$(printf 'quote &quot; apostrophe &#39; amp &amp; bad \357\277\275 utf8')" "$T/evil.html" ||
 	fail "message not escaped: $(grep -o 'quote[^<]*' "$T/evil.html")"
 grep -q '&lt;b&gt;x&lt;/b&gt;' "$T/evil.html" || fail "step reason not escaped"
+grep -q '<table class="conditions">.*<td>Failed</td><td>True</td><td>&quot;&gt;&lt;script&gt;' \
+	"$T/evil.html" || fail "the Failed condition row"
 /usr/bin/python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' \
 	"$T/evil.html" || fail "page is not valid UTF-8"
 # charts of ok-job's metrics history (server-side SVG), its gauges
@@ -232,8 +234,8 @@ P="$T/chromium"
 	check "(function(){var s=document.getElementById('f-status');s.value='Failed';s.dispatchEvent(new Event('input'));var n=[].filter.call(document.querySelectorAll('#rows tr'),function(r){return !r.hidden;}).length;s.value='';s.dispatchEvent(new Event('input'));return n===1;})()" \
 	check "(function(){var q=document.getElementById('f-q');q.value='big';q.dispatchEvent(new Event('input'));var n=[].filter.call(document.querySelectorAll('#rows tr'),function(r){return !r.hidden;}).length;q.value='';q.dispatchEvent(new Event('input'));return n===1;})()" \
 	sh "$KFT train --name prog-job -- sh $T/prog.sh >/dev/null" \
-	wait 2000 "!!document.querySelector('#job-prog-job progress')" \
-	wait 5000 "+document.querySelector('#job-prog-job progress').value === 90" \
+	wait 10000 "!!document.querySelector('#job-prog-job progress')" \
+	wait 10000 "+document.querySelector('#job-prog-job progress').value === 90" \
 	check "/^[0-9]/.test(document.querySelector('#job-prog-job td:nth-child(6)').textContent)" \
 	shot "$SHOTS/dashboard-index.png" 1280 720 \
 	open "${U}jobs/prog-job" \
