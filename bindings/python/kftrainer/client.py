@@ -3,6 +3,7 @@
 
 import ctypes
 import json
+import sys
 import datetime
 import os
 import queue
@@ -319,6 +320,9 @@ class _TrainRequest:
             if t.code_dir is not None:
                 so.code_dir = _b(t.code_dir)
             c(L.kft_spec_set_script(sp, ctypes.byref(so)))
+            python = getattr(self, "local_python", None)
+            if python and "KFT_PYTHON" not in (t.env or {}):
+                c(L.kft_spec_set_env(sp, b"KFT_PYTHON", _b(python)))
         if t.num_nodes is not None:
             c(L.kft_spec_set_num_nodes(sp, t.num_nodes))
         if getattr(t, "num_proc_per_node", None) is not None:
@@ -691,6 +695,10 @@ class TrainerClient:
         L = self._L
         with self._lock:
             client = self._client()
+            # processes on this machine: the calling interpreter runs the script trainer
+            # (sys.executable -m torch.distributed.run where torchrun would run)
+            if _s(L.kft_client_backend(client)) == "local":
+                req.local_python = sys.executable
             sp = req.build(L)
             try:
                 to = _ffi.TrainOpts()
