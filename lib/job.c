@@ -13,10 +13,6 @@ struct kft_step {
 };
 typedef struct kft_step kft__step;
 
-struct kft_metric {
-	char *name, *value;
-};
-
 struct kft_label {
 	char *name, *value;
 };
