@@ -80,6 +80,8 @@ int kft__opts_read(void *dst, const void *src, const kft__opts_layout *l);
  *   int kft_wait_opts_init(kft_wait_opts_t *opts, unsigned int version)
  *   { KFT__VERSIONED_INIT(opts, version, kft_wait_opts_t, KFT_WAIT_OPTS); }
  */
+/** KFT_EINVALID, class INVALID: the message names the field and the rule. */
+int kft__error_invalid(const char *fmt, ...) KFT__PRINTF(1, 2);
 int kft__versioned_init(void *out, const void *tmpl, size_t size, unsigned int version,
                         unsigned int max, const char *what);
 #define KFT__VERSIONED_INIT(out, version, type, PREFIX) do { \
@@ -178,6 +180,11 @@ int kft__is_dns1035(const char *s);
 int kft__utf8_valid(const char *s);
 /** Length of the well-formed UTF-8 sequence at s (at most n bytes): 1-4, or 0 if invalid. */
 size_t kft__utf8_seq(const char *s, size_t n);
+/** Valid UTF-8 without control characters other than newline and tab (nor DEL). */
+int kft__utf8_printable(const char *s);
+/** Bytes of the first max code points of s (bytes past a bad one are cut, not
+ *  checked); *chars (optional): how many code points that is. */
+size_t kft__utf8_prefix(const char *s, size_t max, size_t *chars);
 /** Parse a decimal int64 strictly; 0 on success. */
 int kft__parse_i64(int64_t *out, const char *s);
 /**
@@ -216,6 +223,11 @@ int kft__mkdir_p(const char *path, mode_t mode);
  * body, not a streamed LIST): larger is an error, never unbounded memory.
  */
 #define KFT__RESPONSE_MAX (64 << 20)
+/**
+ * A log line longer than this (a program printing without a newline) is
+ * delivered in pieces of this size: logs never hold an unbounded line.
+ */
+#define KFT__LOG_LINE_MAX (1 << 20)
 int kft__read_file(char **out, size_t *len, const char *path);
 /** Write temp file in the same directory, fsync, rename over path. */
 int kft__write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
@@ -285,8 +297,17 @@ typedef struct {
 	const int *keep_fds;           /* fds to keep open in the child (dup'd to same number) */
 	size_t nkeep_fds;
 } kft__proc_opts;
-/** Spawn; exec failure is reported ("exec python3: No such file or directory"). */
+/**
+ * Spawn; exec failure is reported ("exec python3: No such file or directory").
+ * On failure *out is 0 (no process).
+ */
 int kft__proc_spawn(pid_t *out, const kft__proc_opts *o);
+/**
+ * kill(pid, sig), or kill(-pid, sig) for pid's process group: only for a real
+ * child pid (> 1). 0, 1 and negative pids (a failed spawn, a torn record) would
+ * signal the caller's group, init or every process: -1 with EINVAL instead.
+ */
+int kft__kill(pid_t pid, int sig, int group);
 /** Find an executable on PATH (or use it as is when it has '/'); NULL if none. */
 char *kft__which(const char *file);
 
