@@ -466,7 +466,7 @@ static int record_dead(cJSON *state, const char *jobdir, const char *name)
 	cJSON *s;
 	char *path = kft__path_join(jobdir, KFT__STORE_STATE);
 	char msg[512];
-	/* a container step's process stops its container on SIGTERM; SIGKILL would leave it */
+	/* a step runner program stops its step (a container) on SIGTERM; SIGKILL would leave it */
 	int sig = kft__streq(kft__json_str(state, "runner"), "program") ? SIGTERM : SIGKILL;
 	int error;
 
@@ -482,8 +482,8 @@ static int record_dead(cJSON *state, const char *jobdir, const char *name)
 			kill(-pid, sig);
 		kft__json_set_str(s, "status", "Failed");
 		kft__json_set_str(s, "reason", sig == SIGTERM ?
-		                  "the supervisor died while the step was running; its container "
-		                  "was stopped" : "the supervisor died while the step was running; "
+		                  "the supervisor died while the step was running; its step program "
+		                  "was told to stop it" : "the supervisor died while the step was running; "
 		                  "its processes were killed");
 	}
 	snprintf(msg, sizeof(msg), "the kft-supervisor of this job is no longer running (killed or "
