@@ -140,6 +140,7 @@ bench: all
 	@B=$(B) sh bench/run.sh
 	@B=$(B) sh bench/k8s/run.sh || true
 	@B=$(B) sh bench/container/run.sh || true
+	@B=$(B) sh bench/dashboard/run.sh || true
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/kftrainer/sys \
@@ -201,7 +202,7 @@ fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh fuzz/run.sh $(FUZZ_NAMES)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-clang
 
 # Header dependencies written by -MMD -MP (absent before the first build).
 -include $(wildcard $(B)/obj/*/*.d $(B)/obj/*/*/*.d $(B)/tests/*.d $(B)/fuzz/*.d $(B)/fuzzer/*.d)

@@ -19,13 +19,19 @@ int cli_parse_ll(long long *out, const cli_flag *f, const char *s, long long min
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno || *end || end == s || v < min) {
+	if (!errno && *end == '\0' && end != s && v >= min && v > CLI_LL_MAX) {
+		/* seconds become milliseconds: a bound far past any real value keeps that exact */
+		fprintf(stderr, "kft: --%s: at most %lld, got \"%s\"\n", f->name, CLI_LL_MAX, s);
+		return -1;
+	}
+	if (errno || *end || end == s || v < min || v < -CLI_LL_MAX) {
 		if (min == 0)
 			fprintf(stderr, "kft: --%s: expected a whole number >= 0, got \"%s\"\n", f->name, s);
 		else if (min == 1)
 			fprintf(stderr, "kft: --%s: expected a whole number >= 1, got \"%s\"\n", f->name, s);
 		else
-			fprintf(stderr, "kft: --%s: expected an integer, got \"%s\"\n", f->name, s);
+			fprintf(stderr, "kft: --%s: expected an integer from %lld, got \"%s\"\n", f->name,
+			        min > -CLI_LL_MAX ? min : -CLI_LL_MAX, s);
 		return -1;
 	}
 	*out = v;

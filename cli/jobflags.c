@@ -34,7 +34,8 @@ struct cli_job {
 	const char *dtype, *loss, *attn_modules, *ds_source, *ds_split, *system_prompt, *column_map;
 };
 
-#define TT_UNSET_LL LLONG_MIN
+/* "not given": cli_parse_ll never returns it (no input value may collide with it) */
+#define UNSET_LL LLONG_MIN
 
 int cli_job_new(cli_job **out)
 {
@@ -42,10 +43,10 @@ int cli_job_new(cli_job **out)
 
 	if (!j)
 		return -1;
-	j->nodes = j->nproc = j->deadline = -1;
+	j->nodes = j->nproc = j->deadline = UNSET_LL;
 	j->suspend = -1;
 	j->lora_mlp = j->lora_output = j->train_on_input = -1;
-	j->batch_size = j->epochs = j->lora_rank = j->lora_alpha = TT_UNSET_LL;
+	j->batch_size = j->epochs = j->lora_rank = j->lora_alpha = UNSET_LL;
 	j->lora_dropout = NAN;
 	*out = j;
 	return 0;
@@ -216,9 +217,9 @@ static int job_set(void *ctx, const cli_flag *f, const char *v)
 		return 0;
 	}
 	switch (f->id) {
-	case J_NODES: return cli_parse_ll(&j->nodes, f, v, LLONG_MIN);
-	case J_NPROC: return cli_parse_ll(&j->nproc, f, v, LLONG_MIN);
-	case J_DEADLINE: return cli_parse_ll(&j->deadline, f, v, LLONG_MIN);
+	case J_NODES: return cli_parse_ll(&j->nodes, f, v, CLI_INT_ANY);
+	case J_NPROC: return cli_parse_ll(&j->nproc, f, v, CLI_INT_ANY);
+	case J_DEADLINE: return cli_parse_ll(&j->deadline, f, v, CLI_INT_ANY);
 	case J_ENV: return kv_add(&j->env, f->name, v);
 	case J_RESOURCE: return kv_add(&j->resources, f->name, v);
 	case J_LABEL: return kv_add(&j->labels, f->name, v);
@@ -242,10 +243,10 @@ static int tt_set(void *ctx, const cli_flag *f, const char *v)
 	if (f->id < J_STR_MAX)
 		return job_set(ctx, f, v);
 	switch (f->id) {
-	case T_BATCH: return cli_parse_ll(&j->batch_size, f, v, LLONG_MIN);
-	case T_EPOCHS: return cli_parse_ll(&j->epochs, f, v, LLONG_MIN);
-	case T_RANK: return cli_parse_ll(&j->lora_rank, f, v, LLONG_MIN);
-	case T_ALPHA: return cli_parse_ll(&j->lora_alpha, f, v, LLONG_MIN);
+	case T_BATCH: return cli_parse_ll(&j->batch_size, f, v, CLI_INT_ANY);
+	case T_EPOCHS: return cli_parse_ll(&j->epochs, f, v, CLI_INT_ANY);
+	case T_RANK: return cli_parse_ll(&j->lora_rank, f, v, CLI_INT_ANY);
+	case T_ALPHA: return cli_parse_ll(&j->lora_alpha, f, v, CLI_INT_ANY);
 	case T_LORA_MLP: j->lora_mlp = !strcasecmp(v, "true"); return 0;   /* checked: true or false */
 	case T_LORA_OUTPUT: j->lora_output = !strcasecmp(v, "true"); return 0;   /* checked: true or false */
 	case T_TRAIN_ON_INPUT: j->train_on_input = !strcasecmp(v, "true"); return 0;   /* checked: true or false */
@@ -385,7 +386,7 @@ static char **split_commas(const char *s, size_t *n)
 
 static long long tt_i64(long long v)
 {
-	return v == TT_UNSET_LL ? KFT_UNSET : v;
+	return v == UNSET_LL ? KFT_UNSET : v;
 }
 
 /* The TorchTune flags as a kft_torchtune_config_t, set on spec. Prints errors. */
@@ -480,9 +481,9 @@ int cli_job_build(kft_spec_t **out, cli_job *j, char **cmd, int ncmd)
 		CHECK(kft_spec_set_runtime(spec, kft_spec_runtime_name(spec), j->runtime_kind));
 	if (j->image)
 		CHECK(kft_spec_set_image(spec, j->image));
-	if (j->nodes != -1)
+	if (j->nodes != UNSET_LL)
 		CHECK(kft_spec_set_num_nodes(spec, j->nodes));
-	if (j->nproc != -1)
+	if (j->nproc != UNSET_LL)
 		CHECK(kft_spec_set_num_proc_per_node(spec, j->nproc));
 	for (k = 0; k < j->env.n; k++)
 		CHECK(kft_spec_set_env(spec, j->env.v[k].key, j->env.v[k].val));
@@ -512,7 +513,7 @@ int cli_job_build(kft_spec_t **out, cli_job *j, char **cmd, int ncmd)
 	for (k = 0; k < j->model_env.n; k++)
 		CHECK(kft_spec_set_initializer_env(spec, KFT_INITIALIZER_MODEL, j->model_env.v[k].key,
 		                                   j->model_env.v[k].val));
-	if (j->deadline != -1)
+	if (j->deadline != UNSET_LL)
 		CHECK(kft_spec_set_active_deadline(spec, j->deadline));
 	if (j->suspend == 1)
 		CHECK(kft_spec_set_suspend(spec, 1));

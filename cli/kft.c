@@ -13,7 +13,12 @@
 #include <unistd.h>
 
 cli_globals G = { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, 0, 0 };
-static volatile sig_atomic_t interrupted;
+volatile sig_atomic_t cli_signal;
+
+int cli_signal_exit(void)
+{
+	return 128 + (cli_signal ? (int)cli_signal : SIGINT);
+}
 
 enum { G_BACKEND, G_STATE_DIR, G_KUBECONFIG, G_CONTEXT, G_NS, G_HOST, G_PULL, G_NETWORK,
        G_OUTPUT, G_VERBOSE, G_HELP };
@@ -246,6 +251,44 @@ static const cli_flag train_flags[] = {
 };
 static const cli_group train_group = { "Flags", NULL, train_flags, job_cmd_set };
 
+/*
+ * The runtime against the local catalog (builtins and $KFT_RUNTIME_PATH): the
+ * local and container backends run nothing else, so an unknown runtime is
+ * refused; a cluster (-b kubernetes) may have runtimes of its own, so there it
+ * is a warning.
+ */
+static int check_runtime(const kft_spec_t *spec)
+{
+	const char *name = kft_spec_runtime_name(spec);
+	const char *be = G.backend ? G.backend : getenv("KFT_BACKEND");
+	kft_client_opts_t o;
+	kft_client_t *c;
+	kft_runtime_t *rt = NULL;
+	int error;
+
+	if (!name)
+		return 0;
+	cli_client_opts(&o);
+	o.backend = "local";
+	if (kft_client_new(&c, &o) < 0)
+		return cli_error("cannot read the runtime catalog");
+	error = kft_get_runtime(&rt, c, name);
+	kft_runtime_free(rt);
+	kft_client_free(c);
+	if (error == 0)
+		return 0;
+	if (error != KFT_ENOTFOUND)
+		return cli_error("runtime");
+	if (be && !strcmp(be, "kubernetes")) {
+		fprintf(stderr, "kft: warning: runtime %s is not a builtin nor in $KFT_RUNTIME_PATH; "
+		        "only the cluster knows whether it exists\n", name);
+		return 0;
+	}
+	fprintf(stderr, "kft: runtime %s: no such runtime (`kft runtimes` lists the builtins and "
+	        "those in $KFT_RUNTIME_PATH)\n", name);
+	return EXIT_ERR;
+}
+
 static int cmd_render(const cli_command *cmd, int argc, char **argv)
 {
 	cli_job *j;
@@ -271,6 +314,8 @@ static int cmd_render(const cli_command *cmd, int argc, char **argv)
 		rc = cli_error("name");
 		goto out;
 	}
+	if (!f.no_validate && (rc = check_runtime(spec)) != 0)
+		goto out;
 	if (f.plan) {
 		kft_client_t *c;
 
@@ -305,7 +350,7 @@ static int print_chunk(const char *chunk, size_t len, const char *step, void *pa
 {
 	(void)step;
 	(void)payload;
-	if (interrupted)
+	if (cli_signal)
 		return -6;  /* KFT_EUSER */
 	fwrite(chunk, 1, len, stdout);
 	fflush(stdout);
@@ -334,7 +379,7 @@ static int wait_progress(const kft_job_t *job, void *payload)
 	size_t k, n = 0;
 	int64_t el = (now_ms() - v->start_ms) / 1000;
 
-	if (interrupted)
+	if (cli_signal)
 		return -6;
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", kft_job_name(job),
 	                      kft_job_status(job));
@@ -354,6 +399,17 @@ static int wait_progress(const kft_job_t *job, void *payload)
 	}
 	memcpy(v->last, line, sizeof(line));
 	return 0;
+}
+
+/*
+ * Ctrl-C (or SIGTERM) while following a job: the job is not ours to stop.
+ * One line says so and how to get back to it; exit 128 + the signal.
+ */
+static int left_running(const char *name)
+{
+	fprintf(stderr, "kft: interrupted; job %s keeps running (follow it: kft logs -f %s; "
+	        "stop it: kft delete %s)\n", name, name, name);
+	return cli_signal_exit();
 }
 
 static int do_wait(kft_client_t *c, const char *name, uint32_t want, int64_t timeout_s)
@@ -383,8 +439,10 @@ static int do_wait(kft_client_t *c, const char *name, uint32_t want, int64_t tim
 	} else if (err == KFT_ETIMEOUT) {
 		cli_error("wait");
 		rc = EXIT_TIMEOUT;
+	} else if (cli_signal) {
+		rc = left_running(name);
 	} else {
-		rc = cli_error(interrupted ? "interrupted" : "wait");
+		rc = cli_error("wait");
 	}
 	kft_job_free(job);
 	return rc;
@@ -430,7 +488,7 @@ static int cmd_train(const cli_command *cmd, int argc, char **argv)
 
 		lo.flags = KFT_LOGS_FOLLOW;
 		if (kft_logs(c, kft_job_name(job), &lo, print_chunk, NULL) < 0)
-			rc = cli_error("logs");
+			rc = cli_signal ? left_running(kft_job_name(job)) : cli_error("logs");
 	}
 	if (rc == 0 && (f.wait || f.follow))
 		rc = do_wait(c, kft_job_name(job), KFT_WANT(KFT_JOB_COMPLETE), f.timeout);
@@ -473,52 +531,6 @@ static int cmd_get(const cli_command *cmd, int argc, char **argv)
 }
 
 typedef struct {
-	const char *runtime;
-} list_flags;
-
-static int list_set(void *ctx, const cli_flag *f, const char *v)
-{
-	list_flags *l = ctx;
-
-	(void)f;
-	l->runtime = v;
-	return 0;
-}
-
-static const cli_flag list_flag_table[] = {
-	{ "runtime", 0, "NAME", "only jobs of this runtime", CLI_COMP_RUNTIME, NULL, 0, 0 },
-	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
-};
-static const cli_group list_group = { "Flags", NULL, list_flag_table, list_set };
-
-static int cmd_list(const cli_command *cmd, int argc, char **argv)
-{
-	kft_client_t *c;
-	kft_job_list_t *l;
-	list_flags lf = { NULL };
-	cli_args a;
-	char *s;
-	int rc;
-
-	PARSE(&a, cmd, argc, argv, &lf);
-	if ((rc = cli_open_client(&c)) != 0)
-		return rc;
-	if (kft_list_jobs(&l, c, lf.runtime) < 0) {
-		rc = cli_error("list");
-	} else {
-		if (kft_job_list_render(&s, l, G.output < 0 ? KFT_FORMAT_TEXT : G.output) < 0) {
-			rc = cli_error("render");
-		} else {
-			fputs(s, stdout);
-			kft_free(s);
-		}
-		kft_job_list_free(l);
-	}
-	kft_client_free(c);
-	return rc;
-}
-
-typedef struct {
 	uint32_t want;
 	long long timeout;
 } wait_flags;
@@ -528,23 +540,16 @@ enum { W_FOR, W_TIMEOUT };
 static int wait_set(void *ctx, const cli_flag *f, const char *v)
 {
 	wait_flags *w = ctx;
-	char *copy, *tok, *save = NULL;
 
 	if (f->id == W_TIMEOUT)
 		return cli_parse_ll(&w->timeout, f, v, 0);
-	if ((copy = strdup(v)) == NULL)
-		return -1;
-	/* the values were checked against the table: each one parses */
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-		if (kft_job_state_parse(tok) >= 0)
-			w->want |= KFT_WANT(kft_job_state_parse(tok));
-	free(copy);
+	w->want |= cli_status_mask(v);
 	return 0;
 }
 
 static const cli_flag wait_flag_table[] = {
 	{ "for", 0, "STATUS,...", "Created, Suspended, Running, Complete, Failed", CLI_COMP_ENUM,
-	  "Created Suspended Running Complete Failed", CLI_F_LIST, W_FOR },
+	  CLI_STATUS_VALUES, CLI_F_LIST, W_FOR },
 	{ "timeout", 0, "SECONDS", "give up after this long (0: never)", 0, NULL, 0, W_TIMEOUT },
 	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
 };
@@ -569,12 +574,12 @@ static int cmd_wait(const cli_command *cmd, int argc, char **argv)
 
 typedef struct {
 	const char *step;
-	int follow;
+	int follow, timestamps;
 	long long tail;
-	long long since;
+	int64_t since_ms;
 } logs_flags;
 
-enum { L_FOLLOW, L_STEP, L_TAIL, L_SINCE };
+enum { L_FOLLOW, L_STEP, L_TAIL, L_SINCE, L_TIMESTAMPS };
 
 static int logs_set(void *ctx, const cli_flag *f, const char *v)
 {
@@ -582,9 +587,15 @@ static int logs_set(void *ctx, const cli_flag *f, const char *v)
 
 	switch (f->id) {
 	case L_FOLLOW: l->follow = 1; return 0;
+	case L_TIMESTAMPS: l->timestamps = 1; return 0;
 	case L_STEP: l->step = v; return 0;
 	case L_TAIL: return cli_parse_ll(&l->tail, f, v, 0);
-	case L_SINCE: return cli_parse_ll(&l->since, f, v, 0);
+	case L_SINCE:
+		if (kft_duration_parse(&l->since_ms, v, -1) < 0) {
+			fprintf(stderr, "kft: --%s: %s\n", f->name, kft_error_last()->message);
+			return -1;
+		}
+		return 0;
 	}
 	return -1;
 }
@@ -594,7 +605,10 @@ static const cli_flag logs_flag_table[] = {
 	{ "step", 0, "STEP", "node-0, node-1, launcher, dataset-initializer, ...", CLI_COMP_STEP,
 	  NULL, 0, L_STEP },
 	{ "tail", 0, "N", "the last N lines of each step", 0, NULL, 0, L_TAIL },
-	{ "since", 0, "SECONDS", "kubernetes: only lines newer than this", 0, NULL, 0, L_SINCE },
+	{ "since", 0, "DURATION", "kubernetes: only lines newer than this (90s, 5m, 1h30m;\n"
+	  "a bare number is seconds)", 0, NULL, 0, L_SINCE },
+	{ "timestamps", 0, NULL, "kubernetes: start each line with its RFC 3339 time", 0, NULL, 0,
+	  L_TIMESTAMPS },
 	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
 };
 static const cli_group logs_group = { "Flags", NULL, logs_flag_table, logs_set };
@@ -602,7 +616,7 @@ static const cli_group logs_group = { "Flags", NULL, logs_flag_table, logs_set }
 static int cmd_logs(const cli_command *cmd, int argc, char **argv)
 {
 	kft_client_t *c;
-	logs_flags l = { NULL, 0, -1, 0 };
+	logs_flags l = { NULL, 0, 0, -1, 0 };
 	kft_logs_opts_t lo = KFT_LOGS_OPTS_INIT;
 	cli_args a;
 	int rc, err;
@@ -613,67 +627,16 @@ static int cmd_logs(const cli_command *cmd, int argc, char **argv)
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
 	lo.step = l.step;
-	lo.flags = l.follow ? KFT_LOGS_FOLLOW : 0;
+	lo.flags = (l.follow ? KFT_LOGS_FOLLOW : 0) | (l.timestamps ? KFT_LOGS_TIMESTAMPS : 0);
 	lo.tail_lines = l.tail;
-	lo.since_ms = l.since * 1000;
+	lo.since_ms = l.since_ms;
 	err = kft_logs(c, a.ops[0], &lo, print_chunk, NULL);
-	if (err < 0 && !(err == KFT_EUSER && interrupted))
+	if (cli_signal && l.follow)
+		rc = left_running(a.ops[0]);
+	else if (cli_signal)
+		rc = cli_signal_exit();
+	else if (err < 0)
 		rc = cli_error("logs");
-	kft_client_free(c);
-	return rc;
-}
-
-typedef struct {
-	int keep;
-	long long grace;
-	const char *propagation;
-} delete_flags;
-
-enum { D_KEEP, D_GRACE, D_PROPAGATION };
-
-static int delete_set(void *ctx, const cli_flag *f, const char *v)
-{
-	delete_flags *d = ctx;
-
-	switch (f->id) {
-	case D_KEEP: d->keep = 1; return 0;
-	case D_GRACE: return cli_parse_ll(&d->grace, f, v, 0);
-	case D_PROPAGATION: d->propagation = v; return 0;
-	}
-	return -1;
-}
-
-static const cli_flag delete_flag_table[] = {
-	{ "keep-state", 0, NULL, "local/container: keep records and logs", 0, NULL, 0, D_KEEP },
-	{ "grace", 0, "SECONDS", "SIGTERM to SIGKILL delay (default 10)", 0, NULL, 0, D_GRACE },
-	{ "propagation", 0, "P", "kubernetes: Foreground, Background or Orphan", CLI_COMP_ENUM,
-	  "Foreground Background Orphan", CLI_F_OPEN, D_PROPAGATION },
-	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
-};
-static const cli_group delete_group = { "Flags", NULL, delete_flag_table, delete_set };
-
-static int cmd_delete(const cli_command *cmd, int argc, char **argv)
-{
-	kft_client_t *c;
-	delete_flags d = { 0, -1, NULL };
-	kft_delete_opts_t o = KFT_DELETE_OPTS_INIT;
-	cli_args a;
-	int rc;
-
-	PARSE(&a, cmd, argc, argv, &d);
-	if ((rc = cli_need_name(cmd, &a)) != 0)
-		return rc;
-	if ((rc = cli_open_client(&c)) != 0)
-		return rc;
-	if (d.keep)
-		o.flags |= KFT_DELETE_KEEP_STATE;
-	if (d.grace >= 0)
-		o.grace_period_ms = d.grace * 1000;
-	o.propagation = d.propagation;
-	if (kft_delete_job(c, a.ops[0], &o) < 0)
-		rc = cli_error("delete");
-	else
-		printf("%s deleted\n", a.ops[0]);
 	kft_client_free(c);
 	return rc;
 }
@@ -807,8 +770,10 @@ const cli_command cli_commands[] = {
 	{ "get", "NAME", "show a job's status and steps",
 	  "Show a job's status, steps (status, exit code, reason) and progress.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_get, 0 },
-	{ "list", "", "list jobs",
-	  "List jobs.", CLI_COMP_NONE, NULL, 0, 0, { &list_group }, cmd_list, 0 },
+	{ "list", "", "list jobs, newest first (--status, --limit, -w)",
+	  "List jobs, newest first: AGE since creation, DURATION of the run (so far),\n"
+	  "PROGRESS as the training code reports it.",
+	  CLI_COMP_NONE, NULL, 0, 0, { &cli_list_group }, cli_cmd_list, 0 },
 	{ "logs", "NAME", "print logs (-f, --step STEP, --tail N)",
 	  "Print a job's logs: all steps with \"STEP: \" prefixes, or one step.",
 	  CLI_COMP_JOB, NULL, 1, 0, { &logs_group }, cmd_logs, 0 },
@@ -816,9 +781,11 @@ const cli_command cli_commands[] = {
 	  "Wait until the job reaches one of the statuses (default Complete).\n"
 	  "Exit 0 when reached, 3 when the job failed (and Failed was not wanted),\n"
 	  "4 on timeout.", CLI_COMP_JOB, NULL, 1, 0, { &wait_group }, cmd_wait, 0 },
-	{ "delete", "NAME", "stop and delete a job",
-	  "Stop every step (SIGTERM, grace period, SIGKILL) and delete the job.",
-	  CLI_COMP_JOB, NULL, 1, 0, { &delete_group }, cmd_delete, 0 },
+	{ "delete", "NAME...", "stop and delete jobs (--all, --status, --older-than)",
+	  "Stop every step (SIGTERM, grace period, SIGKILL) and delete the jobs named,\n"
+	  "or the jobs selected with --all, --status and --older-than; prints each one\n"
+	  "deleted. On a terminal a selection is confirmed once (unless --yes).",
+	  CLI_COMP_JOB, NULL, -1, 0, { &cli_delete_group }, cli_cmd_delete, 0 },
 	{ "suspend", "NAME", "suspend a job (stop its steps)", "Suspend (stop the steps of) a job.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_suspend, 0 },
 	{ "resume", "NAME", "resume a suspended job", "Resume a job.",
@@ -849,8 +816,7 @@ const cli_command cli_commands[] = {
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	interrupted = 1;
+	cli_signal = sig;
 }
 
 int main(int argc, char **argv)

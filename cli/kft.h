@@ -3,6 +3,7 @@
 #define KFT_CLI_H
 
 #include <kftrainer.h>
+#include <signal.h>
 #include <stdio.h>
 
 #define EXIT_USAGE 2
@@ -114,6 +115,33 @@ void cli_job_free(cli_job *j);
 int cli_job_build(kft_spec_t **out, cli_job *j, char **cmd, int ncmd);
 const char *cli_job_trainer_version(const cli_job *j);
 
+/* The signal that asked us to stop (SIGINT, SIGTERM), or 0; set by kft.c's handler. */
+extern volatile sig_atomic_t cli_signal;
+/* 128 + the signal, the shell's exit status for a command ended by it. */
+int cli_signal_exit(void);
+
+/* Which jobs a command acts on (list, delete): all the conditions hold. */
+typedef struct {
+	const char *runtime;      /* NULL: any */
+	unsigned int status;      /* KFT_WANT() mask; 0: any */
+	long long older_than_ms;  /* created at least this long ago; 0: any age */
+	long long limit;          /* at most this many, newest first; < 0: all */
+} cli_jobsel;
+
+/*
+ * The jobs that match sel, newest first: (*idx)[0..*n) index into *list.
+ * Free *list with kft_job_list_free() and *idx with free(). Prints errors.
+ */
+int cli_select_jobs(kft_job_list_t **list, size_t **idx, size_t *n, kft_client_t *c,
+                    const cli_jobsel *sel);
+/* "Complete,Failed" (checked against the flag's values) -> a KFT_WANT() mask. */
+unsigned int cli_status_mask(const char *list);
+#define CLI_STATUS_VALUES "Created Suspended Running Complete Failed"
+
+int cli_cmd_list(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_delete(const cli_command *cmd, int argc, char **argv);
+extern const cli_group cli_list_group, cli_delete_group;
+
 /* Parse a command's flags; on help or a usage error, return from the caller. */
 #define PARSE(a, cmd, argc, argv, ...) do { \
 	void *const ctx_[CLI_MAX_GROUPS] = { __VA_ARGS__ }; \
@@ -135,6 +163,13 @@ void cli_client_opts(kft_client_opts_t *out);
 extern const cli_group cli_dashboard_group;
 int cli_cmd_dashboard(const cli_command *cmd, int argc, char **argv);
 /* Integer flag values: a whole number >= min, else -1 after naming the flag. */
+/**
+ * A decimal integer flag value >= min and within +-CLI_LL_MAX; prints the error.
+ * min CLI_INT_ANY: any integer that the library does not read as KFT_UNSET
+ * (no input value may mean "not given").
+ */
+#define CLI_LL_MAX 1000000000000000LL
+#define CLI_INT_ANY ((long long)KFT_UNSET + 1)
 int cli_parse_ll(long long *out, const cli_flag *f, const char *s, long long min);
 
 /* cmd_convert.c */

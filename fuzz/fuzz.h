@@ -43,15 +43,6 @@ static inline char *fuzz_str(const uint8_t *data, size_t size)
 	return s;
 }
 
-/* The same, valid until the next call (for a quick strstr). */
-static inline const char *fuzz_str_tmp(const uint8_t *data, size_t size)
-{
-	static char *last;
-
-	free(last);
-	return last = fuzz_str(data, size);
-}
-
 /*
  * A private directory for harnesses that need files (kubeconfig, store records,
  * archives): made once per process under $TMPDIR, removed at exit.

@@ -3,7 +3,7 @@
 # per line: fuzz/corpus/NAME, fuzz/regressions/NAME, then the shared real documents
 # fuzz/seeds.txt names. Used by fuzz/run.sh (fuzzing) and tests/run.sh (replay).
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-REF=${KFT_TRAINER_REF:-$TOP/../shared/kubeflow-trainer}
+REF=${KFT_SHARED:-$TOP/../shared}
 for d in "$TOP/fuzz/corpus/$1" "$TOP/fuzz/regressions/$1"; do
 	[ -d "$d" ] && echo "$d"
 done

@@ -45,6 +45,35 @@ static int model(kft__buf *names, const char *text, size_t len)
 	return ok ? 0 : -1;
 }
 
+/*
+ * A \u escape cJSON reads as NUL (\u0000, or one that is not 4 hex digits: cJSON
+ * does not check) cuts its string short there; the stream refuses such a string.
+ */
+static int nul_escape(const char *t, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i + 1 < n; i++) {
+		if (t[i] != '\\')
+			continue;
+		if (t[i + 1] == 'u') {
+			int zero = 1;
+
+			for (k = 0; k < 4; k++) {
+				char c = i + 2 + k < n ? t[i + 2 + k] : 0;
+
+				if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+					return 1;
+				zero &= c == '0';
+			}
+			if (zero)
+				return 1;
+		}
+		i++;   /* the escaped character */
+	}
+	return 0;
+}
+
 static int stream(kft__buf *names, char **rendered, const char *text, size_t len, size_t chunk)
 {
 	kft_job_list_t *l = NULL;
@@ -86,8 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * scanner does not yet refuse every malformed value it skips (the other
 	 * direction): see fuzz/README.md.
 	 */
-	FUZZ_CHECK(m != 0 || s == 0 || memchr(text, '\0', size) ||
-	           strstr(fuzz_str_tmp(data, size), "\\u0000"),
+	FUZZ_CHECK(m != 0 || s == 0 || memchr(text, '\0', size) || nul_escape(text, size),
 	           "cJSON accepts, the stream parser refuses: %s", kft_error_last()->message);
 	if (m == 0 && s == 0)
 		FUZZ_CHECK(same(&want, &got), "different jobs:\ncJSON:\n%s\nstream:\n%s",

@@ -1,11 +1,14 @@
 /*
  * Numbers from outside: Kubernetes quantities ("500m", "1.5Gi") as the container
- * backend reads them, RFC 3339 times from API servers and engines, and strict
- * decimal integers (flags, environment, records).
+ * backend reads them, RFC 3339 times from API servers and engines, strict
+ * decimal integers (flags, environment, records) and durations ("1h30m", read
+ * from the input itself: no NUL, no byte past len).
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "fuzz.h"
 #include "../backends/container/engine.h"
+
+#include <kftrainer/duration.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -27,6 +30,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		snprintf(back, sizeof(back), "%lld", (long long)i);
 		FUZZ_CHECK(kft__parse_i64(&q1, back) == 0 && q1 == i, "\"%s\" round trip", s);
+	}
+	{
+		uint8_t *exact = malloc(size ? size : 1);   /* ASan: a read past len is caught */
+		int64_t ms;
+
+		if (!exact)
+			abort();
+		memcpy(exact, data, size);
+		if (kft_duration_parse(&ms, (const char *)exact, (ptrdiff_t)size) == 0) {
+			char back[64];
+
+			FUZZ_CHECK(ms >= 0, "negative duration from \"%s\"", s);
+			FUZZ_CHECK(kft_duration_format(back, sizeof(back), ms) > 0, "format %lld",
+			           (long long)ms);
+		}
+		free(exact);
 	}
 	free(s);
 	return 0;

@@ -28,6 +28,7 @@
 #include "kftrainer/logs.h"
 #include "kftrainer/progress.h"
 #include "kftrainer/torchtune.h"
+#include "kftrainer/duration.h"
 #include "kftrainer/dashboard.h"
 #include "kftrainer/convert.h"
 

@@ -13,6 +13,7 @@
  */
 #include "internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,10 +192,10 @@ static int get_replicas(int64_t *out, const cJSON *rs, const char *path)
 	*out = 1;   /* the v1 default */
 	if (!n || cJSON_IsNull(n))
 		return 0;
-	if (!cJSON_IsNumber(n) || n->valuedouble < 0 || n->valuedouble > REPLICAS_MAX ||
-	    n->valuedouble != (double)(int64_t)n->valuedouble)
+	/* (NaN from YAML's .nan fails kft__double_i64, whose tests come first) */
+	if (!cJSON_IsNumber(n) || kft__double_i64(out, n->valuedouble) < 0 || *out < 0 ||
+	    *out > REPLICAS_MAX)
 		return bad("%s.replicas: must be an integer from 0 to %d", path, REPLICAS_MAX);
-	*out = (int64_t)n->valuedouble;
 	return 0;
 }
 
@@ -582,8 +583,8 @@ static void run_policy(conv *c, const cJSON *rp)
 	cJSON_ArrayForEach(f, rp) {
 		snprintf(p, sizeof(p), "spec.runPolicy.%s", f->string);
 		if (!strcmp(f->string, "activeDeadlineSeconds")) {
-			if (!cJSON_IsNumber(f) || f->valuedouble < 1 || f->valuedouble > 9.2e18 ||
-			    f->valuedouble != (double)(int64_t)f->valuedouble)
+			if (kft__json_int(f, 1, INT64_MAX, 0) < 1 ||
+			    f->valuedouble != floor(f->valuedouble))
 				report(c, KFT_CONVERT_LOSS, p, "dropped: TrainJob's activeDeadlineSeconds is a "
 				       "whole number of seconds, at least 1");
 			else if (c->minor < 2)
@@ -669,9 +670,9 @@ static void torch_nproc(conv *c, const cJSON *spec)
 		       "from the GPUs, else the CPUs (auto)", cJSON_IsString(np) ? "\"" : "",
 		       cJSON_IsString(np) ? np->valuestring : "(not a string)",
 		       cJSON_IsString(np) ? "\"" : "");
-	else if (cJSON_IsNumber(enp) && enp->valuedouble >= 1 && enp->valuedouble <= REPLICAS_MAX &&
-	         enp->valuedouble == (double)(int64_t)enp->valuedouble)
-		set_nproc(c, (int64_t)enp->valuedouble);
+	else if (kft__json_int(enp, 1, REPLICAS_MAX, 0) >= 1 &&
+	         enp->valuedouble == floor(enp->valuedouble))
+		set_nproc(c, kft__json_int(enp, 1, REPLICAS_MAX, 0));
 }
 
 static void kind_fields(conv *c, const cJSON *spec, int64_t nodes)
@@ -695,9 +696,9 @@ static void kind_fields(conv *c, const cJSON *spec, int64_t nodes)
 			       "v2.2 removed the runtime's elasticPolicy); the job runs on a fixed "
 			       "numNodes %lld", (long long)nodes);
 		else if (!strcmp(s, "slotsPerWorker")) {
-			if (cJSON_IsNumber(f) && f->valuedouble >= 1 && f->valuedouble <= REPLICAS_MAX &&
-			    f->valuedouble == (double)(int64_t)f->valuedouble)
-				set_nproc(c, (int64_t)f->valuedouble);
+			if (kft__json_int(f, 1, REPLICAS_MAX, 0) >= 1 &&
+			    f->valuedouble == floor(f->valuedouble))
+				set_nproc(c, kft__json_int(f, 1, REPLICAS_MAX, 0));
 			else
 				report(c, KFT_CONVERT_LOSS, p, "dropped: not a whole number from 1");
 		} else if (!strcmp(s, "mainContainer"))

@@ -138,7 +138,7 @@ static int64_t jnum(const cJSON *o, const char *k, int64_t dflt)
 {
 	const cJSON *v = kft__json_get(o, k);
 
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+	return kft__json_int(v, INT64_MIN, INT64_MAX, dflt);
 }
 
 static int job_from_json(kft_job_t **out, const char *text)

@@ -118,7 +118,7 @@ const char *kft_strerror(int code)
 	case KFT_EEXISTS: return "already exists";
 	case KFT_ETIMEOUT: return "timed out";
 	case KFT_EAUTH: return "authentication or authorization failed";
-	case KFT_EUSER: return "stopped by a callback";
+	case KFT_EUSER: return "stopped by the caller";
 	case KFT_ENOTSUPPORTED: return "not supported by this backend";
 	case KFT_EVERSION: return "unsupported options version";
 	case KFT_EINVALID: return "invalid argument or TrainJob";

@@ -46,6 +46,14 @@ int kft__read_file(char **out, size_t *len, const char *path)
 	if (fd < 0)
 		return kft__error_os(errno == ENOENT ? KFT_ENOTFOUND : KFT_ERROR, "cannot open %s", path);
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n > 0 && b.len + (size_t)n > KFT__READ_FILE_MAX) {
+			/* a kubeconfig naming /dev/zero as its CA, a torn record grown huge... */
+			close(fd);
+			kft__buf_free(&b);
+			return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+			                      "%s: larger than %d MiB, more than any file kft reads",
+			                      path, KFT__READ_FILE_MAX >> 20);
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -116,9 +116,23 @@ int kft__double_i64(int64_t *out, double d);
 char *kft__base64_encode(const unsigned char *data, size_t len);
 int kft__base64_decode(unsigned char **out, size_t *out_len, const char *s, size_t len);
 
+/* ---- failures (lib/root_cause.c) ---- */
+/**
+ * A failed step's root error from its log text: the "Type: message" line of
+ * the last Python traceback that is not torchrun's own (returns 1), else the
+ * last tail_lines non-empty lines (returns 0). *out is the caller's.
+ */
+int kft__root_cause(char **out, const char *log, size_t len, int tail_lines);
+/** 1 if an exception line is what a rank reports when a peer died first (gloo, NCCL, MPI). */
+int kft__root_cause_is_peer_error(const char *line);
+
 /* ---- files (lib/fs.c) ---- */
 int kft__mkdir_p(const char *path, mode_t mode);
-/** Whole file into *out (NUL-terminated); KFT_ENOTFOUND if missing. */
+/**
+ * Whole file into *out (NUL-terminated); KFT_ENOTFOUND if missing, KFT_EINVALID
+ * past KFT__READ_FILE_MAX (every file kft reads whole is far smaller).
+ */
+#define KFT__READ_FILE_MAX (64 << 20)
 int kft__read_file(char **out, size_t *len, const char *path);
 /** Write temp file in the same directory, fsync, rename over path. */
 int kft__write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);

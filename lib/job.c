@@ -534,10 +534,33 @@ static int render_text(kft__buf *b, const kft_job_t *job)
 	if (job->message)
 		kft__buf_printf(b, "Message:  %s\n", job->message);
 	kft__buf_printf(b, "Nodes:    %lld\n", (long long)job->num_nodes);
+	/* times: absolute (RFC 3339) and how long it ran, or has been running */
+	{
+		static const char *const names[] = { "Created:  ", "Started:  ", "Finished: " };
+		const int64_t t[] = { job->created_ms, job->started_ms, job->finished_ms };
+		char when[64], len[32];
+
+		for (i = 0; i < 3; i++)
+			if (t[i] > 0) {
+				kft__time_rfc3339_format(when, sizeof(when), t[i]);
+				kft__buf_printf(b, "%s%s\n", names[i], when);
+			}
+		if (job->started_ms > 0) {
+			int done = job->finished_ms > 0;
+
+			kft_duration_format(len, sizeof(len), (done ? job->finished_ms : kft__now_ms()) -
+			                    job->started_ms);
+			kft__buf_printf(b, "Duration: %s%s\n", len, done ? "" : " (so far)");
+		}
+	}
 	if (job->percent >= 0)
 		kft__buf_printf(b, "Progress: %lld%%\n", (long long)job->percent);
-	if (job->eta >= 0)
-		kft__buf_printf(b, "ETA:      %llds\n", (long long)job->eta);
+	if (job->eta >= 0) {
+		char eta[32];
+
+		kft_duration_format(eta, sizeof(eta), job->eta * 1000);
+		kft__buf_printf(b, "ETA:      %s\n", eta);
+	}
 	for (i = 0; i < job->nmetrics; i++)
 		kft__buf_printf(b, "Metric:   %s=%s\n", job->metrics[i].name, job->metrics[i].value);
 	kft__buf_printf(b, "Steps:\n  %-22s %-10s %-6s %s\n", "STEP", "STATUS", "EXIT", "REASON");

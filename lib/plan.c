@@ -306,7 +306,7 @@ static int add_mounts(ctx *c, cJSON *step, const cJSON *rjob, const char *cname)
 	const cJSON *podspecs[1 + 16], *p, *m;
 	size_t n = 0, i, j;
 	cJSON *mounts = NULL, *out;
-	int error = 0;
+	int error = 0, asked = 0;   /* asked: a mount comes from the TrainJob, not the runtime */
 
 	if (!rjob || !cname)
 		return 0;
@@ -333,6 +333,7 @@ static int add_mounts(ctx *c, cJSON *step, const cJSON *rjob, const char *cname)
 			}
 			if (old)
 				cJSON_DeleteItemFromArray(mounts, k);
+			asked |= i > 0;
 			if (!cJSON_AddItemToArray(mounts, cJSON_Duplicate(m, 1))) {
 				error = oom();
 				goto done;
@@ -342,9 +343,13 @@ static int add_mounts(ctx *c, cJSON *step, const cJSON *rjob, const char *cname)
 	if (cJSON_GetArraySize(mounts) == 0)
 		goto done;
 	if (c->local) {
-		if (!c->mounts_warned++)
+		/* the runtime's own mounts (a cluster's model cache, ...) are nobody's request here */
+		if (asked && !c->mounts_warned++)
 			kft__log(KFT_DIAG_WARN, "volume mounts apply in the container backend only; the "
 			         "local backend runs its steps without them");
+		else if (!asked)
+			kft__log(KFT_DIAG_DEBUG, "the runtime's volume mounts are skipped: the local "
+			         "backend runs processes");
 		goto done;
 	}
 	if (!(out = cJSON_AddArrayToObject(step, "mounts"))) {

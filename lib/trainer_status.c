@@ -260,12 +260,7 @@ int kft__progress_body_parse(kft__trainer_status *out, int *kind, const char *bo
 		if (ts.updated_ms == 0)
 			ts.updated_ms = 1000;   /* the epoch itself is a time, not "absent" */
 	}
-	if ((error = check_rules(&ts, &k)) < 0)
-		goto done;
-	if (ts.percent == INT64_MIN)
-		ts.percent = -1;
-	if (ts.eta == INT64_MIN)
-		ts.eta = -1;
+	error = check_rules(&ts, &k);
 done:
 	cJSON_Delete(doc);
 	if (error < 0) {
@@ -273,6 +268,11 @@ done:
 		*kind = k;
 		return error;
 	}
+	/* also for a body without trainerStatus: the internal "absent" never leaks out */
+	if (ts.percent == INT64_MIN)
+		ts.percent = -1;
+	if (ts.eta == INT64_MIN)
+		ts.eta = -1;
 	*out = ts;
 	return 0;
 }

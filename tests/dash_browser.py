@@ -4,6 +4,7 @@ messages ending in NUL on fds 3/4), for tests/t_dashboard.sh. Standard library o
 
     dash_browser.py CHROMIUM PROFILE_DIR ACTION...
       open URL              load a page (waits for the load event)
+      timeopen URL          the same, printing "load_ms N" (navigation to the load event)
       wait MS JS            poll until the JS expression is true (fails after MS)
       check JS              fail unless the JS expression is true
       print JS              print the expression's value (JSON)
@@ -111,11 +112,14 @@ def main(argv):
         b.start()
         while args:
             a = args.pop(0)
-            if a == "open":
+            if a in ("open", "timeopen"):
                 url = args.pop(0)
+                t0 = time.time()
                 b.events = [e for e in b.events if e.get("method") != "Page.loadEventFired"]
                 b.call("Page.navigate", {"url": url})
                 b.wait_event("Page.loadEventFired")
+                if a == "timeopen":
+                    print("load_ms %d" % ((time.time() - t0) * 1000))
             elif a == "wait":
                 ms, expr = int(args.pop(0)), args.pop(0)
                 deadline = time.time() + ms / 1000.0

@@ -35,6 +35,19 @@ while read -r f; do
 	grep -qx -- "$f" "$T/table" || fail "kft.1 documents $f, which no flag table declares"
 done <"$T/man"
 echo "ok: $n flags, the same in the tables and kft.1"
+# README.md: every flag its kft command lines use is in the tables, every command they
+# use exists, and each visible command appears in the README at least once
+awk '/^```sh$/{f=1;next} /^```$/{f=0} f' "$TOP/README.md" | sed 's/#.*//' |
+	grep -E '(^|[;$( ])kft ' | sed 's/.*kft /kft /; s/[)|].*//' >"$T/readme.kft"
+[ -s "$T/readme.kft" ] || fail "no kft command lines in README.md"
+for f in $(grep -oE '(^| )--?[a-z][a-z0-9-]*' "$T/readme.kft" | sed 's/^ //' | sort -u); do
+	grep -qx -- "$f" "$T/table" || fail "README.md uses $f, which no flag table declares"
+done
+for c in $("$K" __complete '' | cut -f1); do
+	grep -Eq "kft( -[a-z] [^ ]+| --[a-z-]+ [^ ]+)* $c( |\$)" "$T/readme.kft" ||
+		fail "README.md never shows kft $c"
+done
+echo "ok: README.md's kft lines use only declared flags and show every command"
 # every command's --help is made from the same tables: one sample per group
 "$K" train --help | grep -q -- '--lora-dropout F' || fail "train --help lacks a TorchTune flag"
 "$K" logs --help | grep -q -- '-f, --follow' || fail "logs --help lacks -f, --follow"

@@ -141,7 +141,7 @@ static void trim(kft__buf *b)
 	}
 }
 
-static int parse_credential(kft__k8s *k, const char *text, size_t len, const char *cmd)
+int kft__k8s_parse_credential(kft__k8s *k, const char *text, size_t len, const char *cmd)
 {
 	cJSON *doc = cJSON_ParseWithLength(text, len);
 	const cJSON *st;
@@ -302,7 +302,7 @@ static int run_exec(kft__k8s *k)
 		                       bufs[1].len ? bufs[1].ptr : "(no stderr output)");
 		goto out;
 	}
-	error = parse_credential(k, bufs[0].ptr ? bufs[0].ptr : "", bufs[0].len, cmd);
+	error = kft__k8s_parse_credential(k, bufs[0].ptr ? bufs[0].ptr : "", bufs[0].len, cmd);
 out:
 	if (bufs[0].ptr)
 		explicit_bzero(bufs[0].ptr, bufs[0].len);

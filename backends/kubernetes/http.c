@@ -251,6 +251,16 @@ static void put_snippet(kft__buf *b, const char *s, size_t len)
 		kft__buf_puts(b, "...");
 }
 
+/*
+ * A server's text in a message: control characters (terminal escapes, NUL-free
+ * but hostile) become '?'; UTF-8 passes.
+ */
+static void put_text(kft__buf *b, const char *s)
+{
+	for (; *s; s++)
+		kft__buf_putc(b, (unsigned char)*s < 32 || *s == 127 ? '?' : *s);
+}
+
 static int code_for(long http)
 {
 	switch (http) {
@@ -265,8 +275,8 @@ static int code_for(long http)
 }
 
 /* Set the error from a non-2xx response; returns the KFT_E* code. */
-static int status_error(long http, const char *body, size_t len, const char *method,
-                        const char *url)
+int kft__k8s_status_error(long http, const char *body, size_t len, const char *method,
+                          const char *url)
 {
 	cJSON *doc = body && len ? cJSON_ParseWithLength(body, len) : NULL;
 	int code = code_for(http);
@@ -279,21 +289,30 @@ static int status_error(long http, const char *body, size_t len, const char *met
 		kft__buf b = KFT__BUF_INIT;
 		long scode = (long)kft__json_int(jcode, LONG_MIN, LONG_MAX, http);
 
+		if (reason && strspn(reason, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		                    "0123456789") != strlen(reason))
+			reason = NULL;   /* a reason is a CamelCase word (StatusReason) */
 		if (scode == 409 && kft__streq(reason, "Conflict"))
 			code = KFT_ERROR;   /* an update conflict, not a name clash */
-		kft__buf_puts(&b, msg && *msg ? msg : (reason ? reason : "(no message)"));
+		put_text(&b, msg && *msg ? msg : (reason ? reason : "(no message)"));
 		cJSON_ArrayForEach(c, causes) {
 			const char *f = kft__json_str(c, "field"), *m = kft__json_str(c, "message");
 
 			if (!m || (msg && strstr(msg, m)))
 				continue;   /* already in the message */
-			kft__buf_printf(&b, "; %s%s%s", f ? f : "", f ? ": " : "", m);
+			kft__buf_puts(&b, "; ");
+			put_text(&b, f ? f : "");
+			kft__buf_puts(&b, f ? ": " : "");
+			put_text(&b, m);
+			if (b.len > 2000)
+				break;   /* a message, not a dump: the error keeps 4 KiB */
 		}
 		if (b.oom) {
 			cJSON_Delete(doc);
 			return kft__error_oom();
 		}
-		kft__error_set_status(code, (int)(scode ? scode : http), reason, b.ptr);
+		kft__error_set_status(code, (int)(scode >= 100 && scode < 1000 ? scode : http), reason,
+		                      b.ptr);
 		kft__buf_free(&b);
 	} else {
 		kft__buf b = KFT__BUF_INIT;
@@ -528,12 +547,12 @@ static int request(kft__buf *resp, long *status, kft__k8s *k, const kft__k8s_req
 			if (http >= 200 && http < 300)
 				error = 0;
 			else
-				error = status_error(http, resp->ptr, resp->len, r->method, url);
+				error = kft__k8s_status_error(http, resp->ptr, resp->len, r->method, url);
 			break;
 		}
 		if (kft__mono_ms() + wait_ms > deadline) {
 			error = cc != CURLE_OK ? curl_error(cc, errbuf, k) :
-			        status_error(http, resp->ptr, resp->len, r->method, url);
+			        kft__k8s_status_error(http, resp->ptr, resp->len, r->method, url);
 			if (status)
 				*status = http;
 			break;
@@ -589,10 +608,59 @@ int kft__k8s_request_json(cJSON **out, long *status, kft__k8s *k, const kft__k8s
 
 /* ---- streams ---- */
 
+static int line_too_long(kft__k8s_stream *s)
+{
+	kft__buf_free(&s->line);
+	s->error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE,
+	                          "%s: the API server sent a line of more than %d MiB; a "
+	                          "Kubernetes object is at most a few MiB",
+	                          s->req.what ? s->req.what : "stream", KFT__K8S_LINE_MAX >> 20);
+	free(s->err_msg);
+	s->err_msg = kft__strdup(kft_error_last()->message);
+	return -1;
+}
+
+int kft__k8s_stream_feed(kft__k8s_stream *s, const char *ptr, size_t n)
+{
+	size_t start = 0, i;
+
+	if (s->stop || s->error)
+		return -1;
+	/* O(n) framing: scan only the new bytes */
+	for (i = 0; i < n; i++) {
+		int rc;
+
+		if (ptr[i] != '\n')
+			continue;
+		if (s->line.len + (i - start) > KFT__K8S_LINE_MAX)
+			return line_too_long(s);
+		if (s->line.len) {
+			if (kft__buf_put(&s->line, ptr + start, i - start) < 0)
+				return -1;
+			rc = s->on_line(s->line.ptr, s->line.len, s->payload);
+			kft__buf_clear(&s->line);
+		} else {
+			rc = s->on_line(ptr + start, i - start, s->payload);
+		}
+		s->lines++;
+		if (rc) {
+			s->stop = 1;
+			s->cb_ret = rc;
+			return -1;
+		}
+		start = i + 1;
+	}
+	if (start < n && s->line.len + (n - start) > KFT__K8S_LINE_MAX)
+		return line_too_long(s);
+	if (start < n && kft__buf_put(&s->line, ptr + start, n - start) < 0)
+		return -1;
+	return 0;
+}
+
 static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	kft__k8s_stream *s = ud;
-	size_t n = size * nmemb, start = 0, i;
+	size_t n = size * nmemb;
 	long http = 0;
 
 	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &http);
@@ -601,40 +669,7 @@ static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *ud)
 			kft__buf_put(&s->errbody, ptr, n);
 		return n;
 	}
-	if (s->stop)
-		return 0;
-	/* O(n) framing: scan only the new bytes */
-	for (i = 0; i < n; i++) {
-		if (ptr[i] != '\n')
-			continue;
-		if (s->line.len) {
-			int rc;
-
-			if (kft__buf_put(&s->line, ptr + start, i - start) < 0)
-				return 0;
-			rc = s->on_line(s->line.ptr, s->line.len, s->payload);
-			s->lines++;
-			kft__buf_clear(&s->line);
-			if (rc) {
-				s->stop = 1;
-				s->cb_ret = rc;
-				return 0;
-			}
-		} else {
-			int rc = s->on_line(ptr + start, i - start, s->payload);
-
-			s->lines++;
-			if (rc) {
-				s->stop = 1;
-				s->cb_ret = rc;
-				return 0;
-			}
-		}
-		start = i + 1;
-	}
-	if (start < n && kft__buf_put(&s->line, ptr + start, n - start) < 0)
-		return 0;
-	return n;
+	return kft__k8s_stream_feed(s, ptr, n) == 0 ? n : 0;
 }
 
 /* The end of a stream's response headers: the connection is known by then. */
@@ -740,10 +775,10 @@ static void finish(kft__k8s_streams *ss, kft__k8s_stream *s, CURLcode cc)
 	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &s->status);
 	kft__log(KFT_DIAG_DEBUG, "%s %s -> %ld (stream ended%s%s)", s->req.method, s->url, s->status,
 	         cc != CURLE_OK ? ": " : "", cc != CURLE_OK ? curl_easy_strerror(cc) : "");
-	if (s->stop)
+	if (s->stop || s->error)   /* stopped by on_line, or a line too long */
 		return;
 	if (s->status >= 300) {
-		s->error = status_error(s->status, s->errbody.ptr, s->errbody.len, s->req.method, s->url);
+		s->error = kft__k8s_status_error(s->status, s->errbody.ptr, s->errbody.len, s->req.method, s->url);
 	} else if (cc != CURLE_OK) {
 		s->error = curl_error(cc, NULL, ss->k);
 	} else {

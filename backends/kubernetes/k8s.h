@@ -258,6 +258,24 @@ int kft__k8s_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o,
 /* ---- tests ---- */
 /** A TrainJob LIST body through the list's streaming parser, fed chunk bytes at a time. */
 int kft__k8s_parse_job_list(kft_job_list_t **out, const char *text, size_t len, size_t chunk);
+/**
+ * A stream's 2xx body, as it arrives, split into lines for on_line (the last,
+ * unterminated line stays buffered); a line past KFT__K8S_LINE_MAX sets
+ * s->error. 0: go on; -1: stop (stop/cb_ret, error or out of memory).
+ */
+#define KFT__K8S_LINE_MAX (64 << 20)
+int kft__k8s_stream_feed(kft__k8s_stream *s, const char *ptr, size_t n);
+/**
+ * For tests: a watch response body (fed chunk bytes at a time) applied to a
+ * TrainJob "x" and its (empty) pod list, as kft_wait does; pods: the pods'
+ * watch, else the TrainJob's. *out: the job built from the result, or NULL.
+ */
+int kft__k8s_watch_replay(kft_job_t **out, const char *body, size_t len, size_t chunk, int pods);
+/** A non-2xx answer (a Status body, or any text) as the error; returns the KFT_E* code. */
+int kft__k8s_status_error(long http, const char *body, size_t len, const char *method,
+                          const char *url);
+/** An exec plugin's stdout (ExecCredential) into k's credentials. */
+int kft__k8s_parse_credential(kft__k8s *k, const char *text, size_t len, const char *cmd);
 
 
 #endif

@@ -72,6 +72,8 @@ static int log_path(char **out, kft__k8s *k, const kft__k8s_podinfo *pi, const k
 		snprintf(n, sizeof(n), "%lld", (long long)o->tail_lines);
 		kft__k8s_add_query(&q, k, "tailLines", n);
 	}
+	if (o && (o->flags & KFT_LOGS_TIMESTAMPS))
+		kft__k8s_add_query(&q, k, "timestamps", "true");
 	if (o && o->since_ms > 0) {
 		char n[32];
 

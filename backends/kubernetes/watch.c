@@ -417,3 +417,41 @@ out:
 	kft_job_free(job);
 	return ret;
 }
+
+int kft__k8s_watch_replay(kft_job_t **out, const char *body, size_t len, size_t chunk, int pods)
+{
+	watcher w[2];
+	kft__k8s_stream *s = &w[pods ? 1 : 0].s;
+	size_t off;
+	int error = 0;
+
+	*out = NULL;
+	memset(w, 0, sizeof(w));
+	w[1].is_pods = 1;
+	w[0].state = cJSON_Parse("{\"metadata\":{\"name\":\"x\",\"namespace\":\"default\"}}");
+	w[1].state = cJSON_Parse("{\"items\":[]}");
+	if (!w[0].state || !w[1].state) {
+		error = kft__error_oom();
+		goto out;
+	}
+	s->req.what = "watch";
+	s->on_line = on_watch_line;
+	s->payload = &w[pods ? 1 : 0];
+	for (off = 0; off < len; off += chunk)
+		if (kft__k8s_stream_feed(s, body + off, len - off < chunk ? len - off : chunk) < 0)
+			break;
+	if (!s->stop && !s->error && s->line.len)   /* the last line, as finish() does */
+		s->on_line(s->line.ptr, s->line.len, s->payload);
+	if (s->error)
+		error = s->error;
+	else if (!w[0].deleted && w[0].state)
+		error = build_from_state(out, w);
+out:
+	kft__buf_free(&s->line);
+	free(s->err_msg);
+	for (off = 0; off < 2; off++) {
+		free(w[off].rv);
+		cJSON_Delete(w[off].state);
+	}
+	return error;
+}

@@ -133,7 +133,7 @@ int kft__store_wait(kft_job_t **out, const char *state_dir, const char *name,
 		st = kft_job_state(job);
 		if (o && o->progress_cb && (error = o->progress_cb(job, o->payload)) != 0) {
 			kft_job_free(job);
-			kft__error_set(error, KFT_ERROR_CLASS_CALLBACK, "wait stopped by the callback");
+			kft__error_set(error, KFT_ERROR_CLASS_CALLBACK, "waiting stopped by the caller");
 			break;
 		}
 		if ((want & KFT_WANT(st)) || st == KFT_JOB_FAILED) {
@@ -214,7 +214,7 @@ static int deliver(sink_t *k, stream_t *s, const char *data, size_t len, int fin
 		s->partial.ptr[s->partial.len] = '\0';
 	}
 	if (k->out.len && (rc = k->cb(k->out.ptr, k->out.len, s->name, k->payload)) != 0)
-		return kft__error_set(rc, KFT_ERROR_CLASS_CALLBACK, "logs stopped by the callback");
+		return kft__error_set(rc, KFT_ERROR_CLASS_CALLBACK, "log streaming stopped by the caller");
 	return 0;
 }
 
@@ -288,6 +288,12 @@ int kft__store_logs(const char *state_dir, const char *name, const kft_logs_opts
 	char *dir = NULL;
 	int error;
 
+	/* the log files hold the bytes only: no line times to select or show */
+	if (o && (o->since_ms > 0 || (o->flags & KFT_LOGS_TIMESTAMPS)))
+		return kft__error_set(KFT_ENOTSUPPORTED, KFT_ERROR_CLASS_STORE,
+		                      "%s: this backend's logs do not record when each line was "
+		                      "written (the kubernetes backend has them)",
+		                      o->since_ms > 0 ? "since" : "timestamps");
 	if ((error = kft__store_job_dir(&dir, state_dir, name)) < 0)
 		return error;
 	if (follow && (error = watch_open(&w, dir, 1)) < 0) {
@@ -369,7 +375,7 @@ int kft__store_logs(const char *state_dir, const char *name, const kft_logs_opts
 			int rc = cb("", 0, "", payload);
 
 			if (rc != 0) {
-				error = kft__error_set(rc, KFT_ERROR_CLASS_CALLBACK, "logs stopped by the callback");
+				error = kft__error_set(rc, KFT_ERROR_CLASS_CALLBACK, "log streaming stopped by the caller");
 				break;
 			}
 		}

@@ -39,6 +39,7 @@
 
 #define FAIL_GRACE_MS 5000
 #define LOG_TAIL_LINES 5
+#define ROOT_CAUSE_BYTES (64 * 1024)   /* how much of a log's end is searched */
 #define DIR_CHECK_MS 5000
 
 typedef struct {
@@ -64,6 +65,7 @@ struct sup {
 	int sfd, ifd;
 	int64_t deadline_at, kill_at;    /* monotonic ms; 0: none */
 	int failed, stopping, suspending, suspended, cancelled, dirty;
+	int resumes;          /* attempts after the first: each marks the logs where it begins */
 	int evfd, dirfd;
 	int64_t grace_ms;
 	kft__progress_server progress;   /* the job's progress-protocol server */
@@ -138,34 +140,37 @@ static step_t *find_step(sup_t *s, const char *name)
 	return NULL;
 }
 
-/* The last lines of a step's log, for failure messages. */
-static char *log_tail(sup_t *s, const char *step)
+/*
+ * A failed step's root error from the end of its log (lib/root_cause.c): the
+ * exception line of its last Python traceback (*exception 1), else its last
+ * lines (*exception 0). NULL when the log is empty or unreadable.
+ */
+static char *root_cause(sup_t *s, const char *step, int *exception)
 {
-	char path[PATH_MAX], buf[2048];
+	char path[PATH_MAX], *buf, *out = NULL;
 	ssize_t n;
 	off_t size;
-	int fd, lines = 0;
-	char *p;
+	int fd;
 
+	*exception = 0;
 	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, step);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return NULL;
 	size = lseek(fd, 0, SEEK_END);
-	if (size > (off_t)sizeof(buf) - 1)
-		lseek(fd, size - (off_t)sizeof(buf) + 1, SEEK_SET);
-	else
-		lseek(fd, 0, SEEK_SET);
-	n = read(fd, buf, sizeof(buf) - 1);
+	lseek(fd, size > ROOT_CAUSE_BYTES ? size - ROOT_CAUSE_BYTES : 0, SEEK_SET);
+	if ((buf = kft__malloc(ROOT_CAUSE_BYTES)) != NULL &&
+	    (n = read(fd, buf, ROOT_CAUSE_BYTES)) > 0) {
+		int r = kft__root_cause(&out, buf, (size_t)n, LOG_TAIL_LINES);
+
+		*exception = r == 1;
+	}
 	close(fd);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	for (p = buf + n; p > buf; p--)
-		if (p[-1] == '\n' && ++lines == LOG_TAIL_LINES)
-			break;
-	return kft__strdup(p);
+	free(buf);
+	if (out && !*out) {
+		free(out);
+		out = NULL;
+	}
+	return out;
 }
 
 static void signal_groups(sup_t *s, int sig)
@@ -215,14 +220,40 @@ static void step_failed_job(sup_t *s, const kft__run_verdict *v)
 {
 	const char *name = v->cause->name;
 	kft__buf msg = KFT__BUF_INIT;
-	char *tail = log_tail(s, name);
+	int exception;
+	char *tail = root_cause(s, name, &exception), *other = NULL;
+	size_t i;
 
-	kft__buf_puts(&msg, v->message);
-	if (tail && *tail)
-		kft__buf_printf(&msg, "; last lines of logs/%s.log:\n%s", name, tail);
+	/* a rank that only saw its peer vanish: the peer's own error is the root */
+	for (i = 0; (!exception || kft__root_cause_is_peer_error(tail)) && i < s->n; i++) {
+		const char *oname = kft__json_str(s->steps[i].plan, "name");
+		int oexc;
+
+		if (kft__streq(oname, name) || !s->steps[i].started)
+			continue;
+		if ((other = root_cause(s, oname, &oexc)) && oexc &&
+		    !kft__root_cause_is_peer_error(other)) {
+			kft__buf_printf(&msg, "jobset failed due to one or more job failures: %s: %s "
+			                "(first to exit: %s %s", oname, other, name,
+			                v->cause->what ? v->cause->what : "failed");
+			kft__buf_printf(&msg, exception ? ": %s)" : ")", tail);
+			break;
+		}
+		free(other);
+		other = NULL;
+	}
+	if (other)
+		;   /* said above */
+	else if (tail && exception)
+		kft__buf_printf(&msg, "%s: %s", v->message, tail);
+	else if (tail)
+		kft__buf_printf(&msg, "%s; last lines of logs/%s.log:\n%s", v->message, name, tail);
+	else
+		kft__buf_puts(&msg, v->message);
 	fail_job(s, v->reason, msg.ptr ? msg.ptr : v->message, FAIL_GRACE_MS);
 	kft__buf_free(&msg);
 	free(tail);
+	free(other);
 }
 
 static int open_log(sup_t *s, const char *step)
@@ -249,6 +280,14 @@ static void start_step(sup_t *s, step_t *st)
 	if (!error)
 		error = s->runner->command(&argv, &env, &cwd, s->dir, s->plan, st->plan);
 	logfd = open_log(s, name);
+	/* a resumed job's steps write on: one line marks where the new attempt begins */
+	if (logfd >= 0 && s->resumes > 0 && lseek(logfd, 0, SEEK_END) > 0) {
+		char when[64];
+
+		kft__time_rfc3339_format(when, sizeof(when), kft__now_ms());
+		dprintf(logfd, "----- kft: attempt %d of %s, resumed at %s -----\n", s->resumes + 1,
+		        name, when);
+	}
 	st->started = 1;
 	set_num(st->rec, "startedMs", (double)kft__now_ms());
 	if (error < 0 || logfd < 0 || argv.n == 0) {
@@ -390,6 +429,15 @@ static void step_exited(sup_t *s, step_t *st, int status)
 		else
 			snprintf(reason, sizeof(reason), "%s", end.reason[0] ? end.reason : end.what);
 		set_str(st->rec, "reason", reason);
+		if (!st->term_sent) {   /* the event names the root error too */
+			int exception;
+			char *root = root_cause(s, name, &exception);
+
+			if (root && exception)
+				snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason), ": %s",
+				         root);
+			free(root);
+		}
 		event(s, "Step", name, "Warning", end.reason[0] && !st->term_sent ? end.reason :
 		      "Failed", st->term_sent || !end.reason[0] ? reason : end.what);
 	}
@@ -510,6 +558,7 @@ static void read_control(sup_t *s)
 			s->suspending = 0;
 			if (s->suspended) {
 				s->suspended = 0;
+				s->resumes++;
 				s->stopping = 0;
 				s->kill_at = 0;
 				job_status(s, "Created", "Resumed", "TrainJob is resumed");

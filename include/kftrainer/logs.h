@@ -9,6 +9,7 @@ KFT_BEGIN_DECL
 #define KFT_LOGS_FOLLOW (1u << 0)   /* keep streaming until the step(s) end */
 #define KFT_LOGS_PREFIX (1u << 1)   /* prefix each line with "<step>: " (default when step is NULL) */
 #define KFT_LOGS_NO_PREFIX (1u << 2)
+#define KFT_LOGS_TIMESTAMPS (1u << 3) /* kubernetes: each line starts with its RFC 3339 time */
 
 /**
  * Receives log bytes. chunk is not NUL-terminated and holds whole lines

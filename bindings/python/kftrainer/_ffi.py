@@ -67,6 +67,12 @@ class ClientOpts(ctypes.Structure):
                 ("network", c_char_p), ("timeout_ms", c_int64)]
 
 
+class DashboardOpts(ctypes.Structure):
+    _fields_ = [("version", c_uint), ("listen", c_char_p), ("token", c_char_p),
+                ("history_path", c_char_p), ("history_days", c_int64),
+                ("history_max_jobs", c_int64), ("poll_ms", c_int64)]
+
+
 class TrainOpts(ctypes.Structure):
     _fields_ = [("version", c_uint), ("flags", c_uint32)]
 
@@ -250,6 +256,13 @@ PROTOTYPES = {
     "kft_runtime_list_count": (c_size_t, [P]),
     "kft_runtime_list_at": (P, [P, c_size_t]),
     "kft_runtime_list_free": (None, [P]),
+    "kft_dashboard_opts_init": (c_int, [ctypes.POINTER(DashboardOpts), c_uint]),
+    "kft_dashboard_new": (c_int, [PP, ctypes.POINTER(ClientOpts),
+                                  ctypes.POINTER(DashboardOpts)]),
+    "kft_dashboard_url": (c_char_p, [P]),
+    "kft_dashboard_run": (c_int, [P]),
+    "kft_dashboard_stop": (None, [P]),
+    "kft_dashboard_free": (None, [P]),
 }
 
 

@@ -499,6 +499,31 @@ class TrainerClient:
         L.check(L.kft_client_new(ctypes.byref(c), ctypes.byref(o)))
         return c
 
+    def dashboard(self, *, listen="127.0.0.1:8080", token=None, history_path=None,
+                  history_days=None, history_max_jobs=None, poll_interval=None):
+        """Serve the dashboard (/, /jobs/NAME, /metrics) for this client's backend.
+
+        Returns a kftrainer.dashboard.Dashboard, already listening (see its url);
+        call serve_forever() or start(), and close() at the end. A non-loopback
+        listen address needs a token (or $KFT_DASHBOARD_TOKEN). On Kubernetes the
+        history of observed jobs goes to history_path (default
+        STATE_DIR/dashboard.sqlite), kept history_days days and history_max_jobs jobs.
+        """
+        from .dashboard import Dashboard
+
+        o = _ffi.ClientOpts()
+        self._L.check(self._L.kft_client_opts_init(ctypes.byref(o), 1))
+        keep = []
+        for k, v in self._opts_values.items():
+            if k == "timeout_ms":
+                o.timeout_ms = v
+            elif v is not None:
+                keep.append(_b(v))
+                setattr(o, k, keep[-1])
+        return Dashboard(o, listen=listen, token=token, history_path=history_path,
+                         history_days=history_days, history_max_jobs=history_max_jobs,
+                         poll_interval=poll_interval)
+
     def close(self):
         with self._lock:
             if getattr(self, "_c", None):
