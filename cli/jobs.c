@@ -59,7 +59,7 @@ int cli_select_jobs(kft_job_list_t **list, size_t **idx, size_t *n, kft_client_t
 
 	*idx = NULL;
 	*n = 0;
-	if (kft_list_jobs(list, c, sel->runtime) < 0)
+	if ((sel->v1 ? kft_list_v1_jobs(list, c) : kft_list_jobs(list, c, sel->runtime)) < 0)
 		return cli_error("cannot list the jobs");
 	if ((*idx = calloc(kft_job_list_count(*list) + 1, sizeof(**idx))) == NULL) {
 		kft_job_list_free(*list);
@@ -92,7 +92,7 @@ typedef struct {
 	int watch;
 } list_flags;
 
-enum { L_RUNTIME, L_STATUS, L_LIMIT, L_WATCH };
+enum { L_RUNTIME, L_STATUS, L_LIMIT, L_WATCH, L_V1 };
 
 static int list_set(void *ctx, const cli_flag *f, const char *v)
 {
@@ -103,6 +103,7 @@ static int list_set(void *ctx, const cli_flag *f, const char *v)
 	case L_STATUS: l->sel.status |= cli_status_mask(v); return 0;
 	case L_LIMIT: return cli_parse_ll(&l->sel.limit, f, v, 1);
 	case L_WATCH: l->watch = 1; return 0;
+	case L_V1: l->sel.v1 = 1; return 0;
 	}
 	return -1;
 }
@@ -114,6 +115,8 @@ static const cli_flag list_flag_table[] = {
 	{ "limit", 0, "N", "the N newest jobs only", 0, NULL, 0, L_LIMIT },
 	{ "watch", 'w', NULL, "after the list, print a job's row again whenever it changes\n"
 	  "(status or progress) or appears, until interrupted", 0, NULL, 0, L_WATCH },
+	{ "v1", 0, NULL, "kubernetes: Training Operator v1 jobs (PyTorchJob, TFJob, MPIJob,\n"
+	  "...) instead of TrainJobs; kft get KIND/NAME shows one", 0, NULL, 0, L_V1 },
 	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
 };
 const cli_group cli_list_group = { "Flags", NULL, list_flag_table, list_set };
@@ -318,7 +321,7 @@ static int watch(kft_client_t *c, const list_flags *lf, widths *w, kft_job_list_
 
 int cli_cmd_list(const cli_command *cmd, int argc, char **argv)
 {
-	list_flags lf = { { NULL, 0, 0, -1 }, 0 };
+	list_flags lf = { { NULL, 0, 0, -1, 0 }, 0 };
 	widths w = { 0, 0, 9, 0, 8, 0 };   /* room for Suspended, PROGRESS */
 	kft_client_t *c;
 	kft_job_list_t *l;
@@ -327,6 +330,10 @@ int cli_cmd_list(const cli_command *cmd, int argc, char **argv)
 	int rc;
 
 	PARSE(&a, cmd, argc, argv, &lf);
+	if (lf.sel.v1 && lf.sel.runtime) {
+		fprintf(stderr, "kft list: --v1 and --runtime cannot be combined\n");
+		return EXIT_USAGE;
+	}
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
 	if ((rc = cli_select_jobs(&l, &idx, &n, c, &lf.sel)) == 0) {
@@ -412,7 +419,7 @@ static int confirm(const kft_job_list_t *l, const size_t *idx, size_t n)
 
 int cli_cmd_delete(const cli_command *cmd, int argc, char **argv)
 {
-	delete_flags d = { { NULL, 0, 0, -1 }, 0, 0, 0, -1, NULL };
+	delete_flags d = { { NULL, 0, 0, -1, 0 }, 0, 0, 0, -1, NULL };
 	kft_delete_opts_t o = KFT_DELETE_OPTS_INIT;
 	kft_job_list_t *l = NULL;
 	size_t *idx = NULL, n = 0, k;

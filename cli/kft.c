@@ -515,7 +515,9 @@ static int cmd_get(const cli_command *cmd, int argc, char **argv)
 		return rc;
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
-	if (kft_get_job(&job, c, a.ops[0]) < 0) {
+	/* KIND/NAME: a Training Operator v1 job (no TrainJob name has a '/') */
+	if ((strchr(a.ops[0], '/') ? kft_get_v1_job(&job, c, a.ops[0]) :
+	     kft_get_job(&job, c, a.ops[0])) < 0) {
 		rc = cli_error("get");
 	} else {
 		if (kft_job_render(&s, job, G.output < 0 ? KFT_FORMAT_TEXT : G.output) < 0) {
@@ -768,7 +770,9 @@ const cli_command cli_commands[] = {
 	  "documents gives one TrainJob per document.",
 	  CLI_COMP_NONE, NULL, 0, 0, { &cli_convert_group }, cmd_convert, 0 },
 	{ "get", "NAME", "show a job's status and steps",
-	  "Show a job's status, steps (status, exit code, reason) and progress.",
+	  "Show a job's status, steps (status, exit code, reason) and progress.\n"
+	  "kubernetes: KIND/NAME (pytorchjob/mnist, mpijob/x, ...) shows a Training\n"
+	  "Operator v1 job, its status mapped to TrainJob terms.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_get, 0 },
 	{ "list", "", "list jobs, newest first (--status, --limit, -w)",
 	  "List jobs, newest first: AGE since creation, DURATION of the run (so far),\n"

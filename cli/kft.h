@@ -126,6 +126,7 @@ typedef struct {
 	unsigned int status;      /* KFT_WANT() mask; 0: any */
 	long long older_than_ms;  /* created at least this long ago; 0: any age */
 	long long limit;          /* at most this many, newest first; < 0: all */
+	int v1;                   /* Training Operator v1 jobs instead (kft list --v1) */
 } cli_jobsel;
 
 /*

@@ -377,6 +377,33 @@ int kft_get_metrics_history(kft_metrics_history_t **out, kft_client_t *client, c
 	return client->be->get_metrics_history(out, client->be, name);
 }
 
+int kft_list_v1_jobs(kft_job_list_t **out, kft_client_t *client)
+{
+	KFT_ASSERT_ARG(out && client);
+	*out = NULL;
+	if (client->be->version < 4 || !client->be->list_v1_jobs)
+		return unsupported(client, "Training Operator v1 jobs (they live on a cluster)");
+	return client->be->list_v1_jobs(out, client->be);
+}
+
+int kft_get_v1_job(kft_job_t **out, kft_client_t *client, const char *ref)
+{
+	const char *kind;
+	char *name;
+	int error;
+
+	KFT_ASSERT_ARG(out && client && ref);
+	*out = NULL;
+	if ((error = kft__v1_ref(&kind, &name, ref)) < 0)
+		return error;
+	if (client->be->version < 4 || !client->be->get_v1_job)
+		error = unsupported(client, "Training Operator v1 jobs (they live on a cluster)");
+	else
+		error = client->be->get_v1_job(out, client->be, kind, name);
+	free(name);
+	return error;
+}
+
 int kft_list_runtimes(kft_runtime_list_t **out, kft_client_t *client)
 {
 	KFT_ASSERT_ARG(out && client);

@@ -13,10 +13,12 @@
  */
 #include "internal.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* runtimePatches manager of converted jobs (a domain-prefixed path of our own, §6) */
 #define CONVERT_MANAGER "kftrainer.kubeflow.org/convert"
@@ -24,7 +26,7 @@
 #define REPLICAS_MAX 2147483647
 
 typedef struct {
-	const char *kind, *api, *rkey, *container;
+	const char *kind, *api, *plural, *rkey, *container;
 	const char *const *roles;    /* replica types, in the order they are read */
 	const char *const *fields;   /* kind-specific spec fields handled below */
 	const char *runtime;         /* default runtime, NULL: none ships (§3) */
@@ -44,19 +46,20 @@ static const char *const paddle_fields[] = { "elasticPolicy", NULL };
 static const char *const no_fields[] = { NULL };
 
 static const v1_kind kinds[] = {
-	{ "PyTorchJob", "kubeflow.org/v1", "pytorchReplicaSpecs", "pytorch", pt_roles, pt_fields,
-	  "torch-distributed", 0 },
-	{ "TFJob", "kubeflow.org/v1", "tfReplicaSpecs", "tensorflow", tf_roles, tf_fields, NULL, 0 },
-	{ "MPIJob", "kubeflow.org/v1", "mpiReplicaSpecs", "mpi", mpi_roles, mpi_fields,
-	  "deepspeed-distributed", 0 },
-	{ "MPIJob", "kubeflow.org/v2beta1", "mpiReplicaSpecs", "mpi", mpi_roles, mpi_fields,
-	  "deepspeed-distributed", 0 },
-	{ "XGBoostJob", "kubeflow.org/v1", "xgbReplicaSpecs", "xgboost", pt_roles, no_fields,
-	  "xgboost-distributed", 2 },
-	{ "JAXJob", "kubeflow.org/v1", "jaxReplicaSpecs", "jax", jax_roles, no_fields,
-	  "jax-distributed", 2 },
-	{ "PaddleJob", "kubeflow.org/v1", "paddleReplicaSpecs", "paddle", pt_roles, paddle_fields,
+	{ "PyTorchJob", "kubeflow.org/v1", "pytorchjobs", "pytorchReplicaSpecs", "pytorch",
+	  pt_roles, pt_fields, "torch-distributed", 0 },
+	{ "TFJob", "kubeflow.org/v1", "tfjobs", "tfReplicaSpecs", "tensorflow", tf_roles, tf_fields,
 	  NULL, 0 },
+	{ "MPIJob", "kubeflow.org/v1", "mpijobs", "mpiReplicaSpecs", "mpi", mpi_roles, mpi_fields,
+	  "deepspeed-distributed", 0 },
+	{ "MPIJob", "kubeflow.org/v2beta1", "mpijobs", "mpiReplicaSpecs", "mpi", mpi_roles,
+	  mpi_fields, "deepspeed-distributed", 0 },
+	{ "XGBoostJob", "kubeflow.org/v1", "xgboostjobs", "xgbReplicaSpecs", "xgboost", pt_roles,
+	  no_fields, "xgboost-distributed", 2 },
+	{ "JAXJob", "kubeflow.org/v1", "jaxjobs", "jaxReplicaSpecs", "jax", jax_roles, no_fields,
+	  "jax-distributed", 2 },
+	{ "PaddleJob", "kubeflow.org/v1", "paddlejobs", "paddleReplicaSpecs", "paddle", pt_roles,
+	  paddle_fields, NULL, 0 },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -356,7 +359,8 @@ static int pod_field_ok(int minor, const char *f)
 	static const char *const v21[] = { "affinity", "imagePullSecrets", NULL };
 	static const char *const v22[] = { "securityContext", NULL };
 
-	return kft__str_in_list(f, v20) || (minor >= 1 && kft__str_in_list(f, v21)) || (minor >= 2 && kft__str_in_list(f, v22)) ||
+	return kft__str_in_list(f, v20) || (minor >= 1 && kft__str_in_list(f, v21)) ||
+	       (minor >= 2 && kft__str_in_list(f, v22)) ||
 	       (minor >= 3 && !strcmp(f, "terminationGracePeriodSeconds"));
 }
 
@@ -564,7 +568,8 @@ static int launcher_as_node(const char *runtime)
 	if (!strcmp(runtime, "mpi-distributed"))
 		return 1;
 	if (kft__catalog_get(&rt, NULL, runtime) == 0) {
-		const cJSON *v = kft__json_path(kft__runtime_doc(rt), "spec.mlPolicy.mpi.runLauncherAsNode");
+		const cJSON *v = kft__json_path(kft__runtime_doc(rt),
+		                                "spec.mlPolicy.mpi.runLauncherAsNode");
 
 		r = cJSON_IsTrue(v) ? 1 : 0;
 	}
@@ -1092,4 +1097,141 @@ out:
 	cJSON_Delete(c.tj);
 	cJSON_Delete(docs);
 	return error;
+}
+
+/* ---- v1 jobs read from a cluster (MIGRATION.md section 9) ---- */
+
+int kft__v1_resource(const char **kind, const char **api, const char **plural, size_t i)
+{
+	if (i >= NKINDS)
+		return 0;
+	*kind = kinds[i].kind;
+	*api = kinds[i].api;
+	*plural = kinds[i].plural;
+	return 1;
+}
+
+int kft__v1_ref(const char **kind, char **name, const char *ref)
+{
+	const char *slash = ref ? strchr(ref, '/') : NULL;
+	size_t i, n = slash ? (size_t)(slash - ref) : 0;
+
+	*kind = NULL;
+	*name = NULL;
+	for (i = 0; slash && i < NKINDS; i++) {
+		size_t k = strlen(kinds[i].kind);
+
+		/* the kind, singular or plural, any case: pytorchjob, PyTorchJob, pytorchjobs */
+		if ((n == k && !strncasecmp(ref, kinds[i].kind, k)) ||
+		    (n == k + 1 && !strncasecmp(ref, kinds[i].plural, n)))
+			*kind = kinds[i].kind;
+	}
+	if (!*kind)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "\"%s\": expected KIND/NAME with a Training Operator v1 kind "
+		                      "(pytorchjob, tfjob, mpijob, xgboostjob, jaxjob, paddlejob)",
+		                      ref ? ref : "");
+	if (!slash[1] || strlen(slash + 1) > 253 || strchr(slash + 1, '/'))
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "\"%s\": the job name after %.*s/ must be 1 to 253 characters "
+		                      "without '/'", ref, (int)n, ref);
+	KFT_CHECK_ALLOC(*name = kft__strdup(slash + 1));
+	return 0;
+}
+
+/* The last condition of this type with status True, or NULL. */
+static const cJSON *true_condition(const cJSON *conds, const char *type)
+{
+	const cJSON *c, *found = NULL;
+
+	cJSON_ArrayForEach(c, conds)
+		if (kft__streq(kft__json_str(c, "type"), type) &&
+		    kft__streq(kft__json_str(c, "status"), "True"))
+			found = c;
+	return found;
+}
+
+/* Steps: one per replica type in status.replicaStatuses (active, succeeded, failed). */
+static int v1_steps(kft_job_t *job, const v1_kind *k, const cJSON *obj)
+{
+	const cJSON *rs = kft__json_path(obj, "status.replicaStatuses");
+	const char *const *r;
+	int error;
+
+	for (r = k->roles; *r; r++) {
+		const cJSON *st = kft__json_get(rs, *r);
+		const cJSON *spec = kft__json_get(kft__json_path(obj, "spec"), k->rkey);
+		int64_t want = 1, act, ok, bad;
+		int state;
+
+		if (!st)
+			continue;
+		get_replicas(&want, kft__json_get(spec, *r), "");
+		kft_error_clear();
+		act = (int64_t)cJSON_GetNumberValue(kft__json_get(st, "active"));
+		ok = (int64_t)cJSON_GetNumberValue(kft__json_get(st, "succeeded"));
+		bad = (int64_t)cJSON_GetNumberValue(kft__json_get(st, "failed"));
+		state = bad > 0 ? KFT_STEP_FAILED : act > 0 ? KFT_STEP_RUNNING :
+		        ok > 0 && ok >= want ? KFT_STEP_SUCCEEDED : KFT_STEP_PENDING;
+		if ((error = kft_job_add_step(job, *r, state, NULL, -1, 0, NULL)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int64_t time_of(const cJSON *obj, const char *key)
+{
+	return kft__time_rfc3339_ms(kft__json_str(obj, key));
+}
+
+int kft__v1_job_from_json(kft_job_t **out, const cJSON *obj, const char *backend)
+{
+	static const struct { const char *type; int state; } order[] = {
+		{ "Succeeded", KFT_JOB_COMPLETE }, { "Failed", KFT_JOB_FAILED },
+		{ "Suspended", KFT_JOB_SUSPENDED }, { "Restarting", KFT_JOB_RUNNING },
+		{ "Running", KFT_JOB_RUNNING }, { "Created", KFT_JOB_CREATED } };
+	const v1_kind *k = kind_of(obj);
+	const cJSON *meta = kft__json_get(obj, "metadata");
+	const cJSON *st = kft__json_get(obj, "status"), *conds = kft__json_get(st, "conditions");
+	const cJSON *c = NULL;
+	const char *name = kft__json_str(meta, "name");
+	kft_job_t *job = NULL;
+	char ref[320], lower[32];
+	int64_t nodes = 0;
+	size_t i;
+	int error, state = KFT_JOB_CREATED;
+
+	*out = NULL;
+	if (!k || !name)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, "not a v1 job with a name");
+	for (i = 0; k->kind[i] && i < sizeof(lower) - 1; i++)
+		lower[i] = (char)tolower((unsigned char)k->kind[i]);
+	lower[i] = '\0';
+	snprintf(ref, sizeof(ref), "%s/%s", lower, name);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]) && !c; i++)
+		if ((c = true_condition(conds, order[i].type)) != NULL)
+			state = order[i].state;
+	for (i = 0; k->roles[i]; i++) {
+		const cJSON *rs = kft__json_get(kft__json_get(kft__json_get(obj, "spec"), k->rkey),
+		                                k->roles[i]);
+		int64_t n;
+
+		if (rs && is_node_role(k->roles[i]) && get_replicas(&n, rs, "") == 0)
+			nodes += n;
+		kft_error_clear();
+	}
+	if ((error = kft_job_new(&job, ref, backend)) < 0 ||
+	    (error = kft_job_set_namespace(job, kft__json_str(meta, "namespace"))) < 0 ||
+	    (error = kft_job_set_runtime(job, k->kind)) < 0 ||
+	    (error = kft_job_set_state(job, state, kft__json_str(c, "reason"),
+	                               kft__json_str(c, "message"))) < 0 ||
+	    (error = kft_job_set_num_nodes(job, nodes)) < 0 ||
+	    (error = kft_job_set_times(job, time_of(meta, "creationTimestamp"),
+	                               time_of(st, "startTime"), time_of(st, "completionTime"))) < 0 ||
+	    (error = v1_steps(job, k, obj)) < 0) {
+		kft_job_free(job);
+		return error;
+	}
+	*out = job;
+	return 0;
 }

@@ -128,7 +128,8 @@ static int snap_index(kft__dash_snap *s)
 {
 	size_t i;
 
-	qsort(s->v, s->n, sizeof(*s->v), cmp_newest);
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_newest);
 	if (!(s->by_name = kft__calloc(s->n ? s->n : 1, sizeof(size_t))))
 		return kft__error_oom();
 	for (i = 0; i < s->n; i++)
@@ -248,7 +249,7 @@ static int poll_jobs(kft__dash *d)
 
 		for (i = 0; live && i < nlive; i++)
 			live[i] = kft_job_name(kft_job_list_at(list, i));
-		if (live)
+		if (live && nlive > 1)
 			qsort(live, nlive, sizeof(char *), cmp_strp);
 		for (i = 0; live && !error && i < kft_job_list_count(hlist); i++) {
 			const char *hn = kft_job_name(kft_job_list_at(hlist, i));

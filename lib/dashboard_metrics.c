@@ -129,7 +129,8 @@ int kft__dash_metrics(kft__buf *b, kft__dash *d)
 			nfin++;
 		}
 	}
-	qsort(c, nc, sizeof(*c), cmp_combo);
+	if (nc > 1)
+		qsort(c, nc, sizeof(*c), cmp_combo);
 	kft__buf_puts(b, "# HELP kft_jobs TrainJobs known to the dashboard, by status, runtime and "
 	                 "backend.\n# TYPE kft_jobs gauge\n");
 	{

@@ -244,6 +244,14 @@ const cJSON *kft__spec_builtin(const kft_spec_t *spec, const char **name);
 /** Validate a finalized TrainJob doc. */
 int kft__validate_doc(const cJSON *doc, const kft_runtime_t *rt);
 
+/* ---- Training Operator v1 jobs (lib/convert.c) ---- */
+/** The i-th v1 resource a cluster may serve (kind, apiVersion, plural); 0 past the end. */
+int kft__v1_resource(const char **kind, const char **api, const char **plural, size_t i);
+/** "pytorchjob/NAME" (kind any case, singular or plural) -> canonical kind, name (yours). */
+int kft__v1_ref(const char **kind, char **name, const char *ref);
+/** A v1 job object as a job named "kind/name", runtime = kind, state from its conditions. */
+int kft__v1_job_from_json(kft_job_t **out, const cJSON *obj, const char *backend);
+
 /* ---- client internals (lib/client.c) ---- */
 const char *kft__client_runtime_path(const kft_client_t *client);
 

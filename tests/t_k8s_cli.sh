@@ -7,29 +7,13 @@ set -u
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 B=${KFT_BUILD:-$TOP/build}
 SRV="$TOP/tests/fake_apiserver/server.py"
-command -v python3 >/dev/null 2>&1 || { echo "skip: python3 not installed"; exit 77; }
-command -v openssl >/dev/null 2>&1 || { echo "skip: openssl not installed"; exit 77; }
+. "$TOP/tests/fake_apiserver/start.sh"
+fake_apiserver_tmp kft-k8scli
 command -v kubectl >/dev/null 2>&1 || { echo "skip: kubectl not installed"; exit 77; }
 [ -f "$SRV" ] || { echo "skip: $SRV missing"; exit 77; }
 [ -x "$B/kft" ] || { echo "skip: $B/kft not built"; exit 77; }
 
-T=$(mktemp -d /tmp/kft-k8scli.XXXXXX)
-PID=""
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; [ -f "$T/server.log" ] && tail -n 20 "$T/server.log"; exit 1; }
-
-python3 "$SRV" --dir "$T/srv" --token test-token >"$T/server.log" 2>&1 &
-PID=$!
-i=0
-while [ ! -s "$T/srv/port" ] || [ ! -s "$T/srv/kubeconfig" ]; do
-	i=$((i + 1)); [ $i -gt 150 ] && fail "server did not start in 15 s"
-	kill -0 "$PID" 2>/dev/null || fail "server exited early"
-	sleep 0.1
-done
+fake_apiserver_start "$T/srv" --token test-token
 export KUBECONFIG="$T/srv/kubeconfig"
 KFT="$B/kft -b kubernetes"
 KC="kubectl --cache-dir=$T/kcache --request-timeout=20s"

@@ -42,14 +42,8 @@ fail() {
 }
 
 # the fake API server (HTTP/1.1 over TLS)
-python3 "$SRV" --dir "$T/srv" --token test-token >"$T/server.log" 2>&1 &
-PID=$!
-i=0
-while [ ! -s "$T/srv/port" ] || [ ! -s "$T/srv/kubeconfig" ]; do
-	i=$((i + 1)); [ $i -gt 150 ] && fail "server did not start in 15 s"
-	kill -0 "$PID" 2>/dev/null || fail "server exited early"
-	sleep 0.1
-done
+. "$TOP/tests/fake_apiserver/start.sh"
+fake_apiserver_start "$T/srv" --token test-token
 SP=$(cat "$T/srv/port")
 # control calls go straight to the fake server, so nghttpx's log holds only kft's requests
 ctl() { # PATH JSON

@@ -150,6 +150,8 @@ START_TEST(pytorch_master_plus_workers)
 }
 END_TEST
 
+#define TF_POD "template: {spec: {containers: [{name: tensorflow, image: t}]}}"
+
 START_TEST(num_nodes_per_kind)
 {
 	reports r;
@@ -178,10 +180,10 @@ START_TEST(num_nodes_per_kind)
 	/* TF with a named runtime: Chief + Worker; PS and Evaluator dropped, reported */
 	j = convert_ok(&r, "apiVersion: kubeflow.org/v1\nkind: TFJob\nmetadata: {name: tf}\n"
 	               "spec:\n  tfReplicaSpecs:\n"
-	               "    Chief: {replicas: 1, template: {spec: {containers: [{name: tensorflow, image: t}]}}}\n"
-	               "    PS: {replicas: 2, template: {spec: {containers: [{name: tensorflow, image: t}]}}}\n"
-	               "    Evaluator: {replicas: 1, template: {spec: {containers: [{name: tensorflow, image: t}]}}}\n"
-	               "    Worker: {replicas: 4, template: {spec: {containers: [{name: tensorflow, image: t}]}}}\n",
+	               "    Chief: {replicas: 1, " TF_POD "}\n"
+	               "    PS: {replicas: 2, " TF_POD "}\n"
+	               "    Evaluator: {replicas: 1, " TF_POD "}\n"
+	               "    Worker: {replicas: 4, " TF_POD "}\n",
 	               "my-tf", NULL);
 	want_json(j, "spec.runtimeRef.name", "\"my-tf\"");
 	want_json(j, "spec.trainer.numNodes", "5");
@@ -300,11 +302,13 @@ START_TEST(pod_fields_and_run_policy)
 	want_json(j, "spec.activeDeadlineSeconds", "600");
 	want_json(j, "spec.suspend", "true");
 	ck_assert_ptr_null(kft__json_path(j, "spec.managedBy"));
-	want_report(&r, "lost spec.pytorchReplicaSpecs.Worker.template.spec.priorityClassName: dropped");
+	want_report(&r, "lost spec.pytorchReplicaSpecs.Worker.template.spec.priorityClassName: "
+	            "dropped");
 	want_report(&r, "lost spec.pytorchReplicaSpecs.Worker.template.spec.initContainers: dropped");
 	want_report(&r, "lost spec.pytorchReplicaSpecs.Worker.template.spec.containers[0]: container "
 	            "\"side\" dropped");
-	want_report(&r, "lost spec.pytorchReplicaSpecs.Worker.template.spec.containers[1].ports: dropped");
+	want_report(&r, "lost spec.pytorchReplicaSpecs.Worker.template.spec.containers[1].ports: "
+	            "dropped");
 	want_report(&r, "lost spec.runPolicy.backoffLimit: dropped");
 	want_report(&r, "lost spec.runPolicy.schedulingPolicy.minAvailable: dropped");
 	want_report(&r, "note spec.runPolicy.managedBy: kubeflow.org/training-operator dropped");
@@ -317,8 +321,8 @@ START_TEST(pod_fields_and_run_policy)
 	want_json(j, "spec.podSpecOverrides[0].nodeSelector", "{\"disk\":\"ssd\"}");
 	want_json(j, "spec.annotations", "{\"scheduling.volcano.sh/queue-name\":\"q1\"}");
 	ck_assert_ptr_null(kft__json_path(j, "spec.activeDeadlineSeconds"));
-	want_report(&r, "lost spec.runPolicy.activeDeadlineSeconds: dropped: spec.activeDeadlineSeconds "
-	            "is new in Trainer v2.2 (target: v2.0)");
+	want_report(&r, "lost spec.runPolicy.activeDeadlineSeconds: dropped: "
+	            "spec.activeDeadlineSeconds is new in Trainer v2.2 (target: v2.0)");
 	want_report(&r, "lost spec.pytorchReplicaSpecs.Worker.template.metadata.labels: dropped: "
 	            "Trainer v2.0");
 	done(&r, j);
@@ -331,7 +335,8 @@ START_TEST(nproc_and_managed_by)
 	cJSON *j;
 
 	j = convert_ok(&r, "apiVersion: kubeflow.org/v1\nkind: PyTorchJob\nmetadata: {name: n}\n"
-	               "spec:\n  nprocPerNode: auto\n  runPolicy: {managedBy: kueue.x-k8s.io/multikueue}\n"
+	               "spec:\n  nprocPerNode: auto\n"
+	               "  runPolicy: {managedBy: kueue.x-k8s.io/multikueue}\n"
 	               "  pytorchReplicaSpecs:\n    Master: {template: {spec: {containers: [{name: "
 	               "pytorch, image: i}]}}}\n", NULL, NULL);
 	ck_assert_ptr_null(kft__json_path(j, "spec.trainer.numProcPerNode"));
@@ -371,7 +376,8 @@ START_TEST(bad_kind_and_api_version)
 	        "kind: expected a Training Operator v1 job (PyTorchJob, TFJob, MPIJob, XGBoostJob, "
 	        "JAXJob or PaddleJob), got \"CaffeJob\"");
 	refused("apiVersion: kubeflow.org/v1beta2\nkind: PyTorchJob\nspec: {}\n", NULL, NULL,
-	        KFT_EINVALID, "apiVersion: a PyTorchJob is kubeflow.org/v1, got \"kubeflow.org/v1beta2\"");
+	        KFT_EINVALID,
+	        "apiVersion: a PyTorchJob is kubeflow.org/v1, got \"kubeflow.org/v1beta2\"");
 	refused("apiVersion: kubeflow.org/v1alpha1\nkind: MPIJob\nspec: {}\n", NULL, NULL,
 	        KFT_EINVALID, "a MPIJob is kubeflow.org/v1 or kubeflow.org/v2beta1");
 	refused("kind: PyTorchJob\nspec: {}\n", NULL, NULL, KFT_EINVALID, "got \"(none)\"");
@@ -380,6 +386,8 @@ START_TEST(bad_kind_and_api_version)
 	refused("a: [\n", NULL, NULL, KFT_EINVALID, "v1 job");
 }
 END_TEST
+
+#define MPI_POD "template: {spec: {containers: [{name: mpi}]}}"
 
 START_TEST(bad_replica_specs)
 {
@@ -412,10 +420,10 @@ START_TEST(bad_replica_specs)
 	        "[{name: pytorch, command: python}]}}}}}\n", NULL, NULL, KFT_EINVALID,
 	        "Worker.template.spec.containers[0].command: must be a list");
 	refused("apiVersion: kubeflow.org/v1\nkind: MPIJob\nmetadata: {name: m}\nspec:\n"
-	        "  mpiReplicaSpecs: {Worker: {replicas: 2, template: {spec: {containers: [{name: mpi}]}}}}\n",
+	        "  mpiReplicaSpecs: {Worker: {replicas: 2, " MPI_POD "}}\n",
 	        NULL, NULL, KFT_EINVALID, "spec.mpiReplicaSpecs.Launcher: an MPIJob needs a Launcher");
 	refused("apiVersion: kubeflow.org/v1\nkind: MPIJob\nmetadata: {name: m}\nspec:\n"
-	        "  mpiReplicaSpecs: {Launcher: {replicas: 2, template: {spec: {containers: [{name: mpi}]}}}}\n",
+	        "  mpiReplicaSpecs: {Launcher: {replicas: 2, " MPI_POD "}}\n",
 	        NULL, NULL, KFT_EINVALID, "spec.mpiReplicaSpecs.Launcher.replicas: must be 1, got 2");
 }
 END_TEST
@@ -453,10 +461,10 @@ END_TEST
 START_TEST(no_default_runtime)
 {
 	const char *tf = "apiVersion: kubeflow.org/v1\nkind: TFJob\nmetadata: {name: t}\nspec:\n"
-	                 "  tfReplicaSpecs: {Worker: {template: {spec: {containers: [{name: tensorflow, "
-	                 "image: t}]}}}}\n";
+	                 "  tfReplicaSpecs: {Worker: {" TF_POD "}}\n";
 	const char *pd = "apiVersion: kubeflow.org/v1\nkind: PaddleJob\nmetadata: {name: t}\nspec:\n"
-	                 "  paddleReplicaSpecs: {Worker: {template: {spec: {containers: [{name: paddle, "
+	                 "  paddleReplicaSpecs: {Worker: {template: {spec: {containers: [{name: paddle,"
+	                 " "
 	                 "image: t}]}}}}\n";
 	const char *xgb = "apiVersion: kubeflow.org/v1\nkind: XGBoostJob\nmetadata: {name: t}\nspec:\n"
 	                  "  xgbReplicaSpecs: {Worker: {template: {spec: {containers: [{name: xgboost, "
@@ -578,6 +586,71 @@ START_TEST(callback_stops_and_versions)
 }
 END_TEST
 
+/* A v1 object with status, as a cluster returns it: the job view (MIGRATION.md section 9). */
+static kft_job_t *v1_job(const char *json)
+{
+	cJSON *obj = cJSON_Parse(json);
+	kft_job_t *job = NULL;
+
+	ck_assert_ptr_nonnull(obj);
+	ck_assert_kft_ok(kft__v1_job_from_json(&job, obj, "kubernetes"));
+	cJSON_Delete(obj);
+	return job;
+}
+
+START_TEST(v1_status_mapping)
+{
+	static const struct { const char *conds; int state; const char *reason; } cases[] = {
+		{ "[{\"type\":\"Created\",\"status\":\"True\"},{\"type\":\"Suspended\","
+		  "\"status\":\"True\",\"reason\":\"S\"}]", KFT_JOB_SUSPENDED, "S" },
+		{ "[{\"type\":\"Running\",\"status\":\"False\"},{\"type\":\"Restarting\","
+		  "\"status\":\"True\",\"reason\":\"R\"}]", KFT_JOB_RUNNING, "R" },
+		{ "[{\"type\":\"Running\",\"status\":\"True\"},{\"type\":\"Failed\","
+		  "\"status\":\"True\",\"reason\":\"F\"}]", KFT_JOB_FAILED, "F" },
+		{ "[]", KFT_JOB_CREATED, NULL },
+	};
+	const char *kind;
+	char *name = NULL, json[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		kft_job_t *job;
+
+		snprintf(json, sizeof(json), "{\"apiVersion\":\"kubeflow.org/v2beta1\",\"kind\":\"MPIJob\","
+		         "\"metadata\":{\"name\":\"m\",\"namespace\":\"ns\"},\"spec\":{"
+		         "\"mpiReplicaSpecs\":{\"Launcher\":{},\"Worker\":{\"replicas\":3}}},"
+		         "\"status\":{\"conditions\":%s,\"replicaStatuses\":{\"Worker\":"
+		         "{\"active\":2}},\"startTime\":\"2026-12-01T10:00:00Z\"}}", cases[i].conds);
+		job = v1_job(json);
+		ck_assert_str_eq(kft_job_name(job), "mpijob/m");
+		ck_assert_str_eq(kft_job_runtime(job), "MPIJob");
+		ck_assert_str_eq(kft_job_namespace(job), "ns");
+		ck_assert_int_eq(kft_job_state(job), cases[i].state);
+		ck_assert_int_eq(kft_job_num_nodes(job), 3);
+		ck_assert_int_eq(kft_job_started_ms(job), 1796119200000LL);
+		if (cases[i].reason)
+			ck_assert_str_eq(kft_job_reason(job), cases[i].reason);
+		ck_assert_uint_eq(kft_job_step_count(job), 1);
+		ck_assert_str_eq(kft_job_step_name(job, 0), "Worker");
+		ck_assert_int_eq(kft_job_step_state(job, 0), KFT_STEP_RUNNING);
+		kft_job_free(job);
+	}
+	ck_assert_kft_ok(kft__v1_ref(&kind, &name, "PyTorchJobs/a-b"));
+	ck_assert_str_eq(kind, "PyTorchJob");
+	ck_assert_str_eq(name, "a-b");
+	free(name);
+	ck_assert_kft_ok(kft__v1_ref(&kind, &name, "xgboostjob/x"));
+	ck_assert_str_eq(kind, "XGBoostJob");
+	free(name);
+	ck_assert_kft_error(kft__v1_ref(&kind, &name, "trainjob/x"), KFT_EINVALID,
+	                    "expected KIND/NAME with a Training Operator v1 kind");
+	ck_assert_kft_error(kft__v1_ref(&kind, &name, "tfjob/"), KFT_EINVALID,
+	                    "the job name after tfjob/ must be 1 to 253 characters");
+	ck_assert_kft_error(kft__v1_ref(&kind, &name, "tfjob/a/b"), KFT_EINVALID, "without '/'");
+	ck_assert_ptr_null(name);
+}
+END_TEST
+
 static Suite *convert_suite(void)
 {
 	Suite *s = suite_create("convert");
@@ -595,6 +668,7 @@ static Suite *convert_suite(void)
 	tcase_add_test(tc, different_images_and_strict);
 	tcase_add_test(tc, several_documents);
 	tcase_add_test(tc, callback_stops_and_versions);
+	tcase_add_test(tc, v1_status_mapping);
 	suite_add_tcase(s, tc);
 	return s;
 }

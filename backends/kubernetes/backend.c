@@ -237,6 +237,7 @@ int kft__backend_kubernetes_factory(kft_backend_t **out, const kft_client_opts_t
 	b->be.resolve_runtime = kft__k8s_resolve_runtime;
 	b->be.caps = KFT_BACKEND_CAP_REMOTE_RUNTIMES;
 	b->be.free = be_free;
+	kft__k8s_v1_methods(&b->be);
 	*out = &b->be;
 	return 0;
 }

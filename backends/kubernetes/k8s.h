@@ -185,6 +185,9 @@ int kft__k8s_trainer_minor(const char *v);
 /** The cluster's Trainer version (cached; "" when unknown, i.e. v2.1 or older). */
 int kft__k8s_trainer_version(const char **out, kft__k8s *k);
 
+/* v1jobs.c: Training Operator v1 jobs (kft_list_v1_jobs, kft_get_v1_job) */
+void kft__k8s_v1_methods(kft_backend_t *be);
+
 /* runtimes.c */
 int kft__k8s_resolve_runtime(kft_runtime_t **out, kft_backend_t *be, const char *name,
                              const char *kind);

@@ -63,5 +63,16 @@ KFT_EXTERN int kft_convert_detect(size_t *v1_jobs, size_t *documents, const char
 KFT_EXTERN int kft_convert(kft_spec_t **out, const char *text, size_t len,
                            const kft_convert_opts_t *opts);
 
+/**
+ * kubernetes: the Training Operator v1 jobs of the namespace, of every v1 kind
+ * the cluster serves. Each is named "kind/name" (pytorchjob/mnist), its runtime
+ * is its kind, and its status comes from the v1 conditions (Succeeded: Complete,
+ * Failed, Suspended, Running/Restarting: Running, else Created); its steps are
+ * the replica types. Other backends: KFT_ENOTSUPPORTED.
+ */
+KFT_EXTERN int kft_list_v1_jobs(kft_job_list_t **out, kft_client_t *client);
+/** One v1 job by "KIND/NAME" (the kind in any case, singular or plural: pytorchjob/x). */
+KFT_EXTERN int kft_get_v1_job(kft_job_t **out, kft_client_t *client, const char *ref);
+
 KFT_END_DECL
 #endif

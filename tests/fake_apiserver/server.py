@@ -48,6 +48,14 @@ RESOURCES = {
     "configmaps": ("v1", "ConfigMap", True, "configmaps"),
     "namespaces": ("v1", "Namespace", False, "namespaces"),
 }
+# Training Operator v1 jobs (kubeflow.org/v1), stored as they are sent (status included:
+# tests seed the state a Training Operator would have written). mpi-operator's v2beta1
+# MPIJob is not served, as on a cluster that runs the Training Operator.
+V1_GV = "kubeflow.org/v1"
+V1_KINDS = {"pytorchjobs": "PyTorchJob", "tfjobs": "TFJob", "mpijobs": "MPIJob",
+            "xgboostjobs": "XGBoostJob", "jaxjobs": "JAXJob", "paddlejobs": "PaddleJob"}
+for _res, _kind in V1_KINDS.items():
+    RESOURCES[_res] = (V1_GV, _kind, True, _res + ".kubeflow.org")
 
 ANN_FAIL = "fake.kftrainer.dev/fail-node"
 ANN_OOM = "fake.kftrainer.dev/oom-node"
@@ -1247,6 +1255,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._resource_path(p[2:], core=True)
         if len(p) >= 4 and p[0] == "apis" and p[1] == GROUP and p[2] == VERSION:
             return self._resource_path(p[3:], core=False)
+        if len(p) >= 4 and p[0] == "apis" and "/".join(p[1:3]) == V1_GV and \
+                p[3] == "namespaces" and len(p) >= 6 and p[5] in V1_KINDS:
+            return self._resource_path(p[3:], core=False)
         raise ApiError(404, "NotFound", "the server could not find the requested resource",
                        {})
 
@@ -1261,6 +1272,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         res = rest[0]
         core_res = {"pods", "events", "configmaps"}
         grp_res = {"trainjobs", "trainingruntimes", "clustertrainingruntimes"}
+        if not core and res in V1_KINDS and self.path.split("?")[0].startswith("/apis/" + V1_GV):
+            grp_res = set(V1_KINDS)
         if (core and res not in core_res) or (not core and res not in grp_res):
             raise ApiError(404, "NotFound", "the server could not find the requested resource",
                            {})

@@ -9,8 +9,9 @@
 
 KFT_BEGIN_DECL
 
-#define KFT_BACKEND_VERSION 3   /* 2: get_metrics_history; 3: caps, resolve_runtime, and
-                                   submit/render_plan take the resolved runtime */
+#define KFT_BACKEND_VERSION 4   /* 2: get_metrics_history; 3: caps, resolve_runtime, and
+                                   submit/render_plan take the resolved runtime;
+                                   4: list_v1_jobs, get_v1_job */
 #define KFT_BACKEND_MIN_VERSION 3   /* the oldest vtable the core accepts */
 
 /*
@@ -63,6 +64,12 @@ struct kft_backend {
 	 * without it the core uses get_runtime(name) */
 	int (*resolve_runtime)(kft_runtime_t **out, kft_backend_t *be, const char *name,
 	                       const char *kind);
+	/*
+	 * version >= 4, optional: Training Operator v1 jobs (kft_list_v1_jobs, kft_get_v1_job),
+	 * built with kft__v1_job_from_json; kind is canonical ("PyTorchJob", "MPIJob", ...).
+	 */
+	int (*list_v1_jobs)(kft_job_list_t **out, kft_backend_t *be);
+	int (*get_v1_job)(kft_job_t **out, kft_backend_t *be, const char *kind, const char *name);
 };
 
 typedef int (*kft_backend_factory_cb)(kft_backend_t **out, const kft_client_opts_t *opts,
