@@ -15,67 +15,27 @@ struct kft_client {
 
 int kft_client_opts_init(kft_client_opts_t *opts, unsigned int version)
 {
-	kft_client_opts_t tmpl = KFT_CLIENT_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_CLIENT_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_client_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_client_opts_t, KFT_CLIENT_OPTS);
 }
 
 int kft_train_opts_init(kft_train_opts_t *opts, unsigned int version)
 {
-	kft_train_opts_t tmpl = KFT_TRAIN_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_TRAIN_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_train_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_train_opts_t, KFT_TRAIN_OPTS);
 }
 
 int kft_delete_opts_init(kft_delete_opts_t *opts, unsigned int version)
 {
-	kft_delete_opts_t tmpl = KFT_DELETE_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_DELETE_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_delete_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_delete_opts_t, KFT_DELETE_OPTS);
 }
 
 int kft_wait_opts_init(kft_wait_opts_t *opts, unsigned int version)
 {
-	kft_wait_opts_t tmpl = KFT_WAIT_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_WAIT_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_wait_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_wait_opts_t, KFT_WAIT_OPTS);
 }
 
 int kft_logs_opts_init(kft_logs_opts_t *opts, unsigned int version)
 {
-	kft_logs_opts_t tmpl = KFT_LOGS_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_LOGS_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_logs_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_logs_opts_t, KFT_LOGS_OPTS);
 }
 
 int kft_client_new(kft_client_t **out, const kft_client_opts_t *opts)
@@ -273,13 +233,6 @@ int kft_list_jobs(kft_job_list_t **out, kft_client_t *client, const char *runtim
 	return client->be->list_jobs(out, client->be, runtime);
 }
 
-static int wanted(const kft_wait_opts_t *o, int state)
-{
-	uint32_t want = o && o->want ? o->want : KFT_WANT(KFT_JOB_COMPLETE);
-
-	return (want & KFT_WANT(state)) != 0;
-}
-
 /* Fallback for backends without a wait method: get_job once a second. */
 static int poll_wait(kft_job_t **out, kft_client_t *client, const char *name,
                      const kft_wait_opts_t *o)
@@ -289,31 +242,21 @@ static int poll_wait(kft_job_t **out, kft_client_t *client, const char *name,
 
 	for (;;) {
 		kft_job_t *job;
-		int st;
+		int rc;
 
 		if ((error = kft_get_job(&job, client, name)) < 0)
 			return error;
-		st = kft_job_state(job);
-		if (o && o->progress_cb && (error = o->progress_cb(job, o->payload)) != 0) {
+		if (!kft__wait_decide(&rc, job, name, o)) {
+			kft__wait_hand_over(out, &job, rc);
+			kft_job_free(job);
+			return rc;
+		}
+		if (deadline && kft__mono_ms() >= deadline) {
+			error = kft__wait_timed_out(name, job);
 			kft_job_free(job);
 			return error;
 		}
-		if (wanted(o, st) || (st == KFT_JOB_FAILED)) {
-			if (out)
-				*out = job;
-			else
-				kft_job_free(job);
-			if (wanted(o, st))
-				return 0;
-			return kft__error_set(KFT_EJOBFAILED, KFT_ERROR_CLASS_INVALID,
-			                      "TrainJob %s is Failed%s%s", name,
-			                      kft_job_reason(job) ? ": " : "",
-			                      kft_job_reason(job) ? kft_job_reason(job) : "");
-		}
 		kft_job_free(job);
-		if (deadline && kft__mono_ms() >= deadline)
-			return kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_INVALID,
-			                      "timed out waiting for TrainJob %s", name);
 		poll(NULL, 0, 1000);
 	}
 }
@@ -330,6 +273,19 @@ int kft_wait(kft_job_t **out, kft_client_t *client, const char *name, const kft_
 	if (client->be->wait)
 		return client->be->wait(out, client->be, name, opts);
 	return poll_wait(out, client, name, opts);
+}
+
+/* The log-prefix rule, one for every backend: KFT_LOGS_PREFIX wins, then
+ * KFT_LOGS_NO_PREFIX; by default lines are prefixed when no single step is asked. */
+int kft__logs_prefix(const kft_logs_opts_t *o)
+{
+	uint32_t flags = o ? o->flags : 0;
+
+	if (flags & KFT_LOGS_PREFIX)
+		return 1;
+	if (flags & KFT_LOGS_NO_PREFIX)
+		return 0;
+	return !(o && o->step);
 }
 
 int kft_logs(kft_client_t *client, const char *name, const kft_logs_opts_t *opts, kft_log_cb cb,

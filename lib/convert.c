@@ -1032,15 +1032,7 @@ static int convert_doc(conv *c, const cJSON *d)
 
 int kft_convert_opts_init(kft_convert_opts_t *opts, unsigned int version)
 {
-	kft_convert_opts_t tmpl = KFT_CONVERT_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_CONVERT_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_convert_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_convert_opts_t, KFT_CONVERT_OPTS);
 }
 
 int kft_convert(kft_spec_t **out, const char *text, size_t len, const kft_convert_opts_t *opts)

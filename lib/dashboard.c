@@ -27,15 +27,7 @@
 
 int kft_dashboard_opts_init(kft_dashboard_opts_t *opts, unsigned int version)
 {
-	kft_dashboard_opts_t tmpl = KFT_DASHBOARD_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_DASHBOARD_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_dashboard_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_dashboard_opts_t, KFT_DASHBOARD_OPTS);
 }
 
 /* ---- snapshots ---- */

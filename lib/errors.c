@@ -128,3 +128,18 @@ const char *kft_strerror(int code)
 	default: return "unknown error code";
 	}
 }
+
+int kft__versioned_init(void *out, const void *tmpl, size_t size, unsigned int version,
+                        unsigned int max, const char *what)
+{
+	if (!out)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "invalid argument: the %s to initialize is NULL", what);
+	if (version == 0 || version > max)
+		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
+		                      "unsupported %s version %u (this library knows up to %u)", what,
+		                      version, max);
+	memcpy(out, tmpl, size);
+	*(unsigned int *)out = version;   /* every versioned struct starts with its version */
+	return 0;
+}

@@ -42,6 +42,48 @@ void kft__error_prefix(const char *fmt, ...) KFT__PRINTF(1, 2);
 	"unsupported %s version %u (this library knows up to %u)", what, (opts)->version, \
 	(unsigned)(max)); } while (0)
 
+/*
+ * The body of every versioned struct's public _init function (lib/errors.c): check
+ * version, copy the *_INIT template, set version. One place for the rule.
+ *   int kft_wait_opts_init(kft_wait_opts_t *opts, unsigned int version)
+ *   { KFT__VERSIONED_INIT(opts, version, kft_wait_opts_t, KFT_WAIT_OPTS); }
+ */
+int kft__versioned_init(void *out, const void *tmpl, size_t size, unsigned int version,
+                        unsigned int max, const char *what);
+#define KFT__VERSIONED_INIT(out, version, type, PREFIX) do { \
+	type tmpl_ = PREFIX##_INIT; \
+	return kft__versioned_init((out), &tmpl_, sizeof(tmpl_), (version), PREFIX##_VERSION, \
+	                           #type); \
+	} while (0)
+
+/* ---- the wait decision (lib/wait.c), for kft_wait on every backend ---- */
+/**
+ * Decide on the job's current view: calls o->progress_cb, then returns 1 to keep
+ * waiting, or 0 when done with kft_wait's return value in *rc: 0 (a wanted status),
+ * KFT_EJOBFAILED ("TrainJob <name> is Failed: <reason>: <message>") or the
+ * callback's non-zero value (error set, class CALLBACK).
+ */
+int kft__wait_decide(int *rc, const kft_job_t *job, const char *name, const kft_wait_opts_t *o);
+/** What kft_wait hands back with rc: the job (taken from *job) into *out, or nothing. */
+void kft__wait_hand_over(kft_job_t **out, kft_job_t **job, int rc);
+/** KFT_ETIMEOUT: "timed out waiting for TrainJob <name> (status <s>)"; job may be NULL. */
+int kft__wait_timed_out(const char *name, const kft_job_t *job);
+
+/** Prefix each log line with "<step>: "? (lib/client.c; one rule for every backend) */
+int kft__logs_prefix(const kft_logs_opts_t *o);
+
+/* ---- Kubernetes quantities (lib/quantity.c): "500m", "1.5Gi", "1e3" ---- */
+/** The value of a quantity string; 0, or -1 if it is not one (no error set). */
+int kft__quantity_value(double *out, const char *s);
+int kft__quantity_valid(const char *s);
+/** A quantity that is a JSON number or string as a number; 0 if neither. */
+double kft__quantity_json(const cJSON *q);
+/** As the SDK sends it: integers as JSON numbers, the rest as strings (NULL on OOM). */
+cJSON *kft__quantity_to_json(const char *q);
+/** A non-negative quantity times scale, rounded up (cpu "500m" x 1e9 = nano-CPUs);
+ *  KFT_EINVALID naming what otherwise. */
+int kft__quantity_parse(int64_t *out, const char *s, double scale, const char *what);
+
 /* ---- diagnostics (lib/global.c) ---- */
 void kft__log(int level, const char *fmt, ...) KFT__PRINTF(2, 3);
 int kft__log_enabled(int level);

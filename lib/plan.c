@@ -148,22 +148,6 @@ static int env_merge(const ctx *c, cJSON *env, const cJSON *list, int64_t rank)
 	return 0;
 }
 
-/* A Kubernetes quantity as a number ("500m" -> 0.5, "2" -> 2, "1Gi" ...). */
-static double quantity(const cJSON *q)
-{
-	char *end;
-	double v;
-
-	if (cJSON_IsNumber(q))
-		return q->valuedouble;
-	if (!cJSON_IsString(q))
-		return 0;
-	v = strtod(q->valuestring, &end);
-	if (*end == 'm')
-		v /= 1000;
-	return v;
-}
-
 /* GPU count: the first resource whose name contains "gpu" in requests, else limits. */
 static int64_t gpu_count(const cJSON *res)
 {
@@ -175,7 +159,7 @@ static int64_t gpu_count(const cJSON *res)
 
 		cJSON_ArrayForEach(r, kft__json_get(res, sect[i])) {
 			if (r->string && strcasestr(r->string, "gpu"))
-				return (int64_t)quantity(r);
+				return (int64_t)kft__quantity_json(r);
 		}
 	}
 	return 0;
@@ -210,11 +194,11 @@ static void compute_nproc(ctx *c, const cJSON *container)
 	}
 	snprintf(c->nproc, sizeof(c->nproc), "auto");
 	if (c->gpus == 0) {
-		double cpu = quantity(kft__json_path(res, "requests.cpu"));
+		double cpu = kft__quantity_json(kft__json_path(res, "requests.cpu"));
 		int64_t n;
 
 		if (cpu <= 0)
-			cpu = quantity(kft__json_path(res, "limits.cpu"));
+			cpu = kft__quantity_json(kft__json_path(res, "limits.cpu"));
 		n = (int64_t)cpu;
 		if ((double)n < cpu)
 			n++;   /* ceil without libm */

@@ -25,15 +25,7 @@ static int64_t report_last_ok_ms;   /* monotonic; 0: never */
 
 int kft_progress_update_init(kft_progress_update_t *update, unsigned int version)
 {
-	kft_progress_update_t init = KFT_PROGRESS_UPDATE_INIT;
-
-	KFT_ASSERT_ARG(update);
-	if (version == 0 || version > KFT_PROGRESS_UPDATE_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_progress_update_t version %u", version);
-	*update = init;
-	update->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(update, version, kft_progress_update_t, KFT_PROGRESS_UPDATE);
 }
 
 /* Copy at most max code points of s (valid UTF-8 or not: bytes past a bad one are cut). */

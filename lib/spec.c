@@ -284,15 +284,7 @@ int kft_spec_parse_file(kft_spec_t **out, const char *path)
 
 int kft_render_opts_init(kft_render_opts_t *opts, unsigned int version)
 {
-	kft_render_opts_t tmpl = KFT_RENDER_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_RENDER_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_render_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_render_opts_t, KFT_RENDER_OPTS);
 }
 
 int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t *rt)

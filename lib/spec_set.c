@@ -274,17 +274,6 @@ char *kft__resource_key(const char *key)
 	return kft__strdup(key);
 }
 
-/* Integers are sent as JSON numbers (as the SDK sends Python ints), the rest as strings. */
-static cJSON *quantity_json(const char *q)
-{
-	int64_t v;
-
-	if (kft__parse_i64(&v, q) == 0 && q[0] != '+' && !(q[0] == '0' && q[1]) &&
-	    v > -(1LL << 53) && v < (1LL << 53))
-		return cJSON_CreateNumber((double)v);
-	return cJSON_CreateString(q);
-}
-
 int kft_spec_set_resource(kft_spec_t *spec, const char *key, const char *quantity)
 {
 	char *k;
@@ -310,7 +299,7 @@ int kft_spec_set_resource(kft_spec_t *spec, const char *key, const char *quantit
 		} else {
 			cJSON *m = kft__json_path_mkobj(spec->doc, maps[i]);
 
-			error = m ? kft__json_set(m, k, quantity_json(quantity)) : kft__error_oom();
+			error = m ? kft__json_set(m, k, kft__quantity_to_json(quantity)) : kft__error_oom();
 		}
 	}
 	free(k);
@@ -605,15 +594,7 @@ int kft_spec_set_template_annotation(kft_spec_t *spec, const char *key, const ch
 
 int kft_script_opts_init(kft_script_opts_t *opts, unsigned int version)
 {
-	kft_script_opts_t tmpl = KFT_SCRIPT_OPTS_INIT;
-
-	KFT_ASSERT_ARG(opts);
-	if (version == 0 || version > KFT_SCRIPT_OPTS_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_script_opts_t version %u", version);
-	*opts = tmpl;
-	opts->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(opts, version, kft_script_opts_t, KFT_SCRIPT_OPTS);
 }
 
 int kft_spec_set_script(kft_spec_t *spec, const kft_script_opts_t *opts)

@@ -309,18 +309,6 @@ static int check_config(const kft_torchtune_config_t *c)
 	return 0;
 }
 
-/* Integers go out as JSON numbers (as the SDK sends Python ints), the rest as strings. */
-static cJSON *quantity_json(const char *q)
-{
-	int64_t v;
-
-	if (kft__parse_i64(&v, q) == 0 && q[0] != '+' && !(q[0] == '0' && q[1]) &&
-	    v > -(1LL << 53) && v < (1LL << 53))
-		return cJSON_CreateNumber((double)v);
-	return cJSON_CreateString(q);
-}
-
-
 /*
  * resources_per_node as the SDK builds it (kubeflow-sdk.md §4.1): standard
  * keys lowercased and aliased; "mig-*" aliases are moved to the end (the SDK
@@ -348,9 +336,9 @@ static int resources_json(cJSON **out, const kft_torchtune_config_t *c)
 			}
 			if (!alias) {
 				/* a re-set key keeps its first position, as in a dict */
-				error = kft__json_set(res, k, quantity_json(c->resource_values[i]));
+				error = kft__json_set(res, k, kft__quantity_to_json(c->resource_values[i]));
 			} else {
-				cJSON *q = quantity_json(c->resource_values[i]);
+				cJSON *q = kft__quantity_to_json(c->resource_values[i]);
 
 				cJSON_DeleteItemFromObjectCaseSensitive(res, k);
 				error = q && cJSON_AddItemToObject(res, k, q) ? 0 : kft__error_oom();
@@ -478,15 +466,7 @@ oom:
 
 int kft_torchtune_config_init(kft_torchtune_config_t *cfg, unsigned int version)
 {
-	kft_torchtune_config_t tmpl = KFT_TORCHTUNE_CONFIG_INIT;
-
-	KFT_ASSERT_ARG(cfg);
-	if (version == 0 || version > KFT_TORCHTUNE_CONFIG_VERSION)
-		return kft__error_set(KFT_EVERSION, KFT_ERROR_CLASS_INVALID,
-		                      "unsupported kft_torchtune_config_t version %u", version);
-	*cfg = tmpl;
-	cfg->version = version;
-	return 0;
+	KFT__VERSIONED_INIT(cfg, version, kft_torchtune_config_t, KFT_TORCHTUNE_CONFIG);
 }
 
 int kft_spec_set_torchtune(kft_spec_t *spec, const kft_torchtune_config_t *cfg)
@@ -743,24 +723,6 @@ static void model_from_runtime(char *out, size_t n, const char *name)
 	out[k] = '\0';
 }
 
-/* A quantity (number or string) as a count; "500m" -> 0.5; unparsable -> 0. */
-static double quantity_value(const cJSON *q)
-{
-	char *end;
-	double v;
-
-	if (cJSON_IsNumber(q))
-		return q->valuedouble;
-	if (!cJSON_IsString(q))
-		return 0;
-	v = strtod(q->valuestring, &end);
-	if (end == q->valuestring)
-		return 0;
-	if (!strcmp(end, "m"))
-		return v / 1000.0;
-	return *end ? 0 : v;
-}
-
 static int64_t gpu_in(const cJSON *map)
 {
 	const cJSON *it;
@@ -775,7 +737,7 @@ static int64_t gpu_in(const cJSON *map)
 		if (strstr(lower, "gpu")) {
 			int64_t n;
 
-			return kft__double_i64(&n, floor(quantity_value(it))) == 0 ? n : -1;
+			return kft__double_i64(&n, floor(kft__quantity_json(it))) == 0 ? n : -1;
 		}
 	}
 	return -1;
@@ -832,11 +794,11 @@ static void trainjob_nproc(char *out, size_t n, const cJSON *trainjob, const kft
 		return;
 	}
 	if (gpus == 0) {
-		double cpu = quantity_value(kft__json_get(kft__json_get(res, "requests"), "cpu"));
+		double cpu = kft__quantity_json(kft__json_get(kft__json_get(res, "requests"), "cpu"));
 		int64_t whole;
 
 		if (cpu <= 0)
-			cpu = quantity_value(kft__json_get(kft__json_get(res, "limits"), "cpu"));
+			cpu = kft__quantity_json(kft__json_get(kft__json_get(res, "limits"), "cpu"));
 		if (kft__double_i64(&whole, ceil(cpu)) < 0 || whole < 1)
 			whole = 1;
 		snprintf(out, n, "%lld", (long long)whole);

@@ -15,7 +15,6 @@
 #include "builtin.h"
 
 #include <math.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,21 +417,6 @@ static int check_reserved_env(const cJSON *env, const kft_runtime_t *rt)
 
 /* ---- resources ---- */
 
-static int is_quantity(const char *s)
-{
-	static const char *const re =
-		"^[+-]?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))"
-		"(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$";
-	regex_t rx;
-	int ok;
-
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
-		return 1;   /* cannot check: let the API server decide */
-	ok = regexec(&rx, s, 0, NULL, 0) == 0;
-	regfree(&rx);
-	return ok;
-}
-
 static int check_resource_map(const cJSON *m, const char *path)
 {
 	const cJSON *q;
@@ -448,7 +432,7 @@ static int check_resource_map(const cJSON *m, const char *path)
 		} else if (!cJSON_IsString(q)) {
 			return invalid("%s[%s]: must be a quantity (a number or a string such as "
 			               "\"500m\" or \"10Gi\")", path, q->string);
-		} else if (!is_quantity(q->valuestring)) {
+		} else if (!kft__quantity_valid(q->valuestring)) {
 			return invalid("%s[%s]: quantities must match the regular expression "
 			               "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$', got \"%s\"", path,
 			               q->string, q->valuestring);

@@ -478,6 +478,56 @@ START_TEST(alloc_failures)
 }
 END_TEST
 
+/* lib/quantity.c: one parser for every Kubernetes quantity */
+START_TEST(quantities)
+{
+	static const struct {
+		const char *s;
+		int ok;
+		double v;
+	} cases[] = {
+		{ "500m", 1, 0.5 }, { "2", 1, 2 }, { "1.5Gi", 1, 1610612736.0 }, { "+1", 1, 1 },
+		{ "-2", 1, -2 }, { ".5", 1, 0.5 }, { "1.", 1, 1 }, { "1e3", 1, 1000 },
+		{ "1E", 1, 1e18 }, { "2E-3", 1, 0.002 }, { "128M", 1, 128e6 }, { "64Ki", 1, 65536 },
+		{ "3n", 1, 3e-9 }, { "", 0, 0 }, { ".", 0, 0 }, { "1.5.5", 0, 0 }, { "1Gb", 0, 0 },
+		{ "0x10", 0, 0 }, { "inf", 0, 0 }, { "nan", 0, 0 }, { "1e", 0, 0 }, { "1e1.5", 0, 0 },
+		{ "Ki", 0, 0 }, { "1 ", 0, 0 }, { "1e999", 0, 0 },
+	};
+	size_t i;
+	int64_t n;
+	cJSON *j;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		double v = -1;
+		int rc = kft__quantity_value(&v, cases[i].s);
+
+		ck_assert_msg((rc == 0) == cases[i].ok, "\"%s\": rc %d", cases[i].s, rc);
+		ck_assert_int_eq(kft__quantity_valid(cases[i].s), cases[i].ok);
+		if (cases[i].ok)
+			ck_assert_double_eq_tol(v, cases[i].v, 1e-6 * (v < 0 ? -v : v) + 1e-12);
+	}
+	/* JSON numbers and strings; anything else counts 0 */
+	j = cJSON_Parse("[4, \"250m\", \"x\", null]");
+	ck_assert_double_eq(kft__quantity_json(cJSON_GetArrayItem(j, 0)), 4);
+	ck_assert_double_eq_tol(kft__quantity_json(cJSON_GetArrayItem(j, 1)), 0.25, 1e-12);
+	ck_assert_double_eq(kft__quantity_json(cJSON_GetArrayItem(j, 2)), 0);
+	ck_assert_double_eq(kft__quantity_json(cJSON_GetArrayItem(j, 3)), 0);
+	cJSON_Delete(j);
+	/* as the SDK sends them: integers as numbers, the rest as strings */
+	j = kft__quantity_to_json("8");
+	ck_assert(cJSON_IsNumber(j) && j->valuedouble == 8);
+	cJSON_Delete(j);
+	j = kft__quantity_to_json("08");
+	ck_assert(cJSON_IsString(j));
+	cJSON_Delete(j);
+	/* the container backend's limits: non-negative, scaled, rounded up */
+	ck_assert_kft_ok(kft__quantity_parse(&n, "1m", 1, "cpu"));
+	ck_assert_int_eq(n, 1);
+	ck_assert_kft_error(kft__quantity_parse(&n, "-1", 1, "limits.cpu"), KFT_EINVALID,
+	                    "limits.cpu: \"-1\" is not a valid quantity");
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
 	Suite *s = suite_create("core");
@@ -493,6 +543,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, job_render);
 	tcase_add_test(tc, job_json_writer);
 	tcase_add_test(tc, alloc_failures);
+	tcase_add_test(tc, quantities);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -120,11 +120,4 @@ typedef struct {
 int kft__demux_feed(kft__demux *d, const char *data, size_t len, kft__engine_data_cb cb,
                     void *payload);
 
-/**
- * Kubernetes quantity ("500m", "2", "1.5Gi", "1e3", "128M") times scale,
- * rounded up: cpu with scale 1e9 gives NanoCpus, memory with scale 1 bytes.
- * KFT_EINVALID naming what on a bad quantity.
- */
-int kft__quantity_parse(int64_t *out, const char *s, double scale, const char *what);
-
 #endif

@@ -27,13 +27,6 @@ typedef struct {
 	kft__buf line;
 } wait_ctx;
 
-static int wanted(const kft_wait_opts_t *o, int state)
-{
-	uint32_t want = o && o->want ? o->want : KFT_WANT(KFT_JOB_COMPLETE);
-
-	return (want & KFT_WANT(state)) != 0;
-}
-
 static int on_event(const char *data, size_t len, int fd, void *payload)
 {
 	wait_ctx *w = payload;
@@ -48,7 +41,7 @@ static int on_event(const char *data, size_t len, int fd, void *payload)
 static int wait_eval(wait_ctx *w)
 {
 	kft_job_t *job = NULL;
-	int st, error;
+	int error;
 
 	int past = w->recheck_at && !w->rechecked && kft__mono_ms() >= w->recheck_at;
 
@@ -64,30 +57,13 @@ static int wait_eval(wait_ctx *w)
 		kft_job_free(w->job);
 		w->job = job;
 	}
-	if (w->o && w->o->progress_cb && (error = w->o->progress_cb(w->job, w->o->payload)) != 0) {
+	if (!kft__wait_decide(&w->rc, w->job, w->name, w->o)) {
 		w->result = 1;
-		w->rc = error;
-		return error;
-	}
-	st = kft_job_state(w->job);
-	if (wanted(w->o, st)) {
-		w->result = 1;
-		w->rc = 0;
-		return 1;
-	}
-	if (st == KFT_JOB_FAILED) {
-		w->result = 1;
-		w->rc = kft__error_set(KFT_EJOBFAILED, KFT_ERROR_CLASS_CONTAINER,
-		                       "TrainJob %s is Failed%s%s", w->name,
-		                       kft_job_message(w->job) ? ": " : "",
-		                       kft_job_message(w->job) ? kft_job_message(w->job) : "");
-		return 1;
+		return w->rc == 0 || w->rc == KFT_EJOBFAILED ? 1 : w->rc;
 	}
 	if (w->deadline && kft__mono_ms() >= w->deadline) {
 		w->result = 1;
-		w->rc = kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_CONTAINER,
-		                       "timed out waiting for TrainJob %s (status %s)", w->name,
-		                       kft_job_status(w->job));
+		w->rc = kft__wait_timed_out(w->name, w->job);
 		return 1;
 	}
 	return 0;
@@ -205,10 +181,7 @@ int kft__container_labels_wait(kft_job_t **out, cbackend *b, const char *name,
 	}
 done:
 	kft__buf_free(&w.line);
-	if (out && w.job && (w.rc == 0 || w.rc == KFT_EJOBFAILED)) {
-		*out = w.job;
-		w.job = NULL;
-	}
+	kft__wait_hand_over(out, &w.job, w.rc);
 	kft_job_free(w.job);
 	return w.rc;
 }
@@ -346,7 +319,7 @@ int kft__container_labels_logs(cbackend *b, const char *name, const kft_logs_opt
 		return error;
 	if ((error = kft__container_labels_get_job(&job, b, name)) < 0)
 		return error;
-	prefix = (flags & KFT_LOGS_PREFIX) || (!want && !(flags & KFT_LOGS_NO_PREFIX));
+	prefix = kft__logs_prefix(opts);
 	n = kft_job_step_count(job);
 	if (!(ss = kft__calloc(n ? n : 1, sizeof(*ss))) || !(ls = kft__calloc(n ? n : 1,
 	                                                                      sizeof(*ls)))) {

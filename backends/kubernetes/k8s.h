@@ -251,7 +251,6 @@ int kft__k8s_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
 int kft__k8s_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name);
 
 /* watch.c: kft_wait over a watch */
-int kft__k8s_wanted(const kft_wait_opts_t *o, int state);
 int kft__k8s_wait(kft_job_t **out, kft_backend_t *be, const char *name, const kft_wait_opts_t *o);
 
 /* logs.c */

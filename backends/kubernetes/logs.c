@@ -141,8 +141,7 @@ int kft__k8s_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o,
 	kft__k8s *k = kft__k8s_be(be);
 	const char *want = o ? o->step : NULL;
 	int follow = o && (o->flags & KFT_LOGS_FOLLOW);
-	int prefix = want ? (o->flags & KFT_LOGS_PREFIX) != 0 :
-	             !(o && (o->flags & KFT_LOGS_NO_PREFIX));
+	int prefix = kft__logs_prefix(o);
 	int64_t deadline = o && o->timeout_ms > 0 ? kft__mono_ms() + o->timeout_ms : 0;
 	kft__k8s_streams *ss = NULL;
 	logstream **ls = NULL;

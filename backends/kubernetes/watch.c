@@ -118,13 +118,6 @@ static int on_watch_line(const char *line, size_t len, void *payload)
 	return 0;
 }
 
-int kft__k8s_wanted(const kft_wait_opts_t *o, int state)
-{
-	uint32_t want = o && o->want ? o->want : KFT_WANT(KFT_JOB_COMPLETE);
-
-	return (want & KFT_WANT(state)) != 0;
-}
-
 static int watch_start(kft__k8s_streams *ss, watcher *w, kft__k8s *k, const char *name,
                        int64_t left_ms)
 {
@@ -223,34 +216,10 @@ static int build_from_state(kft_job_t **out, watcher *w)
 static int judge(int *ret, kft_job_t **job, kft_job_t **out, const char *name,
                  const kft_wait_opts_t *o)
 {
-	int st = kft_job_state(*job), rc;
-
-	if (o && o->progress_cb && (rc = o->progress_cb(*job, o->payload)) != 0) {
-		*ret = rc;
-		return 1;
-	}
-	if (kft__k8s_wanted(o, st)) {
-		if (out) {
-			*out = *job;
-			*job = NULL;
-		}
-		*ret = 0;
-		return 1;
-	}
-	if (st == KFT_JOB_FAILED) {
-		*ret = kft__error_set(KFT_EJOBFAILED, KFT_ERROR_CLASS_INVALID,
-		                      "TrainJob %s is Failed%s%s%s%s", name,
-		                      kft_job_reason(*job) ? ": " : "",
-		                      kft_job_reason(*job) ? kft_job_reason(*job) : "",
-		                      kft_job_message(*job) ? ": " : "",
-		                      kft_job_message(*job) ? kft_job_message(*job) : "");
-		if (out) {
-			*out = *job;
-			*job = NULL;
-		}
-		return 1;
-	}
-	return 0;
+	if (kft__wait_decide(ret, *job, name, o))
+		return 0;
+	kft__wait_hand_over(out, job, *ret);
+	return 1;
 }
 
 /* (Re)list: GET the TrainJob and LIST its pods, and resume the watches from there. */
@@ -301,9 +270,7 @@ int kft__k8s_wait(kft_job_t **out, kft_backend_t *be, const char *name, const kf
 		int need_relist = 0, dirty = 0;
 
 		if (deadline && now >= deadline) {
-			ret = kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_INVALID,
-			                     "timed out waiting for TrainJob %s (status %s)", name,
-			                     kft_job_status(job));
+			ret = kft__wait_timed_out(name, job);
 			goto out;
 		}
 		for (i = 0; !polling && i < 2; i++) {

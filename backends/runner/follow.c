@@ -109,7 +109,6 @@ static int clamp_to_deadline(int64_t *wait_ms, int64_t deadline)
 int kft__store_wait(kft_job_t **out, const char *state_dir, const char *name,
                     const char *backend, const kft_wait_opts_t *o)
 {
-	uint32_t want = o && o->want ? o->want : KFT_WANT(KFT_JOB_COMPLETE);
 	int64_t deadline = o && o->timeout_ms > 0 ? kft__mono_ms() + o->timeout_ms : 0;
 	watch_t w = { -1 };
 	char *dir = NULL;
@@ -125,38 +124,21 @@ int kft__store_wait(kft_job_t **out, const char *state_dir, const char *name,
 	}
 	for (;;) {
 		kft_job_t *job = NULL;
-		int st;
 		int64_t wait_ms = 1000;
 
 		if ((error = kft__store_get_job(&job, state_dir, name, backend)) < 0)
 			break;
-		st = kft_job_state(job);
-		if (o && o->progress_cb && (error = o->progress_cb(job, o->payload)) != 0) {
+		if (!kft__wait_decide(&error, job, name, o)) {
+			kft__wait_hand_over(out, &job, error);
 			kft_job_free(job);
-			kft__error_set(error, KFT_ERROR_CLASS_CALLBACK, "waiting stopped by the caller");
 			break;
 		}
-		if ((want & KFT_WANT(st)) || st == KFT_JOB_FAILED) {
-			if (want & KFT_WANT(st))
-				error = 0;
-			else
-				error = kft__error_set(KFT_EJOBFAILED, KFT_ERROR_CLASS_INVALID,
-				                       "TrainJob %s is Failed: %s%s%s", name,
-				                       kft_job_reason(job) ? kft_job_reason(job) : "",
-				                       kft_job_message(job) ? ": " : "",
-				                       kft_job_message(job) ? kft_job_message(job) : "");
-			if (out)
-				*out = job;
-			else
-				kft_job_free(job);
+		if (clamp_to_deadline(&wait_ms, deadline)) {
+			error = kft__wait_timed_out(name, job);
+			kft_job_free(job);
 			break;
 		}
 		kft_job_free(job);
-		if (clamp_to_deadline(&wait_ms, deadline)) {
-			error = kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_INVALID,
-			                       "timed out waiting for TrainJob %s", name);
-			break;
-		}
 		watch_wait(&w, wait_ms);
 	}
 out:
@@ -304,8 +286,7 @@ int kft__store_logs(const char *state_dir, const char *name, const kft_logs_opts
 	}
 	if ((error = kft__store_read_state(&st, dir, name)) < 0)
 		goto out;
-	k.prefix = o && (o->flags & KFT_LOGS_PREFIX) ? 1 : o && (o->flags & KFT_LOGS_NO_PREFIX) ? 0 :
-	           !(o && o->step);
+	k.prefix = kft__logs_prefix(o);
 	if (!(ss = kft__calloc((size_t)cJSON_GetArraySize(kft__json_get(st, "steps")) + 1,
 	                       sizeof(*ss)))) {
 		error = kft__error_oom();
