@@ -24,8 +24,10 @@ kft_engine_up() {   # start (or restart) the engine in $D
 	if [ "$ENGINE" = podman ]; then
 		export CONTAINERS_CONF="$D/containers.conf"
 		printf '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n[network]\nnetwork_backend = "netavark"\n[engine]\nruntime = "runc"\n' >"$CONTAINERS_CONF"
-		podman --root "$D/data" --runroot "$D/exec" system service --time=0 \
-			"unix://$D/docker.sock" >>"$D/dockerd.log" 2>&1 &
+		# from $D: conmon leaves an "oom" file in its working directory when a
+		# container is OOM-killed (it once landed in the source tree)
+		(cd "$D" && exec podman --root "$D/data" --runroot "$D/exec" system service --time=0 \
+			"unix://$D/docker.sock") >>"$D/dockerd.log" 2>&1 &
 		echo $! >"$D/dockerd.pid"
 	else
 	dockerd --bridge=none --iptables=false --ip-masq=false --shutdown-timeout 2 \
