@@ -30,6 +30,77 @@ unsigned int cli_status_mask(const char *list)
 	return mask;
 }
 
+/*
+ * Label selectors, the equality forms of kubectl's -l: "k=v", "k==v", "k!=v",
+ * "k" (has the label), "!k" (has not), joined by ','; all must hold.
+ * req: one requirement (len bytes); match: NULL to check the syntax only.
+ */
+static int requirement(const char *req, size_t len, const kft_job_t *job, const char *flag)
+{
+	char key[256], val[256];
+	const char *op = NULL, *v;
+	size_t k, klen, oplen = 0;
+	int neg = 0, has;
+
+	while (len && *req == ' ')
+		req++, len--;
+	while (len && req[len - 1] == ' ')
+		len--;
+	for (k = 0; k < len && !op; k++)
+		if (req[k] == '!' && k + 1 < len && req[k + 1] == '=')
+			op = req + k, oplen = 2, neg = 1;
+		else if (req[k] == '=')
+			op = req + k, oplen = k + 1 < len && req[k + 1] == '=' ? 2 : 1;
+	if (!op && len && req[0] == '!')
+		neg = 1, req++, len--;
+	klen = op ? (size_t)(op - req) : len;
+	while (klen && req[klen - 1] == ' ')
+		klen--;
+	v = op ? op + oplen : NULL;
+	while (v && *v == ' ' && v < req + len)
+		v++;
+	if (klen == 0 || klen >= sizeof(key) || (v && (size_t)(req + len - v) >= sizeof(val)) ||
+	    memchr(req, '(', len) || memchr(req, ' ', klen)) {
+		if (flag)
+			fprintf(stderr, "kft: --%s: \"%.*s\": expected KEY=VALUE, KEY!=VALUE, KEY or !KEY "
+			        "(requirements joined by ',')\n", flag, (int)len, req);
+		return -1;
+	}
+	if (!job)
+		return 1;
+	memcpy(key, req, klen);
+	key[klen] = '\0';
+	if (v) {
+		memcpy(val, v, (size_t)(req + len - v));
+		val[req + len - v] = '\0';
+	}
+	has = kft_job_label(job, key) != NULL;
+	if (!v)
+		return neg ? !has : has;
+	has = has && !strcmp(kft_job_label(job, key), val);
+	return neg ? !has : has;
+}
+
+/* Every requirement of sel on job (job NULL: the syntax only; flag: say what is wrong). */
+static int selector(const char *sel, const kft_job_t *job, const char *flag)
+{
+	for (;;) {
+		size_t n = strcspn(sel, ",");
+		int r = requirement(sel, n, job, flag);
+
+		if (r <= 0)
+			return r;
+		if (sel[n] != ',')
+			return 1;
+		sel += n + 1;
+	}
+}
+
+int cli_selector_check(const char *flag, const char *sel)
+{
+	return selector(sel, NULL, flag) < 0 ? -1 : 0;
+}
+
 static int64_t wall_ms(void)
 {
 	struct timespec ts;
@@ -76,6 +147,8 @@ int cli_select_jobs(kft_job_list_t **list, size_t **idx, size_t *n, kft_client_t
 		if (sel->older_than_ms > 0 && (kft_job_created_ms(j) <= 0 ||
 		                               now - kft_job_created_ms(j) < sel->older_than_ms))
 			continue;
+		if (sel->selector && selector(sel->selector, j, NULL) != 1)
+			continue;
 		(*idx)[m++] = k;
 	}
 	sort_list = *list;
@@ -92,7 +165,7 @@ typedef struct {
 	int watch;
 } list_flags;
 
-enum { L_RUNTIME, L_STATUS, L_LIMIT, L_WATCH, L_V1 };
+enum { L_RUNTIME, L_STATUS, L_LIMIT, L_WATCH, L_SELECTOR, L_V1 };
 
 static int list_set(void *ctx, const cli_flag *f, const char *v)
 {
@@ -103,6 +176,7 @@ static int list_set(void *ctx, const cli_flag *f, const char *v)
 	case L_STATUS: l->sel.status |= cli_status_mask(v); return 0;
 	case L_LIMIT: return cli_parse_ll(&l->sel.limit, f, v, 1);
 	case L_WATCH: l->watch = 1; return 0;
+	case L_SELECTOR: l->sel.selector = v; return cli_selector_check(f->name, v);
 	case L_V1: l->sel.v1 = 1; return 0;
 	}
 	return -1;
@@ -112,6 +186,8 @@ static const cli_flag list_flag_table[] = {
 	{ "runtime", 0, "NAME", "only jobs of this runtime", CLI_COMP_RUNTIME, NULL, 0, L_RUNTIME },
 	{ "status", 0, "STATUS,...", "only jobs in these statuses (Created, Suspended, Running,\n"
 	  "Complete, Failed)", CLI_COMP_ENUM, CLI_STATUS_VALUES, CLI_F_LIST, L_STATUS },
+	{ "selector", 'l', "SELECTOR", "only jobs whose labels match: k=v, k!=v, k, !k, joined\n"
+	  "by ',' (all must hold)", 0, NULL, 0, L_SELECTOR },
 	{ "limit", 0, "N", "the N newest jobs only", 0, NULL, 0, L_LIMIT },
 	{ "watch", 'w', NULL, "after the list, print a job's row again whenever it changes\n"
 	  "(status or progress) or appears, until interrupted", 0, NULL, 0, L_WATCH },
@@ -321,7 +397,7 @@ static int watch(kft_client_t *c, const list_flags *lf, widths *w, kft_job_list_
 
 int cli_cmd_list(const cli_command *cmd, int argc, char **argv)
 {
-	list_flags lf = { { NULL, 0, 0, -1, 0 }, 0 };
+	list_flags lf = { { NULL, 0, 0, -1, NULL, 0 }, 0 };
 	widths w = { 0, 0, 9, 0, 8, 0 };   /* room for Suspended, PROGRESS */
 	kft_client_t *c;
 	kft_job_list_t *l;
@@ -356,7 +432,7 @@ typedef struct {
 	const char *propagation;
 } delete_flags;
 
-enum { D_KEEP, D_GRACE, D_PROPAGATION, D_ALL, D_STATUS, D_OLDER, D_YES };
+enum { D_KEEP, D_GRACE, D_PROPAGATION, D_ALL, D_STATUS, D_OLDER, D_YES, D_SELECTOR };
 
 static int delete_set(void *ctx, const cli_flag *f, const char *v)
 {
@@ -369,6 +445,7 @@ static int delete_set(void *ctx, const cli_flag *f, const char *v)
 	case D_ALL: d->all = 1; return 0;
 	case D_STATUS: d->sel.status |= cli_status_mask(v); return 0;
 	case D_YES: d->yes = 1; return 0;
+	case D_SELECTOR: d->sel.selector = v; return cli_selector_check(f->name, v);
 	case D_OLDER: {
 		int64_t ms;
 
@@ -384,11 +461,14 @@ static int delete_set(void *ctx, const cli_flag *f, const char *v)
 }
 
 static const cli_flag delete_flag_table[] = {
-	{ "all", 0, NULL, "every job (narrowed by --status and --older-than)", 0, NULL, 0, D_ALL },
+	{ "all", 0, NULL, "every job (narrowed by --status, --older-than and -l)", 0, NULL, 0,
+	  D_ALL },
 	{ "status", 0, "STATUS,...", "the jobs in these statuses (Created, Suspended, Running,\n"
 	  "Complete, Failed)", CLI_COMP_ENUM, CLI_STATUS_VALUES, CLI_F_LIST, D_STATUS },
 	{ "older-than", 0, "DURATION", "the jobs created at least this long ago (90s, 5m, 1h30m,\n"
 	  "2d)", 0, NULL, 0, D_OLDER },
+	{ "selector", 'l', "SELECTOR", "the jobs whose labels match: k=v, k!=v, k, !k, joined\n"
+	  "by ',' (all must hold)", 0, NULL, 0, D_SELECTOR },
 	{ "yes", 'y', NULL, "do not ask (on a terminal, a selection is confirmed once)", 0, NULL,
 	  0, D_YES },
 	{ "keep-state", 0, NULL, "local/container: keep records and logs", 0, NULL, 0, D_KEEP },
@@ -419,7 +499,7 @@ static int confirm(const kft_job_list_t *l, const size_t *idx, size_t n)
 
 int cli_cmd_delete(const cli_command *cmd, int argc, char **argv)
 {
-	delete_flags d = { { NULL, 0, 0, -1, 0 }, 0, 0, 0, -1, NULL };
+	delete_flags d = { { NULL, 0, 0, -1, NULL, 0 }, 0, 0, 0, -1, NULL };
 	kft_delete_opts_t o = KFT_DELETE_OPTS_INIT;
 	kft_job_list_t *l = NULL;
 	size_t *idx = NULL, n = 0, k;
@@ -428,15 +508,15 @@ int cli_cmd_delete(const cli_command *cmd, int argc, char **argv)
 	int rc, selecting, failed = 0;
 
 	PARSE(&a, cmd, argc, argv, &d);
-	selecting = d.all || d.sel.status || d.sel.older_than_ms;
+	selecting = d.all || d.sel.status || d.sel.older_than_ms || d.sel.selector;
 	if (selecting && a.nops) {
 		fprintf(stderr, "kft delete: give job names or a selection (--all, --status, "
-		        "--older-than), not both\n");
+		        "--older-than, -l), not both\n");
 		return EXIT_USAGE;
 	}
 	if (!selecting && !a.nops) {
-		fprintf(stderr, "kft delete: name the jobs, or select them with --all, --status or "
-		        "--older-than (see kft delete --help)\n");
+		fprintf(stderr, "kft delete: name the jobs, or select them with --all, --status, "
+		        "--older-than or -l (see kft delete --help)\n");
 		return EXIT_USAGE;
 	}
 	if ((rc = cli_open_client(&c)) != 0)

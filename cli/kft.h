@@ -126,8 +126,12 @@ typedef struct {
 	unsigned int status;      /* KFT_WANT() mask; 0: any */
 	long long older_than_ms;  /* created at least this long ago; 0: any age */
 	long long limit;          /* at most this many, newest first; < 0: all */
+	const char *selector;     /* kubectl's -l: k=v, k==v, k!=v, k, !k joined by ','; NULL: any */
 	int v1;                   /* Training Operator v1 jobs instead (kft list --v1) */
 } cli_jobsel;
+
+/* Check a label selector's syntax: 0, or -1 after saying what is wrong (flag: its name). */
+int cli_selector_check(const char *flag, const char *sel);
 
 /*
  * The jobs that match sel, newest first: (*idx)[0..*n) index into *list.

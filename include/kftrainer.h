@@ -30,6 +30,7 @@
 #include "kftrainer/torchtune.h"
 #include "kftrainer/duration.h"
 #include "kftrainer/dashboard.h"
+#include "kftrainer/manifest.h"
 #include "kftrainer/convert.h"
 
 #endif

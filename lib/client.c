@@ -360,6 +360,38 @@ int kft_get_v1_job(kft_job_t **out, kft_client_t *client, const char *ref)
 	return error;
 }
 
+int kft_get_job_manifest(char **out, kft_client_t *client, const char *name, int what,
+                         int format)
+{
+	char *text = NULL;
+	cJSON *doc;
+	int error;
+
+	KFT_ASSERT_ARG(out && client && name);
+	*out = NULL;
+	if (what != KFT_MANIFEST_TRAINJOB && what != KFT_MANIFEST_PLAN)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "manifest kind %d: expected KFT_MANIFEST_TRAINJOB or "
+		                      "KFT_MANIFEST_PLAN", what);
+	if (format != KFT_FORMAT_YAML && format != KFT_FORMAT_JSON)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "manifest format %d: expected YAML or JSON", format);
+	if (client->be->version < 5 || !client->be->get_manifest)
+		return unsupported(client, what == KFT_MANIFEST_PLAN ? "a job's plan" :
+		                   "a job's TrainJob document");
+	if ((error = client->be->get_manifest(&text, client->be, name, what)) < 0)
+		return error;
+	doc = cJSON_Parse(text);
+	kft_free(text);
+	if (!doc)
+		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE,
+		                      "the %s of job %s is not valid JSON", what == KFT_MANIFEST_PLAN ?
+		                      "plan" : "TrainJob", name);
+	error = kft__render_doc(out, doc, format);
+	cJSON_Delete(doc);
+	return error;
+}
+
 int kft_list_runtimes(kft_runtime_list_t **out, kft_client_t *client)
 {
 	KFT_ASSERT_ARG(out && client);

@@ -77,6 +77,9 @@ void kft__dash_put_json(kft__buf *b, const char *s, size_t len);
 /** "3m 5s", "2h 4m", "-" for < 0. */
 void kft__dash_put_duration(kft__buf *b, int64_t seconds);
 
+/** Hide secret-looking values (env TOKEN/SECRET/PASSWORD/KEY/...) in a TrainJob or plan. */
+void kft__dash_redact(cJSON *doc);
+
 /* pages (lib/dashboard_pages.c) */
 typedef struct {
 	const char *status, *runtime, *q;   /* filters; NULL or "": any */
@@ -124,6 +127,8 @@ int kft__dash_history_logs(kft__dash_history *h, const char *name,
 int kft__dash_history_prune(kft__dash_history *h, int64_t days, int64_t max_jobs);
 /** Record a job's numeric metrics at time t (kubernetes: the metrics history). */
 int kft__dash_history_metrics(kft__dash_history *h, const kft_job_t *job, int64_t t_ms);
+/** The recorded TrainJob (YAML, redacted), or NULL. Yours: free(). */
+char *kft__dash_history_manifest(kft__dash_history *h, const char *name);
 /** The recorded metrics history of a job ("progress" is the progress percentage). */
 int kft__dash_history_series(kft__dash_series_set *out, kft__dash_history *h, const char *name);
 

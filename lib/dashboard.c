@@ -201,7 +201,7 @@ static int poll_jobs(kft__dash *d)
 	kft_job_list_t *list = NULL, *hlist = NULL;
 	size_t cap = 0, i;
 	int64_t t0 = kft__mono_ms();
-	int error = 0, changed = 0;
+	int error = 0, changed = 0, fresh = 0;
 
 	KFT_CHECK_ALLOC(s);
 	s->refs = 1;
@@ -288,6 +288,7 @@ publish:
 		d->gen = s->gen;
 		d->snap = s;
 		s->refs++;          /* ours, for the history below */
+		fresh = 1;
 		if (old && --old->refs == 0)
 			drop = old;
 		pthread_cond_broadcast(&d->changed);
@@ -302,14 +303,15 @@ publish:
 	pthread_mutex_unlock(&d->lock);
 	snap_free(drop);
 
-	/* the history records what changed on the cluster */
-	for (i = 0; d->hist && i < s->n; i++) {
+	/* the history records what changed on the cluster (in this list, not earlier) */
+	for (i = 0; d->hist && fresh && i < s->n; i++) {
 		const kft__dash_entry *e = &s->v[i];
 
-		if (!e->history && e->gen == s->gen && e->gen == d->gen)
+		if (!e->history && e->gen == s->gen)
 			kft__dash_history_record(d->hist, d, e->job, is_final(e->job));
-		if (!e->history && kft_job_state(e->job) == KFT_JOB_RUNNING &&
-		    kft_job_metric_count(e->job))
+		/* every change of a job's progress or metrics, the final update included */
+		if (!e->history && e->gen == s->gen &&
+		    (kft_job_metric_count(e->job) || kft_job_progress_percent(e->job) >= 0))
 			kft__dash_history_metrics(d->hist, e->job, kft__now_ms());
 	}
 	kft__dash_snap_put(d, s);

@@ -32,6 +32,8 @@ static const char schema[] =
 	"  step TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY(scope, name, step));"
 	"CREATE TABLE IF NOT EXISTS metrics(scope TEXT NOT NULL, name TEXT NOT NULL, "
 	"  t_ms INTEGER NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS manifests(scope TEXT NOT NULL, name TEXT NOT NULL, "
+	"  trainjob TEXT NOT NULL, PRIMARY KEY(scope, name));"
 	"CREATE INDEX IF NOT EXISTS metrics_job ON metrics(scope, name, metric, t_ms);";
 
 static int db_error(kft__dash_history *h, const char *what)
@@ -298,6 +300,52 @@ static int store_events(kft__dash_history *h, kft__dash *d, const kft_job_t *job
 	return 0;
 }
 
+static void store_manifest(kft__dash_history *h, kft__dash *d, const kft_job_t *job)
+{
+	sqlite3_stmt *st = NULL;
+	char *json = NULL, *yaml = NULL;
+	cJSON *doc;
+
+	pthread_mutex_lock(&d->client_lock);
+	if (kft_get_job_manifest(&json, d->client, kft_job_name(job), KFT_MANIFEST_TRAINJOB,
+	                         KFT_FORMAT_JSON) < 0)
+		json = NULL;
+	pthread_mutex_unlock(&d->client_lock);
+	if (!json || !(doc = cJSON_Parse(json))) {
+		kft_free(json);
+		return;
+	}
+	kft_free(json);
+	kft__dash_redact(doc);   /* the history never holds what the page would hide */
+	if (kft__render_doc(&yaml, doc, KFT_FORMAT_YAML) == 0 &&
+	    sqlite3_prepare_v2(h->db, "INSERT OR REPLACE INTO manifests(scope,name,trainjob) "
+	                       "VALUES(?,?,?)", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, h->scope, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, kft_job_name(job), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, yaml, -1, SQLITE_TRANSIENT);
+		sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	cJSON_Delete(doc);
+	kft_free(yaml);
+}
+
+char *kft__dash_history_manifest(kft__dash_history *h, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	char *out = NULL;
+
+	if (sqlite3_prepare_v2(h->db, "SELECT trainjob FROM manifests WHERE scope=? AND name=?",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, h->scope, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		out = kft__strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return out;
+}
+
 int kft__dash_history_record(kft__dash_history *h, kft__dash *d, const kft_job_t *job, int final)
 {
 	sqlite3_stmt *st = NULL;
@@ -320,8 +368,9 @@ int kft__dash_history_record(kft__dash_history *h, kft__dash *d, const kft_job_t
 	cJSON_free(text);
 	if (rc != SQLITE_DONE)
 		return db_error(h, "record");
-	/* events each time the job changes; the logs' last lines once it ended */
+	/* events and the TrainJob each time the job changes; the logs' last lines once it ended */
 	store_events(h, d, job);
+	store_manifest(h, d, job);
 	if (final)
 		store_logs(h, d, job);
 	return 0;
@@ -486,6 +535,8 @@ int kft__dash_history_prune(kft__dash_history *h, int64_t days, int64_t max_jobs
 	             "j.scope=events.scope AND j.name=events.name);"
 	             "DELETE FROM logs WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE "
 	             "j.scope=logs.scope AND j.name=logs.name);"
+	             "DELETE FROM manifests WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE "
+	             "j.scope=manifests.scope AND j.name=manifests.name);"
 	             "DELETE FROM metrics WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE "
 	             "j.scope=metrics.scope AND j.name=metrics.name);", NULL, NULL, NULL);
 	return 0;

@@ -674,6 +674,70 @@ static void load_series(kft__dash_series_set *set, kft__dash *d, const char *nam
 	kft_metrics_history_free(h);
 }
 
+/* Names whose values are never shown (environment variables of a TrainJob or a plan). */
+static int secret_name(const char *n)
+{
+	static const char *const words[] = { "TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY",
+	                                     "CREDENTIAL", "AUTH", "COOKIE", "SESSION" };
+	char up[256];
+	size_t i;
+
+	for (i = 0; n[i] && i < sizeof(up) - 1; i++)
+		up[i] = (char)(n[i] >= 'a' && n[i] <= 'z' ? n[i] - 32 : n[i]);
+	up[i] = '\0';
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(up, words[i]))
+			return 1;
+	return 0;
+}
+
+void kft__dash_redact(cJSON *doc)
+{
+	cJSON *c, *v;
+
+	if (!cJSON_IsObject(doc) && !cJSON_IsArray(doc))
+		return;
+	if (cJSON_IsObject(doc)) {
+		const char *n = kft__json_str(doc, "name");
+
+		/* {name: FOO_TOKEN, value: ...} (TrainJob env) */
+		if (n && secret_name(n) && cJSON_IsString(v = cJSON_GetObjectItem(doc, "value")))
+			cJSON_ReplaceItemInObject(doc, "value", cJSON_CreateString("(redacted)"));
+		/* env: {FOO_TOKEN: ...} (plan) */
+		if (cJSON_IsObject(v = cJSON_GetObjectItem(doc, "env")))
+			cJSON_ArrayForEach(c, v)
+				if (c->string && secret_name(c->string) && cJSON_IsString(c))
+					cJSON_SetValuestring(c, "(redacted)");
+		/* kubectl's copy of the whole object, env values included */
+		if (cJSON_IsObject(v = cJSON_GetObjectItem(doc, "annotations")))
+			cJSON_DeleteItemFromObject(v, "kubectl.kubernetes.io/last-applied-configuration");
+	}
+	cJSON_ArrayForEach(c, doc)
+		kft__dash_redact(c);
+}
+
+/* The TrainJob or plan as YAML, secrets redacted; NULL when the backend has none. */
+static char *manifest_yaml(kft__dash *d, const char *name, int what)
+{
+	char *json = NULL, *yaml = NULL;
+	cJSON *doc;
+
+	pthread_mutex_lock(&d->client_lock);
+	if (kft_get_job_manifest(&json, d->client, name, what, KFT_FORMAT_JSON) < 0)
+		json = NULL;
+	pthread_mutex_unlock(&d->client_lock);
+	if (!json || !(doc = cJSON_Parse(json))) {
+		kft_free(json);
+		return NULL;
+	}
+	kft_free(json);
+	kft__dash_redact(doc);
+	if (kft__render_doc(&yaml, doc, KFT_FORMAT_YAML) < 0)
+		yaml = NULL;
+	cJSON_Delete(doc);
+	return yaml;
+}
+
 int kft__dash_page_job(kft__buf *b, kft__dash *d, const char *name)
 {
 	kft__dash_snap *s = kft__dash_snap_get(d);
@@ -683,7 +747,7 @@ int kft__dash_page_job(kft__buf *b, kft__dash *d, const char *name)
 	kft_job_t *job = NULL;
 	kft_event_list_t *ev = NULL;
 	kft__dash_series_set series = { NULL, 0 };
-	char *yaml = NULL;
+	char *yaml = NULL, *tj = NULL, *plan = NULL;
 
 	kft__dash_snap_put(d, s);
 	if (history) {
@@ -709,6 +773,12 @@ int kft__dash_page_job(kft__buf *b, kft__dash *d, const char *name)
 	if (kft_job_render(&yaml, job, KFT_FORMAT_YAML) < 0)
 		yaml = NULL;
 	load_series(&series, d, name, history);
+	if (!history) {
+		tj = manifest_yaml(d, name, KFT_MANIFEST_TRAINJOB);
+		plan = manifest_yaml(d, name, KFT_MANIFEST_PLAN);
+	} else if (d->hist) {
+		tj = kft__dash_history_manifest(d->hist, name);
+	}
 	head(b, d, name, "job");
 	kft__buf_puts(b, "<div class=\"job\" id=\"job\" data-name=\"");
 	kft__dash_puts_html(b, name);
@@ -718,10 +788,16 @@ int kft__dash_page_job(kft__buf *b, kft__dash *d, const char *name)
 	put_steps(b, job);
 	put_events(b, ev);
 	put_logs(b, job);
+	if (tj)
+		put_pre(b, "trainjob", "TrainJob (YAML)", tj);
+	if (plan)
+		put_pre(b, "plan", "Plan (YAML)", plan);
 	put_pre(b, "record", "Job record (YAML)", yaml);
 	kft__buf_puts(b, "</div>\n");
 	foot(b);
 	kft_free(yaml);
+	kft_free(tj);
+	kft_free(plan);
 	kft__dash_series_free(&series);
 	kft_event_list_free(ev);
 	kft_job_free(job);

@@ -175,6 +175,11 @@ int kft__mkdir_p(const char *path, mode_t mode);
  * past KFT__READ_FILE_MAX (every file kft reads whole is far smaller).
  */
 #define KFT__READ_FILE_MAX (64 << 20)
+/**
+ * The most of one answer a client holds whole (a kubernetes or Engine response
+ * body, not a streamed LIST): larger is an error, never unbounded memory.
+ */
+#define KFT__RESPONSE_MAX (64 << 20)
 int kft__read_file(char **out, size_t *len, const char *path);
 /** Write temp file in the same directory, fsync, rename over path. */
 int kft__write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);

@@ -24,6 +24,8 @@ struct kft_job {
 	size_t nsteps;
 	kft__metric *metrics;
 	size_t nmetrics;
+	kft__metric *labels;   /* metadata.labels, in the order set */
+	size_t nlabels;
 };
 
 struct kft_job_list {
@@ -96,6 +98,11 @@ void kft_job_free(kft_job_t *job)
 		free(job->metrics[i].name);
 		free(job->metrics[i].value);
 	}
+	for (i = 0; i < job->nlabels; i++) {
+		free(job->labels[i].name);
+		free(job->labels[i].value);
+	}
+	free(job->labels);
 	free(job->steps);
 	free(job->metrics);
 	free(job->name);
@@ -133,6 +140,8 @@ int kft_job_dup(kft_job_t **out, const kft_job_t *job)
 		                         job->steps[i].reason);
 	for (i = 0; !error && i < job->nmetrics; i++)
 		error = kft_job_add_metric(j, job->metrics[i].name, job->metrics[i].value);
+	for (i = 0; !error && i < job->nlabels; i++)
+		error = kft_job_set_label(j, job->labels[i].name, job->labels[i].value);
 	if (error) {
 		kft_job_free(j);
 		return kft__error_oom();
@@ -212,6 +221,52 @@ int kft_job_add_metric(kft_job_t *job, const char *name, const char *value)
 	}
 	job->nmetrics++;
 	return 0;
+}
+
+int kft_job_set_label(kft_job_t *job, const char *key, const char *value)
+{
+	kft__metric *m;
+	size_t i;
+
+	KFT_ASSERT_ARG(job && key && *key && value);
+	for (i = 0; i < job->nlabels; i++)
+		if (!strcmp(job->labels[i].name, key))
+			return kft__strdup_replace(&job->labels[i].value, value);
+	m = kft__realloc(job->labels, (job->nlabels + 1) * sizeof(*m));
+	KFT_CHECK_ALLOC(m);
+	job->labels = m;
+	m = &job->labels[job->nlabels];
+	m->name = kft__strdup(key);
+	m->value = kft__strdup(value);
+	if (!m->name || !m->value) {
+		free(m->name);
+		free(m->value);
+		return kft__error_oom();
+	}
+	job->nlabels++;
+	return 0;
+}
+
+size_t kft_job_label_count(const kft_job_t *job) { return job ? job->nlabels : 0; }
+
+const char *kft_job_label_key(const kft_job_t *job, size_t i)
+{
+	return job && i < job->nlabels ? job->labels[i].name : NULL;
+}
+
+const char *kft_job_label_value(const kft_job_t *job, size_t i)
+{
+	return job && i < job->nlabels ? job->labels[i].value : NULL;
+}
+
+const char *kft_job_label(const kft_job_t *job, const char *key)
+{
+	size_t i;
+
+	for (i = 0; job && key && i < job->nlabels; i++)
+		if (!strcmp(job->labels[i].name, key))
+			return job->labels[i].value;
+	return NULL;
 }
 
 int kft_job_add_step(kft_job_t *job, const char *name, int state, const char *target,
@@ -378,6 +433,14 @@ cJSON *kft__job_to_json(const kft_job_t *job)
 		bad |= !cJSON_AddStringToObject(o, "runtime", job->runtime);
 	if (job->backend)
 		bad |= !cJSON_AddStringToObject(o, "backend", job->backend);
+	if (job->nlabels) {
+		cJSON *l = cJSON_AddObjectToObject(o, "labels");
+		size_t k;
+
+		bad |= !l;
+		for (k = 0; l && k < job->nlabels; k++)
+			bad |= !cJSON_AddStringToObject(l, job->labels[k].name, job->labels[k].value);
+	}
 	bad |= !cJSON_AddStringToObject(o, "status", kft_job_state_name(job->state));
 	if (job->reason)
 		bad |= !cJSON_AddStringToObject(o, "reason", job->reason);
@@ -461,6 +524,14 @@ static void job_write_json(kft__jw *w, const kft_job_t *job)
 		kft__jw_str(w, "runtime", job->runtime);
 	if (job->backend)
 		kft__jw_str(w, "backend", job->backend);
+	if (job->nlabels) {
+		size_t k;
+
+		kft__jw_open(w, "labels", 1);
+		for (k = 0; k < job->nlabels; k++)
+			kft__jw_str(w, job->labels[k].name, job->labels[k].value);
+		kft__jw_close(w);
+	}
 	kft__jw_str(w, "status", kft_job_state_name(job->state));
 	if (job->reason)
 		kft__jw_str(w, "reason", job->reason);

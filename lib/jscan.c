@@ -19,8 +19,34 @@ const char *kft__js_ws(const char *p, const char *end)
 }
 
 
+/* Are the escapes of the string body [p, q) JSON's (\" \\ \/ \b \f \n \r \t \uXXXX)? */
+static int escapes_ok(const char *p, const char *q)
+{
+	while ((p = memchr(p, '\\', (size_t)(q - p))) != NULL) {
+		int k;
+
+		if (++p >= q)
+			return 0;
+		if (*p == 'u') {
+			for (k = 1; k <= 4; k++)
+				if (p + k >= q || !strchr("0123456789abcdefABCDEF", p[k]) || !p[k])
+					return 0;
+			p += 5;
+		} else if (*p && strchr("\"\\/bfnrt", *p)) {
+			p++;
+		} else {
+			return 0;
+		}
+		if (p >= q)
+			return 1;
+	}
+	return 1;
+}
+
 const char *kft__js_string_end(const char *p, const char *end)
 {
+	const char *start = p + 1;
+
 	for (p++; p < end; ) {
 		const char *q = memchr(p, '"', (size_t)(end - p)), *b;
 
@@ -29,49 +55,121 @@ const char *kft__js_string_end(const char *p, const char *end)
 		for (b = q; b > p && b[-1] == '\\'; b--)
 			;
 		if (((q - b) & 1) == 0)   /* an even run of backslashes: the quote is real */
-			return q + 1;
+			return escapes_ok(start, q) ? q + 1 : NULL;
 		p = q + 1;
 	}
 	return NULL;
 }
 
+/*
+ * A scalar token [p, e): true, false, null, or a number as cJSON reads one (a
+ * '-' or a digit first, then [0-9+-.eE], at most 63 characters, all of it
+ * taken by strtod).
+ */
+static int scalar_ok(const char *p, const char *e)
+{
+	size_t n = (size_t)(e - p), i;
+	char num[64], *stop;
+
+	if ((n == 4 && (!memcmp(p, "true", 4) || !memcmp(p, "null", 4))) ||
+	    (n == 5 && !memcmp(p, "false", 5)))
+		return 1;
+	if (n == 0 || n >= sizeof(num) || !(*p == '-' || (*p >= '0' && *p <= '9')))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!strchr("0123456789+-.eE", p[i]) || !p[i])
+			return 0;
+		num[i] = p[i];
+	}
+	num[n] = '\0';
+	strtod(num, &stop);
+	return stop == num + n;
+}
+
+static int is_delim(char c)
+{
+	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t' ||
+	       c == ':';
+}
+
+/*
+ * The end of the value at p, validated as JSON (as strictly as cJSON reads it):
+ * NULL when the text stops first, or when it is not JSON (a caller that gets
+ * no more text then refuses it). Nesting deeper than KFT__JS_MAX_DEPTH is refused.
+ */
 const char *kft__js_value_end(const char *p, const char *end)
 {
-	/* the bytes that matter inside a container */
-	static const unsigned char special[256] = { ['{'] = 1, ['['] = 1, ['}'] = 2, [']'] = 2,
-		                                    ['"'] = 3 };
+	enum { VALUE, VALUE_OR_CLOSE, KEY, KEY_OR_CLOSE, COLON, NEXT } want = VALUE;
+	unsigned char obj[KFT__JS_MAX_DEPTH];   /* per open container: 1 object, 0 array */
 	int depth = 0;
 
-	if (p >= end)
-		return NULL;
-	if (*p == '"')
-		return kft__js_string_end(p, end);
-	if (*p != '{' && *p != '[') {
-		while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
-		       *p != '\r' && *p != '\t')
-			p++;
-		return p;
-	}
-	for (; p < end; p++) {
-		while (p < end && !special[(unsigned char)*p])
-			p++;
+	for (;;) {
+		const char *t;
+
+		if (want != VALUE || depth > 0)
+			p = kft__js_ws(p, end);
 		if (p >= end)
-			break;
-		switch (special[(unsigned char)*p]) {
-		case 1:
-			depth++;
-			break;
-		case 2:
-			if (--depth == 0)
-				return p + 1;
-			break;
-		default:
-			if ((p = kft__js_string_end(p, end)) == NULL)
+			return NULL;
+		switch (want) {
+		case KEY_OR_CLOSE:
+			if (*p == '}')
+				goto close;
+			/* fall through */
+		case KEY:
+			if (*p != '"' || (p = kft__js_string_end(p, end)) == NULL)
 				return NULL;
-			p--;
+			want = COLON;
+			continue;
+		case COLON:
+			if (*p != ':')
+				return NULL;
+			p++;
+			want = VALUE;
+			continue;
+		case NEXT:
+			if (*p == ',') {
+				p++;
+				want = obj[depth - 1] ? KEY : VALUE;
+				continue;
+			}
+			if (*p == (obj[depth - 1] ? '}' : ']'))
+				goto close;
+			return NULL;
+		case VALUE_OR_CLOSE:
+			if (*p == ']')
+				goto close;
+			/* fall through */
+		case VALUE:
+			if (*p == '{' || *p == '[') {
+				if (depth >= KFT__JS_MAX_DEPTH)
+					return NULL;
+				obj[depth++] = *p == '{';
+				want = *p++ == '{' ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
+				continue;
+			}
+			if (*p == '"') {
+				if ((p = kft__js_string_end(p, end)) == NULL)
+					return NULL;
+			} else {
+				for (t = p; t < end && !is_delim(*t); t++)
+					;
+				if (t == end)   /* a number or literal may go on past end */
+					return depth == 0 && t > p ? end : NULL;
+				if (!scalar_ok(p, t))
+					return NULL;
+				p = t;
+			}
+			if (depth == 0)
+				return p;
+			want = NEXT;
+			continue;
 		}
+close:
+		p++;
+		if (--depth == 0)
+			return p;
+		want = NEXT;
 	}
-	return NULL;
 }
 
 

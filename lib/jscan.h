@@ -12,8 +12,8 @@
  *    a 40 MB LIST is never held whole. Only the unparsed tail is buffered.
  *
  * Used by the kubernetes client's LIST paths; fuzzed (fuzz/), unit-tested in
- * tests/test_jscan.c. None of this validates more than it must: cJSON parses
- * what is kept.
+ * tests/test_jscan.c. Skipped values are validated as cJSON would read them
+ * (fuzz/list_stream checks the stream against cJSON), and cJSON parses what is kept.
  * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef KFT_JSCAN_H
@@ -25,7 +25,12 @@
 const char *kft__js_ws(const char *p, const char *end);
 /** p at '"': just after the closing quote, or NULL. */
 const char *kft__js_string_end(const char *p, const char *end);
-/** The end of the value at p (a scalar ends at a separator or at end), or NULL. */
+/**
+ * The end of the value at p, validated as JSON as cJSON reads it (a scalar may
+ * end at end: more may follow), or NULL: the text stops before the value does,
+ * or is not JSON, or nests deeper than KFT__JS_MAX_DEPTH.
+ */
+#define KFT__JS_MAX_DEPTH 1000   /* cJSON's CJSON_NESTING_LIMIT */
 const char *kft__js_value_end(const char *p, const char *end);
 
 /* ---- selective parsing ---- */

@@ -41,9 +41,33 @@ typedef struct {
 	void (*entry_set_mode)(struct archive_entry *, __LA_MODE_T);
 	void (*entry_set_size)(struct archive_entry *, la_int64_t);
 	void (*entry_set_mtime)(struct archive_entry *, time_t, long);
+	__LA_MODE_T (*entry_filetype)(struct archive_entry *);
+	const char *(*entry_hardlink)(struct archive_entry *);
+	la_int64_t (*filter_bytes)(struct archive *, int);
 } kft__archive_api;
 
 /** The loaded functions; NULL (error set, naming the library) if libarchive is missing. */
 const kft__archive_api *kft__archive(void);
+
+/** Bounds of one extraction (0: the default). */
+typedef struct {
+	uint64_t max_bytes;      /* data written in all (default 1 TiB) */
+	uint64_t max_entries;    /* members (default 10,000,000) */
+	uint64_t ratio_after;    /* past this many bytes written (default 1 GiB) ... */
+	unsigned max_ratio;      /* ... at most this many times the bytes read (default 200) */
+} kft__extract_limits;
+
+/**
+ * Unpack the archive at src (any format and filter libarchive reads) into the
+ * existing directory dest. Refused, with an error naming the member: absolute
+ * or ".." names, hard links, devices and FIFOs, writes through symlinks, and
+ * past the limits (zip bombs: expansion bounded in size, count and ratio).
+ * What was written before a refusal stays. *entries: members written. It
+ * changes the working directory while it runs (relative member names keep
+ * libarchive's checks off dest's own path): for single-threaded processes,
+ * the initializer and tests.
+ */
+int kft__archive_extract(const char *src, const char *dest, const kft__extract_limits *lim,
+                         uint64_t *entries);
 
 #endif

@@ -10,6 +10,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "larchive.h"
+#include "codeignore.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -56,7 +57,7 @@ static la_ssize_t sink_write(struct archive *a, void *data, const void *buf, siz
 }
 
 static int pack_dir(const kft__archive_api *A, struct archive *ar, const char *root,
-                    const char *rel)
+                    const char *rel, const kft__ignore *ig)
 {
 	char *dirpath = rel[0] ? kft__path_join(root, rel) : kft__strdup(root);
 	struct dirent **ents = NULL;
@@ -87,6 +88,18 @@ static int pack_dir(const kft__archive_api *A, struct archive *ar, const char *r
 			error = kft__error_os(KFT_ERROR, "cannot stat %s", full);
 			goto next;
 		}
+		{
+			const char *why = kft__ignore_secret(name, S_ISREG(st.st_mode) ? full : NULL,
+			                                     S_ISDIR(st.st_mode));
+
+			if (!why && kft__ignore_match(ig, relp, S_ISDIR(st.st_mode)))
+				why = "ignored by .gitignore/.kftignore";
+			if (why) {
+				kft__log(KFT_DIAG_INFO, "code directory: skipped %s%s (%s)", relp,
+				         S_ISDIR(st.st_mode) ? "/" : "", why);
+				goto next;
+			}
+		}
 		if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
 			struct archive_entry *e = A->entry_new();
 
@@ -115,7 +128,7 @@ static int pack_dir(const kft__archive_api *A, struct archive *ar, const char *r
 			}
 			A->entry_free(e);
 			if (!error && S_ISDIR(st.st_mode))
-				error = pack_dir(A, ar, root, relp);
+				error = pack_dir(A, ar, root, relp, ig);
 		} else {
 			kft__log(KFT_DIAG_WARN, "code directory: skipping %s (not a regular file)", full);
 		}
@@ -152,7 +165,11 @@ static int pack_code_dir(char **b64, const char *dir)
 	if (A->write_open2(ar, &sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
 		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_OS, "archive: %s", A->error_string(ar));
 	} else {
-		error = pack_dir(A, ar, dir, "");
+		kft__ignore *ig = NULL;
+
+		if ((error = kft__ignore_load(&ig, dir)) == 0)
+			error = pack_dir(A, ar, dir, "", ig);
+		kft__ignore_free(ig);
 		if (A->write_close(ar) != ARCHIVE_OK && !error)
 			error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_OS, "archive: %s",
 			                       A->error_string(ar));

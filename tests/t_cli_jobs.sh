@@ -56,6 +56,21 @@ grep -q 'expected a comma-separated list of Created, Suspended, Running, Complet
 	fail "list --status error: $(cat "$T/err")"
 "$K" list --limit 0 2>/dev/null && fail "list --limit 0 accepted"
 ok "list --status, --limit, -o json/yaml, errors"
+# -l: label selectors (kubectl's equality forms), for list and delete
+"$K" train --name j-la --label team=a --label tier=gold -- true >/dev/null || fail "train j-la"
+"$K" train --name j-lb --label team=b -- true >/dev/null || fail "train j-lb"
+names() { awk 'NR > 1 { print $1 }' | tr '\n' ' '; }
+[ "$("$K" list -l team=a | names)" = "j-la " ] || fail "list -l team=a"
+[ "$("$K" list -l 'team!=a,team' | names)" = "j-lb " ] || fail "list -l team!=a,team"
+[ "$("$K" list -l 'team,!tier' | names)" = "j-lb " ] || fail "list -l team,!tier"
+[ "$("$K" list -l '!team' | names)" = "j-new j-mid j-old " ] || fail "list -l !team"
+[ "$("$K" list --selector tier==gold,team=a | names)" = "j-la " ] || fail "list --selector =="
+"$K" get j-la -o json | grep -q '"tier": "gold"' || fail "get -o json: no labels"
+"$K" list -l 'team in (a)' 2>"$T/err" && fail "set-based selector accepted"
+grep -q 'expected KEY=VALUE, KEY!=VALUE, KEY or !KEY' "$T/err" || fail "selector error: $(cat "$T/err")"
+[ "$("$K" delete -l team </dev/null | sort | tr '\n' ' ')" = "j-la deleted j-lb deleted " ] ||
+	fail "delete -l team"
+ok "list -l and delete -l select by labels"
 
 # -w: the table, then a row when a job changes
 "$K" train --name j-watch -- sleep 2 >/dev/null || fail "train j-watch"
@@ -70,6 +85,20 @@ grep -Eq '^j-watch +torch-distributed +Running ' "$T/watch" || fail "watch first
 grep -Eq '^j-watch +torch-distributed +Complete ' "$T/watch" ||
 	fail "watch did not print the change: $(cat "$T/watch")"
 ok "list -w prints a row when a job changes, exits 130 on SIGINT"
+
+# PROGRESS and ETA from the job's own report (Kubeflow Trainer's progress protocol)
+if python3 -c 'import ssl' 2>/dev/null; then
+	"$K" train --name j-prog -- sh -c "python3 '$TOP/tests/progress_client.py' post 42 >/dev/null; sleep 30" \
+		>/dev/null || fail "train j-prog"
+	for i in $(seq 1 50); do "$K" get j-prog | grep -q '^Progress: 42%' && break; sleep 0.2; done
+	"$K" list -l '!team' | grep -Eq '^j-prog +torch-distributed +Running +1 +42% ' ||
+		fail "list PROGRESS: $("$K" list)"
+	"$K" get j-prog | grep -q '^ETA: *58s$' || fail "get ETA: $("$K" get j-prog)"
+	"$K" delete j-prog --grace 0 >/dev/null
+	ok "list PROGRESS and get ETA from the job's report"
+else
+	echo "note: python3 has no ssl module: PROGRESS/ETA not tried"
+fi
 
 # ---- get ----
 "$K" get j-old >"$T/get" || fail "get"

@@ -4,8 +4,9 @@
 # rendered for those versions), or is refused with a reason; the losses are
 # listed on stderr with their field paths; --strict; several documents; stdin.
 # Then a v1 PyTorchJob with a local command runs to completion with
-# `kft train -f` as a 2-node job on the local backend, and `kft render -f`
-# prints the converted TrainJob.
+# `kft train -f` as a 2-node job on the local backend, `kft render -f`
+# prints the converted TrainJob, and the container backend plans it (t_k8s_v1
+# sends one to the fake API server).
 # The examples are read from $KFT_TOP/../shared/kubeflow-training-operator-v1
 # ($KFT_V1_REF overrides it), the CRDs from ../shared/kubeflow-trainer.
 # SPDX-License-Identifier: Apache-2.0
@@ -174,4 +175,15 @@ grep -q '^kft: lost: spec.runPolicy.cleanPodPolicy' "$W/e" || fail "train -f: lo
 grep -q '^node-0: rank 0 of 2$' "$W/logs" && grep -q '^node-1: rank 1 of 2$' "$W/logs" ||
 	fail "not a 2-node run: $(cat "$W/logs")"
 echo "ok: v1 PyTorchJob ran locally as 2 nodes with kft train -f"
+# the container backend takes the same converted job: its plan, 2 nodes in the v1 image
+"$K" -b container --state-dir "$W/cstate" render --plan -f "$W/pt.yaml" -o json >"$W/plan.json" \
+	2>"$W/e" || fail "container render --plan -f v1: $(cat "$W/e")"
+"$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["backend"] == "container" and d["numNodes"] == 2, d
+assert [(s["name"], s["image"]) for s in d["steps"]] == \
+    [("node-0", "docker.io/library/python:3.12"), ("node-1", "docker.io/library/python:3.12")], d
+' "$W/plan.json" || fail "container plan: $(cat "$W/plan.json")"
+echo "ok: the container backend plans the converted job (2 nodes, the v1 image)"
 echo "t_convert: $n TrainJobs validated against the CRDs"

@@ -29,7 +29,7 @@ SHOTS="$B/screenshots"
 mkdir -p "$SHOTS"
 
 # jobs: logs with markup, quotes and invalid UTF-8; a 1 MB line; a failure; a long one
-$KFT train --name ok-job --nodes 2 -- sh -c \
+$KFT train --name ok-job --nodes 2 --env HF_TOKEN=supersecret-value --env LR=0.125 -- sh -c \
 	'echo "<script>alert(1)</script> \"q\" '"'"'s'"'"' & done"; printf "bad \377\376 utf8\n"' \
 	>/dev/null || fail "train ok-job"
 $KFT train --name big-job -- python3 -c 'print("x" * 1048576); print("after")' >/dev/null ||
@@ -146,6 +146,12 @@ pts=$(sed -n 's/.*data-metric="loss">.*<polyline[^>]*points="\([^"]*\)".*/\1/p' 
 	wc -w)
 [ "$pts" = 40 ] || fail "the loss chart has $pts points, not 40"
 grep -q 'data-metric="a&quot;b\\c' "$T/ok.html" || fail "hostile metric name in a chart"
+# the TrainJob and the plan, secret-looking env values redacted
+grep -q 'kind: TrainJob' "$T/ok.html" && grep -q 'kind: Plan' "$T/ok.html" ||
+	fail "no TrainJob or plan on the job page"
+grep -q 'LR' "$T/ok.html" && grep -q '0.125' "$T/ok.html" || fail "env missing from the page"
+grep -q 'supersecret' "$T/ok.html" && fail "a token-like env value is shown"
+[ "$(grep -c '(redacted)' "$T/ok.html")" -ge 3 ] || fail "HF_TOKEN not redacted in TrainJob+plan"
 code=$(curl -s -o /dev/null -w '%{http_code}' "${U}jobs/no-such-job")
 [ "$code" = 404 ] || fail "unknown job: HTTP $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' "${U}jobs/..%2F..%2Fetc")
@@ -226,8 +232,8 @@ P="$T/chromium"
 	check "(function(){var s=document.getElementById('f-status');s.value='Failed';s.dispatchEvent(new Event('input'));var n=[].filter.call(document.querySelectorAll('#rows tr'),function(r){return !r.hidden;}).length;s.value='';s.dispatchEvent(new Event('input'));return n===1;})()" \
 	check "(function(){var q=document.getElementById('f-q');q.value='big';q.dispatchEvent(new Event('input'));var n=[].filter.call(document.querySelectorAll('#rows tr'),function(r){return !r.hidden;}).length;q.value='';q.dispatchEvent(new Event('input'));return n===1;})()" \
 	sh "$KFT train --name prog-job -- sh $T/prog.sh >/dev/null" \
-	wait 2000 "!!document.querySelector('#job-prog-job progress')" \
-	wait 5000 "+document.querySelector('#job-prog-job progress').value === 90" \
+	wait 10000 "!!document.querySelector('#job-prog-job progress')" \
+	wait 10000 "+document.querySelector('#job-prog-job progress').value === 90" \
 	check "/^[0-9]/.test(document.querySelector('#job-prog-job td:nth-child(6)').textContent)" \
 	shot "$SHOTS/dashboard-index.png" 1280 720 \
 	open "${U}jobs/prog-job" \

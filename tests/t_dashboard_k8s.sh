@@ -66,6 +66,7 @@ page_has() { curl -s "$1" | grep -q "$2"; }
 start_dash
 # a 2-node job that reports progress and a loss while the dashboard watches
 $KFT train --name hist-job --nodes 2 --annotation fake.kftrainer.dev/progress=true \
+	--env API_TOKEN=k8s-secret-value --env EPOCHS=3 \
 	--annotation fake.kftrainer.dev/duration-ms=3000 -- python3 train.py >/dev/null ||
 	fail "train hist-job"
 $KFT wait hist-job --timeout 30 >/dev/null || fail "hist-job did not complete"
@@ -82,6 +83,13 @@ if command -v promtool >/dev/null 2>&1; then
 	promtool check metrics <"$T/metrics.txt" >"$T/promtool.out" 2>&1 ||
 		fail "promtool: $(cat "$T/promtool.out")"
 fi
+
+# what is recorded is recorded once: no new rows while nothing changes
+rows() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(
+	"select count(*) from metrics where name=?", ("hist-job",)).fetchone()[0])' "$H"; }
+n1=$(rows); sleep 2; n2=$(rows)
+[ "$n1" = "$n2" ] && [ "$n1" -gt 0 ] && [ "$n1" -le 21 ] ||
+	fail "metrics history rows: $n1 then $n2 (want the same, 1..21 for 7 updates of 3 values)"
 
 # deleted on the cluster: still on / (marked history) and its page, from the history
 $KFT delete hist-job >/dev/null || fail "delete on the cluster"
@@ -102,13 +110,32 @@ check_history_page() {
 		"$T/hist.html" | wc -w)
 	[ "$pts" -ge 2 ] || fail "the recorded loss has $pts points"
 	grep -q 'action="/jobs/hist-job/delete"' "$T/hist.html" && fail "actions on a history job"
+	grep -q 'kind: TrainJob' "$T/hist.html" && grep -q 'EPOCHS' "$T/hist.html" ||
+		fail "no recorded TrainJob"
+	grep -q '(redacted)' "$T/hist.html" || fail "API_TOKEN not redacted"
 	curl -s -N --max-time 10 "${U}jobs/hist-job/logs" >"$T/logs.sse"
 	grep -q '"s":"node-1"' "$T/logs.sse" && grep -q '^event: end' "$T/logs.sse" ||
 		fail "recorded logs: $(head -c 400 "$T/logs.sse")"
 }
 check_history_page
+if [ -x /usr/bin/chromium ]; then
+	mkdir -p "$B/screenshots"
+	/usr/bin/python3 "$TOP/tests/dash_browser.py" /usr/bin/chromium "$T/chromium" \
+		open "$U" check "!!document.querySelector('#job-hist-job .tag')" \
+		shot "$B/screenshots/dashboard-k8s-index.png" 1280 500 \
+		open "${U}jobs/hist-job" \
+		wait 5000 "document.getElementById('log-state').textContent === 'End of the logs.'" \
+		check "document.querySelector('pre.log[data-step=\"node-1\"]').textContent.length > 0" \
+		shot "$B/screenshots/dashboard-k8s-history.png" 1280 1600 \
+		>"$T/browser.out" 2>&1 || fail "browser: $(cat "$T/browser.out")"
+fi
 for p in "" "jobs/hist-job" metrics; do curl -s "$U$p"; done >"$T/all.html"
 grep -q 'secret-token' "$T/all.html" && fail "the kubeconfig token reached a page"
+grep -q 'k8s-secret-value' "$T/all.html" "$T/live.html" && fail "a token-like env value is shown"
+grep -q 'kind: TrainJob' "$T/live.html" || fail "no TrainJob on a live cluster job page"
+grep -q 'kind: Plan' "$T/live.html" && fail "a plan on a kubernetes job"
+cat "$H"* | grep -aq k8s-secret-value && fail "the history database holds a token-like env value"
+cat "$H"* | grep -aq EPOCHS || fail "the history database has no TrainJob (the check above is void)"
 stop_dash
 
 # a new dashboard process reads the history back

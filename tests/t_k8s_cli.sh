@@ -22,7 +22,7 @@ json_get() { # FILE PYTHON-EXPR(d)
 }
 
 # train -> kubectl sees exactly what kft sent
-name=$($KFT train --name cli-job --nodes 2 --env LR=0.1 -- python train.py) || fail "train: $name"
+name=$($KFT train --name cli-job --nodes 2 --env LR=0.1 --label kft-test=cli -- python train.py) || fail "train: $name"
 [ "$name" = cli-job ] || fail "train printed '$name'"
 $KC get trainjob cli-job -o json >"$T/kc.json" 2>"$T/kc.err" || fail "kubectl get: $(cat "$T/kc.err")"
 [ "$(json_get "$T/kc.json" "d['spec']['trainer']['numNodes']")" = 2 ] || fail "numNodes"
@@ -39,6 +39,11 @@ grep -q 'Status: *Complete' "$T/get.out" || fail "get: $(cat "$T/get.out")"
 grep -q 'node-1 *Succeeded *0' "$T/get.out" || fail "get steps: $(cat "$T/get.out")"
 $KFT -o json list >"$T/list.json" 2>&1 || fail "list: $(cat "$T/list.json")"
 grep -q '"cli-job"' "$T/list.json" || fail "list lacks cli-job"
+# labels come back from the cluster, through the streamed list and the single get
+$KFT list -l kft-test=cli >"$T/l1.out" 2>&1 || fail "list -l: $(cat "$T/l1.out")"
+grep -q '^cli-job ' "$T/l1.out" || fail "list -l kft-test=cli: $(cat "$T/l1.out")"
+[ "$($KFT list -l kft-test=other | wc -l)" = 1 ] || fail "list -l kft-test=other matched"
+$KFT get cli-job -o json | grep -q '"kft-test": "cli"' || fail "get -o json: no labels"
 $KFT logs cli-job >"$T/logs.out" 2>&1 || fail "logs: $(cat "$T/logs.out")"
 grep -q '^node-1: rank 1 of 2' "$T/logs.out" || fail "logs: $(cat "$T/logs.out")"
 $KFT logs cli-job --step node-0 --tail 1 >"$T/tail.out" 2>&1 || fail "logs --tail"

@@ -4,7 +4,8 @@
 # `kft list --v1` lists them with their status mapped to TrainJob terms
 # (Succeeded -> Complete, Failed, Suspended, Running, Created), `kft get KIND/NAME`
 # shows one (kind in any case, singular or plural), an unknown one is "not found",
-# and the local backend says v1 jobs live on a cluster.
+# the local backend says v1 jobs live on a cluster, and `kft train -f` of a
+# v1 PyTorchJob sends the converted TrainJob to the API server.
 # SPDX-License-Identifier: Apache-2.0
 set -u
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -89,3 +90,32 @@ grep -q 'expected KIND/NAME with a Training Operator v1 kind' "$T/err" || fail "
 grep -q 'the local backend does not support Training Operator v1 jobs' "$T/err" ||
 	fail "local: $(cat "$T/err")"
 echo "ok: kft list --v1, kft get KIND/NAME"
+
+# kft train -f of a v1 PyTorchJob on the cluster: the API server gets the converted TrainJob
+cat >"$T/pt.yaml" <<'YAML'
+apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: from-v1}
+spec:
+  pytorchReplicaSpecs:
+    Master: {replicas: 1, template: {spec: {containers: [{name: pytorch, image: img:1,
+             command: [python3, train.py]}]}}}
+    Worker: {replicas: 2, template: {spec: {nodeSelector: {pool: a},
+             containers: [{name: pytorch, image: img:1, command: [python3, train.py]}]}}}
+YAML
+$KFT train -f "$T/pt.yaml" >"$T/name" 2>"$T/err" || fail "train -f v1: $(cat "$T/err")"
+[ "$(cat "$T/name")" = from-v1 ] || fail "train printed $(cat "$T/name")"
+grep -q 'converted to a TrainJob on runtime torch-distributed' "$T/err" || fail "notice: $(cat "$T/err")"
+grep -q '^kft: lost: spec.pytorchReplicaSpecs.Worker.template.spec.nodeSelector: differs from Master' \
+	"$T/err" || fail "the Worker's own nodeSelector is not reported: $(cat "$T/err")"
+curl -sS --fail --cacert "$T/srv/ca.crt" -H 'Authorization: Bearer test-token' \
+	"https://127.0.0.1:$PORT/apis/trainer.kubeflow.org/v1alpha1/namespaces/default/trainjobs/from-v1" \
+	>"$T/tj.json" || fail "GET the TrainJob"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d["spec"]["trainer"]
+assert d["spec"]["runtimeRef"]["name"] == "torch-distributed", d
+assert t["numNodes"] == 3 and t["image"] == "img:1" and t["command"] == ["python3", "train.py"], d
+' "$T/tj.json" || fail "the TrainJob sent: $(cat "$T/tj.json")"
+echo "ok: kft train -f of a v1 PyTorchJob sends its TrainJob to the cluster"

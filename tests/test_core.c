@@ -478,6 +478,70 @@ START_TEST(alloc_failures)
 }
 END_TEST
 
+/*
+ * The same with cJSON's own allocations failing too (cJSON_InitHooks routes them
+ * through the library's fault-injection hook): parse, validate, render (YAML and
+ * JSON) and parse again a TrainJob, failing at every allocation in turn.
+ */
+static void *hook_malloc(size_t n)
+{
+	return kft__malloc(n);
+}
+
+START_TEST(alloc_failures_cjson)
+{
+	static const char job[] =
+		"apiVersion: trainer.kubeflow.org/v1alpha1\nkind: TrainJob\nmetadata:\n  name: a\n"
+		"  labels: {x: y}\nspec:\n  runtimeRef: {name: torch-distributed}\n"
+		"  trainer:\n    numNodes: 2\n    command: [python3, -c, 'print(1)']\n"
+		"    env: [{name: A, value: B}]\n    resourcesPerNode: {limits: {cpu: 500m}}\n";
+	cJSON_Hooks hooks = { hook_malloc, free }, plain = { NULL, NULL };
+	kft_spec_t *ref_spec = NULL;
+	char *ref = NULL;
+	long n;
+	int ok_seen = 0;
+
+	/* the answer without failures: a failure swallowed on the way would change it */
+	ck_assert_kft_ok(kft_spec_parse(&ref_spec, job, sizeof(job) - 1));
+	ck_assert_kft_ok(kft_spec_render(&ref, ref_spec, NULL));
+	kft_spec_free(ref_spec);
+	for (n = 0; n < 5000 && !ok_seen; n++) {
+		kft_spec_t *spec = NULL, *back = NULL;
+		kft_render_opts_t ro = KFT_RENDER_OPTS_INIT;
+		char *yaml = NULL, *json = NULL;
+		int rc;
+
+		cJSON_InitHooks(&hooks);
+		kft__alloc_fail_after(n);
+		rc = kft_spec_parse(&spec, job, sizeof(job) - 1);
+		if (rc == 0)
+			rc = kft_spec_validate(spec, NULL);
+		if (rc == 0)
+			rc = kft_spec_render(&yaml, spec, &ro);
+		ro.format = KFT_FORMAT_JSON;
+		if (rc == 0)
+			rc = kft_spec_render(&json, spec, &ro);
+		if (rc == 0)
+			rc = kft_spec_parse(&back, json, 0);
+		kft__alloc_fail_after(-1);
+		cJSON_InitHooks(&plain);
+		if (rc == 0) {
+			ck_assert_msg(!strcmp(yaml, ref), "failure %ld swallowed:\n%s", n, yaml);
+			ok_seen = 1;
+		} else {
+			ck_assert_int_lt(rc, 0);
+			ck_assert_msg(*kft_error_last()->message, "failure %ld: no message", n);
+		}
+		kft_free(yaml);
+		kft_free(json);
+		kft_spec_free(back);
+		kft_spec_free(spec);
+	}
+	ck_assert_msg(ok_seen, "never succeeded in %ld tries", n);
+	kft_free(ref);
+}
+END_TEST
+
 /* lib/quantity.c: one parser for every Kubernetes quantity */
 START_TEST(quantities)
 {
@@ -543,6 +607,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, job_render);
 	tcase_add_test(tc, job_json_writer);
 	tcase_add_test(tc, alloc_failures);
+	tcase_add_test(tc, alloc_failures_cjson);
 	tcase_add_test(tc, quantities);
 	suite_add_tcase(s, tc);
 	return s;

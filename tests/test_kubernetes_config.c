@@ -356,6 +356,13 @@ START_TEST(list_stream_parser)
 			}
 		}
 	}
+	/* what the stream skips is JSON too (found by fuzz/list_stream against cJSON) */
+	ck_assert_ptr_null(parse_render("{\"kind\":bv1,\"items\":[]}", 3));
+	ck_assert_ptr_null(parse_render("{\"items\":[{\"metadata\":{\"name\":\"a\"},\"x\":[1 2]}]}", 3));
+	ck_assert_ptr_null(parse_render("{\"items\":[{\"metadata\":{\"name\":\"a\"},\"y\":{\"a\" 1}}]}", 3));
+	ck_assert_ptr_null(parse_render("{\"items\":[{\"metadata\":{\"name\":\"a\"},\"z\":\"\\q\"}]}", 3));
+	ck_assert_ptr_null(parse_render("{\"items\":[{\"metadata\":{\"name\":\"a\"},\"z\":}]}", 3));
+	ck_assert_ptr_null(parse_render("{\"items\":[{\"metadata\":{\"name\":\"a\"},\"z\":[1,]}]}", 3));
 	bad = parse_render("{\"items\":[]}", 1);   /* an empty list is fine */
 	ck_assert_str_eq(bad, "[]\n");
 	kft_free(bad);

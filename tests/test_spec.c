@@ -767,6 +767,34 @@ START_TEST(code_dir_unpacks)
 	write_file(path, (const char *)bin, sizeof(bin), 0644);
 	snprintf(path, sizeof(path), "%s/.git", src);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
+	/* secrets never travel; .gitignore and .kftignore are honoured */
+	{
+		static const char *const never[] = { ".env", ".env.local", ".netrc", "id_ed25519",
+		                                     "tls.key", "pkg/credentials.json", "data.log",
+		                                     "cache/x.bin", "pkg/notes.txt" };
+		static const char pem[] = "-----BEGIN EC PRIVATE KEY-----\nMHc\n"
+		                          "-----END EC PRIVATE KEY-----\n";
+
+		snprintf(path, sizeof(path), "%s/cache", src);
+		ck_assert_int_eq(mkdir(path, 0755), 0);
+		snprintf(path, sizeof(path), "%s/.ssh", src);
+		ck_assert_int_eq(mkdir(path, 0700), 0);
+		snprintf(path, sizeof(path), "%s/.ssh/config", src);
+		write_file(path, "Host x\n", 7, 0600);
+		for (i = 0; i < (int)(sizeof(never) / sizeof(never[0])); i++) {
+			snprintf(path, sizeof(path), "%s/%s", src, never[i]);
+			write_file(path, "secret\n", 7, 0600);
+		}
+		snprintf(path, sizeof(path), "%s/pkg/deploy.pem", src);   /* a key by its contents */
+		write_file(path, pem, sizeof(pem) - 1, 0600);
+		snprintf(path, sizeof(path), "%s/keep.log", src);
+		write_file(path, "kept\n", 5, 0644);
+		snprintf(path, sizeof(path), "%s/.gitignore", src);
+		write_file(path, "# build output\n*.log\n!keep.log\ncache/\n", 38, 0644);
+		/* an ignore file cannot bring a secret back */
+		snprintf(path, sizeof(path), "%s/.kftignore", src);
+		write_file(path, "/pkg/notes.txt\n!.env\n", 21, 0644);
+	}
 	snprintf(out, sizeof(out), "%s/unpacked", tmpdir);
 	so.script = "from pkg.util import X\n";
 	so.code_dir = src;
@@ -789,6 +817,21 @@ START_TEST(code_dir_unpacks)
 	free(got);
 	snprintf(path, sizeof(path), "%s/.git", out);
 	ck_assert_int_ne(access(path, F_OK), 0);
+	{
+		static const char *const gone[] = { ".env", ".env.local", ".netrc", "id_ed25519",
+		                                    "tls.key", "pkg/credentials.json", "data.log",
+		                                    "cache", "pkg/notes.txt", ".ssh",
+		                                    "pkg/deploy.pem" };
+
+		for (i = 0; i < (int)(sizeof(gone) / sizeof(gone[0])); i++) {
+			snprintf(path, sizeof(path), "%s/%s", out, gone[i]);
+			ck_assert_msg(access(path, F_OK) != 0, "%s was shipped", gone[i]);
+		}
+		snprintf(path, sizeof(path), "%s/keep.log", out);
+		ck_assert_int_eq(access(path, F_OK), 0);
+		snprintf(path, sizeof(path), "%s/.gitignore", out);
+		ck_assert_int_eq(access(path, F_OK), 0);
+	}
 	kft_spec_free(s);
 	kft__remove_tree(tmpdir);
 }

@@ -757,6 +757,17 @@ static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *
 	return kft__container_labels_get_events(out, b, name);
 }
 
+static int be_get_manifest(char **out, kft_backend_t *be, const char *name, int what)
+{
+	cbackend *b = (cbackend *)be;
+
+	if (in_store(b, name))
+		return kft__store_manifest(out, b->root, name, what);
+	return kft__error_set(KFT_ENOTSUPPORTED, KFT_ERROR_CLASS_STORE,
+	                      "job %s was not started from this machine: no TrainJob or plan "
+	                      "document here", name);
+}
+
 static int be_get_metrics_history(kft_metrics_history_t **out, kft_backend_t *be,
                                   const char *name)
 {
@@ -818,6 +829,7 @@ int kft__backend_container_factory(kft_backend_t **out, const kft_client_opts_t 
 	b->base.suspend_job = be_suspend_job;
 	b->base.get_events = be_get_events;
 	b->base.get_metrics_history = be_get_metrics_history;
+	b->base.get_manifest = be_get_manifest;
 	b->base.free = be_free;
 	if (opts) {
 		b->timeout_ms = opts->timeout_ms;

@@ -81,7 +81,7 @@ typedef struct {
 	cJSON *labels;            /* a copy of the first container's labels */
 } cjob;
 
-/** Load one job's containers (from a container list filtered to it). */
+/** Load one job's containers (from a container list filtered to it); e NULL: tests (see below). */
 int kft__cjob_load(cjob *j, kft__engine *e, const char *name, const cJSON *list);
 /** List a job's containers (by its label, into *list) and load them. */
 int kft__cjob_find(cjob *j, cJSON **list, kft__engine *e, const char *name);
@@ -92,6 +92,12 @@ void kft__cjob_stop(kft__engine *e, cjob *j, int64_t grace_ms);
 
 /** A job from its containers; *found 0 (and 0 returned) when it has none. Changes nothing. */
 int kft__container_observe(kft_job_t **out, cbackend *b, const char *name, int *found);
+/**
+ * For tests: kft__container_observe from an Engine container list (GET
+ * /containers/json) whose entries carry their inspect answer as "Inspect"
+ * (absent: the container went away meanwhile). *out NULL when none is the job's.
+ */
+int kft__container_observe_json(kft_job_t **out, const char *name, const cJSON *list);
 /** kft__container_observe, KFT_ENOTFOUND when the job has no container. */
 int kft__container_labels_get_job(kft_job_t **out, cbackend *b, const char *name);
 int kft__container_labels_get_events(kft_event_list_t **out, cbackend *b, const char *name);

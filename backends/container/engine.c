@@ -75,6 +75,10 @@ static size_t write_buf(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	kft__buf *b = ud;
 
+	if (b->len + size * nmemb > KFT__RESPONSE_MAX) {
+		b->oom = 1;   /* reported as out of memory: an answer that large is not one */
+		return 0;
+	}
 	if (kft__buf_put(b, ptr, size * nmemb) < 0)
 		return 0;
 	return size * nmemb;
@@ -166,6 +170,12 @@ static int do_call(cJSON **out, kft__engine *e, const char *method, const char *
 	}
 	kft__log(KFT_DIAG_DEBUG, "engine: %s %s", method, url.ptr);
 	rc = curl_easy_perform(e->curl);
+	if (resp.oom && resp.len > KFT__RESPONSE_MAX / 2) {   /* write_buf's limit, not memory */
+		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_CONTAINER, "%s %s: the engine sent "
+		                       "an answer of more than %d MiB", method, url_path,
+		                       KFT__RESPONSE_MAX >> 20);
+		goto out;
+	}
 	if (rc != CURLE_OK) {
 		error = curl_failure(e, rc, url_path);
 		goto out;

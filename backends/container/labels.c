@@ -89,7 +89,14 @@ int kft__cjob_load(cjob *j, kft__engine *e, const char *name, const cJSON *list)
 			return kft__error_oom();
 		if (!j->labels && !(j->labels = cJSON_Duplicate(labels, 1)))
 			return kft__error_oom();
-		error = kft__engine_container_inspect(&s->insp, e, id);
+		if (e) {
+			error = kft__engine_container_inspect(&s->insp, e, id);
+		} else {   /* tests: the inspect answer rides along in the list entry */
+			const cJSON *insp = kft__json_get(c, "Inspect");
+
+			error = insp ? ((s->insp = cJSON_Duplicate(insp, 1)) ? 0 : kft__error_oom())
+			             : kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_CONTAINER, "gone");
+		}
 		if (error == KFT_ENOTFOUND) {   /* removed meanwhile */
 			s->insp = NULL;
 			s->status = "removed";
@@ -361,6 +368,18 @@ int kft__container_observe(kft_job_t **out, cbackend *b, const char *name, int *
 	}
 	kft__cjob_clear(&j);
 	cJSON_Delete(list);
+	return error;
+}
+
+int kft__container_observe_json(kft_job_t **out, const char *name, const cJSON *list)
+{
+	cjob j;
+	int error;
+
+	*out = NULL;
+	if ((error = kft__cjob_load(&j, NULL, name, list)) == 0 && j.n > 0)
+		error = build_job(out, &j);
+	kft__cjob_clear(&j);
 	return error;
 }
 

@@ -226,6 +226,7 @@ int kft__backend_kubernetes_factory(kft_backend_t **out, const kft_client_opts_t
 	b->be.submit = kft__k8s_submit;
 	b->be.render_plan = kft__k8s_render_plan;
 	b->be.get_job = kft__k8s_get_job;
+	b->be.get_manifest = kft__k8s_get_manifest;
 	b->be.list_jobs = kft__k8s_list_jobs;
 	b->be.wait = kft__k8s_wait;
 	b->be.logs = kft__k8s_logs;

@@ -391,6 +391,12 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 			return n;
 		}
 	}
+	if (rc->body->len + n > KFT__RESPONSE_MAX) {
+		rc->sink_error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE,
+		                                "the API server sent a response of more than %d MiB",
+		                                KFT__RESPONSE_MAX >> 20);
+		return 0;   /* stops the transfer */
+	}
 	return kft__buf_put(rc->body, ptr, n) == 0 ? n : 0;
 }
 

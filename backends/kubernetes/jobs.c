@@ -196,6 +196,7 @@ static void tjinfo_from_json(kft__k8s_tjinfo *ti, const cJSON *tj)
 	ti->ns = kft__json_str(meta, "namespace");
 	ti->created = kft__json_str(meta, "creationTimestamp");
 	ti->runtime = kft__json_str(kft__json_path(tj, "spec.runtimeRef"), "name");
+	ti->labels = kft__json_get(meta, "labels");
 	ti->num_nodes = num_field(tj, "spec.trainer.numNodes", -1);
 	cJSON_ArrayForEach(it, kft__json_path(tj, "status.conditions")) {
 		kft__k8s_tjcond *c;
@@ -222,6 +223,24 @@ const kft__k8s_tjcond *kft__k8s_condition(const kft__k8s_tjinfo *ti, const char 
 	return NULL;
 }
 
+/* metadata.labels onto the job, from the parsed object or the streamed text. */
+static int set_labels(kft_job_t *job, const kft__k8s_tjinfo *ti)
+{
+	cJSON *parsed = NULL;
+	const cJSON *l = ti->labels, *it;
+	int error = 0;
+
+	if (!l && ti->labels_json)
+		l = parsed = cJSON_ParseWithLength(ti->labels_json, ti->labels_len);
+	if (!cJSON_IsObject(l))
+		l = NULL;
+	cJSON_ArrayForEach(it, l)
+		if (!error && it->string && *it->string && cJSON_IsString(it))
+			error = kft_job_set_label(job, it->string, it->valuestring);
+	cJSON_Delete(parsed);
+	return error;
+}
+
 int kft__k8s_build_job_info(kft_job_t **out, const kft__k8s_tjinfo *ti, const cJSON *const *pods,
                           size_t npods)
 {
@@ -241,6 +260,7 @@ int kft__k8s_build_job_info(kft_job_t **out, const kft__k8s_tjinfo *ti, const cJ
 	if ((error = kft_job_new(&job, ti->name, "kubernetes")) < 0 ||
 	    (error = kft_job_set_namespace(job, ti->ns)) < 0 ||
 	    (error = kft_job_set_runtime(job, ti->runtime)) < 0 ||
+	    (error = set_labels(job, ti)) < 0 ||
 	    (error = kft__k8s_collect_pods(&pi, &npi, pods, npods)) < 0)
 		goto out;
 	for (i = 0; i < npi; i++) {
@@ -406,4 +426,29 @@ int kft__k8s_get_job_docs(kft_job_t **out, cJSON **tj_out, cJSON **pods_out, kft
 int kft__k8s_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
 {
 	return kft__k8s_get_job_docs(out, NULL, NULL, kft__k8s_be(be), name);
+}
+
+int kft__k8s_get_manifest(char **out, kft_backend_t *be, const char *name, int what)
+{
+	kft_job_t *job = NULL;
+	cJSON *tj = NULL;
+	char *text;
+	int error;
+
+	*out = NULL;
+	if (what != KFT_MANIFEST_TRAINJOB)
+		return kft__error_set(KFT_ENOTSUPPORTED, KFT_ERROR_CLASS_INVALID,
+		                      "the kubernetes backend has no plan: Trainer's controller turns "
+		                      "the TrainJob into a JobSet");
+	if ((error = kft__k8s_get_job_docs(&job, &tj, NULL, kft__k8s_be(be), name)) < 0)
+		return error;
+	kft_job_free(job);
+	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(tj, "metadata"), "managedFields");
+	text = cJSON_PrintUnformatted(tj);
+	cJSON_Delete(tj);
+	KFT_CHECK_ALLOC(text);
+	*out = kft__strdup(text);
+	cJSON_free(text);
+	KFT_CHECK_ALLOC(*out);
+	return 0;
 }

@@ -222,6 +222,9 @@ typedef struct {
 	kft__k8s_tjcond cond[KFT__K8S_TJ_MAX_CONDITIONS];
 	size_t ncond;
 	const cJSON *trainer_status;  /* status.trainerStatus, or NULL */
+	const cJSON *labels;          /* metadata.labels (a parsed TrainJob), or NULL */
+	const char *labels_json;      /* or its JSON text (a streamed list): labels_len bytes */
+	size_t labels_len;
 } kft__k8s_tjinfo;
 
 const char *kft__k8s_label(const cJSON *obj, const char *key);
@@ -237,6 +240,8 @@ const cJSON **kft__k8s_items(const cJSON *list, size_t *n);
 int kft__k8s_get_job_docs(kft_job_t **out, cJSON **tj_out, cJSON **pods_out, kft__k8s *k,
                           const char *name);
 int kft__k8s_get_job(kft_job_t **out, kft_backend_t *be, const char *name);
+/** The TrainJob object as JSON text, managedFields left out (kft_get_job_manifest). */
+int kft__k8s_get_manifest(char **out, kft_backend_t *be, const char *name, int what);
 
 /* list.c: paged, streamed LISTs (lib/jscan.c) */
 int kft__k8s_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runtime);

@@ -241,7 +241,14 @@ static void walk_metadata(kft__jread *w, kft__k8s_tjinfo *ti)
 			ti->ns = kft__jr_string(w);
 		else if (KFT__JR_KEY_IS(k, n, "creationTimestamp"))
 			ti->created = kft__jr_string(w);
-		else
+		else if (KFT__JR_KEY_IS(k, n, "labels")) {
+			/* kept as text (valid while the page is): parsed only when building the job */
+			ti->labels_json = w->p;
+			kft__jr_skip(w);
+			ti->labels_len = w->bad ? 0 : (size_t)(w->p - ti->labels_json);
+			if (w->bad)
+				ti->labels_json = NULL;
+		} else
 			kft__jr_skip(w);
 	}
 }

@@ -166,6 +166,11 @@ static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *
 	return kft__store_get_events(out, LBE(be)->state_dir, name);
 }
 
+static int be_get_manifest(char **out, kft_backend_t *be, const char *name, int what)
+{
+	return kft__store_manifest(out, LBE(be)->state_dir, name, what);
+}
+
 static int be_get_metrics_history(kft_metrics_history_t **out, kft_backend_t *be,
                                   const char *name)
 {
@@ -263,6 +268,7 @@ int kft__backend_local_factory(kft_backend_t **out, const kft_client_opts_t *opt
 	lb->base.suspend_job = be_suspend_job;
 	lb->base.get_events = be_get_events;
 	lb->base.get_metrics_history = be_get_metrics_history;
+	lb->base.get_manifest = be_get_manifest;
 	lb->base.free = be_free;
 	*out = &lb->base;
 	return 0;

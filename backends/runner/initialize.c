@@ -34,25 +34,6 @@ static int is_archive(const char *p)
 	       has_suffix(p, ".zip");
 }
 
-static int safe_member(const char *name)
-{
-	const char *p = name;
-
-	if (!name || !*name || name[0] == '/')
-		return 0;
-	while (*p) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return 0;
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	return 1;
-}
-
 /*
  * libarchive is loaded only here (dlopen), in the short-lived initializer
  * process: the long-running supervisor then maps none of libarchive's
@@ -60,79 +41,15 @@ static int safe_member(const char *name)
  */
 static int extract(const char *src, const char *dest)
 {
-	const kft__archive_api *A;
-	struct archive *a, *w;
-	struct archive_entry *e;
-	int r, n = 0, rc = 0;
-	char cwd[PATH_MAX] = "";
+	uint64_t n = 0;
 
-	if ((A = kft__archive()) == NULL) {
+	if (kft__archive_extract(src, dest, NULL, &n) < 0) {
 		fprintf(stderr, "kft initializer: %s\n", kft_error_last()->message);
 		return 1;
 	}
-	a = A->read_new();
-	w = A->write_disk_new();
-
-	A->read_support_filter_all(a);
-	A->read_support_format_all(a);
-	A->write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-	                               ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-	                               ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-	                               ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
-	if (!getcwd(cwd, sizeof(cwd)) || chdir(dest) < 0) {
-		fprintf(stderr, "kft initializer: cannot enter %s: %s\n", dest, strerror(errno));
-		rc = 1;
-		goto out;
-	}
-	if (A->read_open_filename(a, src, 65536) != ARCHIVE_OK) {
-		fprintf(stderr, "kft initializer: cannot open archive %s: %s\n", src,
-		        A->error_string(a));
-		rc = 1;
-		goto out;
-	}
-	while ((r = A->read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *name = A->entry_pathname(e);
-		const void *buf;
-		size_t size;
-		la_int64_t off;
-
-		if (!safe_member(name)) {
-			fprintf(stderr, "kft initializer: refusing archive member \"%s\" (absolute or "
-			        "\"..\" path would escape %s)\n", name ? name : "", dest);
-			rc = 1;
-			goto out;
-		}
-		if (A->write_header(w, e) != ARCHIVE_OK) {
-			fprintf(stderr, "kft initializer: %s: %s\n", name, A->error_string(w));
-			rc = 1;
-			goto out;
-		}
-		while ((r = A->read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
-			if (A->write_data_block(w, buf, size, off) != ARCHIVE_OK) {
-				fprintf(stderr, "kft initializer: %s: %s\n", name, A->error_string(w));
-				rc = 1;
-				goto out;
-			}
-		if (r != ARCHIVE_EOF) {
-			fprintf(stderr, "kft initializer: %s: %s\n", name, A->error_string(a));
-			rc = 1;
-			goto out;
-		}
-		A->write_finish_entry(w);
-		n++;
-	}
-	if (r != ARCHIVE_EOF) {
-		fprintf(stderr, "kft initializer: %s: %s\n", src, A->error_string(a));
-		rc = 1;
-		goto out;
-	}
-	printf("kft initializer: extracted %d entries from %s into %s\n", n, src, dest);
-out:
-	A->read_free(a);
-	A->write_free(w);
-	if (cwd[0] && chdir(cwd) < 0)
-		rc = 1;
-	return rc;
+	printf("kft initializer: extracted %llu entries from %s into %s\n", (unsigned long long)n,
+	       src, dest);
+	return 0;
 }
 
 static int copy_file(const char *src, const char *dst)

@@ -333,6 +333,9 @@ static cJSON *initial_state(const char *name, const cJSON *spec, const cJSON *pl
 	                                cJSON_IsNumber(kft__json_get(plan, "numNodes")) ?
 	                                kft__json_get(plan, "numNodes")->valuedouble : 1);
 	bad |= !cJSON_AddNumberToObject(st, "createdMs", (double)kft__now_ms());
+	if (cJSON_IsObject(kft__json_path(spec, "metadata.labels")))
+		bad |= !cJSON_AddItemToObject(st, "labels",
+		                              cJSON_Duplicate(kft__json_path(spec, "metadata.labels"), 1));
 	bad |= !(steps = cJSON_AddArrayToObject(st, "steps"));
 	cJSON_ArrayForEach(s, kft__json_get(plan, "steps")) {
 		cJSON *e = cJSON_CreateObject();
@@ -583,6 +586,9 @@ int kft__store_job_from_state(kft_job_t **out, const cJSON *st, const char *back
 	error |= kft_job_set_num_nodes(job, num(st, "numNodes", 1));
 	error |= kft_job_set_times(job, num(st, "createdMs", 0), num(st, "startedMs", 0),
 	                           num(st, "finishedMs", 0));
+	cJSON_ArrayForEach(s, kft__json_get(st, "labels"))
+		if (!error && cJSON_IsString(s) && s->string && *s->string)
+			error = kft_job_set_label(job, s->string, s->valuestring);
 	cJSON_ArrayForEach(s, kft__json_get(st, "steps")) {
 		char pid[32];
 		int64_t p = num(s, "pid", 0);
@@ -645,6 +651,26 @@ int kft__store_metrics_history(kft_metrics_history_t **out, const char *state_di
 		free(path);
 	}
 	free(dir);
+	return error;
+}
+
+int kft__store_manifest(char **out, const char *state_dir, const char *name, int what)
+{
+	char *dir, *path;
+	size_t len;
+	int error;
+
+	*out = NULL;
+	if ((error = kft__store_job_dir(&dir, state_dir, name)) < 0)
+		return error;
+	path = kft__path_join(dir, what == KFT_MANIFEST_PLAN ? KFT__STORE_PLAN : KFT__STORE_SPEC);
+	free(dir);
+	KFT_CHECK_ALLOC(path);
+	error = kft__read_file(out, &len, path);
+	if (error == KFT_ENOTFOUND)
+		error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE,
+		                       "TrainJob \"%s\" not found", name);
+	free(path);
 	return error;
 }
 

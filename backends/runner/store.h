@@ -87,6 +87,8 @@ int kft__store_get_job(kft_job_t **out, const char *state_dir, const char *name,
 /** The job's progress-update history (<jobdir>/metrics.jsonl; lib/trainer_status.h). */
 int kft__store_metrics_history(kft_metrics_history_t **out, const char *state_dir,
                                const char *name);
+/** The job's TrainJob (spec.json) or plan (plan.json) as JSON text (kft_manifest_t). */
+int kft__store_manifest(char **out, const char *state_dir, const char *name, int what);
 int kft__store_list_jobs(kft_job_list_t **out, const char *state_dir, const char *runtime,
                          const char *backend);
 int kft__store_get_events(kft_event_list_t **out, const char *state_dir, const char *name);

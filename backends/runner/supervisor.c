@@ -19,6 +19,7 @@
 #include "status.h"
 #include "step.h"
 #include "progress.h"
+#include "workspace.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -69,6 +70,7 @@ struct sup {
 	int evfd, dirfd;
 	int64_t grace_ms;
 	kft__progress_server progress;   /* the job's progress-protocol server */
+	kft__workspace ws;               /* the job's mount namespace with /workspace */
 };
 
 static void slog(const char *fmt, ...) KFT__PRINTF(1, 2);
@@ -264,12 +266,32 @@ static int open_log(sup_t *s, const char *step)
 	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 }
 
+/*
+ * What every step of the job gets (before the plan's own env, which may
+ * override it): KFT_WORKSPACE, the job's workspace directory (/workspace
+ * inside the job's namespace), and TMPDIR inside the job's directory, so that
+ * nothing the job makes outlives kft delete.
+ */
+static int job_env(sup_t *s, kft__strv *env)
+{
+	char path[PATH_MAX];
+	int error;
+
+	snprintf(path, sizeof(path), "%s/workspace", s->dir);
+	if ((error = kft__env_set(env, "KFT_WORKSPACE", path)) < 0)
+		return error;
+	snprintf(path, sizeof(path), "%s/tmp", s->dir);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return kft__error_os(KFT_ERROR, "mkdir %s", path);
+	return kft__env_set(env, "TMPDIR", path);
+}
+
 static void start_step(sup_t *s, step_t *st)
 {
 	const char *name = kft__json_str(st->plan, "name"), *cwd = NULL;
 	kft__strv argv = KFT__STRV_INIT, env = KFT__STRV_INIT;
 	kft__proc_opts o;
-	char msg[1024], **e;
+	char msg[1024], **e, *prog = NULL;
 	int logfd, error = 0;
 
 	/* the runner's environment: ours, the job's progress server, then the runner's */
@@ -278,7 +300,21 @@ static void start_step(sup_t *s, step_t *st)
 	if (!error)
 		error = kft__progress_server_env(&s->progress, &env);
 	if (!error)
+		error = job_env(s, &env);
+	if (!error)
 		error = s->runner->command(&argv, &env, &cwd, s->dir, s->plan, st->plan);
+	if (!error && argv.n && (error = kft__strdup_replace(&prog, argv.v[0])) == 0 &&
+	    kft__streq(s->runner->name, "process") && s->ws.pid) {
+		/* a missing program fails at once, as without the namespace (same filesystem view) */
+		char *found = strchr(prog, '/') && prog[0] != '/' ? NULL : kft__which(prog);
+
+		if (!found && !strchr(prog, '/'))
+			error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_PROCESS,
+			                       "exec %s: %s", prog, strerror(ENOENT));
+		free(found);
+		if (!error)
+			error = kft__workspace_wrap(&s->ws, &argv, cwd);
+	}
 	logfd = open_log(s, name);
 	/* a resumed job's steps write on: one line marks where the new attempt begins */
 	if (logfd >= 0 && s->resumes > 0 && lseek(logfd, 0, SEEK_END) > 0) {
@@ -293,7 +329,8 @@ static void start_step(sup_t *s, step_t *st)
 	if (error < 0 || logfd < 0 || argv.n == 0) {
 		snprintf(msg, sizeof(msg), "cannot start: %s", error < 0 ? kft_error_last()->message :
 		         logfd < 0 ? strerror(errno) : "empty command");
-		error = KFT_ERROR;
+		if (error != KFT_ENOTFOUND)
+			error = KFT_ERROR;
 	} else {
 		memset(&o, 0, sizeof(o));
 		o.file = argv.v[0];
@@ -331,11 +368,12 @@ static void start_step(sup_t *s, step_t *st)
 	set_num(st->rec, "startTicks", (double)kft__proc_start_ticks(st->pid));
 	if (kft__json_str(st->plan, "target"))
 		snprintf(msg, sizeof(msg), "started %s (%s pid %d)", kft__json_str(st->plan, "target"),
-		         argv.v[0], (int)st->pid);
+		         prog, (int)st->pid);
 	else
-		snprintf(msg, sizeof(msg), "started %s (pid %d)", argv.v[0], (int)st->pid);
+		snprintf(msg, sizeof(msg), "started %s (pid %d)", prog, (int)st->pid);
 	event(s, "Step", name, "Normal", "Started", msg);
 out:
+	free(prog);
 	kft__strv_free(&argv);
 	kft__strv_free(&env);
 }
@@ -671,6 +709,14 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 	}
 	s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	/* process steps reach it on 127.0.0.1 (a container on its own network could not) */
+	if (kft__streq(s->runner->name, "process") && !getenv("KFT_NO_NAMESPACES")) {
+		char err[PATH_MAX + 160];
+
+		if (kft__workspace_start(&s->ws, dir, err, sizeof(err)) < 0) {
+			slog("no /workspace namespace: %s", err);
+			event(s, "TrainJob", s->name, "Warning", "NoWorkspaceNamespace", err);
+		}
+	}
 	if (kft__streq(s->runner->name, "process") &&
 	    kft__progress_server_start(&s->progress, dir, s->name, "default") < 0) {
 		slog("progress server: %s", kft_error_last()->message);
@@ -847,6 +893,7 @@ static int run(sup_t *s)
 	}
 	/* updates end with the job: a post after the end is refused (connection refused) */
 	kft__progress_server_stop(&s->progress);
+	kft__workspace_stop(&s->ws);
 	/* nothing a step started may outlive the job */
 	kill_and_reap_all(s);
 	return kft__streq(kft__json_str(s->state, "status"), "Complete") ? 0 : 1;
@@ -904,6 +951,10 @@ int kft__supervisor_main(int argc, char **argv)
 		return cmd_run(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "initialize"))
 		return kft__initializer_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "workspace"))
+		return kft__workspace_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "nsenter"))
+		return kft__nsenter_main(argc, argv);
 	fprintf(stderr, "usage: kft-supervisor run JOBDIR [--lock-fd N]\n"
 	        "       kft-supervisor initialize dataset|model URI DEST\n");
 	return 2;

@@ -52,6 +52,11 @@ KFT_EXTERN int64_t kft_job_eta_seconds(const kft_job_t *job);
 KFT_EXTERN size_t kft_job_metric_count(const kft_job_t *job);
 KFT_EXTERN const char *kft_job_metric_name(const kft_job_t *job, size_t i);
 KFT_EXTERN const char *kft_job_metric_value(const kft_job_t *job, size_t i);
+/** metadata.labels: count, i-th key and value, or the value of key (NULL: none). */
+KFT_EXTERN size_t kft_job_label_count(const kft_job_t *job);
+KFT_EXTERN const char *kft_job_label_key(const kft_job_t *job, size_t i);
+KFT_EXTERN const char *kft_job_label_value(const kft_job_t *job, size_t i);
+KFT_EXTERN const char *kft_job_label(const kft_job_t *job, const char *key);
 
 /* Steps: dataset-initializer, model-initializer, launcher, node-0 ... node-N-1. */
 KFT_EXTERN size_t kft_job_step_count(const kft_job_t *job);

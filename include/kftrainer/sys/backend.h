@@ -9,9 +9,9 @@
 
 KFT_BEGIN_DECL
 
-#define KFT_BACKEND_VERSION 4   /* 2: get_metrics_history; 3: caps, resolve_runtime, and
+#define KFT_BACKEND_VERSION 5   /* 2: get_metrics_history; 3: caps, resolve_runtime, and
                                    submit/render_plan take the resolved runtime;
-                                   4: list_v1_jobs, get_v1_job */
+                                   4: list_v1_jobs, get_v1_job; 5: get_manifest */
 #define KFT_BACKEND_MIN_VERSION 3   /* the oldest vtable the core accepts */
 
 /*
@@ -70,6 +70,9 @@ struct kft_backend {
 	 */
 	int (*list_v1_jobs)(kft_job_list_t **out, kft_backend_t *be);
 	int (*get_v1_job)(kft_job_t **out, kft_backend_t *be, const char *kind, const char *name);
+	/* version >= 5, optional: the job's kft_manifest_t document as JSON text (yours:
+	 * kft_free); the core renders it (kft_get_job_manifest) */
+	int (*get_manifest)(char **out_json, kft_backend_t *be, const char *name, int what);
 };
 
 typedef int (*kft_backend_factory_cb)(kft_backend_t **out, const kft_client_opts_t *opts,

@@ -1,0 +1,27 @@
+/*
+ * A job's documents: the TrainJob as the backend holds it, and the plan the
+ * local and container backends run.
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef KFTRAINER_MANIFEST_H
+#define KFTRAINER_MANIFEST_H
+
+#include "common.h"
+
+KFT_BEGIN_DECL
+
+typedef enum {
+	KFT_MANIFEST_TRAINJOB = 0,   /* the TrainJob (kubernetes: the object, with its status) */
+	KFT_MANIFEST_PLAN = 1        /* local/container: the per-step argv/env/cwd plan */
+} kft_manifest_t;
+
+/**
+ * The job's TrainJob or plan (kft_manifest_t) as YAML or JSON (kft_format_t),
+ * exactly as the backend keeps it. Yours: kft_free(*out). A backend without
+ * such a document: KFT_ENOTSUPPORTED.
+ */
+KFT_EXTERN int kft_get_job_manifest(char **out, kft_client_t *client, const char *name,
+                                    int what, int format);
+
+KFT_END_DECL
+#endif

@@ -1,0 +1,77 @@
+#!/bin/sh
+# /workspace on the local backend, as on a cluster: every step of a job sees
+# the job's workspace at /workspace (dataset/ model/ output/) in one private
+# mount namespace shared by its steps (a file and a /dev/shm segment made by
+# node-0 are seen by node-1); KFT_WORKSPACE always names it; TMPDIR is inside
+# the job's directory and kft delete leaves nothing behind; this machine's
+# /workspace is never created. Also as an unprivileged user (user namespace)
+# and where the kernel refuses namespaces (the job runs, with a warning).
+set -u
+TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+BUILD=${KFT_BUILD:-$TOP/build}
+K="$BUILD/kft"
+export KFT_SUPERVISOR=${KFT_SUPERVISOR:-$BUILD/kft-supervisor}
+T=$(mktemp -d /tmp/kft-ws.XXXXXX)
+chmod 755 "$T"
+trap 'rm -rf "$T"' EXIT
+export KFT_STATE_DIR="$T/state" KFT_BACKEND=local TMPDIR="$T/callertmp"
+mkdir -p "$TMPDIR"
+fail() { echo "FAIL: $*"; exit 1; }
+host_ws_before=$(ls -d /workspace 2>/dev/null)
+
+cat >"$T/job.sh" <<'EOF2'
+set -e
+echo "ws=$KFT_WORKSPACE tmp=$TMPDIR"
+ls /workspace | tr '\n' ' '; echo
+case "$PET_NODE_RANK" in
+0) echo "from node-0" > /workspace/output/shared.txt; echo shm > /dev/shm/kft-ws-test-$$;
+   echo $$ > /workspace/output/shm.pid; mktemp -d >/dev/null; touch /workspace/output/done ;;
+*) i=0; while [ ! -e /workspace/output/done ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+   cat /workspace/output/shared.txt; cat "/dev/shm/kft-ws-test-$(cat /workspace/output/shm.pid)"
+   rm -f "/dev/shm/kft-ws-test-$(cat /workspace/output/shm.pid)" ;;
+esac
+EOF2
+"$K" train --name ws --nodes 2 -- sh "$T/job.sh" >/dev/null || fail "train"
+"$K" wait ws --timeout 60 2>/dev/null || fail "job failed: $("$K" logs ws)"
+J="$T/state/jobs/ws"
+"$K" logs ws --step node-0 | grep -qx "ws=$J/workspace tmp=$J/tmp" || fail "env: $("$K" logs ws --step node-0)"
+"$K" logs ws --step node-0 | grep -qx "dataset model output " || fail "/workspace contents"
+"$K" logs ws --step node-1 | grep -qx "from node-0" || fail "node-1 did not see node-0's /workspace file"
+"$K" logs ws --step node-1 | grep -qx "shm" || fail "node-1 did not see node-0's /dev/shm segment"
+[ -f "$J/workspace/output/shared.txt" ] || fail "output not in the job's workspace"
+"$K" events ws | grep -q NoWorkspaceNamespace && fail "namespace refused as root"
+[ "$(ls -d /workspace 2>/dev/null)" = "$host_ws_before" ] || fail "this machine's /workspace changed"
+[ -z "$(ls -A "$TMPDIR")" ] || fail "the job left files in the caller's TMPDIR: $(ls -A "$TMPDIR")"
+ls "$J/tmp" | grep -q . || fail "nothing in the job's TMPDIR"
+"$K" delete ws >/dev/null || fail "delete"
+[ ! -e "$J" ] || fail "kft delete left $J"
+echo "root: ok"
+
+# an unprivileged user: a user namespace around the mount namespace
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	U="$T/user"; mkdir -p "$U"; chown 65534 "$U"
+	printf 'ls /workspace | tr "\\n" " "; echo x > /workspace/output/f; id -u\n' >"$T/u.sh"; chmod 644 "$T/u.sh"
+	AS="setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=$U KFT_STATE_DIR=$U/state TMPDIR=$U"
+	$AS "$K" train --name wsu -- sh "$T/u.sh" >/dev/null || fail "train as nobody"
+	$AS "$K" wait wsu --timeout 60 2>/dev/null || fail "job as nobody: $($AS "$K" logs wsu)"
+	$AS "$K" logs wsu | grep -q "dataset model output" || fail "nobody's /workspace: $($AS "$K" logs wsu)"
+	[ "$(stat -c %u "$U/state/jobs/wsu/workspace/output/f")" = 65534 ] || fail "file owner in the user namespace"
+	echo "unprivileged: ok"
+fi
+
+# namespaces refused (bubblewrap forbids user namespaces inside): the job still runs
+if command -v bwrap >/dev/null && bwrap --unshare-user --disable-userns --dev-bind / / true 2>/dev/null; then
+	R="$T/refused"; mkdir -p "$R"; chmod 777 "$R"
+	printf 'echo "ws=$KFT_WORKSPACE"; echo y > "$KFT_WORKSPACE/output/f"\n' >"$T/r.sh"; chmod 644 "$T/r.sh"
+	bwrap --unshare-user --disable-userns --uid 65534 --gid 65534 --dev-bind / / \
+		--setenv KFT_STATE_DIR "$R/state" --setenv HOME "$R" --setenv TMPDIR "$R" \
+		sh -c "'$K' train --name wsr --wait --timeout 60 -- sh '$T/r.sh' >/dev/null 2>&1 &&
+		       '$K' events wsr" >"$T/r.out" 2>&1 || fail "refused: the job did not run: $(cat "$T/r.out")"
+	grep -q "Warning  *TrainJob  *wsr  *NoWorkspaceNamespace .*namespaces refused" "$T/r.out" \
+		|| fail "no warning: $(cat "$T/r.out")"
+	[ -f "$R/state/jobs/wsr/workspace/output/f" ] || fail "KFT_WORKSPACE not usable without namespaces"
+	echo "refused: ok"
+else
+	echo "skip: bubblewrap with --disable-userns is not available (the refused case)"
+	exit 77
+fi
