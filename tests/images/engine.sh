@@ -24,15 +24,15 @@ kft_engine_up() {   # start (or restart) the engine in $D
 	if [ "$ENGINE" = podman ]; then
 		export CONTAINERS_CONF="$D/containers.conf"
 		printf '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n[network]\nnetwork_backend = "netavark"\n[engine]\nruntime = "runc"\n' >"$CONTAINERS_CONF"
-		# from $D: conmon leaves an "oom" file in its working directory when a
-		# container is OOM-killed (it once landed in the source tree)
+		# from $D: conmon writes a file named "oom" into its working directory when a
+		# container is OOM-killed, and it inherits the service's
 		(cd "$D" && exec podman --root "$D/data" --runroot "$D/exec" system service --time=0 \
 			"unix://$D/docker.sock") >>"$D/dockerd.log" 2>&1 &
 		echo $! >"$D/dockerd.pid"
 	else
-	dockerd --bridge=none --iptables=false --ip-masq=false --shutdown-timeout 2 \
+	(cd "$D" && exec dockerd --bridge=none --iptables=false --ip-masq=false --shutdown-timeout 2 \
 		--data-root "$D/data" --exec-root "$D/exec" -H "unix://$D/docker.sock" \
-		--pidfile "$D/dockerd.pid" >>"$D/dockerd.log" 2>&1 &
+		--pidfile "$D/dockerd.pid") >>"$D/dockerd.log" 2>&1 &
 	fi
 	i=0
 	while [ $i -lt 200 ]; do
