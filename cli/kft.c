@@ -607,10 +607,10 @@ static const cli_flag logs_flag_table[] = {
 	{ "step", 0, "STEP", "node-0, node-1, launcher, dataset-initializer, ...", CLI_COMP_STEP,
 	  NULL, 0, L_STEP },
 	{ "tail", 0, "N", "the last N lines of each step", 0, NULL, 0, L_TAIL },
-	{ "since", 0, "DURATION", "kubernetes: only lines newer than this (90s, 5m, 1h30m;\n"
-	  "a bare number is seconds)", 0, NULL, 0, L_SINCE },
-	{ "timestamps", 0, NULL, "kubernetes: start each line with its RFC 3339 time", 0, NULL, 0,
-	  L_TIMESTAMPS },
+	{ "since", 0, "DURATION", "only lines newer than this (90s, 5m, 1h30m; a bare\n"
+	  "number is seconds)", 0, NULL, 0, L_SINCE },
+	{ "timestamps", 0, NULL, "start each line with the time it was written (RFC 3339)", 0,
+	  NULL, 0, L_TIMESTAMPS },
 	{ NULL, 0, NULL, NULL, 0, NULL, 0, 0 }
 };
 static const cli_group logs_group = { "Flags", NULL, logs_flag_table, logs_set };
@@ -796,6 +796,12 @@ const cli_command cli_commands[] = {
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_suspend, 0 },
 	{ "events", "NAME", "show a job's events", "Show a job's events, oldest first.",
 	  CLI_COMP_JOB, NULL, 1, 0, { NULL }, cmd_events, 0 },
+	{ "cp", "JOB:PATH DEST", "copy a file or directory out of a job's /workspace",
+	  "Copy a file or directory out of a local or container job's workspace,\n"
+	  "named as the job saw it (JOB:/workspace/output/model.pt, or relative to\n"
+	  "/workspace), to DEST (into DEST when it is a directory). \"..\" and paths\n"
+	  "outside /workspace are refused.",
+	  CLI_COMP_JOB, NULL, 2, 0, { NULL }, cli_cmd_cp, 0 },
 	{ "metrics", "NAME", "print a job's progress and metrics history",
 	  "Print every progress update the job reported (Kubeflow Trainer's progress\n"
 	  "protocol: time, percent, ETA, metrics), oldest first, as a table, CSV (-o csv)\n"

@@ -158,6 +158,7 @@ void cli_json_string(FILE *f, const char *s);
 
 /* Commands in their own files. */
 int cli_cmd_metrics(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_cp(const cli_command *cmd, int argc, char **argv);
 
 int cli_error(const char *what);   /* prints kft_error_last(); returns EXIT_ERR */
 int cli_open_client(kft_client_t **out);

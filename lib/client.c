@@ -324,6 +324,24 @@ int kft_get_events(kft_event_list_t **out, kft_client_t *client, const char *nam
 	return client->be->get_events(out, client->be, name);
 }
 
+int kft_copy_from_job(kft_client_t *client, const char *name, const char *path, const char *dest)
+{
+	char *ws = NULL;
+	int error;
+
+	KFT_ASSERT_ARG(client && name && path && dest);
+	if (client->be->version < 6 || !client->be->workspace_dir)
+		return kft__error_set(KFT_ENOTSUPPORTED, KFT_ERROR_CLASS_INVALID,
+		                      "copy: the %s backend keeps no job workspace on this machine "
+		                      "(on kubernetes, copy from the pod: kubectl cp)",
+		                      client->be->name);
+	if ((error = client->be->workspace_dir(&ws, client->be, name)) < 0)
+		return error;
+	error = kft__copy_out(ws, path, dest);
+	free(ws);
+	return error;
+}
+
 int kft_get_metrics_history(kft_metrics_history_t **out, kft_client_t *client, const char *name)
 {
 	KFT_ASSERT_ARG(out && client && name);

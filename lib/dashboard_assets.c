@@ -165,7 +165,7 @@ const char kft__dash_js[] =
 "es.addEventListener('job',function(m){var j=JSON.parse(m.data);if(j.name!==name)return;"
 "fetch(location.pathname,{credentials:'same-origin'}).then(function(r){return r.text();})"
 ".then(function(html){var doc=new DOMParser().parseFromString(html,'text/html');"
-"['summary','metrics','steps','events','record'].forEach(function(id){var n=doc.getElementById(id),"
+"['summary','conditions','metrics','steps','events','trainjob','plan','record'].forEach(function(id){var n=doc.getElementById(id),"
 "o=document.getElementById(id);if(n&&o)o.replaceWith(n);});"
 "var nt=doc.querySelector('.title'),ot=document.querySelector('.title');if(nt&&ot)ot.replaceWith(nt);"
 "tick();});});"

@@ -738,6 +738,53 @@ static char *manifest_yaml(kft__dash *d, const char *name, int what)
 	return yaml;
 }
 
+/* status.conditions of the TrainJob (kubernetes); else the job's own status as one row. */
+static void put_conditions(kft__buf *b, const kft_job_t *job, const char *tj_yaml)
+{
+	cJSON *doc = NULL;
+	const cJSON *c, *conds = NULL;
+	size_t n = 0;
+
+	if (tj_yaml && kft__yaml_parse(&doc, tj_yaml, strlen(tj_yaml), "TrainJob") == 0 &&
+	    !cJSON_IsArray(conds = kft__json_path(doc, "status.conditions")))
+		conds = NULL;
+	section(b, "conditions", "Conditions");
+	kft__buf_puts(b, "<table class=\"conditions\"><thead><tr><th>Type</th><th>Status</th>"
+	                 "<th>Reason</th><th>Message</th><th>Last transition</th></tr></thead>"
+	                 "<tbody>");
+	cJSON_ArrayForEach(c, conds) {
+		const char *f[] = { "type", "status", "reason", "message", "lastTransitionTime" };
+		size_t i;
+
+		kft__buf_puts(b, "<tr>");
+		for (i = 0; i < 5; i++) {
+			const char *v = kft__json_str(c, f[i]);
+
+			kft__buf_puts(b, i == 4 ? "<td class=\"nowrap\">" : "<td>");
+			kft__dash_puts_html(b, v && *v ? v : "-");
+			kft__buf_puts(b, "</td>");
+		}
+		kft__buf_puts(b, "</tr>");
+		n++;
+	}
+	if (!n) {
+		int64_t t = kft_job_finished_ms(job) ? kft_job_finished_ms(job) :
+		            kft_job_started_ms(job) ? kft_job_started_ms(job) : kft_job_created_ms(job);
+
+		kft__buf_puts(b, "<tr><td>");
+		kft__dash_puts_html(b, kft_job_status(job));
+		kft__buf_puts(b, "</td><td>True</td><td>");
+		kft__dash_puts_html(b, kft_job_reason(job) ? kft_job_reason(job) : "-");
+		kft__buf_puts(b, "</td><td>");
+		kft__dash_puts_html(b, kft_job_message(job) ? kft_job_message(job) : "-");
+		kft__buf_puts(b, "</td><td class=\"nowrap\">");
+		put_time(b, t);
+		kft__buf_puts(b, "</td></tr>");
+	}
+	kft__buf_puts(b, "</tbody></table></section>\n");
+	cJSON_Delete(doc);
+}
+
 int kft__dash_page_job(kft__buf *b, kft__dash *d, const char *name)
 {
 	kft__dash_snap *s = kft__dash_snap_get(d);
@@ -784,6 +831,7 @@ int kft__dash_page_job(kft__buf *b, kft__dash *d, const char *name)
 	kft__dash_puts_html(b, name);
 	kft__buf_printf(b, "\" data-history=\"%d\" data-gen=\"%llu\">\n", history, gen);
 	put_job_summary(b, d, job, history);
+	put_conditions(b, job, tj);
 	put_metrics(b, job, &series);
 	put_steps(b, job);
 	put_events(b, ev);

@@ -168,6 +168,10 @@ int kft__root_cause(char **out, const char *log, size_t len, int tail_lines);
 /** 1 if an exception line is what a rank reports when a peer died first (gloo, NCCL, MPI). */
 int kft__root_cause_is_peer_error(const char *line);
 
+/* ---- copying out of a job (lib/copy.c) ---- */
+/** Copy path (as the job saw it: /workspace/...) out of wsdir to dest; ".." and outside refused. */
+int kft__copy_out(const char *wsdir, const char *path, const char *dest);
+
 /* ---- files (lib/fs.c) ---- */
 int kft__mkdir_p(const char *path, mode_t mode);
 /**

@@ -191,8 +191,19 @@ ok "logs: a marked boundary between attempts"
 	fail "an event recorded twice"
 "$K" delete j-dl >/dev/null
 ok "events: each recorded once"
-"$K" logs j-old --since 5m 2>"$T/err"; [ $? -eq 1 ] || fail "logs --since on local"
-grep -q 'do not record when each line was written' "$T/err" || fail "logs --since local: $(cat "$T/err")"
+# line times: --timestamps and --since on the local backend (sampled 4 times a second)
+"$K" train --name j-ts -- sh -c 'echo early; sleep 2.5; echo late' >/dev/null || fail "train j-ts"
+"$K" wait j-ts --timeout 60 2>/dev/null || fail "wait j-ts"
+"$K" logs j-ts --timestamps >"$T/ts" || fail "logs --timestamps"
+sed -n 1p "$T/ts" | grep -Eq '^node-0: 20[0-9-]+T[0-9:.]+Z early$' || fail "--timestamps: $(cat "$T/ts")"
+t1=$(sed -n 1p "$T/ts" | cut -d' ' -f2); t2=$(sed -n 2p "$T/ts" | cut -d' ' -f2)
+d=$(( $(date -d "$t2" +%s) - $(date -d "$t1" +%s) ))
+[ $d -ge 2 ] && [ $d -le 4 ] || fail "--timestamps: lines 2.5 s apart are $d s apart: $(cat "$T/ts")"
+sleep 1
+[ "$("$K" logs j-ts --since 2s)" = "node-0: late" ] || fail "--since 2s: $("$K" logs j-ts --since 2s)"
+[ "$("$K" logs j-ts --since 1h | wc -l)" = 2 ] || fail "--since 1h"
+"$K" delete j-ts >/dev/null
+ok "logs --timestamps and --since on the local backend"
 # render --plan of a torchtune runtime: its own cache mount is not the person's
 "$K" render --plan --runtime torchtune-llama3.2-1b --gpu 1 >/dev/null 2>"$T/err" || fail "render --plan torchtune"
 grep -q 'volume' "$T/err" && fail "render --plan warned about volumes nobody gave: $(cat "$T/err")"

@@ -135,6 +135,8 @@ grep -q '&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;' "$T/evil.html" || fail
 grep -q "$(printf 'quote &quot; apostrophe &#39; amp &amp; bad \357\277\275 utf8')" "$T/evil.html" ||
 	fail "message not escaped: $(grep -o 'quote[^<]*' "$T/evil.html")"
 grep -q '&lt;b&gt;x&lt;/b&gt;' "$T/evil.html" || fail "step reason not escaped"
+grep -q '<table class="conditions">.*<td>Failed</td><td>True</td><td>&quot;&gt;&lt;script&gt;' \
+	"$T/evil.html" || fail "the Failed condition row"
 /usr/bin/python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' \
 	"$T/evil.html" || fail "page is not valid UTF-8"
 # charts of ok-job's metrics history (server-side SVG), its gauges

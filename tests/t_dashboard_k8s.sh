@@ -133,6 +133,8 @@ for p in "" "jobs/hist-job" metrics; do curl -s "$U$p"; done >"$T/all.html"
 grep -q 'secret-token' "$T/all.html" && fail "the kubeconfig token reached a page"
 grep -q 'k8s-secret-value' "$T/all.html" "$T/live.html" && fail "a token-like env value is shown"
 grep -q 'kind: TrainJob' "$T/live.html" || fail "no TrainJob on a live cluster job page"
+grep -q '<table class="conditions">.*<td>Complete</td><td>True</td>' "$T/live.html" ||
+	fail "no Complete condition: $(grep -o '<table class="conditions">.\{0,300\}' "$T/live.html")"
 grep -q 'kind: Plan' "$T/live.html" && fail "a plan on a kubernetes job"
 cat "$H"* | grep -aq k8s-secret-value && fail "the history database holds a token-like env value"
 cat "$H"* | grep -aq EPOCHS || fail "the history database has no TrainJob (the check above is void)"

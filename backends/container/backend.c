@@ -768,6 +768,12 @@ static int be_get_manifest(char **out, kft_backend_t *be, const char *name, int 
 	                      "document here", name);
 }
 
+/* The store's workspace, bind-mounted at /workspace in every container of the job. */
+static int be_workspace_dir(char **out, kft_backend_t *be, const char *name)
+{
+	return kft__store_workspace_dir(out, ((cbackend *)be)->root, name);
+}
+
 static int be_get_metrics_history(kft_metrics_history_t **out, kft_backend_t *be,
                                   const char *name)
 {
@@ -829,6 +835,7 @@ int kft__backend_container_factory(kft_backend_t **out, const kft_client_opts_t 
 	b->base.suspend_job = be_suspend_job;
 	b->base.get_events = be_get_events;
 	b->base.get_metrics_history = be_get_metrics_history;
+	b->base.workspace_dir = be_workspace_dir;
 	b->base.get_manifest = be_get_manifest;
 	b->base.free = be_free;
 	if (opts) {

@@ -171,6 +171,11 @@ static int be_get_manifest(char **out, kft_backend_t *be, const char *name, int 
 	return kft__store_manifest(out, LBE(be)->state_dir, name, what);
 }
 
+static int be_workspace_dir(char **out, kft_backend_t *be, const char *name)
+{
+	return kft__store_workspace_dir(out, LBE(be)->state_dir, name);
+}
+
 static int be_get_metrics_history(kft_metrics_history_t **out, kft_backend_t *be,
                                   const char *name)
 {
@@ -268,6 +273,7 @@ int kft__backend_local_factory(kft_backend_t **out, const kft_client_opts_t *opt
 	lb->base.suspend_job = be_suspend_job;
 	lb->base.get_events = be_get_events;
 	lb->base.get_metrics_history = be_get_metrics_history;
+	lb->base.workspace_dir = be_workspace_dir;
 	lb->base.get_manifest = be_get_manifest;
 	lb->base.free = be_free;
 	*out = &lb->base;

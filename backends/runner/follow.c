@@ -150,19 +150,105 @@ out:
 /* ---------------- logs ---------------- */
 
 typedef struct {
+	int64_t off, ms;   /* the bytes below off were written by ms (supervisor.c's samples) */
+} tmark;
+
+typedef struct {
 	char *name;
 	char *path;
 	int fd;
 	int done;
 	kft__buf partial;
+	int64_t base;      /* the file offset of partial.ptr[0] */
+	int skip_line;     /* --since started mid-line: drop up to the first newline */
+	tmark *marks;
+	size_t nmarks;
 } stream_t;
 
 typedef struct {
 	kft_log_cb cb;
 	void *payload;
 	int prefix;
+	int stamps;        /* KFT_LOGS_TIMESTAMPS */
+	int64_t since_ms;
 	kft__buf out;
 } sink_t;
+
+/* Read logs/<step>.times (the whole file: a few lines a second of output at most). */
+static void load_marks(stream_t *s)
+{
+	size_t len = strlen(s->path), n = 0, cap = 0;
+	char *tpath = kft__malloc(len + 3), *text = NULL, *p;
+	tmark *m = NULL;
+
+	if (!tpath)
+		return;
+	memcpy(tpath, s->path, len - 4);   /* ".log" -> ".times" */
+	strcpy(tpath + len - 4, ".times");
+	if (kft__read_file(&text, NULL, tpath) == 0) {
+		for (p = text; *p; ) {
+			long long off, ms;
+			tmark *nm;
+
+			if (sscanf(p, "%lld %lld", &off, &ms) == 2) {
+				if (n == cap) {
+					cap = cap ? cap * 2 : 64;
+					if (!(nm = kft__realloc(m, cap * sizeof(*m))))
+						break;
+					m = nm;
+				}
+				m[n].off = off;
+				m[n++].ms = ms;
+			}
+			p += strcspn(p, "\n");
+			p += *p == '\n';
+		}
+	}
+	free(s->marks);
+	s->marks = m;
+	s->nmarks = n;
+	free(text);
+	free(tpath);
+}
+
+/* When the byte before offset end was written: the first sample that covers it, else now. */
+static int64_t written_ms(const stream_t *s, int64_t end)
+{
+	size_t lo = 0, hi = s->nmarks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->marks[mid].off >= end)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo < s->nmarks ? s->marks[lo].ms : kft__now_ms();
+}
+
+/* Where --since starts: after the bytes the last sample before the cutoff covers. */
+static int64_t since_offset(const stream_t *s, int64_t cutoff_ms)
+{
+	int64_t off = 0;
+	size_t i;
+
+	for (i = 0; i < s->nmarks && s->marks[i].ms < cutoff_ms; i++)
+		off = s->marks[i].off;
+	return off;
+}
+
+static void line_head(sink_t *k, stream_t *s, size_t end)
+{
+	if (k->prefix)
+		kft__buf_printf(&k->out, "%s: ", s->name);
+	if (k->stamps) {
+		char when[64];
+
+		kft__time_rfc3339_format(when, sizeof(when), written_ms(s, s->base + (int64_t)end));
+		kft__buf_printf(&k->out, "%s ", when);
+	}
+}
 
 /* Deliver the whole lines of data (prefixed when asked); keep the rest in s->partial. */
 static int deliver(sink_t *k, stream_t *s, const char *data, size_t len, int final)
@@ -176,20 +262,24 @@ static int deliver(sink_t *k, stream_t *s, const char *data, size_t len, int fin
 	for (i = 0; i < s->partial.len; i++) {
 		if (s->partial.ptr[i] != '\n')
 			continue;
-		if (k->prefix)
-			kft__buf_printf(&k->out, "%s: ", s->name);
+		if (s->skip_line) {
+			s->skip_line = 0;
+			start = i + 1;
+			continue;
+		}
+		line_head(k, s, i + 1);
 		kft__buf_put(&k->out, s->partial.ptr + start, i + 1 - start);
 		start = i + 1;
 	}
-	if (final && start < s->partial.len) {
-		if (k->prefix)
-			kft__buf_printf(&k->out, "%s: ", s->name);
+	if (final && start < s->partial.len && !s->skip_line) {
+		line_head(k, s, s->partial.len);
 		kft__buf_put(&k->out, s->partial.ptr + start, s->partial.len - start);
 		kft__buf_putc(&k->out, '\n');
 		start = s->partial.len;
 	}
 	if (k->out.oom)
 		return kft__error_oom();
+	s->base += (int64_t)start;
 	if (start) {
 		memmove(s->partial.ptr, s->partial.ptr + start, s->partial.len - start);
 		s->partial.len -= start;
@@ -245,7 +335,23 @@ static int pump(sink_t *k, stream_t *s, int64_t tail, int final)
 		s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
 		if (s->fd < 0)
 			return errno == ENOENT ? 0 : kft__error_os(KFT_ERROR, "cannot open %s", s->path);
-		lseek(s->fd, tail_offset(s->fd, tail), SEEK_SET);
+		s->base = tail_offset(s->fd, tail);
+		if (k->since_ms > 0 || k->stamps)
+			load_marks(s);
+		if (k->since_ms > 0) {
+			int64_t off = since_offset(s, kft__now_ms() - k->since_ms);
+			char c = '\n';
+
+			if (off > s->base) {
+				/* a sample may fall inside a line: that line is older, drop it */
+				if (pread(s->fd, &c, 1, (off_t)off - 1) == 1 && c != '\n')
+					s->skip_line = 1;
+				s->base = off;
+			}
+		}
+		lseek(s->fd, (off_t)s->base, SEEK_SET);
+	} else if (k->stamps) {
+		load_marks(s);   /* following: the samples taken since */
 	}
 	while ((n = read(s->fd, buf, sizeof(buf))) > 0)
 		if ((error = deliver(k, s, buf, (size_t)n, 0)) < 0)
@@ -261,7 +367,7 @@ int kft__store_logs(const char *state_dir, const char *name, const kft_logs_opts
 	int follow = o && (o->flags & KFT_LOGS_FOLLOW);
 	int64_t tail = o ? o->tail_lines : -1;
 	int64_t deadline = follow && o->timeout_ms > 0 ? kft__mono_ms() + o->timeout_ms : 0;
-	sink_t k = { cb, payload, 0, KFT__BUF_INIT };
+	sink_t k = { cb, payload, 0, 0, 0, KFT__BUF_INIT };
 	stream_t *ss = NULL;
 	size_t n = 0, i;
 	watch_t w = { -1 };
@@ -270,12 +376,8 @@ int kft__store_logs(const char *state_dir, const char *name, const kft_logs_opts
 	char *dir = NULL;
 	int error;
 
-	/* the log files hold the bytes only: no line times to select or show */
-	if (o && (o->since_ms > 0 || (o->flags & KFT_LOGS_TIMESTAMPS)))
-		return kft__error_set(KFT_ENOTSUPPORTED, KFT_ERROR_CLASS_STORE,
-		                      "%s: this backend's logs do not record when each line was "
-		                      "written (the kubernetes backend has them)",
-		                      o->since_ms > 0 ? "since" : "timestamps");
+	k.stamps = o && (o->flags & KFT_LOGS_TIMESTAMPS);
+	k.since_ms = o ? o->since_ms : 0;
 	if ((error = kft__store_job_dir(&dir, state_dir, name)) < 0)
 		return error;
 	if (follow && (error = watch_open(&w, dir, 1)) < 0) {
@@ -371,6 +473,7 @@ out:
 			close(ss[i].fd);
 		free(ss[i].name);
 		free(ss[i].path);
+		free(ss[i].marks);
 		kft__buf_free(&ss[i].partial);
 	}
 	free(ss);

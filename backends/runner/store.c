@@ -633,6 +633,22 @@ int kft__store_get_job(kft_job_t **out, const char *state_dir, const char *name,
 	return error;
 }
 
+int kft__store_workspace_dir(char **out, const char *state_dir, const char *name)
+{
+	char *dir;
+	int error;
+
+	*out = NULL;
+	if ((error = kft__store_job_dir(&dir, state_dir, name)) < 0)
+		return error;
+	if (access(dir, F_OK) != 0)
+		error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE, "job %s not found", name);
+	else if (!(*out = kft__path_join(dir, "workspace")))
+		error = kft__error_oom();
+	free(dir);
+	return error;
+}
+
 int kft__store_metrics_history(kft_metrics_history_t **out, const char *state_dir,
                                const char *name)
 {

@@ -84,6 +84,8 @@ int kft__store_job_from_state(kft_job_t **out, const cJSON *state, const char *b
 /** Read a job (kft__store_read_state + kft__store_job_from_state). */
 int kft__store_get_job(kft_job_t **out, const char *state_dir, const char *name,
                        const char *backend);
+/** <jobdir>/workspace (what the job's steps see at /workspace); KFT_ENOTFOUND without the job. */
+int kft__store_workspace_dir(char **out, const char *state_dir, const char *name);
 /** The job's progress-update history (<jobdir>/metrics.jsonl; lib/trainer_status.h). */
 int kft__store_metrics_history(kft_metrics_history_t **out, const char *state_dir,
                                const char *name);

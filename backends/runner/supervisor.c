@@ -48,6 +48,7 @@ typedef struct {
 	cJSON *rec;          /* its record in state.json */
 	pid_t pid;
 	int running, started, term_sent;
+	off_t log_seen;      /* the log's size at the last sample (logs/<step>.times) */
 	char what[1024];     /* how it ended ("exited with code 3"), for the job's reason */
 	char reason[64];     /* a reason of its own (OOMKilled), for the job's reason */
 } step_t;
@@ -526,6 +527,39 @@ static void kill_and_reap_all(sup_t *s)
 	}
 }
 
+/*
+ * Line times: the steps write their logs directly, so a few times a second
+ * the supervisor notes how far each log has grown, one "SIZE UNIX-MS" line in
+ * logs/<step>.times: the bytes below SIZE were written by then. kft logs
+ * --since and --timestamps read it (runner/follow.c); precision: LOG_SAMPLE_MS.
+ */
+#define LOG_SAMPLE_MS 250
+
+static void sample_logs(sup_t *s)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		step_t *st = &s->steps[i];
+		const char *name = kft__json_str(st->plan, "name");
+		int fd;
+
+		if (!st->started || !name)
+			continue;
+		snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, name);
+		if (stat(path, &sb) < 0 || sb.st_size <= st->log_seen)
+			continue;
+		st->log_seen = sb.st_size;
+		snprintf(path, sizeof(path), "%s/logs/%s.times", s->dir, name);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) >= 0) {
+			dprintf(fd, "%lld %lld\n", (long long)sb.st_size, (long long)kft__now_ms());
+			close(fd);
+		}
+	}
+}
+
 static int any_running(const sup_t *s)
 {
 	size_t i;
@@ -853,6 +887,7 @@ static int run(sup_t *s)
 		status = kft__json_str(s->state, "status");
 		if (s->dirty)
 			save(s);
+		sample_logs(s);
 		if (!any_running(s) && kft__store_status_final(status))
 			break;
 		now = kft__mono_ms();
@@ -867,6 +902,8 @@ static int run(sup_t *s)
 		/* every few seconds: is the job directory still there? (removed behind our back) */
 		if (timeout < 0 || timeout > DIR_CHECK_MS)
 			timeout = DIR_CHECK_MS;
+		if (any_running(s) && timeout > LOG_SAMPLE_MS)
+			timeout = LOG_SAMPLE_MS;
 		if (timeout > INT_MAX)
 			timeout = INT_MAX;
 		pfd[0].fd = s->sfd;

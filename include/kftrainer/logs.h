@@ -9,7 +9,7 @@ KFT_BEGIN_DECL
 #define KFT_LOGS_FOLLOW (1u << 0)   /* keep streaming until the step(s) end */
 #define KFT_LOGS_PREFIX (1u << 1)   /* prefix each line with "<step>: " (default when step is NULL) */
 #define KFT_LOGS_NO_PREFIX (1u << 2)
-#define KFT_LOGS_TIMESTAMPS (1u << 3) /* kubernetes: each line starts with its RFC 3339 time */
+#define KFT_LOGS_TIMESTAMPS (1u << 3) /* each line starts with its RFC 3339 time */
 
 /**
  * Receives log bytes. chunk is not NUL-terminated and holds whole lines
@@ -25,7 +25,7 @@ typedef struct {
 	const char *step;       /* "node-0", "launcher", "dataset-initializer", ...; NULL: all steps */
 	uint32_t flags;         /* KFT_LOGS_* */
 	int64_t tail_lines;     /* < 0: everything; N: the last N lines of each step */
-	int64_t since_ms;       /* kubernetes: only lines newer than this many ms; 0: all */
+	int64_t since_ms;       /* only lines newer than this many ms; 0: all */
 	int64_t timeout_ms;     /* follow: stop after this long (KFT_ETIMEOUT); <= 0: none */
 } kft_logs_opts_t;
 #define KFT_LOGS_OPTS_VERSION 1

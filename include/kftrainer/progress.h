@@ -41,6 +41,17 @@ KFT_EXTERN const char *kft_metrics_history_metric_value(const kft_metrics_histor
                                                         size_t j);
 KFT_EXTERN void kft_metrics_history_free(kft_metrics_history_t *h);
 
+/* ---- outputs ---- */
+
+/**
+ * Copy a file or directory out of the job's workspace, named as the job saw it
+ * ("/workspace/output/model.pt", or relative to /workspace), to dest (into it
+ * when it is a directory). Local and container backends; ".." and paths
+ * outside /workspace are refused (KFT_EINVALID); kubernetes: KFT_ENOTSUPPORTED.
+ */
+KFT_EXTERN int kft_copy_from_job(kft_client_t *client, const char *name, const char *path,
+                                 const char *dest);
+
 /* ---- write side: what the Python SDK's update_trainjob_status() does ---- */
 
 /** One progress update. Unset fields are left out of the update. */

@@ -9,9 +9,10 @@
 
 KFT_BEGIN_DECL
 
-#define KFT_BACKEND_VERSION 5   /* 2: get_metrics_history; 3: caps, resolve_runtime, and
+#define KFT_BACKEND_VERSION 6   /* 2: get_metrics_history; 3: caps, resolve_runtime, and
                                    submit/render_plan take the resolved runtime;
-                                   4: list_v1_jobs, get_v1_job; 5: get_manifest */
+                                   4: list_v1_jobs, get_v1_job; 5: get_manifest;
+                                   6: workspace_dir */
 #define KFT_BACKEND_MIN_VERSION 3   /* the oldest vtable the core accepts */
 
 /*
@@ -73,6 +74,9 @@ struct kft_backend {
 	/* version >= 5, optional: the job's kft_manifest_t document as JSON text (yours:
 	 * kft_free); the core renders it (kft_get_job_manifest) */
 	int (*get_manifest)(char **out_json, kft_backend_t *be, const char *name, int what);
+	/* version >= 6, optional: the directory on this machine that the job's steps see at
+	 * /workspace (yours: kft_free); kft_copy_from_job copies out of it */
+	int (*workspace_dir)(char **out, kft_backend_t *be, const char *name);
 };
 
 typedef int (*kft_backend_factory_cb)(kft_backend_t **out, const kft_client_opts_t *opts,
