@@ -440,7 +440,8 @@ static int offer_kind(int kind, const char *values, int list, const char *cur, c
 
 		if (kft_get_job(&j, c, job) == 0) {
 			for (k = 0; k < kft_job_step_count(j); k++)
-				offer(cur, kft_job_step_name(j, k), kft_job_step_status(j, k));
+				offer(cur, kft_step_name(kft_job_step_at(j, k)),
+				      kft_step_status(kft_job_step_at(j, k)));
 			kft_job_free(j);
 		}
 	}
@@ -461,7 +462,7 @@ int cli_complete(int argc, char **argv)
 	const char *cur = argc > 1 ? argv[argc - 1] : "", *job = NULL;
 	int i, nops = 0, dashdash = 0;
 
-	kft_set_diag_handler(NULL, KFT_DIAG_ERROR, NULL);
+	kft_diag_set_handler(NULL, KFT_DIAG_ERROR, NULL);
 	for (i = 1; i < argc - 1; i++) {
 		const char *w = argv[i], *iv;
 		const cli_flag *f;

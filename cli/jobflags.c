@@ -19,7 +19,7 @@ typedef struct {
 } kvlist;
 
 struct cli_job {
-	const char *file, *name, *runtime, *runtime_kind, *image, *script, *code_dir;
+	const char *file, *name, *runtime, *runtime_kind, *image, *script, *code_dir, *python;
 	const char *dataset, *model, *managed_by, *trainer_version, *queue, *priority;
 	long long nodes, nproc, deadline;
 	int suspend;
@@ -153,6 +153,9 @@ const cli_flag cli_job_flags[] = {
 	  NULL, 0, S(script) },
 	{ "code-dir", 0, "DIR", "ship a directory with the script (tar.gz, unpacked first)",
 	  CLI_COMP_DIR, NULL, 0, S(code_dir) },
+	{ "python", 0, "PATH", "interpreter for --script on this machine (its own\n"
+	  "torch.distributed.run instead of torchrun; default: python3 on PATH)", CLI_COMP_FILE,
+	  NULL, 0, S(python) },
 	{ "package", 0, "PKG", "pip package to install first", 0, NULL, CLI_F_REPEAT, J_PACKAGE },
 	{ "pip-index-url", 0, "URL", "pip index (first: --index-url, rest: --extra-index-url)", 0,
 	  NULL, CLI_F_REPEAT, J_INDEX },
@@ -485,6 +488,8 @@ int cli_job_build(kft_spec_t **out, cli_job *j, char **cmd, int ncmd)
 		CHECK(kft_spec_set_num_nodes(spec, j->nodes));
 	if (j->nproc != UNSET_LL)
 		CHECK(kft_spec_set_num_proc_per_node(spec, j->nproc));
+	if (j->python)   /* before --env: an explicit KFT_PYTHON=... wins */
+		CHECK(kft_spec_set_env(spec, "KFT_PYTHON", j->python));
 	for (k = 0; k < j->env.n; k++)
 		CHECK(kft_spec_set_env(spec, j->env.v[k].key, j->env.v[k].val));
 	for (k = 0; k < j->resources.n; k++)

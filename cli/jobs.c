@@ -23,7 +23,7 @@ unsigned int cli_status_mask(const char *list)
 		int st;
 
 		snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), p);
-		if ((st = kft_job_state_parse(name)) >= 0)
+		if (kft_job_state_parse(&st, name) == 0)
 			mask |= KFT_WANT(st);
 		p += n + (p[n] == ',');
 	}
@@ -253,7 +253,7 @@ static int print_jobs(const kft_job_list_t *l, const size_t *idx, size_t n, widt
 		for (k = 0; k < n; k++) {
 			char *s, *p;
 
-			if (kft_job_render(&s, kft_job_list_at(l, idx[k]), G.output) < 0)
+			if (kft_job_render(&s, kft_job_list_at(l, idx[k]), cli_render_as(G.output)) < 0)
 				return cli_error("render");
 			if (G.output == KFT_FORMAT_JSON) {
 				printf("%s%s%s", head && k ? "," : "", head ? "\n" : "", s);

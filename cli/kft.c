@@ -90,6 +90,15 @@ static void diag(int level, const char *message, void *payload)
 	fprintf(stderr, "kft: %s: %s\n", names[level < 0 || level > 3 ? 3 : level], message);
 }
 
+/* Render options for one format (the newest Trainer form). */
+const kft_render_opts_t *cli_render_as(int format)
+{
+	static kft_render_opts_t ro = KFT_RENDER_OPTS_INIT;
+
+	ro.format = format;
+	return &ro;
+}
+
 void cli_client_opts(kft_client_opts_t *out)
 {
 	kft_client_opts_t o = KFT_CLIENT_OPTS_INIT;
@@ -158,8 +167,7 @@ static int cmd_runtimes(const cli_command *cmd, int argc, char **argv)
 
 		if (kft_get_runtime(&rt, c, name) < 0) {
 			rc = cli_error("runtime");
-		} else if (kft_runtime_render(&s, rt, G.output == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
-		                                       KFT_FORMAT_YAML) < 0) {
+		} else if (kft_runtime_render(&s, rt, cli_render_as(G.output)) < 0) {
 			rc = cli_error("render");
 		} else {
 			fputs(s, stdout);
@@ -178,7 +186,8 @@ static int cmd_runtimes(const cli_command *cmd, int argc, char **argv)
 			for (k = 0; k < kft_runtime_list_count(l); k++) {
 				char *s;
 
-				if (kft_runtime_render(&s, kft_runtime_list_at(l, k), G.output) < 0) {
+				if (kft_runtime_render(&s, kft_runtime_list_at(l, k),
+				                       cli_render_as(G.output)) < 0) {
 					rc = cli_error("render");
 					break;
 				}
@@ -323,8 +332,8 @@ static int cmd_render(const cli_command *cmd, int argc, char **argv)
 			goto out;
 		if (!f.no_validate && kft_spec_validate(spec, NULL) < 0)
 			rc = cli_error("invalid TrainJob");
-		else if (kft_render_plan(&out, c, spec, G.output == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
-		                                         KFT_FORMAT_YAML) < 0)
+		else if (kft_render_plan(&out, c, spec, cli_render_as(G.output == KFT_FORMAT_JSON ?
+		                                                  KFT_FORMAT_JSON : KFT_FORMAT_YAML)) < 0)
 			rc = cli_error("cannot render the plan");
 		kft_client_free(c);
 	} else {
@@ -384,8 +393,9 @@ static int wait_progress(const kft_job_t *job, void *payload)
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s", kft_job_name(job),
 	                      kft_job_status(job));
 	for (k = 0; k < kft_job_step_count(job) && n < sizeof(line) - 1; k++)
-		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%s", kft_job_step_name(job, k),
-		                      kft_job_step_status(job, k));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%s",
+		                      kft_step_name(kft_job_step_at(job, k)),
+		                      kft_step_status(kft_job_step_at(job, k)));
 	if (kft_job_progress_percent(job) >= 0 && n < sizeof(line) - 1)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " %lld%%",
 		                      (long long)kft_job_progress_percent(job));
@@ -422,16 +432,20 @@ static int do_wait(kft_client_t *c, const char *name, uint32_t want, int64_t tim
 	memset(&v, 0, sizeof(v));
 	v.tty = isatty(2);
 	v.start_ms = now_ms();
-	wo.want = want;
+	/* Failed is always wanted here, to print the failed job's reason (kft_wait hands
+	 * back no job with KFT_EJOBFAILED) */
+	if (!want)
+		want = KFT_WANT(KFT_JOB_COMPLETE);
+	wo.want = want | KFT_WANT(KFT_JOB_FAILED);
 	wo.timeout_ms = timeout_s * 1000;
 	wo.progress_cb = wait_progress;
 	wo.payload = &v;
 	err = kft_wait(&job, c, name, &wo);
 	if (v.tty)
 		fputs("\n", stderr);
-	if (err == 0) {
+	if (err == 0 && !(kft_job_state(job) == KFT_JOB_FAILED && !(want & KFT_WANT(KFT_JOB_FAILED)))) {
 		fprintf(stderr, "%s: %s\n", name, kft_job_status(job));
-	} else if (err == KFT_EJOBFAILED) {
+	} else if (err == 0) {
 		fprintf(stderr, "%s: Failed: %s%s%s\n", name,
 		        kft_job_reason(job) ? kft_job_reason(job) : "",
 		        kft_job_message(job) ? ": " : "", kft_job_message(job) ? kft_job_message(job) : "");
@@ -520,7 +534,8 @@ static int cmd_get(const cli_command *cmd, int argc, char **argv)
 	     kft_get_job(&job, c, a.ops[0])) < 0) {
 		rc = cli_error("get");
 	} else {
-		if (kft_job_render(&s, job, G.output < 0 ? KFT_FORMAT_TEXT : G.output) < 0) {
+		if (kft_job_render(&s, job, cli_render_as(G.output < 0 ? KFT_FORMAT_TEXT :
+		                                      G.output)) < 0) {
 			rc = cli_error("render");
 		} else {
 			fputs(s, stdout);
@@ -684,26 +699,27 @@ static int cmd_events(const cli_command *cmd, int argc, char **argv)
 		else
 			printf("[");
 		for (k = 0; k < kft_event_list_count(l); k++) {
+			const kft_event_t *e = kft_event_list_at(l, k);
 			char when[32];
-			time_t t = (time_t)(kft_event_time_ms(l, k) / 1000);
+			time_t t = (time_t)(kft_event_time_ms(e) / 1000);
 			struct tm tm;
 
 			gmtime_r(&t, &tm);
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 			if (G.output == KFT_FORMAT_JSON) {
 				/* messages are ours or the server's; keep JSON valid */
-				const char *m = kft_event_message(l, k);
+				const char *m = kft_event_message(e);
 
 				printf("%s\n  {\"time\": \"%s\", \"type\": \"%s\", \"kind\": \"%s\", "
 				       "\"object\": \"%s\", \"reason\": \"%s\", \"message\": ", k ? "," : "",
-				       when, kft_event_type(l, k), kft_event_kind(l, k), kft_event_object(l, k),
-				       kft_event_reason(l, k));
+				       when, kft_event_type(e), kft_event_kind(e), kft_event_object(e),
+				       kft_event_reason(e));
 				cli_json_string(stdout, m);
 				printf("}");
 			} else {
-				printf("%-24s %-8s %-10s %-28s %-24s %s\n", when, kft_event_type(l, k),
-				       kft_event_kind(l, k), kft_event_object(l, k), kft_event_reason(l, k),
-				       kft_event_message(l, k));
+				printf("%-24s %-8s %-10s %-28s %-24s %s\n", when, kft_event_type(e),
+				       kft_event_kind(e), kft_event_object(e), kft_event_reason(e),
+				       kft_event_message(e));
 			}
 		}
 		if (G.output == KFT_FORMAT_JSON)
@@ -884,7 +900,7 @@ int main(int argc, char **argv)
 	}
 	if (G.verbose)
 		level = KFT_DIAG_DEBUG;
-	kft_set_diag_handler(diag, level, NULL);
+	kft_diag_set_handler(diag, level, NULL);
 	if (kft_init() < 0)
 		return cli_error("init");
 	rc = cmd->run(cmd, argc - i, argv + i);

@@ -97,6 +97,8 @@ int cli_parse(cli_args *a, const cli_command *cmd, int argc, char **argv, void *
 /* The global flags alone, from argv[*i]: 1 consumed, 0 not one, -1 error printed. */
 int cli_global_flag(int argc, char **argv, int *i);
 void cli_usage(FILE *f);
+/* Render options for one output format (kft_*_render take a kft_render_opts_t). */
+const kft_render_opts_t *cli_render_as(int format);
 void cli_command_help(FILE *f, const cli_command *cmd);
 const cli_command *cli_find_command(const char *name);
 extern const cli_command cli_commands[];

@@ -8,6 +8,9 @@
 #include "fuzz.h"
 #include "../backends/container/container.h"
 
+static const kft_render_opts_t as_json = { KFT_RENDER_OPTS_VERSION, KFT_FORMAT_JSON, NULL };
+static const kft_render_opts_t as_text = { KFT_RENDER_OPTS_VERSION, KFT_FORMAT_TEXT, NULL };
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	cJSON *list = cJSON_ParseWithLength((const char *)data, size);
@@ -19,10 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	error = kft__container_observe_json(&job, "x", list);
 	if (error == 0 && job) {
-		FUZZ_CHECK(kft_job_render(&view, job, KFT_FORMAT_JSON) == 0, "render: %s",
+		FUZZ_CHECK(kft_job_render(&view, job, &as_json) == 0, "render: %s",
 		           kft_error_last()->message);
 		kft_free(view);
-		FUZZ_CHECK(kft_job_render(&view, job, KFT_FORMAT_TEXT) == 0, "text: %s",
+		FUZZ_CHECK(kft_job_render(&view, job, &as_text) == 0, "text: %s",
 		           kft_error_last()->message);
 		kft_free(view);
 		kft_job_free(job);

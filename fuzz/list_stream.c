@@ -127,6 +127,7 @@ static int odd_escape(const char *t, size_t n)
 
 static int stream(kft__buf *names, char **rendered, const char *text, size_t len, size_t chunk)
 {
+	kft_render_opts_t ro = KFT_RENDER_OPTS_INIT;
 	kft_job_list_t *l = NULL;
 	size_t i;
 
@@ -141,7 +142,8 @@ static int stream(kft__buf *names, char **rendered, const char *text, size_t len
 		kft__buf_printf(names, "%s/%s\n", kft_job_namespace(j) ? kft_job_namespace(j) : "",
 		                kft_job_name(j));
 	}
-	FUZZ_CHECK(kft_job_list_render(rendered, l, KFT_FORMAT_JSON) == 0, "render: %s",
+	ro.format = KFT_FORMAT_JSON;
+	FUZZ_CHECK(kft_job_list_render(rendered, l, &ro) == 0, "render: %s",
 	           kft_error_last()->message);
 	kft_job_list_free(l);
 	return 0;

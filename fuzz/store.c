@@ -12,6 +12,8 @@
 
 #include <sys/stat.h>
 
+static const kft_render_opts_t as_json = { KFT_RENDER_OPTS_VERSION, KFT_FORMAT_JSON, NULL };
+
 static const char *const files[] = { KFT__STORE_STATE, KFT__STORE_EVENTS,
 	                             KFT__STORE_TRAINER_STATUS, KFT__STORE_HISTORY };
 
@@ -42,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p += n + 1;
 	}
 	if ((error = kft__store_get_job(&job, fuzz_dir(), "x", "local")) == 0) {
-		FUZZ_CHECK(kft_job_render(&view, job, KFT_FORMAT_JSON) == 0, "render");
+		FUZZ_CHECK(kft_job_render(&view, job, &as_json) == 0, "render");
 		kft_free(view);
 		kft_job_free(job);
 	} else {

@@ -8,6 +8,8 @@
 #include "fuzz.h"
 #include "../backends/kubernetes/k8s.h"
 
+static const kft_render_opts_t as_json = { KFT_RENDER_OPTS_VERSION, KFT_FORMAT_JSON, NULL };
+
 static int replay(char **view, const uint8_t *body, size_t len, size_t chunk, int pods)
 {
 	kft_job_t *job = NULL;
@@ -19,7 +21,7 @@ static int replay(char **view, const uint8_t *body, size_t len, size_t chunk, in
 		return error;
 	}
 	if (job) {
-		FUZZ_CHECK(kft_job_render(view, job, KFT_FORMAT_JSON) == 0, "render: %s",
+		FUZZ_CHECK(kft_job_render(view, job, &as_json) == 0, "render: %s",
 		           kft_error_last()->message);
 		kft_job_free(job);
 	}

@@ -23,19 +23,31 @@ static int should_fail(void)
 	return 0;
 }
 
+/*
+ * Every allocation failure sets this thread's error ("out of memory",
+ * KFT_ERROR_CLASS_NOMEM) where it happens, so each path that returns
+ * KFT_ENOMEM has kft_error_last() set, however many helpers it went through.
+ */
+static void *checked(void *p)
+{
+	if (!p)
+		kft__error_oom();
+	return p;
+}
+
 void *kft__malloc(size_t n)
 {
-	return should_fail() ? NULL : malloc(n ? n : 1);
+	return checked(should_fail() ? NULL : malloc(n ? n : 1));
 }
 
 void *kft__calloc(size_t n, size_t size)
 {
-	return should_fail() ? NULL : calloc(n ? n : 1, size ? size : 1);
+	return checked(should_fail() ? NULL : calloc(n ? n : 1, size ? size : 1));
 }
 
 void *kft__realloc(void *p, size_t n)
 {
-	return should_fail() ? NULL : realloc(p, n ? n : 1);
+	return checked(should_fail() ? NULL : realloc(p, n ? n : 1));
 }
 
 char *kft__strndup(const char *s, size_t n)

@@ -138,8 +138,9 @@ static int load_builtins(kft_runtime_list_t *list)
 
 	for (i = 0; builtin_runtimes[i]; i++) {
 		kft_runtime_t *rt;
+		const char *text = builtin_runtimes[i];
 
-		if ((error = kft_runtime_parse(&rt, builtin_runtimes[i], 0)) < 0) {
+		if ((error = kft_runtime_parse(&rt, text, strlen(text))) < 0) {
 			kft__error_prefix("builtin runtime %zu", i);
 			return error;
 		}

@@ -13,34 +13,75 @@ struct kft_client {
 	char *runtime_path;
 };
 
+#define LAYOUT(type, defaults, ...) \
+	static const type defaults_of_##type = defaults; \
+	static const size_t sizes_of_##type[] = { __VA_ARGS__ }; \
+	static const kft__opts_layout layout_of_##type = { #type, &defaults_of_##type, \
+		sizes_of_##type, sizeof(sizes_of_##type) / sizeof(sizes_of_##type[0]) }
+
+LAYOUT(kft_client_opts_t, KFT_CLIENT_OPTS_INIT,
+       offsetof(kft_client_opts_t, backend_option_keys), sizeof(kft_client_opts_t));
+LAYOUT(kft_train_opts_t, KFT_TRAIN_OPTS_INIT, sizeof(kft_train_opts_t));
+LAYOUT(kft_delete_opts_t, KFT_DELETE_OPTS_INIT, sizeof(kft_delete_opts_t));
+LAYOUT(kft_wait_opts_t, KFT_WAIT_OPTS_INIT, sizeof(kft_wait_opts_t));
+LAYOUT(kft_logs_opts_t, KFT_LOGS_OPTS_INIT,
+       offsetof(kft_logs_opts_t, prefix), sizeof(kft_logs_opts_t));
+
 int kft_client_opts_init(kft_client_opts_t *opts, unsigned int version)
 {
-	KFT__VERSIONED_INIT(opts, version, kft_client_opts_t, KFT_CLIENT_OPTS);
+	return kft__opts_init(opts, version, &layout_of_kft_client_opts_t);
 }
 
 int kft_train_opts_init(kft_train_opts_t *opts, unsigned int version)
 {
-	KFT__VERSIONED_INIT(opts, version, kft_train_opts_t, KFT_TRAIN_OPTS);
+	return kft__opts_init(opts, version, &layout_of_kft_train_opts_t);
 }
 
 int kft_delete_opts_init(kft_delete_opts_t *opts, unsigned int version)
 {
-	KFT__VERSIONED_INIT(opts, version, kft_delete_opts_t, KFT_DELETE_OPTS);
+	return kft__opts_init(opts, version, &layout_of_kft_delete_opts_t);
 }
 
 int kft_wait_opts_init(kft_wait_opts_t *opts, unsigned int version)
 {
-	KFT__VERSIONED_INIT(opts, version, kft_wait_opts_t, KFT_WAIT_OPTS);
+	return kft__opts_init(opts, version, &layout_of_kft_wait_opts_t);
 }
 
 int kft_logs_opts_init(kft_logs_opts_t *opts, unsigned int version)
 {
-	KFT__VERSIONED_INIT(opts, version, kft_logs_opts_t, KFT_LOGS_OPTS);
+	return kft__opts_init(opts, version, &layout_of_kft_logs_opts_t);
+}
+
+const char *kft_backend_option(const kft_client_opts_t *opts, const char *key)
+{
+	const char *value = NULL;
+	size_t i;
+
+	if (!opts || !key || opts->version < 2 || !opts->backend_option_keys ||
+	    !opts->backend_option_values)
+		return NULL;
+	for (i = 0; i < opts->nbackend_options; i++)
+		if (opts->backend_option_keys[i] && !strcmp(opts->backend_option_keys[i], key))
+			value = opts->backend_option_values[i];
+	return value;
+}
+
+int kft__backend_options_none(const kft_client_opts_t *opts, const char *backend)
+{
+	size_t i;
+
+	for (i = 0; opts && opts->version >= 2 && i < opts->nbackend_options; i++)
+		if (opts->backend_option_keys && opts->backend_option_keys[i])
+			return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+			                      "backend option \"%s\": the %s backend takes no backend "
+			                      "options (use the kft_client_opts_t fields)",
+			                      opts->backend_option_keys[i], backend);
+	return 0;
 }
 
 int kft_client_new(kft_client_t **out, const kft_client_opts_t *opts)
 {
-	kft_client_opts_t o = KFT_CLIENT_OPTS_INIT;
+	kft_client_opts_t o;
 	kft_backend_factory_cb factory;
 	void *payload;
 	kft_client_t *c;
@@ -48,12 +89,15 @@ int kft_client_new(kft_client_t **out, const kft_client_opts_t *opts)
 	int error;
 
 	KFT_ASSERT_ARG(out);
-	KFT_CHECK_VERSION(opts, KFT_CLIENT_OPTS_VERSION, "kft_client_opts_t");
 	*out = NULL;
+	if ((error = kft__opts_read(&o, opts, &layout_of_kft_client_opts_t)) < 0)
+		return error;
+	if (o.nbackend_options && (!o.backend_option_keys || !o.backend_option_values))
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "kft_client_opts_t: nbackend_options is %zu but the keys or "
+		                      "values are NULL", o.nbackend_options);
 	if ((error = kft__global_ensure()) < 0)
 		return error;
-	if (opts)
-		memcpy(&o, opts, sizeof(o));   /* version 1 is the only layout so far */
 	name = o.backend ? o.backend : getenv("KFT_BACKEND");
 	if (!name || !*name)
 		name = "local";
@@ -99,6 +143,11 @@ void kft_client_free(kft_client_t *client)
 const char *kft_client_backend(const kft_client_t *client)
 {
 	return client && client->be ? client->be->name : NULL;
+}
+
+kft_backend_t *kft__client_backend(const kft_client_t *client)
+{
+	return client ? client->be : NULL;
 }
 
 const char *kft__client_runtime_path(const kft_client_t *client)
@@ -173,64 +222,95 @@ out:
 int kft_train(kft_job_t **out, kft_client_t *client, const kft_spec_t *spec,
               const kft_train_opts_t *opts)
 {
+	kft_job_t *discard = NULL;
 	kft_spec_t *final = NULL;
 	kft_runtime_t *rt = NULL;
 	kft_job_t *job = NULL;
+	kft_train_opts_t o;
 	int error;
 
 	KFT_ASSERT_ARG(client && spec);
-	KFT_CHECK_VERSION(opts, KFT_TRAIN_OPTS_VERSION, "kft_train_opts_t");
-	if (out)
-		*out = NULL;
+	if (!out)
+		out = &discard;   /* out NULL: the result is discarded */
+	*out = NULL;
+	if ((error = kft__opts_read(&o, opts, &layout_of_kft_train_opts_t)) < 0)
+		return error;
+	opts = &o;
 	if (!client->be->submit)
 		return unsupported(client, "train");
 	if ((error = resolve(&final, &rt, client, spec,
-	                     !(opts && (opts->flags & KFT_TRAIN_NO_VALIDATE)))) < 0)
+	                     !(opts->flags & KFT_TRAIN_NO_VALIDATE))) < 0)
 		return error;
 	error = client->be->submit(&job, client->be, final, rt, opts);
-	if (error == 0 && out)
+	if (error == 0)
 		*out = job;
 	else
 		kft_job_free(job);
 	kft_runtime_free(rt);
 	kft_spec_free(final);
+	kft_job_free(discard);
 	return error;
 }
 
-int kft_render_plan(char **out, kft_client_t *client, const kft_spec_t *spec, int format)
+int kft_render_plan(char **out, kft_client_t *client, const kft_spec_t *spec,
+                    const kft_render_opts_t *opts)
 {
+	char *discard = NULL;
 	kft_spec_t *final = NULL;
 	kft_runtime_t *rt = NULL;
+	kft_render_opts_t o;
 	int error;
 
-	KFT_ASSERT_ARG(out && client && spec);
+	KFT_ASSERT_ARG(client && spec);
+	if (!out)
+		out = &discard;   /* out NULL: the result is discarded */
 	*out = NULL;
+	if ((error = kft__render_opts_read(&o, opts)) < 0)
+		return error;
 	if (!client->be->render_plan)
 		return unsupported(client, "plan rendering");
 	if ((error = resolve(&final, &rt, client, spec, 0)) < 0)
 		return error;
-	error = client->be->render_plan(out, client->be, final, rt, format);
+	error = client->be->render_plan(out, client->be, final, rt, &o);
+	KFT__OUT_ON_ERROR(out, error, free);
 	kft_runtime_free(rt);
 	kft_spec_free(final);
+	free(discard);
 	return error;
 }
 
 int kft_get_job(kft_job_t **out, kft_client_t *client, const char *name)
 {
-	KFT_ASSERT_ARG(out && client && name);
+	kft_job_t *discard = NULL;
+	int error;
+
+	KFT_ASSERT_ARG(client && name);
+	if (!out)
+		out = &discard;   /* out NULL: the result is discarded */
 	*out = NULL;
 	if (!client->be->get_job)
 		return unsupported(client, "get");
-	return client->be->get_job(out, client->be, name);
+	error = client->be->get_job(out, client->be, name);
+	KFT__OUT_ON_ERROR(out, error, kft_job_free);
+	kft_job_free(discard);
+	return error;
 }
 
 int kft_list_jobs(kft_job_list_t **out, kft_client_t *client, const char *runtime)
 {
-	KFT_ASSERT_ARG(out && client);
+	kft_job_list_t *discard = NULL;
+	int error;
+
+	KFT_ASSERT_ARG(client);
+	if (!out)
+		out = &discard;   /* out NULL: the result is discarded */
 	*out = NULL;
 	if (!client->be->list_jobs)
 		return unsupported(client, "list");
-	return client->be->list_jobs(out, client->be, runtime);
+	error = client->be->list_jobs(out, client->be, runtime);
+	KFT__OUT_ON_ERROR(out, error, kft_job_list_free);
+	kft_job_list_free(discard);
+	return error;
 }
 
 /* Fallback for backends without a wait method: get_job once a second. */
@@ -261,50 +341,75 @@ static int poll_wait(kft_job_t **out, kft_client_t *client, const char *name,
 	}
 }
 
+/*
+ * One rule for every function with an out parameter: *out is set only with
+ * 0. A backend that hands back the failed job with KFT_EJOBFAILED gets it
+ * freed here; its reason goes into kft_error_last()->reason instead.
+ */
 int kft_wait(kft_job_t **out, kft_client_t *client, const char *name, const kft_wait_opts_t *opts)
 {
+	kft_job_t *discard = NULL;
+	kft_wait_opts_t o;
+	int error;
+
 	KFT_ASSERT_ARG(client && name);
-	KFT_CHECK_VERSION(opts, KFT_WAIT_OPTS_VERSION, "kft_wait_opts_t");
-	if (out)
-		*out = NULL;
-	if (opts && (opts->want & ~0x1fu))
+	if (!out)
+		out = &discard;   /* out NULL: the result is discarded */
+	*out = NULL;
+	if ((error = kft__opts_read(&o, opts, &layout_of_kft_wait_opts_t)) < 0)
+		return error;
+	if (o.want & ~0x1fu)
 		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
-		                      "wait: want has bits for unknown statuses (0x%x)", opts->want);
+		                      "wait: want has bits for unknown statuses (0x%x)", o.want);
 	if (client->be->wait)
-		return client->be->wait(out, client->be, name, opts);
-	return poll_wait(out, client, name, opts);
+		error = client->be->wait(out, client->be, name, &o);
+	else
+		error = poll_wait(out, client, name, &o);
+	if (error == KFT_EJOBFAILED && *out && kft_job_reason(*out))
+		kft__error_set_reason(kft_job_reason(*out));
+	KFT__OUT_ON_ERROR(out, error, kft_job_free);
+	kft_job_free(discard);
+	return error;
 }
 
-/* The log-prefix rule, one for every backend: KFT_LOGS_PREFIX wins, then
- * KFT_LOGS_NO_PREFIX; by default lines are prefixed when no single step is asked. */
-int kft__logs_prefix(const kft_logs_opts_t *o)
-{
-	uint32_t flags = o ? o->flags : 0;
-
-	if (flags & KFT_LOGS_PREFIX)
-		return 1;
-	if (flags & KFT_LOGS_NO_PREFIX)
-		return 0;
-	return !(o && o->step);
-}
-
+/* kft_logs: opts read per its version (version 1's prefix flag bits become the
+ * prefix enum); the log-prefix rule itself is kft__logs_prefix (lib/opts.c). */
 int kft_logs(kft_client_t *client, const char *name, const kft_logs_opts_t *opts, kft_log_cb cb,
              void *payload)
 {
+	kft_logs_opts_t o;
+	int error;
+
 	KFT_ASSERT_ARG(client && name && cb);
-	KFT_CHECK_VERSION(opts, KFT_LOGS_OPTS_VERSION, "kft_logs_opts_t");
+	if ((error = kft__opts_read(&o, opts, &layout_of_kft_logs_opts_t)) < 0)
+		return error;
+	if (opts && opts->version == 1) {   /* version 1 spelled the prefix with flag bits 1, 2 */
+		o.prefix = (o.flags & (1u << 2)) ? KFT_LOG_PREFIX_NEVER :
+		           (o.flags & (1u << 1)) ? KFT_LOG_PREFIX_ALWAYS : KFT_LOG_PREFIX_AUTO;
+		o.flags &= ~((1u << 1) | (1u << 2));
+	}
+	if (o.flags & ~(KFT_LOGS_FOLLOW | KFT_LOGS_TIMESTAMPS))
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "logs: flags has unknown bits (0x%x)", o.flags);
+	if (o.prefix < KFT_LOG_PREFIX_AUTO || o.prefix > KFT_LOG_PREFIX_NEVER)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+		                      "logs: prefix %d is not a kft_log_prefix_t", o.prefix);
 	if (!client->be->logs)
 		return unsupported(client, "logs");
-	return client->be->logs(client->be, name, opts, cb, payload);
+	return client->be->logs(client->be, name, &o, cb, payload);
 }
 
 int kft_delete_job(kft_client_t *client, const char *name, const kft_delete_opts_t *opts)
 {
+	kft_delete_opts_t o;
+	int error;
+
 	KFT_ASSERT_ARG(client && name);
-	KFT_CHECK_VERSION(opts, KFT_DELETE_OPTS_VERSION, "kft_delete_opts_t");
+	if ((error = kft__opts_read(&o, opts, &layout_of_kft_delete_opts_t)) < 0)
+		return error;
 	if (!client->be->delete_job)
 		return unsupported(client, "delete");
-	return client->be->delete_job(client->be, name, opts);
+	return client->be->delete_job(client->be, name, &o);
 }
 
 int kft_suspend_job(kft_client_t *client, const char *name, int suspend)
@@ -317,11 +422,19 @@ int kft_suspend_job(kft_client_t *client, const char *name, int suspend)
 
 int kft_get_events(kft_event_list_t **out, kft_client_t *client, const char *name)
 {
-	KFT_ASSERT_ARG(out && client && name);
+	kft_event_list_t *discard = NULL;
+	int error;
+
+	KFT_ASSERT_ARG(client && name);
+	if (!out)
+		out = &discard;   /* out NULL: the result is discarded */
 	*out = NULL;
 	if (!client->be->get_events)
 		return unsupported(client, "events");
-	return client->be->get_events(out, client->be, name);
+	error = client->be->get_events(out, client->be, name);
+	KFT__OUT_ON_ERROR(out, error, kft_event_list_free);
+	kft_event_list_free(discard);
+	return error;
 }
 
 int kft_copy_from_job(kft_client_t *client, const char *name, const char *path, const char *dest)
@@ -344,11 +457,19 @@ int kft_copy_from_job(kft_client_t *client, const char *name, const char *path, 
 
 int kft_get_metrics_history(kft_metrics_history_t **out, kft_client_t *client, const char *name)
 {
-	KFT_ASSERT_ARG(out && client && name);
+	kft_metrics_history_t *discard = NULL;
+	int error;
+
+	KFT_ASSERT_ARG(client && name);
+	if (!out)
+		out = &discard;   /* out NULL: the result is discarded */
 	*out = NULL;
-	if (client->be->version < 2 || !client->be->get_metrics_history)
+	if (!client->be->get_metrics_history)
 		return unsupported(client, "a metrics history (only the latest trainerStatus is kept)");
-	return client->be->get_metrics_history(out, client->be, name);
+	error = client->be->get_metrics_history(out, client->be, name);
+	KFT__OUT_ON_ERROR(out, error, kft_metrics_history_free);
+	kft_metrics_history_free(discard);
+	return error;
 }
 
 int kft_list_v1_jobs(kft_job_list_t **out, kft_client_t *client)
@@ -412,18 +533,32 @@ int kft_get_job_manifest(char **out, kft_client_t *client, const char *name, int
 
 int kft_list_runtimes(kft_runtime_list_t **out, kft_client_t *client)
 {
-	KFT_ASSERT_ARG(out && client);
+	kft_runtime_list_t *discard = NULL;
+	int error;
+
+	KFT_ASSERT_ARG(client);
+	if (!out)
+		out = &discard;   /* out NULL: the result is discarded */
 	*out = NULL;
-	if (client->be->list_runtimes)
-		return client->be->list_runtimes(out, client->be);
-	return kft__catalog_list(out, client->runtime_path);
+	error = client->be->list_runtimes ? client->be->list_runtimes(out, client->be) :
+	        kft__catalog_list(out, client->runtime_path);
+	KFT__OUT_ON_ERROR(out, error, kft_runtime_list_free);
+	kft_runtime_list_free(discard);
+	return error;
 }
 
 int kft_get_runtime(kft_runtime_t **out, kft_client_t *client, const char *name)
 {
-	KFT_ASSERT_ARG(out && client && name);
+	kft_runtime_t *discard = NULL;
+	int error;
+
+	KFT_ASSERT_ARG(client && name);
+	if (!out)
+		out = &discard;   /* out NULL: the result is discarded */
 	*out = NULL;
-	if (client->be->get_runtime)
-		return client->be->get_runtime(out, client->be, name);
-	return kft__catalog_get(out, client->runtime_path, name);
+	error = client->be->get_runtime ? client->be->get_runtime(out, client->be, name) :
+	        kft__catalog_get(out, client->runtime_path, name);
+	KFT__OUT_ON_ERROR(out, error, kft_runtime_free);
+	kft_runtime_free(discard);
+	return error;
 }

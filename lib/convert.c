@@ -804,8 +804,10 @@ int kft_convert_detect(size_t *v1_jobs, size_t *documents, const char *text, siz
 		*v1_jobs = 0;
 	if (documents)
 		*documents = 0;
-	KFT_ASSERT_ARG(text);
-	if ((error = kft__yaml_parse_all(&docs, text, len ? len : strlen(text), "job")) < 0)
+	KFT_ASSERT_ARG(text || len == 0);
+	if (len == 0)
+		return 0;   /* no bytes: no documents (nothing is read) */
+	if ((error = kft__yaml_parse_all(&docs, text, len, "job")) < 0)
 		return error;
 	cJSON_ArrayForEach(d, docs)
 		n += (size_t)looks_v1(d);
@@ -1042,9 +1044,12 @@ int kft_convert(kft_spec_t **out, const char *text, size_t len, const kft_conver
 	char *json = NULL;
 	int error;
 
-	KFT_ASSERT_ARG(out && text);
+	KFT_ASSERT_ARG(out && (text || len == 0));
 	KFT_CHECK_VERSION(opts, KFT_CONVERT_OPTS_VERSION, "kft_convert_opts_t");
 	*out = NULL;
+	if (len == 0)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+		                      "v1 job: empty document (0 bytes)");
 	memset(&c, 0, sizeof(c));
 	c.o = opts;
 	c.tv = opts && opts->trainer_version ? opts->trainer_version : "v2.3";
@@ -1052,7 +1057,7 @@ int kft_convert(kft_spec_t **out, const char *text, size_t len, const kft_conver
 		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
 		                      "trainer version: expected v2.0, v2.1, v2.2 or v2.3, got \"%s\"",
 		                      c.tv);
-	if ((error = kft__yaml_parse_all(&docs, text, len ? len : strlen(text), "v1 job")) < 0)
+	if ((error = kft__yaml_parse_all(&docs, text, len, "v1 job")) < 0)
 		return error;
 	if ((error = pick_doc(&d, docs, opts ? opts->document : KFT_UNSET)) < 0)
 		goto out;
@@ -1082,7 +1087,7 @@ int kft_convert(kft_spec_t **out, const char *text, size_t len, const kft_conver
 		error = kft__error_oom();
 		goto out;
 	}
-	error = kft_spec_parse(out, json, 0);
+	error = kft_spec_parse(out, json, strlen(json));
 out:
 	if (json)
 		cJSON_free(json);

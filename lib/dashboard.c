@@ -150,12 +150,17 @@ static int snap_add(kft__dash_snap *s, size_t *cap, kft_job_t *job, int history)
 	/* what the row does not show changes the job too: status text, steps, metrics */
 	kft__buf_printf(&sig, "%s|%s", kft_job_reason(job) ? kft_job_reason(job) : "",
 	                kft_job_message(job) ? kft_job_message(job) : "");
-	for (i = 0; i < kft_job_step_count(job); i++)
-		kft__buf_printf(&sig, "|%s=%d/%d", kft_job_step_status(job, i),
-		                kft_job_step_exit_code(job, i), kft_job_step_signal(job, i));
-	for (i = 0; i < kft_job_metric_count(job); i++)
-		kft__buf_printf(&sig, "|%s=%s", kft_job_metric_name(job, i),
-		                kft_job_metric_value(job, i));
+	for (i = 0; i < kft_job_step_count(job); i++) {
+		const kft_step_t *st = kft_job_step_at(job, i);
+
+		kft__buf_printf(&sig, "|%s=%d/%d", kft_step_status(st), kft_step_exit_code(st),
+		                kft_step_signal(st));
+	}
+	for (i = 0; i < kft_job_metric_count(job); i++) {
+		const kft_metric_t *m = kft_job_metric_at(job, i);
+
+		kft__buf_printf(&sig, "|%s=%s", kft_metric_name(m), kft_metric_value(m));
+	}
 	if (sig.oom) {
 		kft__buf_free(&sig);
 		kft_job_free(job);
@@ -675,7 +680,8 @@ static void *log_thread(void *arg)
 	if (ls->history) {
 		kft__dash_history_logs(d->hist, ls->name, history_log_cb, ls);
 	} else if ((error = kft_client_new(&client, &d->copts)) == 0) {
-		lo.flags = KFT_LOGS_FOLLOW | KFT_LOGS_NO_PREFIX;
+		lo.flags = KFT_LOGS_FOLLOW;
+		lo.prefix = KFT_LOG_PREFIX_NEVER;
 		lo.tail_lines = LOG_TAIL;
 		error = kft_logs(client, ls->name, &lo, log_cb, ls);
 	}

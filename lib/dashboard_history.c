@@ -111,24 +111,26 @@ static char *job_json(const kft_job_t *job)
 	cJSON_AddNumberToObject(o, "eta", (double)kft_job_eta_seconds(job));
 	m = cJSON_AddArrayToObject(o, "metrics");
 	for (i = 0; m && i < kft_job_metric_count(job); i++) {
+		const kft_metric_t *mt = kft_job_metric_at(job, i);
 		cJSON *e = cJSON_CreateArray();
 
-		cJSON_AddItemToArray(e, cJSON_CreateString(kft_job_metric_name(job, i)));
-		cJSON_AddItemToArray(e, cJSON_CreateString(kft_job_metric_value(job, i)));
+		cJSON_AddItemToArray(e, cJSON_CreateString(kft_metric_name(mt)));
+		cJSON_AddItemToArray(e, cJSON_CreateString(kft_metric_value(mt)));
 		cJSON_AddItemToArray(m, e);
 	}
 	steps = cJSON_AddArrayToObject(o, "steps");
 	for (i = 0; steps && i < kft_job_step_count(job); i++) {
+		const kft_step_t *st = kft_job_step_at(job, i);
 		cJSON *e = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(e, "name", kft_job_step_name(job, i));
-		cJSON_AddNumberToObject(e, "state", kft_job_step_state(job, i));
-		if (kft_job_step_target(job, i))
-			cJSON_AddStringToObject(e, "target", kft_job_step_target(job, i));
-		cJSON_AddNumberToObject(e, "exitCode", kft_job_step_exit_code(job, i));
-		cJSON_AddNumberToObject(e, "signal", kft_job_step_signal(job, i));
-		if (kft_job_step_reason(job, i))
-			cJSON_AddStringToObject(e, "reason", kft_job_step_reason(job, i));
+		cJSON_AddStringToObject(e, "name", kft_step_name(st));
+		cJSON_AddNumberToObject(e, "state", kft_step_state(st));
+		if (kft_step_target(st))
+			cJSON_AddStringToObject(e, "target", kft_step_target(st));
+		cJSON_AddNumberToObject(e, "exitCode", kft_step_exit_code(st));
+		cJSON_AddNumberToObject(e, "signal", kft_step_signal(st));
+		if (kft_step_reason(st))
+			cJSON_AddStringToObject(e, "reason", kft_step_reason(st));
 		cJSON_AddItemToArray(steps, e);
 	}
 	text = cJSON_PrintUnformatted(o);
@@ -226,8 +228,8 @@ static int store_logs(kft__dash_history *h, kft__dash *d, const kft_job_t *job)
 		tail_acc t = { KFT__BUF_INIT, NULL };
 		const char *p;
 
-		lo.step = kft_job_step_name(job, i);
-		lo.flags = KFT_LOGS_NO_PREFIX;
+		lo.step = kft_step_name(kft_job_step_at(job, i));
+		lo.prefix = KFT_LOG_PREFIX_NEVER;
 		lo.tail_lines = LOG_LINES;
 		pthread_mutex_lock(&d->client_lock);
 		kft_logs(d->client, kft_job_name(job), &lo, tail_cb, &t);
@@ -241,7 +243,7 @@ static int store_logs(kft__dash_history *h, kft__dash *d, const kft_job_t *job)
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, h->scope, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, kft_job_name(job), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 3, kft_job_step_name(job, i), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, kft_step_name(kft_job_step_at(job, i)), -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 4, p, -1, SQLITE_TRANSIENT);
 		sqlite3_step(st);
 		kft__buf_free(&t.text);
@@ -271,15 +273,15 @@ static int store_events(kft__dash_history *h, kft__dash *d, const kft_job_t *job
 	for (i = 0; i < kft_event_list_count(ev) && i < 1000; i++) {
 		cJSON *e = cJSON_CreateObject();
 
-		cJSON_AddNumberToObject(e, "t", (double)kft_event_time_ms(ev, i));
-		cJSON_AddStringToObject(e, "kind", kft_event_kind(ev, i) ? kft_event_kind(ev, i) : "");
-		cJSON_AddStringToObject(e, "object", kft_event_object(ev, i) ? kft_event_object(ev, i) :
-		                        "");
-		cJSON_AddStringToObject(e, "type", kft_event_type(ev, i) ? kft_event_type(ev, i) : "");
-		cJSON_AddStringToObject(e, "reason", kft_event_reason(ev, i) ? kft_event_reason(ev, i) :
-		                        "");
-		cJSON_AddStringToObject(e, "message", kft_event_message(ev, i) ?
-		                        kft_event_message(ev, i) : "");
+		const kft_event_t *ev_i = kft_event_list_at(ev, i);
+
+		cJSON_AddNumberToObject(e, "t", (double)kft_event_time_ms(ev_i));
+		cJSON_AddStringToObject(e, "kind", kft_event_kind(ev_i) ? kft_event_kind(ev_i) : "");
+		cJSON_AddStringToObject(e, "object", kft_event_object(ev_i) ? kft_event_object(ev_i) : "");
+		cJSON_AddStringToObject(e, "type", kft_event_type(ev_i) ? kft_event_type(ev_i) : "");
+		cJSON_AddStringToObject(e, "reason", kft_event_reason(ev_i) ? kft_event_reason(ev_i) : "");
+		cJSON_AddStringToObject(e, "message", kft_event_message(ev_i) ?
+		                        kft_event_message(ev_i) : "");
 		cJSON_AddItemToArray(a, e);
 	}
 	kft_event_list_free(ev);
@@ -491,7 +493,7 @@ int kft__dash_history_metrics(kft__dash_history *h, const kft_job_t *job, int64_
 	                       "VALUES(?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
 		return db_error(h, "metrics");
 	for (i = 0; i <= kft_job_metric_count(job) && i < 64; i++) {
-		const char *v = i ? kft_job_metric_value(job, i - 1) : NULL;
+		const char *v = i ? kft_metric_value(kft_job_metric_at(job, i - 1)) : NULL;
 		char *end;
 		double x = v ? strtod(v, &end) : (double)kft_job_progress_percent(job);
 
@@ -504,7 +506,7 @@ int kft__dash_history_metrics(kft__dash_history *h, const kft_job_t *job, int64_
 		sqlite3_bind_text(st, 2, kft_job_name(job), -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 3, t_ms);
 		/* a job's own metric named "progress" is shown next to ours, not mixed with it */
-		sqlite3_bind_text(st, 4, i ? kft_job_metric_name(job, i - 1) : "\x01progress", -1,
+		sqlite3_bind_text(st, 4, i ? kft_metric_name(kft_job_metric_at(job, i - 1)) : "\x01progress", -1,
 		                  SQLITE_TRANSIENT);
 		sqlite3_bind_double(st, 5, x);
 		sqlite3_step(st);

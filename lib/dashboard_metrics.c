@@ -229,7 +229,7 @@ int kft__dash_metrics(kft__buf *b, kft__dash *d)
 		for (m = 0; m < nm; m++) {
 			double v;
 
-			if (!numeric(kft_job_metric_value(j, m), &v))
+			if (!numeric(kft_metric_value(kft_job_metric_at(j, m)), &v))
 				continue;
 			if (m >= MAX_METRICS) {
 				dropped++;
@@ -238,7 +238,7 @@ int kft__dash_metrics(kft__buf *b, kft__dash *d)
 			kft__buf_puts(b, "kft_job_metric");
 			job_labels(b, d, j);
 			kft__buf_puts(b, ",metric=");
-			kft__dash_put_prom_label(b, kft_job_metric_name(j, m));
+			kft__dash_put_prom_label(b, kft_metric_name(kft_job_metric_at(j, m)));
 			put_value(b, v);
 			series++;
 		}

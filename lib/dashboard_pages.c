@@ -537,9 +537,9 @@ static void put_metrics(kft__buf *b, const kft_job_t *job, const kft__dash_serie
 	kft__buf_puts(b, "<div class=\"gauges\">");
 	for (i = 0; i < n; i++) {
 		kft__buf_puts(b, "<div class=\"gauge\"><span class=\"gname\">");
-		kft__dash_puts_html(b, kft_job_metric_name(job, i));
+		kft__dash_puts_html(b, kft_metric_name(kft_job_metric_at(job, i)));
 		kft__buf_puts(b, "</span><span class=\"gval\">");
-		kft__dash_puts_html(b, kft_job_metric_value(job, i));
+		kft__dash_puts_html(b, kft_metric_value(kft_job_metric_at(job, i)));
 		kft__buf_puts(b, "</span></div>");
 	}
 	kft__buf_puts(b, "</div>");
@@ -561,12 +561,13 @@ static void put_steps(kft__buf *b, const kft_job_t *job)
 	kft__buf_puts(b, "<table class=\"steps\"><thead><tr><th>Step</th><th>Status</th>"
 	                 "<th>Exit code</th><th>Reason</th><th>Target</th></tr></thead><tbody>");
 	for (i = 0; i < n; i++) {
-		int code = kft_job_step_exit_code(job, i), sig = kft_job_step_signal(job, i);
+		const kft_step_t *st = kft_job_step_at(job, i);
+		int code = kft_step_exit_code(st), sig = kft_step_signal(st);
 
 		kft__buf_puts(b, "<tr><td>");
-		kft__dash_puts_html(b, kft_job_step_name(job, i));
+		kft__dash_puts_html(b, kft_step_name(st));
 		kft__buf_puts(b, "</td><td>");
-		put_status(b, kft_job_step_status(job, i));
+		put_status(b, kft_step_status(st));
 		kft__buf_puts(b, "</td><td class=\"num\">");
 		if (code >= 0)
 			kft__buf_printf(b, "%d", code);
@@ -575,9 +576,9 @@ static void put_steps(kft__buf *b, const kft_job_t *job)
 		else
 			kft__buf_puts(b, "-");
 		kft__buf_puts(b, "</td><td>");
-		kft__dash_puts_html(b, kft_job_step_reason(job, i) ? kft_job_step_reason(job, i) : "-");
+		kft__dash_puts_html(b, kft_step_reason(st) ? kft_step_reason(st) : "-");
 		kft__buf_puts(b, "</td><td><code>");
-		kft__dash_puts_html(b, kft_job_step_target(job, i) ? kft_job_step_target(job, i) : "-");
+		kft__dash_puts_html(b, kft_step_target(st) ? kft_step_target(st) : "-");
 		kft__buf_puts(b, "</code></td></tr>");
 	}
 	if (!n)
@@ -594,17 +595,17 @@ static void put_events(kft__buf *b, const kft_event_list_t *ev)
 	                 "<th>Object</th><th>Reason</th><th>Message</th></tr></thead><tbody>");
 	for (i = 0; i < n; i++) {
 		kft__buf_puts(b, "<tr><td class=\"nowrap\">");
-		put_time(b, kft_event_time_ms(ev, i));
+		put_time(b, kft_event_time_ms(kft_event_list_at(ev, i)));
 		kft__buf_puts(b, "</td><td>");
-		kft__dash_puts_html(b, kft_event_type(ev, i));
+		kft__dash_puts_html(b, kft_event_type(kft_event_list_at(ev, i)));
 		kft__buf_puts(b, "</td><td>");
-		kft__dash_puts_html(b, kft_event_kind(ev, i));
+		kft__dash_puts_html(b, kft_event_kind(kft_event_list_at(ev, i)));
 		kft__buf_puts(b, "/");
-		kft__dash_puts_html(b, kft_event_object(ev, i));
+		kft__dash_puts_html(b, kft_event_object(kft_event_list_at(ev, i)));
 		kft__buf_puts(b, "</td><td>");
-		kft__dash_puts_html(b, kft_event_reason(ev, i));
+		kft__dash_puts_html(b, kft_event_reason(kft_event_list_at(ev, i)));
 		kft__buf_puts(b, "</td><td>");
-		kft__dash_puts_html(b, kft_event_message(ev, i));
+		kft__dash_puts_html(b, kft_event_message(kft_event_list_at(ev, i)));
 		kft__buf_puts(b, "</td></tr>");
 	}
 	if (!n)
@@ -620,9 +621,9 @@ static void put_logs(kft__buf *b, const kft_job_t *job)
 	kft__buf_puts(b, "<p class=\"muted\" id=\"log-state\">Connecting\xe2\x80\xa6</p>");
 	for (i = 0; i < kft_job_step_count(job); i++) {
 		kft__buf_puts(b, "<details open class=\"log\"><summary>");
-		kft__dash_puts_html(b, kft_job_step_name(job, i));
+		kft__dash_puts_html(b, kft_step_name(kft_job_step_at(job, i)));
 		kft__buf_puts(b, "</summary><pre class=\"log\" data-step=\"");
-		kft__dash_puts_html(b, kft_job_step_name(job, i));
+		kft__dash_puts_html(b, kft_step_name(kft_job_step_at(job, i)));
 		kft__buf_puts(b, "\"></pre></details>");
 	}
 	kft__buf_puts(b, "<div id=\"log-more\"></div></section>\n");
@@ -817,7 +818,7 @@ int kft__dash_page_job(kft__buf *b, kft__dash *d, const char *name)
 		kft__dash_page_error(b, 502, kft_error_last()->message);
 		return 0;
 	}
-	if (kft_job_render(&yaml, job, KFT_FORMAT_YAML) < 0)
+	if (kft_job_render(&yaml, job, NULL) < 0)   /* YAML */
 		yaml = NULL;
 	load_series(&series, d, name, history);
 	if (!history) {

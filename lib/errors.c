@@ -89,6 +89,14 @@ int kft__error_set_status(int code, int http_status, const char *reason, const c
 	return code;
 }
 
+void kft__error_set_reason(const char *reason)
+{
+	if (!reason || !*reason)
+		return;
+	snprintf(err_state.reason, sizeof(err_state.reason), "%s", reason);
+	err_state.pub.reason = err_state.reason;
+}
+
 int kft__error_oom(void)
 {
 	return kft__error_set(KFT_ENOMEM, KFT_ERROR_CLASS_NOMEM, "out of memory");

@@ -56,12 +56,36 @@ static int register_locked(const char *name, kft_backend_factory_cb factory, voi
 	return 0;
 }
 
+/* The built-in backends take their settings from kft_client_opts_t's fields, no backend options. */
+typedef struct {
+	const char *name;
+	kft_backend_factory_cb factory;
+} builtin_backend;
+
+static const builtin_backend builtins[] = {
+	{ "local", kft__backend_local_factory },
+	{ "container", kft__backend_container_factory },
+	{ "kubernetes", kft__backend_kubernetes_factory },
+};
+
+static int builtin_factory(kft_backend_t **out, const kft_client_opts_t *opts, void *payload)
+{
+	const builtin_backend *b = payload;
+	int error;
+
+	*out = NULL;
+	if ((error = kft__backend_options_none(opts, b->name)) < 0)
+		return error;
+	return b->factory(out, opts, NULL);
+}
+
 static void register_builtins(void)
 {
+	size_t i;
+
 	pthread_mutex_lock(&global_lock);
-	register_locked("local", kft__backend_local_factory, NULL);
-	register_locked("container", kft__backend_container_factory, NULL);
-	register_locked("kubernetes", kft__backend_kubernetes_factory, NULL);
+	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		register_locked(builtins[i].name, builtin_factory, (void *)&builtins[i]);
 	pthread_mutex_unlock(&global_lock);
 }
 
@@ -171,7 +195,7 @@ int kft__backend_lookup(kft_backend_factory_cb *factory, void **payload, const c
 	return KFT_ENOTFOUND;
 }
 
-void kft_set_diag_handler(kft_diag_cb cb, int max_level, void *payload)
+void kft_diag_set_handler(kft_diag_cb cb, int max_level, void *payload)
 {
 	diag_cb = cb;
 	diag_payload = payload;

@@ -30,6 +30,8 @@ int kft__error_os(int code, const char *fmt, ...) KFT__PRINTF(2, 3);
 /** Kubernetes Status: message copied, http status and reason kept; returns code. */
 int kft__error_set_status(int code, int http_status, const char *reason, const char *message);
 int kft__error_oom(void);
+/** Set the reason of this thread's current error (e.g. a failed job's reason). */
+void kft__error_set_reason(const char *reason);
 /** Prefix the current message: "<prefix>: <old message>". */
 void kft__error_prefix(const char *fmt, ...) KFT__PRINTF(1, 2);
 
@@ -42,9 +44,34 @@ void kft__error_prefix(const char *fmt, ...) KFT__PRINTF(1, 2);
 	"unsupported %s version %u (this library knows up to %u)", what, (opts)->version, \
 	(unsigned)(max)); } while (0)
 
+/** The out rule: after a failed call (error < 0) *out is NULL, freed with freefn if set. */
+#define KFT__OUT_ON_ERROR(out, error, freefn) do { if ((error) < 0 && *(out)) { \
+	freefn(*(out)); *(out) = NULL; } } while (0)
+/** Read a caller's kft_render_opts_t (NULL: defaults) into the newest layout. */
+int kft__render_opts_read(kft_render_opts_t *dst, const kft_render_opts_t *src);
+/** The follow heartbeat: cb(len 0) when *last_ms is >= 500 ms old; cb's non-zero value. */
+int kft__logs_heartbeat(kft_log_cb cb, void *payload, int64_t *last_ms);
+/** For built-in backends' factories: KFT_EINVALID if opts carries backend options. */
+int kft__backend_options_none(const kft_client_opts_t *opts, const char *backend);
+
+/* ---- versioned option structs (lib/opts.c) ---- */
+/** A public options struct: sizes[v - 1] is the size of version v's layout. */
+typedef struct {
+	const char *name;        /* "kft_logs_opts_t", for messages */
+	const void *defaults;    /* the newest layout at its defaults (the INIT macro) */
+	const size_t *sizes;     /* per version; the last is sizeof the newest */
+	size_t nsizes;           /* = the newest version */
+} kft__opts_layout;
+/** *_opts_init(): write version's defaults, only that version's bytes. */
+int kft__opts_init(void *opts, unsigned int version, const kft__opts_layout *l);
+/** dst (the newest layout) = defaults, overwritten by src's version's bytes; src NULL: defaults. */
+int kft__opts_read(void *dst, const void *src, const kft__opts_layout *l);
+
 /*
- * The body of every versioned struct's public _init function (lib/errors.c): check
- * version, copy the *_INIT template, set version. One place for the rule.
+ * The body of a public _init function of a struct that has ONE version so far
+ * (lib/errors.c): check version, copy the *_INIT template, set version. A struct
+ * that gains a version 2 moves to a kft__opts_layout (above), which writes and
+ * reads only the caller's version's bytes.
  *   int kft_wait_opts_init(kft_wait_opts_t *opts, unsigned int version)
  *   { KFT__VERSIONED_INIT(opts, version, kft_wait_opts_t, KFT_WAIT_OPTS); }
  */
@@ -305,6 +332,8 @@ int kft__v1_job_from_json(kft_job_t **out, const cJSON *obj, const char *backend
 
 /* ---- client internals (lib/client.c) ---- */
 const char *kft__client_runtime_path(const kft_client_t *client);
+/** The client's backend (tests). */
+kft_backend_t *kft__client_backend(const kft_client_t *client);
 
 /* ---- jobs (lib/job.c) ---- */
 /** JSON view of a job (status, steps...); used by render and the bindings. */

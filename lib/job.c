@@ -7,14 +7,16 @@
 #include <strings.h>
 #include <time.h>
 
-typedef struct {
+struct kft_step {
 	char *name, *target, *reason;
-	int state, exit_code, signal;
-} kft__step;
+	int state, exit_code, signal;   /* exit_code KFT_UNSET: not exited */
+};
+typedef struct kft_step kft__step;
 
-typedef struct {
+struct kft_metric {
 	char *name, *value;
-} kft__metric;
+};
+typedef struct kft_metric kft__metric;
 
 struct kft_job {
 	char *name, *ns, *runtime, *backend, *reason, *message;
@@ -33,10 +35,11 @@ struct kft_job_list {
 	size_t n, cap;
 };
 
-typedef struct {
+struct kft_event {
 	int64_t time_ms;
 	char *kind, *object, *type, *reason, *message;
-} kft__event;
+};
+typedef struct kft_event kft__event;
 
 struct kft_event_list {
 	kft__event *ev;
@@ -51,14 +54,20 @@ const char *kft_job_state_name(int state)
 	return state >= 0 && state <= KFT_JOB_FAILED ? job_states[state] : NULL;
 }
 
-int kft_job_state_parse(const char *name)
+int kft_job_state_parse(int *out, const char *name)
 {
 	int i;
 
-	for (i = 0; name && i <= KFT_JOB_FAILED; i++)
-		if (!strcasecmp(name, job_states[i]))
-			return i;
-	return -1;
+	KFT_ASSERT_ARG(out && name);
+	*out = KFT_UNSET;
+	for (i = 0; i <= KFT_JOB_FAILED; i++)
+		if (!strcasecmp(name, job_states[i])) {
+			*out = i;
+			return 0;
+		}
+	return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+	                      "status \"%s\": not one of Created, Suspended, Running, Complete, "
+	                      "Failed", name);
 }
 
 const char *kft_step_state_name(int state)
@@ -73,7 +82,7 @@ int kft_job_new(kft_job_t **out, const char *name, const char *backend)
 	KFT_ASSERT_ARG(out && name);
 	*out = NULL;
 	KFT_CHECK_ALLOC(job = kft__calloc(1, sizeof(*job)));
-	job->percent = job->eta = -1;
+	job->percent = job->eta = KFT_UNSET;
 	if ((job->name = kft__strdup(name)) == NULL ||
 	    (backend && (job->backend = kft__strdup(backend)) == NULL)) {
 		kft_job_free(job);
@@ -168,7 +177,7 @@ int kft_job_set_state(kft_job_t *job, int state, const char *reason, const char 
 	job->state = state;
 	if (kft__strdup_replace(&job->reason, reason) < 0 ||
 	    kft__strdup_replace(&job->message, message) < 0)
-		return KFT_ENOMEM;
+		return kft__error_oom();
 	return 0;
 }
 
@@ -191,8 +200,8 @@ int kft_job_set_times(kft_job_t *job, int64_t created_ms, int64_t started_ms, in
 int kft_job_set_progress(kft_job_t *job, int64_t percent, int64_t eta_seconds)
 {
 	KFT_ASSERT_ARG(job);
-	job->percent = percent;
-	job->eta = eta_seconds;
+	job->percent = percent >= 0 ? percent : KFT_UNSET;
+	job->eta = eta_seconds >= 0 ? eta_seconds : KFT_UNSET;
 	return 0;
 }
 
@@ -281,7 +290,7 @@ int kft_job_add_step(kft_job_t *job, const char *name, int state, const char *ta
 	s = &job->steps[job->nsteps];
 	memset(s, 0, sizeof(*s));
 	s->state = state;
-	s->exit_code = exit_code;
+	s->exit_code = exit_code >= 0 ? exit_code : KFT_UNSET;
 	s->signal = signal;
 	if ((s->name = kft__strdup(name)) == NULL ||
 	    (target && (s->target = kft__strdup(target)) == NULL) ||
@@ -299,7 +308,7 @@ const char *kft_job_name(const kft_job_t *job) { return job ? job->name : NULL; 
 const char *kft_job_namespace(const kft_job_t *job) { return job ? job->ns : NULL; }
 const char *kft_job_runtime(const kft_job_t *job) { return job ? job->runtime : NULL; }
 const char *kft_job_backend(const kft_job_t *job) { return job ? job->backend : NULL; }
-int kft_job_state(const kft_job_t *job) { return job ? job->state : -1; }
+int kft_job_state(const kft_job_t *job) { return job ? job->state : KFT_UNSET; }
 const char *kft_job_status(const kft_job_t *job) { return job ? kft_job_state_name(job->state) : NULL; }
 const char *kft_job_reason(const kft_job_t *job) { return job ? job->reason : NULL; }
 const char *kft_job_message(const kft_job_t *job) { return job ? job->message : NULL; }
@@ -307,57 +316,34 @@ int64_t kft_job_num_nodes(const kft_job_t *job) { return job ? job->num_nodes : 
 int64_t kft_job_created_ms(const kft_job_t *job) { return job ? job->created_ms : 0; }
 int64_t kft_job_started_ms(const kft_job_t *job) { return job ? job->started_ms : 0; }
 int64_t kft_job_finished_ms(const kft_job_t *job) { return job ? job->finished_ms : 0; }
-int64_t kft_job_progress_percent(const kft_job_t *job) { return job ? job->percent : -1; }
-int64_t kft_job_eta_seconds(const kft_job_t *job) { return job ? job->eta : -1; }
+int64_t kft_job_progress_percent(const kft_job_t *job) { return job ? job->percent : KFT_UNSET; }
+int64_t kft_job_eta_seconds(const kft_job_t *job) { return job ? job->eta : KFT_UNSET; }
 int64_t kft_job_progress_updated_ms(const kft_job_t *job) { return job ? job->progress_ms : 0; }
+
 size_t kft_job_metric_count(const kft_job_t *job) { return job ? job->nmetrics : 0; }
 
-const char *kft_job_metric_name(const kft_job_t *job, size_t i)
+const kft_metric_t *kft_job_metric_at(const kft_job_t *job, size_t i)
 {
-	return job && i < job->nmetrics ? job->metrics[i].name : NULL;
+	return job && i < job->nmetrics ? &job->metrics[i] : NULL;
 }
 
-const char *kft_job_metric_value(const kft_job_t *job, size_t i)
-{
-	return job && i < job->nmetrics ? job->metrics[i].value : NULL;
-}
+const char *kft_metric_name(const kft_metric_t *m) { return m ? m->name : NULL; }
+const char *kft_metric_value(const kft_metric_t *m) { return m ? m->value : NULL; }
 
 size_t kft_job_step_count(const kft_job_t *job) { return job ? job->nsteps : 0; }
 
-const char *kft_job_step_name(const kft_job_t *job, size_t i)
+const kft_step_t *kft_job_step_at(const kft_job_t *job, size_t i)
 {
-	return job && i < job->nsteps ? job->steps[i].name : NULL;
+	return job && i < job->nsteps ? &job->steps[i] : NULL;
 }
 
-int kft_job_step_state(const kft_job_t *job, size_t i)
-{
-	return job && i < job->nsteps ? job->steps[i].state : -1;
-}
-
-const char *kft_job_step_status(const kft_job_t *job, size_t i)
-{
-	return job && i < job->nsteps ? kft_step_state_name(job->steps[i].state) : NULL;
-}
-
-const char *kft_job_step_target(const kft_job_t *job, size_t i)
-{
-	return job && i < job->nsteps ? job->steps[i].target : NULL;
-}
-
-int kft_job_step_exit_code(const kft_job_t *job, size_t i)
-{
-	return job && i < job->nsteps ? job->steps[i].exit_code : -1;
-}
-
-int kft_job_step_signal(const kft_job_t *job, size_t i)
-{
-	return job && i < job->nsteps ? job->steps[i].signal : 0;
-}
-
-const char *kft_job_step_reason(const kft_job_t *job, size_t i)
-{
-	return job && i < job->nsteps ? job->steps[i].reason : NULL;
-}
+const char *kft_step_name(const kft_step_t *s) { return s ? s->name : NULL; }
+int kft_step_state(const kft_step_t *s) { return s ? s->state : KFT_UNSET; }
+const char *kft_step_status(const kft_step_t *s) { return s ? kft_step_state_name(s->state) : NULL; }
+const char *kft_step_target(const kft_step_t *s) { return s ? s->target : NULL; }
+int kft_step_exit_code(const kft_step_t *s) { return s ? s->exit_code : KFT_UNSET; }
+int kft_step_signal(const kft_step_t *s) { return s ? s->signal : 0; }
+const char *kft_step_reason(const kft_step_t *s) { return s ? s->reason : NULL; }
 
 /* Days since 1970-01-01 -> civil date (Howard Hinnant's algorithm); no locale, no tz. */
 static void civil(int64_t days, int *y, int *m, int *d)
@@ -651,13 +637,17 @@ static int render_text(kft__buf *b, const kft_job_t *job)
 	return b->oom ? KFT_ENOMEM : 0;
 }
 
-int kft_job_render(char **out, const kft_job_t *job, int format)
+int kft_job_render(char **out, const kft_job_t *job, const kft_render_opts_t *opts)
 {
+	kft_render_opts_t o;
+	int error, format;
 	cJSON *j;
-	int error;
 
 	KFT_ASSERT_ARG(out && job);
 	*out = NULL;
+	if ((error = kft__render_opts_read(&o, opts)) < 0)
+		return error;
+	format = o.format;
 	if (format == KFT_FORMAT_TEXT) {
 		kft__buf b = KFT__BUF_INIT;
 
@@ -734,13 +724,17 @@ void kft_job_list_free(kft_job_list_t *list)
 	free(list);
 }
 
-int kft_job_list_render(char **out, const kft_job_list_t *list, int format)
+int kft_job_list_render(char **out, const kft_job_list_t *list, const kft_render_opts_t *opts)
 {
+	kft_render_opts_t o;
+	int error, format;
 	size_t i;
-	int error;
 
 	KFT_ASSERT_ARG(out && list);
 	*out = NULL;
+	if ((error = kft__render_opts_read(&o, opts)) < 0)
+		return error;
+	format = o.format;
 	if (format == KFT_FORMAT_TEXT) {
 		kft__buf b = KFT__BUF_INIT;
 
@@ -843,12 +837,18 @@ void kft_event_list_sort(kft_event_list_t *list)
 }
 
 size_t kft_event_list_count(const kft_event_list_t *l) { return l ? l->n : 0; }
-int64_t kft_event_time_ms(const kft_event_list_t *l, size_t i) { return l && i < l->n ? l->ev[i].time_ms : 0; }
-const char *kft_event_kind(const kft_event_list_t *l, size_t i) { return l && i < l->n ? l->ev[i].kind : NULL; }
-const char *kft_event_object(const kft_event_list_t *l, size_t i) { return l && i < l->n ? l->ev[i].object : NULL; }
-const char *kft_event_type(const kft_event_list_t *l, size_t i) { return l && i < l->n ? l->ev[i].type : NULL; }
-const char *kft_event_reason(const kft_event_list_t *l, size_t i) { return l && i < l->n ? l->ev[i].reason : NULL; }
-const char *kft_event_message(const kft_event_list_t *l, size_t i) { return l && i < l->n ? l->ev[i].message : NULL; }
+
+const kft_event_t *kft_event_list_at(const kft_event_list_t *l, size_t i)
+{
+	return l && i < l->n ? &l->ev[i] : NULL;
+}
+
+int64_t kft_event_time_ms(const kft_event_t *e) { return e ? e->time_ms : 0; }
+const char *kft_event_kind(const kft_event_t *e) { return e ? e->kind : NULL; }
+const char *kft_event_object(const kft_event_t *e) { return e ? e->object : NULL; }
+const char *kft_event_type(const kft_event_t *e) { return e ? e->type : NULL; }
+const char *kft_event_reason(const kft_event_t *e) { return e ? e->reason : NULL; }
+const char *kft_event_message(const kft_event_t *e) { return e ? e->message : NULL; }
 
 void kft_event_list_free(kft_event_list_t *list)
 {

@@ -650,7 +650,7 @@ static int add_nodes(ctx *c, cJSON *steps, const kft__strv *inits)
 		    kft__json_set(step, "resources",
 		                  cJSON_Duplicate(kft__json_path(c->tj,
 		                                  "spec.trainer.resourcesPerNode"), 1)) < 0) {
-			error = KFT_ENOMEM;
+			error = kft__error_oom();
 			goto out;
 		}
 	}

@@ -57,9 +57,12 @@ int kft_runtime_parse(kft_runtime_t **out, const char *text, size_t len)
 	cJSON *doc;
 	int error;
 
-	KFT_ASSERT_ARG(out && text);
+	KFT_ASSERT_ARG(out && (text || len == 0));
 	*out = NULL;
-	if ((error = kft__yaml_parse(&doc, text, len ? len : strlen(text), "runtime")) < 0)
+	if (len == 0)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+		                      "runtime: empty document (0 bytes)");
+	if ((error = kft__yaml_parse(&doc, text, len, "runtime")) < 0)
 		return error;
 	return kft__runtime_from_json(out, doc);
 }
@@ -77,7 +80,7 @@ int kft_runtime_dup(kft_runtime_t **out, const kft_runtime_t *rt)
 	if (rt->source && kft_runtime_set_source(*out, rt->source) < 0) {
 		kft_runtime_free(*out);
 		*out = NULL;
-		return KFT_ENOMEM;
+		return kft__error_oom();
 	}
 	return 0;
 }
@@ -199,12 +202,17 @@ const char *kft_runtime_source(const kft_runtime_t *rt)
 	return rt ? (rt->source ? rt->source : "builtin") : NULL;
 }
 
-int kft_runtime_render(char **out, const kft_runtime_t *rt, int format)
+int kft_runtime_render(char **out, const kft_runtime_t *rt, const kft_render_opts_t *opts)
 {
+	kft_render_opts_t o;
+	int error;
+
 	KFT_ASSERT_ARG(out && rt);
-	if (format == KFT_FORMAT_TEXT)
-		format = KFT_FORMAT_YAML;
-	return kft__render_doc(out, rt->doc, format);
+	*out = NULL;
+	if ((error = kft__render_opts_read(&o, opts)) < 0)
+		return error;
+	return kft__render_doc(out, rt->doc, o.format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
+	                       KFT_FORMAT_YAML);
 }
 
 int kft_runtime_list_new(kft_runtime_list_t **out)

@@ -334,7 +334,7 @@ int kft__script_expand(cJSON *doc, const cJSON *script, const kft_runtime_t *rt)
 	/* Work in a private directory: under MPI every rank writes its own copy. */
 	kft__buf_puts(&b, "KFT_DIR=$(mktemp -d \"${TMPDIR:-/tmp}/kft-script.XXXXXX\")\n"
 	                  "cd \"$KFT_DIR\"\n"
-	                  "KFT_PY=$(command -v python3 || command -v python)\n");
+	                  "KFT_PY=${KFT_PYTHON:-$(command -v python3 || command -v python)}\n");
 	if (cJSON_GetArraySize(pkgs) > 0) {
 		put_array(&b, "KFT_PACKAGES", pkgs);
 		put_array(&b, "KFT_INDEX", idx);
@@ -371,8 +371,12 @@ int kft__script_expand(cJSON *doc, const cJSON *script, const kft_runtime_t *rt)
 	}
 	kft__buf_put_shquoted(&b, file);
 	kft__buf_putc(&b, '\n');
+	/* KFT_PYTHON (kft train --python, the Python binding's sys.executable): that
+	 * interpreter's own torch.distributed.run instead of the torchrun on PATH */
 	if (kft__streq(policy, "torch"))
-		kft__buf_puts(&b, "exec torchrun ");
+		kft__buf_puts(&b, "if [ -n \"${KFT_PYTHON:-}\" ]; then KFT_RUN=(\"$KFT_PY\" -m "
+		                  "torch.distributed.run); else KFT_RUN=(torchrun); fi\n"
+		                  "exec \"${KFT_RUN[@]}\" ");
 	else
 		kft__buf_puts(&b, "exec \"$KFT_PY\" ");
 	kft__buf_put_shquoted(&b, file);

@@ -236,9 +236,12 @@ int kft_spec_parse(kft_spec_t **out, const char *text, size_t len)
 	kft_spec_t *s;
 	int error;
 
-	KFT_ASSERT_ARG(out && text);
+	KFT_ASSERT_ARG(out && (text || len == 0));
 	*out = NULL;
-	if ((error = pick_trainjob(&doc, text, len ? len : strlen(text))) < 0)
+	if (len == 0)
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+		                      "TrainJob: empty document (0 bytes)");
+	if ((error = pick_trainjob(&doc, text, len)) < 0)
 		return error;
 	if ((error = check_doc_shape(doc)) < 0 || (error = kft__spec_upgrade_old_fields(doc)) < 0) {
 		cJSON_Delete(doc);
@@ -281,11 +284,6 @@ int kft_spec_parse_file(kft_spec_t **out, const char *path)
 }
 
 /* ---- render ---- */
-
-int kft_render_opts_init(kft_render_opts_t *opts, unsigned int version)
-{
-	KFT__VERSIONED_INIT(opts, version, kft_render_opts_t, KFT_RENDER_OPTS);
-}
 
 int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t *rt)
 {
@@ -334,19 +332,22 @@ int kft__spec_finalize(cJSON **out, const kft_spec_t *spec, const kft_runtime_t 
 
 int kft_spec_render(char **out, const kft_spec_t *spec, const kft_render_opts_t *opts)
 {
+	kft_render_opts_t o;
 	cJSON *doc;
-	int error, format = opts ? opts->format : KFT_FORMAT_YAML;
+	int error;
 
 	KFT_ASSERT_ARG(out && spec);
-	KFT_CHECK_VERSION(opts, KFT_RENDER_OPTS_VERSION, "kft_render_opts_t");
 	*out = NULL;
+	if ((error = kft__render_opts_read(&o, opts)) < 0)
+		return error;
 	if ((error = kft__spec_finalize(&doc, spec, NULL)) < 0)
 		return error;
-	if (opts && opts->trainer_version && (error = kft__spec_convert(doc, opts->trainer_version)) < 0) {
+	if (o.trainer_version && (error = kft__spec_convert(doc, o.trainer_version)) < 0) {
 		cJSON_Delete(doc);
 		return error;
 	}
-	error = kft__render_doc(out, doc, format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON : KFT_FORMAT_YAML);
+	error = kft__render_doc(out, doc, o.format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
+	                        KFT_FORMAT_YAML);
 	cJSON_Delete(doc);
 	return error;
 }

@@ -108,7 +108,7 @@ int kft_spec_set_runtime(kft_spec_t *spec, const char *name, const char *kind)
 	KFT_CHECK_ALLOC(r = kft__json_path_mkobj(spec->doc, "spec.runtimeRef"));
 	if (kft__json_set_str(r, "name", name) < 0 ||
 	    kft__json_set_str(r, "kind", kind ? kind : "ClusterTrainingRuntime") < 0)
-		return KFT_ENOMEM;
+		return kft__error_oom();
 	return 0;
 }
 
@@ -196,7 +196,7 @@ static int upsert_env(cJSON *root, const char *path, const char *name, const cha
 	if (!cJSON_IsArray(arr)) {
 		KFT_CHECK_ALLOC(arr = cJSON_CreateArray());
 		if (kft__json_set(parent, dot + 1, arr) < 0)
-			return KFT_ENOMEM;
+			return kft__error_oom();
 	}
 	cJSON_ArrayForEach(e, arr) {
 		if (kft__streq(kft__json_str(e, "name"), name)) {

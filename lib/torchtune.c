@@ -1007,7 +1007,7 @@ static int tt_local_command(kft__strv *argv, const cJSON *trainjob, const kft_ru
 	    (c.rdzv && kft__strv_pushf(argv, "--rdzv_endpoint=%s", rdzv ? rdzv : "") < 0) ||
 	    kft__strv_push(argv, c.recipe) < 0 || kft__strv_push(argv, "--config") < 0 ||
 	    kft__strv_pushf(argv, "%s%s", model, c.suffix) < 0)
-		return KFT_ENOMEM;
+		return kft__error_oom();
 	cJSON_ArrayForEach(a, rcmd)
 		if (cJSON_IsString(a) && kept_key(a->valuestring) &&
 		    (error = push_mapped(argv, a->valuestring, workspace)) < 0)

@@ -119,4 +119,22 @@ grep -q 'no such file' "$T/nokc.out" || fail "missing kubeconfig: $(cat "$T/nokc
 $KFT -v get from-kubectl >"$T/v.out" 2>&1 || fail "get -v"
 grep -q 'GET https://127.0.0.1' "$T/v.out" || fail "no debug log: $(cat "$T/v.out")"
 grep -q 'test-token' "$T/v.out" && fail "the token leaked into -v output"
+
+# a quiet `kft logs -f` stops within about a second of Ctrl-C: the kubernetes backend
+# calls the log callback (the CLI's cancellation point) at least once a second while
+# no line arrives; without that it would run until the 30-second job ends
+$KFT train --name cli-quiet --annotation fake.kftrainer.dev/duration-ms=30000 \
+	-- python quiet.py >/dev/null 2>"$T/quiet.err" || fail "train cli-quiet: $(cat "$T/quiet.err")"
+$KFT wait cli-quiet --for Running --timeout 20 >/dev/null 2>&1 || fail "cli-quiet not Running"
+$KFT logs -f cli-quiet --step node-0 >"$T/quiet.out" 2>&1 &
+LPID=$!
+sleep 2
+kill -0 "$LPID" 2>/dev/null || fail "logs -f of a running job ended early: $(cat "$T/quiet.out")"
+t0=$(date +%s%N)
+kill -INT "$LPID"
+wait "$LPID"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -lt 1800 ] || fail "a quiet kft logs -f took $ms ms to stop after SIGINT"
+echo "quiet logs -f stopped $ms ms after SIGINT"
+$KFT delete cli-quiet >/dev/null 2>&1 || fail "delete cli-quiet"
 echo "ok"

@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 	kft_client_t *c = NULL;
 	int i, n = argc > 2 ? atoi(argv[2]) : 100;
 	o.backend = "kubernetes";
-	kft_set_diag_handler(diag, KFT_DIAG_DEBUG, NULL);
+	kft_diag_set_handler(diag, KFT_DIAG_DEBUG, NULL);
 	if (kft_client_new(&c, &o) < 0)
 		return fprintf(stderr, "client: %s\n", kft_error_last()->message), 1;
 	for (i = 0; i < n; i++) {

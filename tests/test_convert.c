@@ -37,7 +37,7 @@ static int conv_opts(kft_spec_t **out, reports *r, const char *yaml, const char 
 	o.flags = flags;
 	o.report_cb = collect;
 	o.payload = r;
-	return kft_convert(out, yaml, 0, &o);
+	return kft_convert(out, yaml, strlen(yaml), &o);
 }
 
 /* Convert (must succeed), validate, and return the rendered JSON for tv. */
@@ -451,7 +451,7 @@ START_TEST(bad_names)
 		refused(yaml, NULL, NULL, KFT_EINVALID, "at most 63 characters");
 		/* opts.name renames it */
 		o.name = "renamed";
-		ck_assert_kft_ok(kft_convert(&s, yaml, 0, &o));
+		ck_assert_kft_ok(kft_convert(&s, yaml, strlen(yaml), &o));
 		ck_assert_str_eq(kft_spec_name(s), "renamed");
 		kft_spec_free(s);
 	}
@@ -531,32 +531,34 @@ START_TEST(several_documents)
 	kft_spec_t *s = NULL;
 	size_t v1 = 9, docs = 9;
 
-	ck_assert_kft_ok(kft_convert_detect(&v1, &docs, two, 0));
+	ck_assert_kft_ok(kft_convert_detect(&v1, &docs, two, strlen(two)));
 	ck_assert_uint_eq(v1, 2);
 	ck_assert_uint_eq(docs, 2);
-	ck_assert_kft_ok(kft_convert_detect(&v1, &docs, with_cm, 0));
+	ck_assert_kft_ok(kft_convert_detect(&v1, &docs, with_cm, strlen(with_cm)));
 	ck_assert_uint_eq(v1, 1);
 	ck_assert_uint_eq(docs, 2);
 	ck_assert_kft_ok(kft_convert_detect(&v1, &docs, "apiVersion: trainer.kubeflow.org/v1alpha1\n"
-	                                    "kind: TrainJob\n", 0));
+	                                    "kind: TrainJob\n",
+	                                    strlen("apiVersion: trainer.kubeflow.org/v1alpha1\n"
+	                                           "kind: TrainJob\n")));
 	ck_assert_uint_eq(v1, 0);
 	ck_assert_uint_eq(docs, 1);
 	refused(two, NULL, NULL, KFT_EINVALID, "2 v1 jobs among 2 YAML documents: convert one at a "
 	        "time");
 	o.document = 1;
-	ck_assert_kft_ok(kft_convert(&s, two, 0, &o));
+	ck_assert_kft_ok(kft_convert(&s, two, strlen(two), &o));
 	ck_assert_str_eq(kft_spec_name(s), "j");
 	ck_assert_int_eq(kft_spec_num_nodes(s), 3);
 	kft_spec_free(s);
 	o.document = 2;
-	ck_assert_kft_error(kft_convert(&s, two, 0, &o), KFT_ENOTFOUND,
+	ck_assert_kft_error(kft_convert(&s, two, strlen(two), &o), KFT_ENOTFOUND,
 	                    "document 2: the text has 2 YAML documents");
 	/* the only v1 job among other documents is taken */
-	ck_assert_kft_ok(kft_convert(&s, with_cm, 0, NULL));
+	ck_assert_kft_ok(kft_convert(&s, with_cm, strlen(with_cm), NULL));
 	ck_assert_str_eq(kft_spec_name(s), "p");
 	kft_spec_free(s);
 	o.document = 0;
-	ck_assert_kft_error(kft_convert(&s, with_cm, 0, &o), KFT_EINVALID,
+	ck_assert_kft_error(kft_convert(&s, with_cm, strlen(with_cm), &o), KFT_EINVALID,
 	                    "kind: expected a Training Operator v1 job");
 }
 END_TEST
@@ -571,12 +573,13 @@ START_TEST(callback_stops_and_versions)
 	r.stop_at = 1;
 	o.report_cb = collect;
 	o.payload = &r;
-	ck_assert_int_eq(kft_convert(&s, pytorch_simple, 0, &o), 42);
+	ck_assert_int_eq(kft_convert(&s, pytorch_simple, strlen(pytorch_simple), &o), 42);
 	ck_assert_ptr_null(s);
 	ck_assert_int_eq(r.losses + r.notes, 1);
 	kft__buf_free(&r.text);
 	o.version = 99;
-	ck_assert_kft_error(kft_convert(&s, pytorch_simple, 0, &o), KFT_EVERSION,
+	ck_assert_kft_error(kft_convert(&s, pytorch_simple, strlen(pytorch_simple), &o),
+	                    KFT_EVERSION,
 	                    "kft_convert_opts_t");
 	ck_assert_kft_ok(kft_convert_opts_init(&o2, KFT_CONVERT_OPTS_VERSION));
 	ck_assert_int_eq(o2.document, KFT_UNSET);
@@ -631,8 +634,8 @@ START_TEST(v1_status_mapping)
 		if (cases[i].reason)
 			ck_assert_str_eq(kft_job_reason(job), cases[i].reason);
 		ck_assert_uint_eq(kft_job_step_count(job), 1);
-		ck_assert_str_eq(kft_job_step_name(job, 0), "Worker");
-		ck_assert_int_eq(kft_job_step_state(job, 0), KFT_STEP_RUNNING);
+		ck_assert_str_eq(kft_step_name(kft_job_step_at(job, 0)), "Worker");
+		ck_assert_int_eq(kft_step_state(kft_job_step_at(job, 0)), KFT_STEP_RUNNING);
 		kft_job_free(job);
 	}
 	ck_assert_kft_ok(kft__v1_ref(&kind, &name, "PyTorchJobs/a-b"));

@@ -300,22 +300,32 @@ START_TEST(client_backends)
 	ck_assert_int_eq(((fake_backend *)0 == NULL), 1);
 
 	/* verbs the backend lacks */
-	ck_assert_kft_error(kft_render_plan(&plan, c, spec, KFT_FORMAT_YAML), KFT_ENOTSUPPORTED,
+	ck_assert_kft_error(kft_render_plan(&plan, c, spec, as_format(KFT_FORMAT_YAML)), KFT_ENOTSUPPORTED,
 	                    "fake backend does not support plan rendering");
 	ck_assert_kft_error(kft_delete_job(c, "known", NULL), KFT_ENOTSUPPORTED, "delete");
 
-	/* generic wait: fails fast on Failed, job returned, callback called */
+	/* generic wait: fails fast on Failed, no job with the error (the out rule), the job's
+	 * reason in kft_error_last(), callback called */
 	wo.progress_cb = count_cb;
 	wo.payload = &calls;
+	job = (kft_job_t *)&calls;   /* overwritten: NULL on failure */
 	ck_assert_kft_error(kft_wait(&job, c, "known", &wo), KFT_EJOBFAILED, "node-0 failed");
-	ck_assert_ptr_nonnull(job);
-	ck_assert_str_eq(kft_job_status(job), "Failed");
-	ck_assert_int_eq(kft_job_step_exit_code(job, 0), 3);
+	ck_assert_ptr_null(job);
+	ck_assert_str_eq(kft_error_last()->reason, "node-0 failed");
 	ck_assert_int_ge(calls, 2);
+	/* Failed wanted too: 0 and the failed job to read */
+	wo.want = KFT_WANT_FINISHED;
+	ck_assert_kft_ok(kft_wait(&job, c, "known", &wo));
+	ck_assert_str_eq(kft_job_status(job), "Failed");
+	ck_assert_int_eq(kft_step_exit_code(kft_job_step_at(job, 0)), 3);
 	kft_job_free(job);
 	ck_assert_kft_error(kft_get_job(&job, c, "unknown"), KFT_ENOTFOUND, "no job");
+	/* a client verb's out may be NULL: the result is discarded (ASan: no leak) */
+	ck_assert_kft_ok(kft_wait(NULL, c, "known", &wo));
+	ck_assert_kft_ok(kft_get_job(NULL, c, "known"));
+	ck_assert_kft_error(kft_get_job(NULL, c, "unknown"), KFT_ENOTFOUND, "no job");
 	wo.want = 1u << 12;
-	ck_assert_kft_error(kft_wait(NULL, c, "known", &wo), KFT_EINVALID, "unknown statuses");
+	ck_assert_kft_error(kft_wait(&job, c, "known", &wo), KFT_EINVALID, "unknown statuses");
 
 	kft_spec_free(spec);
 	kft_client_free(c);
@@ -327,6 +337,7 @@ END_TEST
 
 START_TEST(job_render)
 {
+	int st;
 	kft_job_t *job;
 	kft_job_list_t *l;
 	kft_event_list_t *ev;
@@ -340,21 +351,25 @@ START_TEST(job_render)
 	kft_job_add_step(job, "node-1", KFT_STEP_FAILED, "101", -1, 9, "killed by signal 9");
 	kft_job_set_progress(job, 42, 10);
 	kft_job_add_metric(job, "loss", "0.5");
-	ck_assert_kft_ok(kft_job_render(&s, job, KFT_FORMAT_JSON));
+	ck_assert_kft_ok(kft_job_render(&s, job, as_format(KFT_FORMAT_JSON)));
 	ck_assert_ptr_nonnull(strstr(s, "\"status\": \"Failed\""));
 	ck_assert_ptr_nonnull(strstr(s, "\"signal\": 9"));
 	ck_assert_ptr_nonnull(strstr(s, "\"trainerStatus\": {\n    \"progressPercentage\": 42"));
 	kft_free(s);
-	ck_assert_kft_ok(kft_job_render(&s, job, KFT_FORMAT_TEXT));
+	ck_assert_kft_ok(kft_job_render(&s, job, as_format(KFT_FORMAT_TEXT)));
 	ck_assert_ptr_nonnull(strstr(s, "sig9"));
 	kft_free(s);
-	ck_assert_int_eq(kft_job_state_parse("complete"), KFT_JOB_COMPLETE);
-	ck_assert_int_eq(kft_job_state_parse("Done"), -1);
-	ck_assert_ptr_null(kft_job_step_name(job, 5));
-	ck_assert_int_eq(kft_job_step_state(job, 5), -1);
+	ck_assert_kft_ok(kft_job_state_parse(&st, "complete"));
+	ck_assert_int_eq(st, KFT_JOB_COMPLETE);
+	ck_assert_kft_error(kft_job_state_parse(&st, "Done"), KFT_EINVALID, "\"Done\": not one of");
+	ck_assert_int_eq(st, KFT_UNSET);
+	ck_assert_ptr_null(kft_step_name(kft_job_step_at(job, 5)));
+	ck_assert_int_eq(kft_step_state(kft_job_step_at(job, 5)), KFT_UNSET);
+	ck_assert_int_eq(kft_step_exit_code(kft_job_step_at(job, 1)), KFT_UNSET);
+	ck_assert_int_eq(kft_step_signal(kft_job_step_at(job, 1)), 9);
 	ck_assert_kft_ok(kft_job_list_new(&l));
 	ck_assert_kft_ok(kft_job_list_add(l, job));
-	ck_assert_kft_ok(kft_job_list_render(&s, l, KFT_FORMAT_YAML));
+	ck_assert_kft_ok(kft_job_list_render(&s, l, as_format(KFT_FORMAT_YAML)));
 	ck_assert_ptr_nonnull(strstr(s, "- name: j1"));
 	kft_free(s);
 	kft_job_list_free(l);
@@ -362,8 +377,8 @@ START_TEST(job_render)
 	kft_event_list_add(ev, 30, "Step", "node-0", NULL, "Started", "b");
 	kft_event_list_add(ev, 10, "TrainJob", "j1", NULL, "Created", "a");
 	kft_event_list_sort(ev);
-	ck_assert_str_eq(kft_event_reason(ev, 0), "Created");
-	ck_assert_str_eq(kft_event_type(ev, 1), "Normal");
+	ck_assert_str_eq(kft_event_reason(kft_event_list_at(ev, 0)), "Created");
+	ck_assert_str_eq(kft_event_type(kft_event_list_at(ev, 1)), "Normal");
 	kft_event_list_free(ev);
 }
 END_TEST
@@ -376,7 +391,7 @@ static void assert_same_json(const kft_job_t *job)
 
 	ck_assert_ptr_nonnull(j);
 	ck_assert_kft_ok(kft__json_pretty(&tree, j));
-	ck_assert_kft_ok(kft_job_render(&direct, job, KFT_FORMAT_JSON));
+	ck_assert_kft_ok(kft_job_render(&direct, job, as_format(KFT_FORMAT_JSON)));
 	ck_assert_str_eq(direct, tree);
 	cJSON_Delete(j);
 	free(tree);
@@ -405,7 +420,7 @@ START_TEST(job_json_writer)
 	kft_job_add_metric(full, "loss", "0.5");
 	kft_job_add_metric(full, "acc\"", "");
 	assert_same_json(full);
-	ck_assert_kft_ok(kft_job_render(&direct, full, KFT_FORMAT_JSON));
+	ck_assert_kft_ok(kft_job_render(&direct, full, as_format(KFT_FORMAT_JSON)));
 	ck_assert_ptr_nonnull(strstr(direct, "\"creationTimestamp\": \"2000-02-29T23:59:59Z\""));
 	ck_assert_ptr_nonnull(strstr(direct, "\"startTime\": \"1970-01-01T00:00:01Z\""));
 	ck_assert_ptr_nonnull(strstr(direct, "\"completionTime\": \"2026-11-29T08:00:00Z\""));
@@ -424,7 +439,7 @@ START_TEST(job_json_writer)
 	assert_same_json(bare);
 
 	ck_assert_kft_ok(kft_job_list_new(&l));
-	ck_assert_kft_ok(kft_job_list_render(&direct, l, KFT_FORMAT_JSON));
+	ck_assert_kft_ok(kft_job_list_render(&direct, l, as_format(KFT_FORMAT_JSON)));
 	ck_assert_str_eq(direct, "[]\n");
 	kft_free(direct);
 	ck_assert_kft_ok(kft_job_list_add(l, full));
@@ -433,7 +448,7 @@ START_TEST(job_json_writer)
 	cJSON_AddItemToArray(arr, kft__job_to_json(kft_job_list_at(l, 0)));
 	cJSON_AddItemToArray(arr, kft__job_to_json(kft_job_list_at(l, 1)));
 	ck_assert_kft_ok(kft__json_pretty(&tree, arr));
-	ck_assert_kft_ok(kft_job_list_render(&direct, l, KFT_FORMAT_JSON));
+	ck_assert_kft_ok(kft_job_list_render(&direct, l, as_format(KFT_FORMAT_JSON)));
 	ck_assert_str_eq(direct, tree);
 	cJSON_Delete(arr);
 	free(tree);
@@ -522,7 +537,7 @@ START_TEST(alloc_failures_cjson)
 		if (rc == 0)
 			rc = kft_spec_render(&json, spec, &ro);
 		if (rc == 0)
-			rc = kft_spec_parse(&back, json, 0);
+			rc = kft_spec_parse(&back, json, strlen(json));
 		kft__alloc_fail_after(-1);
 		cJSON_InitHooks(&plain);
 		if (rc == 0) {

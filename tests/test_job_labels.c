@@ -14,7 +14,7 @@ START_TEST(labels)
 
 	ck_assert_kft_ok(kft_job_new(&j, "lab", "local"));
 	ck_assert_uint_eq(kft_job_label_count(j), 0);
-	ck_assert_kft_ok(kft_job_render(&s, j, KFT_FORMAT_JSON));
+	ck_assert_kft_ok(kft_job_render(&s, j, as_format(KFT_FORMAT_JSON)));
 	ck_assert_ptr_null(strstr(s, "labels"));
 	kft_free(s);
 	ck_assert_kft_ok(kft_job_set_label(j, "team", "a"));
@@ -32,11 +32,11 @@ START_TEST(labels)
 	ck_assert_uint_eq(kft_job_label_count(NULL), 0);
 	ck_assert_kft_ok(kft_job_dup(&d, j));
 	ck_assert_str_eq(kft_job_label(d, "team"), "b");
-	ck_assert_kft_ok(kft_job_render(&s, d, KFT_FORMAT_JSON));
+	ck_assert_kft_ok(kft_job_render(&s, d, as_format(KFT_FORMAT_JSON)));
 	ck_assert_msg(strstr(s, "\"labels\": {") && strstr(s, "\"queue-name\": \"q\\\"1\"") == NULL &&
 	              strstr(s, "\"kueue.x-k8s.io/queue-name\": \"q\\\"1\""), "%s", s);
 	kft_free(s);
-	ck_assert_kft_ok(kft_job_render(&s, d, KFT_FORMAT_YAML));
+	ck_assert_kft_ok(kft_job_render(&s, d, as_format(KFT_FORMAT_YAML)));
 	ck_assert_msg(strstr(s, "labels:\n") && strstr(s, "  team: b\n"), "%s", s);
 	kft_free(s);
 	kft_job_free(d);

@@ -292,11 +292,11 @@ START_TEST(session_token)
 	ck_assert_int_ge(calls, 1);
 	ck_assert_str_eq(kft_job_status(job), "Complete");
 	ck_assert_uint_eq(kft_job_step_count(job), 2);
-	ck_assert_str_eq(kft_job_step_name(job, 0), "node-0");
-	ck_assert_str_eq(kft_job_step_name(job, 1), "node-1");
-	ck_assert_str_eq(kft_job_step_status(job, 1), "Succeeded");
-	ck_assert_int_eq(kft_job_step_exit_code(job, 1), 0);
-	ck_assert(kft__has_prefix(kft_job_step_target(job, 0), "sess-node-0-0-"));
+	ck_assert_str_eq(kft_step_name(kft_job_step_at(job, 0)), "node-0");
+	ck_assert_str_eq(kft_step_name(kft_job_step_at(job, 1)), "node-1");
+	ck_assert_str_eq(kft_step_status(kft_job_step_at(job, 1)), "Succeeded");
+	ck_assert_int_eq(kft_step_exit_code(kft_job_step_at(job, 1)), 0);
+	ck_assert(kft__has_prefix(kft_step_target(kft_job_step_at(job, 0)), "sess-node-0-0-"));
 	ck_assert_int_eq(kft_job_num_nodes(job), 2);
 	ck_assert(kft_job_created_ms(job) > 0 && kft_job_finished_ms(job) >= kft_job_created_ms(job));
 	kft_job_free(job);
@@ -339,11 +339,11 @@ START_TEST(session_token)
 		int kinds = 0;
 
 		for (i = 0; i < kft_event_list_count(ev); i++) {
-			kinds |= !strcmp(kft_event_kind(ev, i), "TrainJob") ? 1 : 0;
-			kinds |= !strcmp(kft_event_kind(ev, i), "Pod") ? 2 : 0;
-			kinds |= !strcmp(kft_event_kind(ev, i), "JobSet") ? 4 : 0;
+			kinds |= !strcmp(kft_event_kind(kft_event_list_at(ev, i)), "TrainJob") ? 1 : 0;
+			kinds |= !strcmp(kft_event_kind(kft_event_list_at(ev, i)), "Pod") ? 2 : 0;
+			kinds |= !strcmp(kft_event_kind(kft_event_list_at(ev, i)), "JobSet") ? 4 : 0;
 			if (i > 0)
-				ck_assert(kft_event_time_ms(ev, i) >= kft_event_time_ms(ev, i - 1));
+				ck_assert(kft_event_time_ms(kft_event_list_at(ev, i)) >= kft_event_time_ms(kft_event_list_at(ev, i - 1)));
 		}
 		ck_assert_int_eq(kinds, 7);
 	}
@@ -353,6 +353,53 @@ START_TEST(session_token)
 	ck_assert_kft_error(kft_get_job(&job, c, "sess"), KFT_ENOTFOUND, "not found");
 	ck_assert_int_eq(kft_error_last()->http_status, 404);
 	ck_assert_str_eq(kft_error_last()->reason, "NotFound");
+	kft_client_free(c);
+}
+END_TEST
+
+/* Counts heartbeats (len 0) and lines; stops the follow at the third heartbeat after a line. */
+typedef struct {
+	int beats, lines;
+	int64_t first_line_ms;
+} quiet_follow;
+
+static int stop_when_quiet(const char *chunk, size_t len, const char *step, void *payload)
+{
+	quiet_follow *q = payload;
+
+	(void)chunk;
+	if (len == 0) {
+		ck_assert_str_eq(step, "");
+		return q->lines && ++q->beats >= 3 ? 42 : 0;
+	}
+	if (!q->lines++)
+		q->first_line_ms = kft__mono_ms();
+	return 0;
+}
+
+/*
+ * A quiet follow can be cancelled: the kubernetes backend calls the callback with
+ * len 0 at least once a second while no line arrives (the heartbeat logs.h promises),
+ * so the follow of a 30-second job whose node logs a line every few seconds stops at
+ * the callback's word, within a few seconds, not when the job ends.
+ */
+START_TEST(quiet_follow_is_cancellable)
+{
+	kft_client_t *c;
+	kft_logs_opts_t lo = KFT_LOGS_OPTS_INIT;
+	quiet_follow q = { 0, 0, 0 };
+
+	ck_assert_kft_ok(client_for(&c, NULL, NULL));
+	train(c, "quiet", 1, "fake.kftrainer.dev/duration-ms", "30000");
+	lo.flags = KFT_LOGS_FOLLOW;
+	lo.step = "node-0";
+	lo.timeout_ms = 25000;
+	ck_assert_int_eq(kft_logs(c, "quiet", &lo, stop_when_quiet, &q), 42);
+	ck_assert_int_ge(q.lines, 1);
+	ck_assert_int_eq(q.beats, 3);
+	/* three heartbeats after the first line, about a second apart */
+	ck_assert_int_lt(kft__mono_ms() - q.first_line_ms, 4500);
+	ck_assert_kft_ok(kft_delete_job(c, "quiet", NULL));
 	kft_client_free(c);
 }
 END_TEST
@@ -797,7 +844,7 @@ START_TEST(server_dry_run_and_suspend)
 	kft_job_free(job);
 	ck_assert_kft_error(kft_get_job(&job, c, "dry"), KFT_ENOTFOUND, "not found");
 	/* the plan is the exact request */
-	ck_assert_kft_ok(kft_render_plan(&plan, c, s, KFT_FORMAT_TEXT));
+	ck_assert_kft_ok(kft_render_plan(&plan, c, s, as_format(KFT_FORMAT_TEXT)));
 	ck_assert(kft__has_prefix(plan, "POST https://127.0.0.1:"));
 	ck_assert_ptr_nonnull(strstr(plan, "/apis/trainer.kubeflow.org/v1alpha1/namespaces/default/"
 	                                   "trainjobs?fieldValidation=Strict\n"));
@@ -861,22 +908,22 @@ START_TEST(wait_fails_fast_and_reasons)
 	ck_assert_kft_ok(client_for(&c, NULL, NULL));
 	train(c, "fails", 2, "fake.kftrainer.dev/fail-node", "1");
 	wo.timeout_ms = 30000;
-	ck_assert_kft_error(kft_wait(&job, c, "fails", &wo), KFT_EJOBFAILED, "is Failed");
+	ck_assert_kft_error(wait_keep_failed(&job, c, "fails", &wo), KFT_EJOBFAILED, "is Failed");
 	ck_assert_ptr_nonnull(job);
 	ck_assert_str_eq(kft_job_status(job), "Failed");
 	ck_assert_ptr_nonnull(kft_job_reason(job));
 	for (i = 0; i < kft_job_step_count(job); i++)
-		if (!strcmp(kft_job_step_name(job, i), "node-1"))
+		if (!strcmp(kft_step_name(kft_job_step_at(job, i)), "node-1"))
 			break;
 	ck_assert_uint_lt(i, kft_job_step_count(job));
-	ck_assert_str_eq(kft_job_step_status(job, i), "Failed");
-	ck_assert_int_ne(kft_job_step_exit_code(job, i), 0);
+	ck_assert_str_eq(kft_step_status(kft_job_step_at(job, i)), "Failed");
+	ck_assert_int_ne(kft_step_exit_code(kft_job_step_at(job, i)), 0);
 	kft_job_free(job);
 	job = NULL;
 	train(c, "oom", 1, "fake.kftrainer.dev/oom-node", "0");
-	ck_assert_kft_error(kft_wait(&job, c, "oom", &wo), KFT_EJOBFAILED, "is Failed");
-	ck_assert_str_eq(kft_job_step_reason(job, 0), "OOMKilled");
-	ck_assert_int_eq(kft_job_step_exit_code(job, 0), 137);
+	ck_assert_kft_error(wait_keep_failed(&job, c, "oom", &wo), KFT_EJOBFAILED, "is Failed");
+	ck_assert_str_eq(kft_step_reason(kft_job_step_at(job, 0)), "OOMKilled");
+	ck_assert_int_eq(kft_step_exit_code(kft_job_step_at(job, 0)), 137);
 	kft_job_free(job);
 	kft_client_free(c);
 }
@@ -966,7 +1013,7 @@ START_TEST(runtime_deleted_job_still_readable)
 	ck_assert_kft_ok(client_for(&c, NULL, NULL));
 	/* a namespaced TrainingRuntime that shadows the cluster one of the same name */
 	ck_assert_kft_ok(kft_get_runtime(&rt, c, "torch-distributed"));
-	ck_assert_kft_ok(kft_runtime_render(&yaml, rt, KFT_FORMAT_JSON));
+	ck_assert_kft_ok(kft_runtime_render(&yaml, rt, as_format(KFT_FORMAT_JSON)));
 	kft_runtime_free(rt);
 	{
 		cJSON *doc = cJSON_Parse(yaml);
@@ -1087,7 +1134,7 @@ START_TEST(submit_reads_runtime_once)
 
 	clear_requests();
 	ck_assert_kft_ok(kft_spec_set_name(s, "once-plan"));
-	ck_assert_kft_ok(kft_render_plan(&plan, c, s, KFT_FORMAT_JSON));
+	ck_assert_kft_ok(kft_render_plan(&plan, c, s, as_format(KFT_FORMAT_JSON)));
 	ck_assert_ptr_nonnull(strstr(plan, "print('hi')"));
 	ck_assert_int_eq(count_requests("GET", "runtimes/", NULL), 1);
 	ck_assert_int_eq(count_requests("POST", NULL, NULL), 0);
@@ -1264,8 +1311,8 @@ START_TEST(list_matches_get)
 		if (strncmp(kft_job_name(lj), "lmg", 3))
 			continue;
 		ck_assert_kft_ok(kft_get_job(&gj, c, kft_job_name(lj)));
-		ck_assert_kft_ok(kft_job_render(&a, lj, KFT_FORMAT_JSON));
-		ck_assert_kft_ok(kft_job_render(&b, gj, KFT_FORMAT_JSON));
+		ck_assert_kft_ok(kft_job_render(&a, lj, as_format(KFT_FORMAT_JSON)));
+		ck_assert_kft_ok(kft_job_render(&b, gj, as_format(KFT_FORMAT_JSON)));
 		if (strcmp(kft_job_name(lj), "lmg-pods"))   /* pods move on between the two reads */
 			ck_assert_str_eq(a, b);
 		else
@@ -1278,7 +1325,7 @@ START_TEST(list_matches_get)
 			ck_assert_int_eq(kft_job_progress_percent(lj), 37);
 			ck_assert_int_eq(kft_job_eta_seconds(lj), 90);
 			ck_assert_uint_eq(kft_job_metric_count(lj), 2);
-			ck_assert_str_eq(kft_job_metric_value(lj, 1), "0.5");
+			ck_assert_str_eq(kft_metric_value(kft_job_metric_at(lj, 1)), "0.5");
 			ck_assert_ptr_nonnull(strstr(a, "\"completionTime\": \"2026-11-29T07:00:00Z\""));
 		}
 		if (!strcmp(kft_job_name(lj), "lmg-1"))
@@ -1304,7 +1351,7 @@ static char *list_json(kft_client_t *c)
 	char *out = NULL;
 
 	ck_assert_kft_ok(kft_list_jobs(&l, c, NULL));
-	ck_assert_kft_ok(kft_job_list_render(&out, l, KFT_FORMAT_JSON));
+	ck_assert_kft_ok(kft_job_list_render(&out, l, as_format(KFT_FORMAT_JSON)));
 	kft_job_list_free(l);
 	return out;
 }
@@ -1514,7 +1561,7 @@ START_TEST(no_secrets_in_debug_output)
 	kft_job_t *job = NULL;
 	char *kc, user[512];
 
-	kft_set_diag_handler(capture, KFT_DIAG_DEBUG, NULL);
+	kft_diag_set_handler(capture, KFT_DIAG_DEBUG, NULL);
 	ck_assert_kft_ok(client_for(&c, NULL, NULL));
 	train(c, "secret", 1, NULL, NULL);
 	ck_assert_kft_ok(kft_get_job(&job, c, "secret"));
@@ -1531,7 +1578,7 @@ START_TEST(no_secrets_in_debug_output)
 	kft_runtime_list_free(rts);
 	kft_client_free(c);
 	free(kc);
-	kft_set_diag_handler(NULL, 0, NULL);
+	kft_diag_set_handler(NULL, 0, NULL);
 	ck_assert_ptr_nonnull(diag_log.ptr);
 	ck_assert_ptr_nonnull(strstr(diag_log.ptr, "GET https://127.0.0.1:"));   /* it did log */
 	ck_assert_ptr_null(strstr(diag_log.ptr, "test-token"));
@@ -1551,6 +1598,7 @@ static Suite *make_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, session_token);
 	tcase_add_test(tc, follow_waits_for_pods);
+	tcase_add_test(tc, quiet_follow_is_cancellable);
 	tcase_add_test(tc, auth_methods);
 	tcase_add_test(tc, exec_plugin_refresh_and_expiry);
 	tcase_add_test(tc, server_expires_token_exec_refreshes);

@@ -251,7 +251,7 @@ static char *parse_render(const char *text, size_t chunk)
 
 	if (kft__k8s_parse_job_list(&l, text, strlen(text), chunk) < 0)
 		return NULL;
-	ck_assert_kft_ok(kft_job_list_render(&out, l, KFT_FORMAT_JSON));
+	ck_assert_kft_ok(kft_job_list_render(&out, l, as_format(KFT_FORMAT_JSON)));
 	kft_job_list_free(l);
 	return out;
 }

@@ -93,7 +93,7 @@ static int wait_for(kft_job_t **job, const char *name, uint32_t want, int64_t ti
 
 	wo.want = want;
 	wo.timeout_ms = timeout_ms;
-	return kft_wait(job, client, name, &wo);
+	return wait_keep_failed(job, client, name, &wo);
 }
 
 static size_t step_index(const kft_job_t *job, const char *name)
@@ -101,7 +101,7 @@ static size_t step_index(const kft_job_t *job, const char *name)
 	size_t i;
 
 	for (i = 0; i < kft_job_step_count(job); i++)
-		if (kft__streq(kft_job_step_name(job, i), name))
+		if (kft__streq(kft_step_name(kft_job_step_at(job, i)), name))
 			return i;
 	ck_abort_msg("no step %s", name);
 	return 0;
@@ -160,9 +160,9 @@ START_TEST(job_completes)
 	ck_assert_str_eq(kft_job_runtime(job), "torch-distributed");
 	ck_assert_int_gt(kft_job_finished_ms(job), 0);
 	for (i = 0; i < 2; i++) {
-		ck_assert_int_eq(kft_job_step_state(job, i), KFT_STEP_SUCCEEDED);
-		ck_assert_int_eq(kft_job_step_exit_code(job, i), 0);
-		ck_assert_ptr_nonnull(kft_job_step_target(job, i));   /* the pid */
+		ck_assert_int_eq(kft_step_state(kft_job_step_at(job, i)), KFT_STEP_SUCCEEDED);
+		ck_assert_int_eq(kft_step_exit_code(kft_job_step_at(job, i)), 0);
+		ck_assert_ptr_nonnull(kft_step_target(kft_job_step_at(job, i)));   /* the pid */
 	}
 	kft_job_free(job);
 	ck_assert_kft_ok(kft_logs(client, "ok", &lo, collect, &c));
@@ -172,11 +172,11 @@ START_TEST(job_completes)
 	ck_assert_ptr_nonnull(strstr(c.text.ptr, "/jobs/ok/workspace\n")); /* cwd = workspace */
 	kft__buf_free(&c.text);
 	ck_assert_kft_ok(kft_get_events(&ev, client, "ok"));
-	ck_assert_str_eq(kft_event_reason(ev, 0), "Created");
+	ck_assert_str_eq(kft_event_reason(kft_event_list_at(ev, 0)), "Created");
 	for (i = 0; i < kft_event_list_count(ev); i++)
-		started += kft__streq(kft_event_reason(ev, i), "Started");
+		started += kft__streq(kft_event_reason(kft_event_list_at(ev, i)), "Started");
 	ck_assert_int_eq(started, 2);
-	ck_assert_str_eq(kft_event_reason(ev, kft_event_list_count(ev) - 1), "Completed");
+	ck_assert_str_eq(kft_event_reason(kft_event_list_at(ev, kft_event_list_count(ev) - 1)), "Completed");
 	kft_event_list_free(ev);
 }
 END_TEST
@@ -203,12 +203,12 @@ START_TEST(failing_node_fails_job_and_stops_others)
 	ck_assert_kft_ok(kft_get_job(&job, client, "bad"));
 	i0 = step_index(job, "node-0");
 	i1 = step_index(job, "node-1");
-	ck_assert_int_eq(kft_job_step_exit_code(job, i1), 3);
-	ck_assert_int_eq(kft_job_step_state(job, i0), KFT_STEP_FAILED);
-	ck_assert_int_eq(kft_job_step_signal(job, i0), SIGTERM);
-	ck_assert_int_eq(kft_job_step_signal(job, step_index(job, "node-2")), SIGTERM);
-	ck_assert_ptr_nonnull(strstr(kft_job_step_reason(job, i0), "Terminated"));
-	ck_assert_int_eq(kill(atoi(kft_job_step_target(job, i0)), 0), -1);
+	ck_assert_int_eq(kft_step_exit_code(kft_job_step_at(job, i1)), 3);
+	ck_assert_int_eq(kft_step_state(kft_job_step_at(job, i0)), KFT_STEP_FAILED);
+	ck_assert_int_eq(kft_step_signal(kft_job_step_at(job, i0)), SIGTERM);
+	ck_assert_int_eq(kft_step_signal(kft_job_step_at(job, step_index(job, "node-2"))), SIGTERM);
+	ck_assert_ptr_nonnull(strstr(kft_step_reason(kft_job_step_at(job, i0)), "Terminated"));
+	ck_assert_int_eq(kill(atoi(kft_step_target(kft_job_step_at(job, i0))), 0), -1);
 	kft_job_free(job);
 }
 END_TEST
@@ -219,8 +219,8 @@ START_TEST(node_killed_by_signal)
 
 	start("sig", 1, "kill -KILL $$");
 	ck_assert_int_eq(wait_for(&job, "sig", 0, 20000), KFT_EJOBFAILED);
-	ck_assert_int_eq(kft_job_step_signal(job, 0), SIGKILL);
-	ck_assert_int_eq(kft_job_step_exit_code(job, 0), -1);
+	ck_assert_int_eq(kft_step_signal(kft_job_step_at(job, 0)), SIGKILL);
+	ck_assert_int_eq(kft_step_exit_code(kft_job_step_at(job, 0)), KFT_UNSET);
 	ck_assert_ptr_nonnull(strstr(kft_job_reason(job), "signal 9"));
 	ck_assert_ptr_nonnull(strstr(kft_job_reason(job), "SIGKILL"));
 	kft_job_free(job);
@@ -241,9 +241,9 @@ START_TEST(command_not_found)
 	ck_assert_kft_ok(kft_spec_set_command(s, cmd, 2));
 	ck_assert_kft_ok(kft_train(NULL, client, s, NULL));
 	ck_assert_int_eq(wait_for(&job, "nocmd", 0, 20000), KFT_EJOBFAILED);
-	ck_assert_int_eq(kft_job_step_exit_code(job, 0), 127);
-	ck_assert_ptr_nonnull(strstr(kft_job_step_reason(job, 0), "kft-no-such-program-xyz"));
-	ck_assert_ptr_nonnull(strstr(kft_job_step_reason(job, 0), "No such file"));
+	ck_assert_int_eq(kft_step_exit_code(kft_job_step_at(job, 0)), 127);
+	ck_assert_ptr_nonnull(strstr(kft_step_reason(kft_job_step_at(job, 0)), "kft-no-such-program-xyz"));
+	ck_assert_ptr_nonnull(strstr(kft_step_reason(kft_job_step_at(job, 0)), "No such file"));
 	ck_assert_ptr_nonnull(strstr(kft_job_reason(job), "127"));
 	kft_job_free(job);
 	lo.step = "node-0";
@@ -342,7 +342,7 @@ START_TEST(supervisor_killed)
 
 	start("orphan", 2, "exec sleep 60");
 	ck_assert_kft_ok(wait_for(&job, "orphan", KFT_WANT(KFT_JOB_RUNNING), 20000));
-	step = atoi(kft_job_step_target(job, 0));
+	step = atoi(kft_step_target(kft_job_step_at(job, 0)));
 	ck_assert_int_gt(step, 0);
 	kft_job_free(job);
 	ck_assert_kft_ok(kft__store_read_json(&st, p));
@@ -356,7 +356,7 @@ START_TEST(supervisor_killed)
 	ck_assert_int_lt(kft__mono_ms() - t0, 3000);
 	ck_assert_str_eq(kft_job_reason(job), "SupervisorDied");
 	ck_assert_ptr_nonnull(strstr(kft_job_message(job), "no longer running"));
-	ck_assert_int_eq(kft_job_step_state(job, 0), KFT_STEP_FAILED);
+	ck_assert_int_eq(kft_step_state(kft_job_step_at(job, 0)), KFT_STEP_FAILED);
 	kft_job_free(job);
 	/* its orphaned steps were killed */
 	t0 = kft__mono_ms();
@@ -524,7 +524,7 @@ START_TEST(deadline_exceeded)
 	kft_job_free(job);
 	wait_supervisor_gone("late");
 	ck_assert_kft_ok(kft_get_job(&job, client, "late"));
-	ck_assert_int_eq(kft_job_step_signal(job, 0), SIGTERM);
+	ck_assert_int_eq(kft_step_signal(kft_job_step_at(job, 0)), SIGTERM);
 	kft_job_free(job);
 	kft_spec_free(s);
 }
@@ -540,7 +540,7 @@ START_TEST(delete_kills_process_groups)
 	/* a child in the background: the whole process group must go */
 	start("del", 1, "sleep 60 & echo child $!; sleep 60");
 	ck_assert_kft_ok(wait_for(&job, "del", KFT_WANT(KFT_JOB_RUNNING), 20000));
-	leader = atoi(kft_job_step_target(job, 0));
+	leader = atoi(kft_step_target(kft_job_step_at(job, 0)));
 	kft_job_free(job);
 	ck_assert_int_eq(kill(-leader, 0), 0);
 	d.grace_period_ms = 2000;
@@ -645,7 +645,7 @@ START_TEST(suspend_and_resume)
 	ck_assert_kft_ok(kft_spec_set_suspend(s, 1));
 	ck_assert_kft_ok(kft_train(NULL, client, s, NULL));
 	ck_assert_kft_ok(wait_for(&job, "sus", KFT_WANT(KFT_JOB_SUSPENDED), 20000));
-	ck_assert_int_eq(kft_job_step_state(job, 0), KFT_STEP_PENDING);
+	ck_assert_int_eq(kft_step_state(kft_job_step_at(job, 0)), KFT_STEP_PENDING);
 	kft_job_free(job);
 	ck_assert_kft_ok(kft_suspend_job(client, "sus", 0));
 	ck_assert_kft_ok(wait_for(&job, "sus", 0, 20000));
@@ -675,7 +675,7 @@ START_TEST(job_dir_removed_stops_job)
 
 	start("gone", 1, "exec sleep 60");
 	ck_assert_kft_ok(wait_for(&job, "gone", KFT_WANT(KFT_JOB_RUNNING), 20000));
-	step = atoi(kft_job_step_target(job, 0));
+	step = atoi(kft_step_target(kft_job_step_at(job, 0)));
 	kft_job_free(job);
 	ck_assert_kft_ok(kft__remove_tree(d));   /* behind the library's back */
 	t0 = kft__mono_ms();
@@ -732,19 +732,19 @@ START_TEST(container_runner_result_files)
 	                             "node-1 (container x-node-1) was OOM-killed (exit code 137)"));
 	i0 = step_index(job, "node-0");
 	i1 = step_index(job, "node-1");
-	ck_assert_str_eq(kft_job_step_reason(job, i1), "OOMKilled");
-	ck_assert_int_eq(kft_job_step_exit_code(job, i1), 137);
-	ck_assert_int_eq(kft_job_step_signal(job, i1), 9);
-	ck_assert_str_eq(kft_job_step_target(job, i1), "x-node-1");
+	ck_assert_str_eq(kft_step_reason(kft_job_step_at(job, i1)), "OOMKilled");
+	ck_assert_int_eq(kft_step_exit_code(kft_job_step_at(job, i1)), 137);
+	ck_assert_int_eq(kft_step_signal(kft_job_step_at(job, i1)), 9);
+	ck_assert_str_eq(kft_step_target(kft_job_step_at(job, i1)), "x-node-1");
 	kft_job_free(job);
 	job = NULL;
 	/* node-0 was told to stop (a container runner's SIGTERM), and said 143 */
 	wait_supervisor_gone("x");
 	ck_assert_kft_ok(kft_get_job(&job, client, "x"));
-	ck_assert_int_eq(kft_job_step_state(job, i0), KFT_STEP_FAILED);
-	ck_assert_int_eq(kft_job_step_exit_code(job, i0), 143);
-	ck_assert_ptr_nonnull(strstr(kft_job_step_reason(job, i0), "Terminated (OOMKilled)"));
-	ck_assert_ptr_nonnull(strstr(kft_job_step_reason(job, i0), "exited with code 143"));
+	ck_assert_int_eq(kft_step_state(kft_job_step_at(job, i0)), KFT_STEP_FAILED);
+	ck_assert_int_eq(kft_step_exit_code(kft_job_step_at(job, i0)), 143);
+	ck_assert_ptr_nonnull(strstr(kft_step_reason(kft_job_step_at(job, i0)), "Terminated (OOMKilled)"));
+	ck_assert_ptr_nonnull(strstr(kft_step_reason(kft_job_step_at(job, i0)), "exited with code 143"));
 	/* the step program knows its supervisor (to notice its death) */
 	{
 		char *p = kft__path_join(rdir, "node-0.ppid");

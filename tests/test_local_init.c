@@ -95,7 +95,7 @@ static int run(kft_job_t **job, const char *name, const char *dataset, const cha
 	ck_assert_kft_ok(kft_train(NULL, client, s, &to));
 	kft_spec_free(s);
 	wo.timeout_ms = 30000;
-	rc = kft_wait(job, client, name, &wo);
+	rc = wait_keep_failed(job, client, name, &wo);
 	return rc;
 }
 
@@ -128,8 +128,8 @@ START_TEST(file_uri_and_plain_path)
 	ck_assert_kft_ok(run(&job, "files", uri, model));
 	ck_assert_str_eq(kft_job_status(job), "Complete");
 	ck_assert_int_eq((int)kft_job_step_count(job), 3);
-	ck_assert_str_eq(kft_job_step_name(job, 0), "dataset-initializer");
-	ck_assert_int_eq(kft_job_step_state(job, 0), KFT_STEP_SUCCEEDED);
+	ck_assert_str_eq(kft_step_name(kft_job_step_at(job, 0)), "dataset-initializer");
+	ck_assert_int_eq(kft_step_state(kft_job_step_at(job, 0)), KFT_STEP_SUCCEEDED);
 	kft_job_free(job);
 	out = logs("files", "node-0");
 	ck_assert_str_eq(out, "hello dataset\nmodel weights\n");
@@ -178,7 +178,7 @@ START_TEST(archives_extracted_safely)
 	ck_assert_int_eq(run(&job, "evil", evil, model), KFT_EJOBFAILED);
 	ck_assert_ptr_nonnull(strstr(kft_job_reason(job), "dataset-initializer"));
 	ck_assert_ptr_nonnull(strstr(kft_job_message(job), "refusing archive member"));
-	ck_assert_int_eq(kft_job_step_state(job, 2), KFT_STEP_PENDING);   /* node never ran */
+	ck_assert_int_eq(kft_step_state(kft_job_step_at(job, 2)), KFT_STEP_PENDING);   /* node never ran */
 	kft_job_free(job);
 	snprintf(escaped, sizeof(escaped), "%s/state/escaped.txt", tmp);
 	ck_assert_int_ne(access(escaped, F_OK), 0);
@@ -199,7 +199,7 @@ START_TEST(remote_schemes)
 	if (!hf) {
 		ck_assert_int_eq(run(&job, "hf", "hf://tatsu-lab/alpaca", model), KFT_EJOBFAILED);
 		ck_assert_ptr_nonnull(strstr(kft_job_message(job), "huggingface-cli"));
-		ck_assert_int_eq(kft_job_step_exit_code(job, 0), 127);
+		ck_assert_int_eq(kft_step_exit_code(kft_job_step_at(job, 0)), 127);
 		kft_job_free(job);
 	}
 	if (!aws) {

@@ -163,7 +163,7 @@ START_TEST(env_merge_and_runtime_command)
 	const char *order[8];
 	int n = 0;
 
-	ck_assert_kft_ok(kft_runtime_parse(&rt, CUSTOM_RT, 0));
+	ck_assert_kft_ok(kft_runtime_parse(&rt, CUSTOM_RT, strlen(CUSTOM_RT)));
 	ck_assert_kft_ok(kft_spec_set_env(s, "B", "tj"));
 	ck_assert_kft_ok(kft_spec_set_env(s, "C", "tj"));
 	ck_assert_kft_ok(compile(&plan, s, rt, "local", 0));
@@ -331,11 +331,11 @@ START_TEST(render_plan_via_client)
 	co.backend = "local";
 	co.state_dir = "/tmp/kft-plan-test-state";
 	ck_assert_kft_ok(kft_client_new(&c, &co));
-	ck_assert_kft_ok(kft_render_plan(&out, c, s, KFT_FORMAT_YAML));
+	ck_assert_kft_ok(kft_render_plan(&out, c, s, as_format(KFT_FORMAT_YAML)));
 	ck_assert_ptr_nonnull(strstr(out, "PET_NNODES: \"2\""));
 	ck_assert_ptr_nonnull(strstr(out, "/tmp/kft-plan-test-state/jobs/pj/workspace/train.py"));
 	kft_free(out);
-	ck_assert_kft_ok(kft_render_plan(&out, c, s, KFT_FORMAT_JSON));
+	ck_assert_kft_ok(kft_render_plan(&out, c, s, as_format(KFT_FORMAT_JSON)));
 	ck_assert_ptr_nonnull(strstr(out, "\"kind\": \"Plan\""));
 	kft_free(out);
 	/* rendering writes nothing */
@@ -391,7 +391,7 @@ START_TEST(volume_mounts)
 	char *txt;
 
 	ck_assert_kft_ok(kft_spec_parse(&s, doc, sizeof(doc) - 1));
-	kft_set_diag_handler(count_warn, KFT_DIAG_WARN, NULL);
+	kft_diag_set_handler(count_warn, KFT_DIAG_WARN, NULL);
 	warnings = 0;
 	ck_assert_kft_ok(compile(&plan, s, rt, "container", 29500));
 	m = kft__json_get(step(plan, "node-1"), "mounts");
@@ -438,7 +438,7 @@ START_TEST(volume_mounts)
 		kft_spec_free(bad);
 		free(d2);
 	}
-	kft_set_diag_handler(NULL, 0, NULL);
+	kft_diag_set_handler(NULL, 0, NULL);
 	kft_runtime_free(rt);
 }
 END_TEST

@@ -225,18 +225,18 @@ START_TEST(store_and_job)
 	mk_tmp();
 	ck_assert_kft_ok(kft_job_new(&job, "j", "local"));
 	ck_assert_kft_ok(kft__trainer_status_load_into(job, tmpdir));   /* none yet */
-	ck_assert_int_eq(kft_job_progress_percent(job), -1);
+	ck_assert_int_eq(kft_job_progress_percent(job), KFT_UNSET);
 	status_of(&ts, 37, "0.5");
 	ck_assert_kft_ok(kft__trainer_status_store(tmpdir, &ts));
 	kft__trainer_status_clear(&ts);
 	ck_assert_kft_ok(kft__trainer_status_load_into(job, tmpdir));
 	ck_assert_int_eq(kft_job_progress_percent(job), 37);
-	ck_assert_int_eq(kft_job_eta_seconds(job), -1);
+	ck_assert_int_eq(kft_job_eta_seconds(job), KFT_UNSET);
 	ck_assert_int_eq(kft_job_progress_updated_ms(job), 1796619600000LL);
 	ck_assert_uint_eq(kft_job_metric_count(job), 1);
-	ck_assert_str_eq(kft_job_metric_value(job, 0), "0.5");
+	ck_assert_str_eq(kft_metric_value(kft_job_metric_at(job, 0)), "0.5");
 	/* kft get -o json: status.trainerStatus in the CRD's shape */
-	ck_assert_kft_ok(kft_job_render(&json, job, KFT_FORMAT_JSON));
+	ck_assert_kft_ok(kft_job_render(&json, job, as_format(KFT_FORMAT_JSON)));
 	ck_assert_msg(strstr(json, "\"trainerStatus\": {\n    \"progressPercentage\": 37,\n"
 	                     "    \"metrics\": [\n      {\n        \"name\": \"loss\",\n"
 	                     "        \"value\": \"0.5\"\n      }\n    ],\n"

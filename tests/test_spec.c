@@ -374,7 +374,7 @@ START_TEST(parse_v21_document)
 	kft_spec_t *s = NULL;
 	cJSON *j, *orig;
 
-	ck_assert_kft_ok(kft_spec_parse(&s, v21, 0));
+	ck_assert_kft_ok(kft_spec_parse(&s, v21, strlen(v21)));
 	j = render_json(s, NULL);
 	ck_assert_ptr_null(kft__json_path(j, "spec.podTemplateOverrides"));
 	ck_assert_ptr_null(kft__json_path(j, "spec.labels"));
@@ -448,14 +448,14 @@ START_TEST(parse_multi_document)
 	static const char both[] = "kind: TrainJob\n---\nkind: TrainJob\n";
 	kft_spec_t *s = NULL;
 
-	ck_assert_kft_ok(kft_spec_parse(&s, two, 0));
+	ck_assert_kft_ok(kft_spec_parse(&s, two, strlen(two)));
 	ck_assert_str_eq(kft_spec_name(s), "tj");
 	kft_spec_free(s);
 	s = NULL;
-	ck_assert_kft_error(kft_spec_parse(&s, none, 0), KFT_EINVALID,
+	ck_assert_kft_error(kft_spec_parse(&s, none, strlen(none)), KFT_EINVALID,
 	                    "expected one document of kind TrainJob among the 2 YAML documents, "
 	                    "found 0");
-	ck_assert_kft_error(kft_spec_parse(&s, both, 0), KFT_EINVALID, "found 2");
+	ck_assert_kft_error(kft_spec_parse(&s, both, strlen(both)), KFT_EINVALID, "found 2");
 	ck_assert_ptr_null(s);
 }
 END_TEST
@@ -470,7 +470,7 @@ static void assert_roundtrip(const kft_spec_t *s)
 		char *a = render(s, f, NULL), *b, *c;
 		kft_spec_t *p = NULL;
 
-		ck_assert_kft_ok(kft_spec_parse(&p, a, 0));
+		ck_assert_kft_ok(kft_spec_parse(&p, a, strlen(a)));
 		b = render(p, f, NULL);
 		ck_assert_msg(!strcmp(a, b), "format %d: render(parse(render(x))) differs:\n%s\n---\n%s",
 		              f, a, b);
@@ -479,7 +479,7 @@ static void assert_roundtrip(const kft_spec_t *s)
 		kft_free(a);
 		kft_free(b);
 		kft_spec_free(p);
-		ck_assert_kft_ok(kft_spec_parse(&p, c, 0));
+		ck_assert_kft_ok(kft_spec_parse(&p, c, strlen(c)));
 		b = render(p, f, NULL);
 		a = render(s, f, NULL);
 		ck_assert_str_eq(a, b);
@@ -551,7 +551,7 @@ START_TEST(roundtrip_parsed_yaml)
 	kft_spec_t *s = NULL;
 	char *out;
 
-	ck_assert_kft_ok(kft_spec_parse(&s, y, 0));
+	ck_assert_kft_ok(kft_spec_parse(&s, y, strlen(y)));
 	assert_roundtrip(s);
 	out = render(s, KFT_FORMAT_JSON, NULL);
 	ck_assert_msg(strstr(out, "\"x.io/a\": \"true\"") && strstr(out, "\"0o17\"") &&
@@ -954,14 +954,14 @@ START_TEST(generic_access)
 	kft_spec_free(d);
 	kft_spec_free(s);
 	kft_spec_free(NULL);
-	ck_assert_kft_error(kft_spec_parse(&s, "kind: Pod\n", 0), KFT_EINVALID,
+	ck_assert_kft_error(kft_spec_parse(&s, "kind: Pod\n", strlen("kind: Pod\n")), KFT_EINVALID,
 	                    "kind: expected TrainJob, got \"Pod\"");
 	ck_assert_ptr_null(s);
-	ck_assert_kft_error(kft_spec_parse(&s, "- a\n- b\n", 0), KFT_EINVALID,
+	ck_assert_kft_error(kft_spec_parse(&s, "- a\n- b\n", strlen("- a\n- b\n")), KFT_EINVALID,
 	                    "the document must be a mapping");
-	ck_assert_kft_error(kft_spec_parse(&s, "apiVersion: v1\n", 0), KFT_EINVALID,
+	ck_assert_kft_error(kft_spec_parse(&s, "apiVersion: v1\n", strlen("apiVersion: v1\n")), KFT_EINVALID,
 	                    "apiVersion: expected trainer.kubeflow.org/v1alpha1");
-	ck_assert_kft_error(kft_spec_parse(&s, "spec: [1]\n", 0), KFT_EINVALID,
+	ck_assert_kft_error(kft_spec_parse(&s, "spec: [1]\n", strlen("spec: [1]\n")), KFT_EINVALID,
 	                    "spec: must be a mapping");
 }
 END_TEST

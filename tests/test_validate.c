@@ -40,7 +40,7 @@ static int validate_with(const char *yaml, const char *runtime_yaml)
 	int rc;
 
 	ck_assert_kft_ok(kft__yaml_parse(&doc, yaml, strlen(yaml), "test"));
-	ck_assert_kft_ok(kft_runtime_parse(&rt, runtime_yaml, 0));
+	ck_assert_kft_ok(kft_runtime_parse(&rt, runtime_yaml, strlen(runtime_yaml)));
 	rc = kft__validate_doc(doc, rt);
 	cJSON_Delete(doc);
 	kft_runtime_free(rt);
@@ -174,7 +174,7 @@ START_TEST(name_initializer_warning)
 {
 	char yaml[1024];
 
-	kft_set_diag_handler(capture_diag, KFT_DIAG_WARN, NULL);
+	kft_diag_set_handler(capture_diag, KFT_DIAG_WARN, NULL);
 	/* model-initializer only: the limit is 35, so 34 passes with a warning */
 	warned[0] = '\0';
 	snprintf(yaml, sizeof(yaml), HEAD "metadata: {name: %s}\nspec: {runtimeRef: {name: "
@@ -195,7 +195,7 @@ START_TEST(name_initializer_warning)
 	         "model-only}}\n", "abcdefghijabcdefghijabcdefghijabc");
 	ck_assert_kft_ok(validate_with(yaml, rt_model_only));
 	ck_assert_str_eq(warned, "");
-	kft_set_diag_handler(NULL, 0, NULL);
+	kft_diag_set_handler(NULL, 0, NULL);
 }
 END_TEST
 

@@ -219,7 +219,7 @@ START_TEST(empty_and_multiple_documents)
 	for (i = 0; empty[i]; i++)
 		ck_assert_kft_error(kft__yaml_parse(&j, empty[i], strlen(empty[i]), "in"), KFT_EINVALID,
 		                    "in: empty document");
-	ck_assert_kft_error(kft_spec_parse(&s, "# nothing\n", 0), KFT_EINVALID,
+	ck_assert_kft_error(kft_spec_parse(&s, "# nothing\n", strlen("# nothing\n")), KFT_EINVALID,
 	                    "TrainJob: empty document");
 	ck_assert_ptr_null(s);
 	ck_assert_kft_error(kft__yaml_parse(&j, two, strlen(two), "in"), KFT_EINVALID,
@@ -335,13 +335,13 @@ START_TEST(trainjob_roundtrip)
 	kft_render_opts_t ro = KFT_RENDER_OPTS_INIT;
 	char *out = NULL, *again = NULL;
 
-	ck_assert_kft_ok(kft_spec_parse(&s, y, 0));
+	ck_assert_kft_ok(kft_spec_parse(&s, y, strlen(y)));
 	ck_assert_kft_ok(kft_spec_render(&out, s, &ro));
 	ck_assert_str_eq(out, y);   /* canonical input renders byte for byte */
 	ro.format = KFT_FORMAT_JSON;
 	kft_free(out);
 	ck_assert_kft_ok(kft_spec_render(&out, s, &ro));
-	ck_assert_kft_ok(kft_spec_parse(&p, out, 0));
+	ck_assert_kft_ok(kft_spec_parse(&p, out, strlen(out)));
 	ck_assert_kft_ok(kft_spec_render(&again, p, &ro));
 	ck_assert_str_eq(out, again);
 	kft_free(again);

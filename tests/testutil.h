@@ -22,6 +22,45 @@
 	ck_assert_msg(rc_ == 0, "%s returned %d: %s", #call, rc_, kft_error_last()->message); \
 } while (0)
 
+/* Render options for one format (tests render with defaults otherwise). */
+static inline const kft_render_opts_t *as_format(int format)
+{
+	static kft_render_opts_t ro = KFT_RENDER_OPTS_INIT;
+
+	ro.format = format;
+	return &ro;
+}
+
+/*
+ * kft_wait, then, when it says KFT_EJOBFAILED (with *job NULL, as every
+ * failed call leaves its out), read the failed job with a second wait that
+ * wants Failed too. Returns the first wait's code; kft_error_last() keeps
+ * its message.
+ */
+static inline int wait_keep_failed(kft_job_t **job, kft_client_t *c, const char *name,
+                                   const kft_wait_opts_t *wo)
+{
+	kft_wait_opts_t again = *wo;
+	int rc = kft_wait(job, c, name, wo);
+
+	if (rc == KFT_EJOBFAILED) {
+		char msg[1024], reason[128];
+		int klass = kft_error_last()->klass;
+
+		ck_assert_ptr_null(*job);
+		snprintf(msg, sizeof(msg), "%s", kft_error_last()->message);
+		snprintf(reason, sizeof(reason), "%s",
+		         kft_error_last()->reason ? kft_error_last()->reason : "");
+		again.want = KFT_WANT_FINISHED;
+		again.progress_cb = NULL;
+		ck_assert_int_eq(kft_wait(job, c, name, &again), 0);
+		ck_assert_int_eq(kft_job_state(*job), KFT_JOB_FAILED);
+		kft_error_set_str(rc, klass, msg);   /* as the first wait left it */
+		kft__error_set_reason(reason);
+	}
+	return rc;
+}
+
 /* Run a suite built by make_suite(); exit status as Check reports. */
 #define KFT_TEST_MAIN(make_suite) \
 	int main(void) { \

@@ -144,14 +144,14 @@ static int compile_plan(cJSON **out, cJSON **doc, cbackend *b, const kft_spec_t 
 }
 
 static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
-                          const kft_runtime_t *rt, int format)
+                          const kft_runtime_t *rt, const kft_render_opts_t *opts)
 {
 	cJSON *plan = NULL;
 	int error;
 
 	if ((error = compile_plan(&plan, NULL, (cbackend *)be, spec, rt)) < 0)
 		return error;
-	error = kft__render_doc(out, plan, format);
+	error = kft__render_doc(out, plan, opts->format);
 	cJSON_Delete(plan);
 	return error;
 }

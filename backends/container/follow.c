@@ -290,6 +290,9 @@ typedef struct {
 	cbackend *b;
 	const char *name;
 	int64_t next_check;
+	kft_log_cb cb;        /* following: the heartbeat logs.h promises */
+	void *payload;
+	int64_t beat;
 } logs_tick_ctx;
 
 static int logs_tick(void *payload)
@@ -299,7 +302,7 @@ static int logs_tick(void *payload)
 	if (t->deadline && kft__mono_ms() >= t->deadline)
 		return kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_CONTAINER,
 		                      "timed out following the logs of TrainJob %s", t->name);
-	return 0;
+	return t->cb ? kft__logs_heartbeat(t->cb, t->payload, &t->beat) : 0;
 }
 
 int kft__container_labels_logs(cbackend *b, const char *name, const kft_logs_opts_t *opts,
@@ -330,22 +333,26 @@ int kft__container_labels_logs(cbackend *b, const char *name, const kft_logs_opt
 	tc.deadline = follow && opts && opts->timeout_ms > 0 ? kft__mono_ms() + opts->timeout_ms : 0;
 	tc.b = b;
 	tc.name = name;
+	if (follow) {
+		tc.cb = cb;
+		tc.payload = payload;
+	}
 	for (i = 0, k = 0; i < n; i++) {
-		const char *step = kft_job_step_name(job, i);
+		const kft_step_t *st = kft_job_step_at(job, i);
+		const char *step = kft_step_name(st);
 		kft__buf path = KFT__BUF_INIT;
 
 		if (want && strcmp(want, step) != 0)
 			continue;
 		found = 1;
-		if (!strcmp(kft_job_step_reason(job, i) ? kft_job_step_reason(job, i) : "",
-		            "NotCreated"))
+		if (kft__streq(kft_step_reason(st), "NotCreated"))
 			continue;
 		ls[k].step = step;
 		ls[k].prefix = prefix;
 		ls[k].cb = cb;
 		ls[k].payload = payload;
 		kft__buf_printf(&path, "/containers/%s/logs?stdout=1&stderr=1&follow=%d",
-		                kft_job_step_target(job, i), follow);
+		                kft_step_target(st), follow);
 		if (opts && opts->tail_lines >= 0)
 			kft__buf_printf(&path, "&tail=%lld", (long long)opts->tail_lines);
 		if (path.oom) {
@@ -362,7 +369,8 @@ int kft__container_labels_logs(cbackend *b, const char *name, const kft_logs_opt
 		kft__buf names = KFT__BUF_INIT;
 
 		for (i = 0; i < n; i++)
-			kft__buf_printf(&names, "%s%s", i ? ", " : "", kft_job_step_name(job, i));
+			kft__buf_printf(&names, "%s%s", i ? ", " : "",
+			                kft_step_name(kft_job_step_at(job, i)));
 		error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_INVALID,
 		                       "TrainJob %s has no step \"%s\" (steps: %s)", name, want,
 		                       names.ptr ? names.ptr : "none");

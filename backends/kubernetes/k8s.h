@@ -250,7 +250,7 @@ int kft__k8s_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runt
 int kft__k8s_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
                     const kft_runtime_t *rt, const kft_train_opts_t *opts);
 int kft__k8s_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
-                         const kft_runtime_t *rt, int format);
+                         const kft_runtime_t *rt, const kft_render_opts_t *opts);
 
 /* events.c */
 int kft__k8s_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name);

@@ -147,6 +147,7 @@ int kft__k8s_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o,
 	logstream **ls = NULL;
 	size_t nls = 0, i;
 	kft__strv done = KFT__STRV_INIT;
+	int64_t beat = 0;
 	int error = 0, matched = 0;
 
 	if (!follow) {
@@ -290,6 +291,9 @@ once_out:
 		} else {
 			poll(NULL, 0, 300);
 		}
+		/* the heartbeat logs.h promises: a quiet follow can be cancelled */
+		if ((error = kft__logs_heartbeat(cb, payload, &beat)) != 0)
+			goto round_out;
 		for (i = 0; i < nls; i++) {
 			logstream *l = ls[i];
 

@@ -16,7 +16,7 @@
  * but the cluster's Trainer version (cached per client).
  */
 static int build_create(char **path_out, char **body_out, kft__k8s *k, const kft_spec_t *spec,
-                        uint32_t flags)
+                        uint32_t flags, const char *for_version)
 {
 	const char *ns = kft_spec_namespace(spec) ? kft_spec_namespace(spec) : k->cfg.ns;
 	const char *ver = NULL;
@@ -26,7 +26,10 @@ static int build_create(char **path_out, char **body_out, kft__k8s *k, const kft
 	int error, minor;
 
 	*path_out = *body_out = NULL;
-	if ((error = kft__k8s_trainer_version(&ver, k)) < 0)
+	/* for_version (kft_render_opts_t.trainer_version): that version's form, not the cluster's */
+	if (for_version)
+		ver = for_version;
+	else if ((error = kft__k8s_trainer_version(&ver, k)) < 0)
 		return error;
 	KFT_CHECK_ALLOC(doc = cJSON_Duplicate(kft__spec_doc(spec), 1));
 	minor = kft__k8s_trainer_minor(ver);
@@ -63,7 +66,7 @@ int kft__k8s_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	int error;
 
 	*out = NULL;
-	if ((error = build_create(&path, &body, k, spec, opts ? opts->flags : 0)) < 0)
+	if ((error = build_create(&path, &body, k, spec, opts ? opts->flags : 0, NULL)) < 0)
 		return error;
 	{
 		kft__k8s_req r = { "POST", path, body, NULL, 0, "create TrainJob" };
@@ -79,7 +82,7 @@ int kft__k8s_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 }
 
 int kft__k8s_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
-                         const kft_runtime_t *rt, int format)
+                         const kft_runtime_t *rt, const kft_render_opts_t *opts)
 {
 	kft__k8s *k = kft__k8s_be(be);
 	char *path = NULL, *body = NULL, *url = NULL;
@@ -87,13 +90,13 @@ int kft__k8s_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
 	int error;
 
 	*out = NULL;
-	if ((error = build_create(&path, &body, k, spec, 0)) < 0)
+	if ((error = build_create(&path, &body, k, spec, 0, opts->trainer_version)) < 0)
 		return error;
 	if ((url = kft__k8s_url(k, path)) == NULL) {
 		error = kft__error_oom();
 		goto out;
 	}
-	if (format == KFT_FORMAT_TEXT) {
+	if (opts->format == KFT_FORMAT_TEXT) {
 		kft__buf b = KFT__BUF_INIT;
 
 		kft__buf_printf(&b, "POST %s\nContent-Type: application/json\n\n%s\n", url, body);
@@ -112,7 +115,7 @@ int kft__k8s_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
 	cJSON_AddStringToObject(root, "method", "POST");
 	cJSON_AddStringToObject(root, "url", url);
 	cJSON_AddItemToObject(root, "body", bd);
-	error = kft__render_doc(out, root, format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
+	error = kft__render_doc(out, root, opts->format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
 	                        KFT_FORMAT_YAML);
 out:
 	cJSON_Delete(root);

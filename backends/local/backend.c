@@ -60,7 +60,7 @@ out:
 }
 
 static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
-                          const kft_runtime_t *rt, int format)
+                          const kft_runtime_t *rt, const kft_render_opts_t *opts)
 {
 	local_be *lb = LBE(be);
 	char *dir = NULL, *ws = NULL;
@@ -76,7 +76,7 @@ static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
 	}
 	if ((error = compile(&plan, &doc, spec, rt, ws)) < 0)
 		goto out;
-	error = kft__render_doc(out, plan, format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
+	error = kft__render_doc(out, plan, opts->format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
 	                        KFT_FORMAT_YAML);
 out:
 	cJSON_Delete(plan);

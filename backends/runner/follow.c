@@ -454,14 +454,8 @@ int kft__store_logs(const char *state_dir, const char *name, const kft_logs_opts
 		}
 		watch_wait(&w, wait_ms);
 		/* heartbeat: the callback is the cancellation point, at least once a second */
-		{
-			int rc = cb("", 0, "", payload);
-
-			if (rc != 0) {
-				error = kft__error_set(rc, KFT_ERROR_CLASS_CALLBACK, "log streaming stopped by the caller");
-				break;
-			}
-		}
+		if ((error = kft__logs_heartbeat(cb, payload, NULL)) != 0)
+			break;
 		cJSON_Delete(st);
 		st = NULL;
 		if ((error = kft__store_read_state(&st, dir, name)) < 0)

@@ -571,8 +571,9 @@ int kft__store_job_from_state(kft_job_t **out, const cJSON *st, const char *back
 	int state, error;
 
 	*out = NULL;
-	state = kft_job_state_parse(kft__json_str(st, "status"));
-	if (state < 0 || !kft__json_str(st, "name"))
+	if (!kft__json_str(st, "status") ||
+	    kft_job_state_parse(&state, kft__json_str(st, "status")) < 0 ||
+	    !kft__json_str(st, "name"))
 		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_STORE,
 		                      "malformed job record (status \"%s\")",
 		                      kft__json_str(st, "status") ? kft__json_str(st, "status") : "");

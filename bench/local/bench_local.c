@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 		kft_logs_opts_t lo = KFT_LOGS_OPTS_INIT;
 		lastexit_t le = { 0 };
 
-		lo.flags = KFT_LOGS_NO_PREFIX;
+		lo.prefix = KFT_LOG_PREFIX_NEVER;
 		double t0, back;
 
 		snprintf(name, sizeof(name), "b-lat-%d", i);

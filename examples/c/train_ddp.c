@@ -96,10 +96,12 @@ int main(int argc, char **argv)
 		rc = fail("logs");
 		goto out;
 	}
-	wo.want = KFT_WANT(KFT_JOB_COMPLETE);
+	/* both end states: a failed job comes back to read (with only Complete wanted,
+	 * kft_wait would say KFT_EJOBFAILED and hand back no job) */
+	wo.want = KFT_WANT_FINISHED;
 	wo.timeout_ms = 10 * 60 * 1000;
 	err = kft_wait(&job, client, name, &wo);
-	if (err == KFT_EJOBFAILED) {
+	if (err == 0 && kft_job_state(job) == KFT_JOB_FAILED) {
 		fprintf(stderr, "train_ddp: TrainJob %s failed: %s\n%s\n", name, kft_job_reason(job),
 		        kft_job_message(job) ? kft_job_message(job) : "");
 		goto out;

@@ -119,7 +119,7 @@ template <class F> inline job wait(kft_client_t *c, const char *name, uint32_t w
 
 using log_fn = std::function<void(const std::string &chunk, const char *step)>;
 
-inline void logs(kft_client_t *c, const char *name, const char *step, uint32_t flags,
+inline void logs(kft_client_t *c, const char *name, const char *step, kft_log_prefix_t prefix,
                  const log_fn &fn)
 {
 	struct ctx_t : callback_state {
@@ -128,7 +128,7 @@ inline void logs(kft_client_t *c, const char *name, const char *step, uint32_t f
 	ctx.fn = &fn;
 	kft_logs_opts_t opts = KFT_LOGS_OPTS_INIT;
 	opts.step = step;
-	opts.flags = flags;
+	opts.prefix = prefix;
 	int rc = kft_logs(
 		c, name, &opts,
 		[](const char *chunk, size_t len, const char *st, void *payload) -> int {
@@ -181,16 +181,16 @@ int main()
 		std::printf("status: %s (%d progress calls)\n", kft_job_status(done.get()), polls);
 		int nodes_ok = 0;
 		for (size_t i = 0; i < kft_job_step_count(done.get()); i++) {
-			std::string st = kft_job_step_name(done.get(), i);
-			int code = kft_job_step_exit_code(done.get(), i);
-			std::printf("step %s: %s exit %d\n", st.c_str(),
-			            kft_job_step_status(done.get(), i), code);
-			if (st.rfind("node-", 0) == 0 && code == 0)
+			const kft_step_t *step = kft_job_step_at(done.get(), i);
+			int code = kft_step_exit_code(step);
+			std::printf("step %s: %s exit %d\n", kft_step_name(step), kft_step_status(step),
+			            code);
+			if (std::string(kft_step_name(step)).rfind("node-", 0) == 0 && code == 0)
 				nodes_ok++;
 		}
 
 		std::map<std::string, std::string> by_step;
-		kft::logs(client.get(), name.c_str(), nullptr, KFT_LOGS_NO_PREFIX,
+		kft::logs(client.get(), name.c_str(), nullptr, KFT_LOG_PREFIX_NEVER,
 		          [&](const std::string &chunk, const char *st) { by_step[st] += chunk; });
 		for (const auto &kv : by_step)
 			std::printf("--- %s\n%s", kv.first.c_str(), kv.second.c_str());

@@ -18,11 +18,12 @@ int kftgo_wait(kft_job_t **out, kft_client_t *client, const char *name, uint32_t
 }
 
 int kftgo_logs(kft_client_t *client, const char *name, const char *step, uint32_t flags,
-               void *payload)
+               int prefix, void *payload)
 {
 	kft_logs_opts_t opts = KFT_LOGS_OPTS_INIT;
 
 	opts.step = step;
 	opts.flags = flags;
+	opts.prefix = prefix;
 	return kft_logs(client, name, &opts, (kft_log_cb)goLogCB, payload);
 }

@@ -17,7 +17,7 @@ package main
 int kftgo_wait(kft_job_t **out, kft_client_t *client, const char *name, uint32_t want,
                int64_t timeout_ms, void *payload);
 int kftgo_logs(kft_client_t *client, const char *name, const char *step, uint32_t flags,
-               void *payload);
+               int prefix, void *payload);
 */
 import "C"
 
@@ -212,9 +212,10 @@ func run() error {
 	fmt.Printf("status: %s (%d progress calls)\n", C.GoString(C.kft_job_status(done)), ws.calls)
 	nodesOK := 0
 	for i := C.size_t(0); i < C.kft_job_step_count(done); i++ {
-		step := C.GoString(C.kft_job_step_name(done, i))
-		code := int(C.kft_job_step_exit_code(done, i))
-		fmt.Printf("step %s: %s exit %d\n", step, C.GoString(C.kft_job_step_status(done, i)), code)
+		st := C.kft_job_step_at(done, i)
+		step := C.GoString(C.kft_step_name(st))
+		code := int(C.kft_step_exit_code(st))
+		fmt.Printf("step %s: %s exit %d\n", step, C.GoString(C.kft_step_status(st)), code)
 		if strings.HasPrefix(step, "node-") && code == 0 {
 			nodesOK++
 		}
@@ -224,7 +225,7 @@ func run() error {
 	lh := cgo.NewHandle(ls)
 	defer lh.Delete()
 	if err := call("kft_logs", func() C.int {
-		return C.kftgo_logs(client, cname, nil, C.KFT_LOGS_NO_PREFIX, unsafe.Pointer(&lh))
+		return C.kftgo_logs(client, cname, nil, 0, C.KFT_LOG_PREFIX_NEVER, unsafe.Pointer(&lh))
 	}); err != nil {
 		return err
 	}

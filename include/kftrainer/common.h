@@ -22,11 +22,15 @@
 # define KFT_EXTERN extern
 #endif
 
-/** Tri-state and "not set" markers for option structs. */
-#define KFT_UNSET (-2147483647 - 1)          /* int / int64_t fields: not set */
+/**
+ * "Not set" / "unknown": in option structs a field left at KFT_UNSET is not
+ * sent; an int or int64_t getter returns KFT_UNSET when it has no value
+ * (never -1, which is KFT_ERROR).
+ */
+#define KFT_UNSET (-2147483647 - 1)          /* int / int64_t fields and getters */
 #define KFT_UNSET_DOUBLE (-1.0e308)          /* double fields: not set */
 
-/** Output formats. */
+/** Output formats of the kft_*_render functions (kft_render_opts_t.format). */
 typedef enum {
 	KFT_FORMAT_YAML = 0,
 	KFT_FORMAT_JSON = 1,
@@ -40,6 +44,9 @@ typedef struct kft_job_list kft_job_list_t;
 typedef struct kft_runtime kft_runtime_t;
 typedef struct kft_runtime_list kft_runtime_list_t;
 typedef struct kft_event_list kft_event_list_t;
+typedef struct kft_event kft_event_t;     /* one event, borrowed from its list */
+typedef struct kft_step kft_step_t;       /* one step, borrowed from its job */
+typedef struct kft_metric kft_metric_t;   /* one metric, borrowed from its job */
 typedef struct kft_backend kft_backend_t;
 
 #endif

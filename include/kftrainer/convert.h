@@ -45,16 +45,16 @@ typedef struct {
 KFT_EXTERN int kft_convert_opts_init(kft_convert_opts_t *opts, unsigned int version);
 
 /**
- * Count the YAML documents of text (len 0: strlen) and those that are
- * Training Operator v1 jobs (apiVersion kubeflow.org/..., or one of the v1
+ * Count the YAML documents of text (exactly len bytes; 0: none) and those
+ * that are Training Operator v1 jobs (apiVersion kubeflow.org/..., or one of the v1
  * kinds). Either output may be NULL. KFT_EINVALID if the YAML is malformed.
  */
 KFT_EXTERN int kft_convert_detect(size_t *v1_jobs, size_t *documents, const char *text,
                                   size_t len);
 
 /**
- * Convert one v1 job (YAML or JSON text, len 0: strlen) to a TrainJob in
- * *out, in the canonical form that kft_spec_render writes for any target
+ * Convert one v1 job (YAML or JSON text of exactly len bytes; 0 is
+ * KFT_EINVALID) to a TrainJob in *out, in the canonical form that kft_spec_render writes for any target
  * version. Losses and notes go to opts->report_cb. The result is not
  * validated: call kft_spec_validate, as for any TrainJob.
  * KFT_EINVALID with a message naming the field for input that cannot be

@@ -29,7 +29,7 @@ typedef void (*kft_diag_cb)(int level, const char *message, void *payload);
  * wants. NULL handler: diagnostics are dropped (the default). Not thread-safe
  * against concurrent calls of itself; call it once at start-up.
  */
-KFT_EXTERN void kft_set_diag_handler(kft_diag_cb cb, int max_level, void *payload);
+KFT_EXTERN void kft_diag_set_handler(kft_diag_cb cb, int max_level, void *payload);
 
 KFT_END_DECL
 #endif

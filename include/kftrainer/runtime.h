@@ -3,6 +3,7 @@
 #define KFTRAINER_RUNTIME_H
 
 #include "common.h"
+#include "render.h"
 
 KFT_BEGIN_DECL
 
@@ -13,7 +14,7 @@ KFT_BEGIN_DECL
  * override builtins by name; the kubernetes backend reads the cluster's.
  */
 
-/** Parse a runtime manifest (YAML or JSON; len 0: strlen). */
+/** Parse a runtime manifest (YAML or JSON) of exactly len bytes; len 0 is KFT_EINVALID. */
 KFT_EXTERN int kft_runtime_parse(kft_runtime_t **out, const char *text, size_t len);
 KFT_EXTERN int kft_runtime_dup(kft_runtime_t **out, const kft_runtime_t *rt);
 KFT_EXTERN void kft_runtime_free(kft_runtime_t *rt);
@@ -33,8 +34,9 @@ KFT_EXTERN int64_t kft_runtime_num_nodes(const kft_runtime_t *rt);
 KFT_EXTERN const char *kft_runtime_image(const kft_runtime_t *rt);
 /** "builtin", "file" or "cluster". */
 KFT_EXTERN const char *kft_runtime_source(const kft_runtime_t *rt);
-/** Render the manifest. Yours: kft_free(*out). */
-KFT_EXTERN int kft_runtime_render(char **out, const kft_runtime_t *rt, int format);
+/** Render the manifest as YAML or JSON (opts NULL: YAML). Yours: kft_free(*out). */
+KFT_EXTERN int kft_runtime_render(char **out, const kft_runtime_t *rt,
+                                  const kft_render_opts_t *opts);
 
 KFT_EXTERN size_t kft_runtime_list_count(const kft_runtime_list_t *list);
 /** Borrowed from the list; NULL when i is out of range. */

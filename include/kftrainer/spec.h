@@ -3,6 +3,7 @@
 #define KFTRAINER_SPEC_H
 
 #include "common.h"
+#include "render.h"
 
 KFT_BEGIN_DECL
 
@@ -22,20 +23,13 @@ KFT_EXTERN int kft_spec_new(kft_spec_t **out);
 KFT_EXTERN void kft_spec_free(kft_spec_t *spec);
 KFT_EXTERN int kft_spec_dup(kft_spec_t **out, const kft_spec_t *spec);
 
-/** Parse a TrainJob from YAML or JSON text (len 0: strlen). */
+/**
+ * Parse a TrainJob from YAML or JSON text of exactly len bytes (no NUL
+ * needed; text may be NULL when len is 0, which is KFT_EINVALID).
+ */
 KFT_EXTERN int kft_spec_parse(kft_spec_t **out, const char *text, size_t len);
 /** Parse a TrainJob from a YAML or JSON file. */
 KFT_EXTERN int kft_spec_parse_file(kft_spec_t **out, const char *path);
-
-/** Rendering options. */
-typedef struct {
-	unsigned int version;          /* KFT_RENDER_OPTS_VERSION */
-	int format;                    /* kft_format_t: YAML (default) or JSON */
-	const char *trainer_version;   /* "v2.0", "v2.1", "v2.2", "v2.3"; NULL: v2.2+ form */
-} kft_render_opts_t;
-#define KFT_RENDER_OPTS_VERSION 1
-#define KFT_RENDER_OPTS_INIT { KFT_RENDER_OPTS_VERSION, KFT_FORMAT_YAML, NULL }
-KFT_EXTERN int kft_render_opts_init(kft_render_opts_t *opts, unsigned int version);
 
 /**
  * Render the exact TrainJob that would be sent (script/builtin trainers

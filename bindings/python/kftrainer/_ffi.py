@@ -39,8 +39,9 @@ KFT_TRAIN_SERVER_DRY_RUN = 1 << 0
 KFT_TRAIN_NO_VALIDATE = 1 << 1
 KFT_DELETE_KEEP_STATE = 1 << 0
 KFT_LOGS_FOLLOW = 1 << 0
-KFT_LOGS_PREFIX = 1 << 1
-KFT_LOGS_NO_PREFIX = 1 << 2
+KFT_LOG_PREFIX_AUTO = 0
+KFT_LOG_PREFIX_ALWAYS = 1
+KFT_LOG_PREFIX_NEVER = 2
 
 JOB_STATES = ("Created", "Suspended", "Running", "Complete", "Failed")
 
@@ -64,7 +65,9 @@ class ClientOpts(ctypes.Structure):
     _fields_ = [("version", c_uint), ("backend", c_char_p), ("state_dir", c_char_p),
                 ("runtime_path", c_char_p), ("kubeconfig", c_char_p), ("context", c_char_p),
                 ("ns", c_char_p), ("container_host", c_char_p), ("pull_policy", c_char_p),
-                ("network", c_char_p), ("timeout_ms", c_int64)]
+                ("network", c_char_p), ("timeout_ms", c_int64),
+                ("backend_option_keys", c_char_pp), ("backend_option_values", c_char_pp),
+                ("nbackend_options", c_size_t)]
 
 
 class DashboardOpts(ctypes.Structure):
@@ -121,7 +124,8 @@ class WaitOpts(ctypes.Structure):
 
 class LogsOpts(ctypes.Structure):
     _fields_ = [("version", c_uint), ("step", c_char_p), ("flags", c_uint32),
-                ("tail_lines", c_int64), ("since_ms", c_int64), ("timeout_ms", c_int64)]
+                ("tail_lines", c_int64), ("since_ms", c_int64), ("timeout_ms", c_int64),
+                ("prefix", c_int)]
 
 
 # Struct name -> (ctypes class, C type name), for the layout test.
@@ -157,7 +161,7 @@ PROTOTYPES = {
     "kft_client_backend": (c_char_p, [P]),
     "kft_train_opts_init": (c_int, [ctypes.POINTER(TrainOpts), c_uint]),
     "kft_train": (c_int, [PP, P, P, ctypes.POINTER(TrainOpts)]),
-    "kft_render_plan": (c_int, [c_void_pp, P, P, c_int]),
+    "kft_render_plan": (c_int, [c_void_pp, P, P, ctypes.POINTER(RenderOpts)]),
     "kft_get_job": (c_int, [PP, P, c_char_p]),
     "kft_list_jobs": (c_int, [PP, P, c_char_p]),
     "kft_delete_opts_init": (c_int, [ctypes.POINTER(DeleteOpts), c_uint]),
@@ -219,27 +223,30 @@ PROTOTYPES = {
     "kft_job_progress_percent": (c_int64, [P]),
     "kft_job_eta_seconds": (c_int64, [P]),
     "kft_job_metric_count": (c_size_t, [P]),
-    "kft_job_metric_name": (c_char_p, [P, c_size_t]),
-    "kft_job_metric_value": (c_char_p, [P, c_size_t]),
+    "kft_job_metric_at": (P, [P, c_size_t]),
+    "kft_metric_name": (c_char_p, [P]),
+    "kft_metric_value": (c_char_p, [P]),
     "kft_job_step_count": (c_size_t, [P]),
-    "kft_job_step_name": (c_char_p, [P, c_size_t]),
-    "kft_job_step_state": (c_int, [P, c_size_t]),
-    "kft_job_step_status": (c_char_p, [P, c_size_t]),
-    "kft_job_step_target": (c_char_p, [P, c_size_t]),
-    "kft_job_step_exit_code": (c_int, [P, c_size_t]),
-    "kft_job_step_signal": (c_int, [P, c_size_t]),
-    "kft_job_step_reason": (c_char_p, [P, c_size_t]),
-    "kft_job_render": (c_int, [c_void_pp, P, c_int]),
+    "kft_job_step_at": (P, [P, c_size_t]),
+    "kft_step_name": (c_char_p, [P]),
+    "kft_step_state": (c_int, [P]),
+    "kft_step_status": (c_char_p, [P]),
+    "kft_step_target": (c_char_p, [P]),
+    "kft_step_exit_code": (c_int, [P]),
+    "kft_step_signal": (c_int, [P]),
+    "kft_step_reason": (c_char_p, [P]),
+    "kft_job_render": (c_int, [c_void_pp, P, ctypes.POINTER(RenderOpts)]),
     "kft_job_list_count": (c_size_t, [P]),
     "kft_job_list_at": (P, [P, c_size_t]),
     "kft_job_list_free": (None, [P]),
     "kft_event_list_count": (c_size_t, [P]),
-    "kft_event_time_ms": (c_int64, [P, c_size_t]),
-    "kft_event_kind": (c_char_p, [P, c_size_t]),
-    "kft_event_object": (c_char_p, [P, c_size_t]),
-    "kft_event_type": (c_char_p, [P, c_size_t]),
-    "kft_event_reason": (c_char_p, [P, c_size_t]),
-    "kft_event_message": (c_char_p, [P, c_size_t]),
+    "kft_event_list_at": (P, [P, c_size_t]),
+    "kft_event_time_ms": (c_int64, [P]),
+    "kft_event_kind": (c_char_p, [P]),
+    "kft_event_object": (c_char_p, [P]),
+    "kft_event_type": (c_char_p, [P]),
+    "kft_event_reason": (c_char_p, [P]),
+    "kft_event_message": (c_char_p, [P]),
     "kft_event_list_free": (None, [P]),
     # runtimes
     "kft_runtime_parse": (c_int, [PP, c_char_p, c_size_t]),
@@ -252,7 +259,7 @@ PROTOTYPES = {
     "kft_runtime_num_nodes": (c_int64, [P]),
     "kft_runtime_image": (c_char_p, [P]),
     "kft_runtime_source": (c_char_p, [P]),
-    "kft_runtime_render": (c_int, [c_void_pp, P, c_int]),
+    "kft_runtime_render": (c_int, [c_void_pp, P, ctypes.POINTER(RenderOpts)]),
     "kft_runtime_list_count": (c_size_t, [P]),
     "kft_runtime_list_at": (P, [P, c_size_t]),
     "kft_runtime_list_free": (None, [P]),

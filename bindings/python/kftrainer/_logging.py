@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Route libkftrainer's diagnostics (kft_set_diag_handler) to Python logging."""
+"""Route libkftrainer's diagnostics (kft_diag_set_handler) to Python logging."""
 
 import atexit
 import ctypes
@@ -42,9 +42,9 @@ def enable_library_logging(level=logging.WARNING, logger="kftrainer"):
     L = _ffi.lib()
     with _lock:
         cb = _DIAG_CB(handler)
-        L._cdll.kft_set_diag_handler.argtypes = [_DIAG_CB, ctypes.c_int, ctypes.c_void_p]
-        L._cdll.kft_set_diag_handler.restype = None
-        L._cdll.kft_set_diag_handler(cb, max_level, None)
+        L._cdll.kft_diag_set_handler.argtypes = [_DIAG_CB, ctypes.c_int, ctypes.c_void_p]
+        L._cdll.kft_diag_set_handler.restype = None
+        L._cdll.kft_diag_set_handler(cb, max_level, None)
         _installed = cb
 
 
@@ -54,7 +54,7 @@ def disable_library_logging():
     with _lock:
         if _installed is None or _ffi._lib is None:
             return
-        _ffi._lib._cdll.kft_set_diag_handler(_DIAG_CB(), 0, None)
+        _ffi._lib._cdll.kft_diag_set_handler(_DIAG_CB(), 0, None)
         _installed = None
 
 

@@ -2,6 +2,7 @@
 """TrainerClient: Kubeflow-SDK-shaped verbs over libkftrainer."""
 
 import ctypes
+import sys
 import datetime
 import os
 import queue
@@ -287,6 +288,9 @@ class _TrainRequest:
             if t.code_dir is not None:
                 so.code_dir = _b(t.code_dir)
             c(L.kft_spec_set_script(sp, ctypes.byref(so)))
+            python = getattr(self, "local_python", None)
+            if python and "KFT_PYTHON" not in (t.env or {}):
+                c(L.kft_spec_set_env(sp, b"KFT_PYTHON", _b(python)))
         if t.num_nodes is not None:
             c(L.kft_spec_set_num_nodes(sp, t.num_nodes))
         if getattr(t, "num_proc_per_node", None) is not None:
@@ -405,21 +409,23 @@ def _runtime_from_ptr(L, p):
 def _job_from_ptr(L, p, runtimes):
     steps = []
     for i in range(L.kft_job_step_count(p)):
-        code = L.kft_job_step_exit_code(p, i)
+        sp = L.kft_job_step_at(p, i)
+        code = L.kft_step_exit_code(sp)
         steps.append(Step(
-            name=_s(L.kft_job_step_name(p, i)),
-            status=_s(L.kft_job_step_status(p, i)),
-            pod_name=_s(L.kft_job_step_target(p, i)),
-            exit_code=None if code < 0 else code,
-            signal=L.kft_job_step_signal(p, i) or None,
-            reason=_s(L.kft_job_step_reason(p, i))))
+            name=_s(L.kft_step_name(sp)),
+            status=_s(L.kft_step_status(sp)),
+            pod_name=_s(L.kft_step_target(sp)),
+            exit_code=None if code == _ffi.KFT_UNSET else code,
+            signal=L.kft_step_signal(sp) or None,
+            reason=_s(L.kft_step_reason(sp))))
     rname = _s(L.kft_job_runtime(p))
     runtime = runtimes.get(rname) or Runtime(name=rname)
     prog = L.kft_job_progress_percent(p)
     eta = L.kft_job_eta_seconds(p)
     metrics = {}
     for i in range(L.kft_job_metric_count(p)):
-        metrics[_s(L.kft_job_metric_name(p, i))] = _s(L.kft_job_metric_value(p, i))
+        mp = L.kft_job_metric_at(p, i)
+        metrics[_s(L.kft_metric_name(mp))] = _s(L.kft_metric_value(mp))
     return TrainJob(
         name=_s(L.kft_job_name(p)), runtime=runtime, steps=steps,
         num_nodes=int(L.kft_job_num_nodes(p)),
@@ -429,8 +435,8 @@ def _job_from_ptr(L, p, runtimes):
         namespace=_s(L.kft_job_namespace(p)), backend=_s(L.kft_job_backend(p)),
         start_timestamp=_ms_to_dt(L.kft_job_started_ms(p)),
         completion_timestamp=_ms_to_dt(L.kft_job_finished_ms(p)),
-        progress_percent=None if prog < 0 else int(prog),
-        eta_seconds=None if eta < 0 else int(eta), metrics=metrics)
+        progress_percent=None if prog == _ffi.KFT_UNSET else int(prog),
+        eta_seconds=None if eta == _ffi.KFT_UNSET else int(eta), metrics=metrics)
 
 
 # ---------------------------------------------------------------------------
@@ -489,7 +495,7 @@ class TrainerClient:
     def _new_client(self):
         L = self._L
         o = _ffi.ClientOpts()
-        L.check(L.kft_client_opts_init(ctypes.byref(o), 1))
+        L.check(L.kft_client_opts_init(ctypes.byref(o), 2))
         for k, v in self._opts_values.items():
             if k == "timeout_ms":
                 o.timeout_ms = v
@@ -631,6 +637,10 @@ class TrainerClient:
         L = self._L
         with self._lock:
             client = self._client()
+            # processes on this machine: the calling interpreter runs the script trainer
+            # (sys.executable -m torch.distributed.run where torchrun would run)
+            if _s(L.kft_client_backend(client)) == "local":
+                req.local_python = sys.executable
             sp = req.build(L)
             try:
                 to = _ffi.TrainOpts()
@@ -662,7 +672,10 @@ class TrainerClient:
             sp = req.build(L)
             try:
                 out = ctypes.c_void_p()
-                L.check(L.kft_render_plan(ctypes.byref(out), client, sp, code))
+                ro = _ffi.RenderOpts()
+                L.check(L.kft_render_opts_init(ctypes.byref(ro), 1))
+                ro.format = code
+                L.check(L.kft_render_plan(ctypes.byref(out), client, sp, ctypes.byref(ro)))
                 return L.take_string(out.value)
             finally:
                 L.kft_spec_free(sp)
@@ -730,13 +743,14 @@ class TrainerClient:
             lp = ctypes.c_void_p()
             L.check(L.kft_get_events(ctypes.byref(lp), self._client(), _b(name)))
             try:
-                return [Event(involved_object_kind=_s(L.kft_event_kind(lp, i)),
-                              involved_object_name=_s(L.kft_event_object(lp, i)),
-                              message=_s(L.kft_event_message(lp, i)) or "",
-                              reason=_s(L.kft_event_reason(lp, i)) or "",
-                              event_time=_ms_to_dt(L.kft_event_time_ms(lp, i)),
-                              type=_s(L.kft_event_type(lp, i)))
-                        for i in range(L.kft_event_list_count(lp))]
+                evs = [L.kft_event_list_at(lp, i) for i in range(L.kft_event_list_count(lp))]
+                return [Event(involved_object_kind=_s(L.kft_event_kind(ep)),
+                              involved_object_name=_s(L.kft_event_object(ep)),
+                              message=_s(L.kft_event_message(ep)) or "",
+                              reason=_s(L.kft_event_reason(ep)) or "",
+                              event_time=_ms_to_dt(L.kft_event_time_ms(ep)),
+                              type=_s(L.kft_event_type(ep)))
+                        for ep in evs]
             finally:
                 L.kft_event_list_free(lp)
 
@@ -798,7 +812,10 @@ class TrainerClient:
             cfun = _ffi.WAIT_CB(progress)
             wo = _ffi.WaitOpts()
             L.check(L.kft_wait_opts_init(ctypes.byref(wo), 1))
-            wo.want = want
+            # Failed is always wanted, so the failed job comes back to hand to
+            # JobFailedError (kft_wait gives no job with KFT_EJOBFAILED)
+            failed_bit = 1 << _ffi.JOB_STATES.index("Failed")
+            wo.want = want | failed_bit
             wo.timeout_ms = int(timeout * 1000) if timeout else 0
             wo.progress_cb = cfun
             jp = ctypes.c_void_p()
@@ -812,10 +829,11 @@ class TrainerClient:
             if rc == _STOP:
                 raise KftError("wait for TrainJob %s stopped by its callback" % name, rc)
             if err is not None:
-                if err.code == KFT_EJOBFAILED:
-                    raise JobFailedError(err.message, err.code, err.klass, err.http_status,
-                                         err.reason, job=job)
                 raise err
+            if job is not None and job.status == "Failed" and not (want & failed_bit):
+                raise JobFailedError("TrainJob %s is Failed%s" % (
+                    name, ": " + job.reason if job.reason else ""), KFT_EJOBFAILED,
+                    reason=job.reason, job=job)
             if job is None:
                 job = self.get_job(name)
             return job
@@ -824,7 +842,7 @@ class TrainerClient:
 
     def _logs_opts(self, step, follow, tail, timeout):
         lo = _ffi.LogsOpts()
-        self._L.check(self._L.kft_logs_opts_init(ctypes.byref(lo), 1))
+        self._L.check(self._L.kft_logs_opts_init(ctypes.byref(lo), 2))
         lo.step = _b(step)
         lo.flags = _ffi.KFT_LOGS_FOLLOW if follow else 0
         lo.tail_lines = -1 if tail is None else tail

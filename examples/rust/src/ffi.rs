@@ -8,10 +8,11 @@ use std::os::raw::{c_char, c_int, c_uint, c_void};
 pub const KFT_ENOTFOUND: c_int = -2;
 pub const KFT_EUSER: c_int = -6;
 pub const KFT_JOB_COMPLETE: c_int = 3;
-pub const KFT_LOGS_NO_PREFIX: u32 = 1 << 2;
-pub const KFT_CLIENT_OPTS_VERSION: c_uint = 1;
+pub const KFT_UNSET: c_int = c_int::MIN;
+pub const KFT_LOG_PREFIX_NEVER: c_int = 2;
+pub const KFT_CLIENT_OPTS_VERSION: c_uint = 2;
 pub const KFT_WAIT_OPTS_VERSION: c_uint = 1;
-pub const KFT_LOGS_OPTS_VERSION: c_uint = 1;
+pub const KFT_LOGS_OPTS_VERSION: c_uint = 2;
 
 #[repr(C)]
 pub struct kft_client_t {
@@ -27,6 +28,10 @@ pub struct kft_job_t {
 }
 #[repr(C)]
 pub struct kft_runtime_t {
+    _p: [u8; 0],
+}
+#[repr(C)]
+pub struct kft_step_t {
     _p: [u8; 0],
 }
 
@@ -51,6 +56,9 @@ pub struct kft_client_opts_t {
     pub pull_policy: *const c_char,
     pub network: *const c_char,
     pub timeout_ms: i64,
+    pub backend_option_keys: *const *const c_char,
+    pub backend_option_values: *const *const c_char,
+    pub nbackend_options: usize,
 }
 
 pub type kft_wait_cb = Option<unsafe extern "C" fn(job: *const kft_job_t, payload: *mut c_void) -> c_int>;
@@ -75,6 +83,7 @@ pub struct kft_logs_opts_t {
     pub tail_lines: i64,
     pub since_ms: i64,
     pub timeout_ms: i64,
+    pub prefix: c_int,
 }
 
 extern "C" {
@@ -113,7 +122,8 @@ extern "C" {
     pub fn kft_job_state(job: *const kft_job_t) -> c_int;
     pub fn kft_job_status(job: *const kft_job_t) -> *const c_char;
     pub fn kft_job_step_count(job: *const kft_job_t) -> usize;
-    pub fn kft_job_step_name(job: *const kft_job_t, i: usize) -> *const c_char;
-    pub fn kft_job_step_status(job: *const kft_job_t, i: usize) -> *const c_char;
-    pub fn kft_job_step_exit_code(job: *const kft_job_t, i: usize) -> c_int;
+    pub fn kft_job_step_at(job: *const kft_job_t, i: usize) -> *const kft_step_t;
+    pub fn kft_step_name(step: *const kft_step_t) -> *const c_char;
+    pub fn kft_step_status(step: *const kft_step_t) -> *const c_char;
+    pub fn kft_step_exit_code(step: *const kft_step_t) -> c_int;
 }

@@ -148,7 +148,7 @@ impl Client {
             check("kft_logs_opts_init",
                   ffi::kft_logs_opts_init(opts.as_mut_ptr(), ffi::KFT_LOGS_OPTS_VERSION))?;
             let mut opts = opts.assume_init();
-            opts.flags = ffi::KFT_LOGS_NO_PREFIX;
+            opts.prefix = ffi::KFT_LOG_PREFIX_NEVER;
             ffi::kft_logs(self.0, n.as_ptr(), &opts, Some(tramp), &mut ctx as *mut Ctx as *mut c_void)
         };
         if ctx.panicked {
@@ -250,7 +250,8 @@ impl Drop for Job {
 pub struct StepInfo {
     pub name: String,
     pub status: String,
-    pub exit_code: i32,
+    /// None until the step has exited (the library's KFT_UNSET).
+    pub exit_code: Option<i32>,
 }
 
 impl JobRef {
@@ -265,13 +266,17 @@ impl JobRef {
         unsafe { ffi::kft_job_state(self.0) == ffi::KFT_JOB_COMPLETE }
     }
     pub fn steps(&self) -> Vec<StepInfo> {
-        // SAFETY: indices below kft_job_step_count.
+        // SAFETY: indices below kft_job_step_count; steps are borrowed from the job.
         unsafe {
             (0..ffi::kft_job_step_count(self.0))
-                .map(|i| StepInfo {
-                    name: cstr(ffi::kft_job_step_name(self.0, i)).unwrap_or_default(),
-                    status: cstr(ffi::kft_job_step_status(self.0, i)).unwrap_or_default(),
-                    exit_code: ffi::kft_job_step_exit_code(self.0, i),
+                .map(|i| {
+                    let st = ffi::kft_job_step_at(self.0, i);
+                    let code = ffi::kft_step_exit_code(st);
+                    StepInfo {
+                        name: cstr(ffi::kft_step_name(st)).unwrap_or_default(),
+                        status: cstr(ffi::kft_step_status(st)).unwrap_or_default(),
+                        exit_code: if code == ffi::KFT_UNSET { None } else { Some(code) },
+                    }
                 })
                 .collect()
         }

@@ -37,8 +37,9 @@ fn run() -> kft::Result<bool> {
     println!("status: {} ({} progress calls)", done.status(), polls);
     let mut nodes_ok = 0;
     for s in done.steps() {
-        println!("step {}: {} exit {}", s.name, s.status, s.exit_code);
-        if s.name.starts_with("node-") && s.exit_code == 0 {
+        let code = s.exit_code.map_or_else(|| "-".to_string(), |c| c.to_string());
+        println!("step {}: {} exit {}", s.name, s.status, code);
+        if s.name.starts_with("node-") && s.exit_code == Some(0) {
             nodes_ok += 1;
         }
     }

@@ -9,11 +9,12 @@
 
 KFT_BEGIN_DECL
 
-#define KFT_BACKEND_VERSION 6   /* 2: get_metrics_history; 3: caps, resolve_runtime, and
+#define KFT_BACKEND_VERSION 7   /* 2: get_metrics_history; 3: caps, resolve_runtime, and
                                    submit/render_plan take the resolved runtime;
                                    4: list_v1_jobs, get_v1_job; 5: get_manifest;
-                                   6: workspace_dir */
-#define KFT_BACKEND_MIN_VERSION 3   /* the oldest vtable the core accepts */
+                                   6: workspace_dir;
+                                   7: render_plan takes a kft_render_opts_t */
+#define KFT_BACKEND_MIN_VERSION 7   /* the oldest vtable the core accepts */
 
 /*
  * Capabilities (kft_backend.caps): how a backend differs, asked by the core
@@ -43,8 +44,9 @@ struct kft_backend {
 	const char *name;       /* "local", "container", "kubernetes", ... */
 	int (*submit)(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	              const kft_runtime_t *rt, const kft_train_opts_t *opts);
+	/* opts is never NULL (the core fills in defaults) */
 	int (*render_plan)(char **out, kft_backend_t *be, const kft_spec_t *spec,
-	                   const kft_runtime_t *rt, int format);
+	                   const kft_runtime_t *rt, const kft_render_opts_t *opts);
 	int (*get_job)(kft_job_t **out, kft_backend_t *be, const char *name);
 	int (*list_jobs)(kft_job_list_t **out, kft_backend_t *be, const char *runtime);
 	/* optional: without it the core waits by calling get_job once a second */
@@ -79,6 +81,11 @@ struct kft_backend {
 	int (*workspace_dir)(char **out, kft_backend_t *be, const char *name);
 };
 
+/**
+ * Makes a backend for kft_client_new(). opts is never NULL and always has
+ * the current layout (the core copies an older caller's struct over the
+ * defaults).
+ */
 typedef int (*kft_backend_factory_cb)(kft_backend_t **out, const kft_client_opts_t *opts,
                                       void *payload);
 
@@ -86,6 +93,11 @@ typedef int (*kft_backend_factory_cb)(kft_backend_t **out, const kft_client_opts
 KFT_EXTERN int kft_backend_register(const char *name, kft_backend_factory_cb factory, void *payload);
 /** Remove a registered backend; KFT_ENOTFOUND if unknown. */
 KFT_EXTERN int kft_backend_unregister(const char *name);
+/**
+ * The value of a backend option (kft_client_opts_t.backend_option_keys) for a
+ * factory to read; NULL when the key was not given. The last pair wins.
+ */
+KFT_EXTERN const char *kft_backend_option(const kft_client_opts_t *opts, const char *key);
 
 KFT_END_DECL
 #endif

@@ -18,11 +18,15 @@ KFT_EXTERN int kft_job_set_num_nodes(kft_job_t *job, int64_t n);
 /** Unix ms; 0 leaves a time unknown. */
 KFT_EXTERN int kft_job_set_times(kft_job_t *job, int64_t created_ms, int64_t started_ms,
                                  int64_t finished_ms);
+/** trainerStatus progress; KFT_UNSET (or any negative value): unknown. */
 KFT_EXTERN int kft_job_set_progress(kft_job_t *job, int64_t percent, int64_t eta_seconds);
 KFT_EXTERN int kft_job_add_metric(kft_job_t *job, const char *name, const char *value);
 /** Set a metadata.labels entry (a key set again gets the new value). */
 KFT_EXTERN int kft_job_set_label(kft_job_t *job, const char *key, const char *value);
-/** Append a step; exit_code -1 and signal 0 when not exited; target/reason may be NULL. */
+/**
+ * Append a step; exit_code KFT_UNSET (or any negative value) and signal 0
+ * when not exited; target/reason may be NULL.
+ */
 KFT_EXTERN int kft_job_add_step(kft_job_t *job, const char *name, int state, const char *target,
                                 int exit_code, int signal, const char *reason);
 
