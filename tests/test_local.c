@@ -799,7 +799,7 @@ START_TEST(step_runner_checked)
 	         "{\"name\":\"node-0\",\"role\":\"node\",\"argv\":[\"true\"]}]}");
 	ck_assert_ptr_nonnull(strstr(kft_job_reason(job), "node-0 failed to start"));
 	ck_assert_ptr_nonnull(strstr(kft_job_message(job), "stepProgram: must be an absolute path"));
-	ck_assert_int_eq(kft_job_step_exit_code(job, 0), 126);
+	ck_assert_int_eq(kft_step_exit_code(kft_job_step_at(job, 0)), 126);
 	kft_job_free(job);
 }
 END_TEST
