@@ -487,7 +487,7 @@ static int record_dead(cJSON *state, const char *jobdir, const char *name)
 			continue;
 		if (!program && pid > 1 && ticks >= 0 &&
 		    kft__proc_start_ticks(pid) == (unsigned long long)ticks)
-			kill(-pid, SIGKILL);
+			kft__kill(pid, SIGKILL, 1);
 		kft__json_set_str(s, "status", "Failed");
 		kft__json_set_str(s, "reason", program ?
 		                  "the supervisor died while the step was running; its step program "
