@@ -75,6 +75,8 @@ int kft__opts_read(void *dst, const void *src, const kft__opts_layout *l);
  *   int kft_wait_opts_init(kft_wait_opts_t *opts, unsigned int version)
  *   { KFT__VERSIONED_INIT(opts, version, kft_wait_opts_t, KFT_WAIT_OPTS); }
  */
+/** KFT_EINVALID, class INVALID: the message names the field and the rule. */
+int kft__error_invalid(const char *fmt, ...) KFT__PRINTF(1, 2);
 int kft__versioned_init(void *out, const void *tmpl, size_t size, unsigned int version,
                         unsigned int max, const char *what);
 #define KFT__VERSIONED_INIT(out, version, type, PREFIX) do { \
@@ -173,6 +175,11 @@ int kft__is_dns1035(const char *s);
 int kft__utf8_valid(const char *s);
 /** Length of the well-formed UTF-8 sequence at s (at most n bytes): 1-4, or 0 if invalid. */
 size_t kft__utf8_seq(const char *s, size_t n);
+/** Valid UTF-8 without control characters other than newline and tab (nor DEL). */
+int kft__utf8_printable(const char *s);
+/** Bytes of the first max code points of s (bytes past a bad one are cut, not
+ *  checked); *chars (optional): how many code points that is. */
+size_t kft__utf8_prefix(const char *s, size_t max, size_t *chars);
 /** Parse a decimal int64 strictly; 0 on success. */
 int kft__parse_i64(int64_t *out, const char *s);
 /**

@@ -31,15 +31,7 @@ int kft_progress_update_init(kft_progress_update_t *update, unsigned int version
 /* Copy at most max code points of s (valid UTF-8 or not: bytes past a bad one are cut). */
 static char *clamp_chars(const char *s, size_t max)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 0, len = 0;
-
-	while (p[len] && n < max + 1) {
-		if ((p[len] & 0xC0) != 0x80 && ++n > max)
-			break;
-		len++;
-	}
-	return kft__strndup(s, len);
+	return kft__strndup(s, kft__utf8_prefix(s, max, NULL));
 }
 
 /* The update as a request body, clamped to the CRD's ranges. */

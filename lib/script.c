@@ -247,29 +247,6 @@ int kft__script_make(cJSON **out, const kft_script_opts_t *opts)
 	return 0;
 }
 
-static int printable_utf8(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		if (*p < 0x80) {
-			if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
-				return 0;
-			p++;
-		} else {
-			int n = (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1, i;
-
-			if (n < 0)
-				return 0;
-			for (i = 1; i <= n; i++)
-				if ((p[i] & 0xc0) != 0x80)
-					return 0;
-			p += n + 1;
-		}
-	}
-	return 1;
-}
-
 /* A heredoc delimiter that is not a line of text. */
 static char *pick_delimiter(const char *text)
 {
@@ -356,7 +333,7 @@ int kft__script_expand(cJSON *doc, const cJSON *script, const kft_runtime_t *rt)
 	}
 	if (code)
 		kft__buf_printf(&b, "printf '%%s' '%s' | base64 -d | tar -xzf - -C \"$KFT_DIR\"\n", code);
-	if (printable_utf8(text)) {
+	if (kft__utf8_printable(text)) {
 		KFT_CHECK_ALLOC(delim = pick_delimiter(text));
 		kft__buf_printf(&b, "IFS= read -r -d '' KFT_SCRIPT <<'%s' || true\n", delim);
 		kft__buf_puts(&b, text);

@@ -55,17 +55,8 @@ static int in_list(const char *const *list, const char *s)
 	return 0;
 }
 
-static int bad(const char *fmt, ...) KFT__PRINTF(1, 2);
-static int bad(const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = kft__error_vset(KFT_EINVALID, KFT_ERROR_CLASS_INVALID, fmt, ap);
-	va_end(ap);
-	return rc;
-}
+/* KFT_EINVALID of class INVALID with a message naming the field and the rule */
+#define bad(...) kft__error_invalid(__VA_ARGS__)
 
 /* ------------------------------------------------------------------------ */
 /* Python formatting: repr() of floats, strings and dicts, bools as True/False */

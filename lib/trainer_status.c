@@ -82,10 +82,9 @@ static int get_int32(int64_t *out, const cJSON *item)
 /* Code points of a valid UTF-8 string. */
 static size_t utf8_chars(const char *s)
 {
-	size_t n = 0;
+	size_t n;
 
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
+	kft__utf8_prefix(s, (size_t)-1, &n);
 	return n;
 }
 

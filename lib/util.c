@@ -326,6 +326,37 @@ int kft__utf8_valid(const char *s)
 	return 1;
 }
 
+int kft__utf8_printable(const char *s)
+{
+	size_t n = strlen(s), i = 0, k;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x80 && ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f))
+			return 0;
+		if ((k = kft__utf8_seq(s + i, n - i)) == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+size_t kft__utf8_prefix(const char *s, size_t max, size_t *chars)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0, len = 0;
+
+	for (; p[len]; len++)
+		if ((p[len] & 0xC0) != 0x80 && ++n > max) {   /* a lead byte starts a code point */
+			n--;
+			break;
+		}
+	if (chars)
+		*chars = n;
+	return len;
+}
+
 /* n decimal digits at p, or -1. */
 static int ndigits(const char *p, int n)
 {

@@ -35,17 +35,8 @@
 #define MANAGED_BY_TRAINER "trainer.kubeflow.org/trainjob-controller"
 #define MANAGED_BY_MULTIKUEUE "kueue.x-k8s.io/multikueue"
 
-static int invalid(const char *fmt, ...) KFT__PRINTF(1, 2);
-static int invalid(const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = kft__error_vset(KFT_EINVALID, KFT_ERROR_CLASS_INVALID, fmt, ap);
-	va_end(ap);
-	return rc;
-}
+/* KFT_EINVALID of class INVALID with a message naming the field and the rule */
+#define invalid(...) kft__error_invalid(__VA_ARGS__)
 
 /* ---- small typed accessors: each reports a wrong type against its path ---- */
 

@@ -341,39 +341,13 @@ static int emit_scalar(yaml_emitter_t *em, const char *value, yaml_scalar_style_
 	return yaml_emitter_emit(em, &ev) ? 0 : -1;
 }
 
-static int valid_utf8_printable(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		if (*p < 0x80) {
-			if (*p < 0x20 && *p != '\n' && *p != '\t')
-				return 0;
-			if (*p == 0x7f)
-				return 0;
-			p++;
-		} else {
-			int n = (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
-			int i;
-
-			if (n < 0)
-				return 0;
-			for (i = 1; i <= n; i++)
-				if ((p[i] & 0xc0) != 0x80)
-					return 0;
-			p += n + 1;
-		}
-	}
-	return 1;
-}
-
 /* Literal block style keeps multi-line strings (scripts) readable; it cannot
  * carry trailing spaces on lines, leading blank-space lines, or non-printables. */
 static int literal_ok(const char *s)
 {
 	const char *p;
 
-	if (!strchr(s, '\n') || !valid_utf8_printable(s) || strchr(s, '\t'))
+	if (!strchr(s, '\n') || !kft__utf8_printable(s) || strchr(s, '\t'))
 		return 0;
 	if (s[0] == ' ' || s[0] == '\n')
 		return 0;
@@ -406,7 +380,7 @@ static int emit_node(yaml_emitter_t *em, const cJSON *j)
 
 		if (literal_ok(s))
 			return emit_scalar(em, s, YAML_LITERAL_SCALAR_STYLE, 0);
-		if (plain_is_ambiguous(s) || !valid_utf8_printable(s) || strchr(s, '\n'))
+		if (plain_is_ambiguous(s) || !kft__utf8_printable(s) || strchr(s, '\n'))
 			return emit_scalar(em, s, YAML_DOUBLE_QUOTED_SCALAR_STYLE, 0);
 		return emit_scalar(em, s, YAML_ANY_SCALAR_STYLE, 1);
 	}
@@ -436,7 +410,7 @@ static int emit_node(yaml_emitter_t *em, const cJSON *j)
 		for (c = j->child; c; c = c->next) {
 			const char *k = c->string ? c->string : "";
 
-			if (plain_is_ambiguous(k) || !valid_utf8_printable(k) || strchr(k, '\n')) {
+			if (plain_is_ambiguous(k) || !kft__utf8_printable(k) || strchr(k, '\n')) {
 				if (emit_scalar(em, k, YAML_DOUBLE_QUOTED_SCALAR_STYLE, 0) < 0)
 					return -1;
 			} else if (emit_scalar(em, k, YAML_ANY_SCALAR_STYLE, 1) < 0) {

@@ -168,6 +168,15 @@ if command -v strings >/dev/null 2>&1; then
 		grep -i 'stopped\|by the\|by a' && fail "the library's messages say callback"
 fi
 
+# a step's leader exits, its background child (same group) must not outlive the job:
+# the supervisor still signals that group, found as its own by the group's live member
+"$K" train --name j-bg -- sh -c "sleep 300 & echo \$! > '$T/bg.pid'; exit 0" >/dev/null || fail "train j-bg"
+"$K" wait j-bg --timeout 60 2>/dev/null || fail "wait j-bg"
+for i in $(seq 1 50); do kill -0 "$(cat "$T/bg.pid")" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$(cat "$T/bg.pid")" 2>/dev/null && fail "a step's background process outlived the job"
+"$K" delete j-bg >/dev/null
+ok "a finished step's leftover process is stopped with the job"
+
 # ---- logs and events ----
 # a resumed job's log marks where the second attempt begins
 "$K" train --name j-sr -- sh -c 'echo hello; sleep 30' >/dev/null || fail "train j-sr"

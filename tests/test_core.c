@@ -607,6 +607,27 @@ START_TEST(quantities)
 }
 END_TEST
 
+/* lib/util.c: one UTF-8 walker (kft__utf8_seq) under every UTF-8 rule */
+START_TEST(utf8_rules)
+{
+	size_t n;
+
+	ck_assert(kft__utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80"));
+	ck_assert(!kft__utf8_valid("\xc0\xaf"));            /* overlong */
+	ck_assert(!kft__utf8_valid("\xed\xa0\x80"));       /* surrogate */
+	ck_assert(!kft__utf8_valid("\xe2\x82"));            /* cut */
+	ck_assert(kft__utf8_printable("line\n\ttab \xc3\xa9"));
+	ck_assert(!kft__utf8_printable("bell\a"));
+	ck_assert(!kft__utf8_printable("del\x7f"));
+	ck_assert(!kft__utf8_printable("\xc0\xaf"));
+	ck_assert_uint_eq(kft__utf8_prefix("a\xc3\xa9z", 2, &n), 3);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(kft__utf8_prefix("a\xc3\xa9z", 10, &n), 4);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(kft__utf8_prefix("abc", 0, NULL), 0);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
 	Suite *s = suite_create("core");
@@ -624,6 +645,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, alloc_failures);
 	tcase_add_test(tc, alloc_failures_cjson);
 	tcase_add_test(tc, quantities);
+	tcase_add_test(tc, utf8_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "engine.h"
+#include "http.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -934,80 +935,86 @@ void kft__engine_stream_free(kft__engine_stream *s)
 int kft__engine_stream_done(const kft__engine_stream *s) { return s->done; }
 long kft__engine_stream_status(const kft__engine_stream *s) { return s->status; }
 
+/* What kft__http_multi_step reports to, for one run of the engine's streams. */
+typedef struct {
+	CURLM *m;
+	size_t active;
+	int ended;
+	int rc;                /* a stream's stop_rc: the run stops */
+} run_ctx;
+
+static void stream_done(CURL *h, CURLcode result, void *payload)
+{
+	run_ctx *r = payload;
+	kft__engine_stream *st = NULL;
+
+	curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&st);
+	st->done = 1;
+	st->result = result;
+	if (!st->status)
+		curl_easy_getinfo(st->h, CURLINFO_RESPONSE_CODE, &st->status);
+	curl_multi_remove_handle(r->m, st->h);
+	r->active--;
+	r->ended = 1;
+	if (r->rc)
+		return;
+	if (st->stop_rc) {
+		r->rc = st->stop_rc;
+	} else if (st->status >= 300) {
+		cJSON *j = st->err.len ? cJSON_ParseWithLength(st->err.ptr, st->err.len) : NULL;
+
+		kft__error_set(st->status == 404 ? KFT_ENOTFOUND : KFT_ERROR, KFT_ERROR_CLASS_CONTAINER,
+		               "%s (HTTP %ld)", engine_message(j, &st->err), st->status);
+		cJSON_Delete(j);
+	} else if (st->result != CURLE_OK) {
+		kft__error_set(KFT_EUNAVAILABLE, KFT_ERROR_CLASS_CONTAINER, "container engine stream: %s",
+		               st->errbuf[0] ? st->errbuf : curl_easy_strerror(st->result));
+	}
+}
+
 int kft__engine_streams_run(kft__engine *e, kft__engine_stream **s, size_t n, int64_t tick_ms,
                             int (*tick)(void *payload), void *payload)
 {
-	CURLM *m = curl_multi_init();
+	run_ctx r = { NULL, 0, 0, 0 };
 	int64_t next_tick;
-	size_t i, active = 0;
-	int rc = 0, running = 0;
+	size_t i;
+	int rc = 0;
 
 	(void)e;
-	if (!m)
+	if (!(r.m = curl_multi_init()))
 		return kft__error_oom();
 	if (tick_ms <= 0 || tick_ms > 1000)
 		tick_ms = 1000;
 	for (i = 0; i < n; i++) {
 		if (s[i]->done)
 			continue;
-		curl_multi_add_handle(m, s[i]->h);
-		active++;
+		curl_multi_add_handle(r.m, s[i]->h);
+		r.active++;
 	}
 	next_tick = kft__mono_ms() + tick_ms;
-	while (active > 0) {
-		CURLMsg *msg;
-		int left, ended = 0;
-		int64_t now, wait;
+	while (r.active > 0) {
+		int64_t now;
 
-		curl_multi_perform(m, &running);
-		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
-			kft__engine_stream *st = NULL;
-
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&st);
-			st->done = 1;
-			st->result = msg->data.result;
-			if (!st->status)
-				curl_easy_getinfo(st->h, CURLINFO_RESPONSE_CODE, &st->status);
-			curl_multi_remove_handle(m, st->h);
-			active--;
-			ended = 1;
-			if (st->stop_rc) {
-				rc = st->stop_rc;
-				goto out;
-			}
-			if (st->status >= 300) {
-				cJSON *j = st->err.len ? cJSON_ParseWithLength(st->err.ptr, st->err.len)
-				                       : NULL;
-
-				kft__error_set(st->status == 404 ? KFT_ENOTFOUND : KFT_ERROR,
-				               KFT_ERROR_CLASS_CONTAINER, "%s (HTTP %ld)",
-				               engine_message(j, &st->err), st->status);
-				cJSON_Delete(j);
-			} else if (st->result != CURLE_OK) {
-				kft__error_set(KFT_EUNAVAILABLE, KFT_ERROR_CLASS_CONTAINER,
-				               "container engine stream: %s",
-				               st->errbuf[0] ? st->errbuf : curl_easy_strerror(st->result));
-			}
-		}
+		r.ended = 0;
+		if ((rc = kft__http_multi_step(r.m, stream_done, &r)) < 0)
+			goto out;
+		if ((rc = r.rc) != 0)
+			goto out;
 		now = kft__mono_ms();
-		if (tick && (ended || now >= next_tick)) {
+		if (tick && (r.ended || now >= next_tick)) {
 			next_tick = now + tick_ms;
 			if ((rc = tick(payload)) != 0)
 				goto out;
 		}
-		if (active == 0)
+		if (r.active == 0)
 			break;
-		wait = next_tick - kft__mono_ms();
-		if (wait < 0)
-			wait = 0;
-		curl_multi_poll(m, NULL, 0, (int)wait, NULL);
+		if ((rc = kft__http_multi_wait(r.m, next_tick - kft__mono_ms())) < 0)
+			goto out;
 	}
 out:
 	for (i = 0; i < n; i++)
 		if (!s[i]->done)
-			curl_multi_remove_handle(m, s[i]->h);
-	curl_multi_cleanup(m);
+			curl_multi_remove_handle(r.m, s[i]->h);
+	curl_multi_cleanup(r.m);
 	return rc;
 }

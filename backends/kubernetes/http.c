@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "k8s.h"
+#include "http.h"
 
 #include <ctype.h>
 #include <poll.h>
@@ -26,6 +27,7 @@ struct kft__k8s_streams {
 	CURLM *m;
 	kft__k8s_stream **list;
 	size_t n, cap;
+	int ended;             /* a stream ended in this step */
 };
 
 /*
@@ -804,6 +806,19 @@ static void finish(kft__k8s_streams *ss, kft__k8s_stream *s, CURLcode cc)
 	s->err_msg = saved;
 }
 
+/* kft__http_multi_step's report: finish the stream of that handle. */
+static void stream_done(CURL *h, CURLcode result, void *payload)
+{
+	kft__k8s_streams *ss = payload;
+	size_t i;
+
+	for (i = 0; i < ss->n; i++)
+		if (ss->list[i]->h == h && !ss->list[i]->done) {
+			finish(ss, ss->list[i], result);
+			ss->ended = 1;
+		}
+}
+
 int kft__k8s_streams_run(kft__k8s_streams *ss, int64_t max_ms)
 {
 	int64_t end = kft__mono_ms() + (max_ms > 0 ? max_ms : 0);
@@ -813,24 +828,15 @@ int kft__k8s_streams_run(kft__k8s_streams *ss, int64_t max_ms)
 	for (j = 0; j < ss->n; j++)
 		lines0 += ss->list[j]->lines;
 	for (;;) {
-		int running = 0, left, any = 0;
-		CURLMsg *msg;
+		int any, error;
 		int64_t now;
 		unsigned long lines = 0;
 		size_t i;
 
-		if (curl_multi_perform(ss->m, &running) != CURLM_OK)
-			return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_HTTP, "curl_multi_perform failed");
-		while ((msg = curl_multi_info_read(ss->m, &left)) != NULL) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			for (i = 0; i < ss->n; i++) {
-				if (ss->list[i]->h == msg->easy_handle && !ss->list[i]->done) {
-					finish(ss, ss->list[i], msg->data.result);
-					any = 1;
-				}
-			}
-		}
+		ss->ended = 0;
+		if ((error = kft__http_multi_step(ss->m, stream_done, ss)) < 0)
+			return error;
+		any = ss->ended;
 		for (i = 0; i < ss->n; i++) {
 			if (ss->list[i]->stop || ss->list[i]->done)
 				any = 1;
@@ -846,9 +852,8 @@ int kft__k8s_streams_run(kft__k8s_streams *ss, int64_t max_ms)
 				n += !ss->list[i]->done && !ss->list[i]->stop;
 			return n;
 		}
-		if (curl_multi_poll(ss->m, NULL, 0, (int)(end - now > 1000 ? 1000 : end - now),
-		                    NULL) != CURLM_OK)
-			return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_HTTP, "curl_multi_poll failed");
+		if ((error = kft__http_multi_wait(ss->m, end - now)) < 0)
+			return error;
 	}
 }
 

@@ -176,12 +176,51 @@ static char *root_cause(sup_t *s, const char *step, int *exception)
 	return out;
 }
 
+/*
+ * Is process group pgid still one of ours: does a process of that group live in
+ * our session? A step's leader may be long gone (reaped), and its number taken
+ * by an unrelated process that leads a group of its own: on a busy machine
+ * (pid_max 32768) that was somebody's shell, killed by our SIGKILL.
+ */
+static int group_is_ours(pid_t pgid)
+{
+	pid_t sid = getsid(0);
+	struct dirent *e;
+	DIR *d;
+	int ours = 0;
+
+	if (pgid <= 1 || sid < 0 || !(d = opendir("/proc")))
+		return 0;
+	while (!ours && (e = readdir(d)) != NULL) {
+		char path[64], buf[512], *p;
+		int pgrp, sess, fd;
+		ssize_t n;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/stat", e->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* "pid (comm) state ppid pgrp session ...": comm may hold anything, even ')' */
+		if ((p = strrchr(buf, ')')) != NULL && sscanf(p + 1, " %*c %*d %d %d", &pgrp, &sess) == 2)
+			ours = pgrp == pgid && sess == sid;
+	}
+	closedir(d);
+	return ours;
+}
+
 static void signal_groups(sup_t *s, int sig)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (s->steps[i].started && s->steps[i].pid > 0)
+		if (s->steps[i].started && s->steps[i].pid > 0 &&
+		    (s->steps[i].running || group_is_ours(s->steps[i].pid)))
 			kill(-s->steps[i].pid, sig);
 }
 

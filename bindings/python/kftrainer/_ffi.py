@@ -204,6 +204,8 @@ PROTOTYPES = {
     "kft_script_opts_init": (c_int, [ctypes.POINTER(ScriptOpts), c_uint]),
     "kft_spec_set_script": (c_int, [P, ctypes.POINTER(ScriptOpts)]),
     "kft_spec_name": (c_char_p, [P]),
+    "kft_spec_get_json": (c_int, [c_void_pp, P, c_char_p]),
+    "kft_spec_set_json": (c_int, [P, c_char_p, c_char_p]),
     "kft_torchtune_config_init": (c_int, [ctypes.POINTER(TorchTuneConfigT), c_uint]),
     "kft_spec_set_torchtune": (c_int, [P, ctypes.POINTER(TorchTuneConfigT)]),
     # jobs

@@ -2,6 +2,7 @@
 """TrainerClient: Kubeflow-SDK-shaped verbs over libkftrainer."""
 
 import ctypes
+import json
 import sys
 import datetime
 import os
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from . import _ffi
+from . import options as _options
 from .errors import (KFT_EJOBFAILED, KFT_EUSER, JobFailedError, KftError)
 from .types import (BuiltinTrainer, CustomTrainer, CustomTrainerContainer, Event, Initializer,
                     Runtime, RuntimeTrainer, Step, TrainJob, check_int,
@@ -30,10 +32,12 @@ class KubernetesBackendConfig:
     namespace: Optional[str] = None
     config_file: Optional[str] = None
     context: Optional[str] = None
+    client_configuration: Optional[object] = None   # the SDK's; not used (the kubeconfig is)
 
 
 @dataclass
 class LocalProcessBackendConfig:
+    cleanup_venv: bool = True    # the SDK's; jobs here use no venv (see the migration page)
     state_dir: Optional[str] = None
 
 
@@ -164,7 +168,7 @@ class _TrainRequest:
 
     def __init__(self, runtime=None, initializer=None, trainer=None, name=None, labels=None,
                  annotations=None, active_deadline_seconds=None, suspend=None, spec=None,
-                 spec_file=None, namespace=None):
+                 spec_file=None, namespace=None, options=None):
         if runtime is not None and not isinstance(runtime, (str, Runtime)):
             raise TypeError("runtime must be a str or a Runtime, got %s" % type(runtime).__name__)
         if isinstance(runtime, Runtime):
@@ -204,6 +208,19 @@ class _TrainRequest:
             self.func_source = trainer._func_source()
         else:
             self.func_source = None
+        self.labels, self.annotations = dict(self.labels), dict(self.annotations)
+        self.trainer_override = {}   # "command"/"args" from TrainerCommand/TrainerArgs
+        self.runtime_patches = []    # RuntimePatch options, appended in order
+        if options is not None:
+            if not isinstance(options, (list, tuple)):
+                raise TypeError("train: options must be a list, got %s"
+                                % type(options).__name__)
+            for opt in options:
+                if not isinstance(opt, _options._Option):
+                    raise TypeError("train: options entries must be kftrainer.options types "
+                                    "(Name, Labels, Annotations, ...), got %s"
+                                    % type(opt).__name__)
+                opt.apply(self)
 
     def build(self, L):
         """A new kft_spec_t pointer (caller frees it with kft_spec_free)."""
@@ -245,6 +262,21 @@ class _TrainRequest:
             self._fill_custom(L, sp, t)
         elif isinstance(t, BuiltinTrainer):
             self._fill_builtin(L, sp, t.config)
+        for field, setter in (("command", L.kft_spec_set_command),
+                              ("args", L.kft_spec_set_args)):
+            if field in self.trainer_override:
+                held = []
+                argv, n = _strv(self.trainer_override[field], held)
+                c(setter(sp, argv, n))
+        if self.runtime_patches:
+            out = ctypes.c_void_p()
+            patches = []
+            if L.kft_spec_get_json(ctypes.byref(out), sp, b"spec.runtimePatches") == 0:
+                patches = json.loads(L.take_string(out.value) or "null") or []
+            else:
+                L.kft_error_clear()
+            patches.extend(self.runtime_patches)
+            c(L.kft_spec_set_json(sp, b"spec.runtimePatches", json.dumps(patches).encode()))
         ini = self.initializer
         if ini is not None:
             for which, part in ((_ffi.KFT_INITIALIZER_DATASET, ini.dataset),
@@ -406,6 +438,22 @@ def _runtime_from_ptr(L, p):
                    source=_s(L.kft_runtime_source(p)))
 
 
+def _pod_name(L, job, step):
+    """Step.pod_name as the SDK means it: the pod (kubernetes) or container running the
+    step; a local step, which is a process group, gets the name a pod would have."""
+    target = _s(L.kft_step_target(step))
+    if _s(L.kft_job_backend(job)) == "local":
+        return "%s-%s" % (_s(L.kft_job_name(job)), _s(L.kft_step_name(step)))
+    return target
+
+
+def _pid(L, job, step):
+    target = _s(L.kft_step_target(step))
+    if _s(L.kft_job_backend(job)) == "local" and target and target.isdigit():
+        return int(target)
+    return None
+
+
 def _job_from_ptr(L, p, runtimes):
     steps = []
     for i in range(L.kft_job_step_count(p)):
@@ -414,7 +462,8 @@ def _job_from_ptr(L, p, runtimes):
         steps.append(Step(
             name=_s(L.kft_step_name(sp)),
             status=_s(L.kft_step_status(sp)),
-            pod_name=_s(L.kft_step_target(sp)),
+            pod_name=_pod_name(L, p, sp),
+            pid=_pid(L, p, sp),
             exit_code=None if code == _ffi.KFT_UNSET else code,
             signal=L.kft_step_signal(sp) or None,
             reason=_s(L.kft_step_reason(sp))))
@@ -451,9 +500,19 @@ class TrainerClient:
     serialised (the C library wants one thread at a time per client).
     """
 
-    def __init__(self, backend=None, *, state_dir=None, runtime_path=None, kubeconfig=None,
-                 context=None, namespace=None, container_host=None, pull_policy=None,
-                 network=None, timeout=None):
+    def __init__(self, backend=None, *, backend_config=None, state_dir=None, runtime_path=None,
+                 kubeconfig=None, context=None, namespace=None, container_host=None,
+                 pull_policy=None, network=None, timeout=None):
+        if backend is not None and backend_config is not None:
+            raise TypeError("TrainerClient: give backend or backend_config, not both")
+        if backend_config is not None:
+            if not isinstance(backend_config, (KubernetesBackendConfig,
+                                               LocalProcessBackendConfig,
+                                               ContainerBackendConfig)):
+                raise ValueError("Invalid backend config '%r'" % (backend_config,))
+            backend = backend_config
+        if backend is None and not os.environ.get("KFT_BACKEND"):
+            backend = "kubernetes"   # the SDK's default: a cluster, unless told otherwise
         if isinstance(backend, KubernetesBackendConfig):
             namespace = namespace or backend.namespace
             kubeconfig = kubeconfig or backend.config_file
@@ -622,18 +681,17 @@ class TrainerClient:
         spec / spec_file: start from a TrainJob YAML/JSON (arguments override it);
         dry_run: kubernetes server-side dry run (nothing is created);
         validate=False skips client-side validation.
-        ``options`` (the SDK's option callables) is not supported: use the
-        keyword arguments name, labels, annotations, active_deadline_seconds.
+        options: the SDK's option types (kftrainer.options: Name, Labels,
+        Annotations, TrainerCommand, TrainerArgs, ActiveDeadlineSeconds,
+        RuntimePatch), applied after the keyword arguments.
         """
-        if options is not None:
-            raise TypeError("train: options callables are not supported; use name=, labels=, "
-                            "annotations=, active_deadline_seconds=, suspend= instead")
         if not isinstance(dry_run, bool) or not isinstance(validate, bool):
             raise TypeError("train: dry_run and validate must be bool")
         req = _TrainRequest(runtime, initializer, trainer, name=name, labels=labels,
                             annotations=annotations,
                             active_deadline_seconds=active_deadline_seconds, suspend=suspend,
-                            spec=spec, spec_file=spec_file, namespace=namespace)
+                            spec=spec, spec_file=spec_file, namespace=namespace,
+                            options=options)
         L = self._L
         with self._lock:
             client = self._client()
@@ -891,14 +949,17 @@ class TrainerClient:
             if err is not None:
                 raise err
 
-    def get_job_logs(self, name, step=None, follow=False, tail=None, timeout=None):
-        """An iterator over log lines (without the newline).
+    def get_job_logs(self, name, step="node-0", follow=False, tail=None, timeout=None):
+        """An iterator over log lines (without the newline), as the Kubeflow SDK's.
 
-        step None: every step, each line prefixed "<step>: "; else one step
-        ("node-0", "dataset-initializer", ...). follow=True streams lines as
-        they are written until the steps end: the library runs on a helper
-        thread with its own client, so the caller may use this client while
-        iterating; leaving the loop (break, Ctrl-C) cancels the stream.
+        step: one step, "node-0" by default ("launcher", "dataset-initializer",
+        ...), its lines as written; None: every step, each line prefixed
+        "<step>: ". follow=True streams lines as they are written until the
+        steps end: the library runs on a helper thread with its own client, so
+        the caller may use this client while iterating. Closing the iterator
+        (close(), a with block, leaving a for loop with break, or dropping it)
+        stops that thread within about a second: every backend calls back at
+        least once a second, even while the step is quiet.
         """
         self._check_logs_args(name, step, follow, tail, timeout)
         if not follow:
@@ -957,7 +1018,7 @@ class TrainerClient:
                 for line in lines:
                     yield line.decode("utf-8", "replace")
         finally:
-            # The worker notices at its next callback (next log chunk, or the
-            # steps ending); it owns its client, so it may outlive this briefly.
+            # The worker notices at its next callback: a log chunk, or the
+            # heartbeat every backend sends at least once a second.
             cancel.set()
-            t.join(timeout=0.5)
+            t.join(timeout=2.0)

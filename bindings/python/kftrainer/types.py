@@ -584,12 +584,13 @@ class Runtime:
 class Step:
     name: str
     status: Optional[str]
-    pod_name: Optional[str] = None     # pod (kubernetes), container, or pid (local)
+    pod_name: Optional[str] = None     # pod (kubernetes), container, "<job>-<step>" (local)
     device: str = "Unknown"
     device_count: str = "Unknown"
     exit_code: Optional[int] = None
     signal: Optional[int] = None
     reason: Optional[str] = None
+    pid: Optional[int] = None          # local: the step's process (group) id
 
 
 @dataclass

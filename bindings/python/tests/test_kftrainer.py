@@ -643,7 +643,7 @@ class LocalJobs(unittest.TestCase):
         self.assertEqual(len(name), 12)
         t0 = time.monotonic()
         seen = []
-        for line in self.client.get_job_logs(name, follow=True):
+        for line in self.client.get_job_logs(name, step=None, follow=True):
             seen.append((time.monotonic() - t0, line))
         lines = [l for _, l in seen]
         self.assertIn("node-0: hello from node 0 of 2", lines)
@@ -819,6 +819,144 @@ class LocalJobs(unittest.TestCase):
         with self.assertRaises(k.NotFoundError):
             self.client.get_job(name)
 
+
+
+class SdkCompat(unittest.TestCase):
+    """Kubeflow SDK spellings (issue 15): backend_config, defaults, logs, options, Step."""
+
+    def test_backend_config_and_defaults(self):
+        import kftrainer.client as kc
+
+        seen = {}
+
+        class Captured(Exception):
+            pass
+
+        def fake_new_client(self):
+            # the options the client would open its backend with; no backend opened
+            seen.clear()
+            seen.update(self._opts_values)
+            raise Captured()
+
+        def make(*a, **kw):
+            with self.assertRaises(Captured):
+                k.TrainerClient(*a, **kw)
+            return seen
+
+        real = kc.TrainerClient._new_client
+        kc.TrainerClient._new_client = fake_new_client
+        env = os.environ.pop("KFT_BACKEND", None)
+        try:
+            self.assertEqual(make()["backend"], "kubernetes")   # the SDK's default
+            os.environ["KFT_BACKEND"] = "container"
+            self.assertIsNone(make()["backend"])                # the library reads KFT_BACKEND
+            del os.environ["KFT_BACKEND"]
+            self.assertEqual(make(backend_config=k.LocalProcessBackendConfig())["backend"],
+                             "local")
+            o = make(backend_config=k.LocalProcessBackendConfig(cleanup_venv=False,
+                                                                state_dir="/tmp/s"))
+            self.assertEqual((o["backend"], o["state_dir"]), ("local", "/tmp/s"))
+            o = make(backend_config=k.ContainerBackendConfig(pull_policy="Never"))
+            self.assertEqual((o["backend"], o["pull_policy"]), ("container", "Never"))
+            o = make(backend_config=k.KubernetesBackendConfig(namespace="ml", context="c1"))
+            self.assertEqual((o["backend"], o["ns"], o["context"]), ("kubernetes", "ml", "c1"))
+            with self.assertRaises(ValueError) as cm:
+                k.TrainerClient(backend_config=object())
+            self.assertIn("Invalid backend config", str(cm.exception))
+            with self.assertRaises(TypeError):
+                k.TrainerClient("local", backend_config=k.LocalProcessBackendConfig())
+        finally:
+            kc.TrainerClient._new_client = real
+            if env is not None:
+                os.environ["KFT_BACKEND"] = env
+            else:
+                os.environ.pop("KFT_BACKEND", None)
+
+    def test_options_shape_the_trainjob(self):
+        from kftrainer import options as o
+
+        text = k.render_trainjob(
+            "torch-distributed", trainer=k.CustomTrainerContainer(image="busybox"),
+            format="json", options=[
+                o.Name("opt-job"), o.Labels({"kueue.x-k8s.io/queue-name": "q1"}),
+                o.Annotations({"team": "ml"}), o.TrainerCommand(["sh", "-c"]),
+                o.TrainerArgs(["echo hi"]), o.ActiveDeadlineSeconds(600),
+                o.RuntimePatch({"template": {"spec": {"replicated_jobs": [
+                    {"name": "node", "template": {"spec": {"template": {"spec": {
+                        "node_selector": {"disk": "ssd"}}}}}}]}}})])
+        tj = json.loads(text)
+        self.assertEqual(tj["metadata"]["name"], "opt-job")
+        self.assertEqual(tj["metadata"]["labels"], {"kueue.x-k8s.io/queue-name": "q1"})
+        self.assertEqual(tj["metadata"]["annotations"], {"team": "ml"})
+        self.assertEqual(tj["spec"]["trainer"]["command"], ["sh", "-c"])
+        self.assertEqual(tj["spec"]["trainer"]["args"], ["echo hi"])
+        self.assertEqual(tj["spec"]["activeDeadlineSeconds"], 600)
+        patches = tj["spec"]["runtimePatches"]
+        mine = [p for p in patches if p["manager"] == o.SDK_PATCH_MANAGER]
+        self.assertEqual(len(mine), 1, patches)
+        rj = mine[0]["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"][0]
+        self.assertEqual(rj["template"]["spec"]["template"]["spec"]["nodeSelector"],
+                         {"disk": "ssd"})
+        # the SDK's rules
+        with self.assertRaises(ValueError):
+            o.ActiveDeadlineSeconds(0)
+        with self.assertRaises(ValueError):
+            k.render_trainjob("torch-distributed",
+                              trainer=k.CustomTrainer(command=["true"]),
+                              options=[o.TrainerCommand(["x"])])
+        with self.assertRaises(TypeError):
+            k.render_trainjob("torch-distributed", options=[{"name": "x"}])
+        # options called as the SDK calls them, on a dict
+        d = {}
+        o.Labels({"a": "b"})(d, None, None)
+        self.assertEqual(d, {"metadata": {"labels": {"a": "b"}}})
+
+    @local_required
+    def test_logs_default_to_node0_and_steps_mean_pods(self):
+        c = k.TrainerClient(backend_config=k.LocalProcessBackendConfig())
+        name = c.train("torch-distributed", trainer=k.CustomTrainer(
+            command=["python3", "-c", TWO_NODE], num_nodes=2))
+        try:
+            c.wait_for_job_status(name, timeout=60, polling_interval=1)
+            lines = list(c.get_job_logs(name))
+            self.assertIn("hello from node 0 of 2", lines)      # node-0, no prefix
+            self.assertFalse([l for l in lines if "node 1" in l], lines)
+            every = list(c.get_job_logs(name, step=None))
+            self.assertIn("node-1: hello from node 1 of 2", every)
+            job = c.get_job(name)
+            step = [s for s in job.steps if s.name == "node-0"][0]
+            self.assertEqual(step.pod_name, name + "-node-0")     # not a pid
+            self.assertIsInstance(step.pid, int)
+        finally:
+            c.delete_job(name, grace_period=1)
+
+    @local_required
+    def test_follow_generator_stops_its_thread(self):
+        c = k.TrainerClient(backend_config=k.LocalProcessBackendConfig())
+        name = c.train("torch-distributed", trainer=k.CustomTrainer(
+            command=["python3", "-c", "import time; print('first', flush=True); "
+                     "time.sleep(60)"]))
+
+        def log_threads():
+            return [t for t in threading.enumerate() if t.name == "kftrainer-logs-" + name]
+
+        try:
+            gen = c.get_job_logs(name, follow=True)
+            self.assertEqual(next(gen), "first")
+            self.assertEqual(len(log_threads()), 1)
+            t0 = time.monotonic()
+            gen.close()   # the step is quiet: the heartbeat lets the thread see it
+            self.assertEqual(log_threads(), [])
+            self.assertLess(time.monotonic() - t0, 2.5)
+            # abandoned: a for loop left with break, the generator never named
+            for line in c.get_job_logs(name, follow=True):
+                break
+            deadline = time.monotonic() + 2.5
+            while log_threads() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(log_threads(), [])
+        finally:
+            c.delete_job(name, grace_period=1)
 
 def main():
     global LOCAL
