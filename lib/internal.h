@@ -218,6 +218,11 @@ int kft__mkdir_p(const char *path, mode_t mode);
  * body, not a streamed LIST): larger is an error, never unbounded memory.
  */
 #define KFT__RESPONSE_MAX (64 << 20)
+/**
+ * A log line longer than this (a program printing without a newline) is
+ * delivered in pieces of this size: logs never hold an unbounded line.
+ */
+#define KFT__LOG_LINE_MAX (1 << 20)
 int kft__read_file(char **out, size_t *len, const char *path);
 /** Write temp file in the same directory, fsync, rename over path. */
 int kft__write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
@@ -287,8 +292,17 @@ typedef struct {
 	const int *keep_fds;           /* fds to keep open in the child (dup'd to same number) */
 	size_t nkeep_fds;
 } kft__proc_opts;
-/** Spawn; exec failure is reported ("exec python3: No such file or directory"). */
+/**
+ * Spawn; exec failure is reported ("exec python3: No such file or directory").
+ * On failure *out is 0 (no process).
+ */
 int kft__proc_spawn(pid_t *out, const kft__proc_opts *o);
+/**
+ * kill(pid, sig), or kill(-pid, sig) for pid's process group: only for a real
+ * child pid (> 1). 0, 1 and negative pids (a failed spawn, a torn record) would
+ * signal the caller's group, init or every process: -1 with EINVAL instead.
+ */
+int kft__kill(pid_t pid, int sig, int group);
 /** Find an executable on PATH (or use it as is when it has '/'); NULL if none. */
 char *kft__which(const char *file);
 

@@ -61,6 +61,15 @@ char *kft__which(const char *file)
  * as the return value. The working directory is checked first so that a bad
  * cwd and a failed exec get different messages.
  */
+int kft__kill(pid_t pid, int sig, int group)
+{
+	if (pid <= 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	return kill(group ? -pid : pid, sig);
+}
+
 int kft__proc_spawn(pid_t *out, const kft__proc_opts *o)
 {
 	posix_spawn_file_actions_t fa;
@@ -73,7 +82,7 @@ int kft__proc_spawn(pid_t *out, const kft__proc_opts *o)
 	size_t i;
 
 	KFT_ASSERT_ARG(out && o && o->file && o->argv);
-	*out = -1;
+	*out = 0;   /* no process: never -1, which kill() reads as "every process" */
 	if ((path = kft__which(o->file)) == NULL)
 		return kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_PROCESS,
 		                      "exec %s: No such file or directory (not found on PATH)", o->file);

@@ -5,8 +5,15 @@
 #    no half-written job, and the job already there stays readable;
 #  - EMFILE: kft under a low RLIMIT_NOFILE fails with a message, never a crash;
 #  - a job record truncated, then replaced by garbage while the job runs: get,
-#    list and wait report it or read on, never crash or hang.
+#    list and wait report it or read on, never crash or hang;
+#  - a 3 MB log line without a newline: delivered whole, in bounded pieces.
 set -u
+# A bug here once sent kill(-1, SIGTERM) (a failed spawn's pid -1): every process of
+# the machine. As root, run in a private PID namespace, where that kills only this test.
+if [ -z "${KFT_FAULTS_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -pf --mount-proc true 2>/dev/null
+then
+	KFT_FAULTS_NS=1 exec unshare -pf --mount-proc sh "$0" "$@"
+fi
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${KFT_BUILD:-$TOP/build}
 K="$BUILD/kft"
@@ -53,6 +60,18 @@ no_crash $rc "wait on a garbage record"
 [ $(( $(date +%s) - start )) -le 20 ] || fail "wait on a garbage record took > 20 s"
 "$K" events torn >/dev/null 2>&1; no_crash $? "events with a garbage record"
 "$K" delete torn >/dev/null 2>&1; no_crash $? "delete with a garbage record"
+
+# ---- a 3 MB line without a newline: logs deliver it in 1 MiB pieces, all of it ----
+export KFT_STATE_DIR="$T/state-line"
+"$K" train --name longline -- sh -c 'head -c 3000000 /dev/zero | tr "\0" a; echo; echo end' \
+	>/dev/null || fail "train longline"
+"$K" wait longline --timeout 60 >/dev/null 2>&1 || fail "wait longline"
+for f in "" -f; do
+	got=$("$K" logs longline $f | awk '{ if (length($0) > m) m = length($0); n++; t += length($0) }
+		END { print n, m, t }')
+	# 3 pieces of the line and "end", each prefixed "node-0: " (8 bytes)
+	[ "$got" = "4 1048584 3000035" ] || fail "logs $f of a 3 MB line: lines/longest/bytes $got"
+done
 
 # ---- disk full ----
 if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then

@@ -254,8 +254,18 @@ static int on_log(const char *data, size_t len, int fd, void *payload)
 				break;
 			}
 	}
-	if (!last)
-		return kft__buf_put(p, data, len) < 0 ? kft__error_oom() : 0;
+	if (!last) {
+		if (kft__buf_put(p, data, len) < 0)
+			return kft__error_oom();
+		if (p->len < KFT__LOG_LINE_MAX)
+			return 0;
+		kft__buf_putc(p, '\n');   /* a line without end: delivered in bounded pieces */
+		if (p->oom)
+			return kft__error_oom();
+		ls->rc = emit(ls, p->ptr, p->len);
+		kft__buf_clear(p);
+		return ls->rc;
+	}
 	if (p->len) {
 		kft__buf_put(p, data, (size_t)(last - data) + 1);
 		if (p->oom)

@@ -278,7 +278,7 @@ static int run_exec(kft__k8s *k)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	if (error == KFT_ETIMEOUT) {
-		kill(pid, SIGKILL);
+		kft__kill(pid, SIGKILL, 0);
 		waitpid(pid, &status, 0);
 		error = kft__error_set(KFT_EAUTH, KFT_ERROR_CLASS_CONFIG,
 		                       "exec credential plugin %s did not finish within %d s", cmd,

@@ -250,7 +250,10 @@ static void line_head(sink_t *k, stream_t *s, size_t end)
 	}
 }
 
-/* Deliver the whole lines of data (prefixed when asked); keep the rest in s->partial. */
+/*
+ * Deliver the whole lines of data (prefixed when asked); keep the rest in
+ * s->partial, up to KFT__LOG_LINE_MAX (then it goes out as a line of its own).
+ */
 static int deliver(sink_t *k, stream_t *s, const char *data, size_t len, int final)
 {
 	size_t start = 0, i;
@@ -271,7 +274,10 @@ static int deliver(sink_t *k, stream_t *s, const char *data, size_t len, int fin
 		kft__buf_put(&k->out, s->partial.ptr + start, i + 1 - start);
 		start = i + 1;
 	}
-	if (final && start < s->partial.len && !s->skip_line) {
+	if (s->skip_line && s->partial.len - start >= KFT__LOG_LINE_MAX)
+		start = s->partial.len;   /* still dropping the line --since started in */
+	if ((final || s->partial.len - start >= KFT__LOG_LINE_MAX) && start < s->partial.len &&
+	    !s->skip_line) {
 		line_head(k, s, s->partial.len);
 		kft__buf_put(&k->out, s->partial.ptr + start, s->partial.len - start);
 		kft__buf_putc(&k->out, '\n');

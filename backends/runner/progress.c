@@ -94,7 +94,7 @@ int kft__progress_server_start(kft__progress_server *ps, const char *jobdir, con
 	if (read_port(out[0], &port) < 0) {
 		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
 		                       "kft-progress-server did not start (see supervisor.log)");
-		kill(ps->pid, SIGKILL);
+		kft__kill(ps->pid, SIGKILL, 0);
 		waitpid(ps->pid, NULL, 0);
 		ps->pid = 0;
 		goto out;
@@ -141,7 +141,7 @@ void kft__progress_server_stop(kft__progress_server *ps)
 	ps->in_fd = -1;
 	while (waitpid(ps->pid, NULL, WNOHANG) == 0) {
 		if (kft__mono_ms() >= until) {
-			kill(ps->pid, SIGKILL);
+			kft__kill(ps->pid, SIGKILL, 0);
 			waitpid(ps->pid, NULL, 0);
 			break;
 		}

@@ -34,7 +34,7 @@ static int process_command(kft__strv *argv, kft__strv *env, const char **cwd, co
 static void process_terminate(pid_t pid, int64_t grace_ms)
 {
 	(void)grace_ms;
-	kill(-pid, SIGTERM);
+	kft__kill(pid, SIGTERM, 1);
 }
 
 static const kft__step_runner process_runner = {
@@ -74,8 +74,8 @@ static void program_terminate(pid_t pid, int64_t grace_ms)
 	union sigval v;
 
 	v.sival_int = grace_ms > INT_MAX ? INT_MAX : (int)grace_ms;
-	if (sigqueue(pid, SIGTERM, v) < 0)
-		kill(-pid, SIGTERM);
+	if (pid <= 1 || sigqueue(pid, SIGTERM, v) < 0)
+		kft__kill(pid, SIGTERM, 1);
 }
 
 /* The program's result file: the step's exit code, a reason, what ran it. */

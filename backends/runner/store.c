@@ -482,7 +482,7 @@ static int record_dead(cJSON *state, const char *jobdir, const char *name)
 		if (!kft__streq(kft__json_str(s, "status"), "Running"))
 			continue;
 		if (pid > 1 && ticks >= 0 && kft__proc_start_ticks(pid) == (unsigned long long)ticks)
-			kill(-pid, sig);
+			kft__kill(pid, sig, 1);
 		kft__json_set_str(s, "status", "Failed");
 		kft__json_set_str(s, "reason", sig == SIGTERM ?
 		                  "the supervisor died while the step was running; its container "

@@ -221,7 +221,7 @@ static void signal_groups(sup_t *s, int sig)
 	for (i = 0; i < s->n; i++)
 		if (s->steps[i].started && s->steps[i].pid > 0 &&
 		    (s->steps[i].running || group_is_ours(s->steps[i].pid)))
-			kill(-s->steps[i].pid, sig);
+			kft__kill(s->steps[i].pid, sig, 1);
 }
 
 /* Terminate every running step (the runner's way), SIGKILL after the grace period. */

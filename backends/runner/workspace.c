@@ -262,7 +262,7 @@ int kft__workspace_start(kft__workspace *w, const char *jobdir, char *err, size_
 		buf[strcspn(buf, "\n")] = '\0';
 		snprintf(err, errlen, "%s", !strncmp(buf, "error: ", 7) ? buf + 7 :
 		         "the workspace holder did not start");
-		kill(w->pid, SIGKILL);
+		kft__kill(w->pid, SIGKILL, 0);
 		waitpid(w->pid, NULL, 0);
 		w->pid = 0;
 		goto fail;
@@ -315,7 +315,7 @@ void kft__workspace_stop(kft__workspace *w)
 		return;
 	close(w->in_fd);
 	w->in_fd = -1;
-	kill(w->pid, SIGTERM);
+	kft__kill(w->pid, SIGTERM, 0);
 	waitpid(w->pid, NULL, 0);
 	w->pid = 0;
 }
