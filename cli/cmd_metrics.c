@@ -58,24 +58,26 @@ static void print_json(const kft_metrics_history_t *h)
 
 	printf("[");
 	for (i = 0; i < n; i++) {
+		const kft_trainer_status_t *ts = kft_metrics_history_at(h, i);
+
 		printf("%s\n  {", i ? "," : "");
-		if (kft_metrics_history_percent(h, i) >= 0)
-			printf("\"progressPercentage\": %lld, ", (long long)kft_metrics_history_percent(h, i));
-		if (kft_metrics_history_eta_seconds(h, i) >= 0)
+		if (kft_trainer_status_percent(ts) >= 0)
+			printf("\"progressPercentage\": %lld, ", (long long)kft_trainer_status_percent(ts));
+		if (kft_trainer_status_eta_seconds(ts) >= 0)
 			printf("\"estimatedRemainingSeconds\": %lld, ",
-			       (long long)kft_metrics_history_eta_seconds(h, i));
-		if (kft_metrics_history_metric_count(h, i)) {
+			       (long long)kft_trainer_status_eta_seconds(ts));
+		if (kft_trainer_status_metric_count(ts)) {
 			printf("\"metrics\": [");
-			for (j = 0; j < kft_metrics_history_metric_count(h, i); j++) {
+			for (j = 0; j < kft_trainer_status_metric_count(ts); j++) {
 				printf("%s{\"name\": ", j ? ", " : "");
-				cli_json_string(stdout, kft_metrics_history_metric_name(h, i, j));
+				cli_json_string(stdout, kft_metric_name(kft_trainer_status_metric_at(ts, j)));
 				printf(", \"value\": ");
-				cli_json_string(stdout, kft_metrics_history_metric_value(h, i, j));
+				cli_json_string(stdout, kft_metric_value(kft_trainer_status_metric_at(ts, j)));
 				printf("}");
 			}
 			printf("], ");
 		}
-		when(t, sizeof(t), kft_metrics_history_time_ms(h, i));
+		when(t, sizeof(t), kft_trainer_status_time_ms(ts));
 		printf("\"lastUpdatedTime\": \"%s\"}", t);
 	}
 	printf(n ? "\n]\n" : "]\n");
@@ -84,11 +86,12 @@ static void print_json(const kft_metrics_history_t *h)
 /* The value of metric name in update i, or NULL. */
 static const char *value_of(const kft_metrics_history_t *h, size_t i, const char *name)
 {
+	const kft_trainer_status_t *ts = kft_metrics_history_at(h, i);
 	size_t j;
 
-	for (j = 0; j < kft_metrics_history_metric_count(h, i); j++)
-		if (!strcmp(kft_metrics_history_metric_name(h, i, j), name))
-			return kft_metrics_history_metric_value(h, i, j);
+	for (j = 0; j < kft_trainer_status_metric_count(ts); j++)
+		if (!strcmp(kft_metric_name(kft_trainer_status_metric_at(ts, j)), name))
+			return kft_metric_value(kft_trainer_status_metric_at(ts, j));
 	return NULL;
 }
 
@@ -99,8 +102,9 @@ static int print_rows(const kft_metrics_history_t *h)
 	char t[32];
 
 	for (i = 0; i < n; i++)
-		for (j = 0; j < kft_metrics_history_metric_count(h, i); j++) {
-			const char *name = kft_metrics_history_metric_name(h, i, j);
+		for (j = 0; j < kft_trainer_status_metric_count(kft_metrics_history_at(h, i)); j++) {
+			const char *name = kft_metric_name(
+				kft_trainer_status_metric_at(kft_metrics_history_at(h, i), j));
 
 			for (k = 0; k < ncols && strcmp(cols[k], name); k++)
 				;
@@ -132,15 +136,16 @@ static int print_rows(const kft_metrics_history_t *h)
 		putchar('\n');
 	}
 	for (i = 0; i < n; i++) {
+		const kft_trainer_status_t *ts = kft_metrics_history_at(h, i);
 		char pct[24] = "", eta[24] = "";
 
-		when(t, sizeof(t), kft_metrics_history_time_ms(h, i));
-		if (kft_metrics_history_percent(h, i) >= 0)
-			snprintf(pct, sizeof(pct), "%lld%s", (long long)kft_metrics_history_percent(h, i),
+		when(t, sizeof(t), kft_trainer_status_time_ms(ts));
+		if (kft_trainer_status_percent(ts) >= 0)
+			snprintf(pct, sizeof(pct), "%lld%s", (long long)kft_trainer_status_percent(ts),
 			         G.csv ? "" : "%");
-		if (kft_metrics_history_eta_seconds(h, i) >= 0)
+		if (kft_trainer_status_eta_seconds(ts) >= 0)
 			snprintf(eta, sizeof(eta), "%lld%s",
-			         (long long)kft_metrics_history_eta_seconds(h, i), G.csv ? "" : "s");
+			         (long long)kft_trainer_status_eta_seconds(ts), G.csv ? "" : "s");
 		if (G.csv) {
 			printf("%s,%s,%s", t, pct, eta);
 			for (k = 0; k < ncols; k++) {

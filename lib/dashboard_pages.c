@@ -655,15 +655,16 @@ static void load_series(kft__dash_series_set *set, kft__dash *d, const char *nam
 		return;
 	}
 	for (i = 0; h && i < kft_metrics_history_count(h); i++) {
-		double t = (double)kft_metrics_history_time_ms(h, i), v;
+		const kft_trainer_status_t *ts = kft_metrics_history_at(h, i);
+		double t = (double)kft_trainer_status_time_ms(ts), v;
 		char *end;
 
-		if (kft_metrics_history_percent(h, i) >= 0)
+		if (kft_trainer_status_percent(ts) >= 0)
 			kft__dash_series_add(set, "progress (%)", t,
-			                     (double)kft_metrics_history_percent(h, i));
-		for (j = 0; j < kft_metrics_history_metric_count(h, i); j++) {
-			const char *val = kft_metrics_history_metric_value(h, i, j);
-			const char *n = kft_metrics_history_metric_name(h, i, j);
+			                     (double)kft_trainer_status_percent(ts));
+		for (j = 0; j < kft_trainer_status_metric_count(ts); j++) {
+			const char *val = kft_metric_value(kft_trainer_status_metric_at(ts, j));
+			const char *n = kft_metric_name(kft_trainer_status_metric_at(ts, j));
 
 			if (!val || !n)
 				continue;

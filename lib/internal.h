@@ -54,6 +54,11 @@ int kft__logs_heartbeat(kft_log_cb cb, void *payload, int64_t *last_ms);
 /** For built-in backends' factories: KFT_EINVALID if opts carries backend options. */
 int kft__backend_options_none(const kft_client_opts_t *opts, const char *backend);
 
+/* a name and a value: kft_metric_t (public handle; lib/job.c, lib/trainer_status.c) */
+struct kft_metric {
+	char *name, *value;
+};
+
 /* ---- versioned option structs (lib/opts.c) ---- */
 /** A public options struct: sizes[v - 1] is the size of version v's layout. */
 typedef struct {

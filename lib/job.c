@@ -13,7 +13,7 @@ struct kft_step {
 };
 typedef struct kft_step kft__step;
 
-struct kft_metric {
+struct kft_label {
 	char *name, *value;
 };
 typedef struct kft_metric kft__metric;
@@ -26,7 +26,7 @@ struct kft_job {
 	size_t nsteps;
 	kft__metric *metrics;
 	size_t nmetrics;
-	kft__metric *labels;   /* metadata.labels, in the order set */
+	struct kft_label *labels;   /* metadata.labels, in the order set */
 	size_t nlabels;
 };
 
@@ -234,7 +234,7 @@ int kft_job_add_metric(kft_job_t *job, const char *name, const char *value)
 
 int kft_job_set_label(kft_job_t *job, const char *key, const char *value)
 {
-	kft__metric *m;
+	struct kft_label *m;
 	size_t i;
 
 	KFT_ASSERT_ARG(job && key && *key && value);
@@ -258,15 +258,13 @@ int kft_job_set_label(kft_job_t *job, const char *key, const char *value)
 
 size_t kft_job_label_count(const kft_job_t *job) { return job ? job->nlabels : 0; }
 
-const char *kft_job_label_key(const kft_job_t *job, size_t i)
+const kft_label_t *kft_job_label_at(const kft_job_t *job, size_t i)
 {
-	return job && i < job->nlabels ? job->labels[i].name : NULL;
+	return job && i < job->nlabels ? &job->labels[i] : NULL;
 }
 
-const char *kft_job_label_value(const kft_job_t *job, size_t i)
-{
-	return job && i < job->nlabels ? job->labels[i].value : NULL;
-}
+const char *kft_label_key(const kft_label_t *l) { return l ? l->name : NULL; }
+const char *kft_label_value(const kft_label_t *l) { return l ? l->value : NULL; }
 
 const char *kft_job_label(const kft_job_t *job, const char *key)
 {

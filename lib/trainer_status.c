@@ -565,43 +565,34 @@ int kft__history_read(kft_metrics_history_t **out, const char *path)
 
 size_t kft_metrics_history_count(const kft_metrics_history_t *h) { return h ? h->n : 0; }
 
-static const kft__trainer_status *hist_at(const kft_metrics_history_t *h, size_t i)
+const kft_trainer_status_t *kft_metrics_history_at(const kft_metrics_history_t *h, size_t i)
 {
 	return h && i < h->n ? &h->v[i] : NULL;
 }
 
-int64_t kft_metrics_history_time_ms(const kft_metrics_history_t *h, size_t i)
+int64_t kft_trainer_status_time_ms(const kft_trainer_status_t *ts)
 {
-	return hist_at(h, i) ? hist_at(h, i)->updated_ms : 0;
+	return ts ? ts->updated_ms : 0;
 }
 
-int64_t kft_metrics_history_percent(const kft_metrics_history_t *h, size_t i)
+int64_t kft_trainer_status_percent(const kft_trainer_status_t *ts)
 {
-	return hist_at(h, i) ? hist_at(h, i)->percent : -1;
+	return ts && ts->percent >= 0 ? ts->percent : KFT_UNSET;
 }
 
-int64_t kft_metrics_history_eta_seconds(const kft_metrics_history_t *h, size_t i)
+int64_t kft_trainer_status_eta_seconds(const kft_trainer_status_t *ts)
 {
-	return hist_at(h, i) ? hist_at(h, i)->eta : -1;
+	return ts && ts->eta >= 0 ? ts->eta : KFT_UNSET;
 }
 
-size_t kft_metrics_history_metric_count(const kft_metrics_history_t *h, size_t i)
+size_t kft_trainer_status_metric_count(const kft_trainer_status_t *ts)
 {
-	return hist_at(h, i) ? hist_at(h, i)->nmetrics : 0;
+	return ts ? ts->nmetrics : 0;
 }
 
-const char *kft_metrics_history_metric_name(const kft_metrics_history_t *h, size_t i, size_t j)
+const kft_metric_t *kft_trainer_status_metric_at(const kft_trainer_status_t *ts, size_t i)
 {
-	const kft__trainer_status *ts = hist_at(h, i);
-
-	return ts && j < ts->nmetrics ? ts->metrics[j].name : NULL;
-}
-
-const char *kft_metrics_history_metric_value(const kft_metrics_history_t *h, size_t i, size_t j)
-{
-	const kft__trainer_status *ts = hist_at(h, i);
-
-	return ts && j < ts->nmetrics ? ts->metrics[j].value : NULL;
+	return ts && i < ts->nmetrics ? &ts->metrics[i] : NULL;
 }
 
 void kft_metrics_history_free(kft_metrics_history_t *h)

@@ -25,14 +25,13 @@
 #define KFT__STORE_TRAINER_STATUS "trainer-status.json"
 #define KFT__STORE_HISTORY "metrics.jsonl"
 
-typedef struct {
-	char *name, *value;
-} kft__ts_metric;
+/* a metric is the public kft_metric_t (a job's latest ones, an update's ones) */
+typedef struct kft_metric kft__ts_metric;
 
-typedef struct {
+typedef struct kft_trainer_status {
 	int present;          /* the body carried a (non-null) trainerStatus */
-	int64_t percent;      /* progressPercentage, -1 absent */
-	int64_t eta;          /* estimatedRemainingSeconds, -1 absent */
+	int64_t percent;      /* progressPercentage, < 0 absent */
+	int64_t eta;          /* estimatedRemainingSeconds, < 0 absent */
 	int64_t updated_ms;   /* lastUpdatedTime (Unix ms, whole seconds); 0 absent */
 	kft__ts_metric *metrics;
 	size_t nmetrics;

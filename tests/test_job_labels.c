@@ -23,12 +23,12 @@ START_TEST(labels)
 	ck_assert_int_eq(kft_job_set_label(j, "", "x"), KFT_EINVALID);
 	ck_assert_int_eq(kft_job_set_label(j, "k", NULL), KFT_EINVALID);
 	ck_assert_uint_eq(kft_job_label_count(j), 2);
-	ck_assert_str_eq(kft_job_label_key(j, 0), "team");
-	ck_assert_str_eq(kft_job_label_value(j, 0), "b");
+	ck_assert_str_eq(kft_label_key(kft_job_label_at(j, 0)), "team");
+	ck_assert_str_eq(kft_label_value(kft_job_label_at(j, 0)), "b");
 	ck_assert_str_eq(kft_job_label(j, "kueue.x-k8s.io/queue-name"), "q\"1");
 	ck_assert_ptr_null(kft_job_label(j, "nope"));
-	ck_assert_ptr_null(kft_job_label_key(j, 2));
-	ck_assert_ptr_null(kft_job_label_value(NULL, 0));
+	ck_assert_ptr_null(kft_job_label_at(j, 2));
+	ck_assert_ptr_null(kft_label_value(NULL));
 	ck_assert_uint_eq(kft_job_label_count(NULL), 0);
 	ck_assert_kft_ok(kft_job_dup(&d, j));
 	ck_assert_str_eq(kft_job_label(d, "team"), "b");

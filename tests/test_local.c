@@ -768,6 +768,42 @@ START_TEST(container_runner_result_files)
 }
 END_TEST
 
+/* The plan's step runner is checked: unknown runners and a relative stepProgram fail the job. */
+static void run_plan(kft_job_t **job, const char *name, const char *planj)
+{
+	cJSON *plan = cJSON_Parse(planj), *spec = cJSON_CreateObject();
+	char *dir = job_dir(name);
+	int lock_fd;
+
+	ck_assert_ptr_nonnull(plan);
+	ck_assert_kft_ok(kft__store_create(&lock_fd, sdir, name, spec, plan, "local"));
+	ck_assert_kft_ok(kft__store_spawn_supervisor(NULL, dir, lock_fd));
+	ck_assert_int_eq(wait_for(job, name, KFT_WANT(KFT_JOB_FAILED), 20000), 0);
+	cJSON_Delete(plan);
+	cJSON_Delete(spec);
+	free(dir);
+}
+
+START_TEST(step_runner_checked)
+{
+	kft_job_t *job = NULL;
+
+	run_plan(&job, "ur", "{\"job\":\"ur\",\"runner\":\"bogus\",\"numNodes\":1,\"steps\":["
+	         "{\"name\":\"node-0\",\"role\":\"node\",\"argv\":[\"true\"]}]}");
+	ck_assert_str_eq(kft_job_reason(job), "SupervisorFailed");
+	ck_assert_ptr_nonnull(strstr(kft_job_message(job), "plan runner \"bogus\" is unknown"));
+	kft_job_free(job);
+	job = NULL;
+	run_plan(&job, "rp", "{\"job\":\"rp\",\"runner\":\"program\",\"stepProgram\":"
+	         "\"kft-container-step\",\"numNodes\":1,\"steps\":["
+	         "{\"name\":\"node-0\",\"role\":\"node\",\"argv\":[\"true\"]}]}");
+	ck_assert_ptr_nonnull(strstr(kft_job_reason(job), "node-0 failed to start"));
+	ck_assert_ptr_nonnull(strstr(kft_job_message(job), "stepProgram: must be an absolute path"));
+	ck_assert_int_eq(kft_step_exit_code(kft_job_step_at(job, 0)), 126);
+	kft_job_free(job);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("local");
@@ -792,6 +828,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, suspend_and_resume);
 	tcase_add_test(tc, job_dir_removed_stops_job);
 	tcase_add_test(tc, container_runner_result_files);
+	tcase_add_test(tc, step_runner_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }

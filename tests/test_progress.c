@@ -273,14 +273,14 @@ START_TEST(history_file)
 	close(fd);
 	ck_assert_kft_ok(kft__history_read(&h, path));
 	ck_assert_uint_eq(kft_metrics_history_count(h), 3);
-	ck_assert_int_eq(kft_metrics_history_percent(h, 2), 20);
-	ck_assert_int_eq(kft_metrics_history_eta_seconds(h, 2), -1);
-	ck_assert_int_eq(kft_metrics_history_time_ms(h, 0), 1796619600000LL);
-	ck_assert_str_eq(kft_metrics_history_metric_name(h, 1, 0), "loss");
-	ck_assert_str_eq(kft_metrics_history_metric_value(h, 1, 0), "9");
-	ck_assert_ptr_null(kft_metrics_history_metric_value(h, 1, 1));
-	ck_assert_ptr_null(kft_metrics_history_metric_name(h, 3, 0));
-	ck_assert_int_eq(kft_metrics_history_percent(h, 3), -1);
+	ck_assert_int_eq(kft_trainer_status_percent(kft_metrics_history_at(h, 2)), 20);
+	ck_assert_int_eq(kft_trainer_status_eta_seconds(kft_metrics_history_at(h, 2)), KFT_UNSET);
+	ck_assert_int_eq(kft_trainer_status_time_ms(kft_metrics_history_at(h, 0)), 1796619600000LL);
+	ck_assert_str_eq(kft_metric_name(kft_trainer_status_metric_at(kft_metrics_history_at(h, 1), 0)), "loss");
+	ck_assert_str_eq(kft_metric_value(kft_trainer_status_metric_at(kft_metrics_history_at(h, 1), 0)), "9");
+	ck_assert_ptr_null(kft_metric_value(kft_trainer_status_metric_at(kft_metrics_history_at(h, 1), 1)));
+	ck_assert_ptr_null(kft_metric_name(kft_trainer_status_metric_at(kft_metrics_history_at(h, 3), 0)));
+	ck_assert_int_eq(kft_trainer_status_percent(kft_metrics_history_at(h, 3)), KFT_UNSET);
 	kft_metrics_history_free(h);
 	kft_metrics_history_free(NULL);
 	rm_tmp();
@@ -309,9 +309,9 @@ START_TEST(history_bounded)
 	ck_assert_uint_gt(kft_metrics_history_count(h), 5);
 	ck_assert_uint_lt(kft_metrics_history_count(h), 30);
 	/* the newest updates are the ones kept, in order */
-	ck_assert_str_eq(kft_metrics_history_metric_value(h, kft_metrics_history_count(h) - 1, 0),
+	ck_assert_str_eq(kft_metric_value(kft_trainer_status_metric_at(kft_metrics_history_at(h, kft_metrics_history_count(h) - 1), 0)),
 	                 "99");
-	ck_assert_int_eq(kft_metrics_history_percent(h, kft_metrics_history_count(h) - 2), 98);
+	ck_assert_int_eq(kft_trainer_status_percent(kft_metrics_history_at(h, kft_metrics_history_count(h) - 2)), 98);
 	kft_metrics_history_free(h);
 	rm_tmp();
 }

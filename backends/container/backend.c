@@ -706,7 +706,7 @@ static int be_delete_job(kft_backend_t *be, const char *name, const kft_delete_o
 		} else if (error < 0 && error != KFT_ETIMEOUT) {
 			goto out;
 		} else {
-			/* a dead supervisor is recorded (and its step programs told to stop) */
+			/* a dead supervisor is recorded (its step programs stopped with it) */
 			kft__store_read_state(&st, dir, name);
 		}
 		kft_error_clear();

@@ -198,7 +198,8 @@ static void run_step(kft__run_step *r, char *what, size_t size, const cstep *s)
 	r->what = what;
 }
 
-/* The planned steps (label kftrainer.dev/steps, in plan order), each as a record. */
+/* The planned steps (label kftrainer.dev/steps, in plan order), each as a record; then
+ * the containers of steps the label does not name. */
 typedef struct {
 	kft__run_step *r;
 	const cstep **c;          /* its container, NULL when not created */
@@ -218,7 +219,7 @@ static void planned_free(planned *p)
 static int planned_load(planned *p, cjob *j)
 {
 	const char *steps = kft__cjob_label(j, L_STEPS), *c;
-	size_t cap = 1;
+	size_t cap = 1 + j->n, k;
 
 	memset(p, 0, sizeof(*p));
 	for (c = steps; c && *c; c++)
@@ -241,6 +242,19 @@ static int planned_load(planned *p, cjob *j)
 			p->r[i].name = p->name[i];
 			p->r[i].state = KFT_STEP_PENDING;
 		}
+	}
+	/* a container of a step the label does not plan counts too (its own record) */
+	for (k = 0; k < j->n && p->n < cap; k++) {
+		size_t i;
+
+		for (i = 0; i < p->n && p->c[i] != &j->s[k]; i++)
+			;
+		if (i < p->n)
+			continue;
+		i = p->n++;
+		snprintf(p->name[i], sizeof(p->name[i]), "%s", j->s[k].step);
+		p->c[i] = &j->s[k];
+		run_step(&p->r[i], p->what[i], sizeof(p->what[i]), p->c[i]);
 	}
 	return 0;
 }

@@ -22,9 +22,10 @@
  *    bytes already copied are skipped), one that was stopped with the engine
  *    is reported with reason EngineRestarted; no engine within that time
  *    exits 125 with reason EngineUnavailable: the job fails, never hangs;
- *  - writes what the exit status cannot carry (container name, exit code,
- *    OOMKilled, a reason) to runner/STEP.json, which the supervisor reads
- *    when the step exits (step_exited).
+ *  - writes what the exit status cannot carry (the container's name as the
+ *    step's target, exit code, OOMKilled, a reason) to runner/STEP.json,
+ *    which the supervisor reads when the step exits. This is the "program"
+ *    step runner's contract: backends/runner/step.h.
  *
  * It is a program of its own, not a mode of kft-supervisor, so that the
  * long-running supervisor does not map libcurl and its TLS stack.

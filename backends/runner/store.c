@@ -463,14 +463,18 @@ out:
 	return error;
 }
 
-/* The supervisor died: record it, and kill the steps it left (pid + start time checked). */
+/*
+ * The supervisor died: record it, and kill the process steps it left (pid +
+ * start time checked): nobody else is left to. A step runner program (a
+ * container) needs no reader: it stops its step when the supervisor dies
+ * (PR_SET_PDEATHSIG, step.h), so its steps are left alone here.
+ */
 static int record_dead(cJSON *state, const char *jobdir, const char *name)
 {
 	cJSON *s;
 	char *path = kft__path_join(jobdir, KFT__STORE_STATE);
 	char msg[512];
-	/* a container step's process stops its container on SIGTERM; SIGKILL would leave it */
-	int sig = kft__streq(kft__json_str(state, "runner"), "program") ? SIGTERM : SIGKILL;
+	int program = kft__streq(kft__json_str(state, "runner"), "program");
 	int error;
 
 	KFT_CHECK_ALLOC(path);
@@ -481,13 +485,14 @@ static int record_dead(cJSON *state, const char *jobdir, const char *name)
 
 		if (!kft__streq(kft__json_str(s, "status"), "Running"))
 			continue;
-		if (pid > 1 && ticks >= 0 && kft__proc_start_ticks(pid) == (unsigned long long)ticks)
-			kft__kill(pid, sig, 1);
+		if (!program && pid > 1 && ticks >= 0 &&
+		    kft__proc_start_ticks(pid) == (unsigned long long)ticks)
+			kft__kill(pid, SIGKILL, 1);
 		kft__json_set_str(s, "status", "Failed");
-		kft__json_set_str(s, "reason", sig == SIGTERM ?
-		                  "the supervisor died while the step was running; its container "
-		                  "was stopped" : "the supervisor died while the step was running; "
-		                  "its processes were killed");
+		kft__json_set_str(s, "reason", program ?
+		                  "the supervisor died while the step was running; its step program "
+		                  "stops the step with it" : "the supervisor died while the step was "
+		                  "running; its processes were killed");
 	}
 	snprintf(msg, sizeof(msg), "the kft-supervisor of this job is no longer running (killed or "
 	         "crashed; see %s/supervisor.log); its steps were stopped", jobdir);

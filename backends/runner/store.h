@@ -23,7 +23,8 @@
  *
  * Liveness: a reader that finds a non-final status and a free lock re-reads
  * the record; if it is still not final the supervisor died, and the reader
- * records Failed / SupervisorDied and kills the steps it left behind.
+ * records Failed / SupervisorDied and kills the process steps it left behind
+ * (a step runner program stops its own step when the supervisor dies).
  * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef KFT_LOCAL_STORE_H

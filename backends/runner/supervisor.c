@@ -1006,10 +1006,11 @@ static int cmd_run(int argc, char **argv)
 			job_status(&s, "Failed", "SupervisorFailed", kft_error_last()->message);
 			save(&s);
 		}
-		return 1;
+		rc = 1;
+	} else {
+		rc = run(&s);
+		slog("job %s: %s", s.name, kft__json_str(s.state, "status"));
 	}
-	rc = run(&s);
-	slog("job %s: %s", s.name, kft__json_str(s.state, "status"));
 	cJSON_Delete(s.plan);
 	cJSON_Delete(s.state);
 	free(s.steps);

@@ -47,6 +47,7 @@ typedef struct kft_event_list kft_event_list_t;
 typedef struct kft_event kft_event_t;     /* one event, borrowed from its list */
 typedef struct kft_step kft_step_t;       /* one step, borrowed from its job */
 typedef struct kft_metric kft_metric_t;   /* one metric, borrowed from its job */
+typedef struct kft_label kft_label_t;     /* one metadata label, borrowed from its job */
 typedef struct kft_backend kft_backend_t;
 
 #endif

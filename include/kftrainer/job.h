@@ -81,10 +81,15 @@ KFT_EXTERN const kft_metric_t *kft_job_metric_at(const kft_job_t *job, size_t i)
 KFT_EXTERN const char *kft_metric_name(const kft_metric_t *metric);
 /** The metric's value, as reported (a string). */
 KFT_EXTERN const char *kft_metric_value(const kft_metric_t *metric);
-/** metadata.labels: count, i-th key and value, or the value of key (NULL: none). */
+/** Number of metadata.labels, in the order they were set. */
 KFT_EXTERN size_t kft_job_label_count(const kft_job_t *job);
-KFT_EXTERN const char *kft_job_label_key(const kft_job_t *job, size_t i);
-KFT_EXTERN const char *kft_job_label_value(const kft_job_t *job, size_t i);
+/** Label i, borrowed from the job; NULL when out of range. */
+KFT_EXTERN const kft_label_t *kft_job_label_at(const kft_job_t *job, size_t i);
+/** The label's key. */
+KFT_EXTERN const char *kft_label_key(const kft_label_t *label);
+/** The label's value. */
+KFT_EXTERN const char *kft_label_value(const kft_label_t *label);
+/** The value of the label key; NULL when the job has none. */
 KFT_EXTERN const char *kft_job_label(const kft_job_t *job, const char *key);
 
 /** Number of steps: dataset-initializer, model-initializer, launcher, node-0 ... node-N-1. */

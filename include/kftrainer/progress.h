@@ -17,6 +17,8 @@ KFT_EXTERN int64_t kft_job_progress_updated_ms(const kft_job_t *job);
 /* ---- history: every accepted update, oldest first ---- */
 
 typedef struct kft_metrics_history kft_metrics_history_t;
+/** One update of the history (a trainerStatus), borrowed from its history. */
+typedef struct kft_trainer_status kft_trainer_status_t;
 
 /**
  * The job's history of progress updates (local and container backends keep
@@ -26,20 +28,25 @@ typedef struct kft_metrics_history kft_metrics_history_t;
  */
 KFT_EXTERN int kft_get_metrics_history(kft_metrics_history_t **out, kft_client_t *client,
                                        const char *name);
+/** Number of updates in the history. */
 KFT_EXTERN size_t kft_metrics_history_count(const kft_metrics_history_t *h);
-/** lastUpdatedTime of update i (Unix ms); 0 when i is out of range. */
-KFT_EXTERN int64_t kft_metrics_history_time_ms(const kft_metrics_history_t *h, size_t i);
-/** progressPercentage of update i, or -1 when it had none. */
-KFT_EXTERN int64_t kft_metrics_history_percent(const kft_metrics_history_t *h, size_t i);
-/** estimatedRemainingSeconds of update i, or -1 when it had none. */
-KFT_EXTERN int64_t kft_metrics_history_eta_seconds(const kft_metrics_history_t *h, size_t i);
-KFT_EXTERN size_t kft_metrics_history_metric_count(const kft_metrics_history_t *h, size_t i);
-/** Metric j of update i (borrowed from h); NULL when out of range. */
-KFT_EXTERN const char *kft_metrics_history_metric_name(const kft_metrics_history_t *h, size_t i,
-                                                       size_t j);
-KFT_EXTERN const char *kft_metrics_history_metric_value(const kft_metrics_history_t *h, size_t i,
-                                                        size_t j);
+/** Update i (a trainerStatus), borrowed from h; NULL when out of range. */
+KFT_EXTERN const kft_trainer_status_t *kft_metrics_history_at(const kft_metrics_history_t *h,
+                                                              size_t i);
+/** Free a history. NULL: no-op. */
 KFT_EXTERN void kft_metrics_history_free(kft_metrics_history_t *h);
+
+/** The update's lastUpdatedTime (Unix ms); 0 when it had none. */
+KFT_EXTERN int64_t kft_trainer_status_time_ms(const kft_trainer_status_t *ts);
+/** The update's progressPercentage, or KFT_UNSET when it had none. */
+KFT_EXTERN int64_t kft_trainer_status_percent(const kft_trainer_status_t *ts);
+/** The update's estimatedRemainingSeconds, or KFT_UNSET when it had none. */
+KFT_EXTERN int64_t kft_trainer_status_eta_seconds(const kft_trainer_status_t *ts);
+/** Number of the update's metrics. */
+KFT_EXTERN size_t kft_trainer_status_metric_count(const kft_trainer_status_t *ts);
+/** Metric i of the update (kft_metric_name, kft_metric_value); NULL when out of range. */
+KFT_EXTERN const kft_metric_t *kft_trainer_status_metric_at(const kft_trainer_status_t *ts,
+                                                            size_t i);
 
 /* ---- outputs ---- */
 
