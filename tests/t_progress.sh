@@ -88,7 +88,8 @@ out=$($C post 77 0.077); case "$out" in "200 "*) ;; *) fail "after the flood: $o
 "$K" get pa | grep -q '^Progress: 77%' || fail "progress after the flood"
 
 # the C reporting function against the local server
-cc -o "$STATE/report" -x c - -I"$TOP/include" -L"$BUILD" -lkftrainer -Wl,-rpath,"$BUILD" <<'CEOF' || fail "cc"
+SANF=""; case "$BUILD" in *-san) SANF="-fsanitize=address,undefined" ;; esac   # make check-san
+cc $SANF -o "$STATE/report" -x c - -I"$TOP/include" -L"$BUILD" -lkftrainer -Wl,-rpath,"$BUILD" <<'CEOF' || fail "cc"
 #include <kftrainer.h>
 #include <stdio.h>
 int main(void)

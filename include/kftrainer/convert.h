@@ -42,6 +42,7 @@ typedef struct {
 #define KFT_CONVERT_OPTS_VERSION 1
 #define KFT_CONVERT_OPTS_INIT { KFT_CONVERT_OPTS_VERSION, 0, NULL, NULL, NULL, KFT_UNSET, \
 	NULL, NULL }
+/** Fill opts with the defaults of the given version (as KFT_CONVERT_OPTS_INIT). */
 KFT_EXTERN int kft_convert_opts_init(kft_convert_opts_t *opts, unsigned int version);
 
 /**

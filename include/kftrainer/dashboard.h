@@ -35,6 +35,7 @@ typedef struct {
 } kft_dashboard_opts_t;
 #define KFT_DASHBOARD_OPTS_VERSION 1
 #define KFT_DASHBOARD_OPTS_INIT { KFT_DASHBOARD_OPTS_VERSION, NULL, NULL, NULL, 0, 0, 0 }
+/** Fill opts with the defaults of the given version (as KFT_DASHBOARD_OPTS_INIT). */
 KFT_EXTERN int kft_dashboard_opts_init(kft_dashboard_opts_t *opts, unsigned int version);
 
 /**

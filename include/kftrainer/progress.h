@@ -72,6 +72,7 @@ typedef struct {
 } kft_progress_update_t;
 #define KFT_PROGRESS_UPDATE_VERSION 1
 #define KFT_PROGRESS_UPDATE_INIT { KFT_PROGRESS_UPDATE_VERSION, KFT_UNSET, KFT_UNSET, NULL, NULL, 0 }
+/** Fill update with the defaults of the given version (as KFT_PROGRESS_UPDATE_INIT). */
 KFT_EXTERN int kft_progress_update_init(kft_progress_update_t *update, unsigned int version);
 
 /** What kft_progress_report() did. */

@@ -16,9 +16,12 @@ KFT_BEGIN_DECL
 
 /** Parse a runtime manifest (YAML or JSON) of exactly len bytes; len 0 is KFT_EINVALID. */
 KFT_EXTERN int kft_runtime_parse(kft_runtime_t **out, const char *text, size_t len);
+/** Deep copy of a runtime. Yours: kft_runtime_free(*out). */
 KFT_EXTERN int kft_runtime_dup(kft_runtime_t **out, const kft_runtime_t *rt);
+/** Free a runtime. NULL: no-op; never free one borrowed from a list. */
 KFT_EXTERN void kft_runtime_free(kft_runtime_t *rt);
 
+/** metadata.name of the runtime. */
 KFT_EXTERN const char *kft_runtime_name(const kft_runtime_t *rt);
 /** "ClusterTrainingRuntime" or "TrainingRuntime". */
 KFT_EXTERN const char *kft_runtime_kind(const kft_runtime_t *rt);
@@ -38,9 +41,11 @@ KFT_EXTERN const char *kft_runtime_source(const kft_runtime_t *rt);
 KFT_EXTERN int kft_runtime_render(char **out, const kft_runtime_t *rt,
                                   const kft_render_opts_t *opts);
 
+/** Number of runtimes in a list. */
 KFT_EXTERN size_t kft_runtime_list_count(const kft_runtime_list_t *list);
 /** Borrowed from the list; NULL when i is out of range. */
 KFT_EXTERN const kft_runtime_t *kft_runtime_list_at(const kft_runtime_list_t *list, size_t i);
+/** Free a list and its runtimes. NULL: no-op. */
 KFT_EXTERN void kft_runtime_list_free(kft_runtime_list_t *list);
 
 KFT_END_DECL

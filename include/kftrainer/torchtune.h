@@ -46,6 +46,7 @@ typedef struct {
 #define KFT_TORCHTUNE_CONFIG_INIT { KFT_TORCHTUNE_CONFIG_VERSION, NULL, KFT_UNSET, KFT_UNSET, NULL, \
 	KFT_UNSET, NULL, NULL, 0, 0, KFT_UNSET, KFT_UNSET, NULL, 0, KFT_UNSET, KFT_UNSET, \
 	KFT_UNSET_DOUBLE, KFT_UNSET, KFT_UNSET, 0, NULL, NULL, KFT_UNSET, NULL, NULL, NULL, 0 }
+/** Fill cfg with the defaults of the given version (as KFT_TORCHTUNE_CONFIG_INIT). */
 KFT_EXTERN int kft_torchtune_config_init(kft_torchtune_config_t *cfg, unsigned int version);
 
 /**
