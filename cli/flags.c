@@ -311,6 +311,8 @@ void cli_usage(FILE *out)
 	}
 	print_group(out, &cli_global_group);
 	fputs("\nA long flag's value may also be given as --flag=VALUE.\n"
+	      "Exit status: 0 ok, 1 error, 2 usage, 3 job failed, 4 timeout, 130/143 interrupted\n"
+	      "(Ctrl-C/SIGTERM; the job keeps running).\n"
 	      "Run 'kft COMMAND --help' for a command's flags.\n", out);
 }
 

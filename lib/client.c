@@ -500,14 +500,20 @@ int kft_get_v1_job(kft_job_t **out, kft_client_t *client, const char *ref)
 }
 
 int kft_get_job_manifest(char **out, kft_client_t *client, const char *name, int what,
-                         int format)
+                         const kft_render_opts_t *opts)
 {
-	char *text = NULL;
+	char *text = NULL, *discard = NULL;
+	kft_render_opts_t o;
 	cJSON *doc;
-	int error;
+	int error, format;
 
-	KFT_ASSERT_ARG(out && client && name);
+	KFT_ASSERT_ARG(client && name);
+	if (!out)
+		out = &discard;   /* out NULL: the result is discarded */
 	*out = NULL;
+	if ((error = kft__render_opts_read(&o, opts)) < 0)
+		return error;
+	format = o.format;
 	if (what != KFT_MANIFEST_TRAINJOB && what != KFT_MANIFEST_PLAN)
 		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
 		                      "manifest kind %d: expected KFT_MANIFEST_TRAINJOB or "
@@ -526,8 +532,15 @@ int kft_get_job_manifest(char **out, kft_client_t *client, const char *name, int
 		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE,
 		                      "the %s of job %s is not valid JSON", what == KFT_MANIFEST_PLAN ?
 		                      "plan" : "TrainJob", name);
+	/* a TrainJob as a cluster of that Trainer release would take it */
+	if (what == KFT_MANIFEST_TRAINJOB && o.trainer_version &&
+	    (error = kft__spec_convert(doc, o.trainer_version)) < 0) {
+		cJSON_Delete(doc);
+		return error;
+	}
 	error = kft__render_doc(out, doc, format);
 	cJSON_Delete(doc);
+	kft_free(discard);
 	return error;
 }
 

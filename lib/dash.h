@@ -132,4 +132,7 @@ char *kft__dash_history_manifest(kft__dash_history *h, const char *name);
 /** The recorded metrics history of a job ("progress" is the progress percentage). */
 int kft__dash_history_series(kft__dash_series_set *out, kft__dash_history *h, const char *name);
 
+/* JSON render options for the library's documents (kft_get_job_manifest) */
+extern const kft_render_opts_t kft__dash_json;
+
 #endif

@@ -310,7 +310,7 @@ static void store_manifest(kft__dash_history *h, kft__dash *d, const kft_job_t *
 
 	pthread_mutex_lock(&d->client_lock);
 	if (kft_get_job_manifest(&json, d->client, kft_job_name(job), KFT_MANIFEST_TRAINJOB,
-	                         KFT_FORMAT_JSON) < 0)
+	                         &kft__dash_json) < 0)
 		json = NULL;
 	pthread_mutex_unlock(&d->client_lock);
 	if (!json || !(doc = cJSON_Parse(json))) {

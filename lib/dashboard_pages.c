@@ -11,6 +11,8 @@
 #include <strings.h>
 #include <time.h>
 
+const kft_render_opts_t kft__dash_json = { KFT_RENDER_OPTS_VERSION, KFT_FORMAT_JSON, NULL };
+
 #define REPLACEMENT "\xef\xbf\xbd"   /* U+FFFD */
 
 void kft__dash_put_html(kft__buf *b, const char *s, size_t len)
@@ -725,7 +727,7 @@ static char *manifest_yaml(kft__dash *d, const char *name, int what)
 	cJSON *doc;
 
 	pthread_mutex_lock(&d->client_lock);
-	if (kft_get_job_manifest(&json, d->client, name, what, KFT_FORMAT_JSON) < 0)
+	if (kft_get_job_manifest(&json, d->client, name, what, &kft__dash_json) < 0)
 		json = NULL;
 	pthread_mutex_unlock(&d->client_lock);
 	if (!json || !(doc = cJSON_Parse(json))) {

@@ -48,6 +48,11 @@ for c in $("$K" __complete '' | cut -f1); do
 		fail "README.md never shows kft $c"
 done
 echo "ok: README.md's kft lines use only declared flags and show every command"
+# the exit statuses kft --help names are the ones kft.1 documents
+for st in $("$K" --help | sed -n 's/^Exit status: //p' | grep -oE '[0-9]+'); do
+	awk '/^\.SH EXIT STATUS/{f=1;next} /^\.SH/{f=0} f' "$TOP/man/man1/kft.1" | grep -qx "\.B $st" ||
+		fail "kft --help names exit status $st, kft.1 does not"
+done
 # every command's --help is made from the same tables: one sample per group
 "$K" train --help | grep -q -- '--lora-dropout F' || fail "train --help lacks a TorchTune flag"
 "$K" logs --help | grep -q -- '-f, --follow' || fail "logs --help lacks -f, --follow"
