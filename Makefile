@@ -93,7 +93,7 @@ $(B)/kft-supervisor: $(B)/obj/backends/runner/supervisor_main.o $(STLIB)
 
 # The progress protocol's HTTPS server (spawned by kft-supervisor per job); separate so that
 # the supervisor maps neither libmicrohttpd nor GnuTLS.
-MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd gnutls 2>/dev/null || echo -lmicrohttpd -lgnutls)
 $(B)/kft-progress-server: $(B)/obj/backends/runner/progress_main.o $(STLIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STLIB) $(LIBS) $(MHD_LIBS)
 

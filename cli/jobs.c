@@ -449,7 +449,7 @@ static int delete_set(void *ctx, const cli_flag *f, const char *v)
 	case D_OLDER: {
 		int64_t ms;
 
-		if (kft_duration_parse(&ms, v, -1) < 0) {
+		if (kft_duration_parse(&ms, v, strlen(v)) < 0) {
 			fprintf(stderr, "kft: --%s: %s\n", f->name, kft_error_last()->message);
 			return -1;
 		}

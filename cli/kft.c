@@ -608,7 +608,7 @@ static int logs_set(void *ctx, const cli_flag *f, const char *v)
 	case L_STEP: l->step = v; return 0;
 	case L_TAIL: return cli_parse_ll(&l->tail, f, v, 0);
 	case L_SINCE:
-		if (kft_duration_parse(&l->since_ms, v, -1) < 0) {
+		if (kft_duration_parse(&l->since_ms, v, strlen(v)) < 0) {
 			fprintf(stderr, "kft: --%s: %s\n", f->name, kft_error_last()->message);
 			return -1;
 		}

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!exact)
 			abort();
 		memcpy(exact, data, size);
-		if (kft_duration_parse(&ms, (const char *)exact, (ptrdiff_t)size) == 0) {
+		if (kft_duration_parse(&ms, (const char *)exact, size) == 0) {
 			char back[64];
 
 			FUZZ_CHECK(ms >= 0, "negative duration from \"%s\"", s);

@@ -99,6 +99,7 @@ const char kft__dash_css[] =
 ".nowrap{white-space:nowrap}\n"
 ".confirm{max-width:560px;margin:40px auto}\n"
 ".confirm h1{font-size:20px}\n"
+".confirm .btn.danger{background:var(--bad);border-color:var(--bad);color:#fff}\n"
 "@media (max-width:800px){.kv{grid-template-columns:110px 1fr}th:nth-child(n+6),"
 "td:nth-child(n+6){display:none}}\n";
 
@@ -172,5 +173,6 @@ const char kft__dash_js[] =
 "es.addEventListener('remove',function(m){if(JSON.parse(m.data)===name){live(false);"
 "var l=document.getElementById('live');if(l)l.textContent='deleted';}});}\n"
 "document.addEventListener('DOMContentLoaded',function(){tick();setInterval(tick,1000);"
-"var p=document.body.dataset.page;if(p==='index')index();else if(p==='job')job();});\n"
+"var p=document.body.dataset.page;if(p==='index')index();else if(p==='job')job();"
+"else{var l=document.getElementById('live');if(l)l.textContent='';}});\n"
 "})();\n";

@@ -16,7 +16,7 @@ static int bad(const char *s, size_t n, const char *why)
 	                      s, why);
 }
 
-int kft_duration_parse(int64_t *out_ms, const char *s, ptrdiff_t len)
+int kft_duration_parse(int64_t *out_ms, const char *s, size_t len)
 {
 	static const struct { const char *name; int64_t ms; } units[] = {
 		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 }
@@ -25,11 +25,11 @@ int kft_duration_parse(int64_t *out_ms, const char *s, ptrdiff_t len)
 	int64_t total = 0;
 	int pairs = 0;
 
-	KFT_ASSERT_ARG(out_ms && s);
+	KFT_ASSERT_ARG(out_ms && (s || len == 0));
 	*out_ms = 0;
-	n = len < 0 ? strlen(s) : (size_t)len;
+	n = len;   /* exactly len bytes, as every parser of the library (no NUL looked for) */
 	if (n == 0)
-		return bad(s, n, "empty");
+		return bad("", n, "empty");
 	while (i < n) {
 		int64_t v = 0, ms = 0;
 		size_t d = i, u;

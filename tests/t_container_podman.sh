@@ -9,6 +9,7 @@ TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 export KFT_TEST_ENGINE=podman
 sh "$TOP/tests/t_container.sh" || exit $?
 sh "$TOP/tests/t_container_sup.sh" || exit $?
+sh "$TOP/tests/t_container_progress.sh" || exit $?
 sh "$TOP/tests/t_container_mpi.sh"; rc=$?   # 77: no mpirun/sshd here, the rest still runs
 [ $rc = 0 ] || [ $rc = 77 ] || exit $rc
 KFT_DDP_NETWORKS=internal exec sh "$TOP/tests/t_container_ddp.sh"

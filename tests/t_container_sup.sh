@@ -136,7 +136,8 @@ i=0; until "$K" get sr | grep -q "Status:   Suspended"; do
 "$K" resume sr >/dev/null || fail "resume sr"
 running_within sr-node-0 20 || fail "sr-node-0 not running after resume"
 [ "$(docker inspect -f '{{.Id}}' sr-node-0)" != "$first" ] || fail "resume reused the old container"
-[ "$(grep -c started "$(jobdir sr)/logs/node-0.log")" = 2 ] || fail "node-0.log lacks the second run"
+i=0; until [ "$(grep -c started "$(jobdir sr)/logs/node-0.log")" = 2 ]; do   # the log is copied after start
+	[ $i -ge 50 ] && fail "node-0.log lacks the second run"; sleep 0.2; i=$((i + 1)); done
 "$K" delete sr --grace 1 >/dev/null || fail "delete sr"
 [ "$(docker ps -aq --filter label=trainer.kubeflow.org/trainjob-name=sr | wc -l)" = 0 ] ||
 	fail "sr containers left after delete"

@@ -140,7 +140,9 @@ render cache v2.3.0 --runtime torch-distributed-with-cache --dataset cache://sch
 render patches v2.3.0 -f "$W/patches.yaml"
 for ex in "$REF"/master/examples/yaml/0[1-9]-*.yaml; do
 	[ -f "$ex" ] || continue
-	render "example-$(basename "$ex" .yaml)" v2.3.0 -f "$ex"
+	# as sent to a cluster: some name runtimes that only the examples' cluster defines
+	# (a local render refuses an unknown runtime; -b kubernetes warns)
+	render "example-$(basename "$ex" .yaml)" v2.3.0 -b kubernetes -f "$ex"
 done
 # Older releases: podTemplateOverrides (v2.1) and podSpecOverrides (v2.0).
 render v21-flags v2.1.0 --trainer-version v2.1 --nodes 2 --gpu 1 --node-selector gpu=a100 --volume /a:/b \

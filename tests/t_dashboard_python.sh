@@ -20,7 +20,7 @@ import urllib.request, urllib.error
 import kftrainer
 from kftrainer import TrainerClient
 
-c = TrainerClient()
+c = TrainerClient("local")
 try:
     c.dashboard(listen="0.0.0.0:0")
     raise SystemExit("a non-loopback address without a token was accepted")
@@ -50,7 +50,7 @@ python3 -c '
 import signal
 from kftrainer import TrainerClient
 signal.signal(signal.SIGINT, signal.default_int_handler)   # sh starts "&" jobs with it ignored
-d = TrainerClient().dashboard(listen="127.0.0.1:0")
+d = TrainerClient("local").dashboard(listen="127.0.0.1:0")
 print(d.url, flush=True)
 d.serve_forever()
 d.close()

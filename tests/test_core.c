@@ -628,6 +628,56 @@ START_TEST(utf8_rules)
 }
 END_TEST
 
+static int stop_at_second(const kft_job_t *job, void *payload)
+{
+	(void)job;
+	return ++*(int *)payload >= 2 ? 7 : 0;
+}
+
+/* lib/wait.c: the one wait decision every backend's kft_wait uses */
+START_TEST(wait_decision)
+{
+	kft_wait_opts_t o = KFT_WAIT_OPTS_INIT;
+	kft_job_t *job = NULL, *out = NULL;
+	int rc = 99, calls = 0;
+
+	ck_assert_kft_ok(kft_job_new(&job, "wd", "test"));
+	ck_assert_kft_ok(kft_job_set_state(job, KFT_JOB_RUNNING, NULL, NULL));
+	ck_assert_int_eq(kft__wait_decide(&rc, job, "wd", NULL), 1);      /* keep waiting */
+	ck_assert_kft_ok(kft_job_set_state(job, KFT_JOB_COMPLETE, NULL, NULL));
+	ck_assert_int_eq(kft__wait_decide(&rc, job, "wd", NULL), 0);
+	ck_assert_int_eq(rc, 0);
+	/* Failed, not wanted: KFT_EJOBFAILED, reason and message in one text */
+	ck_assert_kft_ok(kft_job_set_state(job, KFT_JOB_FAILED, "node-0 exited 3", "boom"));
+	ck_assert_int_eq(kft__wait_decide(&rc, job, "wd", NULL), 0);
+	ck_assert_int_eq(rc, KFT_EJOBFAILED);
+	ck_assert_str_eq(kft_error_last()->message, "TrainJob wd is Failed: node-0 exited 3: boom");
+	ck_assert_int_eq(kft_error_last()->klass, KFT_ERROR_CLASS_INVALID);
+	/* the job goes with 0 and KFT_EJOBFAILED only */
+	kft__wait_hand_over(&out, &job, rc);
+	ck_assert_ptr_null(job);
+	ck_assert_ptr_nonnull(out);
+	kft__wait_hand_over(NULL, &out, 0);
+	ck_assert_ptr_nonnull(out);
+	/* Failed wanted */
+	o.want = KFT_WANT(KFT_JOB_FAILED);
+	ck_assert_int_eq(kft__wait_decide(&rc, out, "wd", &o), 0);
+	ck_assert_int_eq(rc, 0);
+	/* the callback stops the wait with its own value */
+	o.want = 0;
+	o.progress_cb = stop_at_second;
+	o.payload = &calls;
+	ck_assert_kft_ok(kft_job_set_state(out, KFT_JOB_RUNNING, NULL, NULL));
+	ck_assert_int_eq(kft__wait_decide(&rc, out, "wd", &o), 1);
+	ck_assert_int_eq(kft__wait_decide(&rc, out, "wd", &o), 0);
+	ck_assert_int_eq(rc, 7);
+	ck_assert_int_eq(kft_error_last()->klass, KFT_ERROR_CLASS_CALLBACK);
+	ck_assert_int_eq(kft__wait_timed_out("wd", out), KFT_ETIMEOUT);
+	ck_assert_str_eq(kft_error_last()->message, "timed out waiting for TrainJob wd (status Running)");
+	kft_job_free(out);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
 	Suite *s = suite_create("core");
@@ -646,6 +696,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, alloc_failures_cjson);
 	tcase_add_test(tc, quantities);
 	tcase_add_test(tc, utf8_rules);
+	tcase_add_test(tc, wait_decision);
 	suite_add_tcase(s, tc);
 	return s;
 }

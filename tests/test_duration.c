@@ -9,7 +9,7 @@ static int64_t parse(const char *s)
 {
 	int64_t ms = -1;
 
-	ck_assert_kft_ok(kft_duration_parse(&ms, s, -1));
+	ck_assert_kft_ok(kft_duration_parse(&ms, s, strlen(s)));
 	return ms;
 }
 
@@ -17,7 +17,7 @@ static void parse_bad(const char *s, const char *why)
 {
 	int64_t ms = 7;
 
-	ck_assert_int_eq(kft_duration_parse(&ms, s, -1), KFT_EINVALID);
+	ck_assert_int_eq(kft_duration_parse(&ms, s, strlen(s)), KFT_EINVALID);
 	ck_assert_msg(strstr(kft_error_last()->message, why) != NULL, "\"%s\": %s", s,
 	              kft_error_last()->message);
 	ck_assert_int_eq(ms, 0);

@@ -467,14 +467,11 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		kft__buf_printf(&stepnames, "%s%s", stepnames.len ? "," : "",
 		                kft__json_str(st, "name"));
 	}
-	if (!(sup = kft__supervisor_path()) || !(ws = kft__path_join(jobdir, "workspace")) ||
+	if ((error = kft__supervisor_find(&sup)) < 0)
+		goto out;
+	if (!(ws = kft__path_join(jobdir, "workspace")) ||
 	    !(rdir = kft__path_join(jobdir, "runner")) || stepnames.oom) {
 		error = kft__error_oom();
-		goto out;
-	}
-	if (access(sup, X_OK) < 0) {
-		error = kft__error_os(KFT_ENOTFOUND, "job supervisor %s (set KFT_SUPERVISOR to the "
-		                      "kft-supervisor program)", sup);
 		goto out;
 	}
 	{   /* the step runner program: kft-container-step next to kft-supervisor (or as set) */

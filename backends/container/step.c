@@ -7,7 +7,10 @@
  *
  *  - starts the step's container (created by kft_train, named <job>-<step>);
  *    a container that already ran (resume after suspend) is removed and
- *    created again from the plan's createBody, as a pod would be;
+ *    created again from the plan's createBody, as a pod would be; on the
+ *    host network, when the supervisor hands us the job's progress server
+ *    (KUBEFLOW_TRAINER_SERVER_URL), it is created again with the server's
+ *    variables and the job's trainer/ directory mounted read-only;
  *  - copies the engine's log stream (8-byte frames demultiplexed) to its
  *    stdout/stderr, i.e. the step's log file;
  *  - blocks on the engine's wait endpoint (a POST stream run beside the log
@@ -222,8 +225,59 @@ static int reconnect(shim *s)
 	return KFT_EUNAVAILABLE;
 }
 
-/* Find or (re)create the step's container; *id_out its id. */
-static int ensure_container(shim *s, const cJSON *body)
+/* Where the job's trainer/ directory (CA certificate, token) is mounted in its containers. */
+#define TRAINER_DIR "/var/run/kubeflow-trainer"
+
+static int push_str(cJSON *arr, const char *a, const char *b)
+{
+	kft__buf v = KFT__BUF_INIT;
+	cJSON *s;
+
+	kft__buf_printf(&v, "%s%s", a, b);
+	s = v.oom ? NULL : cJSON_CreateString(v.ptr);
+	kft__buf_free(&v);
+	if (!s || !cJSON_AddItemToArray(arr, s)) {
+		cJSON_Delete(s);
+		return kft__error_oom();
+	}
+	return 0;
+}
+
+/*
+ * The progress protocol: the supervisor started the job's server after
+ * kft_train created the containers, and hands this program its URL. On the
+ * host network the container reaches it as we do; *out is a copy of body
+ * with KUBEFLOW_TRAINER_SERVER_* set and JOBDIR/trainer mounted read-only
+ * (NULL: nothing to add; other network modes reach no host loopback).
+ */
+static int progress_body(cJSON **out, const cJSON *plan, const cJSON *body, const char *jobdir)
+{
+	const char *url = getenv("KUBEFLOW_TRAINER_SERVER_URL"), *net = kft__json_str(plan, "network");
+	cJSON *b, *env, *hc, *binds;
+
+	*out = NULL;
+	if (!url || !*url || !body || (net && !kft__streq(net, "host")))
+		return 0;
+	if (!(b = cJSON_Duplicate(body, 1)))
+		return kft__error_oom();
+	if ((!(env = (cJSON *)kft__json_get(b, "Env")) && !(env = cJSON_AddArrayToObject(b, "Env"))) ||
+	    (!(hc = (cJSON *)kft__json_get(b, "HostConfig")) &&
+	     !(hc = cJSON_AddObjectToObject(b, "HostConfig"))) ||
+	    (!(binds = (cJSON *)kft__json_get(hc, "Binds")) &&
+	     !(binds = cJSON_AddArrayToObject(hc, "Binds"))) ||
+	    push_str(env, "KUBEFLOW_TRAINER_SERVER_URL=", url) < 0 ||
+	    push_str(env, "KUBEFLOW_TRAINER_SERVER_CA_CERT=", TRAINER_DIR "/ca.crt") < 0 ||
+	    push_str(env, "KUBEFLOW_TRAINER_SERVER_TOKEN=", TRAINER_DIR "/token") < 0 ||
+	    push_str(binds, jobdir, "/trainer:" TRAINER_DIR ":ro") < 0) {
+		cJSON_Delete(b);
+		return kft__error_oom();
+	}
+	*out = b;
+	return 0;
+}
+
+/* Find or (re)create the step's container; *id_out its id. fresh: never reuse one. */
+static int ensure_container(shim *s, const cJSON *body, int fresh)
 {
 	cJSON *insp = NULL;
 	const char *status;
@@ -233,13 +287,13 @@ static int ensure_container(shim *s, const cJSON *body)
 	if (error < 0 && error != KFT_ENOTFOUND)
 		return error;
 	status = kft__json_str(kft__json_get(insp, "State"), "Status");
-	if (error == 0 && kft__streq(status, "created") && kft__json_str(insp, "Id")) {
+	if (error == 0 && !fresh && kft__streq(status, "created") && kft__json_str(insp, "Id")) {
 		s->id = kft__strdup(kft__json_str(insp, "Id"));
 		cJSON_Delete(insp);
 		KFT_CHECK_ALLOC(s->id);
 		return 0;
 	}
-	/* ran before (resumed after suspend) or removed: a fresh container, like a new pod */
+	/* ran before (resumed after suspend), removed, or needs the progress server: a new one */
 	if (error == 0 && (error = kft__engine_container_remove(s->e, s->cname)) < 0) {
 		cJSON_Delete(insp);
 		return error;
@@ -256,7 +310,7 @@ static int ensure_container(shim *s, const cJSON *body)
 static int run_step(shim *s, const cJSON *plan, const cJSON *pstep)
 {
 	const char *sock = kft__json_str(plan, "engineSocket");
-	cJSON *insp = NULL;
+	cJSON *insp = NULL, *pbody = NULL;
 	const cJSON *st;
 	int error, code = -1, oom = 0, restarted = 0;
 	char what[1024];
@@ -265,7 +319,11 @@ static int run_step(shim *s, const cJSON *plan, const cJSON *pstep)
 		return fail(s, EXIT_ENGINE, "EngineUnavailable", "the plan names no engine socket");
 	if ((error = kft__engine_open(&s->e, sock, 0)) < 0)
 		return fail(s, EXIT_ENGINE, "EngineUnavailable", "%s", kft_error_last()->message);
-	if ((error = ensure_container(s, kft__json_get(pstep, "createBody"))) < 0)
+	if ((error = progress_body(&pbody, plan, kft__json_get(pstep, "createBody"), s->jobdir)) == 0)
+		error = pbody ? ensure_container(s, pbody, 1)
+		              : ensure_container(s, kft__json_get(pstep, "createBody"), 0);
+	cJSON_Delete(pbody);
+	if (error < 0)
 		return fail(s, error == KFT_EUNAVAILABLE ? EXIT_ENGINE : EXIT_START,
 		            error == KFT_EUNAVAILABLE ? "EngineUnavailable" : "CreateContainerError",
 		            "%s", kft_error_last()->message);

@@ -109,13 +109,10 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		                       "pick another name", name, lb->state_dir);
 		goto out;
 	}
-	if (!(ws = kft__path_join(dir, "workspace")) || !(sup = kft__supervisor_path())) {
-		error = kft__error_oom();
+	if ((error = kft__supervisor_find(&sup)) < 0)
 		goto out;
-	}
-	if (access(sup, X_OK) < 0) {
-		error = kft__error_os(KFT_ENOTFOUND, "job supervisor %s (set KFT_SUPERVISOR to the "
-		                      "kft-supervisor program)", sup);
+	if (!(ws = kft__path_join(dir, "workspace"))) {
+		error = kft__error_oom();
 		goto out;
 	}
 	if ((error = compile(&plan, &doc, spec, rt, ws)) < 0)

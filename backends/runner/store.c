@@ -111,6 +111,23 @@ char *kft__supervisor_path(void)
 	return kft__strdup(KFT_LIBEXECDIR "/kftrainer/kft-supervisor");
 }
 
+int kft__supervisor_find(char **out)
+{
+	char *sup = kft__supervisor_path();
+
+	*out = NULL;
+	if (!sup)
+		return kft__error_oom();
+	if (access(sup, X_OK) < 0) {
+		int error = kft__error_os(KFT_ENOTFOUND, "job supervisor %s (set KFT_SUPERVISOR to "
+		                          "the kft-supervisor program)", sup);
+		free(sup);
+		return error;
+	}
+	*out = sup;
+	return 0;
+}
+
 int kft__store_write(const char *path, const char *data, size_t len, int durable)
 {
 	char tmp[PATH_MAX];

@@ -47,6 +47,9 @@ int kft__store_state_dir(char **out, const char *opt);
 int kft__store_job_dir(char **out, const char *state_dir, const char *name);
 /** Absolute path of the kft-supervisor program ($KFT_SUPERVISOR, next to the library, ...). */
 char *kft__supervisor_path(void);
+/** kft__supervisor_path() that must name an executable: KFT_ENOTFOUND (saying how to set it)
+ *  or KFT_ENOMEM otherwise, with kft_error_last() set. */
+int kft__supervisor_find(char **out);
 
 /** Write a file atomically (temp + rename); fsync only when durable. */
 int kft__store_write(const char *path, const char *data, size_t len, int durable);

@@ -790,8 +790,8 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 			event(s, "TrainJob", s->name, "Warning", "NoWorkspaceNamespace", err);
 		}
 	}
-	if (kft__streq(s->runner->name, "process") &&
-	    kft__progress_server_start(&s->progress, dir, s->name, "default") < 0) {
+	/* every step gets its URL; a program runner decides how its steps reach it */
+	if (kft__progress_server_start(&s->progress, dir, s->name, "default") < 0) {
 		slog("progress server: %s", kft_error_last()->message);
 		event(s, "TrainJob", s->name, "Warning", "ProgressServerFailed",
 		      kft_error_last()->message);

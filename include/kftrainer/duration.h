@@ -10,9 +10,10 @@ KFT_BEGIN_DECL
  * Parse a duration: one or more NUMBER UNIT pairs, units ms, s, m, h, d
  * ("1h30m", "90s", "2d"), or a bare whole number of seconds ("600").
  * Negative, empty, overflowing or unknown-unit input is KFT_EINVALID, with
- * the rule in kft_error_last(). len: bytes of s to read (-1: up to the NUL).
+ * the rule in kft_error_last(). Reads exactly len bytes of s (no NUL needed;
+ * len 0 is KFT_EINVALID, s unread), as every parser of the library.
  */
-KFT_EXTERN int kft_duration_parse(int64_t *out_ms, const char *s, ptrdiff_t len);
+KFT_EXTERN int kft_duration_parse(int64_t *out_ms, const char *s, size_t len);
 
 /**
  * Write a duration for people, kubectl style: "850ms", "45s", "3m12s", "2h5m",

@@ -502,7 +502,10 @@ class TrainerClient:
 
     def __init__(self, backend=None, *, backend_config=None, state_dir=None, runtime_path=None,
                  kubeconfig=None, context=None, namespace=None, container_host=None,
-                 pull_policy=None, network=None, timeout=None):
+                 pull_policy=None, network=None, timeout=None, backend_options=None):
+        if backend_options is not None:
+            check_str_dict("TrainerClient", "backend_options", backend_options)
+        self._backend_options = dict(backend_options or {})
         if backend is not None and backend_config is not None:
             raise TypeError("TrainerClient: give backend or backend_config, not both")
         if backend_config is not None:
@@ -560,6 +563,11 @@ class TrainerClient:
                 o.timeout_ms = v
             elif v is not None:
                 setattr(o, k, _b(v))
+        held = []   # the arrays live until kft_client_new returns (backends copy them)
+        if self._backend_options:
+            o.backend_option_keys, n = _strv(list(self._backend_options), held)
+            o.backend_option_values, _ = _strv(list(self._backend_options.values()), held)
+            o.nbackend_options = n
         c = ctypes.c_void_p()
         L.check(L.kft_client_new(ctypes.byref(c), ctypes.byref(o)))
         return c

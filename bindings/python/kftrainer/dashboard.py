@@ -2,7 +2,7 @@
 """The dashboard (kft_dashboard_new(3)) from Python.
 
     from kftrainer import TrainerClient
-    with TrainerClient().dashboard(listen="127.0.0.1:8080") as d:
+    with TrainerClient("local").dashboard(listen="127.0.0.1:8080") as d:
         print(d.url)          # http://127.0.0.1:8080/
         d.serve_forever()     # until Ctrl-C (KeyboardInterrupt) or d.stop()
 

@@ -872,6 +872,14 @@ class SdkCompat(unittest.TestCase):
             else:
                 os.environ.pop("KFT_BACKEND", None)
 
+    def test_backend_options_reach_the_backend(self):
+        # the built-in backends take none and say so, naming the key
+        with self.assertRaises(k.InvalidError) as cm:
+            k.TrainerClient("local", backend_options={"colour": "blue"})
+        self.assertIn('backend option "colour"', str(cm.exception))
+        with self.assertRaises(TypeError):
+            k.TrainerClient("local", backend_options={"a": 1})
+
     def test_options_shape_the_trainjob(self):
         from kftrainer import options as o
 
