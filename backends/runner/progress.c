@@ -64,17 +64,17 @@ static int read_port(int fd, unsigned *port)
 	return *port > 0 && *port < 65536 ? 0 : -1;
 }
 
-int kft__progress_server_start(kft__progress_server *ps, const char *jobdir, const char *name,
+int kft__progress_server_spawn(kft__progress_server *ps, const char *jobdir, const char *name,
                                const char *ns)
 {
 	char *prog = kft__sibling_program("KFT_PROGRESS_SERVER", "kft-progress-server");
 	char *argv[] = { prog, (char *)jobdir, (char *)name, "--namespace", (char *)ns, NULL };
 	kft__proc_opts o;
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, error;
-	unsigned port = 0;
 
 	memset(ps, 0, sizeof(*ps));
 	ps->in_fd = -1;
+	ps->port_fd = -1;
 	if (!prog)
 		return kft__error_oom();
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
@@ -89,23 +89,10 @@ int kft__progress_server_start(kft__progress_server *ps, const char *jobdir, con
 	o.stderr_fd = 2;   /* the supervisor's log */
 	if ((error = kft__proc_spawn(&ps->pid, &o)) < 0)
 		goto out;
-	close(out[1]);
-	out[1] = -1;
-	if (read_port(out[0], &port) < 0) {
-		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
-		                       "kft-progress-server did not start (see supervisor.log)");
-		kft__kill(ps->pid, SIGKILL, 0);
-		waitpid(ps->pid, NULL, 0);
-		ps->pid = 0;
-		goto out;
-	}
-	ps->port = port;
 	ps->in_fd = in[1];
 	in[1] = -1;
-	snprintf(ps->url, sizeof(ps->url), "https://127.0.0.1:%u/apis/trainer.kubeflow.org/v1alpha1/"
-	         "namespaces/%s/trainjobs/%s/status", port, ns, name);
-	snprintf(ps->ca, sizeof(ps->ca), "%s/trainer/ca.crt", jobdir);
-	snprintf(ps->token, sizeof(ps->token), "%s/trainer/token", jobdir);
+	ps->port_fd = out[0];
+	out[0] = -1;
 out:
 	if (in[0] >= 0)
 		close(in[0]);
@@ -117,6 +104,35 @@ out:
 		close(out[1]);
 	free(prog);
 	return error;
+}
+
+int kft__progress_server_ready(kft__progress_server *ps, const char *jobdir, const char *name,
+                               const char *ns)
+{
+	unsigned port = 0;
+	int rc;
+
+	if (!ps->pid || ps->port_fd < 0)
+		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
+		                      "kft-progress-server was not started");
+	rc = read_port(ps->port_fd, &port);
+	close(ps->port_fd);
+	ps->port_fd = -1;
+	if (rc < 0) {
+		kft__kill(ps->pid, SIGKILL, 0);
+		waitpid(ps->pid, NULL, 0);
+		ps->pid = 0;
+		close(ps->in_fd);
+		ps->in_fd = -1;
+		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
+		                      "kft-progress-server did not start (see supervisor.log)");
+	}
+	ps->port = port;
+	snprintf(ps->url, sizeof(ps->url), "https://127.0.0.1:%u/apis/trainer.kubeflow.org/v1alpha1/"
+	         "namespaces/%s/trainjobs/%s/status", port, ns, name);
+	snprintf(ps->ca, sizeof(ps->ca), "%s/trainer/ca.crt", jobdir);
+	snprintf(ps->token, sizeof(ps->token), "%s/trainer/token", jobdir);
+	return 0;
 }
 
 int kft__progress_server_env(const kft__progress_server *ps, kft__strv *env)

@@ -12,6 +12,7 @@
 typedef struct {
 	pid_t pid;          /* 0: not running */
 	int in_fd;          /* the server's stdin (write end) */
+	int port_fd;        /* its stdout until it told its port (read end); -1 after */
 	unsigned port;
 	char url[512], ca[PATH_MAX], token[PATH_MAX];
 } kft__progress_server;
@@ -19,8 +20,12 @@ typedef struct {
 /** A program next to the running one ($env_var overrides), e.g. kft-container-step. */
 char *kft__sibling_program(const char *env_var, const char *name);
 
-/** Start kft-progress-server for the job and wait until it listens. */
-int kft__progress_server_start(kft__progress_server *ps, const char *jobdir, const char *name,
+/** Start kft-progress-server for the job, without waiting: other set-up (the job's namespace)
+ *  goes on while it makes its certificates; kft__progress_server_ready() then waits. */
+int kft__progress_server_spawn(kft__progress_server *ps, const char *jobdir, const char *name,
+                               const char *ns);
+/** Wait until the spawned server listens; then kft__progress_server_env() has its URL. */
+int kft__progress_server_ready(kft__progress_server *ps, const char *jobdir, const char *name,
                                const char *ns);
 /** Set KUBEFLOW_TRAINER_SERVER_URL, _CA_CERT and _TOKEN (nothing when not running). */
 int kft__progress_server_env(const kft__progress_server *ps, kft__strv *env);

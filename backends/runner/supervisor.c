@@ -710,7 +710,7 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 	const cJSON *ps;
 	sigset_t set;
 	size_t i;
-	int error;
+	int error, progress;
 
 	if (lock_fd >= 0) {
 		/* keep the lock only in this process: steps must not inherit it */
@@ -781,7 +781,9 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 		}
 	}
 	s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	/* process steps reach it on 127.0.0.1 (a container on its own network could not) */
+	/* the progress server makes its certificates while the namespace is set up */
+	progress = kft__progress_server_spawn(&s->progress, dir, s->name, "default");
+	/* process steps share one mount namespace: the job's /workspace */
 	if (kft__streq(s->runner->name, "process") && !getenv("KFT_NO_NAMESPACES")) {
 		char err[PATH_MAX + 160];
 
@@ -791,7 +793,8 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 		}
 	}
 	/* every step gets its URL; a program runner decides how its steps reach it */
-	if (kft__progress_server_start(&s->progress, dir, s->name, "default") < 0) {
+	if (progress < 0 ||
+	    kft__progress_server_ready(&s->progress, dir, s->name, "default") < 0) {
 		slog("progress server: %s", kft_error_last()->message);
 		event(s, "TrainJob", s->name, "Warning", "ProgressServerFailed",
 		      kft_error_last()->message);
