@@ -118,12 +118,39 @@ int kft__json_set_str(cJSON *obj, const char *key, const char *value)
 	return kft__json_set(obj, key, cJSON_CreateString(value));
 }
 
+/*
+ * What a YAML reader would not read back as written (TrainJob JSON is read with libyaml):
+ * DEL, the C1 controls (NEL is a line break to YAML), LS, PS and U+FFFE/U+FFFF. Returns the
+ * code point to write as a \\u escape with its length in *n, or 0 when p starts something else.
+ */
+static unsigned yaml_unsafe(const unsigned char *p, size_t *n)
+{
+	if (p[0] == 0x7f) {
+		*n = 1;
+		return 0x7f;
+	}
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+		*n = 2;
+		return p[1];
+	}
+	if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+		*n = 3;
+		return 0x2000u | (p[2] - 0x80u);   /* U+2028, U+2029 */
+	}
+	if (p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf)) {
+		*n = 3;
+		return 0xff00u | (p[2] + 0x40u);   /* U+FFFE, U+FFFF */
+	}
+	return 0;
+}
+
 /* JSON string escaping straight into the buffer (no allocation per value). */
 static void json_put_string(kft__buf *b, const char *str)
 {
 	const unsigned char *p = (const unsigned char *)str, *run = p;
 
-	while (*p >= 0x20 && *p != '"' && *p != '\\')   /* the common case: nothing to escape */
+	/* the common case: plain ASCII, nothing to escape */
+	while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
 		p++;
 	if (!*p) {
 		size_t n = (size_t)(p - run);
@@ -138,29 +165,41 @@ static void json_put_string(kft__buf *b, const char *str)
 		return;
 	}
 	kft__buf_putc(b, '"');
-	for (;; p++) {
+	for (;;) {
 		const char *esc;
 		char u[8];
+		size_t n = 1;
+		unsigned cp;
 
-		while (*p >= 0x20 && *p != '"' && *p != '\\')
+		while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
 			p++;
 		if (!*p)
 			break;
-		switch (*p) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		default:
-			snprintf(u, sizeof(u), "\\u%04x", *p);
+		if (*p >= 0x7f) {
+			if (!(cp = yaml_unsafe(p, &n))) {
+				p++;
+				continue;
+			}
+			snprintf(u, sizeof(u), "\\u%04x", cp);
 			esc = u;
+		} else {
+			switch (*p) {
+			case '"': esc = "\\\""; break;
+			case '\\': esc = "\\\\"; break;
+			case '\n': esc = "\\n"; break;
+			case '\r': esc = "\\r"; break;
+			case '\t': esc = "\\t"; break;
+			case '\b': esc = "\\b"; break;
+			case '\f': esc = "\\f"; break;
+			default:
+				snprintf(u, sizeof(u), "\\u%04x", *p);
+				esc = u;
+			}
 		}
 		kft__buf_put(b, (const char *)run, (size_t)(p - run));
 		kft__buf_puts(b, esc);
-		run = p + 1;
+		p += n;
+		run = p;
 	}
 	kft__buf_put(b, (const char *)run, (size_t)(p - run));
 	kft__buf_putc(b, '"');
