@@ -199,7 +199,7 @@ fuzz-build:
 		$(patsubst %,build-fuzz/fuzzer/%,$(FUZZ_NAMES))
 
 fuzz: fuzz-build
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh fuzz/run.sh $(FUZZ_NAMES)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) sh fuzz/run.sh $(FUZZ_NAMES)
 
 clean:
 	rm -rf build build-san build-fuzz build-clang

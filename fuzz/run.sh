@@ -9,6 +9,10 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 FB=${FUZZ_BUILD:-$TOP/build-fuzz}
 SECS=${FUZZ_SECONDS:-60}
+# FUZZ_SEED: a fixed seed makes a run repeatable (CI uses one, so that a submission fails
+# for a bug its change brought, not for one that chance found that day); default: random.
+SEED=""
+[ -n "${FUZZ_SEED:-}" ] && SEED="-seed=$FUZZ_SEED"
 [ $# -gt 0 ] || set -- $(cd "$TOP/fuzz" && ls *.c | sed 's/\.c$//' | grep -v -e '^replay$' -e '^util$')
 mkdir -p "$FB/artifacts"
 fail=0
@@ -26,7 +30,7 @@ for n in "$@"; do
 	# shellcheck disable=SC2086
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-	nice -n 19 "$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=1024 -max_len=65536 \
+	nice -n 19 "$bin" $SEED -max_total_time="$SECS" -timeout=10 -rss_limit_mb=1024 -max_len=65536 \
 		-print_final_stats=1 -artifact_prefix="$FB/artifacts/$n-" $dict "$@" >"$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
