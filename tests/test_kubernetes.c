@@ -676,6 +676,43 @@ START_TEST(exec_plugin_missing_or_failing)
 	ck_assert_kft_error(kft_list_runtimes(&rts, c), KFT_EAUTH, "not an ExecCredential");
 	kft_client_free(c);
 	free(kc);
+	/*
+	 * The plugin's words reach the message without terminal escapes (ESC, C1 CSI as
+	 * UTF-8), nor the token it handed out before: the first run gives a token the
+	 * server refuses (401), the second fails and prints that token to stderr.
+	 */
+	free(write_work("leaky.sh",
+	                "#!/bin/sh\nn=$(cat \"$0.count\" 2>/dev/null || echo 0); n=$((n+1))\n"
+	                "echo $n > \"$0.count\"\n"
+	                "if [ $n -eq 1 ]; then printf '{\"apiVersion\":\"client.authentication.k8s.io/"
+	                "v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"stale-token\",'\n"
+	                "printf '\"expirationTimestamp\":\"2999-01-01T00:00:00Z\"}}'; exit 0; fi\n"
+	                "printf 'refresh of stale-token failed \\033[31mred\\033[0m \\302\\233x\\n' >&2\n"
+	                "exit 4\n", 0700));
+	snprintf(user, sizeof(user),
+	         "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+	         "      command: ./leaky.sh\n      interactiveMode: Never\n");
+	kc = kubeconfig("leaky.yaml", NULL, user);
+	ck_assert_kft_ok(client_for(&c, kc, NULL));
+	ck_assert_kft_error(kft_list_runtimes(&rts, c), KFT_EAUTH,
+	                    "failed (exit status 4): refresh of [redacted] failed ?[31mred?[0m ?x");
+	ck_assert_ptr_null(strstr(kft_error_last()->message, "stale-token"));
+	ck_assert_ptr_null(strchr(kft_error_last()->message, '\033'));
+	ck_assert_ptr_null(strstr(kft_error_last()->message, "\302\233"));
+	kft_client_free(c);
+	free(kc);
+	/* kind and apiVersion quoted from the output: escapes gone */
+	free(write_work("odd.sh", "#!/bin/sh\nprintf '{\"apiVersion\":\"v9\\\\u001b]0;t\\\\u0007\",'\n"
+	                "printf '\"kind\":\"Exec\\\\u009bCredential\",\"status\":{\"token\":\"t\"}}'\n", 0700));
+	snprintf(user, sizeof(user),
+	         "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+	         "      command: ./odd.sh\n      interactiveMode: Never\n");
+	kc = kubeconfig("odd.yaml", NULL, user);
+	ck_assert_kft_ok(client_for(&c, kc, NULL));
+	ck_assert_kft_error(kft_list_runtimes(&rts, c), KFT_EAUTH,
+	                    "got kind Exec?Credential, apiVersion v9?]0;t?");
+	kft_client_free(c);
+	free(kc);
 }
 END_TEST
 
