@@ -270,6 +270,8 @@ int kft__yaml_render(kft__buf *out, const cJSON *doc);
 int kft__render_doc(char **out, const cJSON *doc, int format);
 /** Pretty JSON (2-space indentation) with a final newline. */
 int kft__json_pretty(char **out, const cJSON *doc);
+/** The characters the JSON writer writes for s, escapes counted, quotes not. */
+size_t kft__json_str_chars(const char *s);
 /**
  * Streaming pretty-JSON writer with kft__json_pretty's exact layout, for big
  * outputs (a 10,000-job list) without building a cJSON tree. key is NULL

@@ -113,6 +113,13 @@ static int plain_is_ambiguous(const char *s)
  */
 #define KFT__YAML_MAX_NODES 500000
 #define KFT__YAML_MAX_DEPTH 200
+/*
+ * A mapping key, as the JSON writer writes it, is at most this many characters:
+ * JSON keys are YAML implicit keys, which YAML caps at 1024 characters, so a
+ * longer one would be rendered as JSON that no YAML reader (ours included)
+ * reads back. Kubernetes keys are at most 317 (a label or annotation key).
+ */
+#define KFT__YAML_MAX_KEY 1000
 
 typedef struct {
 	char *name;
@@ -276,6 +283,13 @@ static int load_children(cJSON *out, parse_ctx *ctx, int mapping, int depth, int
 				return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
 				                      "%s: line %lu: mapping keys must be scalars",
 				                      ctx->what, line);
+			if (kft__json_str_chars(key) > KFT__YAML_MAX_KEY) {
+				free(key);
+				return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+				                      "%s: line %lu: a mapping key longer than %d characters "
+				                      "(as JSON writes it)", ctx->what, line,
+				                      KFT__YAML_MAX_KEY);
+			}
 			if (cJSON_GetObjectItemCaseSensitive(out, key)) {
 				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
 				                       "%s: line %lu: duplicate key \"%s\"", ctx->what,

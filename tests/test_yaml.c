@@ -498,6 +498,52 @@ START_TEST(anchors)
 }
 END_TEST
 
+/*
+ * JSON keys are YAML implicit keys, at most 1024 characters: a longer key would
+ * render as JSON that does not read back (regressions/trainjob/json-key-past-
+ * yaml-1024-limit). Keys are refused past 1000 characters as JSON writes them.
+ */
+START_TEST(long_keys)
+{
+	kft__buf b = KFT__BUF_INIT;
+	cJSON *j = NULL, *back = NULL;
+	char *json = NULL;
+	int i;
+
+	/* 1000 characters (2000 bytes): taken, and its JSON reads back */
+	kft__buf_puts(&b, "? ");
+	for (i = 0; i < 1000; i++)
+		kft__buf_puts(&b, "é");
+	kft__buf_puts(&b, "\n: v\n");
+	j = parse_ok(b.ptr);
+	ck_assert_kft_ok(kft__json_pretty(&json, j));
+	back = parse_ok(json);
+	ck_assert(cJSON_Compare(j, back, 1));
+	free(json);
+	cJSON_Delete(back);
+	cJSON_Delete(j);
+	j = NULL;
+	kft__buf_free(&b);
+	/* 1001 characters */
+	kft__buf_puts(&b, "a: 1\n? ");
+	for (i = 0; i < 1001; i++)
+		kft__buf_putc(&b, 'k');
+	kft__buf_puts(&b, "\n: v\n");
+	ck_assert_kft_error(kft__yaml_parse(&j, b.ptr, b.len, "long"), KFT_EINVALID,
+	                    "long: line 2: a mapping key longer than 1000 characters (as JSON writes it)");
+	kft__buf_free(&b);
+	/* 200 characters that JSON writes as \u0001: 1200 */
+	kft__buf_puts(&b, "\"");
+	for (i = 0; i < 200; i++)
+		kft__buf_puts(&b, "\\x01");
+	kft__buf_puts(&b, "\": v\n");
+	ck_assert_kft_error(kft__yaml_parse(&j, b.ptr, b.len, "esc"), KFT_EINVALID,
+	                    "a mapping key longer than 1000 characters");
+	ck_assert_ptr_null(j);
+	kft__buf_free(&b);
+}
+END_TEST
+
 static Suite *yaml_suite(void)
 {
 	Suite *s = suite_create("yaml");
@@ -520,6 +566,7 @@ static Suite *yaml_suite(void)
 	tcase_add_test(tc, value_kinds_after_multibyte_text);
 	tcase_add_test(tc, trainjob_extra_fields_fixed_point);
 	tcase_add_test(tc, anchors);
+	tcase_add_test(tc, long_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }
