@@ -1036,6 +1036,72 @@ START_TEST(watch_dropped_and_gone)
 }
 END_TEST
 
+/* ---- limits: no answer makes the client hold more than 64 MiB ---- */
+
+static char *kubeconfig_cluster_line(const char *name, const char *line);
+
+static void keep_diag(int level, const char *message, void *payload)
+{
+	(void)level;
+	kft__buf_printf(payload, "%s\n", message);
+}
+
+/*
+ * The fake server streams a TrainJob 256 MiB long (GET, gzip-compressed GET) or
+ * 64 MiB + 1 (LIST item, watch line): each is refused with an error naming the
+ * limit, and the client never holds much more than 64 MiB of it.
+ */
+START_TEST(oversize_answers_refused)
+{
+	kft_client_t *c, *gz;
+	char *kc;
+	kft_job_t *job = NULL;
+	kft_job_list_t *list = NULL;
+	kft_wait_opts_t wo = KFT_WAIT_OPTS_INIT;
+	kft__buf diag = KFT__BUF_INIT;
+	long before;
+
+	ck_assert_kft_ok(client_for(&c, NULL, NULL));
+	train(c, "big", 1, "fake.kftrainer.dev/duration-ms", "60000");
+	before = test_rss_now_kib();
+	faults("{\"oversize\":1,\"oversizeBytes\":268435456}");
+	ck_assert_kft_error(kft_get_job(&job, c, "big"), KFT_ERROR,
+	                    "the API server sent a response of more than 64 MiB");
+	ck_assert_ptr_null(job);
+	/* gzip: 256 MiB of it is about 1 MiB on the wire; the limit counts what it expands to */
+	kc = kubeconfig_cluster_line("oversize-gzip.yaml", "    disable-compression: false\n");
+	ck_assert_kft_ok(client_for(&gz, kc, NULL));
+	faults("{\"oversizeGzip\":1,\"oversizeBytes\":268435456}");
+	ck_assert_kft_error(kft_get_job(&job, gz, "big"), KFT_ERROR,
+	                    "the API server sent a response of more than 64 MiB");
+	kft_client_free(gz);
+	free(kc);
+	/* 256 MiB came (or would have): what stayed is about the 64 MiB limit */
+	ck_assert_msg(test_rss_max_kib() - before < 192 * 1024, "grew by %ld KiB",
+	              test_rss_max_kib() - before);
+	faults("{\"oversize\":1}");
+	ck_assert_kft_error(kft_list_jobs(&list, c, NULL), KFT_ERROR, "item of more than 64 MiB");
+	ck_assert_ptr_null(list);
+	ck_assert_kft_ok(kft_delete_job(c, "big", NULL));
+	/* a watch line: that watch fails with the limit named, the wait watches again */
+	train(c, "bigw", 1, "fake.kftrainer.dev/duration-ms", "1500");
+	faults("{\"oversizeWatch\":1}");
+	wo.timeout_ms = 60000;
+	kft_diag_set_handler(keep_diag, KFT_DIAG_DEBUG, &diag);
+	ck_assert_kft_ok(kft_wait(&job, c, "bigw", &wo));
+	kft_diag_set_handler(NULL, 0, NULL);
+	ck_assert_str_eq(kft_job_status(job), "Complete");
+	kft_job_free(job);
+	ck_assert_msg(diag.ptr && strstr(diag.ptr, "watch failed: watch: the API server sent a line "
+	                                 "of more than 64 MiB"), "diagnostics: %s", diag.ptr);
+	kft__buf_free(&diag);
+	ck_assert_msg(test_rss_max_kib() - before < 192 * 1024, "grew by %ld KiB",
+	              test_rss_max_kib() - before);
+	ck_assert_kft_ok(kft_delete_job(c, "bigw", NULL));
+	kft_client_free(c);
+}
+END_TEST
+
 START_TEST(runtime_deleted_job_still_readable)
 {
 	kft_client_t *c;
@@ -1648,6 +1714,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, wait_fails_fast_and_reasons);
 	tcase_add_test(tc, wait_callback_timeout_and_progress);
 	tcase_add_test(tc, watch_dropped_and_gone);
+	tcase_add_test(tc, oversize_answers_refused);
 	tcase_add_test(tc, runtime_deleted_job_still_readable);
 	tcase_add_test(tc, one_connection_for_100_gets);
 	tcase_add_test(tc, list_compression);
