@@ -147,19 +147,11 @@ int kft__ignore_load(kft__ignore **out, const char *dir)
 	*out = NULL;
 	KFT_CHECK_ALLOC(ig = kft__calloc(1, sizeof(*ig)));
 	for (i = 0; !error && i < 2; i++) {
-		char *path = kft__path_join(dir, files[i]), *text = NULL;
-		size_t len;
+		char *text = NULL;
 
-		if (!path) {
-			error = kft__error_oom();
-			break;
-		}
-		if ((error = kft__read_file(&text, &len, path)) == KFT_ENOTFOUND)
-			error = 0;
-		else if (error == 0)
+		if ((error = kft__read_file_in(&text, NULL, dir, files[i])) == 0 && text)
 			error = add_rules(ig, text);
 		free(text);
-		free(path);
 	}
 	if (error < 0) {
 		kft__ignore_free(ig);
