@@ -230,6 +230,9 @@ int kft__mkdir_p(const char *path, mode_t mode);
  */
 #define KFT__LOG_LINE_MAX (1 << 20)
 int kft__read_file(char **out, size_t *len, const char *path);
+/** The first size - 1 bytes of path (opened with O_RDONLY | O_CLOEXEC | flags), NUL-ended
+ *  in buf; how many, 0 for an empty file or one that cannot be read (no error is set). */
+size_t kft__read_head(char *buf, size_t size, const char *path, int flags);
 /** dir/name read whole; one that is not there is no error: 0 with *out NULL. */
 int kft__read_file_in(char **out, size_t *len, const char *dir, const char *name);
 /** Write temp file in the same directory, fsync, rename over path. */
