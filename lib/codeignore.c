@@ -347,17 +347,14 @@ int kft__ignore_push(kft__ignore *ig, const char *root, const char *rel)
 		return error;
 	for (i = 0; !error && i < 2; i++) {
 		char *relf = rel[0] ? kft__path_join(rel, files[i]) : kft__strdup(files[i]);
-		char *path = relf ? kft__path_join(root, relf) : NULL, *text = NULL;
-		size_t len;
+		char *text = NULL;
+		size_t len = 0;
 
-		if (!path)
+		if (!relf)
 			error = kft__error_oom();
-		else if ((error = kft__read_file(&text, &len, path)) == KFT_ENOTFOUND)
-			error = 0;
-		else if (error == 0)
+		else if ((error = kft__read_file_in(&text, &len, root, relf)) == 0 && text)
 			error = add_rules(ig, text, len, relf);
 		free(text);
-		free(path);
 		free(relf);
 	}
 	if (error < 0)

@@ -76,6 +76,18 @@ int kft__read_file(char **out, size_t *len, const char *path)
 	return 0;
 }
 
+int kft__read_file_in(char **out, size_t *len, const char *dir, const char *name)
+{
+	char *path = kft__path_join(dir, name);
+	int error;
+
+	*out = NULL;
+	KFT_CHECK_ALLOC(path);
+	error = kft__read_file(out, len, path);
+	free(path);
+	return error == KFT_ENOTFOUND ? 0 : error;
+}
+
 static int write_all(int fd, const char *data, size_t len)
 {
 	while (len) {

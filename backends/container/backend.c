@@ -813,6 +813,25 @@ static void be_free(kft_backend_t *be)
 	free(b);
 }
 
+/* The vtable (include/kftrainer/sys/backend.h); every client gets a copy. */
+static const kft_backend_t container_backend = {
+	.version = KFT_BACKEND_VERSION,
+	.name = "container",
+	.submit = be_submit,
+	.render_plan = be_render_plan,
+	.get_job = be_get_job,
+	.list_jobs = be_list_jobs,
+	.wait = be_wait,
+	.logs = be_logs,
+	.delete_job = be_delete_job,
+	.suspend_job = be_suspend_job,
+	.get_events = be_get_events,
+	.get_metrics_history = be_get_metrics_history,
+	.workspace_dir = be_workspace_dir,
+	.get_manifest = be_get_manifest,
+	.free = be_free,
+};
+
 int kft__backend_container_factory(kft_backend_t **out, const kft_client_opts_t *opts,
                                    void *payload)
 {
@@ -820,21 +839,7 @@ int kft__backend_container_factory(kft_backend_t **out, const kft_client_opts_t 
 
 	(void)payload;
 	KFT_CHECK_ALLOC(b);
-	b->base.version = KFT_BACKEND_VERSION;
-	b->base.name = "container";
-	b->base.submit = be_submit;
-	b->base.render_plan = be_render_plan;
-	b->base.get_job = be_get_job;
-	b->base.list_jobs = be_list_jobs;
-	b->base.wait = be_wait;
-	b->base.logs = be_logs;
-	b->base.delete_job = be_delete_job;
-	b->base.suspend_job = be_suspend_job;
-	b->base.get_events = be_get_events;
-	b->base.get_metrics_history = be_get_metrics_history;
-	b->base.workspace_dir = be_workspace_dir;
-	b->base.get_manifest = be_get_manifest;
-	b->base.free = be_free;
+	b->base = container_backend;
 	if (opts) {
 		b->timeout_ms = opts->timeout_ms;
 		if (kft__strdup_replace(&b->host, opts->container_host) < 0 ||

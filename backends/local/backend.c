@@ -245,6 +245,25 @@ static void be_free(kft_backend_t *be)
 	free(be);
 }
 
+/* The vtable (include/kftrainer/sys/backend.h); every client gets a copy. */
+static const kft_backend_t local_backend = {
+	.version = KFT_BACKEND_VERSION,
+	.name = "local",
+	.submit = be_submit,
+	.render_plan = be_render_plan,
+	.get_job = be_get_job,
+	.list_jobs = be_list_jobs,
+	.wait = be_wait,
+	.logs = be_logs,
+	.delete_job = be_delete_job,
+	.suspend_job = be_suspend_job,
+	.get_events = be_get_events,
+	.get_metrics_history = be_get_metrics_history,
+	.workspace_dir = be_workspace_dir,
+	.get_manifest = be_get_manifest,
+	.free = be_free,
+};
+
 int kft__backend_local_factory(kft_backend_t **out, const kft_client_opts_t *opts, void *payload)
 {
 	local_be *lb = kft__calloc(1, sizeof(*lb));
@@ -258,21 +277,7 @@ int kft__backend_local_factory(kft_backend_t **out, const kft_client_opts_t *opt
 		be_free(&lb->base);
 		return error < 0 ? error : kft__error_oom();
 	}
-	lb->base.version = KFT_BACKEND_VERSION;
-	lb->base.name = "local";
-	lb->base.submit = be_submit;
-	lb->base.render_plan = be_render_plan;
-	lb->base.get_job = be_get_job;
-	lb->base.list_jobs = be_list_jobs;
-	lb->base.wait = be_wait;
-	lb->base.logs = be_logs;
-	lb->base.delete_job = be_delete_job;
-	lb->base.suspend_job = be_suspend_job;
-	lb->base.get_events = be_get_events;
-	lb->base.get_metrics_history = be_get_metrics_history;
-	lb->base.workspace_dir = be_workspace_dir;
-	lb->base.get_manifest = be_get_manifest;
-	lb->base.free = be_free;
+	lb->base = local_backend;
 	*out = &lb->base;
 	return 0;
 }

@@ -774,7 +774,7 @@ out:
 
 int kft__store_get_events(kft_event_list_t **out, const char *state_dir, const char *name)
 {
-	char *dir = NULL, *path = NULL, *text = NULL, *line, *save = NULL;
+	char *dir = NULL, *text = NULL, *line, *save = NULL;
 	kft_event_list_t *list = NULL;
 	struct stat sb;
 	int error;
@@ -787,18 +787,8 @@ int kft__store_get_events(kft_event_list_t **out, const char *state_dir, const c
 		                       "TrainJob \"%s\" not found", name);
 		goto out;
 	}
-	if (!(path = kft__path_join(dir, KFT__STORE_EVENTS))) {
-		error = kft__error_oom();
-		goto out;
-	}
-	if ((error = kft_event_list_new(&list)) < 0)
-		goto out;
-	error = kft__read_file(&text, NULL, path);
-	if (error == KFT_ENOTFOUND) {
-		error = 0;
-		goto out;
-	}
-	if (error < 0)
+	if ((error = kft_event_list_new(&list)) < 0 ||
+	    (error = kft__read_file_in(&text, NULL, dir, KFT__STORE_EVENTS)) < 0 || !text)
 		goto out;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		cJSON *e = cJSON_Parse(line);
@@ -815,7 +805,6 @@ int kft__store_get_events(kft_event_list_t **out, const char *state_dir, const c
 	kft_event_list_sort(list);
 out:
 	free(text);
-	free(path);
 	free(dir);
 	if (error < 0) {
 		kft_event_list_free(list);

@@ -309,6 +309,27 @@ class Library:
             self.kft_free(ptr)
 
 
+class Closing:
+    """What every owner of a library handle shares: ``with`` support and a
+    finalizer, both around the subclass's close() (which must be idempotent)."""
+
+    def close(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
 def _s(b):
     return None if b is None else b.decode("utf-8", "replace")
 

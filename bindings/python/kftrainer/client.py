@@ -490,7 +490,7 @@ def _job_from_ptr(L, p, runtimes):
 
 # ---------------------------------------------------------------------------
 
-class TrainerClient:
+class TrainerClient(_ffi.Closing):
     """One backend connection: "local" (processes on this machine, the default),
     "container" (Docker/Podman) or "kubernetes".
 
@@ -602,19 +602,6 @@ class TrainerClient:
             if getattr(self, "_c", None):
                 self._L.kft_client_free(self._c)
                 self._c = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def _client(self):
         if not self._c:
