@@ -224,6 +224,7 @@ PROTOTYPES = {
     "kft_job_finished_ms": (c_int64, [P]),
     "kft_job_progress_percent": (c_int64, [P]),
     "kft_job_eta_seconds": (c_int64, [P]),
+    "kft_job_progress_updated_ms": (c_int64, [P]),
     "kft_job_metric_count": (c_size_t, [P]),
     "kft_job_metric_at": (P, [P, c_size_t]),
     "kft_metric_name": (c_char_p, [P]),
