@@ -63,19 +63,10 @@ static const char *const secret_dirs[] = { ".ssh", ".aws", ".gnupg", ".docker", 
 static int looks_like_private_key(const char *path)
 {
 	char buf[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	size_t n = kft__read_head(buf, sizeof(buf), path, O_NOFOLLOW);
 
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return (memmem(buf, (size_t)n, "-----BEGIN", 10) &&
-	        memmem(buf, (size_t)n, "PRIVATE KEY-----", 16)) ||
-	       memmem(buf, (size_t)n, "-----BEGIN OPENSSH PRIVATE KEY-----", 35) != NULL;
+	return n && ((memmem(buf, n, "-----BEGIN", 10) && memmem(buf, n, "PRIVATE KEY-----", 16)) ||
+	       memmem(buf, n, "-----BEGIN OPENSSH PRIVATE KEY-----", 35) != NULL);
 }
 
 const char *kft__ignore_secret(const char *name, const char *full, int is_dir)

@@ -274,23 +274,26 @@ int kft__store_step_state(const char *status)
 	return KFT_STEP_PENDING;
 }
 
+const char *kft__proc_stat(char *buf, size_t size, const char *pid)
+{
+	char path[64], *p;
+
+	snprintf(path, sizeof(path), "/proc/%.20s/stat", pid);
+	/* comm may hold spaces and parens, even ')': fields restart after the last ')' */
+	if (!kft__read_head(buf, size, path, 0) || (p = strrchr(buf, ')')) == NULL)
+		return NULL;
+	return p + 1;
+}
+
 unsigned long long kft__proc_start_ticks(pid_t pid)
 {
-	char path[64], buf[1024], *p;
+	char id[24], buf[1024];
+	const char *p;
 	unsigned long long v = 0;
-	int fd, field;
-	ssize_t n;
+	int field;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may hold spaces and parens: fields restart after the last ')' */
-	if ((p = strrchr(buf, ')')) == NULL)
+	snprintf(id, sizeof(id), "%d", (int)pid);
+	if ((p = kft__proc_stat(buf, sizeof(buf), id)) == NULL)
 		return 0;
 	for (field = 2; *p && field < 22; p++)
 		if (*p == ' ')
