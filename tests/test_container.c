@@ -321,21 +321,6 @@ static void mk_tmpdir(void)
 	chmod(tmpdir, 0755);
 }
 
-static int unix_socket_at(const char *path, int do_listen)
-{
-	struct sockaddr_un a;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	ck_assert_int_ge(fd, 0);
-	memset(&a, 0, sizeof(a));
-	a.sun_family = AF_UNIX;
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	if (do_listen)
-		ck_assert_int_eq(listen(fd, 8), 0);
-	return fd;
-}
-
 START_TEST(discover_candidates)
 {
 	kft__strv v = KFT__STRV_INIT;
