@@ -84,7 +84,8 @@ int kft__opts_read(void *dst, const void *src, const kft__opts_layout *l);
  *   { KFT__VERSIONED_INIT(opts, version, kft_wait_opts_t, KFT_WAIT_OPTS); }
  */
 /** KFT_EINVALID, class INVALID: the message names the field and the rule. */
-int kft__error_invalid(const char *fmt, ...) KFT__PRINTF(1, 2);
+#define kft__error_invalid(...) \
+	kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID, __VA_ARGS__)
 int kft__versioned_init(void *out, const void *tmpl, size_t size, unsigned int version,
                         unsigned int max, const char *what);
 #define KFT__VERSIONED_INIT(out, version, type, PREFIX) do { \
@@ -232,6 +233,11 @@ int kft__mkdir_p(const char *path, mode_t mode);
  */
 #define KFT__LOG_LINE_MAX (1 << 20)
 int kft__read_file(char **out, size_t *len, const char *path);
+/** The first size - 1 bytes of path (opened with O_RDONLY | O_CLOEXEC | flags), NUL-ended
+ *  in buf; how many, 0 for an empty file or one that cannot be read (no error is set). */
+size_t kft__read_head(char *buf, size_t size, const char *path, int flags);
+/** dir/name read whole; one that is not there is no error: 0 with *out NULL. */
+int kft__read_file_in(char **out, size_t *len, const char *dir, const char *name);
 /** Write temp file in the same directory, fsync, rename over path. */
 int kft__write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
 /** rm -rf (does not follow symlinks). */

@@ -192,22 +192,15 @@ static int group_is_ours(pid_t pgid)
 	if (pgid <= 1 || sid < 0 || !(d = opendir("/proc")))
 		return 0;
 	while (!ours && (e = readdir(d)) != NULL) {
-		char path[64], buf[512], *p;
-		int pgrp, sess, fd;
-		ssize_t n;
+		char buf[512];
+		const char *p;
+		int pgrp, sess;
 
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%.20s/stat", e->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		/* "pid (comm) state ppid pgrp session ...": comm may hold anything, even ')' */
-		if ((p = strrchr(buf, ')')) != NULL && sscanf(p + 1, " %*c %*d %d %d", &pgrp, &sess) == 2)
+		/* "pid (comm) state ppid pgrp session ..." */
+		if ((p = kft__proc_stat(buf, sizeof(buf), e->d_name)) != NULL &&
+		    sscanf(p, " %*c %*d %d %d", &pgrp, &sess) == 2)
 			ours = pgrp == pgid && sess == sid;
 	}
 	closedir(d);

@@ -20,7 +20,7 @@ __all__ = [
     "HuggingFaceDatasetInitializer", "HuggingFaceModelInitializer", "S3DatasetInitializer",
     "S3ModelInitializer", "DataCacheInitializer", "DatasetInitializer", "ModelInitializer",
     "Initializer",
-    "RuntimeTrainer", "Runtime", "Step", "TrainJob", "Event",
+    "RuntimeTrainer", "Runtime", "Step", "TrainJob", "Event", "Metric", "TrainerStatus",
 ]
 
 
@@ -594,6 +594,24 @@ class Step:
 
 
 @dataclass
+class Metric:
+    """One entry of status.trainerStatus.metrics (values are strings, as in the CRD)."""
+    name: str
+    value: str
+
+
+@dataclass
+class TrainerStatus:
+    """The job's latest status.trainerStatus (Kubeflow Trainer's progress protocol),
+    under the names Trainer's docs give it on get_job(): what the training code
+    last reported, None where it did not say."""
+    progress_percentage: Optional[int] = None
+    estimated_remaining_seconds: Optional[int] = None
+    metrics: List[Metric] = field(default_factory=list)
+    last_updated_time: Optional[datetime.datetime] = None
+
+
+@dataclass
 class TrainJob:
     name: str
     runtime: Runtime
@@ -610,6 +628,8 @@ class TrainJob:
     progress_percent: Optional[int] = None
     eta_seconds: Optional[int] = None
     metrics: Dict[str, str] = field(default_factory=dict)
+    # status.trainerStatus as the SDK names it; None until the job reported progress
+    trainer_status: Optional[TrainerStatus] = None
 
 
 @dataclass
