@@ -347,8 +347,8 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 	}
 	if (u->body->len + n > KFT__RESPONSE_MAX) {
 		u->error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE,
-		                          "%s sent a response of more than %d MiB", u->c->peer,
-		                          KFT__RESPONSE_MAX >> 20);
+		                          "%s %s: %s sent a response of more than %d MiB",
+		                          u->r->method, u->r->path, u->c->peer, KFT__RESPONSE_MAX >> 20);
 		return 0;
 	}
 	return kft__buf_put(u->body, ptr, n) == 0 ? n : 0;
@@ -438,12 +438,6 @@ void kft__http_put_snippet(kft__buf *b, const char *s, size_t len)
 		kft__buf_putc(b, isprint((unsigned char)s[i]) ? s[i] : '?');
 	if (len > 200)
 		kft__buf_puts(b, "...");
-}
-
-void kft__http_put_text(kft__buf *b, const char *s)
-{
-	for (; *s; s++)
-		kft__buf_putc(b, (unsigned char)*s < 32 || *s == 127 ? '?' : *s);
 }
 
 int kft__http_code(long status)

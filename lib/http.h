@@ -27,7 +27,7 @@ typedef struct {
 	int code;              /* KFT_E*: preset by kft__http_code(); the parser may refine it */
 	long status;           /* preset: the HTTP status; a body's own code (100-999) may replace it */
 	kft__buf reason;       /* a one-word reason ("AlreadyExists"); empty: none */
-	kft__buf message;      /* the server's words (kft__http_put_text); empty: the generic text */
+	kft__buf message;      /* the server's words (kft__buf_put_text); empty: the generic text */
 } kft__http_err;
 
 /**
@@ -133,8 +133,6 @@ int kft__http_status_error(int klass, kft__http_errbody_fn parse, long status,
 int kft__http_result_error(const kft__http *c, const kft__http_res *res, const kft__buf *body,
                            const char *method, const char *what);
 
-/** A server's text into a message: control characters become '?'. */
-void kft__http_put_text(kft__buf *b, const char *s);
 /** The start of a body (200 bytes, '?' for anything not printable, "..." when cut). */
 void kft__http_put_snippet(kft__buf *b, const char *s, size_t len);
 

@@ -150,6 +150,8 @@ int kft__buf_putc(kft__buf *b, char c);
 int kft__buf_printf(kft__buf *b, const char *fmt, ...) KFT__PRINTF(2, 3);
 /** Append s quoted for a POSIX shell (single quotes). For display/scripts only. */
 int kft__buf_put_shquoted(kft__buf *b, const char *s);
+/** Append outside text for a terminal: controls and non-UTF-8 as '?', secret redacted (buf.c). */
+int kft__buf_put_text(kft__buf *b, const char *s, size_t max, const char *secret);
 char *kft__buf_detach(kft__buf *b);   /* returns ptr (or "" copy), resets b */
 void kft__buf_free(kft__buf *b);
 void kft__buf_clear(kft__buf *b);
@@ -277,6 +279,8 @@ int kft__yaml_render(kft__buf *out, const cJSON *doc);
 int kft__render_doc(char **out, const cJSON *doc, int format);
 /** Pretty JSON (2-space indentation) with a final newline. */
 int kft__json_pretty(char **out, const cJSON *doc);
+/** The characters the JSON writer writes for s, escapes counted, quotes not. */
+size_t kft__json_str_chars(const char *s);
 /**
  * Streaming pretty-JSON writer with kft__json_pretty's exact layout, for big
  * outputs (a 10,000-job list) without building a cJSON tree. key is NULL

@@ -129,7 +129,7 @@ static int test_dialect(kft__http_err *e, const char *body, size_t len, const ch
 	(void)method;
 	(void)what;
 	if (m) {
-		kft__http_put_text(&e->message, m);
+		kft__buf_put_text(&e->message, m, (size_t)-1, NULL);
 		if (strstr(m, "teapot"))
 			e->code = KFT_EUSER;
 	}

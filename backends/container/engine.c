@@ -56,7 +56,7 @@ static int engine_errbody(kft__http_err *e, const char *body, size_t len, const 
 	if (e->code != KFT_ENOTFOUND && m && strstr(m, "already in use"))
 		e->code = KFT_EEXISTS;
 	if (m) {
-		kft__http_put_text(&e->message, m);
+		kft__buf_put_text(&e->message, m, (size_t)-1, NULL);
 		kft__buf_printf(&e->message, " (HTTP %ld from %s %s)", e->status, method, what);
 	}
 	cJSON_Delete(j);
@@ -302,10 +302,8 @@ static int negotiate(kft__engine *e)
 	const char *api, *ver;
 	int minor, max = api_minor(KFT__ENGINE_API_MAX), error;
 
-	if ((error = do_call(&v, e, "GET", "/version", NULL, 0, 0)) < 0) {
-		kft__error_prefix("container engine at %s: GET /version", e->sock);
-		return error;
-	}
+	if ((error = do_call(&v, e, "GET", "/version", NULL, 0, 0)) < 0)
+		return error;   /* the message names the engine and the request */
 	api = kft__json_str(v, "ApiVersion");
 	minor = api_minor(api);
 	if (minor < 0) {

@@ -65,16 +65,17 @@ static int status_body(kft__http_err *e, const char *body, size_t len, const cha
 		e->code = KFT_ERROR;   /* an update conflict, not a name clash */
 	if (reason)
 		kft__buf_puts(&e->reason, reason);
-	kft__http_put_text(&e->message, msg && *msg ? msg : (reason ? reason : "(no message)"));
+	kft__buf_put_text(&e->message, msg && *msg ? msg : (reason ? reason : "(no message)"),
+	                  (size_t)-1, NULL);
 	cJSON_ArrayForEach(c, causes) {
 		const char *f = kft__json_str(c, "field"), *m = kft__json_str(c, "message");
 
 		if (!m || (msg && strstr(msg, m)))
 			continue;   /* already in the message */
 		kft__buf_puts(&e->message, "; ");
-		kft__http_put_text(&e->message, f ? f : "");
+		kft__buf_put_text(&e->message, f ? f : "", (size_t)-1, NULL);
 		kft__buf_puts(&e->message, f ? ": " : "");
-		kft__http_put_text(&e->message, m);
+		kft__buf_put_text(&e->message, m, (size_t)-1, NULL);
 		if (e->message.len > 2000)
 			break;   /* a message, not a dump: the error keeps 4 KiB */
 	}
@@ -147,11 +148,11 @@ char *kft__k8s_escape(const kft__k8s *k, const char *s)
 	kft__buf b = KFT__BUF_INIT;
 
 	(void)k;
-	if (kft__http_escape(&b, s, 0) < 0 || !b.ptr) {
+	if (kft__http_escape(&b, s, 0) < 0) {
 		kft__buf_free(&b);
-		return b.oom ? NULL : kft__strdup("");
+		return NULL;
 	}
-	return kft__buf_detach(&b);
+	return kft__buf_detach(&b);   /* "" for "" */
 }
 
 /* ---- unary requests: the retry policy ---- */
