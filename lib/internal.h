@@ -210,6 +210,15 @@ int kft__base64_decode(unsigned char **out, size_t *out_len, const char *s, size
  * last tail_lines non-empty lines (returns 0). *out is the caller's.
  */
 int kft__root_cause(char **out, const char *log, size_t len, int tail_lines);
+/*
+ * The root error in torchrun's error file (TORCHELASTIC_ERROR_FILE: what a
+ * worker wrapped with @record wrote, copied by torchrun to its own file).
+ * 1: *out is the exception line ("Type: text", one line, printable); 0: the
+ * file names none; KFT_EINVALID: not such a file (over KFT__ERROR_FILE_MAX,
+ * not a JSON object). *timestamp: its Unix seconds, or -1.
+ */
+#define KFT__ERROR_FILE_MAX (256 * 1024)
+int kft__root_cause_error_file(char **out, int64_t *timestamp, const char *text, size_t len);
 /** 1 if an exception line is what a rank reports when a peer died first (gloo, NCCL, MPI). */
 int kft__root_cause_is_peer_error(const char *line);
 
