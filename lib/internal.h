@@ -127,6 +127,11 @@ int kft__log_enabled(int level);
 void *kft__malloc(size_t n);
 void *kft__calloc(size_t n, size_t size);
 void *kft__realloc(void *p, size_t n);
+/**
+ * Room for need elements (of elem bytes) in the array *arrp (any T **) of *cap: it doubles,
+ * from first. 0, or KFT_ENOMEM with the array and *cap as they were.
+ */
+int kft__grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t first);
 char *kft__strdup(const char *s);
 char *kft__strndup(const char *s, size_t n);
 void kft__alloc_fail_after(long n);   /* < 0: never (default) */
@@ -264,6 +269,12 @@ cJSON *kft__json_path_mkobj(cJSON *root, const char *path);
 /** Set key in obj to item (replacing; takes item). */
 int kft__json_set(cJSON *obj, const char *key, cJSON *item);
 int kft__json_set_str(cJSON *obj, const char *key, const char *value);
+/**
+ * The item of the list obj[key] (made, or replacing what is no list) whose field is value,
+ * appended as {field: value} when none is: a map kept as a list (replicatedJobs by name,
+ * runtimePatches by manager). NULL: obj NULL, or out of memory.
+ */
+cJSON *kft__json_keyed_item(cJSON *obj, const char *key, const char *field, const char *value);
 /** Parse YAML (or JSON, a YAML subset) into cJSON using the YAML 1.2 core schema. */
 int kft__yaml_parse(cJSON **out, const char *text, size_t len, const char *what);
 /** Parse several YAML documents ("---" separated); out is a JSON array. */

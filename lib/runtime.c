@@ -237,16 +237,9 @@ int kft_runtime_list_add(kft_runtime_list_t *list, kft_runtime_t *rt)
 			return 0;
 		}
 	}
-	if (list->n == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 16;
-		kft_runtime_t **p = kft__realloc(list->rt, cap * sizeof(*p));
-
-		if (!p) {
-			kft_runtime_free(rt);
-			return kft__error_oom();
-		}
-		list->rt = p;
-		list->cap = cap;
+	if (kft__grow(&list->rt, &list->cap, list->n + 1, sizeof(*list->rt), 16) < 0) {
+		kft_runtime_free(rt);
+		return KFT_ENOMEM;
 	}
 	list->rt[list->n++] = rt;
 	return 0;

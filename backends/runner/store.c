@@ -892,17 +892,9 @@ int kft__store_spawn_supervisor(kft__store_children *pending, const char *jobdir
 	}
 	if (pending) {   /* room for this one, after reaping those that are done */
 		kft__store_children_reap(pending, 0);
-		if (pending->n == pending->cap) {
-			size_t cap = pending->cap ? pending->cap * 2 : 8;
-			pid_t *p = kft__realloc(pending->pids, cap * sizeof(*p));
-
-			if (!p) {
-				error = kft__error_oom();
-				goto out;
-			}
-			pending->pids = p;
-			pending->cap = cap;
-		}
+		if ((error = kft__grow(&pending->pids, &pending->cap, pending->n + 1,
+		                       sizeof(*pending->pids), 8)) < 0)
+			goto out;
 	}
 	logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (logfd < 0) {
