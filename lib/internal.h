@@ -247,6 +247,8 @@ int kft__remove_tree(const char *path);
 char *kft__path_join(const char *a, const char *b);
 /** $XDG_STATE_HOME/kftrainer or ~/.local/state/kftrainer (no checks). */
 char *kft__default_state_dir(void);
+/** $var/sub (an XDG base directory, used when absolute), else ~/home_default/sub. */
+char *kft__xdg_dir(const char *var, const char *home_default, const char *sub);
 char *kft__home_dir(void);
 /** RFC 3339 time ("2026-11-29T08:00:00.5Z", "...+01:00") -> Unix ms; 0 if not one (or year 1). */
 int64_t kft__time_rfc3339_ms(const char *s);
@@ -383,6 +385,9 @@ kft_backend_t *kft__client_backend(const kft_client_t *client);
 cJSON *kft__job_to_json(const kft_job_t *job);
 /** trainerStatus.lastUpdatedTime (Unix ms, 0: none). */
 int kft__job_set_progress_time(kft_job_t *job, int64_t updated_ms);
+/** A step status ("Running", a pod phase, a store record's status) as kft_step_state_t;
+ *  anything but Running, Succeeded and Failed is Pending. */
+int kft__step_state_of(const char *status);
 /** Free the jobs of a list past the first n, keeping the list. */
 void kft__job_list_truncate(kft_job_list_t *list, size_t n);
 

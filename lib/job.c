@@ -75,6 +75,16 @@ const char *kft_step_state_name(int state)
 	return state >= 0 && state <= KFT_STEP_FAILED ? step_states[state] : NULL;
 }
 
+int kft__step_state_of(const char *status)
+{
+	int i;
+
+	for (i = KFT_STEP_RUNNING; i <= KFT_STEP_FAILED; i++)
+		if (kft__streq(status, step_states[i]))
+			return i;
+	return KFT_STEP_PENDING;
+}
+
 int kft_job_new(kft_job_t **out, const char *name, const char *backend)
 {
 	kft_job_t *job;

@@ -101,17 +101,6 @@ int kft__k8s_collect_pods(kft__k8s_podinfo **out, size_t *n, const cJSON *const 
 	return 0;
 }
 
-static int step_state(const char *phase)
-{
-	if (kft__streq(phase, "Running"))
-		return KFT_STEP_RUNNING;
-	if (kft__streq(phase, "Succeeded"))
-		return KFT_STEP_SUCCEEDED;
-	if (kft__streq(phase, "Failed"))
-		return KFT_STEP_FAILED;
-	return KFT_STEP_PENDING;
-}
-
 /* The step's main container name: the initializer's own, else "node". */
 const char *kft__k8s_main_container(const kft__k8s_podinfo *pi)
 {
@@ -136,7 +125,7 @@ static int add_pod_step(kft_job_t *job, const kft__k8s_podinfo *pi)
 	const cJSON *wait = kft__json_path(cs, "state.waiting");
 	const char *reason = NULL, *pod_reason = kft__json_str(kft__json_get(pi->pod, "status"),
 	                                                       "reason");
-	int state = step_state(pi->phase), exit_code = -1, sig = 0;
+	int state = kft__step_state_of(pi->phase), exit_code = -1, sig = 0;
 
 	if (term) {
 		const cJSON *ec = kft__json_get(term, "exitCode"), *sg = kft__json_get(term, "signal");
