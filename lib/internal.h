@@ -276,6 +276,8 @@ int kft__json_set_str(cJSON *obj, const char *key, const char *value);
  * appended as {field: value} when none is: a map kept as a list (replicatedJobs by name,
  * runtimePatches by manager). NULL: obj NULL, or out of memory.
  */
+/** The first item of the list arr (may be NULL) whose field is value; NULL if none. */
+cJSON *kft__json_find(const cJSON *arr, const char *field, const char *value);
 cJSON *kft__json_keyed_item(cJSON *obj, const char *key, const char *field, const char *value);
 /** Parse YAML (or JSON, a YAML subset) into cJSON using the YAML 1.2 core schema. */
 int kft__yaml_parse(cJSON **out, const char *text, size_t len, const char *what);

@@ -592,14 +592,9 @@ static int uri_ok(const char *s)
 
 static int rjob_has_container(const cJSON *rjob, const char *cname)
 {
-	const cJSON *c;
-
-	if (kft__rjob_container(rjob, cname))
-		return 1;
-	cJSON_ArrayForEach(c, kft__json_path(rjob, "template.spec.template.spec.initContainers"))
-		if (kft__streq(kft__json_str(c, "name"), cname))
-			return 1;
-	return 0;
+	return kft__rjob_container(rjob, cname) ||
+	       kft__json_find(kft__json_path(rjob, "template.spec.template.spec.initContainers"),
+	                      "name", cname);
 }
 
 static int check_initializer(const cJSON *init, const char *which, const char *input,

@@ -110,11 +110,9 @@ const char *kft__k8s_main_container(const kft__k8s_podinfo *pi)
 static const cJSON *container_status(const kft__k8s_podinfo *pi)
 {
 	const cJSON *arr = kft__json_path(pi->pod, "status.containerStatuses"), *it;
-	const char *want = kft__k8s_main_container(pi);
 
-	cJSON_ArrayForEach(it, arr)
-		if (kft__streq(kft__json_str(it, "name"), want))
-			return it;
+	if ((it = kft__json_find(arr, "name", kft__k8s_main_container(pi))) != NULL)
+		return it;
 	return cJSON_IsArray(arr) ? cJSON_GetArrayItem(arr, 0) : NULL;
 }
 
