@@ -873,8 +873,10 @@ class TrainerClient(_ffi.Closing):
             if err is not None:
                 raise err
             if job is not None and job.status == "Failed" and not (want & failed_bit):
-                raise JobFailedError("TrainJob %s is Failed%s" % (
-                    name, ": " + job.reason if job.reason else ""), KFT_EJOBFAILED,
+                # as kft_wait words it: the reason, then the message (the root error)
+                raise JobFailedError("TrainJob %s is Failed%s%s" % (
+                    name, ": " + job.reason if job.reason else "",
+                    ": " + job.message if job.message else ""), KFT_EJOBFAILED,
                     reason=job.reason, job=job)
             if job is None:
                 job = self.get_job(name)

@@ -442,7 +442,11 @@ class Render(unittest.TestCase):
                           name="f1")
         cmd = doc["spec"]["trainer"]["command"][2]
         self.assertIn("def _shipped_func(n):", cmd)
-        self.assertIn("_shipped_func(**{'n': 3})", cmd)
+        # wrapped with torch.distributed.elastic's @record, so torchrun's error file
+        # names the exception (plain when torch does not import)
+        self.assertIn("_kft_record(_shipped_func)(**{'n': 3})", cmd)
+        self.assertIn("from torch.distributed.elastic.multiprocessing.errors import "
+                      "record as _kft_record", cmd)
 
     def test_script_file(self):
         with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
