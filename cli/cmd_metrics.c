@@ -173,9 +173,7 @@ int cli_cmd_metrics(const cli_command *cmd, int argc, char **argv)
 	cli_args a;
 	int rc;
 
-	PARSE(&a, cmd, argc, argv, NULL);
-	if ((rc = cli_need_name(cmd, &a)) != 0)
-		return rc;
+	PARSE_NAME(&a, cmd, argc, argv, NULL);
 	if (G.output == KFT_FORMAT_YAML) {
 		fprintf(stderr, "kft metrics: -o takes table, csv or json\n");
 		return EXIT_USAGE;

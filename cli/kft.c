@@ -298,26 +298,28 @@ static int check_runtime(const kft_spec_t *spec)
 	return EXIT_ERR;
 }
 
+/* The start of render and train: the job flags and the TrainJob they build. Nonzero: the
+ * exit status; 0 with *spec NULL: --help was answered. *j is the caller's to free. */
+static int job_cmd_begin(kft_spec_t **spec, cli_job **j, job_cmd_flags *f,
+                         const cli_command *cmd, int argc, char **argv)
+{
+	cli_args a;
+
+	if (cli_job_new(j) < 0)
+		return EXIT_ERR;
+	PARSE(&a, cmd, argc, argv, f, *j, *j);
+	return cli_job_build(spec, *j, a.rest, a.nrest);
+}
+
 static int cmd_render(const cli_command *cmd, int argc, char **argv)
 {
-	cli_job *j;
+	cli_job *j = NULL;
 	job_cmd_flags f = { 0, 0, 0, 0, 0, 0 };
 	kft_spec_t *spec = NULL;
 	char *out = NULL;
-	cli_args a;
 	int rc;
 
-	if (cli_job_new(&j) < 0)
-		return EXIT_ERR;
-	{
-		void *const ctx[CLI_MAX_GROUPS] = { &f, j, j };
-
-		if (cli_parse(&a, cmd, argc, argv, ctx)) {
-			rc = a.exit;
-			goto out;
-		}
-	}
-	if ((rc = cli_job_build(&spec, j, a.rest, a.nrest)) != 0)
+	if ((rc = job_cmd_begin(&spec, &j, &f, cmd, argc, argv)) != 0 || !spec)
 		goto out;
 	if (!kft_spec_name(spec) && kft_spec_generate_name(spec) < 0) {
 		rc = cli_error("name");
@@ -464,26 +466,15 @@ static int do_wait(kft_client_t *c, const char *name, uint32_t want, int64_t tim
 
 static int cmd_train(const cli_command *cmd, int argc, char **argv)
 {
-	cli_job *j;
+	cli_job *j = NULL;
 	job_cmd_flags f = { 0, 0, 0, 0, 0, 0 };
 	kft_spec_t *spec = NULL;
 	kft_client_t *c = NULL;
 	kft_job_t *job = NULL;
 	kft_train_opts_t to = KFT_TRAIN_OPTS_INIT;
-	cli_args a;
 	int rc;
 
-	if (cli_job_new(&j) < 0)
-		return EXIT_ERR;
-	{
-		void *const ctx[CLI_MAX_GROUPS] = { &f, j, j };
-
-		if (cli_parse(&a, cmd, argc, argv, ctx)) {
-			rc = a.exit;
-			goto out;
-		}
-	}
-	if ((rc = cli_job_build(&spec, j, a.rest, a.nrest)) != 0)
+	if ((rc = job_cmd_begin(&spec, &j, &f, cmd, argc, argv)) != 0 || !spec)
 		goto out;
 	if ((rc = cli_open_client(&c)) != 0)
 		goto out;
@@ -524,9 +515,7 @@ static int cmd_get(const cli_command *cmd, int argc, char **argv)
 	char *s;
 	int rc;
 
-	PARSE(&a, cmd, argc, argv, NULL);
-	if ((rc = cli_need_name(cmd, &a)) != 0)
-		return rc;
+	PARSE_NAME(&a, cmd, argc, argv, NULL);
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
 	/* KIND/NAME: a Training Operator v1 job (no TrainJob name has a '/') */
@@ -579,9 +568,7 @@ static int cmd_wait(const cli_command *cmd, int argc, char **argv)
 	cli_args a;
 	int rc;
 
-	PARSE(&a, cmd, argc, argv, &w);
-	if ((rc = cli_need_name(cmd, &a)) != 0)
-		return rc;
+	PARSE_NAME(&a, cmd, argc, argv, &w);
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
 	rc = do_wait(c, a.ops[0], w.want ? w.want : KFT_WANT(KFT_JOB_COMPLETE), w.timeout);
@@ -638,9 +625,7 @@ static int cmd_logs(const cli_command *cmd, int argc, char **argv)
 	cli_args a;
 	int rc, err;
 
-	PARSE(&a, cmd, argc, argv, &l);
-	if ((rc = cli_need_name(cmd, &a)) != 0)
-		return rc;
+	PARSE_NAME(&a, cmd, argc, argv, &l);
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
 	lo.step = l.step;
@@ -664,9 +649,7 @@ static int cmd_suspend(const cli_command *cmd, int argc, char **argv)
 	cli_args a;
 	int rc;
 
-	PARSE(&a, cmd, argc, argv, NULL);
-	if ((rc = cli_need_name(cmd, &a)) != 0)
-		return rc;
+	PARSE_NAME(&a, cmd, argc, argv, NULL);
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;
 	if (kft_suspend_job(c, a.ops[0], !strcmp(cmd->name, "suspend")) < 0)
@@ -684,9 +667,7 @@ static int cmd_events(const cli_command *cmd, int argc, char **argv)
 	size_t k;
 	int rc;
 
-	PARSE(&a, cmd, argc, argv, NULL);
-	if ((rc = cli_need_name(cmd, &a)) != 0)
-		return rc;
+	PARSE_NAME(&a, cmd, argc, argv, NULL);
 	name = a.ops[0];
 	if ((rc = cli_open_client(&c)) != 0)
 		return rc;

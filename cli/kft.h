@@ -155,6 +155,11 @@ extern const cli_group cli_list_group, cli_delete_group;
 	if (cli_parse(a, cmd, argc, argv, ctx_)) return (a)->exit; } while (0)
 /* "kft CMD NAME": 0 when the one job name is there, else EXIT_USAGE after saying so. */
 int cli_need_name(const cli_command *cmd, const cli_args *a);
+/* PARSE for "kft CMD NAME": also returns from the caller when the name is missing. */
+#define PARSE_NAME(a, cmd, argc, argv, ...) do { \
+	int rc_; \
+	PARSE(a, cmd, argc, argv, __VA_ARGS__); \
+	if ((rc_ = cli_need_name(cmd, a)) != 0) return rc_; } while (0)
 /* A JSON string literal (quotes, escapes) on f. */
 void cli_json_string(FILE *f, const char *s);
 

@@ -2,7 +2,7 @@
  * Exec-plugin output (an ExecCredential, from a program the kubeconfig names):
  * the harness never runs a plugin, it feeds the output to the same parser. A
  * credential is taken whole or not at all, and no secret (status.token,
- * clientKeyData) reaches an error message.
+ * clientKeyData) nor terminal escape (fuzz_check_terminal_safe) reaches an error message.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "fuzz.h"
@@ -64,7 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int error = parse((const char *)data, size, msg, sizeof(msg));
 
 	FUZZ_CHECK(error <= 0, "error %d", error);
-	if (error < 0)
+	if (error < 0) {
 		FUZZ_CHECK(!leaks((const char *)data, size, msg), "a secret in the error: %s", msg);
+		fuzz_check_terminal_safe(msg);
+	}
 	return 0;
 }

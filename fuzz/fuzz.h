@@ -52,5 +52,11 @@ const char *fuzz_dir(void);
 const char *fuzz_write(const char *name, const void *data, size_t size);
 /* Remove everything under fuzz_dir() (not the directory itself). */
 void fuzz_clear(void);
+/*
+ * Abort unless msg is safe for a terminal: no C0 control (not even a line break),
+ * DEL or C1 control (U+0080-U+009F), and UTF-8 but for a sequence cut where
+ * the error message was cut (its 4095th byte).
+ */
+void fuzz_check_terminal_safe(const char *msg);
 
 #endif

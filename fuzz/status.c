@@ -26,9 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e = kft_error_last();
 	FUZZ_CHECK(code < 0, "status %ld gave code %d", http, code);
 	FUZZ_CHECK(e->http_status >= 100 && e->http_status < 1000, "http_status %d", e->http_status);
-	for (m = e->message; *m; m++)
-		FUZZ_CHECK((unsigned char)*m >= 32 && *m != 127, "control character 0x%02x in \"%s\"",
-		           (unsigned char)*m, e->message);
+	fuzz_check_terminal_safe(e->message);
 	if (e->reason)
 		for (m = e->reason; *m; m++)
 			FUZZ_CHECK((*m >= 'a' && *m <= 'z') || (*m >= 'A' && *m <= 'Z') ||

@@ -58,3 +58,21 @@ const char *fuzz_write(const char *name, const void *data, size_t size)
 		abort();
 	return path;
 }
+
+void fuzz_check_terminal_safe(const char *msg)
+{
+	size_t n = strlen(msg), i = 0, k;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)msg[i];
+
+		FUZZ_CHECK(c >= 32 && c != 127, "control character 0x%02x in \"%s\"", c, msg);
+		k = kft__utf8_seq(msg + i, n - i);
+		FUZZ_CHECK(k > 0 || (n >= 4092 && n - i < 4), "not UTF-8 at byte %zu of \"%s\"", i, msg);
+		if (!k)
+			break;   /* a sequence cut at the end */
+		FUZZ_CHECK(!(k == 2 && c == 0xc2 && (unsigned char)msg[i + 1] < 0xa0),
+		           "C1 control U+%04X in \"%s\"", (unsigned char)msg[i + 1], msg);
+		i += k;
+	}
+}

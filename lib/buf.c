@@ -99,6 +99,45 @@ int kft__buf_put_shquoted(kft__buf *b, const char *s)
 	return error < 0 ? KFT_ENOMEM : 0;
 }
 
+/*
+ * Text from outside (an API server's message, an exec plugin's output) for a message a
+ * terminal shows: control characters (C0, DEL, and C1 such as U+009B, terminal escapes) and
+ * bytes that are not UTF-8 become '?', tabs and line breaks a space; UTF-8 passes. Each
+ * occurrence of secret (unless NULL or empty) becomes "[redacted]", before anything is cut:
+ * past max bytes written, "..." ends the text.
+ */
+int kft__buf_put_text(kft__buf *b, const char *s, size_t max, const char *secret)
+{
+	size_t n = strlen(s), i = 0, slen = secret ? strlen(secret) : 0, start = b->len;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		size_t k;
+
+		if (b->len - start >= max) {
+			kft__buf_puts(b, "...");
+			break;
+		}
+		if (slen && !strncmp(s + i, secret, slen)) {
+			kft__buf_puts(b, "[redacted]");
+			i += slen;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			kft__buf_putc(b, ' ');
+			i++;
+		} else if (c < 0x20 || c == 0x7f || (k = kft__utf8_seq(s + i, n - i)) == 0) {
+			kft__buf_putc(b, '?');
+			i++;
+		} else if (k == 2 && c == 0xc2 && (unsigned char)s[i + 1] < 0xa0) {   /* C1 */
+			kft__buf_putc(b, '?');
+			i += 2;
+		} else {
+			kft__buf_put(b, s + i, k);
+			i += k;
+		}
+	}
+	return b->oom ? KFT_ENOMEM : 0;
+}
+
 char *kft__buf_detach(kft__buf *b)
 {
 	char *p = b->ptr;

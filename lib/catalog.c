@@ -16,6 +16,23 @@
 #define HEAD(name, framework) \
 	"apiVersion: trainer.kubeflow.org/v1alpha1\nkind: ClusterTrainingRuntime\n" \
 	"metadata: {name: " name ", labels: {trainer.kubeflow.org/framework: " framework "}}\n"
+/* The MPI runtimes (deepspeed, mlx): sshd nodes and a launcher that runs as node 0 too. */
+#define MPI_SPEC(fw) \
+	"spec:\n" \
+	"  mlPolicy: {numNodes: 1, mpi: {numProcPerNode: 1, mpiImplementation: OpenMPI,\n" \
+	"             sshAuthMountPath: /home/mpiuser/.ssh, runLauncherAsNode: true}}\n" \
+	"  template: {spec: {network: {publishNotReadyAddresses: true},\n" \
+	"    successPolicy: {operator: All, targetReplicatedJobs: [launcher]},\n" \
+	"    replicatedJobs: [\n" \
+	"    {name: node, template: {spec: {template: {spec: {securityContext: {fsGroup: 1000},\n" \
+	"      containers: [{name: node, image: \"ghcr.io/kubeflow/trainer/" fw "-runtime:" KFT__TAG "\",\n" \
+	"        securityContext: {runAsUser: 1000}, command: [/usr/sbin/sshd],\n" \
+	"        args: [-De, -f, /home/mpiuser/.sshd_config],\n" \
+	"        readinessProbe: {tcpSocket: {port: 2222}, initialDelaySeconds: 5}}]}}}}},\n" \
+	"    {name: launcher, dependsOn: [{name: node, status: Ready}],\n" \
+	"     template: {" ANCESTOR("trainer") ", spec: {template: {spec: {securityContext: {fsGroup: 1000},\n" \
+	"      containers: [{name: node, image: \"ghcr.io/kubeflow/trainer/" fw "-runtime:" KFT__TAG "\",\n" \
+	"        securityContext: {runAsUser: 1000}}]}}}}}]}}\n",
 #define TORCH_IMAGE "pytorch/pytorch:2.13.0-cuda13.0-cudnn9-runtime"
 
 static const char *const builtin_runtimes[] = {
@@ -27,38 +44,10 @@ static const char *const builtin_runtimes[] = {
 	"      {name: node, image: \"" TORCH_IMAGE "\"}]}}}}}]}}\n",
 
 	HEAD("deepspeed-distributed", "deepspeed")
-	"spec:\n"
-	"  mlPolicy: {numNodes: 1, mpi: {numProcPerNode: 1, mpiImplementation: OpenMPI,\n"
-	"             sshAuthMountPath: /home/mpiuser/.ssh, runLauncherAsNode: true}}\n"
-	"  template: {spec: {network: {publishNotReadyAddresses: true},\n"
-	"    successPolicy: {operator: All, targetReplicatedJobs: [launcher]},\n"
-	"    replicatedJobs: [\n"
-	"    {name: node, template: {spec: {template: {spec: {securityContext: {fsGroup: 1000},\n"
-	"      containers: [{name: node, image: \"ghcr.io/kubeflow/trainer/deepspeed-runtime:" KFT__TAG "\",\n"
-	"        securityContext: {runAsUser: 1000}, command: [/usr/sbin/sshd],\n"
-	"        args: [-De, -f, /home/mpiuser/.sshd_config],\n"
-	"        readinessProbe: {tcpSocket: {port: 2222}, initialDelaySeconds: 5}}]}}}}},\n"
-	"    {name: launcher, dependsOn: [{name: node, status: Ready}],\n"
-	"     template: {" ANCESTOR("trainer") ", spec: {template: {spec: {securityContext: {fsGroup: 1000},\n"
-	"      containers: [{name: node, image: \"ghcr.io/kubeflow/trainer/deepspeed-runtime:" KFT__TAG "\",\n"
-	"        securityContext: {runAsUser: 1000}}]}}}}}]}}\n",
+	MPI_SPEC("deepspeed")
 
 	HEAD("mlx-distributed", "mlx")
-	"spec:\n"
-	"  mlPolicy: {numNodes: 1, mpi: {numProcPerNode: 1, mpiImplementation: OpenMPI,\n"
-	"             sshAuthMountPath: /home/mpiuser/.ssh, runLauncherAsNode: true}}\n"
-	"  template: {spec: {network: {publishNotReadyAddresses: true},\n"
-	"    successPolicy: {operator: All, targetReplicatedJobs: [launcher]},\n"
-	"    replicatedJobs: [\n"
-	"    {name: node, template: {spec: {template: {spec: {securityContext: {fsGroup: 1000},\n"
-	"      containers: [{name: node, image: \"ghcr.io/kubeflow/trainer/mlx-runtime:" KFT__TAG "\",\n"
-	"        securityContext: {runAsUser: 1000}, command: [/usr/sbin/sshd],\n"
-	"        args: [-De, -f, /home/mpiuser/.sshd_config],\n"
-	"        readinessProbe: {tcpSocket: {port: 2222}, initialDelaySeconds: 5}}]}}}}},\n"
-	"    {name: launcher, dependsOn: [{name: node, status: Ready}],\n"
-	"     template: {" ANCESTOR("trainer") ", spec: {template: {spec: {securityContext: {fsGroup: 1000},\n"
-	"      containers: [{name: node, image: \"ghcr.io/kubeflow/trainer/mlx-runtime:" KFT__TAG "\",\n"
-	"        securityContext: {runAsUser: 1000}}]}}}}}]}}\n",
+	MPI_SPEC("mlx")
 
 	HEAD("jax-distributed", "jax")
 	"spec:\n"

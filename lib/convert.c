@@ -109,17 +109,8 @@ static void report(conv *c, int what, const char *path, const char *fmt, ...)
 		         what == KFT_CONVERT_LOSS ? "lost" : "note", path, msg);
 }
 
-static int bad(const char *fmt, ...) KFT__PRINTF(1, 2);
-static int bad(const char *fmt, ...)
-{
-	va_list ap;
-	int error;
-
-	va_start(ap, fmt);
-	error = kft__error_vset(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, fmt, ap);
-	va_end(ap);
-	return error;
-}
+/* The input is not what the converter reads (class PARSE: the file, not a value, is wrong). */
+#define bad(...) kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, __VA_ARGS__)
 
 /* Add a copy of src to obj as key; a failed copy is remembered. */
 static void put_copy(conv *c, cJSON *obj, const char *key, const cJSON *src)

@@ -95,6 +95,25 @@ static void job_labels(kft__buf *b, kft__dash *d, const kft_job_t *job)
 	kft__dash_put_prom_label(b, kft_job_name(job));
 }
 
+/* One gauge series per running job whose getter knows the value (>= 0). */
+static void running_gauge(kft__buf *b, kft__dash *d, const kft__dash_snap *s,
+                          const size_t *order, size_t nord, const char *name, const char *help,
+                          int64_t (*get)(const kft_job_t *job))
+{
+	size_t i;
+
+	kft__buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	for (i = 0; i < nord; i++) {
+		const kft_job_t *j = s->v[order[i]].job;
+
+		if (kft_job_state(j) != KFT_JOB_RUNNING || get(j) < 0)
+			continue;
+		kft__buf_puts(b, name);
+		job_labels(b, d, j);
+		kft__buf_printf(b, "} %lld\n", (long long)get(j));
+	}
+}
+
 int kft__dash_metrics(kft__buf *b, kft__dash *d)
 {
 	kft__dash_snap *s = kft__dash_snap_get(d);
@@ -198,28 +217,10 @@ int kft__dash_metrics(kft__buf *b, kft__dash *d)
 		kft__dash_put_prom_label(b, kft_job_runtime(j) ? kft_job_runtime(j) : "");
 		kft__buf_printf(b, ",status=\"%s\"} 1\n", kft_job_status(j));
 	}
-	kft__buf_puts(b, "# HELP kft_job_progress_percent Progress a running TrainJob reported "
-	                 "(0-100).\n# TYPE kft_job_progress_percent gauge\n");
-	for (i = 0; i < nord; i++) {
-		const kft_job_t *j = s->v[order[i]].job;
-
-		if (kft_job_state(j) != KFT_JOB_RUNNING || kft_job_progress_percent(j) < 0)
-			continue;
-		kft__buf_puts(b, "kft_job_progress_percent");
-		job_labels(b, d, j);
-		kft__buf_printf(b, "} %lld\n", (long long)kft_job_progress_percent(j));
-	}
-	kft__buf_puts(b, "# HELP kft_job_eta_seconds Estimated remaining time of a running "
-	                 "TrainJob.\n# TYPE kft_job_eta_seconds gauge\n");
-	for (i = 0; i < nord; i++) {
-		const kft_job_t *j = s->v[order[i]].job;
-
-		if (kft_job_state(j) != KFT_JOB_RUNNING || kft_job_eta_seconds(j) < 0)
-			continue;
-		kft__buf_puts(b, "kft_job_eta_seconds");
-		job_labels(b, d, j);
-		kft__buf_printf(b, "} %lld\n", (long long)kft_job_eta_seconds(j));
-	}
+	running_gauge(b, d, s, order, nord, "kft_job_progress_percent",
+	              "Progress a running TrainJob reported (0-100).", kft_job_progress_percent);
+	running_gauge(b, d, s, order, nord, "kft_job_eta_seconds",
+	              "Estimated remaining time of a running TrainJob.", kft_job_eta_seconds);
 	kft__buf_puts(b, "# HELP kft_job_metric The last value of each numeric metric a TrainJob "
 	                 "reported.\n# TYPE kft_job_metric gauge\n");
 	for (i = 0; i < nord; i++) {

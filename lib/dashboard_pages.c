@@ -157,13 +157,20 @@ static void put_progress(kft__buf *b, int64_t pct)
 	                "%lld%%</span>", (long long)pct, (long long)pct);
 }
 
+/* HTML text around two values escaped for HTML: a, x, m, y, z. */
+static void put_two(kft__buf *b, const char *a, const char *x, const char *m, const char *y,
+                    const char *z)
+{
+	kft__buf_puts(b, a);
+	kft__dash_puts_html(b, x);
+	kft__buf_puts(b, m);
+	kft__dash_puts_html(b, y);
+	kft__buf_puts(b, z);
+}
+
 static void put_status(kft__buf *b, const char *status)
 {
-	kft__buf_puts(b, "<span class=\"status s-");
-	kft__dash_puts_html(b, status);
-	kft__buf_puts(b, "\">");
-	kft__dash_puts_html(b, status);
-	kft__buf_puts(b, "</span>");
+	put_two(b, "<span class=\"status s-", status, "\">", status, "</span>");
 }
 
 void kft__dash_row(kft__buf *b, const kft_job_t *job, int history, int64_t now_ms)
@@ -180,11 +187,7 @@ void kft__dash_row(kft__buf *b, const kft_job_t *job, int history, int64_t now_m
 	kft__dash_puts_html(b, kft_job_status(job));
 	kft__buf_puts(b, "\" data-runtime=\"");
 	kft__dash_puts_html(b, rt ? rt : "");
-	kft__buf_puts(b, "\"><td class=\"name\"><a href=\"/jobs/");
-	kft__dash_puts_html(b, name);
-	kft__buf_puts(b, "\">");
-	kft__dash_puts_html(b, name);
-	kft__buf_puts(b, "</a>");
+	put_two(b, "\"><td class=\"name\"><a href=\"/jobs/", name, "\">", name, "</a>");
 	if (history)
 		kft__buf_puts(b, " <span class=\"tag\" title=\"deleted from the cluster; kept in the "
 		                 "history\">history</span>");
@@ -486,11 +489,8 @@ static void put_chart(kft__buf *b, const kft__dash_series *s)
 		t0 = 0;
 		t1 = s->n > 1 ? (double)(s->n - 1) : 1;
 	}
-	kft__buf_puts(b, "<div class=\"chart\" data-metric=\"");
-	kft__dash_puts_html(b, s->name);
-	kft__buf_puts(b, "\"><h3>");
-	kft__dash_puts_html(b, s->name);
-	kft__buf_puts(b, " \xc2\xb7 last <b>");
+	put_two(b, "<div class=\"chart\" data-metric=\"", s->name, "\"><h3>", s->name,
+	        " \xc2\xb7 last <b>");
 	put_num(b, s->v[s->n - 1]);
 	kft__buf_printf(b, "</b></h3><svg viewBox=\"0 0 %g %g\" role=\"img\" "
 	                "xmlns=\"http://www.w3.org/2000/svg\">", W, H);
@@ -538,11 +538,9 @@ static void put_metrics(kft__buf *b, const kft_job_t *job, const kft__dash_serie
 	}
 	kft__buf_puts(b, "<div class=\"gauges\">");
 	for (i = 0; i < n; i++) {
-		kft__buf_puts(b, "<div class=\"gauge\"><span class=\"gname\">");
-		kft__dash_puts_html(b, kft_metric_name(kft_job_metric_at(job, i)));
-		kft__buf_puts(b, "</span><span class=\"gval\">");
-		kft__dash_puts_html(b, kft_metric_value(kft_job_metric_at(job, i)));
-		kft__buf_puts(b, "</span></div>");
+		put_two(b, "<div class=\"gauge\"><span class=\"gname\">",
+		        kft_metric_name(kft_job_metric_at(job, i)), "</span><span class=\"gval\">",
+		        kft_metric_value(kft_job_metric_at(job, i)), "</span></div>");
 	}
 	kft__buf_puts(b, "</div>");
 	if (hist && hist->n) {
@@ -596,18 +594,13 @@ static void put_events(kft__buf *b, const kft_event_list_t *ev)
 	kft__buf_puts(b, "<table class=\"events\"><thead><tr><th>Time</th><th>Type</th>"
 	                 "<th>Object</th><th>Reason</th><th>Message</th></tr></thead><tbody>");
 	for (i = 0; i < n; i++) {
+		const kft_event_t *e = kft_event_list_at(ev, i);
+
 		kft__buf_puts(b, "<tr><td class=\"nowrap\">");
-		put_time(b, kft_event_time_ms(kft_event_list_at(ev, i)));
-		kft__buf_puts(b, "</td><td>");
-		kft__dash_puts_html(b, kft_event_type(kft_event_list_at(ev, i)));
-		kft__buf_puts(b, "</td><td>");
-		kft__dash_puts_html(b, kft_event_kind(kft_event_list_at(ev, i)));
-		kft__buf_puts(b, "/");
-		kft__dash_puts_html(b, kft_event_object(kft_event_list_at(ev, i)));
-		kft__buf_puts(b, "</td><td>");
-		kft__dash_puts_html(b, kft_event_reason(kft_event_list_at(ev, i)));
-		kft__buf_puts(b, "</td><td>");
-		kft__dash_puts_html(b, kft_event_message(kft_event_list_at(ev, i)));
+		put_time(b, kft_event_time_ms(e));
+		put_two(b, "</td><td>", kft_event_type(e), "</td><td>", kft_event_kind(e), "/");
+		put_two(b, "", kft_event_object(e), "</td><td>", kft_event_reason(e), "</td><td>");
+		kft__dash_puts_html(b, kft_event_message(e));
 		kft__buf_puts(b, "</td></tr>");
 	}
 	if (!n)
@@ -622,11 +615,9 @@ static void put_logs(kft__buf *b, const kft_job_t *job)
 	section(b, "logs", "Logs");
 	kft__buf_puts(b, "<p class=\"muted\" id=\"log-state\">Connecting\xe2\x80\xa6</p>");
 	for (i = 0; i < kft_job_step_count(job); i++) {
-		kft__buf_puts(b, "<details open class=\"log\"><summary>");
-		kft__dash_puts_html(b, kft_step_name(kft_job_step_at(job, i)));
-		kft__buf_puts(b, "</summary><pre class=\"log\" data-step=\"");
-		kft__dash_puts_html(b, kft_step_name(kft_job_step_at(job, i)));
-		kft__buf_puts(b, "\"></pre></details>");
+		put_two(b, "<details open class=\"log\"><summary>",
+		        kft_step_name(kft_job_step_at(job, i)), "</summary><pre class=\"log\" data-step=\"",
+		        kft_step_name(kft_job_step_at(job, i)), "\"></pre></details>");
 	}
 	kft__buf_puts(b, "<div id=\"log-more\"></div></section>\n");
 }

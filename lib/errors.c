@@ -152,13 +152,3 @@ int kft__versioned_init(void *out, const void *tmpl, size_t size, unsigned int v
 	return 0;
 }
 
-int kft__error_invalid(const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = kft__error_vset(KFT_EINVALID, KFT_ERROR_CLASS_INVALID, fmt, ap);
-	va_end(ap);
-	return rc;
-}

@@ -76,6 +76,36 @@ int kft__read_file(char **out, size_t *len, const char *path)
 	return 0;
 }
 
+size_t kft__read_head(char *buf, size_t size, const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return 0;
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
+int kft__read_file_in(char **out, size_t *len, const char *dir, const char *name)
+{
+	char *path = kft__path_join(dir, name);
+	int error;
+
+	*out = NULL;
+	KFT_CHECK_ALLOC(path);
+	error = kft__read_file(out, len, path);
+	free(path);
+	return error == KFT_ENOTFOUND ? 0 : error;
+}
+
 static int write_all(int fd, const char *data, size_t len)
 {
 	while (len) {

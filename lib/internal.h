@@ -81,7 +81,8 @@ int kft__opts_read(void *dst, const void *src, const kft__opts_layout *l);
  *   { KFT__VERSIONED_INIT(opts, version, kft_wait_opts_t, KFT_WAIT_OPTS); }
  */
 /** KFT_EINVALID, class INVALID: the message names the field and the rule. */
-int kft__error_invalid(const char *fmt, ...) KFT__PRINTF(1, 2);
+#define kft__error_invalid(...) \
+	kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID, __VA_ARGS__)
 int kft__versioned_init(void *out, const void *tmpl, size_t size, unsigned int version,
                         unsigned int max, const char *what);
 #define KFT__VERSIONED_INIT(out, version, type, PREFIX) do { \
@@ -146,6 +147,8 @@ int kft__buf_putc(kft__buf *b, char c);
 int kft__buf_printf(kft__buf *b, const char *fmt, ...) KFT__PRINTF(2, 3);
 /** Append s quoted for a POSIX shell (single quotes). For display/scripts only. */
 int kft__buf_put_shquoted(kft__buf *b, const char *s);
+/** Append outside text for a terminal: controls and non-UTF-8 as '?', secret redacted (buf.c). */
+int kft__buf_put_text(kft__buf *b, const char *s, size_t max, const char *secret);
 char *kft__buf_detach(kft__buf *b);   /* returns ptr (or "" copy), resets b */
 void kft__buf_free(kft__buf *b);
 void kft__buf_clear(kft__buf *b);
@@ -204,6 +207,15 @@ int kft__base64_decode(unsigned char **out, size_t *out_len, const char *s, size
  * last tail_lines non-empty lines (returns 0). *out is the caller's.
  */
 int kft__root_cause(char **out, const char *log, size_t len, int tail_lines);
+/*
+ * The root error in torchrun's error file (TORCHELASTIC_ERROR_FILE: what a
+ * worker wrapped with @record wrote, copied by torchrun to its own file).
+ * 1: *out is the exception line ("Type: text", one line, printable); 0: the
+ * file names none; KFT_EINVALID: not such a file (over KFT__ERROR_FILE_MAX,
+ * not a JSON object). *timestamp: its Unix seconds, or -1.
+ */
+#define KFT__ERROR_FILE_MAX (256 * 1024)
+int kft__root_cause_error_file(char **out, int64_t *timestamp, const char *text, size_t len);
 /** 1 if an exception line is what a rank reports when a peer died first (gloo, NCCL, MPI). */
 int kft__root_cause_is_peer_error(const char *line);
 
@@ -229,6 +241,11 @@ int kft__mkdir_p(const char *path, mode_t mode);
  */
 #define KFT__LOG_LINE_MAX (1 << 20)
 int kft__read_file(char **out, size_t *len, const char *path);
+/** The first size - 1 bytes of path (opened with O_RDONLY | O_CLOEXEC | flags), NUL-ended
+ *  in buf; how many, 0 for an empty file or one that cannot be read (no error is set). */
+size_t kft__read_head(char *buf, size_t size, const char *path, int flags);
+/** dir/name read whole; one that is not there is no error: 0 with *out NULL. */
+int kft__read_file_in(char **out, size_t *len, const char *dir, const char *name);
 /** Write temp file in the same directory, fsync, rename over path. */
 int kft__write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
 /** rm -rf (does not follow symlinks). */
@@ -268,6 +285,8 @@ int kft__yaml_render(kft__buf *out, const cJSON *doc);
 int kft__render_doc(char **out, const cJSON *doc, int format);
 /** Pretty JSON (2-space indentation) with a final newline. */
 int kft__json_pretty(char **out, const cJSON *doc);
+/** The characters the JSON writer writes for s, escapes counted, quotes not. */
+size_t kft__json_str_chars(const char *s);
 /**
  * Streaming pretty-JSON writer with kft__json_pretty's exact layout, for big
  * outputs (a 10,000-job list) without building a cJSON tree. key is NULL

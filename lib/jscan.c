@@ -504,6 +504,13 @@ int kft__jr_enter(kft__jread *w)
 	return 0;
 }
 
+int kft__jr_field(kft__jread *w, int *first, const char **key, size_t *klen)
+{
+	if (*first && !kft__jr_enter(w))
+		return 0;
+	return !w->bad && kft__jr_member(w, first, key, klen, 1) == 1;
+}
+
 /* ---- stream: an object whose "items" are handed over one by one ---- */
 
 enum { JS_START, JS_KEY, JS_ITEMS, JS_END };

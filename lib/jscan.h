@@ -83,6 +83,12 @@ int64_t kft__jr_int(kft__jread *w, int64_t dflt);
 int kft__jr_member(kft__jread *w, int *first, const char **key, size_t *klen, int obj);
 /** Is the value at w->p an object (to walk with kft__jr_member)? If not, it is skipped. */
 int kft__jr_enter(kft__jread *w);
+/**
+ * Walk the object at w->p one member at a time: call with *first = 1 first. A value that is
+ * not an object is skipped (kft__jr_enter). Returns 1 with w->p at the member's value, 0 at
+ * the end, when the value was no object, or once the text is bad.
+ */
+int kft__jr_field(kft__jread *w, int *first, const char **key, size_t *klen);
 
 /* ---- stream ---- */
 /**

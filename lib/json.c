@@ -144,6 +144,31 @@ static unsigned yaml_unsafe(const unsigned char *p, size_t *n)
 	return 0;
 }
 
+/* The characters (code points) json_put_string writes for str, without its quotes. */
+size_t kft__json_str_chars(const char *str)
+{
+	const unsigned char *p = (const unsigned char *)str;
+	size_t n = 0, k;
+
+	while (*p) {
+		if (*p >= 0x7f) {
+			if (yaml_unsafe(p, &k)) {
+				n += 6;   /* \uXXXX */
+				p += k;
+				continue;
+			}
+			n += (*p & 0xc0) != 0x80;   /* a lead byte starts a character */
+		} else if (*p == '"' || *p == '\\' || *p == '\n' || *p == '\r' || *p == '\t' ||
+		           *p == '\b' || *p == '\f') {
+			n += 2;
+		} else {
+			n += *p < 0x20 ? 6 : 1;
+		}
+		p++;
+	}
+	return n;
+}
+
 /* JSON string escaping straight into the buffer (no allocation per value). */
 static void json_put_string(kft__buf *b, const char *str)
 {
@@ -167,7 +192,7 @@ static void json_put_string(kft__buf *b, const char *str)
 	kft__buf_putc(b, '"');
 	for (;;) {
 		const char *esc;
-		char u[8];
+		char u[16];   /* "\\u%04x" of an unsigned: room for any */
 		size_t n = 1;
 		unsigned cp;
 

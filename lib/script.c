@@ -57,7 +57,7 @@ static la_ssize_t sink_write(struct archive *a, void *data, const void *buf, siz
 }
 
 static int pack_dir(const kft__archive_api *A, struct archive *ar, const char *root,
-                    const char *rel, const kft__ignore *ig)
+                    const char *rel, kft__ignore *ig)
 {
 	char *dirpath = rel[0] ? kft__path_join(root, rel) : kft__strdup(root);
 	struct dirent **ents = NULL;
@@ -67,6 +67,14 @@ static int pack_dir(const kft__archive_api *A, struct archive *ar, const char *r
 	n = scandir(dirpath, &ents, NULL, alphasort);
 	if (n < 0) {
 		error = kft__error_os(KFT_EINVALID, "code directory %s", dirpath);
+		free(dirpath);
+		return error;
+	}
+	/* this directory's .gitignore/.kftignore apply below it, until we leave */
+	if ((error = kft__ignore_push(ig, root, rel)) < 0) {
+		for (i = 0; i < n; i++)
+			free(ents[i]);
+		free(ents);
 		free(dirpath);
 		return error;
 	}
@@ -137,6 +145,7 @@ next:
 		free(relp);
 		free(ents[i]);
 	}
+	kft__ignore_pop(ig);
 	free(ents);
 	free(dirpath);
 	return error;
@@ -167,7 +176,7 @@ static int pack_code_dir(char **b64, const char *dir)
 	} else {
 		kft__ignore *ig = NULL;
 
-		if ((error = kft__ignore_load(&ig, dir)) == 0)
+		if ((error = kft__ignore_new(&ig)) == 0)
 			error = pack_dir(A, ar, dir, "", ig);
 		kft__ignore_free(ig);
 		if (A->write_close(ar) != ARCHIVE_OK && !error)

@@ -429,18 +429,12 @@ out:
 int kft__trainer_status_load_into(kft_job_t *job, const char *jobdir)
 {
 	kft__trainer_status ts;
-	char *path, *text = NULL;
+	char *text = NULL;
 	size_t len = 0;
 	cJSON *doc;
 	int error;
 
-	if (!(path = kft__path_join(jobdir, KFT__STORE_TRAINER_STATUS)))
-		return kft__error_oom();
-	error = kft__read_file(&text, &len, path);
-	free(path);
-	if (error == KFT_ENOTFOUND)
-		return 0;
-	if (error < 0)
+	if ((error = kft__read_file_in(&text, &len, jobdir, KFT__STORE_TRAINER_STATUS)) < 0 || !text)
 		return error;
 	doc = cJSON_ParseWithLength(text, len);
 	free(text);

@@ -104,188 +104,377 @@ static int plain_is_ambiguous(const char *s)
 
 /* ---- parsing ---- */
 
-/* Aliases are expanded into copies: cap the nodes so that a small "billion
- * laughs" document cannot exhaust memory. TrainJobs and runtimes are far smaller. */
+/*
+ * The document is built from libyaml's events, not from its loader: an event
+ * says whether a scalar carried a tag (`!!str 1`, `! 1`), which the loader's
+ * nodes do not (it gives every untagged scalar the str tag). Aliases are
+ * expanded into copies: cap the nodes so that a small "billion laughs"
+ * document cannot exhaust memory. TrainJobs and runtimes are far smaller.
+ */
 #define KFT__YAML_MAX_NODES 500000
+#define KFT__YAML_MAX_DEPTH 200
+/*
+ * A mapping key, as the JSON writer writes it, is at most this many characters:
+ * JSON keys are YAML implicit keys, which YAML caps at 1024 characters, so a
+ * longer one would be rendered as JSON that no YAML reader (ours included)
+ * reads back. Kubernetes keys are at most 317 (a label or annotation key).
+ */
+#define KFT__YAML_MAX_KEY 1000
 
 typedef struct {
-	const char *text;   /* the input, to tell an explicit !!str from libyaml's default tag */
-	size_t len;
+	char *name;
+	cJSON *node;     /* the anchored node as it was built */
+	char *scalar;    /* its text, when a scalar (an alias may be a mapping key) */
+	size_t nodes;    /* JSON nodes in it */
+	int height;      /* its nesting depth */
+} yaml_anchor;
+
+typedef struct {
+	yaml_parser_t parser;
 	const char *what;
-	size_t nodes;       /* JSON nodes made so far */
+	size_t nodes;            /* JSON nodes made so far in this document */
+	size_t copied;           /* and kept as anchors: bounded the same way */
+	yaml_anchor *anchors;    /* this document's, in order: the last of a name wins */
+	size_t n_anchors, cap_anchors;
 } parse_ctx;
 
-/*
- * libyaml's loader gives every untagged scalar the default tag
- * tag:yaml.org,2002:str, so the tag alone cannot tell `!!str 1` from `1`. A
- * node whose text starts with '!' carries an explicit tag.
- */
-static int explicit_str_tag(const parse_ctx *ctx, const yaml_node_t *node)
+static int too_large(const char *what)
 {
-	const char *tag = (const char *)node->tag;
-	size_t at = node->start_mark.index;
-
-	if (!tag || strcmp(tag, YAML_STR_TAG) || at >= ctx->len)
-		return 0;
-	if (ctx->text[at] == '&') {   /* "&anchor !!str value" */
-		while (at < ctx->len && ctx->text[at] != ' ' && ctx->text[at] != '\t' &&
-		       ctx->text[at] != '\n')
-			at++;
-		while (at < ctx->len && (ctx->text[at] == ' ' || ctx->text[at] == '\t'))
-			at++;
-	}
-	return at < ctx->len && ctx->text[at] == '!';
+	return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+	                      "%s: document too large (more than %d nodes once aliases are expanded)",
+	                      what, KFT__YAML_MAX_NODES);
 }
 
-static cJSON *node_to_json(yaml_document_t *doc, yaml_node_t *node, int depth, parse_ctx *ctx)
+static void anchors_clear(parse_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->n_anchors; i++) {
+		free(ctx->anchors[i].name);
+		free(ctx->anchors[i].scalar);
+		cJSON_Delete(ctx->anchors[i].node);
+	}
+	free(ctx->anchors);
+	ctx->anchors = NULL;
+	ctx->n_anchors = ctx->cap_anchors = 0;
+}
+
+static const yaml_anchor *anchor_find(const parse_ctx *ctx, const char *name)
+{
+	size_t i = ctx->n_anchors;
+
+	while (i-- > 0)
+		if (!strcmp(ctx->anchors[i].name, name))
+			return &ctx->anchors[i];
+	return NULL;
+}
+
+/* Keeps a copy of node under name; an anchor is known once its node is complete. */
+static int anchor_add(parse_ctx *ctx, const char *name, const cJSON *node, const char *scalar,
+                      size_t nodes, int height)
+{
+	yaml_anchor *a;
+
+	if (nodes > KFT__YAML_MAX_NODES - ctx->copied)
+		return too_large(ctx->what);
+	if (ctx->n_anchors == ctx->cap_anchors) {
+		size_t cap = ctx->cap_anchors ? ctx->cap_anchors * 2 : 8;
+		yaml_anchor *grown = kft__realloc(ctx->anchors, cap * sizeof(*grown));
+
+		if (!grown)
+			return KFT_ENOMEM;
+		ctx->anchors = grown;
+		ctx->cap_anchors = cap;
+	}
+	a = &ctx->anchors[ctx->n_anchors];
+	memset(a, 0, sizeof(*a));
+	a->nodes = nodes;
+	a->height = height;
+	if ((a->name = kft__strdup(name)) == NULL ||
+	    (scalar && (a->scalar = kft__strdup(scalar)) == NULL) ||
+	    (a->node = cJSON_Duplicate(node, 1)) == NULL) {
+		free(a->name);
+		free(a->scalar);
+		return kft__error_oom();
+	}
+	ctx->n_anchors++;
+	ctx->copied += nodes;
+	return 0;
+}
+
+static int parser_error(const yaml_parser_t *parser, const char *what)
+{
+	if (parser->error == YAML_MEMORY_ERROR)
+		return kft__error_oom();
+	if (parser->context)   /* where the construct that failed began */
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+		                      "%s: line %lu column %lu: %s (%s at line %lu column %lu)", what,
+		                      (unsigned long)parser->problem_mark.line + 1,
+		                      (unsigned long)parser->problem_mark.column + 1,
+		                      parser->problem ? parser->problem : "YAML syntax error",
+		                      parser->context,
+		                      (unsigned long)parser->context_mark.line + 1,
+		                      (unsigned long)parser->context_mark.column + 1);
+	return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, "%s: line %lu column %lu: %s",
+	                      what, (unsigned long)parser->problem_mark.line + 1,
+	                      (unsigned long)parser->problem_mark.column + 1,
+	                      parser->problem ? parser->problem : "YAML syntax error");
+}
+
+static int next_event(yaml_event_t *ev, parse_ctx *ctx)
+{
+	return yaml_parser_parse(&ctx->parser, ev) ? 0 : parser_error(&ctx->parser, ctx->what);
+}
+
+/* A scalar with a tag of str, or the non-specific `!`, is a string whatever it reads. */
+static int str_tagged(const yaml_event_t *ev)
+{
+	const char *tag = (const char *)ev->data.scalar.tag;
+
+	return tag && (!strcmp(tag, "!") || !strcmp(tag, YAML_STR_TAG));
+}
+
+static cJSON *scalar_to_json(const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	double d;
+	int b;
+
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || str_tagged(ev))
+		return cJSON_CreateString(v);
+	if (is_null_word(v))
+		return cJSON_CreateNull();
+	if ((b = bool_word(v)) >= 0)
+		return cJSON_CreateBool(b);
+	if (parse_number(&d, v) && isfinite(d))
+		return cJSON_CreateNumber(d);
+	return cJSON_CreateString(v);
+}
+
+static int load_node(cJSON **out, char **text, parse_ctx *ctx, yaml_event_t *ev, int depth,
+                     int *height);
+
+/* The children of a sequence or mapping, up to its end event. */
+static int load_children(cJSON *out, parse_ctx *ctx, int mapping, int depth, int *height)
+{
+	yaml_event_type_t end = mapping ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
+
+	*height = 0;
+	for (;;) {
+		yaml_event_t ev;
+		cJSON *child = NULL;
+		char *key = NULL;
+		unsigned long line;
+		int error, h;
+
+		if ((error = next_event(&ev, ctx)) < 0)
+			return error;
+		if (ev.type == end) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		line = (unsigned long)ev.start_mark.line + 1;
+		if (mapping) {
+			if ((error = load_node(&child, &key, ctx, &ev, depth + 1, &h)) < 0)
+				return error;
+			cJSON_Delete(child);
+			child = NULL;
+			if (!key)
+				return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+				                      "%s: line %lu: mapping keys must be scalars",
+				                      ctx->what, line);
+			if (kft__json_str_chars(key) > KFT__YAML_MAX_KEY) {
+				free(key);
+				return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+				                      "%s: line %lu: a mapping key longer than %d characters "
+				                      "(as JSON writes it)", ctx->what, line,
+				                      KFT__YAML_MAX_KEY);
+			}
+			if (cJSON_GetObjectItemCaseSensitive(out, key)) {
+				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+				                       "%s: line %lu: duplicate key \"%s\"", ctx->what,
+				                       line, key);
+				free(key);
+				return error;
+			}
+			if ((error = next_event(&ev, ctx)) < 0) {
+				free(key);
+				return error;
+			}
+		}
+		if ((error = load_node(&child, NULL, ctx, &ev, depth + 1, &h)) < 0) {
+			free(key);
+			return error;
+		}
+		if (h + 1 > *height)
+			*height = h + 1;
+		if (mapping ? !cJSON_AddItemToObject(out, key, child) :
+		              !cJSON_AddItemToArray(out, child)) {
+			cJSON_Delete(child);
+			free(key);
+			return kft__error_oom();
+		}
+		free(key);
+	}
+}
+
+/*
+ * The node that starts with ev (consumed here) into *out; when text is not
+ * NULL and the node is a scalar, its text as written (for mapping keys) into
+ * *text, else NULL. *height: its nesting depth (0 for a scalar).
+ */
+static int load_node(cJSON **out, char **text, parse_ctx *ctx, yaml_event_t *ev, int depth,
+                     int *height)
 {
 	const char *what = ctx->what;
-	cJSON *out = NULL;
+	size_t before = ctx->nodes;
+	char *anchor = NULL, *scalar = NULL;
+	int error = 0;
 
+	*out = NULL;
+	*height = 0;
+	if (text)
+		*text = NULL;
+	if (ev->type == YAML_ALIAS_EVENT) {
+		const yaml_anchor *a = anchor_find(ctx, (const char *)ev->data.alias.anchor);
+
+		if (!a)
+			error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+			                       "%s: line %lu column %lu: found undefined alias", what,
+			                       (unsigned long)ev->start_mark.line + 1,
+			                       (unsigned long)ev->start_mark.column + 1);
+		else if (a->nodes > KFT__YAML_MAX_NODES - ctx->nodes)
+			error = too_large(what);
+		else if (depth + a->height > KFT__YAML_MAX_DEPTH)
+			error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+			                       "%s: document nested too deeply", what);
+		else if ((*out = cJSON_Duplicate(a->node, 1)) == NULL ||
+		         (text && a->scalar && (*text = kft__strdup(a->scalar)) == NULL))
+			error = kft__error_oom();
+		else {
+			ctx->nodes += a->nodes;
+			*height = a->height;
+		}
+		yaml_event_delete(ev);
+		goto done;
+	}
 	if (++ctx->nodes > KFT__YAML_MAX_NODES) {
-		kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
-		               "%s: document too large (more than %d nodes once aliases are expanded)",
-		               what, KFT__YAML_MAX_NODES);
-		return NULL;
+		yaml_event_delete(ev);
+		return too_large(what);
 	}
-	if (!node || depth > 200) {
-		kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, "%s: document nested too deeply", what);
-		return NULL;
+	if (depth > KFT__YAML_MAX_DEPTH) {
+		yaml_event_delete(ev);
+		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+		                      "%s: document nested too deeply", what);
 	}
-	switch (node->type) {
-	case YAML_SCALAR_NODE: {
-		const char *v = (const char *)node->data.scalar.value;
-		double d;
-		int b;
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		if (ev->data.scalar.anchor && (anchor = kft__strdup((char *)ev->data.scalar.anchor)) == NULL)
+			error = KFT_ENOMEM;
+		else if ((*out = scalar_to_json(ev)) == NULL)
+			error = kft__error_oom();
+		else if ((text || anchor) &&
+		         (scalar = kft__strdup((const char *)ev->data.scalar.value)) == NULL)
+			error = KFT_ENOMEM;
+		yaml_event_delete(ev);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT: {
+		int mapping = ev->type == YAML_MAPPING_START_EVENT;
+		const yaml_char_t *a = mapping ? ev->data.mapping_start.anchor :
+		                                 ev->data.sequence_start.anchor;
 
-		if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || explicit_str_tag(ctx, node))
-			out = cJSON_CreateString(v);
-		else if (is_null_word(v))
-			out = cJSON_CreateNull();
-		else if ((b = bool_word(v)) >= 0)
-			out = cJSON_CreateBool(b);
-		else if (parse_number(&d, v) && isfinite(d))
-			out = cJSON_CreateNumber(d);
-		else
-			out = cJSON_CreateString(v);
-		if (!out)
-			kft__error_oom();
+		if (a && (anchor = kft__strdup((const char *)a)) == NULL)
+			error = KFT_ENOMEM;
+		else if ((*out = mapping ? cJSON_CreateObject() : cJSON_CreateArray()) == NULL)
+			error = kft__error_oom();
+		yaml_event_delete(ev);
+		if (!error)
+			error = load_children(*out, ctx, mapping, depth, height);
 		break;
 	}
-	case YAML_SEQUENCE_NODE: {
-		yaml_node_item_t *it;
+	default: {
+		unsigned long line = (unsigned long)ev->start_mark.line + 1;
 
-		if ((out = cJSON_CreateArray()) == NULL) {
-			kft__error_oom();
-			break;
-		}
-		for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
-			cJSON *child = node_to_json(doc, yaml_document_get_node(doc, *it), depth + 1, ctx);
-
-			if (!child) {
-				cJSON_Delete(out);
-				return NULL;
-			}
-			cJSON_AddItemToArray(out, child);
-		}
-		break;
+		yaml_event_delete(ev);
+		error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
+		                       "%s: line %lu: unexpected YAML event", what, line);
 	}
-	case YAML_MAPPING_NODE: {
-		yaml_node_pair_t *p;
-
-		if ((out = cJSON_CreateObject()) == NULL) {
-			kft__error_oom();
-			break;
-		}
-		for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = yaml_document_get_node(doc, p->key);
-			cJSON *child;
-			const char *key;
-
-			if (!k || k->type != YAML_SCALAR_NODE) {
-				kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
-				               "%s: line %lu: mapping keys must be scalars", what,
-				               k ? (unsigned long)k->start_mark.line + 1 : 0UL);
-				cJSON_Delete(out);
-				return NULL;
-			}
-			key = (const char *)k->data.scalar.value;
-			if (cJSON_GetObjectItemCaseSensitive(out, key)) {
-				kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
-				               "%s: line %lu: duplicate key \"%s\"", what,
-				               (unsigned long)k->start_mark.line + 1, key);
-				cJSON_Delete(out);
-				return NULL;
-			}
-			child = node_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1, ctx);
-			if (!child) {
-				cJSON_Delete(out);
-				return NULL;
-			}
-			cJSON_AddItemToObject(out, key, child);
-		}
-		break;
 	}
-	default:
-		kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, "%s: empty YAML node", what);
+	if (!error && anchor)
+		error = anchor_add(ctx, anchor, *out, scalar, ctx->nodes - before, *height);
+	if (!error && text)
+		*text = scalar, scalar = NULL;
+	free(anchor);
+	free(scalar);
+done:
+	if (error < 0) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		if (text) {
+			free(*text);
+			*text = NULL;
+		}
 	}
-	return out;
+	return error;
+}
+
+/* One document's root into *out (NULL at the end of the stream). */
+static int load_document(cJSON **out, parse_ctx *ctx)
+{
+	yaml_event_t ev;
+	int error, h;
+
+	*out = NULL;
+	if ((error = next_event(&ev, ctx)) < 0)
+		return error;
+	if (ev.type == YAML_STREAM_START_EVENT) {
+		yaml_event_delete(&ev);
+		if ((error = next_event(&ev, ctx)) < 0)
+			return error;
+	}
+	if (ev.type != YAML_DOCUMENT_START_EVENT) {   /* the stream's end */
+		yaml_event_delete(&ev);
+		return 0;
+	}
+	yaml_event_delete(&ev);
+	ctx->nodes = ctx->copied = 0;
+	if ((error = next_event(&ev, ctx)) < 0 ||
+	    (error = load_node(out, NULL, ctx, &ev, 0, &h)) < 0 ||
+	    (error = next_event(&ev, ctx)) < 0) {   /* the document's end */
+		anchors_clear(ctx);
+		cJSON_Delete(*out);
+		*out = NULL;
+		return error;
+	}
+	yaml_event_delete(&ev);
+	anchors_clear(ctx);
+	return 0;
 }
 
 static int parse_docs(cJSON **out, const char *text, size_t len, const char *what, int all)
 {
-	yaml_parser_t parser;
-	cJSON *arr = NULL;
 	parse_ctx ctx;
+	cJSON *arr = NULL;
 	int error = 0;
 
 	*out = NULL;
-	if (!yaml_parser_initialize(&parser))
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.what = what;
+	if (!yaml_parser_initialize(&ctx.parser))
 		return kft__error_oom();
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	yaml_parser_set_input_string(&ctx.parser, (const unsigned char *)text, len);
 	if ((arr = cJSON_CreateArray()) == NULL) {
-		yaml_parser_delete(&parser);
+		yaml_parser_delete(&ctx.parser);
 		return kft__error_oom();
 	}
 	for (;;) {
-		yaml_document_t doc;
-		yaml_node_t *root;
 		cJSON *j;
 
-		if (!yaml_parser_load(&parser, &doc)) {
-			if (parser.context)   /* where the construct that failed began */
-				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
-				                       "%s: line %lu column %lu: %s (%s at line %lu column "
-				                       "%lu)", what,
-				                       (unsigned long)parser.problem_mark.line + 1,
-				                       (unsigned long)parser.problem_mark.column + 1,
-				                       parser.problem ? parser.problem : "YAML syntax error",
-				                       parser.context,
-				                       (unsigned long)parser.context_mark.line + 1,
-				                       (unsigned long)parser.context_mark.column + 1);
-			else
-				error = kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE,
-				                       "%s: line %lu column %lu: %s", what,
-				                       (unsigned long)parser.problem_mark.line + 1,
-				                       (unsigned long)parser.problem_mark.column + 1,
-				                       parser.problem ? parser.problem : "YAML syntax error");
+		if ((error = load_document(&j, &ctx)) < 0)
 			break;
-		}
-		root = yaml_document_get_root_node(&doc);
-		if (!root) {
-			yaml_document_delete(&doc);
+		if (!j)
 			break;
-		}
-		ctx.text = text;
-		ctx.len = len;
-		ctx.what = what;
-		ctx.nodes = 0;
-		j = node_to_json(&doc, root, 0, &ctx);
-		yaml_document_delete(&doc);
-		if (!j) {
-			error = KFT_EINVALID;
-			break;
-		}
 		if (!cJSON_IsNull(j))
 			cJSON_AddItemToArray(arr, j);
 		else
@@ -296,7 +485,7 @@ static int parse_docs(cJSON **out, const char *text, size_t len, const char *wha
 			break;
 		}
 	}
-	yaml_parser_delete(&parser);
+	yaml_parser_delete(&ctx.parser);
 	if (error < 0) {
 		cJSON_Delete(arr);
 		return error;

@@ -32,7 +32,8 @@ case "$PET_NODE_RANK" in
 esac
 EOF2
 "$K" train --name ws --nodes 2 -- sh "$T/job.sh" >/dev/null || fail "train"
-"$K" wait ws --timeout 60 2>/dev/null || fail "job failed: $("$K" logs ws)"
+"$K" wait ws --timeout 60 2>"$T/wait.err" || fail "job failed: $("$K" logs ws)"
+grep -q "private /workspace" "$T/wait.err" && fail "a namespace warning where namespaces work: $(cat "$T/wait.err")"
 J="$T/state/jobs/ws"
 "$K" logs ws --step node-0 | grep -qx "ws=$J/workspace tmp=$J/tmp" || fail "env: $("$K" logs ws --step node-0)"
 "$K" logs ws --step node-0 | grep -qx "dataset model output " || fail "/workspace contents"
@@ -76,14 +77,18 @@ fi
 # namespaces refused (bubblewrap forbids user namespaces inside): the job still runs
 if command -v bwrap >/dev/null && bwrap --unshare-user --disable-userns --dev-bind / / true 2>/dev/null; then
 	R="$T/refused"; mkdir -p "$R"; chmod 777 "$R"
-	printf 'echo "ws=$KFT_WORKSPACE"; echo y > "$KFT_WORKSPACE/output/f"\n' >"$T/r.sh"; chmod 644 "$T/r.sh"
+	printf 'echo "ws=$KFT_WORKSPACE"; echo y > "$KFT_WORKSPACE/output/f$PET_NODE_RANK"\n' >"$T/r.sh"; chmod 644 "$T/r.sh"
+	# two steps, one warning: kft train --wait says it once (through the diagnostics handler)
 	bwrap --unshare-user --disable-userns --uid 65534 --gid 65534 --dev-bind / / \
 		--setenv KFT_STATE_DIR "$R/state" --setenv HOME "$R" --setenv TMPDIR "$R" \
-		sh -c "'$K' train --name wsr --wait --timeout 60 -- sh '$T/r.sh' >/dev/null 2>&1 &&
-		       '$K' events wsr" >"$T/r.out" 2>&1 || fail "refused: the job did not run: $(cat "$T/r.out")"
+		sh -c "'$K' train --name wsr --nodes 2 --wait --timeout 60 -- sh '$T/r.sh' >/dev/null 2>'$R/train.err' &&
+		       '$K' events wsr" >"$T/r.out" 2>&1 || fail "refused: the job did not run: $(cat "$T/r.out" "$R/train.err")"
 	grep -q "Warning  *TrainJob  *wsr  *NoWorkspaceNamespace .*namespaces refused" "$T/r.out" \
-		|| fail "no warning: $(cat "$T/r.out")"
-	[ -f "$R/state/jobs/wsr/workspace/output/f" ] || fail "KFT_WORKSPACE not usable without namespaces"
+		|| fail "no warning event: $(cat "$T/r.out")"
+	[ "$(grep -c "^kft: warning: TrainJob wsr runs without a private /workspace (.*namespaces refused.*): its steps find their workspace at \$KFT_WORKSPACE ($R/state/jobs/wsr/workspace)$" "$R/train.err")" = 1 ] \
+		|| fail "kft train did not warn exactly once: $(cat "$R/train.err")"
+	[ -f "$R/state/jobs/wsr/workspace/output/f0" ] && [ -f "$R/state/jobs/wsr/workspace/output/f1" ] \
+		|| fail "KFT_WORKSPACE not usable without namespaces"
 	echo "refused: ok"
 else
 	echo "skip: bubblewrap with --disable-userns is not available (the refused case)"

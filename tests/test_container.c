@@ -525,6 +525,81 @@ START_TEST(negotiate_versions)
 }
 END_TEST
 
+/*
+ * An engine that answers _ping (with no API version: GET /version decides) and
+ * then streams a /version answer of 256 MiB: refused past 64 MiB, with an
+ * error naming the limit, and the client never holds much more than that.
+ */
+static pid_t oversize_engine(int *lfd, const char *path, size_t size)
+{
+	pid_t pid;
+
+	*lfd = unix_socket_at(path, 1);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		static char piece[1 << 16];
+
+		memset(piece, 'x', sizeof(piece));
+		for (;;) {
+			char req[4096], hdr[256];
+			int c = accept(*lfd, NULL, NULL), n;
+			ssize_t r;
+
+			if (c < 0)
+				_exit(0);
+			while ((r = read(c, req, sizeof(req) - 1)) > 0) {
+				size_t left = size;
+
+				req[r] = '\0';
+				if (strstr(req, "/_ping")) {
+					n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\n"
+					             "Content-Length: 2\r\n\r\nOK");
+					if (send(c, hdr, (size_t)n, MSG_NOSIGNAL) != n)
+						break;
+					continue;
+				}
+				n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Type: "
+				             "application/json\r\nContent-Length: %zu\r\n\r\n", size);
+				if (send(c, hdr, (size_t)n, MSG_NOSIGNAL) != n)
+					break;
+				while (left > 0) {
+					size_t k = left < sizeof(piece) ? left : sizeof(piece);
+
+					if ((r = send(c, piece, k, MSG_NOSIGNAL)) <= 0)
+						break;
+					left -= (size_t)r;
+				}
+				break;
+			}
+			close(c);
+		}
+	}
+	return pid;
+}
+
+START_TEST(engine_answer_limit)
+{
+	char path[128];
+	kft__engine *e = NULL;
+	long before;
+	pid_t pid;
+	int lfd;
+
+	mk_tmpdir();
+	snprintf(path, sizeof(path), "%s/big.sock", tmpdir);
+	pid = oversize_engine(&lfd, path, (size_t)256 << 20);
+	before = test_rss_now_kib();
+	ck_assert_kft_error(kft__engine_open(&e, path, 0), KFT_ERROR,
+	                    "GET /version: the engine sent an answer of more than 64 MiB");
+	ck_assert_ptr_null(e);
+	ck_assert_msg(test_rss_max_kib() - before < 192 * 1024, "grew by %ld KiB",
+	              test_rss_max_kib() - before);
+	fake_stop(pid, lfd, path);
+	rmdir(tmpdir);
+}
+END_TEST
+
 /* ---- with a real engine (tests/t_container.sh) ---- */
 
 static kft__engine *eng;
@@ -677,6 +752,7 @@ static Suite *make_suite(void)
 	tcase_add_test(t, discover_candidates);
 	tcase_add_test(t, discover_none_answers);
 	tcase_add_test(t, discover_permission_denied);
+	tcase_add_test(t, engine_answer_limit);
 	tcase_add_test(t, negotiate_versions);
 	suite_add_tcase(s, t);
 	if (getenv("KFT_TEST_DOCKER_HOST")) {

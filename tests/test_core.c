@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -628,6 +629,55 @@ START_TEST(utf8_rules)
 }
 END_TEST
 
+/* Outside text for a terminal (kft__buf_put_text): the one cleanup for servers' and plugins' words */
+START_TEST(outside_text)
+{
+	kft__buf b = KFT__BUF_INIT;
+
+	kft__buf_put_text(&b, "ok \033[31mred\033[0m\a \xc2\x9b" "2J caf\xc3\xa9 \xff\xfe line\nnext\ttab",
+	                  (size_t)-1, NULL);
+	ck_assert_str_eq(b.ptr, "ok ?[31mred?[0m? ?2J caf\xc3\xa9 ?? line next tab");
+	kft__buf_clear(&b);
+	/* the secret is redacted before the text is cut, so no prefix of it shows */
+	kft__buf_put_text(&b, "abcd s3cr3t-token tail s3cr3t-token", 12, "s3cr3t-token");
+	ck_assert_str_eq(b.ptr, "abcd [redacted]...");
+	kft__buf_clear(&b);
+	kft__buf_put_text(&b, "no secret", 100, "");
+	ck_assert_str_eq(b.ptr, "no secret");
+	kft__buf_free(&b);
+}
+END_TEST
+
+/* Files kft reads whole stop at 64 MiB: a sparse file one byte longer, and /dev/zero. */
+START_TEST(file_limits)
+{
+	char path[512];
+	int fd;
+	kft_spec_t *s = NULL;
+	char *text = NULL;
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/huge.yaml", tmpdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, ((off_t)64 << 20) + 1), 0);   /* no disk used */
+	close(fd);
+	ck_assert_kft_error(kft_spec_parse_file(&s, path), KFT_EINVALID,
+	                    "huge.yaml: larger than 64 MiB, more than any file kft reads");
+	ck_assert_ptr_null(s);
+	/* exactly 64 MiB is read (as a TrainJob it is not one) */
+	fd = open(path, O_WRONLY);
+	ck_assert_int_eq(ftruncate(fd, (off_t)64 << 20), 0);
+	close(fd);
+	ck_assert_int_eq(kft__read_file(&text, &len, path), 0);
+	ck_assert_uint_eq(len, (size_t)64 << 20);
+	free(text);
+	ck_assert_kft_error(kft__read_file(&text, &len, "/dev/zero"), KFT_EINVALID,
+	                    "/dev/zero: larger than 64 MiB");
+	ck_assert_ptr_null(text);
+}
+END_TEST
+
 static int stop_at_second(const kft_job_t *job, void *payload)
 {
 	(void)job;
@@ -696,6 +746,8 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, alloc_failures_cjson);
 	tcase_add_test(tc, quantities);
 	tcase_add_test(tc, utf8_rules);
+	tcase_add_test(tc, outside_text);
+	tcase_add_test(tc, file_limits);
 	tcase_add_test(tc, wait_decision);
 	suite_add_tcase(s, tc);
 	return s;

@@ -676,6 +676,43 @@ START_TEST(exec_plugin_missing_or_failing)
 	ck_assert_kft_error(kft_list_runtimes(&rts, c), KFT_EAUTH, "not an ExecCredential");
 	kft_client_free(c);
 	free(kc);
+	/*
+	 * The plugin's words reach the message without terminal escapes (ESC, C1 CSI as
+	 * UTF-8), nor the token it handed out before: the first run gives a token the
+	 * server refuses (401), the second fails and prints that token to stderr.
+	 */
+	free(write_work("leaky.sh",
+	                "#!/bin/sh\nn=$(cat \"$0.count\" 2>/dev/null || echo 0); n=$((n+1))\n"
+	                "echo $n > \"$0.count\"\n"
+	                "if [ $n -eq 1 ]; then printf '{\"apiVersion\":\"client.authentication.k8s.io/"
+	                "v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"stale-token\",'\n"
+	                "printf '\"expirationTimestamp\":\"2999-01-01T00:00:00Z\"}}'; exit 0; fi\n"
+	                "printf 'refresh of stale-token failed \\033[31mred\\033[0m \\302\\233x\\n' >&2\n"
+	                "exit 4\n", 0700));
+	snprintf(user, sizeof(user),
+	         "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+	         "      command: ./leaky.sh\n      interactiveMode: Never\n");
+	kc = kubeconfig("leaky.yaml", NULL, user);
+	ck_assert_kft_ok(client_for(&c, kc, NULL));
+	ck_assert_kft_error(kft_list_runtimes(&rts, c), KFT_EAUTH,
+	                    "failed (exit status 4): refresh of [redacted] failed ?[31mred?[0m ?x");
+	ck_assert_ptr_null(strstr(kft_error_last()->message, "stale-token"));
+	ck_assert_ptr_null(strchr(kft_error_last()->message, '\033'));
+	ck_assert_ptr_null(strstr(kft_error_last()->message, "\302\233"));
+	kft_client_free(c);
+	free(kc);
+	/* kind and apiVersion quoted from the output: escapes gone */
+	free(write_work("odd.sh", "#!/bin/sh\nprintf '{\"apiVersion\":\"v9\\\\u001b]0;t\\\\u0007\",'\n"
+	                "printf '\"kind\":\"Exec\\\\u009bCredential\",\"status\":{\"token\":\"t\"}}'\n", 0700));
+	snprintf(user, sizeof(user),
+	         "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+	         "      command: ./odd.sh\n      interactiveMode: Never\n");
+	kc = kubeconfig("odd.yaml", NULL, user);
+	ck_assert_kft_ok(client_for(&c, kc, NULL));
+	ck_assert_kft_error(kft_list_runtimes(&rts, c), KFT_EAUTH,
+	                    "got kind Exec?Credential, apiVersion v9?]0;t?");
+	kft_client_free(c);
+	free(kc);
 }
 END_TEST
 
@@ -995,6 +1032,72 @@ START_TEST(watch_dropped_and_gone)
 	/* 410 Gone: relisted (the TrainJob read twice at least) */
 	ck_assert_int_ge(count_requests("GET", "/trainjobs/gone", NULL), 2);
 	faults("{\"dropWatch\":0,\"gone\":0}");
+	kft_client_free(c);
+}
+END_TEST
+
+/* ---- limits: no answer makes the client hold more than 64 MiB ---- */
+
+static char *kubeconfig_cluster_line(const char *name, const char *line);
+
+static void keep_diag(int level, const char *message, void *payload)
+{
+	(void)level;
+	kft__buf_printf(payload, "%s\n", message);
+}
+
+/*
+ * The fake server streams a TrainJob 256 MiB long (GET, gzip-compressed GET) or
+ * 64 MiB + 1 (LIST item, watch line): each is refused with an error naming the
+ * limit, and the client never holds much more than 64 MiB of it.
+ */
+START_TEST(oversize_answers_refused)
+{
+	kft_client_t *c, *gz;
+	char *kc;
+	kft_job_t *job = NULL;
+	kft_job_list_t *list = NULL;
+	kft_wait_opts_t wo = KFT_WAIT_OPTS_INIT;
+	kft__buf diag = KFT__BUF_INIT;
+	long before;
+
+	ck_assert_kft_ok(client_for(&c, NULL, NULL));
+	train(c, "big", 1, "fake.kftrainer.dev/duration-ms", "60000");
+	before = test_rss_now_kib();
+	faults("{\"oversize\":1,\"oversizeBytes\":268435456}");
+	ck_assert_kft_error(kft_get_job(&job, c, "big"), KFT_ERROR,
+	                    "the API server sent a response of more than 64 MiB");
+	ck_assert_ptr_null(job);
+	/* gzip: 256 MiB of it is about 1 MiB on the wire; the limit counts what it expands to */
+	kc = kubeconfig_cluster_line("oversize-gzip.yaml", "    disable-compression: false\n");
+	ck_assert_kft_ok(client_for(&gz, kc, NULL));
+	faults("{\"oversizeGzip\":1,\"oversizeBytes\":268435456}");
+	ck_assert_kft_error(kft_get_job(&job, gz, "big"), KFT_ERROR,
+	                    "the API server sent a response of more than 64 MiB");
+	kft_client_free(gz);
+	free(kc);
+	/* 256 MiB came (or would have): what stayed is about the 64 MiB limit */
+	ck_assert_msg(test_rss_max_kib() - before < 192 * 1024, "grew by %ld KiB",
+	              test_rss_max_kib() - before);
+	faults("{\"oversize\":1}");
+	ck_assert_kft_error(kft_list_jobs(&list, c, NULL), KFT_ERROR, "item of more than 64 MiB");
+	ck_assert_ptr_null(list);
+	ck_assert_kft_ok(kft_delete_job(c, "big", NULL));
+	/* a watch line: that watch fails with the limit named, the wait watches again */
+	train(c, "bigw", 1, "fake.kftrainer.dev/duration-ms", "1500");
+	faults("{\"oversizeWatch\":1}");
+	wo.timeout_ms = 60000;
+	kft_diag_set_handler(keep_diag, KFT_DIAG_DEBUG, &diag);
+	ck_assert_kft_ok(kft_wait(&job, c, "bigw", &wo));
+	kft_diag_set_handler(NULL, 0, NULL);
+	ck_assert_str_eq(kft_job_status(job), "Complete");
+	kft_job_free(job);
+	ck_assert_msg(diag.ptr && strstr(diag.ptr, "watch failed: watch: the API server sent a line "
+	                                 "of more than 64 MiB"), "diagnostics: %s", diag.ptr);
+	kft__buf_free(&diag);
+	ck_assert_msg(test_rss_max_kib() - before < 192 * 1024, "grew by %ld KiB",
+	              test_rss_max_kib() - before);
+	ck_assert_kft_ok(kft_delete_job(c, "bigw", NULL));
 	kft_client_free(c);
 }
 END_TEST
@@ -1611,6 +1714,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, wait_fails_fast_and_reasons);
 	tcase_add_test(tc, wait_callback_timeout_and_progress);
 	tcase_add_test(tc, watch_dropped_and_gone);
+	tcase_add_test(tc, oversize_answers_refused);
 	tcase_add_test(tc, runtime_deleted_job_still_readable);
 	tcase_add_test(tc, one_connection_for_100_gets);
 	tcase_add_test(tc, list_compression);

@@ -1,7 +1,8 @@
 /*
  * kft__root_cause(): a failed step's root error from its log, on a real
  * torchrun failure log (Debian torch 1.13, Python 3.11), prefixed lines,
- * chained exceptions, no traceback at all, and peer errors.
+ * chained exceptions, no traceback at all, and peer errors; and
+ * kft__root_cause_error_file() on torchrun's error files, torn or hostile.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "testutil.h"
@@ -102,6 +103,77 @@ START_TEST(peer_errors)
 }
 END_TEST
 
+/* torchrun's error file, as torch 1.13's @record writes it and torchrun copies it */
+static const char error_file[] =
+	"{\"message\": {\"message\": \"RuntimeError: rank 1 diverged: loss is nan\", "
+	"\"extraInfo\": {\"py_callstack\": \"Traceback (most recent call last):\\n  File "
+	"\\\"/usr/lib/python3/dist-packages/torch/distributed/elastic/multiprocessing/errors/"
+	"__init__.py\\\", line 346, in wrapper\\n    return f(*args, **kwargs)\\n  File "
+	"\\\"rec.py\\\", line 10, in main\\n    raise RuntimeError(\\\"rank 1 diverged: loss is "
+	"nan\\\")\\nRuntimeError: rank 1 diverged: loss is nan\\n\", \"timestamp\": "
+	"\"1796630000\"}, \"errorCode\": 1}}";
+
+static int efile(char **out, int64_t *ts, const char *text)
+{
+	return kft__root_cause_error_file(out, ts, text, strlen(text));
+}
+
+START_TEST(torchrun_error_file)
+{
+	char *s = NULL, *big;
+	int64_t ts;
+
+	ck_assert_int_eq(efile(&s, &ts, error_file), 1);
+	ck_assert_str_eq(s, "RuntimeError: rank 1 diverged: loss is nan");
+	ck_assert_int_eq(ts, 1796630000);
+	free(s);
+	/* the flat form: "message" a string, "timestamp" beside it */
+	ck_assert_int_eq(efile(&s, &ts, "{\"message\": \"OSError: disk full\", \"timestamp\": 7}"), 1);
+	ck_assert_str_eq(s, "OSError: disk full");
+	ck_assert_int_eq(ts, 7);
+	free(s);
+	/* no message: the exception line at the end of the call stack */
+	ck_assert_int_eq(efile(&s, &ts, "{\"message\": {\"extraInfo\": {\"py_callstack\": "
+	                 "\"Traceback (most recent call last):\\n  File \\\"a\\\"\\nKeyError: 'x'\\n\","
+	                 " \"timestamp\": \"soon\"}}}"), 1);
+	ck_assert_str_eq(s, "KeyError: 'x'");
+	ck_assert_int_eq(ts, -1);   /* not a number: no timestamp */
+	free(s);
+	/* hostile text: one line, terminal escapes (C0, DEL, C1) and bad UTF-8 made harmless */
+	ck_assert_int_eq(efile(&s, &ts, "{\"message\": {\"message\": \"E: \\u001b[2Jred\\u007f"
+	                 "\\u009b1m caf\\u00e9\\nsecond line\"}}"), 1);
+	ck_assert_str_eq(s, "E: ?[2Jred???1m caf\xc3\xa9");
+	free(s);
+	ck_assert_int_eq(efile(&s, &ts, "{\"message\": \"E: \xff\xfe ok\"}"), 1);
+	ck_assert_str_eq(s, "E: ?? ok");
+	free(s);
+	/* long: at most 1000 characters */
+	big = malloc(20000);
+	ck_assert_ptr_nonnull(big);
+	strcpy(big, "{\"message\": \"E: ");
+	memset(big + strlen(big), 'x', 5000);
+	strcpy(big + 16 + 5000, "\"}");
+	ck_assert_int_eq(efile(&s, &ts, big), 1);
+	ck_assert_uint_eq(strlen(s), 1000);
+	free(s);
+	/* nothing to name */
+	ck_assert_int_eq(efile(&s, &ts, "{}"), 0);
+	ck_assert_ptr_null(s);
+	ck_assert_int_eq(efile(&s, &ts, "{\"message\": {\"message\": \" \\n\"}}"), 0);
+	ck_assert_ptr_null(s);
+	ck_assert_int_eq(efile(&s, &ts, "{\"message\": 5}"), 0);
+	/* not an error file */
+	ck_assert_kft_error(efile(&s, &ts, "{\"message\": {\"message\": "), KFT_EINVALID,
+	                    "torchrun error file: not a JSON object");
+	ck_assert_kft_error(efile(&s, &ts, "[1]"), KFT_EINVALID, "not a JSON object");
+	memset(big, ' ', 20000);
+	ck_assert_kft_error(kft__root_cause_error_file(&s, &ts, big, KFT__ERROR_FILE_MAX + 1),
+	                    KFT_EINVALID, "larger than 256 KiB");
+	ck_assert_ptr_null(s);
+	free(big);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("root_cause");
@@ -111,6 +183,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, prefixed_and_chained);
 	tcase_add_test(tc, no_traceback);
 	tcase_add_test(tc, peer_errors);
+	tcase_add_test(tc, torchrun_error_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

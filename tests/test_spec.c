@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "testutil.h"
+#include "codeignore.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -837,6 +838,192 @@ START_TEST(code_dir_unpacks)
 }
 END_TEST
 
+/* ---- nested .gitignore files, with git itself as the oracle ---- */
+
+static char *run_capture(const char *cmd)
+{
+	kft__buf b = KFT__BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *f = popen(cmd, "r");
+
+	ck_assert_ptr_nonnull(f);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		ck_assert_int_eq(kft__buf_put(&b, chunk, n), 0);
+	ck_assert_int_eq(pclose(f), 0);
+	return kft__buf_detach(&b);
+}
+
+static kft__buf skipped_log = KFT__BUF_INIT;
+
+static void capture_skips(int level, const char *message, void *payload)
+{
+	(void)level;
+	(void)payload;
+	if (strstr(message, "skipped")) {
+		kft__buf_put(&skipped_log, message, strlen(message));
+		kft__buf_put(&skipped_log, "\n", 1);
+	}
+}
+
+START_TEST(code_dir_nested_gitignore_as_git)
+{
+	static const char *const files[] = {
+		"a.txt", "a.log", "keep.log", "trail.txt", "build/out.o", "build/keep.txt",
+		"src/main.py", "src/util.py", "src/gen/x_pb2.py", "src/gen/keep_pb2.py",
+		"src/data/big.bin", "src/data/small.bin", "src/data/sub/more.bin",
+		"docs/a.md", "docs/b.txt", "docs/sub/c.md", "docs/sub/deep/d.md",
+		"logs/x.txt", "logs/2024/jan.txt", "foo/bar/baz.txt", "foo/baz.txt",
+		"x/foo/bar/y.txt", "x/foo/y.txt", "nested/one/keep.tmp", "nested/one/two/three/t.tmp",
+		"nested/one/two/three/u.tmp", "nested/one/two/other.txt", "lit/#hash.txt",
+		"lit/!bang.txt", "lit/sp ace.txt", "f1.c", "f2.c", "fa.c", "g/a/b/c/leaf.py",
+		"g/a/leaf.py", "g/leaf.py", "deep/a/b/c/d/e/f/h.txt", "deep/a/b/c/d/e/f/h.dat",
+		"q/one.md", "q/two.md", "q/sub/three.md", "anch/anch/z.txt", "anch/z.txt",
+	};
+	static const struct { const char *path, *text; } ignores[] = {
+		{ ".gitignore", "# comment\n*.log\n!keep.log\ntrail.txt   \n/build/*\n"
+		                "!/build/keep.txt\n*.tmp\ndocs/**/*.md\n!docs/sub/deep/\nlogs/\n"
+		                "!logs/x.txt\n**/foo/bar\nf[0-9].c\n\\#hash.txt\n\\!bang.txt\n"
+		                "sp\\ ace.txt\ng/**/leaf.py\n!g/a/leaf.py\n/anch/z.txt\n" },
+		{ "src/.gitignore", "gen/*_pb2.py\n!gen/keep_pb2.py\n/data/big.bin\nmain.py\n"
+		                    "!main.py\nutil.py\n" },
+		{ "src/data/.gitignore", "*\n!.gitignore\n!small.bin\n!sub/\n" },
+		{ "src/data/sub/.gitignore", "!*.bin\n" },
+		{ "logs/.gitignore", "!x.txt\n" },
+		{ "nested/one/two/three/.gitignore", "!t.tmp\n" },
+		{ "nested/one/.gitignore", "two/*.txt\n" },
+		{ "deep/a/b/.gitignore", "*.dat\n" },
+		{ "deep/a/b/c/d/.gitignore", "!e/f/h.dat\n" },
+		{ "q/.gitignore", "*.md\n!/sub/*.md\n" },
+		{ "q/sub/.gitignore", "!two.md\n" },
+		{ "anch/.gitignore", "anch/\n" },
+	};
+	kft_spec_t *s = new_job();
+	kft_script_opts_t so = KFT_SCRIPT_OPTS_INIT;
+	char src[512], path[700], out[512], cmd[2048], *git, *ours;
+	size_t i;
+
+	make_tmpdir();
+	if (system("git --version >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "code_dir_nested_gitignore_as_git: skipped, git not found\n");
+		kft__remove_tree(tmpdir);
+		kft_spec_free(s);
+		return;
+	}
+	make_stub("torchrun", "#!/bin/sh\nexec cp -r . \"$KFT_OUT\"\n");
+	snprintf(src, sizeof(src), "%s/src", tmpdir);
+	ck_assert_int_eq(mkdir(src, 0755), 0);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *slash;
+
+		snprintf(path, sizeof(path), "%s/%s", src, files[i]);
+		for (slash = strchr(path + strlen(src) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+			*slash = '\0';
+			mkdir(path, 0755);
+			*slash = '/';
+		}
+		write_file(path, files[i], strlen(files[i]), 0644);
+	}
+	for (i = 0; i < sizeof(ignores) / sizeof(ignores[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", src, ignores[i].path);
+		write_file(path, ignores[i].text, strlen(ignores[i].text), 0644);
+	}
+	/* git's own view: untracked files it does not ignore (nothing else configured) */
+	snprintf(cmd, sizeof(cmd),
+	         "cd '%s' && export HOME='%s' GIT_CONFIG_NOSYSTEM=1 XDG_CONFIG_HOME='%s' && "
+	         "git init -q . && git ls-files --others --exclude-standard -c | LC_ALL=C sort",
+	         src, tmpdir, tmpdir);
+	git = run_capture(cmd);
+	snprintf(out, sizeof(out), "%s/unpacked", tmpdir);
+	so.script = "print(1)\n";
+	so.code_dir = src;
+	kft_diag_set_handler(capture_skips, KFT_DIAG_INFO, NULL);
+	ck_assert_kft_ok(kft_spec_set_script(s, &so));
+	kft_diag_set_handler(NULL, 0, NULL);
+	ck_assert_int_eq(run_command(s, out, 0), 0);
+	snprintf(cmd, sizeof(cmd),
+	         "cd '%s' && find . -type f ! -path ./train.py | sed 's|^\\./||' | LC_ALL=C sort", out);
+	ours = run_capture(cmd);
+	ck_assert_msg(strstr(git, "src/util.py") == NULL && strstr(git, "logs/") == NULL &&
+	              strstr(git, "nested/one/two/three/t.tmp\n") != NULL,
+	              "git's list is not what the patterns mean: %s", git);
+	ck_assert_msg(strcmp(git, ours) == 0, "shipped:\n%s\ngit:\n%s", ours, git);
+	/* -v names each skipped file or directory (the directory, not what is below it) */
+	ck_assert_ptr_nonnull(skipped_log.ptr);
+	kft__buf_put(&skipped_log, "", 1);
+	ck_assert_msg(strstr(skipped_log.ptr, "skipped src/data/big.bin (") &&
+	              strstr(skipped_log.ptr, "skipped logs/ (") &&
+	              !strstr(skipped_log.ptr, "logs/x.txt") &&
+	              strstr(skipped_log.ptr, "skipped deep/a/b/c/d/e/f/h.txt") == NULL,
+	              "%s", skipped_log.ptr);
+	kft__buf_free(&skipped_log);
+	free(git);
+	free(ours);
+	kft_spec_free(s);
+	kft__remove_tree(tmpdir);
+}
+END_TEST
+
+START_TEST(code_dir_ignore_bounds)
+{
+	kft__ignore *ig = NULL;
+	kft__buf b = KFT__BUF_INIT;
+	char *text, rel[KFT__IGNORE_MAX_DEPTH * 2 + 8];
+	size_t i;
+
+	/* globs as git's wildmatch reads them */
+	ck_assert(kft__ignore_glob("**/foo", "foo"));
+	ck_assert(kft__ignore_glob("**/foo", "a/b/foo"));
+	ck_assert(kft__ignore_glob("a/**/b", "a/b"));
+	ck_assert(kft__ignore_glob("a/**/b", "a/x/y/b"));
+	ck_assert(!kft__ignore_glob("a/*/b", "a/x/y/b"));
+	ck_assert(kft__ignore_glob("a/**", "a/x/y"));
+	ck_assert(!kft__ignore_glob("a/**", "a"));
+	ck_assert(!kft__ignore_glob("a?b", "a/b"));
+	ck_assert(!kft__ignore_glob("a[/]b", "a/b"));
+	ck_assert(kft__ignore_glob("[[:digit:]]x[!a-c]", "1xd"));
+	ck_assert(!kft__ignore_glob("[[:nope:]]", "a"));
+	ck_assert(!kft__ignore_glob("abc\\", "abc"));
+	/* backtracking is cut: 40 stars against a long near-miss answer at once */
+	for (i = 0; i < 40; i++)
+		kft__buf_put(&b, "*a", 2);
+	kft__buf_put(&b, "b", 2);
+	text = kft__buf_detach(&b);
+	memset(rel, 'a', 200);
+	rel[200] = '\0';
+	ck_assert(!kft__ignore_glob(text, rel));
+	free(text);
+
+	ck_assert_kft_ok(kft__ignore_new(&ig));
+	/* a pattern too long, named by file and line */
+	text = calloc(1, KFT__IGNORE_MAX_PATTERN + 16);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, "ok\n", 3);
+	memset(text + 3, 'x', KFT__IGNORE_MAX_PATTERN + 1);
+	ck_assert_kft_error(kft__ignore_push_text(ig, "", text, strlen(text), "sub/.gitignore"),
+	                    KFT_EINVALID, "sub/.gitignore line 2: a pattern longer than");
+	free(text);
+	ck_assert_kft_error(kft__ignore_push_text(ig, "", "a\0b\n", 4, ".kftignore"), KFT_EINVALID,
+	                    ".kftignore line 1: a NUL byte");
+	/* too many patterns in all */
+	for (i = 0; i <= KFT__IGNORE_MAX_PATTERNS; i++)
+		kft__buf_put(&b, "x\n", 2);
+	ck_assert_kft_error(kft__ignore_push_text(ig, "", b.ptr, b.len, ".gitignore"), KFT_EINVALID,
+	                    "more than 100000 ignore patterns");
+	kft__buf_free(&b);
+	/* nesting */
+	for (i = 0; i < KFT__IGNORE_MAX_DEPTH; i++) {
+		memcpy(rel + (i ? i * 2 - 1 : 0), i ? "/d" : "d", i ? 3 : 2);
+		ck_assert_kft_ok(kft__ignore_push_text(ig, rel, "*.o\n", 4, ".gitignore"));
+	}
+	ck_assert_kft_error(kft__ignore_push_text(ig, "deeper", NULL, 0, NULL), KFT_EINVALID,
+	                    "nested deeper than 128 directories");
+	ck_assert(kft__ignore_match(ig, "d/d/x.o", 0));
+	ck_assert(!kft__ignore_match(ig, "x.o", 0));   /* no rule at the top level */
+	kft__ignore_free(ig);
+}
+END_TEST
+
 START_TEST(code_dir_too_large)
 {
 	kft_spec_t *s = new_job();
@@ -995,6 +1182,8 @@ static Suite *spec_suite(void)
 	tcase_add_test(tc, script_packages);
 	tcase_add_test(tc, code_dir_unpacks);
 	tcase_add_test(tc, code_dir_too_large);
+	tcase_add_test(tc, code_dir_nested_gitignore_as_git);
+	tcase_add_test(tc, code_dir_ignore_bounds);
 	tcase_add_test(tc, script_file_and_errors);
 	suite_add_tcase(s, tc);
 	return s;

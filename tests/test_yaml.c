@@ -1,7 +1,7 @@
 /*
  * YAML/JSON reading and writing: the core schema, quoting on output, multi-line
  * strings, unicode, odd keys, errors with line numbers, empty documents,
- * alias bombs, and parse(render(x)) == x through the TrainJob API.
+ * alias bombs, anchors, and parse(render(x)) == x through the TrainJob API.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "testutil.h"
@@ -355,6 +355,195 @@ START_TEST(trainjob_roundtrip)
 }
 END_TEST
 
+/*
+ * Every kind of value under odd keys, after text whose characters are more than
+ * one byte each: libyaml counts its marks in characters, so nothing may read
+ * the input at a mark's index (the fuzz/trainjob finding
+ * regressions/trainjob/yaml-null-value-not-fixed-point: `v0alpha!: null` after
+ * multi-byte text read as a `!` tag, and null came back as "null").
+ */
+static const char kinds_yaml[] =
+	"pre: \"日本 ￱ é\u00a0🎉\"\n"
+	"a.kubeflow.org/v0alpha!: null\n"
+	"b!: ~\n"
+	"c!:\n"
+	"d!: true\n"
+	"e!: False\n"
+	"f!: 1\n"
+	"g!: -1.5\n"
+	"h!: \"null\"\n"
+	"i!: \"true\"\n"
+	"j!: \"1\"\n"
+	"k!: \"\"\n"
+	"l!: !!str 2\n"
+	"m!: ! 3\n"
+	"n!: !custom 4\n"
+	"\"null\": x\n"
+	"\"true\": y\n"
+	"\"1\": z\n"
+	"\"\": e\n"
+	"\"~\": t\n"
+	"inJob\": null\n";
+static const char kinds_json[] =
+	"{\"pre\":\"日本 ￱ é\u00a0🎉\",\"a.kubeflow.org/v0alpha!\":null,\"b!\":null,\"c!\":null,"
+	"\"d!\":true,\"e!\":false,\"f!\":1,\"g!\":-1.5,\"h!\":\"null\",\"i!\":\"true\",\"j!\":\"1\","
+	"\"k!\":\"\",\"l!\":\"2\",\"m!\":\"3\",\"n!\":4,\"null\":\"x\",\"true\":\"y\",\"1\":\"z\","
+	"\"\":\"e\",\"~\":\"t\",\"inJob\\\"\":null}";
+
+START_TEST(value_kinds_after_multibyte_text)
+{
+	cJSON *j = parse_ok(kinds_yaml), *back;
+	char *y, *y2;
+
+	assert_json(j, kinds_json);
+	y = assert_yaml_roundtrip(j);
+	back = parse_ok(y);
+	y2 = render_yaml(back);
+	ck_assert_str_eq(y, y2);   /* a fixed point */
+	ck_assert_msg(strstr(y, "a.kubeflow.org/v0alpha!: null\n") && strstr(y, "h!: \"null\"\n") &&
+	              strstr(y, "\"null\": x\n") && strstr(y, "\"\": e\n"), "%s", y);
+	free(y);
+	free(y2);
+	cJSON_Delete(back);
+	cJSON_Delete(j);
+}
+END_TEST
+
+/* The same through the TrainJob API: extra (preserved) fields, YAML and JSON. */
+static void assert_spec_fixed_point(const char *text, int format)
+{
+	kft_render_opts_t ro = KFT_RENDER_OPTS_INIT;
+	kft_spec_t *s = NULL, *p = NULL;
+	char *r1 = NULL, *r2 = NULL;
+
+	ro.format = format;
+	ck_assert_kft_ok(kft_spec_parse(&s, text, strlen(text)));
+	ck_assert_kft_ok(kft_spec_render(&r1, s, &ro));
+	ck_assert_kft_ok(kft_spec_parse(&p, r1, strlen(r1)));
+	ck_assert_kft_ok(kft_spec_render(&r2, p, &ro));
+	ck_assert_str_eq(r1, r2);
+	kft_free(r1);
+	kft_free(r2);
+	kft_spec_free(p);
+	kft_spec_free(s);
+}
+
+START_TEST(trainjob_extra_fields_fixed_point)
+{
+	/* the fuzzer's input: JSON read as YAML, keys without values are null */
+	static const char found[] =
+		"{\n  \"a.kubeflow.org/v0alpha!\",\n  inJob\",\n  \"metadata\": {\"name\": \"b\"},\n"
+		"  \"spec\": {\"runtimeRef\": {\"name\": \"torch-distributed\"},\n"
+		"    \"trainer\": {\"command\": [\"sh\", \"-c\", \"a\\uFFF1e24f\\u2029f\\u00a0i\"]}}\n}\n";
+	kft_spec_t *s = NULL;
+	kft__buf b = KFT__BUF_INIT;
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		int format = f ? KFT_FORMAT_JSON : KFT_FORMAT_YAML;
+
+		assert_spec_fixed_point(found, format);
+		assert_spec_fixed_point(kinds_yaml, format);
+	}
+	/* the extra fields keep their kinds */
+	kft__buf_printf(&b, "metadata: {name: x}\n%s", kinds_yaml);
+	ck_assert_kft_ok(kft_spec_parse(&s, b.ptr, b.len));
+	{
+		char *r = NULL;
+		kft_render_opts_t ro = KFT_RENDER_OPTS_INIT;
+		cJSON *doc;
+
+		ro.format = KFT_FORMAT_JSON;
+		ck_assert_kft_ok(kft_spec_render(&r, s, &ro));
+		doc = cJSON_Parse(r);
+		ck_assert_ptr_nonnull(doc);
+		ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(doc, "a.kubeflow.org/v0alpha!")));
+		ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(doc, "c!")));
+		ck_assert(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(doc, "e!")));
+		ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(doc, "h!")->valuestring, "null");
+		ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(doc, "l!")->valuestring, "2");
+		cJSON_Delete(doc);
+		kft_free(r);
+	}
+	kft_spec_free(s);
+	kft__buf_free(&b);
+}
+END_TEST
+
+START_TEST(anchors)
+{
+	kft__buf b = KFT__BUF_INIT;
+	cJSON *j = parse_ok("x: &k name\n*k : 2\ny: &v 1\ny2: *v\nz: &v [a]\nz2: *v\n");
+	int i;
+
+	/* an alias may be a key; a redefined anchor names the later node */
+	assert_json(j, "{\"x\":\"name\",\"name\":2,\"y\":1,\"y2\":1,\"z\":[\"a\"],\"z2\":[\"a\"]}");
+	cJSON_Delete(j);
+	j = NULL;
+	ck_assert_kft_error(kft__yaml_parse(&j, "a: &s [1, *s]\n", 14, "self"), KFT_EINVALID,
+	                    "self: line 1 column 11: found undefined alias");
+	ck_assert_kft_error(kft__yaml_parse(&j, "a: &m {k: v}\n*m : 1\n", 20, "key"), KFT_EINVALID,
+	                    "key: line 2: mapping keys must be scalars");
+	/* anchors are kept as copies: 150 nested anchors over 4000 items would copy 600000 nodes */
+	for (i = 0; i < 150; i++)
+		kft__buf_printf(&b, "&a%d [", i);
+	for (i = 0; i < 4000; i++)
+		kft__buf_puts(&b, i ? ",1" : "1");
+	for (i = 0; i < 150; i++)
+		kft__buf_putc(&b, ']');
+	ck_assert_kft_error(kft__yaml_parse(&j, b.ptr, b.len, "copies"), KFT_EINVALID,
+	                    "copies: document too large");
+	ck_assert_ptr_null(j);
+	kft__buf_free(&b);
+}
+END_TEST
+
+/*
+ * JSON keys are YAML implicit keys, at most 1024 characters: a longer key would
+ * render as JSON that does not read back (regressions/trainjob/json-key-past-
+ * yaml-1024-limit). Keys are refused past 1000 characters as JSON writes them.
+ */
+START_TEST(long_keys)
+{
+	kft__buf b = KFT__BUF_INIT;
+	cJSON *j = NULL, *back = NULL;
+	char *json = NULL;
+	int i;
+
+	/* 1000 characters (2000 bytes): taken, and its JSON reads back */
+	kft__buf_puts(&b, "? ");
+	for (i = 0; i < 1000; i++)
+		kft__buf_puts(&b, "é");
+	kft__buf_puts(&b, "\n: v\n");
+	j = parse_ok(b.ptr);
+	ck_assert_kft_ok(kft__json_pretty(&json, j));
+	back = parse_ok(json);
+	ck_assert(cJSON_Compare(j, back, 1));
+	free(json);
+	cJSON_Delete(back);
+	cJSON_Delete(j);
+	j = NULL;
+	kft__buf_free(&b);
+	/* 1001 characters */
+	kft__buf_puts(&b, "a: 1\n? ");
+	for (i = 0; i < 1001; i++)
+		kft__buf_putc(&b, 'k');
+	kft__buf_puts(&b, "\n: v\n");
+	ck_assert_kft_error(kft__yaml_parse(&j, b.ptr, b.len, "long"), KFT_EINVALID,
+	                    "long: line 2: a mapping key longer than 1000 characters (as JSON writes it)");
+	kft__buf_free(&b);
+	/* 200 characters that JSON writes as \u0001: 1200 */
+	kft__buf_puts(&b, "\"");
+	for (i = 0; i < 200; i++)
+		kft__buf_puts(&b, "\\x01");
+	kft__buf_puts(&b, "\": v\n");
+	ck_assert_kft_error(kft__yaml_parse(&j, b.ptr, b.len, "esc"), KFT_EINVALID,
+	                    "a mapping key longer than 1000 characters");
+	ck_assert_ptr_null(j);
+	kft__buf_free(&b);
+}
+END_TEST
+
 static Suite *yaml_suite(void)
 {
 	Suite *s = suite_create("yaml");
@@ -374,6 +563,10 @@ static Suite *yaml_suite(void)
 	tcase_add_test(tc, render_rejects_non_utf8);
 	tcase_add_test(tc, numbers_roundtrip);
 	tcase_add_test(tc, trainjob_roundtrip);
+	tcase_add_test(tc, value_kinds_after_multibyte_text);
+	tcase_add_test(tc, trainjob_extra_fields_fixed_point);
+	tcase_add_test(tc, anchors);
+	tcase_add_test(tc, long_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }

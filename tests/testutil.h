@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include "internal.h"
 
 /* Assert a call fails with code and a message containing needle. */
@@ -59,6 +61,26 @@ static inline int wait_keep_failed(kft_job_t **job, kft_client_t *c, const char 
 		kft__error_set_reason(reason);
 	}
 	return rc;
+}
+
+/* Memory this process has now (KiB), and the most it ever had: for "bounded memory" checks. */
+static inline long test_rss_now_kib(void)
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%ld %ld", &pages, &rss), 2);
+	fclose(f);
+	return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static inline long test_rss_max_kib(void)
+{
+	struct rusage ru;
+
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_maxrss;
 }
 
 /* Run a suite built by make_suite(); exit status as Check reports. */

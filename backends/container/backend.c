@@ -69,22 +69,7 @@
 /* The job's store directory <state>/container/jobs/<name>. */
 static int store_dir(char **out, cbackend *b, const char *name)
 {
-	return kft__store_job_dir(out, b->root, name);
-}
-
-/* 1 if the job has a supervisor-owned record in the store, 0 if not (or on error). */
-static int in_store(cbackend *b, const char *name)
-{
-	char *dir = NULL, *st = NULL;
-	struct stat sb;
-	int r = 0;
-
-	if (store_dir(&dir, b, name) == 0 && (st = kft__path_join(dir, KFT__STORE_STATE)) != NULL)
-		r = stat(st, &sb) == 0;
-	kft_error_clear();
-	free(st);
-	free(dir);
-	return r;
+	return kft__store_job_dir(out, b->rb.root, name);
 }
 
 int kft__container_engine(kft__engine **out, cbackend *b)
@@ -162,17 +147,6 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int be_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
-{
-	cbackend *b = (cbackend *)be;
-
-	kft__store_children_reap(&b->pending, 0);
-	if (in_store(b, name))
-		return kft__store_get_job(out, b->root, name, "container");
-	/* the state dir was lost (or never here): the engine's labels still know the job */
-	return kft__container_labels_get_job(out, b, name);
-}
-
 /* Jobs in the store, and jobs only the engine's labels know; sorted by name. */
 static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runtime)
 {
@@ -188,8 +162,8 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 	int error = 0, eng_error;
 
 	*out = NULL;
-	kft__store_children_reap(&b->pending, 0);
-	KFT_CHECK_ALLOC(jobs = kft__path_join(b->root, "jobs"));
+	kft__store_children_reap(&b->rb.pending, 0);
+	KFT_CHECK_ALLOC(jobs = kft__path_join(b->rb.root, "jobs"));
 	if ((d = opendir(jobs)) != NULL) {
 		struct dirent *de;
 
@@ -210,7 +184,7 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 	}
 	if (eng_error < 0)   /* the store's jobs are still listed; label-only ones cannot be */
 		kft__log(KFT_DIAG_WARN, "container: %s; listing only the jobs in %s",
-		         kft_error_last()->message, b->root);
+		         kft_error_last()->message, b->rb.root);
 	kft_error_clear();
 	cJSON_ArrayForEach(c, list) {
 		const char *n = kft__json_str(kft__json_get(c, "Labels"), L_JOB);
@@ -230,8 +204,8 @@ static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *run
 		kft_job_t *job = NULL;
 		int found = 1, r;
 
-		if (in_store(b, names.v[i])) {
-			r = kft__store_get_job(&job, b->root, names.v[i], "container");
+		if (kft__runner_in_store(&b->rb, names.v[i])) {
+			r = kft__store_get_job(&job, b->rb.root, names.v[i], "container");
 			if (r == KFT_ENOTFOUND || r == KFT_EINVALID)
 				continue;   /* deleted meanwhile, or not a job directory */
 			if (r < 0 && (kft_job_new(&job, names.v[i], "container") < 0 ||
@@ -435,7 +409,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	if (stat(jobdir, &sb) == 0) {
 		error = kft__error_set(KFT_EEXISTS, KFT_ERROR_CLASS_STORE,
 		                       "TrainJob %s already exists (in %s/jobs); delete it first "
-		                       "(kft delete %s)", name, b->root, name);
+		                       "(kft delete %s)", name, b->rb.root, name);
 		goto out;
 	}
 	kft__buf_printf(&lab, "%s=%s", L_JOB, name);
@@ -542,7 +516,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 			goto out;
 		}
 	}
-	if ((error = kft__store_create(&lock_fd, b->root, name, doc, plan, "container")) < 0)
+	if ((error = kft__store_create(&lock_fd, b->rb.root, name, doc, plan, "container")) < 0)
 		goto out;
 	created_any = 1;
 	chmod(ws, 0755);   /* readable by a container's non-root user */
@@ -578,11 +552,11 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		if (error < 0)
 			goto cleanup;
 	}
-	error = kft__store_spawn_supervisor(&b->pending, jobdir, lock_fd);
+	error = kft__store_spawn_supervisor(&b->rb.pending, jobdir, lock_fd);
 	lock_fd = -1;   /* closed by the spawn, in any case */
 	if (error < 0)
 		goto cleanup;
-	error = kft__store_get_job(out, b->root, name, "container");
+	error = kft__store_get_job(out, b->rb.root, name, "container");
 	goto out;
 cleanup:
 	if (lock_fd >= 0) {
@@ -691,7 +665,7 @@ static int be_delete_job(kft_backend_t *be, const char *name, const kft_delete_o
 	struct stat sb;
 	int found, error, owned;
 
-	kft__store_children_reap(&b->pending, 0);
+	kft__store_children_reap(&b->rb.pending, 0);
 	if ((error = store_dir(&dir, b, name)) < 0)
 		return error;
 	owned = stat(dir, &sb) == 0;
@@ -722,89 +696,44 @@ out:
 	return error;
 }
 
-/* ---- store or labels ---- */
+/* ---- jobs the store does not hold: what the engine's labels say ---- */
 
-static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name,
-                   const kft_wait_opts_t *opts)
+static int labels_manifest(char **out, kft_backend_t *be, const char *name, int what)
 {
-	cbackend *b = (cbackend *)be;
-
-	kft__store_children_reap(&b->pending, 0);
-	if (in_store(b, name))
-		return kft__store_wait(out, b->root, name, "container", opts);
-	return kft__container_labels_wait(out, b, name, opts);
-}
-
-static int be_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *opts,
-                   kft_log_cb cb, void *payload)
-{
-	cbackend *b = (cbackend *)be;
-
-	if (in_store(b, name))   /* the step program copies each container's log stream here */
-		return kft__store_logs(b->root, name, opts, cb, payload);
-	return kft__container_labels_logs(b, name, opts, cb, payload);
-}
-
-static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name)
-{
-	cbackend *b = (cbackend *)be;
-
-	if (in_store(b, name))
-		return kft__store_get_events(out, b->root, name);
-	return kft__container_labels_get_events(out, b, name);
-}
-
-static int be_get_manifest(char **out, kft_backend_t *be, const char *name, int what)
-{
-	cbackend *b = (cbackend *)be;
-
-	if (in_store(b, name))
-		return kft__store_manifest(out, b->root, name, what);
+	(void)be;
+	(void)what;
+	*out = NULL;
 	return kft__error_set(KFT_ENOTSUPPORTED, KFT_ERROR_CLASS_STORE,
 	                      "job %s was not started from this machine: no TrainJob or plan "
 	                      "document here", name);
 }
 
-/* The store's workspace, bind-mounted at /workspace in every container of the job. */
-static int be_workspace_dir(char **out, kft_backend_t *be, const char *name)
-{
-	return kft__store_workspace_dir(out, ((cbackend *)be)->root, name);
-}
-
-static int be_get_metrics_history(kft_metrics_history_t **out, kft_backend_t *be,
+static int labels_metrics_history(kft_metrics_history_t **out, kft_backend_t *be,
                                   const char *name)
 {
-	cbackend *b = (cbackend *)be;
-
-	if (in_store(b, name))   /* the progress server writes the history into the store */
-		return kft__store_metrics_history(out, b->root, name);
+	(void)be;
+	*out = NULL;
 	return kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_STORE,
 	                      "job %s has no metrics history on this machine", name);
 }
 
-static int be_suspend_job(kft_backend_t *be, const char *name, int suspend)
-{
-	cbackend *b = (cbackend *)be;
-	char *dir = NULL;
-	int error;
-
-	if (!in_store(b, name))
-		return kft__container_labels_resume(b, name, suspend);
-	if ((error = store_dir(&dir, b, name)) < 0)
-		return error;
-	/* the supervisor stops the containers (suspend) or starts them again (resume) */
-	error = kft__store_suspend(dir, name, suspend);
-	free(dir);
-	return error;
-}
+/* The fallback of backends/runner/backend.h: get, wait, logs, events, suspend. */
+static const kft_backend_t labels_fallback = {
+	.get_job = kft__container_labels_get_job,
+	.wait = kft__container_labels_wait,
+	.logs = kft__container_labels_logs,
+	.get_events = kft__container_labels_get_events,
+	.get_manifest = labels_manifest,
+	.get_metrics_history = labels_metrics_history,
+	.suspend_job = kft__container_labels_resume,
+};
 
 static void be_free(kft_backend_t *be)
 {
 	cbackend *b = (cbackend *)be;
 
-	kft__store_children_free(&b->pending);
+	kft__runner_backend_clear(&b->rb);
 	kft__engine_free(b->eng);
-	free(b->root);
 	free(b->host);
 	free(b->pull_policy);
 	free(b->network);
@@ -820,21 +749,12 @@ int kft__backend_container_factory(kft_backend_t **out, const kft_client_opts_t 
 
 	(void)payload;
 	KFT_CHECK_ALLOC(b);
-	b->base.version = KFT_BACKEND_VERSION;
-	b->base.name = "container";
-	b->base.submit = be_submit;
-	b->base.render_plan = be_render_plan;
-	b->base.get_job = be_get_job;
-	b->base.list_jobs = be_list_jobs;
-	b->base.wait = be_wait;
-	b->base.logs = be_logs;
-	b->base.delete_job = be_delete_job;
-	b->base.suspend_job = be_suspend_job;
-	b->base.get_events = be_get_events;
-	b->base.get_metrics_history = be_get_metrics_history;
-	b->base.workspace_dir = be_workspace_dir;
-	b->base.get_manifest = be_get_manifest;
-	b->base.free = be_free;
+	kft__runner_backend_init(&b->rb, "container", &labels_fallback);
+	b->rb.base.submit = be_submit;
+	b->rb.base.render_plan = be_render_plan;
+	b->rb.base.list_jobs = be_list_jobs;
+	b->rb.base.delete_job = be_delete_job;
+	b->rb.base.free = be_free;
 	if (opts) {
 		b->timeout_ms = opts->timeout_ms;
 		if (kft__strdup_replace(&b->host, opts->container_host) < 0 ||
@@ -842,34 +762,34 @@ int kft__backend_container_factory(kft_backend_t **out, const kft_client_opts_t 
 		    kft__strdup_replace(&b->network, opts->network) < 0 ||
 		    kft__strdup_replace(&b->state_dir, opts->state_dir) < 0 ||
 		    kft__strdup_replace(&b->runtime_path, opts->runtime_path) < 0) {
-			be_free(&b->base);
+			be_free(&b->rb.base);
 			return KFT_ENOMEM;
 		}
 	}
 	if (b->pull_policy && strcmp(b->pull_policy, "IfNotPresent") &&
 	    strcmp(b->pull_policy, "Always") && strcmp(b->pull_policy, "Never")) {
-		be_free(&b->base);
+		be_free(&b->rb.base);
 		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
 		                      "pull policy \"%s\": must be IfNotPresent, Always or Never",
 		                      opts->pull_policy);
 	}
 	if (check_net_mode(b) < 0) {
-		be_free(&b->base);
+		be_free(&b->rb.base);
 		return KFT_EINVALID;
 	}
 	{
 		char *sd = NULL;
 		int error = kft__store_state_dir(&sd, b->state_dir);
 
-		if (error == 0 && !(b->root = kft__path_join(sd, "container")))
+		if (error == 0 && !(b->rb.root = kft__path_join(sd, "container")))
 			error = kft__error_oom();
 		free(sd);
 		if (error < 0) {
-			be_free(&b->base);
+			be_free(&b->rb.base);
 			return error;
 		}
 	}
-	*out = &b->base;
+	*out = &b->rb.base;
 	return 0;
 }
 

@@ -22,7 +22,7 @@
 #define KFT_CONTAINER_H
 
 #include "engine.h"
-#include "../runner/store.h"
+#include "../runner/backend.h"
 
 /* The labels on every container (and the network) of a job. */
 #define L_JOB "trainer.kubeflow.org/trainjob-name"
@@ -40,12 +40,10 @@
 
 /* The backend (one per client). */
 typedef struct {
-	kft_backend_t base;
+	kft__runner_backend rb;   /* first; rb.root: the job store, <state dir>/container */
 	kft__engine *eng;
 	char *host, *pull_policy, *network, *state_dir, *runtime_path;
-	char *root;               /* the job store: <state dir>/container (jobs/<name>/...) */
 	int64_t timeout_ms;
-	kft__store_children pending;   /* supervisor first processes not reaped yet */
 } cbackend;
 
 /* The engine, connected on first use. */
@@ -99,16 +97,17 @@ int kft__container_observe(kft_job_t **out, cbackend *b, const char *name, int *
  */
 int kft__container_observe_json(kft_job_t **out, const char *name, const cJSON *list);
 /** kft__container_observe, KFT_ENOTFOUND when the job has no container. */
-int kft__container_labels_get_job(kft_job_t **out, cbackend *b, const char *name);
-int kft__container_labels_get_events(kft_event_list_t **out, cbackend *b, const char *name);
+int kft__container_labels_get_job(kft_job_t **out, kft_backend_t *be, const char *name);
+int kft__container_labels_get_events(kft_event_list_t **out, kft_backend_t *be,
+                                     const char *name);
 /** Resume a job submitted suspended (start its created containers); suspend is refused. */
-int kft__container_labels_resume(cbackend *b, const char *name, int suspend);
+int kft__container_labels_resume(kft_backend_t *be, const char *name, int suspend);
 
 /* ---- follow.c ---- */
 
-int kft__container_labels_wait(kft_job_t **out, cbackend *b, const char *name,
+int kft__container_labels_wait(kft_job_t **out, kft_backend_t *be, const char *name,
                                const kft_wait_opts_t *opts);
-int kft__container_labels_logs(cbackend *b, const char *name, const kft_logs_opts_t *opts,
+int kft__container_labels_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *opts,
                                kft_log_cb cb, void *payload);
 
 #endif

@@ -49,7 +49,7 @@ static int wait_eval(wait_ctx *w)
 		w->dirty = 0;
 		if (past)
 			w->rechecked = 1;
-		if ((error = kft__container_labels_get_job(&job, w->b, w->name)) < 0) {
+		if ((error = kft__container_labels_get_job(&job, &w->b->rb.base, w->name)) < 0) {
 			w->result = 1;
 			w->rc = error;
 			return error;
@@ -96,9 +96,10 @@ static void schedule_deadline(wait_ctx *w)
 	kft_error_clear();
 }
 
-int kft__container_labels_wait(kft_job_t **out, cbackend *b, const char *name,
+int kft__container_labels_wait(kft_job_t **out, kft_backend_t *be, const char *name,
                                const kft_wait_opts_t *opts)
 {
+	cbackend *b = (cbackend *)be;
 	wait_ctx w;
 	int64_t lost_since = 0;
 	int error;
@@ -315,9 +316,10 @@ static int logs_tick(void *payload)
 	return t->cb ? kft__logs_heartbeat(t->cb, t->payload, &t->beat) : 0;
 }
 
-int kft__container_labels_logs(cbackend *b, const char *name, const kft_logs_opts_t *opts,
+int kft__container_labels_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *opts,
                                kft_log_cb cb, void *payload)
 {
+	cbackend *b = (cbackend *)be;
 	kft__engine *e;
 	kft_job_t *job = NULL;
 	kft__engine_stream **ss = NULL;
@@ -330,7 +332,7 @@ int kft__container_labels_logs(cbackend *b, const char *name, const kft_logs_opt
 
 	if ((error = kft__container_engine(&e, b)) < 0)
 		return error;
-	if ((error = kft__container_labels_get_job(&job, b, name)) < 0)
+	if ((error = kft__container_labels_get_job(&job, be, name)) < 0)
 		return error;
 	prefix = kft__logs_prefix(opts);
 	n = kft_job_step_count(job);

@@ -383,8 +383,9 @@ int kft__container_observe_json(kft_job_t **out, const char *name, const cJSON *
 	return error;
 }
 
-int kft__container_labels_get_job(kft_job_t **out, cbackend *b, const char *name)
+int kft__container_labels_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
 {
+	cbackend *b = (cbackend *)be;
 	int found, error;
 
 	if ((error = kft__container_observe(out, b, name, &found)) < 0)
@@ -398,8 +399,10 @@ int kft__container_labels_get_job(kft_job_t **out, cbackend *b, const char *name
 
 /* ---- events (from container timestamps) ---- */
 
-int kft__container_labels_get_events(kft_event_list_t **out, cbackend *b, const char *name)
+int kft__container_labels_get_events(kft_event_list_t **out, kft_backend_t *be,
+                                     const char *name)
 {
+	cbackend *b = (cbackend *)be;
 	kft_job_t *job = NULL;
 	kft_event_list_t *ev = NULL;
 	cJSON *list = NULL;
@@ -409,7 +412,7 @@ int kft__container_labels_get_events(kft_event_list_t **out, cbackend *b, const 
 
 	*out = NULL;
 	memset(&j, 0, sizeof(j));
-	if ((error = kft__container_labels_get_job(&job, b, name)) < 0)
+	if ((error = kft__container_labels_get_job(&job, be, name)) < 0)
 		return error;
 	if ((error = kft_event_list_new(&ev)) < 0 || (error = kft__cjob_find(&j, &list, b->eng, name)) < 0)
 		goto out;
@@ -455,8 +458,9 @@ out:
 
 /* ---- suspend/resume ---- */
 
-int kft__container_labels_resume(cbackend *b, const char *name, int suspend)
+int kft__container_labels_resume(kft_backend_t *be, const char *name, int suspend)
 {
+	cbackend *b = (cbackend *)be;
 	cJSON *list = NULL;
 	cjob j;
 	size_t i;

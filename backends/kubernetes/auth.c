@@ -135,17 +135,13 @@ static void trim(kft__buf *b)
 	while (b->len > 0 && (b->ptr[b->len - 1] == '\n' || b->ptr[b->len - 1] == ' ' ||
 	                      b->ptr[b->len - 1] == '\r'))
 		b->ptr[--b->len] = '\0';
-	if (b->len > 2000) {
-		b->len = 2000;
-		b->ptr[b->len] = '\0';
-	}
 }
 
 int kft__k8s_parse_credential(kft__k8s *k, const char *text, size_t len, const char *cmd)
 {
 	cJSON *doc = cJSON_ParseWithLength(text, len);
 	const cJSON *st;
-	const char *api, *tok, *cert, *key, *exp;
+	const char *api, *kind, *tok, *cert, *key, *exp;
 	int error = 0;
 
 	if (!doc || !cJSON_IsObject(doc)) {
@@ -154,13 +150,19 @@ int kft__k8s_parse_credential(kft__k8s *k, const char *text, size_t len, const c
 		                      "exec plugin %s: output is not an ExecCredential JSON object", cmd);
 	}
 	api = kft__json_str(doc, "apiVersion");
-	if (!kft__streq(kft__json_str(doc, "kind"), "ExecCredential") ||
-	    !kft__streq(api, k->cfg.exec.api_version)) {
+	kind = kft__json_str(doc, "kind");
+	if (!kft__streq(kind, "ExecCredential") || !kft__streq(api, k->cfg.exec.api_version)) {
+		kft__buf got = KFT__BUF_INIT;   /* the plugin's words: no terminal escapes */
+
+		kft__buf_puts(&got, "kind ");
+		kft__buf_put_text(&got, kind ? kind : "(none)", 100, NULL);
+		kft__buf_puts(&got, ", apiVersion ");
+		kft__buf_put_text(&got, api ? api : "(none)", 100, NULL);
 		error = kft__error_set(KFT_EAUTH, KFT_ERROR_CLASS_CONFIG,
 		                       "exec plugin %s: expected kind ExecCredential, apiVersion %s; "
-		                       "got kind %s, apiVersion %s", cmd, k->cfg.exec.api_version,
-		                       kft__json_str(doc, "kind") ? kft__json_str(doc, "kind") : "(none)",
-		                       api ? api : "(none)");
+		                       "got %s", cmd, k->cfg.exec.api_version,
+		                       got.ptr ? got.ptr : "");
+		kft__buf_free(&got);
 		goto out;
 	}
 	st = kft__json_get(doc, "status");
@@ -188,8 +190,14 @@ int kft__k8s_parse_credential(kft__k8s *k, const char *text, size_t len, const c
 	}
 	exp = kft__json_str(st, "expirationTimestamp");
 	k->token_expiry_ms = exp ? kft__time_rfc3339_ms(exp) : 0;
-	if (exp && k->token_expiry_ms == 0)
-		kft__log(KFT_DIAG_WARN, "exec plugin %s: unparsable expirationTimestamp \"%s\"", cmd, exp);
+	if (exp && k->token_expiry_ms == 0) {
+		kft__buf t = KFT__BUF_INIT;
+
+		kft__buf_put_text(&t, exp, 100, NULL);
+		kft__log(KFT_DIAG_WARN, "exec plugin %s: unparsable expirationTimestamp \"%s\"", cmd,
+		         t.ptr ? t.ptr : "");
+		kft__buf_free(&t);
+	}
 	k->exec_valid = 1;
 	kft__log(KFT_DIAG_DEBUG, "exec plugin %s: got a %s%s", cmd,
 	         tok && *tok ? "token" : "client certificate",
@@ -213,7 +221,7 @@ static int run_exec(kft__k8s *k)
 	const kft__k8s_exec *ex = &k->cfg.exec;
 	const char *cmd = base_name(ex->command);
 	kft__strv argv = KFT__STRV_INIT, env = KFT__STRV_INIT;
-	kft__buf bufs[2] = { KFT__BUF_INIT, KFT__BUF_INIT };
+	kft__buf bufs[2] = { KFT__BUF_INIT, KFT__BUF_INIT }, said = KFT__BUF_INIT;
 	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, fds[2], status = 0, error;
 	char *info = NULL, **e;
 	kft__proc_opts po;
@@ -297,9 +305,12 @@ static int run_exec(kft__k8s *k)
 			snprintf(how, sizeof(how), "exit status %d", WEXITSTATUS(status));
 		else
 			snprintf(how, sizeof(how), "signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		/* its stderr, without terminal escapes, nor the token it had handed out before */
+		kft__buf_put_text(&said, bufs[1].len ? bufs[1].ptr : "(no stderr output)", 2000,
+		                  k->token);
 		error = kft__error_set(KFT_EAUTH, KFT_ERROR_CLASS_CONFIG,
 		                       "exec credential plugin %s failed (%s): %s", cmd, how,
-		                       bufs[1].len ? bufs[1].ptr : "(no stderr output)");
+		                       said.ptr ? said.ptr : "");
 		goto out;
 	}
 	error = kft__k8s_parse_credential(k, bufs[0].ptr ? bufs[0].ptr : "", bufs[0].len, cmd);
@@ -307,7 +318,10 @@ out:
 	if (bufs[0].ptr)
 		explicit_bzero(bufs[0].ptr, bufs[0].len);
 	kft__buf_free(&bufs[0]);
+	if (bufs[1].ptr)
+		explicit_bzero(bufs[1].ptr, bufs[1].len);
 	kft__buf_free(&bufs[1]);
+	kft__buf_free(&said);
 	for (i = 0; i < 2; i++) {
 		if (out_p[i] >= 0)
 			close(out_p[i]);

@@ -203,6 +203,27 @@ static void be_free(kft_backend_t *be)
 	free(b);
 }
 
+/* The vtable (include/kftrainer/sys/backend.h); every client gets a copy. */
+static const kft_backend_t kubernetes_backend = {
+	.version = KFT_BACKEND_VERSION,
+	.name = "kubernetes",
+	.submit = kft__k8s_submit,
+	.render_plan = kft__k8s_render_plan,
+	.get_job = kft__k8s_get_job,
+	.get_manifest = kft__k8s_get_manifest,
+	.list_jobs = kft__k8s_list_jobs,
+	.wait = kft__k8s_wait,
+	.logs = kft__k8s_logs,
+	.delete_job = be_delete_job,
+	.suspend_job = be_suspend_job,
+	.get_events = kft__k8s_get_events,
+	.list_runtimes = kft__k8s_list_runtimes,
+	.get_runtime = kft__k8s_get_runtime,
+	.resolve_runtime = kft__k8s_resolve_runtime,
+	.caps = KFT_BACKEND_CAP_REMOTE_RUNTIMES,
+	.free = be_free,
+};
+
 int kft__backend_kubernetes_factory(kft_backend_t **out, const kft_client_opts_t *opts,
                                     void *payload)
 {
@@ -221,23 +242,7 @@ int kft__backend_kubernetes_factory(kft_backend_t **out, const kft_client_opts_t
 	kft__log(KFT_DIAG_DEBUG, "kubernetes: server %s, namespace %s, from %s%s%s", b->k.cfg.server,
 	         b->k.cfg.ns, b->k.cfg.origin, b->k.cfg.context ? ", context " : "",
 	         b->k.cfg.context ? b->k.cfg.context : "");
-	b->be.version = KFT_BACKEND_VERSION;
-	b->be.name = "kubernetes";
-	b->be.submit = kft__k8s_submit;
-	b->be.render_plan = kft__k8s_render_plan;
-	b->be.get_job = kft__k8s_get_job;
-	b->be.get_manifest = kft__k8s_get_manifest;
-	b->be.list_jobs = kft__k8s_list_jobs;
-	b->be.wait = kft__k8s_wait;
-	b->be.logs = kft__k8s_logs;
-	b->be.delete_job = be_delete_job;
-	b->be.suspend_job = be_suspend_job;
-	b->be.get_events = kft__k8s_get_events;
-	b->be.list_runtimes = kft__k8s_list_runtimes;
-	b->be.get_runtime = kft__k8s_get_runtime;
-	b->be.resolve_runtime = kft__k8s_resolve_runtime;
-	b->be.caps = KFT_BACKEND_CAP_REMOTE_RUNTIMES;
-	b->be.free = be_free;
+	b->be = kubernetes_backend;
 	kft__k8s_v1_methods(&b->be);
 	*out = &b->be;
 	return 0;

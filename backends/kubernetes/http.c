@@ -253,16 +253,6 @@ static void put_snippet(kft__buf *b, const char *s, size_t len)
 		kft__buf_puts(b, "...");
 }
 
-/*
- * A server's text in a message: control characters (terminal escapes, NUL-free
- * but hostile) become '?'; UTF-8 passes.
- */
-static void put_text(kft__buf *b, const char *s)
-{
-	for (; *s; s++)
-		kft__buf_putc(b, (unsigned char)*s < 32 || *s == 127 ? '?' : *s);
-}
-
 static int code_for(long http)
 {
 	switch (http) {
@@ -296,16 +286,17 @@ int kft__k8s_status_error(long http, const char *body, size_t len, const char *m
 			reason = NULL;   /* a reason is a CamelCase word (StatusReason) */
 		if (scode == 409 && kft__streq(reason, "Conflict"))
 			code = KFT_ERROR;   /* an update conflict, not a name clash */
-		put_text(&b, msg && *msg ? msg : (reason ? reason : "(no message)"));
+		kft__buf_put_text(&b, msg && *msg ? msg : (reason ? reason : "(no message)"),
+		                  (size_t)-1, NULL);
 		cJSON_ArrayForEach(c, causes) {
 			const char *f = kft__json_str(c, "field"), *m = kft__json_str(c, "message");
 
 			if (!m || (msg && strstr(msg, m)))
 				continue;   /* already in the message */
 			kft__buf_puts(&b, "; ");
-			put_text(&b, f ? f : "");
+			kft__buf_put_text(&b, f ? f : "", (size_t)-1, NULL);
 			kft__buf_puts(&b, f ? ": " : "");
-			put_text(&b, m);
+			kft__buf_put_text(&b, m, (size_t)-1, NULL);
 			if (b.len > 2000)
 				break;   /* a message, not a dump: the error keeps 4 KiB */
 		}

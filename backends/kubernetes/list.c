@@ -232,9 +232,7 @@ static void walk_metadata(kft__jread *w, kft__k8s_tjinfo *ti)
 	size_t n;
 	int first = 1;
 
-	if (!kft__jr_enter(w))
-		return;
-	while (!w->bad && kft__jr_member(w, &first, &k, &n, 1) == 1) {
+	while (kft__jr_field(w, &first, &k, &n)) {
 		if (KFT__JR_KEY_IS(k, n, "name"))
 			ti->name = kft__jr_string(w);
 		else if (KFT__JR_KEY_IS(k, n, "namespace"))
@@ -259,17 +257,14 @@ static void walk_spec(kft__jread *w, kft__k8s_tjinfo *ti)
 	size_t n, n2;
 	int first = 1, f2;
 
-	if (!kft__jr_enter(w))
-		return;
-	while (!w->bad && kft__jr_member(w, &first, &k, &n, 1) == 1) {
+	while (kft__jr_field(w, &first, &k, &n)) {
 		int rref = KFT__JR_KEY_IS(k, n, "runtimeRef"), trainer = KFT__JR_KEY_IS(k, n, "trainer");
 
-		if ((!rref && !trainer) || !kft__jr_enter(w)) {
-			if (!rref && !trainer)
-				kft__jr_skip(w);
+		if (!rref && !trainer) {
+			kft__jr_skip(w);
 			continue;
 		}
-		for (f2 = 1; !w->bad && kft__jr_member(w, &f2, &k2, &n2, 1) == 1; ) {
+		for (f2 = 1; kft__jr_field(w, &f2, &k2, &n2); ) {
 			if (rref && KFT__JR_KEY_IS(k2, n2, "name"))
 				ti->runtime = kft__jr_string(w);
 			else if (trainer && KFT__JR_KEY_IS(k2, n2, "numNodes"))
@@ -286,9 +281,7 @@ static void walk_status(kft__jread *w, kft__k8s_tjinfo *ti, cJSON **ts)
 	size_t n;
 	int first = 1;
 
-	if (!kft__jr_enter(w))
-		return;
-	while (!w->bad && kft__jr_member(w, &first, &k, &n, 1) == 1) {
+	while (kft__jr_field(w, &first, &k, &n)) {
 		if (KFT__JR_KEY_IS(k, n, "conditions")) {
 			walk_conditions(w, ti);
 		} else if (KFT__JR_KEY_IS(k, n, "trainerStatus") && !*ts) {

@@ -313,6 +313,9 @@ int kft__k8s_wait(kft_job_t **out, kft_backend_t *be, const char *name, const kf
 					kft__k8s_auth_refresh(k, 1);
 					kft_error_clear();
 				}
+				if (x->s.error && x->s.status < 300)   /* cut: a line past the limit, a drop */
+					kft__log(KFT_DIAG_DEBUG, "watch failed: %s",
+					         x->s.err_msg ? x->s.err_msg : "?");
 				if (x->gone || x->s.status == 410) {
 					kft__log(KFT_DIAG_DEBUG, "watch: resourceVersion expired or stream "
 					         "error: relisting");

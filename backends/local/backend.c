@@ -3,9 +3,11 @@
  * detached kft-supervisor (backends/runner/supervisor.c) and recorded in the
  * job store (backends/runner/store.h). Waiting and log following are
  * event-driven (inotify on the job directory; backends/runner/follow.c).
+ * Everything read from the store (get, wait, logs, events, suspend, ...) is
+ * the runner's (backends/runner/backend.h); this file submits, lists, deletes.
  * SPDX-License-Identifier: Apache-2.0
  */
-#include "../runner/store.h"
+#include "../runner/backend.h"
 #include "plan.h"
 #include "builtin.h"
 
@@ -19,10 +21,8 @@
 #include <unistd.h>
 
 typedef struct {
-	kft_backend_t base;
-	char *state_dir;
+	kft__runner_backend rb;   /* first; rb.root: the state dir */
 	char *runtime_path;
-	kft__store_children pending;   /* supervisor first processes not reaped yet */
 } local_be;
 
 #define LBE(be) ((local_be *)(be))
@@ -68,7 +68,7 @@ static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
 	int error;
 
 	*out = NULL;
-	if ((error = kft__store_job_dir(&dir, lb->state_dir, kft_spec_name(spec))) < 0)
+	if ((error = kft__store_job_dir(&dir, lb->rb.root, kft_spec_name(spec))) < 0)
 		return error;
 	if (!(ws = kft__path_join(dir, "workspace"))) {
 		error = kft__error_oom();
@@ -101,12 +101,12 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		return kft__error_set(KFT_ENOTSUPPORTED, KFT_ERROR_CLASS_INVALID,
 		                      "server dry run is for the kubernetes backend; use "
 		                      "kft_render_plan to see what would run locally");
-	if ((error = kft__store_job_dir(&dir, lb->state_dir, name)) < 0)
+	if ((error = kft__store_job_dir(&dir, lb->rb.root, name)) < 0)
 		return error;
 	if (stat(dir, &sb) == 0) {
 		error = kft__error_set(KFT_EEXISTS, KFT_ERROR_CLASS_STORE,
 		                       "TrainJob \"%s\" already exists (in %s/jobs); delete it or "
-		                       "pick another name", name, lb->state_dir);
+		                       "pick another name", name, lb->rb.root);
 		goto out;
 	}
 	if ((error = kft__supervisor_find(&sup)) < 0)
@@ -120,9 +120,9 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	/* a builtin trainer's programs (e.g. `tune`) must exist before anything starts */
 	if ((error = kft__builtin_check_local_tools(doc)) < 0)
 		goto out;
-	if ((error = kft__store_create(&lock_fd, lb->state_dir, name, doc, plan, "local")) < 0)
+	if ((error = kft__store_create(&lock_fd, lb->rb.root, name, doc, plan, "local")) < 0)
 		goto out;
-	if ((error = kft__store_spawn_supervisor(&lb->pending, dir, lock_fd)) < 0) {
+	if ((error = kft__store_spawn_supervisor(&lb->rb.pending, dir, lock_fd)) < 0) {
 		/* nothing half-made stays behind */
 		int saved = error;
 		char *msg = kft__strdup(kft_error_last()->message);
@@ -133,7 +133,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		error = saved;
 		goto out;
 	}
-	error = kft__store_get_job(out, lb->state_dir, name, "local");
+	error = kft__store_get_job(out, lb->rb.root, name, "local");
 out:
 	cJSON_Delete(plan);
 	cJSON_Delete(doc);
@@ -143,57 +143,15 @@ out:
 	return error;
 }
 
-/* ---------------- get / list / events ---------------- */
-
-static int be_get_job(kft_job_t **out, kft_backend_t *be, const char *name)
-{
-	kft__store_children_reap(&LBE(be)->pending, 0);
-	return kft__store_get_job(out, LBE(be)->state_dir, name, "local");
-}
+/* ---------------- list (get, wait, logs, events...: backends/runner/backend.c) ---------------- */
 
 static int be_list_jobs(kft_job_list_t **out, kft_backend_t *be, const char *runtime)
 {
-	kft__store_children_reap(&LBE(be)->pending, 0);
-	return kft__store_list_jobs(out, LBE(be)->state_dir, runtime, "local");
+	kft__store_children_reap(&LBE(be)->rb.pending, 0);
+	return kft__store_list_jobs(out, LBE(be)->rb.root, runtime, "local");
 }
 
-static int be_get_events(kft_event_list_t **out, kft_backend_t *be, const char *name)
-{
-	kft__store_children_reap(&LBE(be)->pending, 0);
-	return kft__store_get_events(out, LBE(be)->state_dir, name);
-}
-
-static int be_get_manifest(char **out, kft_backend_t *be, const char *name, int what)
-{
-	return kft__store_manifest(out, LBE(be)->state_dir, name, what);
-}
-
-static int be_workspace_dir(char **out, kft_backend_t *be, const char *name)
-{
-	return kft__store_workspace_dir(out, LBE(be)->state_dir, name);
-}
-
-static int be_get_metrics_history(kft_metrics_history_t **out, kft_backend_t *be,
-                                  const char *name)
-{
-	return kft__store_metrics_history(out, LBE(be)->state_dir, name);
-}
-
-/* ---------------- wait / logs (backends/runner/follow.c) ---------------- */
-
-static int be_wait(kft_job_t **out, kft_backend_t *be, const char *name, const kft_wait_opts_t *o)
-{
-	kft__store_children_reap(&LBE(be)->pending, 0);
-	return kft__store_wait(out, LBE(be)->state_dir, name, "local", o);
-}
-
-static int be_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o, kft_log_cb cb,
-                   void *payload)
-{
-	return kft__store_logs(LBE(be)->state_dir, name, o, cb, payload);
-}
-
-/* ---------------- delete / suspend ---------------- */
+/* ---------------- delete ---------------- */
 
 static int be_delete_job(kft_backend_t *be, const char *name, const kft_delete_opts_t *o)
 {
@@ -203,7 +161,7 @@ static int be_delete_job(kft_backend_t *be, const char *name, const kft_delete_o
 	char *dir = NULL;
 	int error;
 
-	if ((error = kft__store_job_dir(&dir, lb->state_dir, name)) < 0)
+	if ((error = kft__store_job_dir(&dir, lb->rb.root, name)) < 0)
 		return error;
 	if ((error = kft__store_cancel(dir, name, grace, 5000)) < 0)
 		goto out;
@@ -220,27 +178,13 @@ out:
 	return error;
 }
 
-static int be_suspend_job(kft_backend_t *be, const char *name, int suspend)
-{
-	local_be *lb = LBE(be);
-	char *dir = NULL;
-	int error;
-
-	if ((error = kft__store_job_dir(&dir, lb->state_dir, name)) < 0)
-		return error;
-	error = kft__store_suspend(dir, name, suspend);
-	free(dir);
-	return error;
-}
-
 /* ---------------- factory ---------------- */
 
 static void be_free(kft_backend_t *be)
 {
 	if (!be)
 		return;
-	kft__store_children_free(&LBE(be)->pending);
-	free(LBE(be)->state_dir);
+	kft__runner_backend_clear(&LBE(be)->rb);
 	free(LBE(be)->runtime_path);
 	free(be);
 }
@@ -253,26 +197,17 @@ int kft__backend_local_factory(kft_backend_t **out, const kft_client_opts_t *opt
 	(void)payload;
 	*out = NULL;
 	KFT_CHECK_ALLOC(lb);
-	if ((error = kft__store_state_dir(&lb->state_dir, opts ? opts->state_dir : NULL)) < 0 ||
+	kft__runner_backend_init(&lb->rb, "local", NULL);
+	lb->rb.base.submit = be_submit;
+	lb->rb.base.render_plan = be_render_plan;
+	lb->rb.base.list_jobs = be_list_jobs;
+	lb->rb.base.delete_job = be_delete_job;
+	lb->rb.base.free = be_free;
+	if ((error = kft__store_state_dir(&lb->rb.root, opts ? opts->state_dir : NULL)) < 0 ||
 	    (opts && opts->runtime_path && !(lb->runtime_path = kft__strdup(opts->runtime_path)))) {
-		be_free(&lb->base);
+		be_free(&lb->rb.base);
 		return error < 0 ? error : kft__error_oom();
 	}
-	lb->base.version = KFT_BACKEND_VERSION;
-	lb->base.name = "local";
-	lb->base.submit = be_submit;
-	lb->base.render_plan = be_render_plan;
-	lb->base.get_job = be_get_job;
-	lb->base.list_jobs = be_list_jobs;
-	lb->base.wait = be_wait;
-	lb->base.logs = be_logs;
-	lb->base.delete_job = be_delete_job;
-	lb->base.suspend_job = be_suspend_job;
-	lb->base.get_events = be_get_events;
-	lb->base.get_metrics_history = be_get_metrics_history;
-	lb->base.workspace_dir = be_workspace_dir;
-	lb->base.get_manifest = be_get_manifest;
-	lb->base.free = be_free;
-	*out = &lb->base;
+	*out = &lb->rb.base;
 	return 0;
 }

@@ -106,9 +106,45 @@ static int clamp_to_deadline(int64_t *wait_ms, int64_t deadline)
 	return 0;
 }
 
+/*
+ * Where the kernel refused the job's namespaces its steps run without a
+ * private /workspace: one warning per wait, through the diagnostics handler
+ * (the CLI prints it, Python logs it). The supervisor records the event before
+ * any step starts, so once the job is past Created the answer is known.
+ * Returns 1 once decided (warned or not), 0 to look again.
+ */
+static int warn_no_namespace(const char *state_dir, const char *name, const kft_job_t *job)
+{
+	kft_event_list_t *ev = NULL;
+	size_t i;
+	int decided = kft_job_state(job) != KFT_JOB_CREATED;
+
+	if (kft__store_get_events(&ev, state_dir, name) < 0)
+		return 1;   /* no events to read: nothing to say */
+	for (i = 0; i < kft_event_list_count(ev); i++) {
+		const kft_event_t *e = kft_event_list_at(ev, i);
+		char *ws = NULL;
+
+		if (!kft__streq(kft_event_reason(e), "NoWorkspaceNamespace"))
+			continue;
+		if (kft__store_workspace_dir(&ws, state_dir, name) < 0)
+			ws = NULL;
+		kft__log(KFT_DIAG_WARN, "TrainJob %s runs without a private /workspace (%s): its "
+		         "steps find their workspace at $KFT_WORKSPACE (%s)", name,
+		         kft_event_message(e) ? kft_event_message(e) : "namespaces refused",
+		         ws ? ws : "the job's directory");
+		free(ws);
+		decided = 1;
+		break;
+	}
+	kft_event_list_free(ev);
+	return decided;
+}
+
 int kft__store_wait(kft_job_t **out, const char *state_dir, const char *name,
                     const char *backend, const kft_wait_opts_t *o)
 {
+	int ns_decided = 0;
 	int64_t deadline = o && o->timeout_ms > 0 ? kft__mono_ms() + o->timeout_ms : 0;
 	watch_t w = { -1 };
 	char *dir = NULL;
@@ -128,6 +164,8 @@ int kft__store_wait(kft_job_t **out, const char *state_dir, const char *name,
 
 		if ((error = kft__store_get_job(&job, state_dir, name, backend)) < 0)
 			break;
+		if (!ns_decided)
+			ns_decided = warn_no_namespace(state_dir, name, job);
 		if (!kft__wait_decide(&error, job, name, o)) {
 			kft__wait_hand_over(out, &job, error);
 			kft_job_free(job);

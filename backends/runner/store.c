@@ -274,23 +274,26 @@ int kft__store_step_state(const char *status)
 	return KFT_STEP_PENDING;
 }
 
+const char *kft__proc_stat(char *buf, size_t size, const char *pid)
+{
+	char path[64], *p;
+
+	snprintf(path, sizeof(path), "/proc/%.20s/stat", pid);
+	/* comm may hold spaces and parens, even ')': fields restart after the last ')' */
+	if (!kft__read_head(buf, size, path, 0) || (p = strrchr(buf, ')')) == NULL)
+		return NULL;
+	return p + 1;
+}
+
 unsigned long long kft__proc_start_ticks(pid_t pid)
 {
-	char path[64], buf[1024], *p;
+	char id[24], buf[1024];
+	const char *p;
 	unsigned long long v = 0;
-	int fd, field;
-	ssize_t n;
+	int field;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may hold spaces and parens: fields restart after the last ')' */
-	if ((p = strrchr(buf, ')')) == NULL)
+	snprintf(id, sizeof(id), "%d", (int)pid);
+	if ((p = kft__proc_stat(buf, sizeof(buf), id)) == NULL)
 		return 0;
 	for (field = 2; *p && field < 22; p++)
 		if (*p == ' ')
@@ -774,7 +777,7 @@ out:
 
 int kft__store_get_events(kft_event_list_t **out, const char *state_dir, const char *name)
 {
-	char *dir = NULL, *path = NULL, *text = NULL, *line, *save = NULL;
+	char *dir = NULL, *text = NULL, *line, *save = NULL;
 	kft_event_list_t *list = NULL;
 	struct stat sb;
 	int error;
@@ -787,18 +790,8 @@ int kft__store_get_events(kft_event_list_t **out, const char *state_dir, const c
 		                       "TrainJob \"%s\" not found", name);
 		goto out;
 	}
-	if (!(path = kft__path_join(dir, KFT__STORE_EVENTS))) {
-		error = kft__error_oom();
-		goto out;
-	}
-	if ((error = kft_event_list_new(&list)) < 0)
-		goto out;
-	error = kft__read_file(&text, NULL, path);
-	if (error == KFT_ENOTFOUND) {
-		error = 0;
-		goto out;
-	}
-	if (error < 0)
+	if ((error = kft_event_list_new(&list)) < 0 ||
+	    (error = kft__read_file_in(&text, NULL, dir, KFT__STORE_EVENTS)) < 0 || !text)
 		goto out;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		cJSON *e = cJSON_Parse(line);
@@ -815,7 +808,6 @@ int kft__store_get_events(kft_event_list_t **out, const char *state_dir, const c
 	kft_event_list_sort(list);
 out:
 	free(text);
-	free(path);
 	free(dir);
 	if (error < 0) {
 		kft_event_list_free(list);

@@ -138,6 +138,8 @@ int kft__store_cancel(const char *dir, const char *name, int64_t grace_ms, int64
 
 /** Is status final (Complete/Failed)? */
 int kft__store_status_final(const char *status);
+/* /proc/PID/stat read into buf: the fields after "pid (comm)", from " state"; NULL if gone. */
+const char *kft__proc_stat(char *buf, size_t size, const char *pid);
 /** Start time of a process in clock ticks since boot (/proc/pid/stat field 22); 0 if none. */
 unsigned long long kft__proc_start_ticks(pid_t pid);
 

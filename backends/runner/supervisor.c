@@ -142,10 +142,41 @@ static step_t *find_step(sup_t *s, const char *name)
 	return NULL;
 }
 
+/* torchrun's root-cause file for a step (TORCHELASTIC_ERROR_FILE, see job_env) */
+static void error_file_path(char *path, size_t size, const sup_t *s, const char *step)
+{
+	snprintf(path, size, "%s/tmp/kft-error.%s.json", s->dir, step);
+}
+
 /*
- * A failed step's root error from the end of its log (lib/root_cause.c): the
- * exception line of its last Python traceback (*exception 1), else its last
- * lines (*exception 0). NULL when the log is empty or unreadable.
+ * The exception line torchrun's error file names (the first failing rank's,
+ * when its entrypoint was wrapped with @record), or NULL. The file is the
+ * job's own output: read without following links, bounded, parsed as hostile.
+ */
+static char *error_file_cause(sup_t *s, const char *step)
+{
+	char path[PATH_MAX], *buf, *out = NULL;
+	int64_t ts;
+	ssize_t n;
+	int fd;
+
+	error_file_path(path, sizeof(path), s, step);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0)
+		return NULL;
+	if ((buf = kft__malloc(KFT__ERROR_FILE_MAX + 1)) != NULL &&
+	    (n = read(fd, buf, KFT__ERROR_FILE_MAX + 1)) > 0 &&
+	    kft__root_cause_error_file(&out, &ts, buf, (size_t)n) < 0)
+		slog("%s: %s", path, kft_error_last()->message);
+	close(fd);
+	free(buf);
+	return out;
+}
+
+/*
+ * A failed step's root error: the exception torchrun's error file names, else
+ * from the end of its log (lib/root_cause.c): the exception line of its last
+ * Python traceback (*exception 1), else its last lines (*exception 0). NULL
+ * when there is neither.
  */
 static char *root_cause(sup_t *s, const char *step, int *exception)
 {
@@ -154,6 +185,10 @@ static char *root_cause(sup_t *s, const char *step, int *exception)
 	off_t size;
 	int fd;
 
+	if ((out = error_file_cause(s, step)) != NULL) {
+		*exception = 1;
+		return out;
+	}
 	*exception = 0;
 	snprintf(path, sizeof(path), "%s/logs/%s.log", s->dir, step);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -192,22 +227,15 @@ static int group_is_ours(pid_t pgid)
 	if (pgid <= 1 || sid < 0 || (kill(-pgid, 0) < 0 && errno == ESRCH) || !(d = opendir("/proc")))
 		return 0;
 	while (!ours && (e = readdir(d)) != NULL) {
-		char path[64], buf[512], *p;
-		int pgrp, sess, fd;
-		ssize_t n;
+		char buf[512];
+		const char *p;
+		int pgrp, sess;
 
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%.20s/stat", e->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		/* "pid (comm) state ppid pgrp session ...": comm may hold anything, even ')' */
-		if ((p = strrchr(buf, ')')) != NULL && sscanf(p + 1, " %*c %*d %d %d", &pgrp, &sess) == 2)
+		/* "pid (comm) state ppid pgrp session ..." */
+		if ((p = kft__proc_stat(buf, sizeof(buf), e->d_name)) != NULL &&
+		    sscanf(p, " %*c %*d %d %d", &pgrp, &sess) == 2)
 			ours = pgrp == pgid && sess == sid;
 	}
 	closedir(d);
@@ -310,12 +338,23 @@ static int open_log(sup_t *s, const char *step)
  * What every step of the job gets (before the plan's own env, which may
  * override it): KFT_WORKSPACE, the job's workspace directory (/workspace
  * inside the job's namespace), and TMPDIR inside the job's directory, so that
- * nothing the job makes outlives kft delete.
+ * nothing the job makes outlives kft delete. Process steps also get
+ * TORCHELASTIC_ERROR_FILE: torchrun copies the first failing rank's error
+ * file there (when the rank's entrypoint is wrapped with @record), and
+ * root_cause() reads it; a previous attempt's is removed first.
  */
-static int job_env(sup_t *s, kft__strv *env)
+static int job_env(sup_t *s, kft__strv *env, const char *step)
 {
 	char path[PATH_MAX];
 	int error;
+
+	if (kft__streq(s->runner->name, "process")) {
+		error_file_path(path, sizeof(path), s, step);
+		if (unlink(path) < 0 && errno != ENOENT)
+			slog("cannot remove %s: %s", path, strerror(errno));
+		if ((error = kft__env_set(env, "TORCHELASTIC_ERROR_FILE", path)) < 0)
+			return error;
+	}
 
 	snprintf(path, sizeof(path), "%s/workspace", s->dir);
 	if ((error = kft__env_set(env, "KFT_WORKSPACE", path)) < 0)
@@ -340,7 +379,7 @@ static void start_step(sup_t *s, step_t *st)
 	if (!error)
 		error = kft__progress_server_env(&s->progress, &env);
 	if (!error)
-		error = job_env(s, &env);
+		error = job_env(s, &env, name);
 	if (!error)
 		error = s->runner->command(&argv, &env, &cwd, s->dir, s->plan, st->plan);
 	if (!error && argv.n)

@@ -32,6 +32,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+import zlib
 
 GROUP = "trainer.kubeflow.org"
 VERSION = "v1alpha1"
@@ -64,6 +65,8 @@ ANN_PROGRESS = "fake.kftrainer.dev/progress"
 ANCESTOR = "trainer.kubeflow.org/trainjob-ancestor-step"
 
 GZIP_MIN = 128 * 1024
+# the oversize faults: one more byte than a client holds (KFT__RESPONSE_MAX, a watch line)
+OVERSIZE_BYTES = (64 << 20) + 1
 RFC1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -987,6 +990,10 @@ class Faults:
         self.expire_tokens = False
         self.forbid_create = False
         self.expire_continue = 0
+        self.oversize = 0
+        self.oversize_gzip = 0
+        self.oversize_watch = 0
+        self.oversize_bytes = OVERSIZE_BYTES
 
     def take(self, attr):
         with self.lock:
@@ -1040,6 +1047,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def send_bytes(self, code, body, ctype="application/json", headers=None,
                    allow_faults=True, gzipped=None):
         srv = self.server
+        if allow_faults and code == 200 and srv.faults.take("oversize"):
+            return self._send_oversize(False)
+        if allow_faults and code == 200 and srv.faults.take("oversize_gzip"):
+            return self._send_oversize(True)
         if allow_faults and code == 200 and srv.faults.take("garbage"):
             body = b'{"kind":"Garbage","items":[{"metadata":{"name":"x"}},' + \
                 b'\x00\xff not json at all <<<'
@@ -1068,6 +1079,45 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def _oversize_pieces(self, head):
+        """head, then oversize_bytes of padding in 1 MiB pieces (generated, never held)."""
+        left = int(self.server.faults.oversize_bytes)
+        piece = b"x" * (1 << 20)
+        yield head
+        while left > 0:
+            yield piece[:min(left, len(piece))]
+            left -= len(piece)
+
+    def _send_oversize(self, gz):
+        """A 200 answer whose one item is longer than a client may hold: a TrainJob (list)
+        with a name of oversize_bytes bytes, streamed; gz: gzip-compressed as it goes (a
+        few hundred KiB on the wire: a decompression bomb) if the client accepts gzip."""
+        gz = gz and self._accepts_gzip()
+        head = b'{"kind":"TrainJobList","apiVersion":"%s/%s","metadata":{},"items":[' \
+            b'{"metadata":{"name":"' % (GROUP.encode(), VERSION.encode())
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Audit-Id", self.audit_id)
+        if gz:
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            size = len(head) + int(self.server.faults.oversize_bytes) + 4
+            self.send_header("Content-Length", str(size))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if gz:
+            z = zlib.compressobj(1, zlib.DEFLATED, 31)   # 31: a gzip header
+            for p in self._oversize_pieces(head):
+                self.write_chunk(z.compress(p))
+            self.write_chunk(z.compress(b'"}}]}') + z.flush())
+            self.end_chunked()
+        else:
+            for p in self._oversize_pieces(head):
+                self.wfile.write(p)
+            self.wfile.write(b'"}}]}')
 
     def _abort(self):
         self.close_connection = True
@@ -1885,6 +1935,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             initial = [self._table_bytes(res, [json.loads(b)], cur_rv) for b in initial]
         for b in initial:
             self.write_chunk(b'{"type":"ADDED","object":' + b + b"}\n")
+        if srv.faults.take("oversize_watch"):  # one event line longer than a client holds
+            for p in self._oversize_pieces(b'{"type":"ADDED","object":{"metadata":{"name":"'):
+                self.write_chunk(p)
+            self.write_chunk(b'"}}}\n')
+            self.end_chunked()
+            return
         if srv.faults.take("drop_watch"):
             self._abort()
             return
@@ -2024,7 +2080,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           "gone": "gone", "goneHttp": "gone_http", "slowMs": "slow_ms",
                           "truncate": "truncate", "garbage": "garbage",
                           "expireTokens": "expire_tokens", "forbidCreate": "forbid_create",
-                          "expireContinue": "expire_continue"}
+                          "expireContinue": "expire_continue", "oversize": "oversize",
+                          "oversizeGzip": "oversize_gzip", "oversizeWatch": "oversize_watch",
+                          "oversizeBytes": "oversize_bytes"}
                 for k in data:
                     if k not in keymap:
                         raise ApiError(400, "BadRequest", "unknown fault %r" % k)
@@ -2142,7 +2200,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "dropWatch": f.drop_watch, "gone": f.gone, "goneHttp": f.gone_http,
                 "slowMs": f.slow_ms, "truncate": f.truncate, "garbage": f.garbage,
                 "expireTokens": f.expire_tokens, "forbidCreate": f.forbid_create,
-                "expireContinue": f.expire_continue}
+                "expireContinue": f.expire_continue, "oversize": f.oversize,
+                "oversizeGzip": f.oversize_gzip, "oversizeWatch": f.oversize_watch,
+                "oversizeBytes": f.oversize_bytes}
 
 
 def merge_patch(target, patch):

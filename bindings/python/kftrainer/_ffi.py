@@ -224,6 +224,7 @@ PROTOTYPES = {
     "kft_job_finished_ms": (c_int64, [P]),
     "kft_job_progress_percent": (c_int64, [P]),
     "kft_job_eta_seconds": (c_int64, [P]),
+    "kft_job_progress_updated_ms": (c_int64, [P]),
     "kft_job_metric_count": (c_size_t, [P]),
     "kft_job_metric_at": (P, [P, c_size_t]),
     "kft_metric_name": (c_char_p, [P]),
@@ -307,6 +308,27 @@ class Library:
             return ctypes.string_at(ptr).decode("utf-8", "replace")
         finally:
             self.kft_free(ptr)
+
+
+class Closing:
+    """What every owner of a library handle shares: ``with`` support and a
+    finalizer, both around the subclass's close() (which must be idempotent)."""
+
+    def close(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
 
 
 def _s(b):

@@ -17,7 +17,7 @@ from . import _ffi
 from . import options as _options
 from .errors import (KFT_EJOBFAILED, KFT_EUSER, JobFailedError, KftError)
 from .types import (BuiltinTrainer, CustomTrainer, CustomTrainerContainer, Event, Initializer,
-                    Runtime, RuntimeTrainer, Step, TrainJob, check_int,
+                    Metric, TrainerStatus, Runtime, RuntimeTrainer, Step, TrainJob, check_int,
                     check_str, check_str_dict, resource_quantity)
 
 __all__ = ["TrainerClient", "KubernetesBackendConfig", "LocalProcessBackendConfig",
@@ -471,10 +471,17 @@ def _job_from_ptr(L, p, runtimes):
     runtime = runtimes.get(rname) or Runtime(name=rname)
     prog = L.kft_job_progress_percent(p)
     eta = L.kft_job_eta_seconds(p)
-    metrics = {}
+    pairs = []
     for i in range(L.kft_job_metric_count(p)):
         mp = L.kft_job_metric_at(p, i)
-        metrics[_s(L.kft_metric_name(mp))] = _s(L.kft_metric_value(mp))
+        pairs.append(Metric(name=_s(L.kft_metric_name(mp)), value=_s(L.kft_metric_value(mp))))
+    metrics = {m.name: m.value for m in pairs}
+    updated = L.kft_job_progress_updated_ms(p)
+    # lastUpdatedTime is required in every accepted update: none means no trainerStatus
+    trainer_status = None if not updated or updated <= 0 else TrainerStatus(
+        progress_percentage=None if prog == _ffi.KFT_UNSET else int(prog),
+        estimated_remaining_seconds=None if eta == _ffi.KFT_UNSET else int(eta),
+        metrics=pairs, last_updated_time=_ms_to_dt(updated))
     return TrainJob(
         name=_s(L.kft_job_name(p)), runtime=runtime, steps=steps,
         num_nodes=int(L.kft_job_num_nodes(p)),
@@ -485,12 +492,13 @@ def _job_from_ptr(L, p, runtimes):
         start_timestamp=_ms_to_dt(L.kft_job_started_ms(p)),
         completion_timestamp=_ms_to_dt(L.kft_job_finished_ms(p)),
         progress_percent=None if prog == _ffi.KFT_UNSET else int(prog),
-        eta_seconds=None if eta == _ffi.KFT_UNSET else int(eta), metrics=metrics)
+        eta_seconds=None if eta == _ffi.KFT_UNSET else int(eta), metrics=metrics,
+        trainer_status=trainer_status)
 
 
 # ---------------------------------------------------------------------------
 
-class TrainerClient:
+class TrainerClient(_ffi.Closing):
     """One backend connection: "local" (processes on this machine, the default),
     "container" (Docker/Podman) or "kubernetes".
 
@@ -602,19 +610,6 @@ class TrainerClient:
             if getattr(self, "_c", None):
                 self._L.kft_client_free(self._c)
                 self._c = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def _client(self):
         if not self._c:
@@ -897,8 +892,10 @@ class TrainerClient:
             if err is not None:
                 raise err
             if job is not None and job.status == "Failed" and not (want & failed_bit):
-                raise JobFailedError("TrainJob %s is Failed%s" % (
-                    name, ": " + job.reason if job.reason else ""), KFT_EJOBFAILED,
+                # as kft_wait words it: the reason, then the message (the root error)
+                raise JobFailedError("TrainJob %s is Failed%s%s" % (
+                    name, ": " + job.reason if job.reason else "",
+                    ": " + job.message if job.message else ""), KFT_EJOBFAILED,
                     reason=job.reason, job=job)
             if job is None:
                 job = self.get_job(name)

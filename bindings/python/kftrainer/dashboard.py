@@ -28,7 +28,7 @@ def _b(s):
     return None if s is None else s.encode()
 
 
-class Dashboard:
+class Dashboard(_ffi.Closing):
     """A running dashboard server. Build it with TrainerClient.dashboard()."""
 
     def __init__(self, client_opts, *, listen=None, token=None, history_path=None,
@@ -104,16 +104,3 @@ class Dashboard:
             if self._d:
                 self._L.kft_dashboard_free(self._d)
                 self._d = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass

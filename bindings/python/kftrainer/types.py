@@ -20,7 +20,7 @@ __all__ = [
     "HuggingFaceDatasetInitializer", "HuggingFaceModelInitializer", "S3DatasetInitializer",
     "S3ModelInitializer", "DataCacheInitializer", "DatasetInitializer", "ModelInitializer",
     "Initializer",
-    "RuntimeTrainer", "Runtime", "Step", "TrainJob", "Event",
+    "RuntimeTrainer", "Runtime", "Step", "TrainJob", "Event", "Metric", "TrainerStatus",
 ]
 
 
@@ -227,7 +227,7 @@ class CustomTrainer:
             self._func_source()   # fail now if the source cannot be shipped
 
     def _func_source(self):
-        """The func's source plus a call line, as Kubeflow's SDK ships it."""
+        """The func's source plus a call line, as Kubeflow's SDK ships it (wrapped with @record)."""
         fn = self.func
         name = getattr(fn, "__name__", "")
         if not name.isidentifier():
@@ -238,13 +238,22 @@ class CustomTrainer:
         except (OSError, TypeError) as e:
             raise ValueError("CustomTrainer: cannot read the source of func %s: %s"
                              % (name, e)) from None
+        # Wrapped with torch.distributed.elastic's @record (when torch imports): a
+        # rank that raises writes its exception to TORCHELASTIC_ERROR_FILE, torchrun
+        # hands the first failing rank's to its own, and the job's message names it.
+        wrap = ("try:\n"
+                "    from torch.distributed.elastic.multiprocessing.errors import "
+                "record as _kft_record\n"
+                "except Exception:  # no torch: the log still has the traceback\n"
+                "    def _kft_record(fn):\n"
+                "        return fn\n")
         if self.func_args:
-            call = "%s(**%r)\n" % (name, self.func_args)
+            call = "_kft_record(%s)(**%r)\n" % (name, self.func_args)
         else:
-            call = "%s()\n" % name
+            call = "_kft_record(%s)()\n" % name
         if not src.endswith("\n"):
             src += "\n"
-        return src + "\n" + call
+        return src + "\n" + wrap + call
 
 
 @dataclass
@@ -594,6 +603,24 @@ class Step:
 
 
 @dataclass
+class Metric:
+    """One entry of status.trainerStatus.metrics (values are strings, as in the CRD)."""
+    name: str
+    value: str
+
+
+@dataclass
+class TrainerStatus:
+    """The job's latest status.trainerStatus (Kubeflow Trainer's progress protocol),
+    under the names Trainer's docs give it on get_job(): what the training code
+    last reported, None where it did not say."""
+    progress_percentage: Optional[int] = None
+    estimated_remaining_seconds: Optional[int] = None
+    metrics: List[Metric] = field(default_factory=list)
+    last_updated_time: Optional[datetime.datetime] = None
+
+
+@dataclass
 class TrainJob:
     name: str
     runtime: Runtime
@@ -610,6 +637,8 @@ class TrainJob:
     progress_percent: Optional[int] = None
     eta_seconds: Optional[int] = None
     metrics: Dict[str, str] = field(default_factory=dict)
+    # status.trainerStatus as the SDK names it; None until the job reported progress
+    trainer_status: Optional[TrainerStatus] = None
 
 
 @dataclass

@@ -8,6 +8,7 @@ but the local backend cannot run jobs yet (the last line says so).
 """
 
 import ctypes
+import datetime
 import json
 import os
 import signal
@@ -441,7 +442,11 @@ class Render(unittest.TestCase):
                           name="f1")
         cmd = doc["spec"]["trainer"]["command"][2]
         self.assertIn("def _shipped_func(n):", cmd)
-        self.assertIn("_shipped_func(**{'n': 3})", cmd)
+        # wrapped with torch.distributed.elastic's @record, so torchrun's error file
+        # names the exception (plain when torch does not import)
+        self.assertIn("_kft_record(_shipped_func)(**{'n': 3})", cmd)
+        self.assertIn("from torch.distributed.elastic.multiprocessing.errors import "
+                      "record as _kft_record", cmd)
 
     def test_script_file(self):
         with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
@@ -688,6 +693,31 @@ class LocalJobs(unittest.TestCase):
         self.assertEqual(job.status, "Complete")
         self.assertEqual(list(self.client.get_job_logs(name, step="node-0")),
                          ["ran after resume"])
+        self.assertIsNone(job.trainer_status)   # it never reported progress
+
+    @local_required
+    def test_trainer_status_from_the_progress_protocol(self):
+        # the step posts one update with a client written from the protocol (no SDK)
+        poster = os.path.join(os.environ["KFT_TOP"], "tests", "progress_client.py")
+        name = self.client.train("torch-distributed", trainer=k.CustomTrainer(
+            command=[sys.executable, poster, "post", "42", "0.25"]))
+        job = self.client.wait_for_job_status(name, timeout=60, polling_interval=1)
+        logs = list(self.client.get_job_logs(name, step="node-0"))
+        self.assertEqual(job.status, "Complete", logs)
+        self.assertTrue(logs and logs[0].startswith("200"), logs)
+        ts = job.trainer_status
+        self.assertIsInstance(ts, k.TrainerStatus)
+        self.assertEqual(ts.progress_percentage, 42)
+        self.assertEqual(ts.estimated_remaining_seconds, 58)
+        self.assertEqual(ts.metrics, [k.Metric("loss", "0.25"), k.Metric("step", "42")])
+        age = datetime.datetime.now(datetime.timezone.utc) - ts.last_updated_time
+        self.assertLess(abs(age.total_seconds()), 300, ts.last_updated_time)
+        # the older names stay, and get_job/list_jobs agree
+        self.assertEqual((job.progress_percent, job.eta_seconds), (42, 58))
+        self.assertEqual(job.metrics, {"loss": "0.25", "step": "42"})
+        self.assertEqual(self.client.get_job(name).trainer_status, ts)
+        self.assertEqual([j.trainer_status for j in self.client.list_jobs() if j.name == name],
+                         [ts])
 
     @local_required
     def test_render_plan(self):
