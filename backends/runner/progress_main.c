@@ -52,6 +52,7 @@
 #define RATE_BURST 64       /* requests at once (every rank of a big job) */
 #define MAX_CONNECTIONS 128
 #define CONN_TIMEOUT_S 10   /* Trainer's readTimeout */
+#define DRAIN_MAX (1024 * 1024)   /* an oversize body read and dropped before the 413 */
 
 typedef struct {
 	char *jobdir, *name, *path, *token;
@@ -357,8 +358,18 @@ static enum MHD_Result first_call(server_t *srv, request_t *rq, struct MHD_Conne
 	rq->refused = 1;
 	if (!rate_ok(srv))
 		return status_answer(c, 429, "TooManyRequests", "Too many requests");
-	if (cl && strtoull(cl, NULL, 10) > KFT__PROGRESS_MAX_BODY)
-		return status_answer(c, 413, "RequestEntityTooLarge", "Payload too large");
+	if (cl && strtoull(cl, NULL, 10) > KFT__PROGRESS_MAX_BODY) {
+		/*
+		 * Answered before the body is read, the connection is closed under a client
+		 * still sending it, which then sees a reset instead of the 413. A body up to
+		 * DRAIN_MAX is read and dropped first (as Go's server lingers), the 413 after.
+		 */
+		if (strtoull(cl, NULL, 10) > DRAIN_MAX)
+			return status_answer(c, 413, "RequestEntityTooLarge", "Payload too large");
+		rq->too_big = 1;
+		rq->refused = 0;
+		return MHD_YES;
+	}
 	if (strcmp(method, "POST") || strcmp(url, srv->path))
 		return status_answer(c, 404, "NotFound", "Not found");
 	if (!(tok = bearer(auth, &toklen)))
