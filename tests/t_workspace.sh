@@ -62,6 +62,58 @@ done
 [ ! -e "$J" ] || fail "kft delete left $J"
 echo "root: ok"
 
+# A /workspace that exists on this machine is never touched: never read into a
+# job, never written by one. If this machine has one, it is only read (a
+# listing with sizes and times, before and after a job that writes
+# /workspace/output). If not, a private root is built for the test (a mount
+# namespace, a tmpfs root binding this machine's top-level directories, plus a
+# /workspace holding sentinels, then pivot_root): the machine's own / is not
+# changed, so tests running beside this one see nothing.
+printf 'echo out > /workspace/output/from-job; ls -A /workspace/output | tr "\\n" " "; echo\n' >"$T/w.sh"
+listing() { find "$1" -xdev -printf '%P %y %s %T@ %m\n' 2>/dev/null | LC_ALL=C sort | md5sum; }
+if [ -e /workspace ]; then
+	before=$(listing /workspace)
+	"$K" train --name wsh --wait --timeout 60 -- sh "$T/w.sh" >/dev/null 2>&1 || fail "wsh: $("$K" logs wsh)"
+	"$K" logs wsh --step node-0 | grep -qx "from-job " || fail "wsh saw: $("$K" logs wsh)"
+	[ "$(listing /workspace)" = "$before" ] || fail "this machine's /workspace changed"
+	echo "host /workspace (exists, read only): ok"
+elif [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v pivot_root >/dev/null; then
+	cat >"$T/hostws.sh" <<'NSEOF'
+set -eu
+R=$1; K=$2; T=$3
+mount --make-rprivate /
+mount -t tmpfs kft-test-root "$R"
+for d in /*; do
+	n=${d#/}
+	if [ -L "$d" ]; then cp -P "$d" "$R/$n"
+	elif [ -d "$d" ]; then mkdir "$R/$n"; mount --rbind "$d" "$R/$n"
+	fi
+done
+mkdir -p "$R/workspace/output" "$R/.old"
+echo sentinel > "$R/workspace/sentinel"
+echo host > "$R/workspace/output/host-file"
+cd "$R"
+pivot_root . .old
+umount -l /.old
+rmdir /.old
+listing() { find /workspace -xdev -printf '%P %y %s %T@ %m\n' | LC_ALL=C sort | md5sum; }
+before=$(listing)
+"$K" train --name wsh --wait --timeout 60 -- sh "$T/w.sh" >/dev/null 2>&1 || { "$K" logs wsh; exit 1; }
+"$K" logs wsh --step node-0 | grep -qx "from-job " || { echo "the job saw: $("$K" logs wsh)"; exit 1; }
+[ "$(listing)" = "$before" ] || { echo "this machine's /workspace changed:"; find /workspace; exit 1; }
+[ "$(cat /workspace/sentinel)" = sentinel ] || exit 1
+echo "ok"
+NSEOF
+	mkdir "$T/root"
+	unshare -m sh "$T/hostws.sh" "$T/root" "$K" "$T" >"$T/hostws.out" 2>&1 ||
+		fail "host /workspace: $(cat "$T/hostws.out")"
+	grep -qx ok "$T/hostws.out" || fail "host /workspace: $(cat "$T/hostws.out")"
+	[ ! -e /workspace ] || fail "the test's /workspace leaked to this machine"
+	echo "host /workspace (made in a private root): ok"
+else
+	echo "host /workspace: not checked (no /workspace here, and not root with unshare/pivot_root)"
+fi
+
 # an unprivileged user: a user namespace around the mount namespace
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	U="$T/user"; mkdir -p "$U"; chown 65534 "$U"
