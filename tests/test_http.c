@@ -144,14 +144,9 @@ static int auth_calls;
 
 static int test_auth(CURL *h, struct curl_slist **hdrs, void *ud)
 {
-	struct curl_slist *n = curl_slist_append(*hdrs, (const char *)ud);
-
 	(void)h;
 	auth_calls++;
-	if (!n)
-		return kft__error_oom();
-	*hdrs = n;
-	return 0;
+	return kft__http_add_bearer(hdrs, ud);
 }
 
 static kft__http *client(void)
@@ -164,7 +159,7 @@ static kft__http *client(void)
 	o.klass = KFT_ERROR_CLASS_K8S;
 	o.errbody = test_dialect;
 	o.auth = test_auth;
-	o.auth_ud = "Authorization: Bearer s3cret";
+	o.auth_ud = "s3cret";
 	o.server = "http://localhost";
 	o.unix_socket = sock;
 	o.timeout_ms = 20000;
