@@ -118,7 +118,6 @@ static void serve_end(pid_t pid, int lfd)
 	unlink(sock);
 }
 
-
 /* A dialect: {"message": m, "reason": r, "code": n}; "teapot" makes it KFT_EUSER. */
 static int test_dialect(kft__http_err *e, const char *body, size_t len, const char *method,
                         const char *what)
