@@ -591,15 +591,22 @@ int kft__engine_container_wait(int *exit_code, kft__engine *e, const char *id)
 	return 0;
 }
 
-int kft__engine_container_inspect(cJSON **out, kft__engine *e, const char *id)
+/* GET prefix+id+suffix (an inspect). */
+static int inspect(cJSON **out, kft__engine *e, const char *prefix, const char *id,
+                   const char *suffix)
 {
 	kft__buf p = KFT__BUF_INIT;
 	int error;
 
-	if ((error = path_with(&p, "/containers/", id, "/json")) == 0)
+	if ((error = path_with(&p, prefix, id, suffix)) == 0)
 		error = kft__engine_call(out, e, "GET", p.ptr, NULL, 0);
 	kft__buf_free(&p);
 	return error;
+}
+
+int kft__engine_container_inspect(cJSON **out, kft__engine *e, const char *id)
+{
+	return inspect(out, e, "/containers/", id, "/json");
 }
 
 int kft__engine_container_stop(kft__engine *e, const char *id, int grace_s)
@@ -706,6 +713,11 @@ out:
 	cJSON_Delete(body);
 	free(text);
 	return error;
+}
+
+int kft__engine_network_inspect(cJSON **out, kft__engine *e, const char *name)
+{
+	return inspect(out, e, "/networks/", name, "");
 }
 
 int kft__engine_network_remove(kft__engine *e, const char *name)

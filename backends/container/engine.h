@@ -79,6 +79,7 @@ int kft__engine_network_create(char **id_out, kft__engine *e, const char *name,
                                const cJSON *labels, int internal);
 int kft__engine_network_remove(kft__engine *e, const char *name);   /* missing: not an error */
 int kft__engine_network_list(cJSON **out, kft__engine *e, const char *label);
+int kft__engine_network_inspect(cJSON **out, kft__engine *e, const char *name);
 
 /* ---- streams (logs, events) ---- */
 

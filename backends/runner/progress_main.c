@@ -11,7 +11,9 @@
  * GnuTLS, in process) in JOBDIR/progress/ (0700), and a
  * per-job token; the job's copies are JOBDIR/trainer/ca.crt and
  * JOBDIR/trainer/token (0700 directory). Listens on ADDR (default
- * 127.0.0.1) on a free port, prints the port and a newline on stdout, closes
+ * 127.0.0.1) on a free port, and for a container job on a per-job network
+ * also on that network's gateway (the plan's progressGateway) on the same
+ * port; prints the port and a newline on stdout, closes
  * stdout, and serves until its stdin reaches end of file (the supervisor
  * closed it or died) or SIGTERM.
  *
@@ -25,6 +27,7 @@
  * refused request stores nothing. One thread: MHD runs from our poll loop.
  * SPDX-License-Identifier: Apache-2.0
  */
+#include "store.h"
 #include "trainer_status.h"
 
 #include <arpa/inet.h>
@@ -418,7 +421,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---- main ---- */
 
-static int listen_on(const char *addr, unsigned short *port)
+/* *port: 0 for any free one; freebind: the address may appear later (a bridge made when
+ * its first container starts). */
+static int listen_on(const char *addr, unsigned short *port, int freebind)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -431,6 +436,7 @@ static int listen_on(const char *addr, unsigned short *port)
 		a->sin6_family = AF_INET6;
 		if (inet_pton(AF_INET6, addr, &a->sin6_addr) != 1)
 			return -1;
+		a->sin6_port = htons(*port);
 		sl = sizeof(*a);
 	} else {
 		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
@@ -438,11 +444,15 @@ static int listen_on(const char *addr, unsigned short *port)
 		a->sin_family = AF_INET;
 		if (inet_pton(AF_INET, addr, &a->sin_addr) != 1)
 			return -1;
+		a->sin_port = htons(*port);
 		sl = sizeof(*a);
 	}
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (freebind)
+		setsockopt(fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_FREEBIND : IP_FREEBIND, &one,
+		           sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 64) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		close(fd);
@@ -451,6 +461,56 @@ static int listen_on(const char *addr, unsigned short *port)
 	*port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
 	              ((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
+}
+
+/*
+ * A container job on a per-job network: its steps reach the host at the network's gateway
+ * (the plan's progressGateway, written by kft_train from the engine's network inspect), so
+ * the server listens there too, on the same port: that address only, never 0.0.0.0; the
+ * token is required on every request. NULL: none (a local job, the host network).
+ */
+static char *plan_gateway(const char *jobdir)
+{
+	char path[PATH_MAX], *gw = NULL;
+	cJSON *plan = NULL;
+	struct in_addr a;
+	const char *g;
+
+	snprintf(path, sizeof(path), "%s/" KFT__STORE_PLAN, jobdir);
+	if (kft__store_read_json(&plan, path) < 0) {
+		kft_error_clear();
+		return NULL;
+	}
+	g = kft__json_str(plan, "progressGateway");
+	if (g && inet_pton(AF_INET, g, &a) == 1 && a.s_addr != htonl(INADDR_ANY))
+		gw = kft__strdup(g);
+	else if (g)
+		say("progressGateway \"%s\" is not an IPv4 address; ignored", g);
+	cJSON_Delete(plan);
+	return gw;
+}
+
+/* 127.0.0.1 (addr) on a free port, and gw (if any) on the same one; a few tries when gw's is
+ * taken. */
+static int listen_both(const char *addr, const char *gw, unsigned short *port, int *gfd)
+{
+	int i, fd;
+
+	*gfd = -1;
+	for (i = 0; i < 8; i++) {
+		unsigned short p = 0;
+
+		if ((fd = listen_on(addr, &p, 0)) < 0)
+			return -1;
+		*port = p;
+		if (!gw || (*gfd = listen_on(gw, &p, 1)) >= 0)
+			return fd;
+		close(fd);
+		if (errno != EADDRINUSE)
+			break;
+	}
+	say("cannot listen on %s: %s", gw, strerror(errno));
+	return -1;
 }
 
 static char *read_pem(const char *jobdir, const char *file)
@@ -462,17 +522,31 @@ static char *read_pem(const char *jobdir, const char *file)
 	return kft__read_file(&data, &len, path) < 0 ? NULL : data;
 }
 
+/* A connection on the gateway's socket: served by the same daemon (MHD_add_connection). */
+static void accept_gateway(struct MHD_Daemon *d, int gfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd;
+
+	/* MHD closes the socket when it cannot take it (connection limit) */
+	while ((fd = accept4(gfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		MHD_add_connection(d, fd, (struct sockaddr *)&ss, sl);
+		sl = sizeof(ss);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	server_t srv;
 	const char *ns = "default", *addr = "127.0.0.1";
-	char *key = NULL, *crt = NULL, tokpath[PATH_MAX];
+	char *key = NULL, *crt = NULL, *gw = NULL, tokpath[PATH_MAX];
 	struct MHD_Daemon *d = NULL;
 	const union MHD_DaemonInfo *info;
 	unsigned short port = 0;
 	size_t toklen;
 	sigset_t set;
-	int i, lfd, sfd, efd, rc = 1;
+	int i, lfd, gfd = -1, sfd, efd, rc = 1;
 
 	memset(&srv, 0, sizeof(srv));
 	for (i = 3; i + 1 < argc; i += 2) {
@@ -514,7 +588,8 @@ int main(int argc, char **argv)
 		say("cannot read the job's credentials");
 		goto out;
 	}
-	if ((lfd = listen_on(addr, &port)) < 0) {
+	gw = plan_gateway(srv.jobdir);
+	if ((lfd = listen_both(addr, gw, &port, &gfd)) < 0) {
 		say("cannot listen on %s: %s", addr, strerror(errno));
 		goto out;
 	}
@@ -536,13 +611,14 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	fclose(stdout);
 	for (;;) {
-		struct pollfd pfd[3] = { { efd, POLLIN, 0 }, { 0, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		struct pollfd pfd[4] = { { efd, POLLIN, 0 }, { 0, POLLIN, 0 }, { sfd, POLLIN, 0 },
+		                         { gfd, POLLIN, 0 } };
 		MHD_UNSIGNED_LONG_LONG to = 0;
 		int timeout = 1000;
 
 		if (MHD_get_timeout(d, &to) == MHD_YES && to < 1000)
 			timeout = (int)to;
-		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, gfd >= 0 ? 4 : 3, timeout) < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents) {   /* the supervisor closed our stdin, or died */
 			char c;
@@ -552,12 +628,17 @@ int main(int argc, char **argv)
 		}
 		if (pfd[2].revents)
 			break;
+		if (gfd >= 0 && pfd[3].revents)
+			accept_gateway(d, gfd);
 		MHD_run(d);
 	}
 	rc = 0;
 out:
 	if (d)
 		MHD_stop_daemon(d);
+	if (gfd >= 0)
+		close(gfd);
+	free(gw);
 	if (srv.token)
 		memset(srv.token, 0, strlen(srv.token));
 	free(srv.token);

@@ -899,7 +899,7 @@ static void evaluate(sup_t *s)
 
 		rs[i].name = kft__json_str(st->plan, "name");
 		rs[i].role = kft__json_str(st->plan, "role");
-		rs[i].state = kft__store_step_state(kft__json_str(st->rec, "status"));
+		rs[i].state = kft__step_state_of(kft__json_str(st->rec, "status"));
 		rs[i].finished_ms = kft__json_int(kft__json_get(st->rec, "finishedMs"), 0, INT64_MAX, 0);
 		rs[i].what = st->what[0] ? st->what : NULL;
 		rs[i].reason = st->reason[0] ? st->reason : NULL;
