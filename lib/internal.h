@@ -345,6 +345,13 @@ int kft__proc_spawn(pid_t *out, const kft__proc_opts *o);
  * signal the caller's group, init or every process: -1 with EINVAL instead.
  */
 int kft__kill(pid_t pid, int sig, int group);
+/** Close both ends of a pipe that are open (>= 0) and set them to -1. */
+void kft__close_pair(int fd[2]);
+/**
+ * Reap the child pid once it exits, waiting at most timeout_ms (woken by a
+ * pidfd, not a sleep loop): 0 when reaped, -1 when it still runs.
+ */
+int kft__wait_exit(pid_t pid, int64_t timeout_ms);
 /** Find an executable on PATH (or use it as is when it has '/'); NULL if none. */
 char *kft__which(const char *file);
 
