@@ -36,7 +36,7 @@ static const cli_flag global_flags[] = {
 	  NULL, 0, G_HOST },
 	{ "pull-policy", 0, "POLICY", "container: IfNotPresent (default), Always, Never",
 	  CLI_COMP_ENUM, "IfNotPresent Always Never", CLI_F_OPEN, G_PULL },
-	{ "network", 0, "MODE", "container: host (default) or bridge", CLI_COMP_ENUM, "host bridge",
+	{ "network", 0, "MODE", "container: host (default), bridge or internal", CLI_COMP_ENUM, "host bridge internal",
 	  CLI_F_OPEN, G_NETWORK },
 	{ "output", 'o', "FORMAT", "text, yaml or json (kft metrics: table, csv or json)",
 	  CLI_COMP_ENUM, "text yaml json table csv", 0, G_OUTPUT },

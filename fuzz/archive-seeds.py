@@ -87,10 +87,10 @@ SEEDS = {
     "fifo.tar": tar([("pipe", b"", tarfile.FIFOTYPE)]),
     "symlink-then-write.tgz": gz(tar([("l", b"", tarfile.SYMTYPE, ".."),
                                       ("l/escape", b"x\n")])),
-    "many-members.tgz": gz(tar([("f%04d" % i, b"") for i in range(1100)])),
-    # bombs: a few KiB that expand to 16 MiB (the harness allows 4 MiB, ratio 50)
-    "bomb.tgz": gz(tar([("zeros", bytes(16 << 20))])),
-    "bomb.zip": zipped([("zeros", bytes(16 << 20))]),
+    "many-members.tgz": gz(tar([("f%03d" % i, b"") for i in range(110)])),
+    # bombs: a few KiB that expand to 8 MiB (the harness allows 4 MiB, ratio 50 past 1 MiB)
+    "bomb.tgz": gz(tar([("zeros", bytes(8 << 20))])),
+    "bomb.zip": zipped([("zeros", bytes(8 << 20))]),
 }
 
 

@@ -29,7 +29,7 @@ static int add_size(const char *path, const struct stat *st, int flag, struct FT
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	kft__extract_limits lim = { MAX_BYTES, 1000, 1u << 20, 50 };
+	kft__extract_limits lim = { MAX_BYTES, 100, 1u << 20, 50 };   /* few members: each is a file made */
 	char box[4200], out[4300];
 	const char *src;
 	uint64_t n = 0;

@@ -78,15 +78,21 @@ int kft__error_os(int code, const char *fmt, ...)
 	return kft__error_set(code, KFT_ERROR_CLASS_OS, "%s: %s", what, strerror(saved));
 }
 
-int kft__error_set_status(int code, int http_status, const char *reason, const char *message)
+int kft__error_set_http(int code, int klass, int http_status, const char *reason,
+                        const char *message)
 {
-	kft__error_set(code, KFT_ERROR_CLASS_K8S, "%s", message ? message : "");
+	kft__error_set(code, klass, "%s", message ? message : "");
 	err_state.pub.http_status = http_status;
 	if (reason && *reason) {
 		snprintf(err_state.reason, sizeof(err_state.reason), "%s", reason);
 		err_state.pub.reason = err_state.reason;
 	}
 	return code;
+}
+
+int kft__error_set_status(int code, int http_status, const char *reason, const char *message)
+{
+	return kft__error_set_http(code, KFT_ERROR_CLASS_K8S, http_status, reason, message);
 }
 
 void kft__error_set_reason(const char *reason)

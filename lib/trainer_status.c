@@ -532,17 +532,9 @@ int kft__history_read(kft_metrics_history_t **out, const char *path)
 			break;
 		if (!ts.present)
 			continue;
-		if (h->n == h->cap) {
-			size_t cap = h->cap ? h->cap * 2 : 16;
-			kft__trainer_status *v = kft__realloc(h->v, cap * sizeof(*v));
-
-			if (!v) {
-				kft__trainer_status_clear(&ts);
-				error = kft__error_oom();
-				break;
-			}
-			h->v = v;
-			h->cap = cap;
+		if ((error = kft__grow(&h->v, &h->cap, h->n + 1, sizeof(*h->v), 16)) < 0) {
+			kft__trainer_status_clear(&ts);
+			break;
 		}
 		h->v[h->n++] = ts;
 	}

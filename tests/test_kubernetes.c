@@ -1066,14 +1066,16 @@ START_TEST(oversize_answers_refused)
 	before = test_rss_now_kib();
 	faults("{\"oversize\":1,\"oversizeBytes\":1073741824}");
 	ck_assert_kft_error(kft_get_job(&job, c, "big"), KFT_ERROR,
-	                    "the API server sent a response of more than 64 MiB");
+	                    "the API server https://127.0.0.1:");
+	ck_assert_ptr_nonnull(strstr(kft_error_last()->message,
+	                             "sent a response of more than 64 MiB"));
 	ck_assert_ptr_null(job);
 	/* gzip: 1 GiB of it is about 1 MiB on the wire; the limit counts what it expands to */
 	kc = kubeconfig_cluster_line("oversize-gzip.yaml", "    disable-compression: false\n");
 	ck_assert_kft_ok(client_for(&gz, kc, NULL));
 	faults("{\"oversizeGzip\":1,\"oversizeBytes\":1073741824}");
 	ck_assert_kft_error(kft_get_job(&job, gz, "big"), KFT_ERROR,
-	                    "the API server sent a response of more than 64 MiB");
+	                    "sent a response of more than 64 MiB");
 	kft_client_free(gz);
 	free(kc);
 	/* 1 GiB would have come: the client stopped near the limit (ASan keeps freed memory a while) */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -23,6 +25,23 @@
 	int rc_ = (call); \
 	ck_assert_msg(rc_ == 0, "%s returned %d: %s", #call, rc_, kft_error_last()->message); \
 } while (0)
+
+/* A unix socket bound at path (listening when do_listen; bound only, it refuses). */
+static inline int unix_socket_at(const char *path, int do_listen)
+{
+	struct sockaddr_un a;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(path), sizeof(a.sun_path));
+	memcpy(a.sun_path, path, strlen(path));
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	if (do_listen)
+		ck_assert_int_eq(listen(fd, 8), 0);
+	return fd;
+}
 
 /* Render options for one format (tests render with defaults otherwise). */
 static inline const kft_render_opts_t *as_format(int format)

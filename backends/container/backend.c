@@ -50,6 +50,7 @@
 #include "container.h"
 #include "plan.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -371,6 +372,54 @@ static int delete_everything(cbackend *b, kft__engine *e, const char *name, cons
  * initializers and then the nodes (dependsOn), each through kft-container-step.
  * kft_train returns without waiting for any of them.
  */
+/*
+ * The progress protocol on a per-job network: its steps reach the host at the network's
+ * gateway (IPAM Config Gateway from the engine's network inspect, an IPv4 literal), where
+ * the job's progress server also listens (kft-progress-server reads the plan's
+ * progressGateway; kft-container-step gives the containers host.docker.internal with that
+ * address). Without one, the job runs with no progress protocol: one warning and an
+ * event say so.
+ */
+static int progress_gateway(kft__engine *e, cJSON *plan, const char *net, const char *jobdir,
+                            const char *name)
+{
+	cJSON *insp = NULL;
+	const cJSON *c;
+	const char *gw = NULL;
+	char msg[512], *pp;
+	struct in_addr a;
+	int error;
+
+	if ((error = kft__engine_network_inspect(&insp, e, net)) < 0)
+		return error;
+	cJSON_ArrayForEach(c, kft__json_get(kft__json_get(insp, "IPAM"), "Config")) {
+		const char *g = kft__json_str(c, "Gateway");
+
+		if (g && inet_pton(AF_INET, g, &a) == 1 && a.s_addr != htonl(INADDR_ANY)) {
+			gw = g;
+			break;
+		}
+	}
+	if (!gw) {
+		cJSON_Delete(insp);
+		snprintf(msg, sizeof(msg), "network %s has no IPv4 gateway on the host: the job's "
+		         "steps get no KUBEFLOW_TRAINER_SERVER_* (no progress protocol)", net);
+		kft__log(KFT_DIAG_WARN, "%s", msg);
+		if (kft__store_event(jobdir, "TrainJob", name, "Warning", "NoProgressServer", msg) < 0)
+			kft_error_clear();   /* the job runs all the same */
+		return 0;
+	}
+	error = kft__json_set_str(plan, "progressGateway", gw) < 0 ? kft__error_oom() : 0;
+	cJSON_Delete(insp);
+	if (error < 0)
+		return error;
+	if (!(pp = kft__path_join(jobdir, KFT__STORE_PLAN)))
+		return kft__error_oom();
+	error = kft__store_write_json(pp, plan, 0);   /* the supervisor has not started yet */
+	free(pp);
+	return error;
+}
+
 static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
                      const kft_runtime_t *rt, const kft_train_opts_t *opts)
 {
@@ -540,7 +589,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 		error = kft__engine_network_create(NULL, e, netname.ptr, nl,
 		                                   !strcmp(net_mode(b), "internal"));
 		cJSON_Delete(nl);
-		if (error < 0)
+		if (error < 0 || (error = progress_gateway(e, plan, netname.ptr, jobdir, name)) < 0)
 			goto cleanup;
 	}
 	cJSON_ArrayForEach(st, steps) {

@@ -5,41 +5,31 @@
 #include "engine.h"
 #include "http.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 #define PING_TIMEOUT_MS 2000
 #define DEFAULT_TIMEOUT_MS 30000
 
 struct kft__engine {
-	CURL *curl;
-	struct curl_slist *hdrs;
+	kft__http *http;     /* over the socket; one reused connection */
 	char *sock;
 	char api[16];        /* "1.41" */
 	char *version;       /* server version */
 	int podman;
 	int64_t timeout_ms;
 	long last_status;
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 struct kft__engine_stream {
-	kft__engine *e;
-	CURL *h;
+	kft__http_stream hs;
 	kft__engine_data_cb cb;
 	void *payload;
 	int demux_on;
 	kft__demux dm;
-	long status;
-	int done, stop_rc;
-	CURLcode result;
-	kft__buf err;        /* body of a non-2xx answer */
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 const char *kft__engine_socket(const kft__engine *e) { return e->sock; }
@@ -49,169 +39,96 @@ const char *kft__engine_version(const kft__engine *e) { return e->version ? e->v
 int kft__engine_is_podman(const kft__engine *e) { return e->podman; }
 long kft__engine_last_status(const kft__engine *e) { return e->last_status; }
 
-/* ---- small helpers ---- */
-
-/* Escape a value for a query string (everything but unreserved characters). */
-static int put_escaped(kft__buf *b, const char *s, int keep_slash)
+/*
+ * The Engine's error body: {"message": "..."}. Its 4xx and 5xx answers are the
+ * operation's failure (a create the engine refused is not retried as a busy
+ * server would be): only not found, exists and auth are told apart, and podman
+ * words a name clash "already in use".
+ */
+static int engine_errbody(kft__http_err *e, const char *body, size_t len, const char *method,
+                          const char *what)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	cJSON *j = len && (body[0] == '{' || body[0] == '[') ? cJSON_ParseWithLength(body, len) : NULL;
+	const char *m = kft__json_str(j, "message");
 
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~' ||
-		    (keep_slash && (c == '/' || c == ':' || c == '@'))) {
-			kft__buf_putc(b, (char)c);
-		} else {
-			kft__buf_putc(b, '%');
-			kft__buf_putc(b, hex[c >> 4]);
-			kft__buf_putc(b, hex[c & 15]);
-		}
+	if (e->code != KFT_ENOTFOUND && e->code != KFT_EEXISTS && e->code != KFT_EAUTH)
+		e->code = KFT_ERROR;
+	if (e->code != KFT_ENOTFOUND && m && strstr(m, "already in use"))
+		e->code = KFT_EEXISTS;
+	if (m) {
+		kft__buf_put_text(&e->message, m, (size_t)-1, NULL);
+		kft__buf_printf(&e->message, " (HTTP %ld from %s %s)", e->status, method, what);
 	}
-	return b->oom ? kft__error_oom() : 0;
+	cJSON_Delete(j);
+	return e->message.oom ? KFT_ENOMEM : 0;
 }
 
-static size_t write_buf(char *ptr, size_t size, size_t nmemb, void *ud)
+int kft__engine_status_error(long status, const char *body, size_t len, const char *method,
+                             const char *what)
 {
-	kft__buf *b = ud;
-
-	if (b->len + size * nmemb > KFT__RESPONSE_MAX) {
-		b->oom = 1;   /* reported as out of memory: an answer that large is not one */
-		return 0;
-	}
-	if (kft__buf_put(b, ptr, size * nmemb) < 0)
-		return 0;
-	return size * nmemb;
+	return kft__http_status_error(KFT_ERROR_CLASS_CONTAINER, engine_errbody, status, body, len,
+	                              method, what);
 }
 
-/* Every fd close-on-exec: the host program may fork and exec while we are connected. */
-static curl_socket_t open_cloexec(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+/* A client on the socket at path (ours to keep: e->sock). */
+static int connect_socket(kft__engine *e, const char *path)
 {
-	(void)clientp;
-	(void)purpose;
-	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	kft__http_opts o;
+
+	memset(&o, 0, sizeof(o));
+	if ((e->sock = kft__strdup(path)) == NULL)
+		return kft__error_oom();
+	o.peer = "the container engine at";
+	o.klass = KFT_ERROR_CLASS_CONTAINER;
+	o.errbody = engine_errbody;
+	o.server = "http://localhost";
+	o.unix_socket = e->sock;
+	o.timeout_ms = e->timeout_ms;
+	o.connect_timeout_ms = PING_TIMEOUT_MS;
+	return kft__http_new(&e->http, &o);
 }
 
-static void setup_handle(CURL *h, const char *sock, char *errbuf)
+static void disconnect(kft__engine *e)
 {
-	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
-	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "libkftrainer");
-	errbuf[0] = '\0';
-}
-
-/* The engine's own message from an error body ({"message": "..."}), or the raw body. */
-static const char *engine_message(const cJSON *j, const kft__buf *raw)
-{
-	const char *m = j ? kft__json_str(j, "message") : NULL;
-
-	if (m)
-		return m;
-	return raw->ptr && raw->len ? raw->ptr : "(no message)";
-}
-
-static int curl_failure(kft__engine *e, CURLcode rc, const char *what)
-{
-	long oserr = 0;
-
-	curl_easy_getinfo(e->curl, CURLINFO_OS_ERRNO, &oserr);
-	if (rc == CURLE_COULDNT_CONNECT)
-		return kft__error_set(KFT_EUNAVAILABLE, KFT_ERROR_CLASS_CONTAINER,
-		                      "container engine at %s: %s: cannot connect: %s", e->sock,
-		                      what, oserr ? strerror((int)oserr) : curl_easy_strerror(rc));
-	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return kft__error_set(KFT_ETIMEOUT, KFT_ERROR_CLASS_CONTAINER,
-		                      "container engine at %s: %s: no answer in time", e->sock, what);
-	return kft__error_set(KFT_EUNAVAILABLE, KFT_ERROR_CLASS_CONTAINER,
-	                      "container engine at %s: %s: %s", e->sock, what,
-	                      e->errbuf[0] ? e->errbuf : curl_easy_strerror(rc));
+	kft__http_free(e->http);
+	e->http = NULL;
+	free(e->sock);
+	e->sock = NULL;
 }
 
 static int do_call(cJSON **out, kft__engine *e, const char *method, const char *url_path,
                    const char *body, int64_t timeout_ms, int versioned)
 {
-	kft__buf url = KFT__BUF_INIT, resp = KFT__BUF_INIT;
-	cJSON *j = NULL;
-	CURLcode rc;
-	long status = 0;
-	int error = 0;
+	kft__buf path = KFT__BUF_INIT, resp = KFT__BUF_INIT;
+	kft__http_req r;
+	kft__http_res res;
+	int error;
 
 	if (out)
 		*out = NULL;
 	e->last_status = 0;
 	if (versioned)
-		kft__buf_printf(&url, "http://localhost/v%s%s", e->api, url_path);
+		kft__buf_printf(&path, "/v%s%s", e->api, url_path);
 	else
-		kft__buf_printf(&url, "http://localhost%s", url_path);
-	if (url.oom) {
-		error = kft__error_oom();
+		kft__buf_puts(&path, url_path);
+	if (path.oom)
+		return kft__error_oom();
+	memset(&r, 0, sizeof(r));
+	r.method = method;
+	r.path = path.ptr;
+	r.body = body;
+	r.timeout_ms = timeout_ms;
+	if ((error = kft__http_perform(&resp, &res, e->http, &r)) < 0)
 		goto out;
-	}
-	curl_easy_reset(e->curl);
-	setup_handle(e->curl, e->sock, e->errbuf);
-	curl_easy_setopt(e->curl, CURLOPT_URL, url.ptr);
-	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->hdrs);
-	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, write_buf);
-	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &resp);
-	if (timeout_ms == 0)
-		timeout_ms = e->timeout_ms;
-	if (timeout_ms > 0)
-		curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)PING_TIMEOUT_MS);
-	if (!strcmp(method, "POST")) {
-		curl_easy_setopt(e->curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, body ? body : "");
-		curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
-	} else if (strcmp(method, "GET") != 0) {
-		curl_easy_setopt(e->curl, CURLOPT_CUSTOMREQUEST, method);
-	}
-	kft__log(KFT_DIAG_DEBUG, "engine: %s %s", method, url.ptr);
-	rc = curl_easy_perform(e->curl);
-	if (resp.oom && resp.len > KFT__RESPONSE_MAX / 2) {   /* write_buf's limit, not memory */
-		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_CONTAINER, "%s %s: the engine sent "
-		                       "an answer of more than %d MiB", method, url_path,
-		                       KFT__RESPONSE_MAX >> 20);
+	e->last_status = res.status;
+	if (res.curl == CURLE_OK && res.status == 304)
+		goto out;   /* not modified (stop of a stopped container): done */
+	if ((error = kft__http_result_error(e->http, &res, &resp, method, url_path)) < 0)
 		goto out;
-	}
-	if (rc != CURLE_OK) {
-		error = curl_failure(e, rc, url_path);
-		goto out;
-	}
-	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
-	e->last_status = status;
-	if (resp.oom) {
-		error = kft__error_oom();
-		goto out;
-	}
-	if (resp.len && (resp.ptr[0] == '{' || resp.ptr[0] == '['))
-		j = cJSON_ParseWithLength(resp.ptr, resp.len);
-	if ((status >= 200 && status < 300) || status == 304) {
-		if (out) {
-			*out = j;
-			j = NULL;
-		}
-		goto out;
-	}
-	{
-		const char *msg = engine_message(j, &resp);
-		int code = KFT_ERROR;
-
-		if (status == 404)
-			code = KFT_ENOTFOUND;
-		else if (status == 409 || strstr(msg, "already in use"))
-			code = KFT_EEXISTS;
-		else if (status == 401 || status == 403)
-			code = KFT_EAUTH;
-		error = kft__error_set(code, KFT_ERROR_CLASS_CONTAINER, "%s (HTTP %ld from %s %s)",
-		                       msg, status, method, url_path);
-	}
+	if (out && resp.len && (resp.ptr[0] == '{' || resp.ptr[0] == '['))
+		*out = cJSON_ParseWithLength(resp.ptr, resp.len);
 out:
-	cJSON_Delete(j);
-	kft__buf_free(&url);
+	kft__buf_free(&path);
 	kft__buf_free(&resp);
 	return error;
 }
@@ -256,10 +173,10 @@ typedef struct {
 	char server[128];
 } ping_hdrs;
 
-static size_t ping_header(char *buf, size_t size, size_t nitems, void *ud)
+static void ping_header(const char *buf, size_t n, void *ud)
 {
 	ping_hdrs *h = ud;
-	size_t n = size * nitems, len;
+	size_t len;
 	const char *v;
 	char *dst = NULL;
 	size_t cap = 0;
@@ -281,17 +198,17 @@ static size_t ping_header(char *buf, size_t size, size_t nitems, void *ud)
 			len--;
 		snprintf(dst, cap, "%.*s", (int)len, v);
 	}
-	return n;
 }
 
-/* Try one candidate: 0 and e->sock set, or < 0 with why in *why. */
+/* Try one candidate: 0 and connected, -1 with why in *why, or another error (OOM). */
 static int probe(kft__engine *e, const char *cand, kft__buf *why, ping_hdrs *h)
 {
 	const char *path = cand;
 	struct stat st;
-	CURLcode rc;
-	long status = 0, oserr = 0;
-	kft__buf sink = KFT__BUF_INIT;
+	kft__buf body = KFT__BUF_INIT;
+	kft__http_req r;
+	kft__http_res res;
+	int error;
 
 	if (kft__has_prefix(cand, "unix://"))
 		path = cand + 7;
@@ -315,44 +232,40 @@ static int probe(kft__engine *e, const char *cand, kft__buf *why, ping_hdrs *h)
 		kft__buf_printf(why, "not a socket");
 		return -1;
 	}
-	curl_easy_reset(e->curl);
-	setup_handle(e->curl, path, e->errbuf);
-	curl_easy_setopt(e->curl, CURLOPT_URL, "http://localhost/_ping");
-	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, write_buf);
-	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long)PING_TIMEOUT_MS);
-	curl_easy_setopt(e->curl, CURLOPT_HEADERFUNCTION, ping_header);
-	curl_easy_setopt(e->curl, CURLOPT_HEADERDATA, h);
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.path = "/_ping";
+	r.timeout_ms = PING_TIMEOUT_MS;
+	r.on_header = ping_header;
+	r.header_ud = h;
 	memset(h, 0, sizeof(*h));
-	rc = curl_easy_perform(e->curl);
-	kft__buf_free(&sink);
-	if (rc == CURLE_COULDNT_CONNECT) {
-		curl_easy_getinfo(e->curl, CURLINFO_OS_ERRNO, &oserr);
-		if (oserr == EACCES || oserr == EPERM)
+	if ((error = connect_socket(e, path)) < 0 ||
+	    (error = kft__http_perform(&body, &res, e->http, &r)) < 0)
+		goto out;
+	error = -1;
+	if (res.curl == CURLE_COULDNT_CONNECT) {
+		if (res.os_errno == EACCES || res.os_errno == EPERM)
 			kft__buf_printf(why, "permission denied");
-		else if (oserr == ECONNREFUSED)
+		else if (res.os_errno == ECONNREFUSED)
 			kft__buf_printf(why, "connection refused (nothing listening)");
 		else
-			kft__buf_printf(why, "cannot connect: %s",
-			                oserr ? strerror((int)oserr) : curl_easy_strerror(rc));
-		return -1;
-	}
-	if (rc == CURLE_OPERATION_TIMEDOUT) {
+			kft__buf_printf(why, "cannot connect: %s", res.os_errno ?
+			                strerror((int)res.os_errno) : curl_easy_strerror(res.curl));
+	} else if (res.curl == CURLE_OPERATION_TIMEDOUT) {
 		kft__buf_printf(why, "no answer to /_ping within %d ms", PING_TIMEOUT_MS);
-		return -1;
+	} else if (res.curl != CURLE_OK) {
+		kft__buf_printf(why, "%s", res.errbuf[0] ? res.errbuf : curl_easy_strerror(res.curl));
+	} else if (res.status != 200) {
+		kft__buf_printf(why, "answered HTTP %ld to /_ping (not a container engine?)",
+		                res.status);
+	} else {
+		error = 0;
 	}
-	if (rc != CURLE_OK) {
-		kft__buf_printf(why, "%s", e->errbuf[0] ? e->errbuf : curl_easy_strerror(rc));
-		return -1;
-	}
-	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200) {
-		kft__buf_printf(why, "answered HTTP %ld to /_ping (not a container engine?)", status);
-		return -1;
-	}
-	if ((e->sock = kft__strdup(path)) == NULL)
-		return kft__error_oom();
-	return 0;
+out:
+	kft__buf_free(&body);
+	if (error < 0)
+		disconnect(e);
+	return error;
 }
 
 /* "1.41" -> 41; -1 if not "1.N". */
@@ -396,10 +309,8 @@ static int negotiate(kft__engine *e)
 	const char *api, *ver;
 	int minor, max = api_minor(KFT__ENGINE_API_MAX), error;
 
-	if ((error = do_call(&v, e, "GET", "/version", NULL, 0, 0)) < 0) {
-		kft__error_prefix("container engine at %s: GET /version", e->sock);
-		return error;
-	}
+	if ((error = do_call(&v, e, "GET", "/version", NULL, 0, 0)) < 0)
+		return error;   /* the message names the engine and the request */
 	api = kft__json_str(v, "ApiVersion");
 	minor = api_minor(api);
 	if (minor < 0) {
@@ -450,14 +361,7 @@ int kft__engine_open(kft__engine **out, const char *host, int64_t timeout_ms)
 	*out = NULL;
 	KFT_CHECK_ALLOC(e = kft__calloc(1, sizeof(*e)));
 	e->timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS;
-	if ((e->curl = curl_easy_init()) == NULL) {
-		free(e);
-		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_HTTP, "curl_easy_init failed");
-	}
-	e->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	if (e->hdrs)
-		e->hdrs = curl_slist_append(e->hdrs, "Expect:");   /* no 1 s 100-continue stall */
-	if (!e->hdrs || (error = kft__engine_candidates(&cands, host)) < 0) {
+	if ((error = kft__engine_candidates(&cands, host)) < 0) {
 		error = kft__error_oom();
 		goto fail;
 	}
@@ -494,10 +398,7 @@ void kft__engine_free(kft__engine *e)
 {
 	if (!e)
 		return;
-	if (e->curl)
-		curl_easy_cleanup(e->curl);
-	curl_slist_free_all(e->hdrs);
-	free(e->sock);
+	disconnect(e);
 	free(e->version);
 	free(e);
 }
@@ -512,7 +413,7 @@ int kft__engine_ping(kft__engine *e)
 static int path_with(kft__buf *p, const char *pre, const char *name, const char *post)
 {
 	kft__buf_puts(p, pre);
-	put_escaped(p, name, 1);
+	kft__http_escape(p, name, 1);
 	kft__buf_puts(p, post);
 	return p->oom ? kft__error_oom() : 0;
 }
@@ -534,8 +435,9 @@ int kft__engine_image_pull(kft__engine *e, const char *image)
 	const char *slash = strrchr(image, '/'), *colon = strrchr(image, ':');
 	char *name = NULL;
 	const char *tag = NULL;
-	CURLcode rc;
-	long status = 0;
+	kft__http_req r;
+	kft__http_res res;
+	long status;
 	int error = 0;
 
 	/* fromImage=<repo>&tag=<tag> (a digest stays in fromImage) */
@@ -546,28 +448,26 @@ int kft__engine_image_pull(kft__engine *e, const char *image)
 		name = kft__strdup(image);
 	}
 	KFT_CHECK_ALLOC(name);
-	kft__buf_printf(&p, "http://localhost/v%s/images/create?fromImage=", e->api);
-	put_escaped(&p, name, 0);
+	kft__buf_printf(&p, "/v%s/images/create?fromImage=", e->api);
+	kft__http_escape(&p, name, 0);
 	kft__buf_puts(&p, "&tag=");
-	put_escaped(&p, tag ? tag : "latest", 0);
+	kft__http_escape(&p, tag ? tag : "latest", 0);
 	if (p.oom) {
 		error = kft__error_oom();
 		goto out;
 	}
-	curl_easy_reset(e->curl);
-	setup_handle(e->curl, e->sock, e->errbuf);
-	curl_easy_setopt(e->curl, CURLOPT_URL, p.ptr);
-	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->hdrs);
-	curl_easy_setopt(e->curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, "");
-	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, write_buf);
-	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &resp);
-	rc = curl_easy_perform(e->curl);
-	if (rc != CURLE_OK) {
-		error = curl_failure(e, rc, "pull");
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.path = p.ptr;
+	r.timeout_ms = -1;   /* a pull takes as long as the image's size and the network make it */
+	if ((error = kft__http_perform(&resp, &res, e->http, &r)) < 0)
+		goto out;
+	if (res.curl != CURLE_OK) {
+		error = kft__http_transport_error(e->http, &res);
+		kft__error_prefix("pull %s", image);
 		goto out;
 	}
-	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
+	status = res.status;
 	/* the answer is a stream of JSON progress objects; an "error" one means failure */
 	{
 		char *line = resp.ptr, *nl;
@@ -691,15 +591,22 @@ int kft__engine_container_wait(int *exit_code, kft__engine *e, const char *id)
 	return 0;
 }
 
-int kft__engine_container_inspect(cJSON **out, kft__engine *e, const char *id)
+/* GET prefix+id+suffix (an inspect). */
+static int inspect(cJSON **out, kft__engine *e, const char *prefix, const char *id,
+                   const char *suffix)
 {
 	kft__buf p = KFT__BUF_INIT;
 	int error;
 
-	if ((error = path_with(&p, "/containers/", id, "/json")) == 0)
+	if ((error = path_with(&p, prefix, id, suffix)) == 0)
 		error = kft__engine_call(out, e, "GET", p.ptr, NULL, 0);
 	kft__buf_free(&p);
 	return error;
+}
+
+int kft__engine_container_inspect(cJSON **out, kft__engine *e, const char *id)
+{
+	return inspect(out, e, "/containers/", id, "/json");
 }
 
 int kft__engine_container_stop(kft__engine *e, const char *id, int grace_s)
@@ -747,7 +654,7 @@ static int list_filtered(cJSON **out, kft__engine *e, const char *what, const ch
 	}
 	kft__buf_puts(&p, what);
 	kft__buf_puts(&p, strchr(what, '?') ? "&filters=" : "?filters=");
-	if ((error = put_escaped(&p, ftext, 0)) < 0)
+	if ((error = kft__http_escape(&p, ftext, 0)) < 0)
 		goto out;
 	error = kft__engine_call(out, e, "GET", p.ptr, NULL, 0);
 	if (error == 0 && !cJSON_IsArray(*out)) {
@@ -808,6 +715,11 @@ out:
 	return error;
 }
 
+int kft__engine_network_inspect(cJSON **out, kft__engine *e, const char *name)
+{
+	return inspect(out, e, "/networks/", name, "");
+}
+
 int kft__engine_network_remove(kft__engine *e, const char *name)
 {
 	kft__buf p = KFT__BUF_INIT;
@@ -865,111 +777,91 @@ int kft__demux_feed(kft__demux *d, const char *data, size_t len, kft__engine_dat
 
 /* ---- streams ---- */
 
-static size_t stream_write(char *ptr, size_t size, size_t nmemb, void *ud)
+/* The layer's sink for a stream's 2xx body: demultiplexed (or raw) to cb. */
+static int stream_data(const char *data, size_t len, void *ud)
 {
 	kft__engine_stream *s = ud;
-	size_t n = size * nmemb;
 
-	if (!s->status)
-		curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &s->status);
-	if (s->status >= 300) {
-		kft__buf_put(&s->err, ptr, n);
-		return n;
-	}
 	if (s->demux_on)
-		s->stop_rc = kft__demux_feed(&s->dm, ptr, n, s->cb, s->payload);
-	else
-		s->stop_rc = s->cb(ptr, n, 0, s->payload);
-	return s->stop_rc ? 0 : n;
+		return kft__demux_feed(&s->dm, data, len, s->cb, s->payload);
+	return s->cb(data, len, 0, s->payload);
 }
 
 int kft__engine_stream_new(kft__engine_stream **out, kft__engine *e, const char *path, int demux,
                            kft__engine_data_cb cb, void *payload)
 {
 	kft__engine_stream *s;
-	kft__buf url = KFT__BUF_INIT;
+	kft__buf p = KFT__BUF_INIT;
 	kft__demux init = KFT__DEMUX_INIT;
+	kft__http_req r;
+	int error;
 
 	*out = NULL;
 	KFT_CHECK_ALLOC(s = kft__calloc(1, sizeof(*s)));
-	s->e = e;
 	s->cb = cb;
 	s->payload = payload;
 	s->demux_on = demux;
 	s->dm = init;
-	kft__buf_printf(&url, "http://localhost/v%s%s", e->api, path);
-	if (url.oom || (s->h = curl_easy_init()) == NULL) {
-		kft__buf_free(&url);
-		free(s);
-		return kft__error_oom();
+	s->hs.owner = s;
+	kft__buf_printf(&p, "/v%s%s", e->api, path);
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.path = p.ptr;
+	r.sink = stream_data;
+	r.sink_ud = s;
+	if (p.oom)
+		error = kft__error_oom();
+	else
+		error = kft__http_stream_open(&s->hs, e->http, &r);
+	kft__buf_free(&p);
+	if (error < 0) {
+		kft__engine_stream_free(s);
+		return error;
 	}
-	setup_handle(s->h, e->sock, s->errbuf);
-	curl_easy_setopt(s->h, CURLOPT_URL, url.ptr);   /* curl copies it */
-	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, stream_write);
-	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(s->h, CURLOPT_CONNECTTIMEOUT_MS, (long)PING_TIMEOUT_MS);
-	curl_easy_setopt(s->h, CURLOPT_PRIVATE, s);
-	kft__log(KFT_DIAG_DEBUG, "engine: stream %s", url.ptr);
-	kft__buf_free(&url);
 	*out = s;
 	return 0;
 }
 
 void kft__engine_stream_set_post(kft__engine_stream *s)
 {
-	curl_easy_setopt(s->h, CURLOPT_POST, 1L);
-	curl_easy_setopt(s->h, CURLOPT_POSTFIELDS, "");
-	curl_easy_setopt(s->h, CURLOPT_POSTFIELDSIZE, 0L);
+	s->hs.method = "POST";
+	curl_easy_setopt(s->hs.h, CURLOPT_POST, 1L);
+	curl_easy_setopt(s->hs.h, CURLOPT_POSTFIELDS, "");
+	curl_easy_setopt(s->hs.h, CURLOPT_POSTFIELDSIZE, 0L);
 }
 
 void kft__engine_stream_free(kft__engine_stream *s)
 {
 	if (!s)
 		return;
-	if (s->h)
-		curl_easy_cleanup(s->h);
-	kft__buf_free(&s->err);
+	kft__http_stream_close(&s->hs);
 	free(s);
 }
 
-int kft__engine_stream_done(const kft__engine_stream *s) { return s->done; }
-long kft__engine_stream_status(const kft__engine_stream *s) { return s->status; }
+int kft__engine_stream_done(const kft__engine_stream *s) { return s->hs.done; }
+long kft__engine_stream_status(const kft__engine_stream *s) { return s->hs.res.status; }
 
 /* What kft__http_multi_step reports to, for one run of the engine's streams. */
 typedef struct {
 	CURLM *m;
 	size_t active;
 	int ended;
-	int rc;                /* a stream's stop_rc: the run stops */
+	int rc;                /* a stream's callback's return: the run stops */
 } run_ctx;
 
-static void stream_done(CURL *h, CURLcode result, void *payload)
+static void stream_done(kft__http_stream *hs, void *payload)
 {
 	run_ctx *r = payload;
-	kft__engine_stream *st = NULL;
 
-	curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&st);
-	st->done = 1;
-	st->result = result;
-	if (!st->status)
-		curl_easy_getinfo(st->h, CURLINFO_RESPONSE_CODE, &st->status);
-	curl_multi_remove_handle(r->m, st->h);
+	curl_multi_remove_handle(r->m, hs->h);
 	r->active--;
 	r->ended = 1;
 	if (r->rc)
 		return;
-	if (st->stop_rc) {
-		r->rc = st->stop_rc;
-	} else if (st->status >= 300) {
-		cJSON *j = st->err.len ? cJSON_ParseWithLength(st->err.ptr, st->err.len) : NULL;
-
-		kft__error_set(st->status == 404 ? KFT_ENOTFOUND : KFT_ERROR, KFT_ERROR_CLASS_CONTAINER,
-		               "%s (HTTP %ld)", engine_message(j, &st->err), st->status);
-		cJSON_Delete(j);
-	} else if (st->result != CURLE_OK) {
-		kft__error_set(KFT_EUNAVAILABLE, KFT_ERROR_CLASS_CONTAINER, "container engine stream: %s",
-		               st->errbuf[0] ? st->errbuf : curl_easy_strerror(st->result));
-	}
+	if (hs->sink_rc)
+		r->rc = hs->sink_rc;
+	else
+		kft__http_stream_error(hs);   /* the message; the other streams go on */
 }
 
 int kft__engine_streams_run(kft__engine *e, kft__engine_stream **s, size_t n, int64_t tick_ms,
@@ -986,9 +878,9 @@ int kft__engine_streams_run(kft__engine *e, kft__engine_stream **s, size_t n, in
 	if (tick_ms <= 0 || tick_ms > 1000)
 		tick_ms = 1000;
 	for (i = 0; i < n; i++) {
-		if (s[i]->done)
+		if (s[i]->hs.done)
 			continue;
-		curl_multi_add_handle(r.m, s[i]->h);
+		curl_multi_add_handle(r.m, s[i]->hs.h);
 		r.active++;
 	}
 	next_tick = kft__mono_ms() + tick_ms;
@@ -1013,8 +905,8 @@ int kft__engine_streams_run(kft__engine *e, kft__engine_stream **s, size_t n, in
 	}
 out:
 	for (i = 0; i < n; i++)
-		if (!s[i]->done)
-			curl_multi_remove_handle(r.m, s[i]->h);
+		if (!s[i]->hs.done)
+			curl_multi_remove_handle(r.m, s[i]->hs.h);
 	curl_multi_cleanup(r.m);
 	return rc;
 }

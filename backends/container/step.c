@@ -7,10 +7,11 @@
  *
  *  - starts the step's container (created by kft_train, named <job>-<step>);
  *    a container that already ran (resume after suspend) is removed and
- *    created again from the plan's createBody, as a pod would be; on the
- *    host network, when the supervisor hands us the job's progress server
- *    (KUBEFLOW_TRAINER_SERVER_URL), it is created again with the server's
- *    variables and the job's trainer/ directory mounted read-only;
+ *    created again from the plan's createBody, as a pod would be; when the
+ *    supervisor hands us the job's progress server (KUBEFLOW_TRAINER_SERVER_URL),
+ *    it is created again with the server's variables (on a per-job network:
+ *    host.docker.internal, the network's gateway) and the job's trainer/
+ *    directory mounted read-only;
  *  - copies the engine's log stream (8-byte frames demultiplexed) to its
  *    stdout/stderr, i.e. the step's log file;
  *  - blocks on the engine's wait endpoint (a POST stream run beside the log
@@ -243,37 +244,73 @@ static int push_str(cJSON *arr, const char *a, const char *b)
 	return 0;
 }
 
+/* The host's name in a container on a per-job network (the server's certificate names it). */
+#define HOST_NAME "host.docker.internal"
+
+/*
+ * url with its host replaced by HOST_NAME ("https://127.0.0.1:PORT/..." ->
+ * "https://host.docker.internal:PORT/..."); NULL when it has no "scheme://host:" form.
+ */
+static char *url_for_network(const char *url)
+{
+	const char *h = strstr(url, "://"), *colon;
+	kft__buf v = KFT__BUF_INIT;
+
+	if (!h || !(colon = strchr(h + 3, ':')) || memchr(h + 3, '/', (size_t)(colon - h - 3)))
+		return NULL;
+	kft__buf_printf(&v, "%.*s" HOST_NAME "%s", (int)(h + 3 - url), url, colon);
+	return kft__buf_detach(&v);
+}
+
 /*
  * The progress protocol: the supervisor started the job's server after
  * kft_train created the containers, and hands this program its URL. On the
- * host network the container reaches it as we do; *out is a copy of body
- * with KUBEFLOW_TRAINER_SERVER_* set and JOBDIR/trainer mounted read-only
- * (NULL: nothing to add; other network modes reach no host loopback).
+ * host network the container reaches it as we do; on a per-job network at
+ * the network's gateway (the plan's progressGateway, where the server also
+ * listens), named HOST_NAME through ExtraHosts (an address, not
+ * "host-gateway": dockerd without a default bridge resolves that to nothing
+ * and podman 4 writes it literally). *out is a copy of body with
+ * KUBEFLOW_TRAINER_SERVER_* set and JOBDIR/trainer mounted read-only (NULL:
+ * nothing to add, no server or no gateway).
  */
 static int progress_body(cJSON **out, const cJSON *plan, const cJSON *body, const char *jobdir)
 {
 	const char *url = getenv("KUBEFLOW_TRAINER_SERVER_URL"), *net = kft__json_str(plan, "network");
-	cJSON *b, *env, *hc, *binds;
+	const char *gw = kft__json_str(plan, "progressGateway");
+	cJSON *b, *env, *hc, *binds, *hosts;
+	char *nurl = NULL;
+	int host = !net || kft__streq(net, "host");
 
 	*out = NULL;
-	if (!url || !*url || !body || (net && !kft__streq(net, "host")))
+	if (!url || !*url || !body || (!host && !gw))
 		return 0;
+	if (!host && !(nurl = url_for_network(url))) {
+		say("progress server URL %s: no host part; the containers get no progress server", url);
+		return 0;
+	}
 	if (!(b = cJSON_Duplicate(body, 1)))
-		return kft__error_oom();
+		goto oom;
 	if ((!(env = (cJSON *)kft__json_get(b, "Env")) && !(env = cJSON_AddArrayToObject(b, "Env"))) ||
 	    (!(hc = (cJSON *)kft__json_get(b, "HostConfig")) &&
 	     !(hc = cJSON_AddObjectToObject(b, "HostConfig"))) ||
 	    (!(binds = (cJSON *)kft__json_get(hc, "Binds")) &&
 	     !(binds = cJSON_AddArrayToObject(hc, "Binds"))) ||
-	    push_str(env, "KUBEFLOW_TRAINER_SERVER_URL=", url) < 0 ||
+	    push_str(env, "KUBEFLOW_TRAINER_SERVER_URL=", host ? url : nurl) < 0 ||
 	    push_str(env, "KUBEFLOW_TRAINER_SERVER_CA_CERT=", TRAINER_DIR "/ca.crt") < 0 ||
 	    push_str(env, "KUBEFLOW_TRAINER_SERVER_TOKEN=", TRAINER_DIR "/token") < 0 ||
-	    push_str(binds, jobdir, "/trainer:" TRAINER_DIR ":ro") < 0) {
-		cJSON_Delete(b);
-		return kft__error_oom();
-	}
+	    push_str(binds, jobdir, "/trainer:" TRAINER_DIR ":ro") < 0)
+		goto oom;
+	if (!host && (((!(hosts = (cJSON *)kft__json_get(hc, "ExtraHosts")) &&
+	                !(hosts = cJSON_AddArrayToObject(hc, "ExtraHosts")))) ||
+	              push_str(hosts, HOST_NAME ":", gw) < 0))
+		goto oom;
+	free(nurl);
 	*out = b;
 	return 0;
+oom:
+	cJSON_Delete(b);
+	free(nurl);
+	return kft__error_oom();
 }
 
 /* Find or (re)create the step's container; *id_out its id. fresh: never reuse one. */
@@ -429,12 +466,7 @@ static int run_step(shim *s, const cJSON *plan, const cJSON *pstep)
 
 static const cJSON *plan_step(const cJSON *plan, const char *name)
 {
-	const cJSON *st;
-
-	cJSON_ArrayForEach(st, kft__json_get(plan, "steps"))
-		if (kft__streq(kft__json_str(st, "name"), name))
-			return st;
-	return NULL;
+	return kft__json_find(kft__json_get(plan, "steps"), "name", name);
 }
 
 int kft__container_step_main(int argc, char **argv);

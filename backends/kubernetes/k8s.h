@@ -6,6 +6,7 @@
 #define KFT_K8S_H
 
 #include "internal.h"
+#include "http.h"
 
 #include <sys/stat.h>
 #include <curl/curl.h>
@@ -60,8 +61,7 @@ typedef struct kft__k8s kft__k8s;
 
 struct kft__k8s {
 	kft__k8s_config cfg;
-	CURL *curl;            /* the one handle for unary requests */
-	CURLSH *share;         /* connection + TLS session cache shared with stream handles */
+	kft__http *http;       /* the client: one reused connection, streams share it */
 	int64_t timeout_ms;    /* per request */
 	/* credentials */
 	char *token;           /* current bearer token (static, file or exec) */
@@ -72,8 +72,6 @@ struct kft__k8s {
 	int exec_valid;
 	char *trainer_version; /* cached cluster Trainer version ("" = unknown/old) */
 	int version_known;
-	/* statistics for tests and benchmarks */
-	long requests;
 };
 
 typedef int (*kft__k8s_line_cb)(const char *line, size_t len, void *payload);
@@ -126,10 +124,8 @@ typedef struct kft__k8s_stream {
 	int cb_ret;            /* on_line's non-zero return */
 	unsigned long lines;   /* lines delivered so far */
 	/* private */
-	CURL *h;
-	struct curl_slist *hdrs;
-	kft__buf line, errbody;
-	char *url;
+	kft__http_stream hs;
+	kft__buf line;
 } kft__k8s_stream;
 
 typedef struct kft__k8s_streams kft__k8s_streams;
@@ -179,6 +175,7 @@ char *kft__k8s_ns_path(kft__k8s *k, const char *prefix, const char *ns, const ch
                        const char *name, const char *sub);
 /** Append "&key=<escaped value>" (or "?" for the first one); b->oom on failure. */
 void kft__k8s_add_query(kft__buf *b, kft__k8s *k, const char *key, const char *value);
+void kft__k8s_add_query_int(kft__buf *b, kft__k8s *k, const char *key, long long value);
 int kft__k8s_get_json(cJSON **out, long *status, kft__k8s *k, const char *path, const char *what);
 /** Minor version of Trainer for rendering: 0, 1, or 2 for "v2.2 and later". */
 int kft__k8s_trainer_minor(const char *v);

@@ -7,11 +7,13 @@
  *   kft-progress-server JOBDIR NAME [--namespace NS] [--listen ADDR]
  *
  * First run: makes a per-job CA and a server certificate for localhost,
- * 127.0.0.1, ::1, host.docker.internal and host.containers.internal (the
- * GnuTLS, in process) in JOBDIR/progress/ (0700), and a
- * per-job token; the job's copies are JOBDIR/trainer/ca.crt and
+ * 127.0.0.1, ::1, host.docker.internal and host.containers.internal (with
+ * GnuTLS, in process; the key and certificate in JOBDIR/progress/, 0700) and
+ * a per-job token; the job's copies are JOBDIR/trainer/ca.crt and
  * JOBDIR/trainer/token (0700 directory). Listens on ADDR (default
- * 127.0.0.1) on a free port, prints the port and a newline on stdout, closes
+ * 127.0.0.1) on a free port, and for a container job on a per-job network
+ * also on that network's gateway (the plan's progressGateway) on the same
+ * port; prints the port and a newline on stdout, closes
  * stdout, and serves until its stdin reaches end of file (the supervisor
  * closed it or died) or SIGTERM.
  *
@@ -25,6 +27,7 @@
  * refused request stores nothing. One thread: MHD runs from our poll loop.
  * SPDX-License-Identifier: Apache-2.0
  */
+#include "store.h"
 #include "trainer_status.h"
 
 #include <arpa/inet.h>
@@ -52,6 +55,7 @@
 #define RATE_BURST 64       /* requests at once (every rank of a big job) */
 #define MAX_CONNECTIONS 128
 #define CONN_TIMEOUT_S 10   /* Trainer's readTimeout */
+#define DRAIN_MAX (1024 * 1024)   /* an oversize body read and dropped before the 413 */
 
 typedef struct {
 	char *jobdir, *name, *path, *token;
@@ -85,14 +89,20 @@ static void say(const char *fmt, ...)
  * A few milliseconds, where three runs of the openssl program cost 50-180 ms before the
  * job's first step could start.
  */
-static int pem_write(const char *dir, const char *file, const gnutls_datum_t *d, mode_t mode)
+/*
+ * Temp + rename, not fsync'd (kft__store_write): five fsyncs cost milliseconds, tens under
+ * I/O load, before the job's first step; after a crash a torn file is made again (below).
+ */
+static int pem_write(const char *dir, const char *file, const char *data, size_t len,
+                     mode_t mode)
 {
 	char *p = kft__path_join(dir, file);
 	int error;
 
 	if (!p)
 		return kft__error_oom();
-	error = kft__write_file_atomic(p, (const char *)d->data, d->size, mode);
+	if ((error = kft__store_write(p, data, len, 0)) == 0 && mode != 0600 && chmod(p, mode) < 0)
+		error = kft__error_os(KFT_ERROR, "chmod %s", p);
 	free(p);
 	return error;
 }
@@ -167,19 +177,40 @@ out:
 	return ok;
 }
 
-static int write_new(const char *dir, const char *file, const char *data, size_t len, mode_t mode)
+static char *read_cred(const char *dir, const char *file)
 {
-	gnutls_datum_t d = { (unsigned char *)data, (unsigned)len };
+	char *p = kft__path_join(dir, file), *data = NULL;
+	size_t len = 0;
 
-	return pem_write(dir, file, &d, mode);
+	if (!p || kft__read_file(&data, &len, p) < 0 || len == 0) {
+		free(data);
+		data = NULL;
+	}
+	free(p);
+	kft_error_clear();
+	return data;
 }
 
-/* JOBDIR/progress/{ca.crt,server.key,server.crt} and JOBDIR/trainer/{ca.crt,token}; kept
- * across runs. */
-static int make_credentials(server_t *srv)
+static char *dup_datum(const gnutls_datum_t *d)
 {
-	char pdir[PATH_MAX - 64], tdir[PATH_MAX - 64], p[3][PATH_MAX];
-	gnutls_datum_t ca = { NULL, 0 }, crt = { NULL, 0 }, key = { NULL, 0 };
+	char *s = kft__malloc(d->size + 1);
+
+	if (s) {
+		memcpy(s, d->data, d->size);
+		s[d->size] = '\0';
+	}
+	return s;
+}
+
+/*
+ * JOBDIR/progress/{server.key,server.crt} and JOBDIR/trainer/{ca.crt,token} (the job's
+ * copies); kept across runs of the job (resumed), made again when one is missing or empty.
+ * *key and *crt: the server's PEM, in memory.
+ */
+static int make_credentials(server_t *srv, char **key, char **crt)
+{
+	char pdir[PATH_MAX - 64], tdir[PATH_MAX - 64], *ca_pem = NULL;
+	gnutls_datum_t ca = { NULL, 0 }, c = { NULL, 0 }, k = { NULL, 0 };
 	unsigned char raw[32];
 	char token[65];
 	size_t i;
@@ -191,37 +222,50 @@ static int make_credentials(server_t *srv)
 	snprintf(tdir, sizeof(tdir), "%s/trainer", srv->jobdir);
 	if ((mkdir(pdir, 0700) < 0 && errno != EEXIST) || (mkdir(tdir, 0700) < 0 && errno != EEXIST))
 		return kft__error_os(KFT_ERROR, "mkdir %s", pdir);
-	snprintf(p[0], PATH_MAX, "%s/server.crt", pdir);
-	snprintf(p[1], PATH_MAX, "%s/token", tdir);
-	snprintf(p[2], PATH_MAX, "%s/ca.crt", tdir);
-	if (access(p[0], R_OK) == 0 && access(p[1], R_OK) == 0 && access(p[2], R_OK) == 0)
+	*key = read_cred(pdir, "server.key");
+	*crt = read_cred(pdir, "server.crt");
+	srv->token = read_cred(tdir, "token");
+	ca_pem = read_cred(tdir, "ca.crt");
+	if (*key && *crt && ca_pem && srv->token && strlen(srv->token) == 64) {
+		free(ca_pem);
 		return 0;   /* made by an earlier run of this job (resumed) */
+	}
+	free(ca_pem);
+	free(*key);
+	free(*crt);
+	free(srv->token);
+	*key = *crt = srv->token = NULL;
 	umask(077);
-	if (make_pair(&ca, &crt, &key) < 0) {
+	if (make_pair(&ca, &c, &k) < 0) {
 		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
 		                       "GnuTLS could not make the job's certificates");
 		goto out;
 	}
-	if ((error = pem_write(pdir, "server.key", &key, 0600)) < 0 ||
-	    (error = pem_write(pdir, "ca.crt", &ca, 0600)) < 0 ||
-	    (error = pem_write(tdir, "ca.crt", &ca, 0644)) < 0 ||
-	    (error = pem_write(pdir, "server.crt", &crt, 0600)) < 0)
-		goto out;
 	if (kft__random_bytes(raw, sizeof(raw)) < 0) {
 		error = KFT_ERROR;
 		goto out;
 	}
 	for (i = 0; i < sizeof(raw); i++)
 		snprintf(token + 2 * i, 3, "%02x", raw[i]);
-	error = write_new(tdir, "token", token, 64, 0600);
-	memset(token, 0, sizeof(token));
+	if (!(*key = dup_datum(&k)) || !(*crt = dup_datum(&c)) || !(srv->token = kft__strdup(token))) {
+		error = kft__error_oom();
+		goto out;
+	}
+	/* the token last: its presence says the set is whole */
+	if ((error = pem_write(pdir, "server.key", *key, k.size, 0600)) < 0 ||
+	    (error = pem_write(pdir, "server.crt", *crt, c.size, 0600)) < 0 ||
+	    (error = pem_write(tdir, "ca.crt", (const char *)ca.data, ca.size, 0644)) < 0)
+		goto out;
+	error = pem_write(tdir, "token", token, 64, 0600);
 out:
-	if (key.data) {
-		memset(key.data, 0, key.size);
-		gnutls_free(key.data);
+	memset(token, 0, sizeof(token));
+	memset(raw, 0, sizeof(raw));
+	if (k.data) {
+		memset(k.data, 0, k.size);
+		gnutls_free(k.data);
 	}
 	gnutls_free(ca.data);
-	gnutls_free(crt.data);
+	gnutls_free(c.data);
 	return error;
 }
 
@@ -317,8 +361,18 @@ static enum MHD_Result first_call(server_t *srv, request_t *rq, struct MHD_Conne
 	rq->refused = 1;
 	if (!rate_ok(srv))
 		return status_answer(c, 429, "TooManyRequests", "Too many requests");
-	if (cl && strtoull(cl, NULL, 10) > KFT__PROGRESS_MAX_BODY)
-		return status_answer(c, 413, "RequestEntityTooLarge", "Payload too large");
+	if (cl && strtoull(cl, NULL, 10) > KFT__PROGRESS_MAX_BODY) {
+		/*
+		 * Answered before the body is read, the connection is closed under a client
+		 * still sending it, which then sees a reset instead of the 413. A body up to
+		 * DRAIN_MAX is read and dropped first (as Go's server lingers), the 413 after.
+		 */
+		if (strtoull(cl, NULL, 10) > DRAIN_MAX)
+			return status_answer(c, 413, "RequestEntityTooLarge", "Payload too large");
+		rq->too_big = 1;
+		rq->refused = 0;
+		return MHD_YES;
+	}
 	if (strcmp(method, "POST") || strcmp(url, srv->path))
 		return status_answer(c, 404, "NotFound", "Not found");
 	if (!(tok = bearer(auth, &toklen)))
@@ -418,7 +472,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---- main ---- */
 
-static int listen_on(const char *addr, unsigned short *port)
+/* *port: 0 for any free one; freebind: the address may appear later (a bridge made when
+ * its first container starts). */
+static int listen_on(const char *addr, unsigned short *port, int freebind)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -431,6 +487,7 @@ static int listen_on(const char *addr, unsigned short *port)
 		a->sin6_family = AF_INET6;
 		if (inet_pton(AF_INET6, addr, &a->sin6_addr) != 1)
 			return -1;
+		a->sin6_port = htons(*port);
 		sl = sizeof(*a);
 	} else {
 		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
@@ -438,11 +495,15 @@ static int listen_on(const char *addr, unsigned short *port)
 		a->sin_family = AF_INET;
 		if (inet_pton(AF_INET, addr, &a->sin_addr) != 1)
 			return -1;
+		a->sin_port = htons(*port);
 		sl = sizeof(*a);
 	}
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (freebind)
+		setsockopt(fd, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_FREEBIND : IP_FREEBIND, &one,
+		           sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 64) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		close(fd);
@@ -453,26 +514,80 @@ static int listen_on(const char *addr, unsigned short *port)
 	return fd;
 }
 
-static char *read_pem(const char *jobdir, const char *file)
+/*
+ * A container job on a per-job network: its steps reach the host at the network's gateway
+ * (the plan's progressGateway, written by kft_train from the engine's network inspect), so
+ * the server listens there too, on the same port: that address only, never 0.0.0.0; the
+ * token is required on every request. NULL: none (a local job, the host network).
+ */
+static char *plan_gateway(const char *jobdir)
 {
-	char path[PATH_MAX], *data = NULL;
-	size_t len;
+	char path[PATH_MAX], *gw = NULL;
+	cJSON *plan = NULL;
+	struct in_addr a;
+	const char *g;
 
-	snprintf(path, sizeof(path), "%s/progress/%s", jobdir, file);
-	return kft__read_file(&data, &len, path) < 0 ? NULL : data;
+	snprintf(path, sizeof(path), "%s/" KFT__STORE_PLAN, jobdir);
+	if (kft__store_read_json(&plan, path) < 0) {
+		kft_error_clear();
+		return NULL;
+	}
+	g = kft__json_str(plan, "progressGateway");
+	if (g && inet_pton(AF_INET, g, &a) == 1 && a.s_addr != htonl(INADDR_ANY))
+		gw = kft__strdup(g);
+	else if (g)
+		say("progressGateway \"%s\" is not an IPv4 address; ignored", g);
+	cJSON_Delete(plan);
+	return gw;
+}
+
+/* 127.0.0.1 (addr) on a free port, and gw (if any) on the same one; a few tries when gw's is
+ * taken. */
+static int listen_both(const char *addr, const char *gw, unsigned short *port, int *gfd)
+{
+	int i, fd;
+
+	*gfd = -1;
+	for (i = 0; i < 8; i++) {
+		unsigned short p = 0;
+
+		if ((fd = listen_on(addr, &p, 0)) < 0)
+			return -1;
+		*port = p;
+		if (!gw || (*gfd = listen_on(gw, &p, 1)) >= 0)
+			return fd;
+		close(fd);
+		if (errno != EADDRINUSE)
+			break;
+	}
+	say("cannot listen on %s: %s", gw, strerror(errno));
+	return -1;
+}
+
+/* A connection on the gateway's socket: served by the same daemon (MHD_add_connection). */
+static void accept_gateway(struct MHD_Daemon *d, int gfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd;
+
+	/* MHD closes the socket when it cannot take it (connection limit) */
+	while ((fd = accept4(gfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		MHD_add_connection(d, fd, (struct sockaddr *)&ss, sl);
+		sl = sizeof(ss);
+	}
 }
 
 int main(int argc, char **argv)
 {
 	server_t srv;
 	const char *ns = "default", *addr = "127.0.0.1";
-	char *key = NULL, *crt = NULL, tokpath[PATH_MAX];
+	char *key = NULL, *crt = NULL, *gw = NULL;
 	struct MHD_Daemon *d = NULL;
 	const union MHD_DaemonInfo *info;
 	unsigned short port = 0;
-	size_t toklen;
 	sigset_t set;
-	int i, lfd, sfd, efd, rc = 1;
+	int i, lfd, gfd = -1, sfd, efd, rc = 1;
 
 	memset(&srv, 0, sizeof(srv));
 	for (i = 3; i + 1 < argc; i += 2) {
@@ -504,17 +619,12 @@ int main(int argc, char **argv)
 		                ns, srv.name);
 		srv.path = kft__buf_detach(&p);
 	}
-	if (make_credentials(&srv) < 0) {
+	if (make_credentials(&srv, &key, &crt) < 0) {
 		say("%s", kft_error_last()->message);
-		return 1;
-	}
-	snprintf(tokpath, sizeof(tokpath), "%s/trainer/token", srv.jobdir);
-	if (kft__read_file(&srv.token, &toklen, tokpath) < 0 || toklen < 32 ||
-	    !(key = read_pem(srv.jobdir, "server.key")) || !(crt = read_pem(srv.jobdir, "server.crt"))) {
-		say("cannot read the job's credentials");
 		goto out;
 	}
-	if ((lfd = listen_on(addr, &port)) < 0) {
+	gw = plan_gateway(srv.jobdir);
+	if ((lfd = listen_both(addr, gw, &port, &gfd)) < 0) {
 		say("cannot listen on %s: %s", addr, strerror(errno));
 		goto out;
 	}
@@ -536,13 +646,14 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	fclose(stdout);
 	for (;;) {
-		struct pollfd pfd[3] = { { efd, POLLIN, 0 }, { 0, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		struct pollfd pfd[4] = { { efd, POLLIN, 0 }, { 0, POLLIN, 0 }, { sfd, POLLIN, 0 },
+		                         { gfd, POLLIN, 0 } };
 		MHD_UNSIGNED_LONG_LONG to = 0;
 		int timeout = 1000;
 
 		if (MHD_get_timeout(d, &to) == MHD_YES && to < 1000)
 			timeout = (int)to;
-		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, gfd >= 0 ? 4 : 3, timeout) < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents) {   /* the supervisor closed our stdin, or died */
 			char c;
@@ -552,12 +663,17 @@ int main(int argc, char **argv)
 		}
 		if (pfd[2].revents)
 			break;
+		if (gfd >= 0 && pfd[3].revents)
+			accept_gateway(d, gfd);
 		MHD_run(d);
 	}
 	rc = 0;
 out:
 	if (d)
 		MHD_stop_daemon(d);
+	if (gfd >= 0)
+		close(gfd);
+	free(gw);
 	if (srv.token)
 		memset(srv.token, 0, strlen(srv.token));
 	free(srv.token);
