@@ -48,6 +48,9 @@ int kft__engine_candidates(kft__strv *out, const char *host);
  */
 int kft__engine_call(cJSON **out, kft__engine *e, const char *method, const char *path,
                      const char *body, int64_t timeout_ms);
+/** The error of a non-2xx Engine answer (its {"message"} body); returns the code. */
+int kft__engine_status_error(long status, const char *body, size_t len, const char *method,
+                             const char *what);
 /** Last HTTP status of kft__engine_call (0 if no response). */
 long kft__engine_last_status(const kft__engine *e);
 
