@@ -993,6 +993,22 @@ START_TEST(code_dir_ignore_bounds)
 	rel[200] = '\0';
 	ck_assert(!kft__ignore_glob(text, rel));
 	free(text);
+	/* each "**" component multiplies the work: past a step budget the match is refused */
+	for (i = 0; i < 300; i++)
+		kft__buf_put(&b, "**/", 3);
+	kft__buf_put(&b, "x", 2);
+	text = kft__buf_detach(&b);
+	for (i = 0; i < 100; i++)
+		memcpy(rel + i * 2, "a/", 2);
+	memcpy(rel + 200, "b", 2);
+	ck_assert_int_eq(kft__ignore_glob(text, rel), -1);
+	ck_assert_int_eq(kft__ignore_glob("**/**/b", rel), 1);
+	ck_assert_kft_ok(kft__ignore_new(&ig));
+	ck_assert_kft_ok(kft__ignore_push_text(ig, "", text, strlen(text), ".gitignore"));
+	ck_assert_kft_error(kft__ignore_match(ig, rel, 0), KFT_EINVALID,
+	                    "takes too long to match a/a/");
+	kft__ignore_free(ig);
+	free(text);
 
 	ck_assert_kft_ok(kft__ignore_new(&ig));
 	/* a pattern too long, named by file and line */
