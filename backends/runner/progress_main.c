@@ -8,7 +8,7 @@
  *
  * First run: makes a per-job CA and a server certificate for localhost,
  * 127.0.0.1, ::1, host.docker.internal and host.containers.internal (with
- * GnuTLS, in process; the key and certificate in JOBDIR/progress/, 0700) and
+ * GnuTLS, in process; the key and certificate in JOBDIR/progress.pem) and
  * a per-job token; the job's copies are JOBDIR/trainer/ca.crt and
  * JOBDIR/trainer/token (0700 directory). Listens on ADDR (default
  * 127.0.0.1) on a free port, and for a container job on a per-job network
@@ -202,28 +202,36 @@ static char *dup_datum(const gnutls_datum_t *d)
 	return s;
 }
 
+#define CERT_BEGIN "-----BEGIN CERTIFICATE-----"
+
 /*
- * JOBDIR/progress/{server.key,server.crt} and JOBDIR/trainer/{ca.crt,token} (the job's
- * copies); kept across runs of the job (resumed), made again when one is missing or empty.
- * *key and *crt: the server's PEM, in memory.
+ * The server's key and certificate, one PEM file in the job's directory (0700):
+ * JOBDIR/progress.pem; the job's copies: JOBDIR/trainer/{ca.crt,token}. Kept across runs
+ * of the job (resumed), made again when one is missing or torn. As few files as that,
+ * since each new file costs the job's start time (bench/run.sh). *key and *crt: the
+ * server's PEM, in memory.
  */
 static int make_credentials(server_t *srv, char **key, char **crt)
 {
-	char pdir[PATH_MAX - 64], tdir[PATH_MAX - 64], *ca_pem = NULL;
+	char tdir[PATH_MAX - 64], *ca_pem = NULL, *cut;
 	gnutls_datum_t ca = { NULL, 0 }, c = { NULL, 0 }, k = { NULL, 0 };
+	kft__buf pem = KFT__BUF_INIT;
 	unsigned char raw[32];
 	char token[65];
 	size_t i;
 	int error;
 
-	if (strlen(srv->jobdir) > sizeof(pdir) - 16)
+	if (strlen(srv->jobdir) > sizeof(tdir) - 16)
 		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID, "job directory too long");
-	snprintf(pdir, sizeof(pdir), "%s/progress", srv->jobdir);
 	snprintf(tdir, sizeof(tdir), "%s/trainer", srv->jobdir);
-	if ((mkdir(pdir, 0700) < 0 && errno != EEXIST) || (mkdir(tdir, 0700) < 0 && errno != EEXIST))
-		return kft__error_os(KFT_ERROR, "mkdir %s", pdir);
-	*key = read_cred(pdir, "server.key");
-	*crt = read_cred(pdir, "server.crt");
+	if (mkdir(tdir, 0700) < 0 && errno != EEXIST)
+		return kft__error_os(KFT_ERROR, "mkdir %s", tdir);
+	*key = read_cred(srv->jobdir, "progress.pem");
+	*crt = NULL;
+	if (*key && (cut = strstr(*key, CERT_BEGIN)) != NULL && cut > *key) {
+		*crt = kft__strdup(cut);
+		*cut = '\0';
+	}
 	srv->token = read_cred(tdir, "token");
 	ca_pem = read_cred(tdir, "ca.crt");
 	if (*key && *crt && ca_pem && srv->token && strlen(srv->token) == 64) {
@@ -252,12 +260,20 @@ static int make_credentials(server_t *srv, char **key, char **crt)
 		goto out;
 	}
 	/* the token last: its presence says the set is whole */
-	if ((error = pem_write(pdir, "server.key", *key, k.size, 0600)) < 0 ||
-	    (error = pem_write(pdir, "server.crt", *crt, c.size, 0600)) < 0 ||
+	kft__buf_puts(&pem, *key);
+	kft__buf_puts(&pem, *crt);
+	if (pem.oom) {
+		error = kft__error_oom();
+		goto out;
+	}
+	if ((error = pem_write(srv->jobdir, "progress.pem", pem.ptr, pem.len, 0600)) < 0 ||
 	    (error = pem_write(tdir, "ca.crt", (const char *)ca.data, ca.size, 0644)) < 0)
 		goto out;
 	error = pem_write(tdir, "token", token, 64, 0600);
 out:
+	if (pem.ptr)
+		memset(pem.ptr, 0, pem.len);
+	kft__buf_free(&pem);
 	memset(token, 0, sizeof(token));
 	memset(raw, 0, sizeof(raw));
 	if (k.data) {
