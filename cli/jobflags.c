@@ -460,6 +460,18 @@ out:
 	return rc;
 }
 
+/* Each KEY=VALUE of a repeated flag (--env, --resource, --label, --annotation) through set. */
+static int set_each(kft_spec_t *spec, const kvlist *l,
+                    int (*set)(kft_spec_t *spec, const char *key, const char *value))
+{
+	size_t k;
+
+	for (k = 0; k < l->n; k++)
+		if (set(spec, l->v[k].key, l->v[k].val) < 0)
+			return -1;
+	return 0;
+}
+
 int cli_job_build(kft_spec_t **out, cli_job *j, char **cmd, int ncmd)
 {
 	kft_spec_t *spec = NULL;
@@ -490,20 +502,16 @@ int cli_job_build(kft_spec_t **out, cli_job *j, char **cmd, int ncmd)
 		CHECK(kft_spec_set_num_proc_per_node(spec, j->nproc));
 	if (j->python)   /* before --env: an explicit KFT_PYTHON=... wins */
 		CHECK(kft_spec_set_env(spec, "KFT_PYTHON", j->python));
-	for (k = 0; k < j->env.n; k++)
-		CHECK(kft_spec_set_env(spec, j->env.v[k].key, j->env.v[k].val));
-	for (k = 0; k < j->resources.n; k++)
-		CHECK(kft_spec_set_resource(spec, j->resources.v[k].key, j->resources.v[k].val));
+	CHECK(set_each(spec, &j->env, kft_spec_set_env));
+	CHECK(set_each(spec, &j->resources, kft_spec_set_resource));
 	if (j->gpu)
 		CHECK(kft_spec_set_resource(spec, "gpu", j->gpu));
 	if (j->cpu)
 		CHECK(kft_spec_set_resource(spec, "cpu", j->cpu));
 	if (j->memory)
 		CHECK(kft_spec_set_resource(spec, "memory", j->memory));
-	for (k = 0; k < j->labels.n; k++)
-		CHECK(kft_spec_set_label(spec, j->labels.v[k].key, j->labels.v[k].val));
-	for (k = 0; k < j->annotations.n; k++)
-		CHECK(kft_spec_set_annotation(spec, j->annotations.v[k].key, j->annotations.v[k].val));
+	CHECK(set_each(spec, &j->labels, kft_spec_set_label));
+	CHECK(set_each(spec, &j->annotations, kft_spec_set_annotation));
 	if (j->queue)
 		CHECK(kft_spec_set_label(spec, "kueue.x-k8s.io/queue-name", j->queue));
 	if (j->priority)

@@ -35,22 +35,11 @@ static int leaks(const char *text, size_t len, const char *msg)
 {
 	cJSON *doc = cJSON_ParseWithLength(text, len);
 	cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "status");
-	const char *keys[] = { "token", "clientKeyData" };
+	static const char *const keys[] = { "token", "clientKeyData" };
 	char other[4096], *t;
-	size_t i;
-	int changed = 0, leak = 0;
+	int leak = 0;
 
-	for (i = 0; i < 2; i++) {
-		cJSON *v = cJSON_GetObjectItemCaseSensitive(st, keys[i]);
-		char *p;
-
-		if (!cJSON_IsString(v))
-			continue;
-		for (p = v->valuestring; *p; p++)
-			*p = *p == 'Z' ? 'Y' : 'Z';
-		changed = 1;
-	}
-	if (changed && (t = cJSON_PrintUnformatted(doc)) != NULL) {
+	if (fuzz_flip_secrets(st, keys, 2) && (t = cJSON_PrintUnformatted(doc)) != NULL) {
 		leak = parse(t, strlen(t), other, sizeof(other)) != 0 && strcmp(other, msg) != 0;
 		free(t);
 	}

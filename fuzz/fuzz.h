@@ -58,5 +58,10 @@ void fuzz_clear(void);
  * the error message was cut (its 4095th byte).
  */
 void fuzz_check_terminal_safe(const char *msg);
+/*
+ * For the leak oracles: change every byte of the string values obj[keys[0..n)] (same
+ * length, other bytes: Z becomes Y, the rest Z). 1 if one was there, else 0.
+ */
+int fuzz_flip_secrets(cJSON *obj, const char *const *keys, size_t n);
 
 #endif

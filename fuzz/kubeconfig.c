@@ -51,20 +51,9 @@ static int leaks(const char *msg, const uint8_t *data, size_t size)
 	if (kft__yaml_parse(&doc, (const char *)data, size, "kubeconfig") < 0)
 		return 0;
 	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(doc, "users")) {
-		cJSON *user = cJSON_GetObjectItemCaseSensitive(u, "user");
-		const char *keys[] = { "token", "password" };
-		size_t i;
+		static const char *const keys[] = { "token", "password" };
 
-		for (i = 0; i < 2; i++) {
-			cJSON *v = cJSON_GetObjectItemCaseSensitive(user, keys[i]);
-			char *p;
-
-			if (!cJSON_IsString(v))
-				continue;
-			for (p = v->valuestring; *p; p++)
-				*p = *p == 'Z' ? 'Y' : 'Z';
-			changed = 1;
-		}
+		changed |= fuzz_flip_secrets(cJSON_GetObjectItemCaseSensitive(u, "user"), keys, 2);
 	}
 	if (changed && kft__yaml_render(&b, doc) == 0)
 		leak = load(other, sizeof(other), b.ptr, b.len) != 0 && strcmp(other, msg) != 0;

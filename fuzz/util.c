@@ -76,3 +76,21 @@ void fuzz_check_terminal_safe(const char *msg)
 		i += k;
 	}
 }
+
+int fuzz_flip_secrets(cJSON *obj, const char *const *keys, size_t n)
+{
+	size_t i;
+	int changed = 0;
+
+	for (i = 0; i < n; i++) {
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, keys[i]);
+		char *p;
+
+		if (!cJSON_IsString(v))
+			continue;
+		for (p = v->valuestring; *p; p++)
+			*p = *p == 'Z' ? 'Y' : 'Z';
+		changed = 1;
+	}
+	return changed;
+}

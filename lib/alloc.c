@@ -50,6 +50,26 @@ void *kft__realloc(void *p, size_t n)
 	return checked(should_fail() ? NULL : realloc(p, n ? n : 1));
 }
 
+int kft__grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t first)
+{
+	size_t c = *cap ? *cap : first;
+	void *old, *p;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need && c <= SIZE_MAX / 2)
+		c *= 2;
+	if (c < need || c > SIZE_MAX / elem)
+		return kft__error_oom();
+	/* through memcpy: arrp points at a T *, not a void * */
+	memcpy(&old, arrp, sizeof(old));
+	if (!(p = kft__realloc(old, c * elem)))
+		return KFT_ENOMEM;
+	memcpy(arrp, &p, sizeof(p));
+	*cap = c;
+	return 0;
+}
+
 char *kft__strndup(const char *s, size_t n)
 {
 	char *p;

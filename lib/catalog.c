@@ -222,18 +222,8 @@ static int load_dir(kft_runtime_list_t *list, const char *dir)
 static char *default_runtime_path(void)
 {
 	const char *env = getenv("KFT_RUNTIME_PATH");
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	char *home, *p;
 
-	if (env)
-		return kft__strdup(env);
-	if (xdg && *xdg == '/')
-		return kft__path_join(xdg, "kftrainer/runtimes");
-	if ((home = kft__home_dir()) == NULL)
-		return NULL;
-	p = kft__path_join(home, ".config/kftrainer/runtimes");
-	free(home);
-	return p;
+	return env ? kft__strdup(env) : kft__xdg_dir("XDG_CONFIG_HOME", ".config", "kftrainer/runtimes");
 }
 
 int kft__catalog_list(kft_runtime_list_t **out, const char *runtime_path)

@@ -29,6 +29,7 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -96,6 +97,20 @@ const char *kft__ignore_secret(const char *name, const char *full, int is_dir)
 /* ---- wildmatch: git's glob for paths ---- */
 
 enum { WM_MATCH = 0, WM_NOMATCH = 1, WM_ABORT_ALL = -1, WM_ABORT_TO_STARSTAR = -2 };
+
+/*
+ * Steps one match may take. The abort codes keep lone stars near-linear, but
+ * each "**" path component multiplies the work by the text's length: a
+ * pattern of hundreds of them would run for ages. Real patterns take a few
+ * thousand steps; past the budget (one for all the rules a path is matched
+ * against) the match is refused (kft__ignore_glob: -1).
+ */
+#define WM_BUDGET 200000
+
+typedef struct {
+	const unsigned char *start;   /* the pattern's first byte */
+	long budget;
+} wm_ctx;
 
 static int class_has(const char *name, size_t n, unsigned char c)
 {
@@ -169,12 +184,14 @@ static int bracket(const unsigned char **pp, unsigned char c)
  * once the text runs out, or a lone * reaches a '/', trying longer matches
  * for an earlier star cannot succeed.
  */
-static int wildmatch(const unsigned char *p, const unsigned char *t, const unsigned char *start)
+static int wildmatch(const unsigned char *p, const unsigned char *t, wm_ctx *c)
 {
 	for (; *p; p++, t++) {
 		unsigned char pc = *p;
 		int r;
 
+		if (--c->budget < 0)
+			return WM_ABORT_ALL;
 		if (!*t && pc != '*')
 			return WM_ABORT_ALL;
 		switch (pc) {
@@ -199,9 +216,9 @@ static int wildmatch(const unsigned char *p, const unsigned char *t, const unsig
 
 			while (p[1] == '*')
 				p++;
-			if (p > first && (first == start || first[-1] == '/') &&
+			if (p > first && (first == c->start || first[-1] == '/') &&
 			    (p[1] == '\0' || p[1] == '/')) {
-				if (p[1] == '/' && wildmatch(p + 2, t, start) == WM_MATCH)
+				if (p[1] == '/' && wildmatch(p + 2, t, c) == WM_MATCH)
 					return WM_MATCH;   /* zero directories */
 				across = 1;
 			}
@@ -209,7 +226,9 @@ static int wildmatch(const unsigned char *p, const unsigned char *t, const unsig
 			if (!*p)
 				return across || !strchr((const char *)t, '/') ? WM_MATCH : WM_NOMATCH;
 			for (; *t; t++) {
-				if ((r = wildmatch(p, t, start)) != WM_NOMATCH) {
+				if (--c->budget < 0)
+					return WM_ABORT_ALL;
+				if ((r = wildmatch(p, t, c)) != WM_NOMATCH) {
 					if (!across || r != WM_ABORT_TO_STARSTAR)
 						return r;
 				} else if (!across && *t == '/') {
@@ -226,11 +245,23 @@ static int wildmatch(const unsigned char *p, const unsigned char *t, const unsig
 	return *t ? WM_NOMATCH : WM_MATCH;
 }
 
+/* 1, 0, or -1 once *budget (shared by the matches of one path) is spent */
+static int glob_budget(const char *pattern, const char *path, long *budget)
+{
+	wm_ctx c = { (const unsigned char *)pattern, *budget };
+	int r = wildmatch(c.start, (const unsigned char *)path, &c);
+
+	*budget = c.budget;
+	if (c.budget < 0)
+		return -1;
+	return r == WM_MATCH;
+}
+
 int kft__ignore_glob(const char *pattern, const char *path)
 {
-	const unsigned char *p = (const unsigned char *)pattern;
+	long budget = WM_BUDGET;
 
-	return wildmatch(p, (const unsigned char *)path, p) == WM_MATCH;
+	return glob_budget(pattern, path, &budget);
 }
 
 /* ---- ignore files ---- */
@@ -338,14 +369,20 @@ int kft__ignore_push(kft__ignore *ig, const char *root, const char *rel)
 		return error;
 	for (i = 0; !error && i < 2; i++) {
 		char *relf = rel[0] ? kft__path_join(rel, files[i]) : kft__strdup(files[i]);
-		char *text = NULL;
+		char *path = relf ? kft__path_join(root, relf) : NULL, *text = NULL;
+		struct stat st;
 		size_t len = 0;
 
-		if (!relf)
+		if (!path)
 			error = kft__error_oom();
+		else if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+			/* a FIFO would block the read; git does not follow a symlinked one either */
+			kft__log(KFT_DIAG_WARN, "code directory: %s is not a regular file; not read",
+			         relf);
 		else if ((error = kft__read_file_in(&text, &len, root, relf)) == 0 && text)
 			error = add_rules(ig, text, len, relf);
 		free(text);
+		free(path);
 		free(relf);
 	}
 	if (error < 0)
@@ -369,6 +406,7 @@ void kft__ignore_pop(kft__ignore *ig)
 int kft__ignore_match(const kft__ignore *ig, const char *relpath, int is_dir)
 {
 	const char *base = strrchr(relpath, '/');
+	long budget = WM_BUDGET;   /* for all the rules together */
 	size_t i;
 
 	base = base ? base + 1 : relpath;
@@ -385,8 +423,16 @@ int kft__ignore_match(const kft__ignore *ig, const char *relpath, int is_dir)
 				continue;   /* not below the ignore file's directory */
 			sub = relpath + bl + 1;
 		}
-		if (kft__ignore_glob(r->pat, r->anchored ? sub : base))
+		switch (glob_budget(r->pat, r->anchored ? sub : base, &budget)) {
+		case 1:
 			return !r->negate;
+		case -1:
+			return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
+			                      "code directory: the ignore pattern \"%.60s%s\" (in %s%s"
+			                      ".gitignore or .kftignore) takes too long to match %s; "
+			                      "simplify it", r->pat, strlen(r->pat) > 60 ? "..." : "",
+			                      lb, bl ? "/" : "", relpath);
+		}
 	}
 	return 0;
 }

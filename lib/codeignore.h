@@ -28,9 +28,13 @@ int kft__ignore_push_text(kft__ignore *ig, const char *rel, const char *text, si
                           const char *file);
 /** Leaving the directory last pushed. */
 void kft__ignore_pop(kft__ignore *ig);
-/** 1 if relpath (relative to the code directory) is ignored by the rules in force. */
+/**
+ * 1 if relpath (relative to the code directory) is ignored by the rules in
+ * force, 0 if not; KFT_EINVALID when a pattern is too costly to match.
+ */
 int kft__ignore_match(const kft__ignore *ig, const char *relpath, int is_dir);
-/** 1 if path matches the glob as git's wildmatch does with WM_PATHNAME. */
+/** 1 if path matches the glob as git's wildmatch does with WM_PATHNAME, 0 if
+ *  not, -1 when the match would take more than a bounded number of steps. */
 int kft__ignore_glob(const char *pattern, const char *path);
 void kft__ignore_free(kft__ignore *ig);
 /** Why name (at full) is a secret never shipped, or NULL. full may be NULL (name only). */

@@ -157,23 +157,15 @@ static cJSON *our_patch(conv *c)
 /* The pod template ({metadata, spec}) of replicated job rjob in our patch. */
 static cJSON *patch_pod(conv *c, const char *rjob)
 {
-	cJSON *p = our_patch(c), *rjobs, *r;
+	cJSON *p = our_patch(c), *r;
 
 	if (!p)
 		return NULL;
-	rjobs = cJSON_GetObjectItemCaseSensitive(
-		mkobj(c, p, "trainingRuntimeSpec.template.spec"), "replicatedJobs");
-	if (!rjobs)
-		rjobs = cJSON_AddArrayToObject(kft__json_path(p, "trainingRuntimeSpec.template.spec"),
-		                               "replicatedJobs");
-	cJSON_ArrayForEach(r, rjobs)
-		if (kft__streq(kft__json_str(r, "name"), rjob))
-			return mkobj(c, r, "template.spec.template");
-	if (!rjobs || !(r = cJSON_CreateObject()) || !cJSON_AddStringToObject(r, "name", rjob)) {
+	if (!(r = kft__json_keyed_item(mkobj(c, p, "trainingRuntimeSpec.template.spec"),
+	                               "replicatedJobs", "name", rjob))) {
 		c->oom = 1;
 		return NULL;
 	}
-	cJSON_AddItemToArray(rjobs, r);
 	return mkobj(c, r, "template.spec.template");
 }
 

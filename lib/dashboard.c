@@ -135,16 +135,9 @@ static int snap_add(kft__dash_snap *s, size_t *cap, kft_job_t *job, int history)
 	kft__buf sig = KFT__BUF_INIT;
 	size_t i;
 
-	if (s->n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 64;
-		kft__dash_entry *v = kft__realloc(s->v, ncap * sizeof(*v));
-
-		if (!v) {
-			kft_job_free(job);
-			return kft__error_oom();
-		}
-		s->v = v;
-		*cap = ncap;
+	if (kft__grow(&s->v, cap, s->n + 1, sizeof(*s->v), 64) < 0) {
+		kft_job_free(job);
+		return KFT_ENOMEM;
 	}
 	kft__dash_row(&sig, job, history, 0);
 	/* what the row does not show changes the job too: status text, steps, metrics */

@@ -252,6 +252,22 @@ static int store_logs(kft__dash_history *h, kft__dash *d, const kft_job_t *job)
 	return 0;
 }
 
+/* An INSERT whose first three values are (scope, the job's name, text); NULL if it fails. */
+static sqlite3_stmt *job_row(kft__dash_history *h, const char *sql, const kft_job_t *job,
+                             const char *text)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, h->scope, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, kft_job_name(job), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT);
+	return st;
+}
+
 static int store_events(kft__dash_history *h, kft__dash *d, const kft_job_t *job)
 {
 	kft_event_list_t *ev = NULL;
@@ -288,14 +304,11 @@ static int store_events(kft__dash_history *h, kft__dash *d, const kft_job_t *job
 	text = cJSON_PrintUnformatted(a);
 	cJSON_Delete(a);
 	KFT_CHECK_ALLOC(text);
-	if (sqlite3_prepare_v2(h->db, "INSERT OR REPLACE INTO events(scope,name,events) "
-	                       "VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK) {
+	if (!(st = job_row(h, "INSERT OR REPLACE INTO events(scope,name,events) VALUES(?,?,?)", job,
+	                   text))) {
 		cJSON_free(text);
 		return db_error(h, "events");
 	}
-	sqlite3_bind_text(st, 1, h->scope, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, kft_job_name(job), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
 	cJSON_free(text);
@@ -320,13 +333,9 @@ static void store_manifest(kft__dash_history *h, kft__dash *d, const kft_job_t *
 	kft_free(json);
 	kft__dash_redact(doc);   /* the history never holds what the page would hide */
 	if (kft__render_doc(&yaml, doc, KFT_FORMAT_YAML) == 0 &&
-	    sqlite3_prepare_v2(h->db, "INSERT OR REPLACE INTO manifests(scope,name,trainjob) "
-	                       "VALUES(?,?,?)", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, h->scope, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, kft_job_name(job), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 3, yaml, -1, SQLITE_TRANSIENT);
+	    (st = job_row(h, "INSERT OR REPLACE INTO manifests(scope,name,trainjob) VALUES(?,?,?)",
+	                  job, yaml)) != NULL)
 		sqlite3_step(st);
-	}
 	sqlite3_finalize(st);
 	cJSON_Delete(doc);
 	kft_free(yaml);
@@ -355,14 +364,11 @@ int kft__dash_history_record(kft__dash_history *h, kft__dash *d, const kft_job_t
 	int rc;
 
 	KFT_CHECK_ALLOC(text);
-	if (sqlite3_prepare_v2(h->db, "INSERT OR REPLACE INTO jobs(scope,name,job,final,updated_ms) "
-	                       "VALUES(?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
+	if (!(st = job_row(h, "INSERT OR REPLACE INTO jobs(scope,name,job,final,updated_ms) "
+	                   "VALUES(?,?,?,?,?)", job, text))) {
 		cJSON_free(text);
 		return db_error(h, "record");
 	}
-	sqlite3_bind_text(st, 1, h->scope, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, kft_job_name(job), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 4, final);
 	sqlite3_bind_int64(st, 5, kft__now_ms());
 	rc = sqlite3_step(st);

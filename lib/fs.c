@@ -221,16 +221,23 @@ char *kft__home_dir(void)
 	return kft__strdup("/");
 }
 
+char *kft__xdg_dir(const char *var, const char *home_default, const char *sub)
+{
+	const char *x = getenv(var);
+	char *base, *p;
+
+	if (x && *x == '/')   /* the spec: a relative value is invalid and ignored */
+		return kft__path_join(x, sub);
+	if ((p = kft__home_dir()) == NULL)
+		return NULL;
+	base = kft__path_join(p, home_default);
+	free(p);
+	p = base ? kft__path_join(base, sub) : NULL;
+	free(base);
+	return p;
+}
+
 char *kft__default_state_dir(void)
 {
-	const char *x = getenv("XDG_STATE_HOME");
-	char *home, *p;
-
-	if (x && *x == '/')
-		return kft__path_join(x, "kftrainer");
-	if ((home = kft__home_dir()) == NULL)
-		return NULL;
-	p = kft__path_join(home, ".local/state/kftrainer");
-	free(home);
-	return p;
+	return kft__xdg_dir("XDG_STATE_HOME", ".local/state", "kftrainer");
 }

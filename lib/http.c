@@ -58,6 +58,15 @@ static void set_blob(CURL *h, CURLoption opt, const char *data, size_t len)
 	curl_easy_setopt(h, opt, &blob);
 }
 
+void kft__http_client_cert(CURL *h, const char *cert, size_t cert_len, const char *key,
+                           size_t key_len)
+{
+	set_blob(h, CURLOPT_SSLCERT_BLOB, cert, cert_len);
+	set_blob(h, CURLOPT_SSLKEY_BLOB, key, key_len);
+	curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+	curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+}
+
 /* "name:port:host:port" for CURLOPT_CONNECT_TO: the URL names the TLS name, the
  * connection goes to the server's address */
 static int make_connect_to(kft__http *c)
@@ -112,12 +121,8 @@ static int setup_handle(kft__http *c, CURL *h)
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	if (o->cert && o->key) {
-		set_blob(h, CURLOPT_SSLCERT_BLOB, o->cert, o->cert_len);
-		set_blob(h, CURLOPT_SSLKEY_BLOB, o->key, o->key_len);
-		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-	}
+	if (o->cert && o->key)
+		kft__http_client_cert(h, o->cert, o->cert_len, o->key, o->key_len);
 	if (o->proxy) {
 		curl_easy_setopt(h, CURLOPT_PROXY, o->proxy);
 	} else {
@@ -283,6 +288,19 @@ static int add_header(struct curl_slist **hdrs, const char *line)
 		return kft__error_oom();
 	*hdrs = n;
 	return 0;
+}
+
+int kft__http_add_bearer(struct curl_slist **hdrs, const char *token)
+{
+	kft__buf b = KFT__BUF_INIT;
+	int error;
+
+	kft__buf_printf(&b, "Authorization: Bearer %s", token);
+	error = add_header(hdrs, b.oom ? NULL : b.ptr);
+	if (b.ptr)
+		explicit_bzero(b.ptr, b.len);   /* curl keeps its own copy */
+	kft__buf_free(&b);
+	return error;
 }
 
 /* Method, body, headers and credentials of r on h; *hdrs is the caller's to free. */

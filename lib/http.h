@@ -43,6 +43,11 @@ typedef int (*kft__http_errbody_fn)(kft__http_err *e, const char *body, size_t l
  * credentials (append to *headers, set options on h). 0 or < 0 with the error set.
  */
 typedef int (*kft__http_auth_fn)(CURL *h, struct curl_slist **headers, void *ud);
+/** For an auth hook: a client certificate and key (PEM bytes, copied) on h. */
+void kft__http_client_cert(CURL *h, const char *cert, size_t cert_len, const char *key,
+                           size_t key_len);
+/** For an auth hook: append "Authorization: Bearer <token>" (our copy of it wiped). */
+int kft__http_add_bearer(struct curl_slist **headers, const char *token);
 
 /** A client's settings. The strings must outlive the client. */
 typedef struct {

@@ -50,6 +50,10 @@ void kft__error_prefix(const char *fmt, ...) KFT__PRINTF(1, 2);
 /** The out rule: after a failed call (error < 0) *out is NULL, freed with freefn if set. */
 #define KFT__OUT_ON_ERROR(out, error, freefn) do { if ((error) < 0 && *(out)) { \
 	freefn(*(out)); *(out) = NULL; } } while (0)
+/* A public call whose out is optional: out NULL points it at discard, which END frees. */
+#define KFT__OUT_BEGIN(out, discard) do { if (!(out)) (out) = &(discard); *(out) = NULL; } while (0)
+#define KFT__OUT_END(out, error, discard, freefn) do { KFT__OUT_ON_ERROR(out, error, freefn); \
+	freefn(discard); } while (0)
 /** Read a caller's kft_render_opts_t (NULL: defaults) into the newest layout. */
 int kft__render_opts_read(kft_render_opts_t *dst, const kft_render_opts_t *src);
 /** The follow heartbeat: cb(len 0) when *last_ms is >= 500 ms old; cb's non-zero value. */
@@ -130,6 +134,11 @@ int kft__log_enabled(int level);
 void *kft__malloc(size_t n);
 void *kft__calloc(size_t n, size_t size);
 void *kft__realloc(void *p, size_t n);
+/**
+ * Room for need elements (of elem bytes) in the array *arrp (any T **) of *cap: it doubles,
+ * from first. 0, or KFT_ENOMEM with the array and *cap as they were.
+ */
+int kft__grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t first);
 char *kft__strdup(const char *s);
 char *kft__strndup(const char *s, size_t n);
 void kft__alloc_fail_after(long n);   /* < 0: never (default) */
@@ -256,6 +265,8 @@ int kft__remove_tree(const char *path);
 char *kft__path_join(const char *a, const char *b);
 /** $XDG_STATE_HOME/kftrainer or ~/.local/state/kftrainer (no checks). */
 char *kft__default_state_dir(void);
+/** $var/sub (an XDG base directory, used when absolute), else ~/home_default/sub. */
+char *kft__xdg_dir(const char *var, const char *home_default, const char *sub);
 char *kft__home_dir(void);
 /** RFC 3339 time ("2026-11-29T08:00:00.5Z", "...+01:00") -> Unix ms; 0 if not one (or year 1). */
 int64_t kft__time_rfc3339_ms(const char *s);
@@ -278,6 +289,14 @@ cJSON *kft__json_path_mkobj(cJSON *root, const char *path);
 /** Set key in obj to item (replacing; takes item). */
 int kft__json_set(cJSON *obj, const char *key, cJSON *item);
 int kft__json_set_str(cJSON *obj, const char *key, const char *value);
+/**
+ * The item of the list obj[key] (made, or replacing what is no list) whose field is value,
+ * appended as {field: value} when none is: a map kept as a list (replicatedJobs by name,
+ * runtimePatches by manager). NULL: obj NULL, or out of memory.
+ */
+/** The first item of the list arr (may be NULL) whose field is value; NULL if none. */
+cJSON *kft__json_find(const cJSON *arr, const char *field, const char *value);
+cJSON *kft__json_keyed_item(cJSON *obj, const char *key, const char *field, const char *value);
 /** Parse YAML (or JSON, a YAML subset) into cJSON using the YAML 1.2 core schema. */
 int kft__yaml_parse(cJSON **out, const char *text, size_t len, const char *what);
 /** Parse several YAML documents ("---" separated); out is a JSON array. */
@@ -330,6 +349,13 @@ int kft__proc_spawn(pid_t *out, const kft__proc_opts *o);
  * signal the caller's group, init or every process: -1 with EINVAL instead.
  */
 int kft__kill(pid_t pid, int sig, int group);
+/** Close both ends of a pipe that are open (>= 0) and set them to -1. */
+void kft__close_pair(int fd[2]);
+/**
+ * Reap the child pid once it exits, waiting at most timeout_ms (woken by a
+ * pidfd, not a sleep loop): 0 when reaped, -1 when it still runs.
+ */
+int kft__wait_exit(pid_t pid, int64_t timeout_ms);
 /** Find an executable on PATH (or use it as is when it has '/'); NULL if none. */
 char *kft__which(const char *file);
 
@@ -388,6 +414,9 @@ kft_backend_t *kft__client_backend(const kft_client_t *client);
 cJSON *kft__job_to_json(const kft_job_t *job);
 /** trainerStatus.lastUpdatedTime (Unix ms, 0: none). */
 int kft__job_set_progress_time(kft_job_t *job, int64_t updated_ms);
+/** A step status ("Running", a pod phase, a store record's status) as kft_step_state_t;
+ *  anything but Running, Succeeded and Failed is Pending. */
+int kft__step_state_of(const char *status);
 /** Free the jobs of a list past the first n, keeping the list. */
 void kft__job_list_truncate(kft_job_list_t *list, size_t n);
 

@@ -75,6 +75,16 @@ const char *kft_step_state_name(int state)
 	return state >= 0 && state <= KFT_STEP_FAILED ? step_states[state] : NULL;
 }
 
+int kft__step_state_of(const char *status)
+{
+	int i;
+
+	for (i = KFT_STEP_RUNNING; i <= KFT_STEP_FAILED; i++)
+		if (kft__streq(status, step_states[i]))
+			return i;
+	return KFT_STEP_PENDING;
+}
+
 int kft_job_new(kft_job_t **out, const char *name, const char *backend)
 {
 	kft_job_t *job;
@@ -212,22 +222,28 @@ int kft__job_set_progress_time(kft_job_t *job, int64_t updated_ms)
 	return 0;
 }
 
+/* Copies of a name and a value (a metric, a label): both, or KFT_ENOMEM and neither. */
+static int dup_pair(char **name, char **value, const char *n, const char *v)
+{
+	*name = kft__strdup(n);
+	*value = kft__strdup(v);
+	if (*name && *value)
+		return 0;
+	free(*name);
+	free(*value);
+	return KFT_ENOMEM;
+}
+
 int kft_job_add_metric(kft_job_t *job, const char *name, const char *value)
 {
 	kft__metric *m;
 
 	KFT_ASSERT_ARG(job && name && value);
-	m = kft__realloc(job->metrics, (job->nmetrics + 1) * sizeof(*m));
-	KFT_CHECK_ALLOC(m);
+	KFT_CHECK_ALLOC(m = kft__realloc(job->metrics, (job->nmetrics + 1) * sizeof(*m)));
 	job->metrics = m;
-	m = &job->metrics[job->nmetrics];
-	m->name = kft__strdup(name);
-	m->value = kft__strdup(value);
-	if (!m->name || !m->value) {
-		free(m->name);
-		free(m->value);
-		return kft__error_oom();
-	}
+	m += job->nmetrics;
+	if (dup_pair(&m->name, &m->value, name, value) < 0)
+		return KFT_ENOMEM;
 	job->nmetrics++;
 	return 0;
 }
@@ -241,17 +257,11 @@ int kft_job_set_label(kft_job_t *job, const char *key, const char *value)
 	for (i = 0; i < job->nlabels; i++)
 		if (!strcmp(job->labels[i].name, key))
 			return kft__strdup_replace(&job->labels[i].value, value);
-	m = kft__realloc(job->labels, (job->nlabels + 1) * sizeof(*m));
-	KFT_CHECK_ALLOC(m);
+	KFT_CHECK_ALLOC(m = kft__realloc(job->labels, (job->nlabels + 1) * sizeof(*m)));
 	job->labels = m;
-	m = &job->labels[job->nlabels];
-	m->name = kft__strdup(key);
-	m->value = kft__strdup(value);
-	if (!m->name || !m->value) {
-		free(m->name);
-		free(m->value);
-		return kft__error_oom();
-	}
+	m += job->nlabels;
+	if (dup_pair(&m->name, &m->value, key, value) < 0)
+		return KFT_ENOMEM;
 	job->nlabels++;
 	return 0;
 }
@@ -682,16 +692,9 @@ int kft_job_list_add(kft_job_list_t *list, kft_job_t *job)
 		kft_job_free(job);
 		KFT_ASSERT_ARG(list && job);
 	}
-	if (list->n == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 16;
-		kft_job_t **p = kft__realloc(list->jobs, cap * sizeof(*p));
-
-		if (!p) {
-			kft_job_free(job);
-			return kft__error_oom();
-		}
-		list->jobs = p;
-		list->cap = cap;
+	if (kft__grow(&list->jobs, &list->cap, list->n + 1, sizeof(*list->jobs), 16) < 0) {
+		kft_job_free(job);
+		return KFT_ENOMEM;
 	}
 	list->jobs[list->n++] = job;
 	return 0;
@@ -794,14 +797,8 @@ int kft_event_list_add(kft_event_list_t *list, int64_t time_ms, const char *kind
 	kft__event *e;
 
 	KFT_ASSERT_ARG(list);
-	if (list->n == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 16;
-		kft__event *p = kft__realloc(list->ev, cap * sizeof(*p));
-
-		KFT_CHECK_ALLOC(p);
-		list->ev = p;
-		list->cap = cap;
-	}
+	if (kft__grow(&list->ev, &list->cap, list->n + 1, sizeof(*list->ev), 16) < 0)
+		return KFT_ENOMEM;
 	e = &list->ev[list->n];
 	memset(e, 0, sizeof(*e));
 	e->time_ms = time_ms;

@@ -118,6 +118,36 @@ int kft__json_set_str(cJSON *obj, const char *key, const char *value)
 	return kft__json_set(obj, key, cJSON_CreateString(value));
 }
 
+cJSON *kft__json_find(const cJSON *arr, const char *field, const char *value)
+{
+	cJSON *it;
+
+	cJSON_ArrayForEach(it, arr)
+		if (kft__streq(kft__json_str(it, field), value))
+			return it;
+	return NULL;
+}
+
+cJSON *kft__json_keyed_item(cJSON *obj, const char *key, const char *field, const char *value)
+{
+	cJSON *arr, *it;
+
+	if (!obj)
+		return NULL;
+	arr = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!cJSON_IsArray(arr) &&
+	    ((arr = cJSON_CreateArray()) == NULL || kft__json_set(obj, key, arr) < 0))
+		return NULL;
+	if ((it = kft__json_find(arr, field, value)) != NULL)
+		return it;
+	if ((it = cJSON_CreateObject()) == NULL || !cJSON_AddStringToObject(it, field, value)) {
+		cJSON_Delete(it);
+		return NULL;
+	}
+	cJSON_AddItemToArray(arr, it);
+	return it;
+}
+
 /*
  * What a YAML reader would not read back as written (TrainJob JSON is read with libyaml):
  * DEL, the C1 controls (NEL is a line break to YAML), LS, PS and U+FFFE/U+FFFF. Returns the

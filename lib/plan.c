@@ -70,15 +70,20 @@ static char *map_ws(const ctx *c, const char *s)
 	return kft__buf_detach(&b);
 }
 
-static int add_str_mapped(const ctx *c, cJSON *arr, const char *s)
+/* A JSON string of s with the workspace mapped (map_ws); NULL: out of memory. */
+static cJSON *mapped_string(const ctx *c, const char *s)
 {
 	char *m = map_ws(c, s);
-	cJSON *it;
+	cJSON *it = m ? cJSON_CreateString(m) : NULL;
 
-	if (!m)
-		return oom();
-	it = cJSON_CreateString(m);
 	free(m);
+	return it;
+}
+
+static int add_str_mapped(const ctx *c, cJSON *arr, const char *s)
+{
+	cJSON *it = mapped_string(c, s);
+
 	if (!it || !cJSON_AddItemToArray(arr, it))
 		return oom();
 	return 0;
@@ -86,13 +91,8 @@ static int add_str_mapped(const ctx *c, cJSON *arr, const char *s)
 
 static int env_put(const ctx *c, cJSON *env, const char *name, const char *value)
 {
-	char *m = map_ws(c, value);
-	cJSON *it;
+	cJSON *it = mapped_string(c, value);
 
-	if (!m)
-		return oom();
-	it = cJSON_CreateString(m);
-	free(m);
 	if (!it)
 		return oom();
 	if (cJSON_GetObjectItemCaseSensitive(env, name))
@@ -254,13 +254,11 @@ static int add_depends(cJSON *step, const char *name, const char *status)
 /* The pod spec a runtime patch gives the replicated job rjname, or NULL. */
 static const cJSON *patch_podspec(const cJSON *patch, const char *rjname)
 {
-	const cJSON *rj;
+	const cJSON *rj = kft__json_find(kft__json_path(patch,
+	                                 "trainingRuntimeSpec.template.spec.replicatedJobs"),
+	                                 "name", rjname);
 
-	cJSON_ArrayForEach(rj, kft__json_path(patch,
-	                                      "trainingRuntimeSpec.template.spec.replicatedJobs"))
-		if (kft__streq(kft__json_str(rj, "name"), rjname))
-			return kft__json_path(rj, "template.spec.template.spec");
-	return NULL;
+	return rj ? kft__json_path(rj, "template.spec.template.spec") : NULL;
 }
 
 static const cJSON *named(const cJSON *arr, const char *key, const char *value)

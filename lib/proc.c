@@ -9,11 +9,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +55,48 @@ char *kft__which(const char *file)
 		p = colon + 1;
 	}
 	return NULL;
+}
+
+void kft__close_pair(int fd[2])
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+		fd[i] = -1;
+	}
+}
+
+int kft__wait_exit(pid_t pid, int64_t timeout_ms)
+{
+	int64_t until = kft__mono_ms() + timeout_ms;
+	int pfd = -1;
+	pid_t r;
+
+	if (pid <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+#ifdef SYS_pidfd_open
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+	while ((r = waitpid(pid, NULL, WNOHANG)) == 0) {
+		int64_t left = until - kft__mono_ms();
+
+		if (left <= 0)
+			break;
+		if (pfd >= 0) {   /* readable when the child exits: no sleep */
+			struct pollfd p = { pfd, POLLIN, 0 };
+
+			poll(&p, 1, (int)left);
+		} else {          /* a kernel before 5.3 */
+			poll(NULL, 0, left < 10 ? (int)left : 10);
+		}
+	}
+	if (pfd >= 0)
+		close(pfd);
+	return r == pid ? 0 : -1;
 }
 
 /*

@@ -10,15 +10,14 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "trainer_status.h"
+#include "http.h"
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define REPORT_INTERVAL_MS 5000
 #define REPORT_TIMEOUT_MS 5000
-#define REPORT_MAX_ANSWER 4096
 
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t report_last_ok_ms;   /* monotonic; 0: never */
@@ -77,15 +76,6 @@ static int build_body(kft__buf *b, const kft_progress_update_t *u)
 	return error;
 }
 
-static size_t on_answer(char *data, size_t size, size_t n, void *payload)
-{
-	kft__buf *b = payload;
-
-	if (b->len < REPORT_MAX_ANSWER)
-		kft__buf_put(b, data, size * n < REPORT_MAX_ANSWER ? size * n : REPORT_MAX_ANSWER);
-	return size * n;
-}
-
 /* The bearer token: the file's contents without surrounding whitespace. */
 static int read_token(char **out, const char *path)
 {
@@ -111,54 +101,60 @@ static int read_token(char **out, const char *path)
 	return *out ? 0 : kft__error_oom();
 }
 
+/* The HTTP layer's auth hook: the bearer token. */
+static int bearer(CURL *h, struct curl_slist **hdrs, void *ud)
+{
+	(void)h;
+	return kft__http_add_bearer(hdrs, ud);
+}
+
+/* The progress server's error answer: "HTTP <status>: <its message>". */
+static int refusal(kft__http_err *e, const char *body, size_t len, const char *method,
+                   const char *what)
+{
+	cJSON *st = len ? cJSON_ParseWithLength(body, len) : NULL;
+	const char *msg = kft__json_str(st, "message"), *reason = kft__json_str(st, "reason");
+
+	(void)method;
+	(void)what;
+	kft__buf_printf(&e->message, "HTTP %ld: ", e->status);
+	kft__buf_put_text(&e->message, msg ? msg : "the progress server refused the update",
+	                  (size_t)-1, NULL);
+	if (reason)
+		kft__buf_put_text(&e->reason, reason, 64, NULL);
+	cJSON_Delete(st);
+	return e->message.oom || e->reason.oom ? KFT_ENOMEM : 0;
+}
+
 static int post(const char *url, const char *ca, const char *token, const kft__buf *body)
 {
-	kft__buf auth = KFT__BUF_INIT, answer = KFT__BUF_INIT;
-	struct curl_slist *h = NULL, *h2;
-	CURL *c = NULL;
-	CURLcode rc;
-	long code = 0;
-	int error = 0;
+	kft__buf answer = KFT__BUF_INIT;
+	kft__http_opts o;
+	kft__http_req r;
+	kft__http_res res;
+	kft__http *c = NULL;
+	int error;
 
-	kft__buf_printf(&auth, "Authorization: Bearer %s", token);
-	if (auth.oom || !(c = curl_easy_init()) ||
-	    !(h2 = curl_slist_append(h, "Content-Type: application/json")) || !(h = h2) ||
-	    !(h2 = curl_slist_append(h, auth.ptr)) || !(h = h2)) {
-		error = kft__error_oom();
-		goto out;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)REPORT_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->ptr);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body->len);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
-	if (ca && *ca)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
-		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_HTTP, "progress report: %s",
-		                       curl_easy_strerror(rc));
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (code != 200) {
-		cJSON *st = answer.ptr ? cJSON_ParseWithLength(answer.ptr, answer.len) : NULL;
-		const char *msg = kft__json_str(st, "message");
-
-		error = kft__error_set_status(code == 401 || code == 403 ? KFT_EAUTH : KFT_ERROR,
-		                              (int)code, kft__json_str(st, "reason"),
-		                              msg ? msg : "the progress server refused the update");
-		kft__error_prefix("progress report: HTTP %ld", code);
-		cJSON_Delete(st);
-	}
-out:
-	curl_slist_free_all(h);
-	if (c)
-		curl_easy_cleanup(c);
-	kft__buf_free(&auth);   /* holds the token: not kept past this call */
+	memset(&o, 0, sizeof(o));
+	o.peer = "the progress server";
+	o.klass = KFT_ERROR_CLASS_HTTP;
+	o.errbody = refusal;
+	o.auth = bearer;
+	o.auth_ud = (void *)token;
+	o.server = url;
+	o.ca_file = ca && *ca ? ca : NULL;
+	o.timeout_ms = o.connect_timeout_ms = REPORT_TIMEOUT_MS;
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.path = "";
+	r.body = body->ptr;
+	r.body_len = body->len;
+	if ((error = kft__http_new(&c, &o)) == 0 &&
+	    (error = kft__http_perform(&answer, &res, c, &r)) == 0)
+		error = kft__http_result_error(c, &res, &answer, "POST", url);
+	if (error < 0)
+		kft__error_prefix("progress report");
+	kft__http_free(c);
 	kft__buf_free(&answer);
 	return error;
 }

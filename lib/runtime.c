@@ -157,13 +157,8 @@ int64_t kft_runtime_num_nodes(const kft_runtime_t *rt)
 
 const cJSON *kft__runtime_rjob(const kft_runtime_t *rt, const char *name)
 {
-	const cJSON *arr = rt ? kft__json_path(rt->doc, "spec.template.spec.replicatedJobs") : NULL;
-	const cJSON *r;
-
-	cJSON_ArrayForEach(r, arr)
-		if (kft__streq(kft__json_str(r, "name"), name))
-			return r;
-	return NULL;
+	return rt ? kft__json_find(kft__json_path(rt->doc, "spec.template.spec.replicatedJobs"), "name",
+	                           name) : NULL;
 }
 
 const cJSON *kft__runtime_trainer_rjob(const kft_runtime_t *rt)
@@ -183,13 +178,8 @@ const cJSON *kft__runtime_trainer_rjob(const kft_runtime_t *rt)
 
 const cJSON *kft__rjob_container(const cJSON *rjob, const char *cname)
 {
-	const cJSON *cs = kft__json_path(rjob, "template.spec.template.spec.containers");
-	const cJSON *c;
-
-	cJSON_ArrayForEach(c, cs)
-		if (kft__streq(kft__json_str(c, "name"), cname))
-			return c;
-	return NULL;
+	return kft__json_find(kft__json_path(rjob, "template.spec.template.spec.containers"), "name",
+	                      cname);
 }
 
 const char *kft_runtime_image(const kft_runtime_t *rt)
@@ -237,16 +227,9 @@ int kft_runtime_list_add(kft_runtime_list_t *list, kft_runtime_t *rt)
 			return 0;
 		}
 	}
-	if (list->n == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 16;
-		kft_runtime_t **p = kft__realloc(list->rt, cap * sizeof(*p));
-
-		if (!p) {
-			kft_runtime_free(rt);
-			return kft__error_oom();
-		}
-		list->rt = p;
-		list->cap = cap;
+	if (kft__grow(&list->rt, &list->cap, list->n + 1, sizeof(*list->rt), 16) < 0) {
+		kft_runtime_free(rt);
+		return KFT_ENOMEM;
 	}
 	list->rt[list->n++] = rt;
 	return 0;

@@ -99,8 +99,13 @@ static int pack_dir(const kft__archive_api *A, struct archive *ar, const char *r
 		{
 			const char *why = kft__ignore_secret(name, S_ISREG(st.st_mode) ? full : NULL,
 			                                     S_ISDIR(st.st_mode));
+			int m = why ? 0 : kft__ignore_match(ig, relp, S_ISDIR(st.st_mode));
 
-			if (!why && kft__ignore_match(ig, relp, S_ISDIR(st.st_mode)))
+			if (m < 0) {
+				error = m;
+				goto next;
+			}
+			if (m)
 				why = "ignored by .gitignore/.kftignore";
 			if (why) {
 				kft__log(KFT_DIAG_INFO, "code directory: skipped %s%s (%s)", relp,

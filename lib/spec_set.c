@@ -396,52 +396,16 @@ int kft_spec_set_initializer_secret(kft_spec_t *spec, int which, const char *sec
 
 static cJSON *sdk_patch(kft_spec_t *spec)
 {
-	cJSON *s = kft__json_path_mkobj(spec->doc, "spec"), *arr, *p, *np;
-
-	if (!s)
-		return NULL;
-	arr = cJSON_GetObjectItemCaseSensitive(s, "runtimePatches");
-	if (!cJSON_IsArray(arr)) {
-		if ((arr = cJSON_CreateArray()) == NULL || kft__json_set(s, "runtimePatches", arr) < 0)
-			return NULL;
-	}
-	cJSON_ArrayForEach(p, arr)
-		if (kft__streq(kft__json_str(p, "manager"), KFT__SDK_MANAGER))
-			return p;
-	if ((np = cJSON_CreateObject()) == NULL)
-		return NULL;
-	if (!cJSON_AddStringToObject(np, "manager", KFT__SDK_MANAGER)) {
-		cJSON_Delete(np);
-		return NULL;
-	}
-	cJSON_AddItemToArray(arr, np);
-	return np;
+	return kft__json_keyed_item(kft__json_path_mkobj(spec->doc, "spec"), "runtimePatches",
+	                            "manager", KFT__SDK_MANAGER);
 }
 
 static cJSON *patch_rjob(kft_spec_t *spec, const char *rjob)
 {
-	cJSON *p = sdk_patch(spec), *rs, *r, *spec_;
+	cJSON *p = sdk_patch(spec);
 
-	if (!p)
-		return NULL;
-	if ((spec_ = kft__json_path_mkobj(p, "trainingRuntimeSpec.template.spec")) == NULL)
-		return NULL;
-	rs = cJSON_GetObjectItemCaseSensitive(spec_, "replicatedJobs");
-	if (!cJSON_IsArray(rs)) {
-		if ((rs = cJSON_CreateArray()) == NULL || kft__json_set(spec_, "replicatedJobs", rs) < 0)
-			return NULL;
-	}
-	cJSON_ArrayForEach(r, rs)
-		if (kft__streq(kft__json_str(r, "name"), rjob))
-			return r;
-	if ((r = cJSON_CreateObject()) == NULL)
-		return NULL;
-	if (!cJSON_AddStringToObject(r, "name", rjob)) {
-		cJSON_Delete(r);
-		return NULL;
-	}
-	cJSON_AddItemToArray(rs, r);
-	return r;
+	return p ? kft__json_keyed_item(kft__json_path_mkobj(p, "trainingRuntimeSpec.template.spec"),
+	                                "replicatedJobs", "name", rjob) : NULL;
 }
 
 static cJSON *patch_podspec(kft_spec_t *spec, const char *rjob)

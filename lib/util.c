@@ -15,16 +15,9 @@ int kft__strv_push_own(kft__strv *sv, char *s)
 {
 	if (!s)
 		return kft__error_oom();
-	if (sv->n + 2 > sv->cap) {
-		size_t cap = sv->cap ? sv->cap * 2 : 8;
-		char **v = kft__realloc(sv->v, cap * sizeof(*v));
-
-		if (!v) {
-			free(s);
-			return kft__error_oom();
-		}
-		sv->v = v;
-		sv->cap = cap;
+	if (kft__grow(&sv->v, &sv->cap, sv->n + 2, sizeof(*sv->v), 8) < 0) {
+		free(s);
+		return KFT_ENOMEM;
 	}
 	sv->v[sv->n++] = s;
 	sv->v[sv->n] = NULL;

@@ -61,6 +61,35 @@ static int want_object(const cJSON *it, const char *path)
 	return 0;
 }
 
+/* Has one of the items before the i-th of list the same field value? */
+static int seen_before(const cJSON *list, int i, const char *field, const char *value)
+{
+	const cJSON *o;
+	int j = 0;
+
+	cJSON_ArrayForEach(o, list) {
+		if (j++ >= i)
+			break;
+		if (kft__streq(kft__json_str(o, field), value))
+			return 1;
+	}
+	return 0;
+}
+
+/* The i-th item of a list keyed by name (containers, replicated jobs), at path p. */
+static int named_item(const cJSON *list, int i, const cJSON *item, const char *p)
+{
+	const char *name = kft__json_str(item, "name");
+
+	if (want_object(item, p) < 0)
+		return KFT_EINVALID;
+	if (!name || !*name)
+		return invalid("%s.name: Required value", p);
+	if (seen_before(list, i, "name", name))
+		return invalid("%s.name: Duplicate value: \"%s\"", p, name);
+	return 0;
+}
+
 static int max_len(const cJSON *it, const char *path, size_t max)
 {
 	size_t n;
@@ -317,9 +346,9 @@ static int check_env_source(const cJSON *e, const char *p)
 
 static int check_env_list(const cJSON *env, const char *path)
 {
-	const cJSON *e, *f;
+	const cJSON *e;
 	char p[256];
-	int i = 0, j, error;
+	int i = 0, error;
 
 	if (!env)
 		return 0;
@@ -340,15 +369,8 @@ static int check_env_list(const cJSON *env, const char *path)
 			return invalid("%s.name: Invalid value: \"%s\": must not contain '='", p, name);
 		if ((error = check_env_source(e, p)) < 0)
 			return error;
-		j = 0;
-		cJSON_ArrayForEach(f, env) {
-			if (j >= i)
-				break;
-			if (kft__streq(kft__json_str(f, "name"), name))
-				return invalid("%s.name: Duplicate value: \"%s\" (names must be unique)", p,
-				               name);
-			j++;
-		}
+		if (seen_before(env, i, "name", name))
+			return invalid("%s.name: Duplicate value: \"%s\" (names must be unique)", p, name);
 		i++;
 	}
 	return 0;
@@ -570,14 +592,9 @@ static int uri_ok(const char *s)
 
 static int rjob_has_container(const cJSON *rjob, const char *cname)
 {
-	const cJSON *c;
-
-	if (kft__rjob_container(rjob, cname))
-		return 1;
-	cJSON_ArrayForEach(c, kft__json_path(rjob, "template.spec.template.spec.initContainers"))
-		if (kft__streq(kft__json_str(c, "name"), cname))
-			return 1;
-	return 0;
+	return kft__rjob_container(rjob, cname) ||
+	       kft__json_find(kft__json_path(rjob, "template.spec.template.spec.initContainers"),
+	                      "name", cname);
 }
 
 static int check_initializer(const cJSON *init, const char *which, const char *input,
@@ -780,7 +797,7 @@ static int check_container_patches(const cJSON *list, const char *path, const ch
                                    const char *rjob_name, const cJSON *rt_rjob,
                                    const kft_runtime_t *rt)
 {
-	const cJSON *c, *d;
+	const cJSON *c;
 	char p[384], q[448];
 	int i = 0, j;
 
@@ -794,17 +811,8 @@ static int check_container_patches(const cJSON *list, const char *path, const ch
 		const cJSON *m;
 
 		snprintf(p, sizeof(p), "%s[%d]", path, i);
-		if (want_object(c, p) < 0)
+		if (named_item(list, i, c, p) < 0)
 			return KFT_EINVALID;
-		if (!cname || !*cname)
-			return invalid("%s.name: Required value", p);
-		j = 0;
-		cJSON_ArrayForEach(d, list) {
-			if (j++ >= i)
-				break;
-			if (kft__streq(kft__json_str(d, "name"), cname))
-				return invalid("%s.name: Duplicate value: \"%s\"", p, cname);
-		}
 		if (rt_rjob) {
 			const cJSON *rc, *found = NULL;
 
@@ -898,9 +906,9 @@ static int check_pod_spec_patch(const cJSON *ps, const char *path, const char *r
 
 static int check_patch(const cJSON *patch, const char *path, const kft_runtime_t *rt)
 {
-	const cJSON *rjobs, *r, *s;
+	const cJSON *rjobs, *r;
 	char p[256], q[320];
-	int i = 0, j;
+	int i = 0;
 
 	snprintf(p, sizeof(p), "%s.trainingRuntimeSpec", path);
 	if (want_object(kft__json_get(patch, "trainingRuntimeSpec"), p) < 0)
@@ -917,17 +925,8 @@ static int check_patch(const cJSON *patch, const char *path, const kft_runtime_t
 		const cJSON *rt_rjob = NULL;
 
 		snprintf(q, sizeof(q), "%s[%d]", p, i);
-		if (want_object(r, q) < 0)
+		if (named_item(rjobs, i, r, q) < 0)
 			return KFT_EINVALID;
-		if (!name || !*name)
-			return invalid("%s.name: Required value", q);
-		j = 0;
-		cJSON_ArrayForEach(s, rjobs) {
-			if (j++ >= i)
-				break;
-			if (kft__streq(kft__json_str(s, "name"), name))
-				return invalid("%s.name: Duplicate value: \"%s\"", q, name);
-		}
 		if (rt && (rt_rjob = kft__runtime_rjob(rt, name)) == NULL)
 			return invalid("%s.name: must not have replicated job that doesn't exist in the "
 			               "runtime job template (runtime %s has no replicated job \"%s\")", q,
@@ -949,9 +948,9 @@ static int check_patch(const cJSON *patch, const char *path, const kft_runtime_t
 
 static int check_runtime_patches(const cJSON *spec, const kft_runtime_t *rt)
 {
-	const cJSON *patches = kft__json_get(spec, "runtimePatches"), *pt, *o;
+	const cJSON *patches = kft__json_get(spec, "runtimePatches"), *pt;
 	char p[64];
-	int i = 0, j;
+	int i = 0;
 
 	if (!patches)
 		return 0;
@@ -974,14 +973,9 @@ static int check_runtime_patches(const cJSON *spec, const kft_runtime_t *rt)
 		if (!is_domain_prefixed_path(mgr->valuestring))
 			return invalid("%s.manager: must be a domain-prefixed path (such as "
 			               "\"example.io/team\"), got \"%s\"", p, mgr->valuestring);
-		j = 0;
-		cJSON_ArrayForEach(o, patches) {
-			if (j++ >= i)
-				break;
-			if (kft__streq(kft__json_str(o, "manager"), mgr->valuestring))
-				return invalid("%s.manager: Duplicate value: \"%s\" (runtimePatches is a map "
-				               "keyed by manager)", p, mgr->valuestring);
-		}
+		if (seen_before(patches, i, "manager", mgr->valuestring))
+			return invalid("%s.manager: Duplicate value: \"%s\" (runtimePatches is a map "
+			               "keyed by manager)", p, mgr->valuestring);
 		if (check_patch(pt, p, rt) < 0)
 			return KFT_EINVALID;
 		i++;

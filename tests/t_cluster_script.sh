@@ -6,22 +6,49 @@
 # (no SDK), and saves /workspace/output/model.pt. Then `kft get` shows its
 # progress and metrics, `kft metrics` the history, `kft cp` brings the model
 # out (torch.load reads it), and after `kft delete` nothing it made is left.
+# KFT_CLUSTER_BACKEND=container (t_cluster_script_container.sh; KFT_TEST_ENGINE=
+# podman for podman) runs the same script and checks on the container backend:
+# two containers on a per-job --internal network (the kft-skel image with the
+# host's /usr, as t_container_ddp.sh), the progress server reached at the
+# network's gateway; and after `kft delete` no container nor network is left.
 set -u
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${KFT_BUILD:-$TOP/build}
 K="$BUILD/kft"
+BACKEND=${KFT_CLUSTER_BACKEND:-local}
 export KFT_SUPERVISOR=${KFT_SUPERVISOR:-$BUILD/kft-supervisor}
-T=$(mktemp -d /tmp/kft-cluster.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-export KFT_STATE_DIR="$T/state" KFT_BACKEND=local KFT_RUNTIME_PATH="$T/runtimes" TMPDIR="$T/callertmp"
-mkdir -p "$T/runtimes" "$T/data" "$TMPDIR"
-fail() { echo "FAIL: $*"; exit 1; }
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || [ ! -x /usr/bin/torchrun ]; then
 	echo "skip: python3-torch is not installed"; exit 77
 fi
-command -v openssl >/dev/null || { echo "skip: openssl is missing (progress server)"; exit 77; }
+T=$(mktemp -d /tmp/kft-cluster.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export KFT_STATE_DIR="$T/state" KFT_BACKEND=$BACKEND KFT_RUNTIME_PATH="$T/runtimes"
+mkdir -p "$T/runtimes" "$T/data" "$T/callertmp"
+fail() { echo "FAIL: $*"; exit 1; }
+JOBDIR="$KFT_STATE_DIR/jobs/cl"
+set --
+if [ "$BACKEND" = container ]; then
+	. "$TOP/tests/images/engine.sh"
+	why=$(kft_engine_prereqs) || { echo "skip: $why"; exit 77; }
+	trap 'kft_engine_stop; rm -rf "$T"' EXIT INT TERM
+	kft_engine_start || { echo "skip: cannot run a private $ENGINE here"; exit 77; }
+	# the data and a file:// dataset initializer (the job of Kubeflow's initializer image on a
+	# cluster) at the same paths in the containers
+	mkdir -p "$T/init"
+	printf '%s\n' 'import os, shutil, urllib.parse' \
+		'u = urllib.parse.urlsplit(os.environ["STORAGE_URI"])' \
+		'assert u.scheme == "file", u' \
+		'shutil.copytree(u.path, os.environ["OUTPUT_PATH"], dirs_exist_ok=True)' >"$T/init/file_init.py"
+	INIT_IMAGE="localhost/kft-skel:1, command: [/usr/bin/python3, $T/init/file_init.py]"
+	export KFT_CONTAINER_MOUNTS=/usr:/usr:ro,/etc/alternatives:/etc/alternatives:ro,$T/init:$T/init:ro,$T/data:$T/data:ro
+	JOBDIR="$KFT_STATE_DIR/container/jobs/cl"
+	# torchrun on Python 3.11 needs PET_REDIRECTS/PET_TEE (machine.md); 0.2 s monitor
+	set -- --network internal --pull-policy Never --image localhost/kft-skel:1 \
+		--env PET_REDIRECTS=1 --env PET_TEE=1 --env PET_MONITOR_INTERVAL=0.2
+fi
+export TMPDIR="$T/callertmp"   # (after the engine started: podman's service keeps its own temp files)
 # a runtime with a dataset initializer, as a cluster has
-cat >"$T/runtimes/torch-data.yaml" <<'Y'
+cat >"$T/runtimes/torch-data.yaml" <<Y
 apiVersion: trainer.kubeflow.org/v1alpha1
 kind: ClusterTrainingRuntime
 metadata: {name: torch-data, labels: {trainer.kubeflow.org/framework: torch}}
@@ -31,7 +58,7 @@ spec:
     {name: dataset-initializer, template: {metadata: {labels:
       {trainer.kubeflow.org/trainjob-ancestor-step: dataset-initializer}},
      spec: {template: {spec: {containers: [{name: dataset-initializer,
-       image: ghcr.io/kubeflow/trainer/dataset-initializer,
+       image: ${INIT_IMAGE:-ghcr.io/kubeflow/trainer/dataset-initializer},
        volumeMounts: [{name: initializer, mountPath: /workspace}]}]}}}}},
     {name: node, dependsOn: [{name: dataset-initializer, status: Complete}],
      template: {metadata: {labels: {trainer.kubeflow.org/trainjob-ancestor-step: trainer}},
@@ -86,7 +113,7 @@ print("rank %d done loss=%.5f" % (rank, loss.item()), flush=True)
 dist.destroy_process_group()
 PY
 PATH=/usr/bin:/bin "$K" train --name cl --runtime torch-data --nodes 2 --dataset "file://$T/data" \
-	--script "$T/train.py" --wait --timeout 180 >/dev/null 2>"$T/err" || fail "job: $(cat "$T/err"; "$K" logs cl | tail -20)"
+	"$@" --script "$T/train.py" --wait --timeout 300 >/dev/null 2>"$T/err" || fail "job: $(cat "$T/err"; "$K" logs cl | tail -20)"
 "$K" get cl | grep -q '^Progress: 100%' || fail "kft get progress: $("$K" get cl)"
 "$K" get cl | grep -q '^Metric: *loss=0\.' || fail "kft get metrics"
 "$K" get cl -o json | grep -q '"progressPercentage": 100' || fail "get -o json"
@@ -96,6 +123,10 @@ PATH=/usr/bin:/bin "$K" train --name cl --runtime torch-data --nodes 2 --dataset
 	|| fail "the copied model does not load"
 [ -e /workspace/output/model.pt ] && fail "wrote to this machine's /workspace"
 "$K" delete cl >/dev/null || fail "delete"
-[ ! -e "$T/state/jobs/cl" ] || fail "the job's directory is left"
+[ ! -e "$JOBDIR" ] || fail "the job's directory is left"
+if [ "$BACKEND" = container ]; then
+	[ -z "$(docker ps -aq --filter label=trainer.kubeflow.org/trainjob-name=cl)" ] || fail "containers left"
+	[ -z "$(docker network ls -q --filter name=cl-net)" ] || fail "the job's network is left"
+fi
 [ -z "$(ls -A "$TMPDIR")" ] || fail "left in the caller's TMPDIR: $(ls -A "$TMPDIR")"
-echo ok
+echo "ok - the cluster script on the $BACKEND backend${KFT_CLUSTER_BACKEND:+ (${ENGINE:-})}"

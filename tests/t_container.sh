@@ -40,7 +40,7 @@ echo "# engine: $ENGINE"
 # 1. the engine client's own tests, against this engine
 KFT_TEST_DOCKER_HOST=$DOCKER_HOST "$BLD/tests/test_container" >"$O/unit.log" 2>&1 ||
 	{ cat "$O/unit.log"; fail "test_container against dockerd"; }
-has "$O/unit.log" "Checks: 16, Failures: 0, Errors: 0"
+has "$O/unit.log" "Checks: 17, Failures: 0, Errors: 0"
 ok "engine client tests against $ENGINE $(docker version -f '{{.Server.Version}}')"
 
 # 2. a 2-node job, host network; every verb from a new process

@@ -8,7 +8,10 @@
 # host.docker.internal (the network's gateway, where the server also listens),
 # TLS verified against the job's CA, and a wrong or missing token is refused
 # (403, 401) from there too. KFT_TEST_ENGINE=podman runs it against podman.
-# Exit 77 when no engine can run here.
+# Under dockerd the internal network is tried again with dockerd's own
+# firewall rules (its default --iptables: an internal network's traffic is
+# dropped in FORWARD, the host's gateway address is still reached), in a
+# network namespace of the test's own. Exit 77 when no engine can run here.
 # SPDX-License-Identifier: Apache-2.0
 set -u
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -16,6 +19,7 @@ BLD=${KFT_BUILD:-$TOP/build}
 . "$TOP/tests/images/engine.sh"
 why=$(kft_engine_prereqs) || { echo "skip: $why"; exit 77; }
 [ -x /usr/bin/python3 ] || { echo "skip: no /usr/bin/python3"; exit 77; }
+[ -n "${KFT_ENGINE_FIREWALL:-}" ] && ip link set lo up
 trap 'kft_engine_stop' EXIT INT TERM
 kft_engine_start || { echo "skip: cannot run a private engine here"; exit 77; }
 : "${KFT_STATE_DIR:=$D/state}"
@@ -23,6 +27,8 @@ export KFT_STATE_DIR KFT_BACKEND=container
 export KFT_CONTAINER_MOUNTS=/usr:/usr:ro,/etc/alternatives:/etc/alternatives:ro,$TOP/tests:/kft-tests:ro
 K="$BLD/kft"
 fail() { echo "FAIL: $*"; exit 1; }
+NETS=${KFT_PROGRESS_NETS:-host bridge internal}
+case " $NETS " in *" host "*)
 "$K" train --name cp1 --image localhost/kft-skel:1 --wait --timeout 120 -- /usr/bin/python3 -c '
 import os, subprocess, sys
 for v in ("URL", "CA_CERT", "TOKEN"):
@@ -49,9 +55,11 @@ echo "ok - a container step (host network) posts progress; kft get shows 42% and
 "$K" delete cp1 >/dev/null || fail "delete cp1"
 [ -e "$KFT_STATE_DIR/container/jobs/cp1" ] && fail "job dir left after delete"
 echo "ok - deleted"
+;; esac
 
 # per-job networks: the server is reached at the network's gateway as host.docker.internal
-for net in bridge internal; do
+for net in $NETS; do
+	[ $net = host ] && continue
 	j=cp-$net
 	"$K" --network $net train --name $j --image localhost/kft-skel:1 -- /usr/bin/python3 -c '
 import os, subprocess, sys, time
@@ -83,6 +91,10 @@ sys.exit(rc)
 		*) fail "$net: the progress server listens on: $addrs(gateway $gw)" ;;
 		esac
 	fi
+	if [ -n "${KFT_ENGINE_FIREWALL:-}" ]; then   # dockerd's rules isolate the network indeed
+		iptables -S DOCKER-ISOLATION-STAGE-1 | grep -q -- "-i br-[0-9a-f]* -j DROP" ||
+			fail "no isolation rule of dockerd: $(iptables -S 2>&1)"
+	fi
 	touch "$W/go"
 	"$K" wait $j --timeout 120 >/dev/null || { "$K" logs $j; fail "container job $j did not complete"; }
 	"$K" logs $j >"$D/$j.logs" || fail "logs $j"
@@ -98,3 +110,15 @@ sys.exit(rc)
 	"$K" delete $j >/dev/null || fail "delete $j"
 	echo "ok - a container step ($net network) posts progress to host.docker.internal; 403/401 for a wrong/missing token"
 done
+if [ "$ENGINE" = docker ] && [ -z "${KFT_ENGINE_FIREWALL:-}" ]; then
+	if command -v iptables >/dev/null && command -v ip >/dev/null &&
+		unshare --net --mount true 2>/dev/null; then
+		KFT_ENGINE_FIREWALL=1 KFT_PROGRESS_NETS=internal KFT_STATE_DIR= \
+			unshare --net --mount --propagation private sh "$0" >"$D/fw.out" 2>&1 ||
+			{ cat "$D/fw.out"; fail "internal network under dockerd's own firewall rules"; }
+		grep -q '^ok - .*internal network' "$D/fw.out" || { cat "$D/fw.out"; fail "firewall run: no result"; }
+		echo "ok - the same with dockerd's own iptables rules (private network namespace)"
+	else
+		echo "note: no iptables or no network namespaces: dockerd's own firewall rules not tried"
+	fi
+fi

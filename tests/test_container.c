@@ -321,6 +321,41 @@ static void mk_tmpdir(void)
 	chmod(tmpdir, 0755);
 }
 
+/*
+ * The Engine's error bodies: its words and the request, and only not found,
+ * exists and auth told apart - a refused create (500, 400) is the operation's
+ * failure, not a busy engine to retry (kft-container-step retries on
+ * KFT_EUNAVAILABLE).
+ */
+static int eng_error(long status, const char *body, const char *method, const char *what)
+{
+	return kft__engine_status_error(status, body, strlen(body), method, what);
+}
+
+START_TEST(engine_error_bodies)
+{
+	static const char conflict[] = "{\"message\":\"Conflict. The container name \\\"/a\\\" "
+	                               "is already in use\\u001b[2J\"}";
+
+	ck_assert_kft_error(eng_error(404, "{\"message\":\"No such container: a\"}", "GET",
+	                              "/containers/a/json"), KFT_ENOTFOUND,
+	                    "No such container: a (HTTP 404 from GET /containers/a/json)");
+	ck_assert_int_eq(kft_error_last()->http_status, 404);
+	ck_assert_int_eq(kft_error_last()->klass, KFT_ERROR_CLASS_CONTAINER);
+	ck_assert_kft_error(eng_error(500, conflict, "POST", "/containers/create?name=a"),
+	                    KFT_EEXISTS, "is already in use?[2J (HTTP 500 from POST");
+	ck_assert_kft_error(eng_error(500, "{\"message\":\"OCI runtime create failed\"}", "POST",
+	                              "/containers/a/start"), KFT_ERROR,
+	                    "OCI runtime create failed (HTTP 500");
+	ck_assert_kft_error(eng_error(400, "{\"message\":\"invalid mount\"}", "POST",
+	                              "/containers/create"), KFT_ERROR, "invalid mount");
+	ck_assert_kft_error(eng_error(503, "", "GET", "/info"), KFT_ERROR,
+	                    "HTTP 503 from GET /info");
+	ck_assert_kft_error(eng_error(403, "denied\n", "GET", "/info"), KFT_EAUTH,
+	                    "HTTP 403 from GET /info: denied?");
+}
+END_TEST
+
 START_TEST(discover_candidates)
 {
 	kft__strv v = KFT__STRV_INIT;
@@ -725,6 +760,7 @@ static Suite *make_suite(void)
 	Suite *s = suite_create("container");
 	TCase *t = tcase_create("pure");
 
+	tcase_add_test(t, engine_error_bodies);
 	tcase_add_test(t, demux_split_everywhere);
 	tcase_add_test(t, demux_raw_stream);
 	tcase_add_test(t, demux_callback_stops);

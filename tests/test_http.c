@@ -118,7 +118,6 @@ static void serve_end(pid_t pid, int lfd)
 	unlink(sock);
 }
 
-
 /* A dialect: {"message": m, "reason": r, "code": n}; "teapot" makes it KFT_EUSER. */
 static int test_dialect(kft__http_err *e, const char *body, size_t len, const char *method,
                         const char *what)
@@ -144,14 +143,9 @@ static int auth_calls;
 
 static int test_auth(CURL *h, struct curl_slist **hdrs, void *ud)
 {
-	struct curl_slist *n = curl_slist_append(*hdrs, (const char *)ud);
-
 	(void)h;
 	auth_calls++;
-	if (!n)
-		return kft__error_oom();
-	*hdrs = n;
-	return 0;
+	return kft__http_add_bearer(hdrs, ud);
 }
 
 static kft__http *client(void)
@@ -164,7 +158,7 @@ static kft__http *client(void)
 	o.klass = KFT_ERROR_CLASS_K8S;
 	o.errbody = test_dialect;
 	o.auth = test_auth;
-	o.auth_ud = "Authorization: Bearer s3cret";
+	o.auth_ud = "s3cret";
 	o.server = "http://localhost";
 	o.unix_socket = sock;
 	o.timeout_ms = 20000;

@@ -405,7 +405,9 @@ static int progress_gateway(kft__engine *e, cJSON *plan, const char *net, const 
 		snprintf(msg, sizeof(msg), "network %s has no IPv4 gateway on the host: the job's "
 		         "steps get no KUBEFLOW_TRAINER_SERVER_* (no progress protocol)", net);
 		kft__log(KFT_DIAG_WARN, "%s", msg);
-		return kft__store_event(jobdir, "TrainJob", name, "Warning", "NoProgressServer", msg);
+		if (kft__store_event(jobdir, "TrainJob", name, "Warning", "NoProgressServer", msg) < 0)
+			kft_error_clear();   /* the job runs all the same */
+		return 0;
 	}
 	error = kft__json_set_str(plan, "progressGateway", gw) < 0 ? kft__error_oom() : 0;
 	cJSON_Delete(insp);

@@ -63,6 +63,13 @@ static int engine_errbody(kft__http_err *e, const char *body, size_t len, const 
 	return e->message.oom ? KFT_ENOMEM : 0;
 }
 
+int kft__engine_status_error(long status, const char *body, size_t len, const char *method,
+                             const char *what)
+{
+	return kft__http_status_error(KFT_ERROR_CLASS_CONTAINER, engine_errbody, status, body, len,
+	                              method, what);
+}
+
 /* A client on the socket at path (ours to keep: e->sock). */
 static int connect_socket(kft__engine *e, const char *path)
 {

@@ -466,12 +466,7 @@ static int run_step(shim *s, const cJSON *plan, const cJSON *pstep)
 
 static const cJSON *plan_step(const cJSON *plan, const char *name)
 {
-	const cJSON *st;
-
-	cJSON_ArrayForEach(st, kft__json_get(plan, "steps"))
-		if (kft__streq(kft__json_str(st, "name"), name))
-			return st;
-	return NULL;
+	return kft__json_find(kft__json_get(plan, "steps"), "name", name);
 }
 
 int kft__container_step_main(int argc, char **argv);

@@ -399,36 +399,19 @@ int kft__k8s_auth_refresh(kft__k8s *k, int force)
 int kft__k8s_auth_apply(kft__k8s *k, CURL *h, struct curl_slist **hdrs)
 {
 	const kft__k8s_config *c = &k->cfg;
-	struct curl_blob blob;
 
 	if (k->token) {
-		kft__buf b = KFT__BUF_INIT;
-		struct curl_slist *n;
+		int error = kft__http_add_bearer(hdrs, k->token);
 
-		kft__buf_printf(&b, "Authorization: Bearer %s", k->token);
-		if (b.oom)
-			return kft__error_oom();
-		n = curl_slist_append(*hdrs, b.ptr);
-		explicit_bzero(b.ptr, b.len);
-		kft__buf_free(&b);
-		if (!n)
-			return kft__error_oom();
-		*hdrs = n;
+		if (error < 0)
+			return error;
 	} else if (c->username && c->password) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(h, CURLOPT_USERNAME, c->username);
 		curl_easy_setopt(h, CURLOPT_PASSWORD, c->password);
 	}
-	if (k->exec_cert && k->exec_key) {
-		blob.data = k->exec_cert;
-		blob.len = strlen(k->exec_cert);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &blob);
-		blob.data = k->exec_key;
-		blob.len = strlen(k->exec_key);
-		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &blob);
-		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-	}
+	if (k->exec_cert && k->exec_key)   /* the exec plugin's client certificate */
+		kft__http_client_cert(h, k->exec_cert, strlen(k->exec_cert), k->exec_key,
+		                      strlen(k->exec_key));
 	return 0;
 }

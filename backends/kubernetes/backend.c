@@ -61,6 +61,14 @@ void kft__k8s_add_query(kft__buf *b, kft__k8s *k, const char *key, const char *v
 	free(e);
 }
 
+void kft__k8s_add_query_int(kft__buf *b, kft__k8s *k, const char *key, long long value)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%lld", value);
+	kft__k8s_add_query(b, k, key, v);
+}
+
 int kft__k8s_get_json(cJSON **out, long *status, kft__k8s *k, const char *path, const char *what)
 {
 	kft__k8s_req r = { "GET", path, NULL, NULL, 1, what };
@@ -150,12 +158,9 @@ static int be_delete_job(kft_backend_t *be, const char *name, const kft_delete_o
 	free(path);
 	if (prop)
 		kft__k8s_add_query(&q, k, "propagationPolicy", prop);
-	if (opts && opts->grace_period_ms >= 0) {
-		char g[32];
-
-		snprintf(g, sizeof(g), "%lld", (long long)((opts->grace_period_ms + 999) / 1000));
-		kft__k8s_add_query(&q, k, "gracePeriodSeconds", g);
-	}
+	if (opts && opts->grace_period_ms >= 0)
+		kft__k8s_add_query_int(&q, k, "gracePeriodSeconds",
+		                       (long long)((opts->grace_period_ms + 999) / 1000));
 	if (q.oom) {
 		kft__buf_free(&q);
 		return kft__error_oom();

@@ -101,17 +101,6 @@ int kft__k8s_collect_pods(kft__k8s_podinfo **out, size_t *n, const cJSON *const 
 	return 0;
 }
 
-static int step_state(const char *phase)
-{
-	if (kft__streq(phase, "Running"))
-		return KFT_STEP_RUNNING;
-	if (kft__streq(phase, "Succeeded"))
-		return KFT_STEP_SUCCEEDED;
-	if (kft__streq(phase, "Failed"))
-		return KFT_STEP_FAILED;
-	return KFT_STEP_PENDING;
-}
-
 /* The step's main container name: the initializer's own, else "node". */
 const char *kft__k8s_main_container(const kft__k8s_podinfo *pi)
 {
@@ -121,11 +110,9 @@ const char *kft__k8s_main_container(const kft__k8s_podinfo *pi)
 static const cJSON *container_status(const kft__k8s_podinfo *pi)
 {
 	const cJSON *arr = kft__json_path(pi->pod, "status.containerStatuses"), *it;
-	const char *want = kft__k8s_main_container(pi);
 
-	cJSON_ArrayForEach(it, arr)
-		if (kft__streq(kft__json_str(it, "name"), want))
-			return it;
+	if ((it = kft__json_find(arr, "name", kft__k8s_main_container(pi))) != NULL)
+		return it;
 	return cJSON_IsArray(arr) ? cJSON_GetArrayItem(arr, 0) : NULL;
 }
 
@@ -136,7 +123,7 @@ static int add_pod_step(kft_job_t *job, const kft__k8s_podinfo *pi)
 	const cJSON *wait = kft__json_path(cs, "state.waiting");
 	const char *reason = NULL, *pod_reason = kft__json_str(kft__json_get(pi->pod, "status"),
 	                                                       "reason");
-	int state = step_state(pi->phase), exit_code = -1, sig = 0;
+	int state = kft__step_state_of(pi->phase), exit_code = -1, sig = 0;
 
 	if (term) {
 		const cJSON *ec = kft__json_get(term, "exitCode"), *sg = kft__json_get(term, "signal");

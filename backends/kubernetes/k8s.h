@@ -175,6 +175,7 @@ char *kft__k8s_ns_path(kft__k8s *k, const char *prefix, const char *ns, const ch
                        const char *name, const char *sub);
 /** Append "&key=<escaped value>" (or "?" for the first one); b->oom on failure. */
 void kft__k8s_add_query(kft__buf *b, kft__k8s *k, const char *key, const char *value);
+void kft__k8s_add_query_int(kft__buf *b, kft__k8s *k, const char *key, long long value);
 int kft__k8s_get_json(cJSON **out, long *status, kft__k8s *k, const char *path, const char *what);
 /** Minor version of Trainer for rendering: 0, 1, or 2 for "v2.2 and later". */
 int kft__k8s_trainer_minor(const char *v);

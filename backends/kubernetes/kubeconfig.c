@@ -482,19 +482,11 @@ int kft__k8s_config_load(kft__k8s_config *out, const char *kubeconfig, const cha
 				} else if (error < 0) {
 					goto out;
 				} else {
-					if (n == cap) {
-						kcfile *nf = kft__realloc(files, (cap ? cap * 2 : 4) *
-						                          sizeof(*files));
-
-						if (!nf) {
-							cJSON_Delete(f.doc);
-							free(f.path);
-							free(f.dir);
-							error = kft__error_oom();
-							goto out;
-						}
-						files = nf;
-						cap = cap ? cap * 2 : 4;
+					if ((error = kft__grow(&files, &cap, n + 1, sizeof(*files), 4)) < 0) {
+						cJSON_Delete(f.doc);
+						free(f.path);
+						free(f.dir);
+						goto out;
 					}
 					files[n++] = f;
 				}

@@ -66,20 +66,12 @@ static int log_path(char **out, kft__k8s *k, const kft__k8s_podinfo *pi, const k
 	}
 	if (follow)
 		kft__k8s_add_query(&q, k, "follow", "true");
-	if (o && o->tail_lines >= 0) {
-		char n[32];
-
-		snprintf(n, sizeof(n), "%lld", (long long)o->tail_lines);
-		kft__k8s_add_query(&q, k, "tailLines", n);
-	}
+	if (o && o->tail_lines >= 0)
+		kft__k8s_add_query_int(&q, k, "tailLines", (long long)o->tail_lines);
 	if (o && (o->flags & KFT_LOGS_TIMESTAMPS))
 		kft__k8s_add_query(&q, k, "timestamps", "true");
-	if (o && o->since_ms > 0) {
-		char n[32];
-
-		snprintf(n, sizeof(n), "%lld", (long long)((o->since_ms + 999) / 1000));
-		kft__k8s_add_query(&q, k, "sinceSeconds", n);
-	}
+	if (o && o->since_ms > 0)
+		kft__k8s_add_query_int(&q, k, "sinceSeconds", (long long)((o->since_ms + 999) / 1000));
 	if (q.oom) {
 		kft__buf_free(&q);
 		return kft__error_oom();
@@ -130,6 +122,37 @@ static int logs_once(kft__k8s *k, const kft__k8s_podinfo *pi, size_t npi, const 
 	return error;
 }
 
+/* One look at the job and its pods (kft__k8s_get_job_docs); podsnap_free in any case. */
+typedef struct {
+	kft_job_t *job;
+	cJSON *tj, *pods;
+	const cJSON **arr;
+	kft__k8s_podinfo *pi;
+	size_t npi;
+} podsnap;
+
+static int podsnap_get(podsnap *s, kft__k8s *k, const char *name)
+{
+	size_t n = 0;
+	int error;
+
+	memset(s, 0, sizeof(*s));
+	if ((error = kft__k8s_get_job_docs(&s->job, &s->tj, &s->pods, k, name)) < 0)
+		return error;
+	if ((s->arr = kft__k8s_items(s->pods, &n)) == NULL)
+		return kft__error_oom();
+	return kft__k8s_collect_pods(&s->pi, &s->npi, s->arr, n);
+}
+
+static void podsnap_free(podsnap *s)
+{
+	free(s->pi);
+	free((void *)s->arr);
+	kft_job_free(s->job);
+	cJSON_Delete(s->tj);
+	cJSON_Delete(s->pods);
+}
+
 static int terminal_phase(const char *phase)
 {
 	return kft__streq(phase, "Succeeded") || kft__streq(phase, "Failed");
@@ -151,67 +174,48 @@ int kft__k8s_logs(kft_backend_t *be, const char *name, const kft_logs_opts_t *o,
 	int error = 0, matched = 0;
 
 	if (!follow) {
-		kft_job_t *job = NULL;
-		cJSON *tj = NULL, *pods = NULL;
-		const cJSON **arr = NULL;
-		kft__k8s_podinfo *pi = NULL;
-		size_t n = 0, npi = 0, found = 0;
+		podsnap s;
+		size_t found = 0;
 
-		if ((error = kft__k8s_get_job_docs(&job, &tj, &pods, k, name)) < 0)
-			return error;
-		if ((arr = kft__k8s_items(pods, &n)) == NULL ||
-		    (error = kft__k8s_collect_pods(&pi, &npi, arr, n)) < 0) {
-			error = error ? error : kft__error_oom();
+		if ((error = podsnap_get(&s, k, name)) < 0)
 			goto once_out;
-		}
-		for (i = 0; i < npi; i++)
-			found += step_matches(want, &pi[i]);
-		if (want && !found && (kft_job_state(job) == KFT_JOB_COMPLETE ||
-		                       kft_job_state(job) == KFT_JOB_FAILED)) {
+		for (i = 0; i < s.npi; i++)
+			found += step_matches(want, &s.pi[i]);
+		if (want && !found && (kft_job_state(s.job) == KFT_JOB_COMPLETE ||
+		                       kft_job_state(s.job) == KFT_JOB_FAILED)) {
 			error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_INVALID,
 			                       "TrainJob %s has no step \"%s\"", name, want);
 			goto once_out;
 		}
-		error = logs_once(k, pi, npi, o, prefix, cb, payload);
+		error = logs_once(k, s.pi, s.npi, o, prefix, cb, payload);
 once_out:
-		free(pi);
-		free((void *)arr);
-		kft_job_free(job);
-		cJSON_Delete(tj);
-		cJSON_Delete(pods);
+		podsnap_free(&s);
 		return error;
 	}
 	if ((error = kft__k8s_streams_new(&ss, k)) < 0)
 		return error;
 	for (;;) {
-		kft_job_t *job = NULL;
-		cJSON *tj = NULL, *pods = NULL;
-		const cJSON **arr = NULL;
-		kft__k8s_podinfo *pi = NULL;
-		size_t n = 0, npi = 0, pending = 0, active = 0;
+		podsnap s;
+		size_t pending = 0, active = 0;
 		int finished;
 
-		if ((error = kft__k8s_get_job_docs(&job, &tj, &pods, k, name)) < 0)
-			break;
-		finished = kft_job_state(job) == KFT_JOB_COMPLETE || kft_job_state(job) == KFT_JOB_FAILED;
-		if ((arr = kft__k8s_items(pods, &n)) == NULL ||
-		    (error = kft__k8s_collect_pods(&pi, &npi, arr, n)) < 0) {
-			error = error ? error : kft__error_oom();
+		if ((error = podsnap_get(&s, k, name)) < 0)
 			goto round_out;
-		}
-		for (i = 0; i < npi; i++) {
+		finished = kft_job_state(s.job) == KFT_JOB_COMPLETE ||
+		           kft_job_state(s.job) == KFT_JOB_FAILED;
+		for (i = 0; i < s.npi; i++) {
 			logstream *l, **nl;
 			size_t j;
 			int have = 0;
 
-			if (!step_matches(want, &pi[i]))
+			if (!step_matches(want, &s.pi[i]))
 				continue;
 			matched = 1;
 			for (j = 0; j < nls; j++)
-				have |= !strcmp(ls[j]->pod, pi[i].name);
-			if (have || kft__strv_has(&done, pi[i].name))
+				have |= !strcmp(ls[j]->pod, s.pi[i].name);
+			if (have || kft__strv_has(&done, s.pi[i].name))
 				continue;
-			if (!pi[i].phase || kft__streq(pi[i].phase, "Pending")) {
+			if (!s.pi[i].phase || kft__streq(s.pi[i].phase, "Pending")) {
 				pending++;
 				continue;
 			}
@@ -223,12 +227,12 @@ once_out:
 			}
 			ls = nl;
 			ls[nls++] = l;
-			snprintf(l->step, sizeof(l->step), "%s", pi[i].step);
-			snprintf(l->pod, sizeof(l->pod), "%s", pi[i].name);
+			snprintf(l->step, sizeof(l->step), "%s", s.pi[i].step);
+			snprintf(l->pod, sizeof(l->pod), "%s", s.pi[i].name);
 			l->prefix = prefix;
 			l->cb = cb;
 			l->payload = payload;
-			if ((error = log_path((char **)&l->s.req.path, k, &pi[i], o, 1)) < 0)
+			if ((error = log_path((char **)&l->s.req.path, k, &s.pi[i], o, 1)) < 0)
 				goto round_out;
 			l->s.req.method = "GET";
 			l->s.req.idempotent = 1;
@@ -251,17 +255,17 @@ once_out:
 		if (want && active == 0 && pending == 0 && done.n > 0) {
 			int all_terminal = 1;
 
-			for (i = 0; i < npi; i++)
-				if (step_matches(want, &pi[i]) && !terminal_phase(pi[i].phase))
+			for (i = 0; i < s.npi; i++)
+				if (step_matches(want, &s.pi[i]) && !terminal_phase(s.pi[i].phase))
 					all_terminal = 0;
 			if (all_terminal)
 				goto round_out_stop;
 		}
-		if (!want && active == 0 && pending == 0 && done.n > 0 && npi > 0) {
+		if (!want && active == 0 && pending == 0 && done.n > 0 && s.npi > 0) {
 			int all_terminal = 1;
 
-			for (i = 0; i < npi; i++)
-				if (!terminal_phase(pi[i].phase))
+			for (i = 0; i < s.npi; i++)
+				if (!terminal_phase(s.pi[i].phase))
 					all_terminal = 0;
 			if (all_terminal && finished)
 				goto round_out_stop;
@@ -322,20 +326,12 @@ once_out:
 			kft__k8s_stream_end(ss, &l->s);
 			l->active = 0;
 		}
-		free(pi);
-		free((void *)arr);
-		kft_job_free(job);
-		cJSON_Delete(tj);
-		cJSON_Delete(pods);
+		podsnap_free(&s);
 		continue;
 round_out_stop:
 		error = error < 0 ? error : 0;
 round_out:
-		free(pi);
-		free((void *)arr);
-		kft_job_free(job);
-		cJSON_Delete(tj);
-		cJSON_Delete(pods);
+		podsnap_free(&s);
 		break;
 	}
 	for (i = 0; i < nls; i++) {

@@ -30,12 +30,15 @@ typedef struct {
 
 /* ---------------- submit / plan ---------------- */
 
-/* spec is final and rt its runtime: the core read and expanded them once (kft_train). */
+/*
+ * The plan of the job whose directory is jobdir (its workspace is jobdir/workspace). spec is
+ * final and rt its runtime: the core read and expanded them once (kft_train).
+ */
 static int compile(cJSON **plan, cJSON **doc, const kft_spec_t *spec, const kft_runtime_t *rt,
-                   const char *workspace)
+                   const char *jobdir)
 {
 	kft__plan_opts po;
-	char *sup = NULL;
+	char *sup = NULL, *ws = NULL;
 	int error = 0;
 
 	*plan = NULL;
@@ -43,15 +46,16 @@ static int compile(cJSON **plan, cJSON **doc, const kft_spec_t *spec, const kft_
 	memset(&po, 0, sizeof(po));
 	po.job_name = kft_spec_name(spec);
 	po.backend = "local";
-	po.workspace = workspace;
 	po.master_addr = "127.0.0.1";
-	if (!(po.initializer_program = sup = kft__supervisor_path())) {
+	if (!(po.workspace = ws = kft__path_join(jobdir, "workspace")) ||
+	    !(po.initializer_program = sup = kft__supervisor_path())) {
 		error = kft__error_oom();
 		goto out;
 	}
 	error = kft__plan_compile(plan, *doc, rt, &po);
 out:
 	free(sup);
+	free(ws);
 	if (error < 0) {
 		cJSON_Delete(*doc);
 		*doc = NULL;
@@ -63,25 +67,20 @@ static int be_render_plan(char **out, kft_backend_t *be, const kft_spec_t *spec,
                           const kft_runtime_t *rt, const kft_render_opts_t *opts)
 {
 	local_be *lb = LBE(be);
-	char *dir = NULL, *ws = NULL;
+	char *dir = NULL;
 	cJSON *plan = NULL, *doc = NULL;
 	int error;
 
 	*out = NULL;
 	if ((error = kft__store_job_dir(&dir, lb->rb.root, kft_spec_name(spec))) < 0)
 		return error;
-	if (!(ws = kft__path_join(dir, "workspace"))) {
-		error = kft__error_oom();
-		goto out;
-	}
-	if ((error = compile(&plan, &doc, spec, rt, ws)) < 0)
+	if ((error = compile(&plan, &doc, spec, rt, dir)) < 0)
 		goto out;
 	error = kft__render_doc(out, plan, opts->format == KFT_FORMAT_JSON ? KFT_FORMAT_JSON :
 	                        KFT_FORMAT_YAML);
 out:
 	cJSON_Delete(plan);
 	cJSON_Delete(doc);
-	free(ws);
 	free(dir);
 	return error;
 }
@@ -91,7 +90,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 {
 	local_be *lb = LBE(be);
 	const char *name = kft_spec_name(spec);
-	char *dir = NULL, *ws = NULL, *sup = NULL;
+	char *dir = NULL, *sup = NULL;
 	cJSON *plan = NULL, *doc = NULL;
 	struct stat sb;
 	int lock_fd = -1, error;
@@ -111,11 +110,7 @@ static int be_submit(kft_job_t **out, kft_backend_t *be, const kft_spec_t *spec,
 	}
 	if ((error = kft__supervisor_find(&sup)) < 0)
 		goto out;
-	if (!(ws = kft__path_join(dir, "workspace"))) {
-		error = kft__error_oom();
-		goto out;
-	}
-	if ((error = compile(&plan, &doc, spec, rt, ws)) < 0)
+	if ((error = compile(&plan, &doc, spec, rt, dir)) < 0)
 		goto out;
 	/* a builtin trainer's programs (e.g. `tune`) must exist before anything starts */
 	if ((error = kft__builtin_check_local_tools(doc)) < 0)
@@ -138,7 +133,6 @@ out:
 	cJSON_Delete(plan);
 	cJSON_Delete(doc);
 	free(sup);
-	free(ws);
 	free(dir);
 	return error;
 }

@@ -226,15 +226,10 @@ static void load_marks(stream_t *s)
 	if (kft__read_file(&text, NULL, tpath) == 0) {
 		for (p = text; *p; ) {
 			long long off, ms;
-			tmark *nm;
 
 			if (sscanf(p, "%lld %lld", &off, &ms) == 2) {
-				if (n == cap) {
-					cap = cap ? cap * 2 : 64;
-					if (!(nm = kft__realloc(m, cap * sizeof(*m))))
-						break;
-					m = nm;
-				}
+				if (kft__grow(&m, &cap, n + 1, sizeof(*m), 64) < 0)
+					break;
 				m[n].off = off;
 				m[n++].ms = ms;
 			}

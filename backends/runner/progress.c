@@ -94,14 +94,8 @@ int kft__progress_server_spawn(kft__progress_server *ps, const char *jobdir, con
 	ps->port_fd = out[0];
 	out[0] = -1;
 out:
-	if (in[0] >= 0)
-		close(in[0]);
-	if (in[1] >= 0)
-		close(in[1]);
-	if (out[0] >= 0)
-		close(out[0]);
-	if (out[1] >= 0)
-		close(out[1]);
+	kft__close_pair(in);
+	kft__close_pair(out);
 	free(prog);
 	return error;
 }
@@ -149,19 +143,13 @@ int kft__progress_server_env(const kft__progress_server *ps, kft__strv *env)
 
 void kft__progress_server_stop(kft__progress_server *ps)
 {
-	int64_t until = kft__mono_ms() + 2000;
-
 	if (!ps->pid)
 		return;
 	close(ps->in_fd);   /* end of file: the server stops */
 	ps->in_fd = -1;
-	while (waitpid(ps->pid, NULL, WNOHANG) == 0) {
-		if (kft__mono_ms() >= until) {
-			kft__kill(ps->pid, SIGKILL, 0);
-			waitpid(ps->pid, NULL, 0);
-			break;
-		}
-		poll(NULL, 0, 10);
+	if (kft__wait_exit(ps->pid, 2000) < 0) {
+		kft__kill(ps->pid, SIGKILL, 0);
+		waitpid(ps->pid, NULL, 0);
 	}
 	ps->pid = 0;
 }

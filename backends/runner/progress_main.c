@@ -7,9 +7,9 @@
  *   kft-progress-server JOBDIR NAME [--namespace NS] [--listen ADDR]
  *
  * First run: makes a per-job CA and a server certificate for localhost,
- * 127.0.0.1, ::1, host.docker.internal and host.containers.internal (the
- * GnuTLS, in process) in JOBDIR/progress/ (0700), and a
- * per-job token; the job's copies are JOBDIR/trainer/ca.crt and
+ * 127.0.0.1, ::1, host.docker.internal and host.containers.internal (with
+ * GnuTLS, in process; the key and certificate in JOBDIR/progress.pem) and
+ * a per-job token; the job's copies are JOBDIR/trainer/ca.crt and
  * JOBDIR/trainer/token (0700 directory). Listens on ADDR (default
  * 127.0.0.1) on a free port, and for a container job on a per-job network
  * also on that network's gateway (the plan's progressGateway) on the same
@@ -55,6 +55,7 @@
 #define RATE_BURST 64       /* requests at once (every rank of a big job) */
 #define MAX_CONNECTIONS 128
 #define CONN_TIMEOUT_S 10   /* Trainer's readTimeout */
+#define DRAIN_MAX (1024 * 1024)   /* an oversize body read and dropped before the 413 */
 
 typedef struct {
 	char *jobdir, *name, *path, *token;
@@ -88,14 +89,20 @@ static void say(const char *fmt, ...)
  * A few milliseconds, where three runs of the openssl program cost 50-180 ms before the
  * job's first step could start.
  */
-static int pem_write(const char *dir, const char *file, const gnutls_datum_t *d, mode_t mode)
+/*
+ * Temp + rename, not fsync'd (kft__store_write): five fsyncs cost milliseconds, tens under
+ * I/O load, before the job's first step; after a crash a torn file is made again (below).
+ */
+static int pem_write(const char *dir, const char *file, const char *data, size_t len,
+                     mode_t mode)
 {
 	char *p = kft__path_join(dir, file);
 	int error;
 
 	if (!p)
 		return kft__error_oom();
-	error = kft__write_file_atomic(p, (const char *)d->data, d->size, mode);
+	if ((error = kft__store_write(p, data, len, 0)) == 0 && mode != 0600 && chmod(p, mode) < 0)
+		error = kft__error_os(KFT_ERROR, "chmod %s", p);
 	free(p);
 	return error;
 }
@@ -170,61 +177,111 @@ out:
 	return ok;
 }
 
-static int write_new(const char *dir, const char *file, const char *data, size_t len, mode_t mode)
+static char *read_cred(const char *dir, const char *file)
 {
-	gnutls_datum_t d = { (unsigned char *)data, (unsigned)len };
+	char *p = kft__path_join(dir, file), *data = NULL;
+	size_t len = 0;
 
-	return pem_write(dir, file, &d, mode);
+	if (!p || kft__read_file(&data, &len, p) < 0 || len == 0) {
+		free(data);
+		data = NULL;
+	}
+	free(p);
+	kft_error_clear();
+	return data;
 }
 
-/* JOBDIR/progress/{ca.crt,server.key,server.crt} and JOBDIR/trainer/{ca.crt,token}; kept
- * across runs. */
-static int make_credentials(server_t *srv)
+static char *dup_datum(const gnutls_datum_t *d)
 {
-	char pdir[PATH_MAX - 64], tdir[PATH_MAX - 64], p[3][PATH_MAX];
-	gnutls_datum_t ca = { NULL, 0 }, crt = { NULL, 0 }, key = { NULL, 0 };
+	char *s = kft__malloc(d->size + 1);
+
+	if (s) {
+		memcpy(s, d->data, d->size);
+		s[d->size] = '\0';
+	}
+	return s;
+}
+
+#define CERT_BEGIN "-----BEGIN CERTIFICATE-----"
+
+/*
+ * The server's key and certificate, one PEM file in the job's directory (0700):
+ * JOBDIR/progress.pem; the job's copies: JOBDIR/trainer/{ca.crt,token}. Kept across runs
+ * of the job (resumed), made again when one is missing or torn. As few files as that,
+ * since each new file costs the job's start time (bench/run.sh). *key and *crt: the
+ * server's PEM, in memory.
+ */
+static int make_credentials(server_t *srv, char **key, char **crt)
+{
+	char tdir[PATH_MAX - 64], *ca_pem = NULL, *cut;
+	gnutls_datum_t ca = { NULL, 0 }, c = { NULL, 0 }, k = { NULL, 0 };
+	kft__buf pem = KFT__BUF_INIT;
 	unsigned char raw[32];
 	char token[65];
 	size_t i;
 	int error;
 
-	if (strlen(srv->jobdir) > sizeof(pdir) - 16)
+	if (strlen(srv->jobdir) > sizeof(tdir) - 16)
 		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID, "job directory too long");
-	snprintf(pdir, sizeof(pdir), "%s/progress", srv->jobdir);
 	snprintf(tdir, sizeof(tdir), "%s/trainer", srv->jobdir);
-	if ((mkdir(pdir, 0700) < 0 && errno != EEXIST) || (mkdir(tdir, 0700) < 0 && errno != EEXIST))
-		return kft__error_os(KFT_ERROR, "mkdir %s", pdir);
-	snprintf(p[0], PATH_MAX, "%s/server.crt", pdir);
-	snprintf(p[1], PATH_MAX, "%s/token", tdir);
-	snprintf(p[2], PATH_MAX, "%s/ca.crt", tdir);
-	if (access(p[0], R_OK) == 0 && access(p[1], R_OK) == 0 && access(p[2], R_OK) == 0)
+	if (mkdir(tdir, 0700) < 0 && errno != EEXIST)
+		return kft__error_os(KFT_ERROR, "mkdir %s", tdir);
+	*key = read_cred(srv->jobdir, "progress.pem");
+	*crt = NULL;
+	if (*key && (cut = strstr(*key, CERT_BEGIN)) != NULL && cut > *key) {
+		*crt = kft__strdup(cut);
+		*cut = '\0';
+	}
+	srv->token = read_cred(tdir, "token");
+	ca_pem = read_cred(tdir, "ca.crt");
+	if (*key && *crt && ca_pem && srv->token && strlen(srv->token) == 64) {
+		free(ca_pem);
 		return 0;   /* made by an earlier run of this job (resumed) */
+	}
+	free(ca_pem);
+	free(*key);
+	free(*crt);
+	free(srv->token);
+	*key = *crt = srv->token = NULL;
 	umask(077);
-	if (make_pair(&ca, &crt, &key) < 0) {
+	if (make_pair(&ca, &c, &k) < 0) {
 		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
 		                       "GnuTLS could not make the job's certificates");
 		goto out;
 	}
-	if ((error = pem_write(pdir, "server.key", &key, 0600)) < 0 ||
-	    (error = pem_write(pdir, "ca.crt", &ca, 0600)) < 0 ||
-	    (error = pem_write(tdir, "ca.crt", &ca, 0644)) < 0 ||
-	    (error = pem_write(pdir, "server.crt", &crt, 0600)) < 0)
-		goto out;
 	if (kft__random_bytes(raw, sizeof(raw)) < 0) {
 		error = KFT_ERROR;
 		goto out;
 	}
 	for (i = 0; i < sizeof(raw); i++)
 		snprintf(token + 2 * i, 3, "%02x", raw[i]);
-	error = write_new(tdir, "token", token, 64, 0600);
-	memset(token, 0, sizeof(token));
+	if (!(*key = dup_datum(&k)) || !(*crt = dup_datum(&c)) || !(srv->token = kft__strdup(token))) {
+		error = kft__error_oom();
+		goto out;
+	}
+	/* the token last: its presence says the set is whole */
+	kft__buf_puts(&pem, *key);
+	kft__buf_puts(&pem, *crt);
+	if (pem.oom) {
+		error = kft__error_oom();
+		goto out;
+	}
+	if ((error = pem_write(srv->jobdir, "progress.pem", pem.ptr, pem.len, 0600)) < 0 ||
+	    (error = pem_write(tdir, "ca.crt", (const char *)ca.data, ca.size, 0644)) < 0)
+		goto out;
+	error = pem_write(tdir, "token", token, 64, 0600);
 out:
-	if (key.data) {
-		memset(key.data, 0, key.size);
-		gnutls_free(key.data);
+	if (pem.ptr)
+		memset(pem.ptr, 0, pem.len);
+	kft__buf_free(&pem);
+	memset(token, 0, sizeof(token));
+	memset(raw, 0, sizeof(raw));
+	if (k.data) {
+		memset(k.data, 0, k.size);
+		gnutls_free(k.data);
 	}
 	gnutls_free(ca.data);
-	gnutls_free(crt.data);
+	gnutls_free(c.data);
 	return error;
 }
 
@@ -320,8 +377,18 @@ static enum MHD_Result first_call(server_t *srv, request_t *rq, struct MHD_Conne
 	rq->refused = 1;
 	if (!rate_ok(srv))
 		return status_answer(c, 429, "TooManyRequests", "Too many requests");
-	if (cl && strtoull(cl, NULL, 10) > KFT__PROGRESS_MAX_BODY)
-		return status_answer(c, 413, "RequestEntityTooLarge", "Payload too large");
+	if (cl && strtoull(cl, NULL, 10) > KFT__PROGRESS_MAX_BODY) {
+		/*
+		 * Answered before the body is read, the connection is closed under a client
+		 * still sending it, which then sees a reset instead of the 413. A body up to
+		 * DRAIN_MAX is read and dropped first (as Go's server lingers), the 413 after.
+		 */
+		if (strtoull(cl, NULL, 10) > DRAIN_MAX)
+			return status_answer(c, 413, "RequestEntityTooLarge", "Payload too large");
+		rq->too_big = 1;
+		rq->refused = 0;
+		return MHD_YES;
+	}
 	if (strcmp(method, "POST") || strcmp(url, srv->path))
 		return status_answer(c, 404, "NotFound", "Not found");
 	if (!(tok = bearer(auth, &toklen)))
@@ -513,15 +580,6 @@ static int listen_both(const char *addr, const char *gw, unsigned short *port, i
 	return -1;
 }
 
-static char *read_pem(const char *jobdir, const char *file)
-{
-	char path[PATH_MAX], *data = NULL;
-	size_t len;
-
-	snprintf(path, sizeof(path), "%s/progress/%s", jobdir, file);
-	return kft__read_file(&data, &len, path) < 0 ? NULL : data;
-}
-
 /* A connection on the gateway's socket: served by the same daemon (MHD_add_connection). */
 static void accept_gateway(struct MHD_Daemon *d, int gfd)
 {
@@ -540,11 +598,10 @@ int main(int argc, char **argv)
 {
 	server_t srv;
 	const char *ns = "default", *addr = "127.0.0.1";
-	char *key = NULL, *crt = NULL, *gw = NULL, tokpath[PATH_MAX];
+	char *key = NULL, *crt = NULL, *gw = NULL;
 	struct MHD_Daemon *d = NULL;
 	const union MHD_DaemonInfo *info;
 	unsigned short port = 0;
-	size_t toklen;
 	sigset_t set;
 	int i, lfd, gfd = -1, sfd, efd, rc = 1;
 
@@ -578,14 +635,8 @@ int main(int argc, char **argv)
 		                ns, srv.name);
 		srv.path = kft__buf_detach(&p);
 	}
-	if (make_credentials(&srv) < 0) {
+	if (make_credentials(&srv, &key, &crt) < 0) {
 		say("%s", kft_error_last()->message);
-		return 1;
-	}
-	snprintf(tokpath, sizeof(tokpath), "%s/trainer/token", srv.jobdir);
-	if (kft__read_file(&srv.token, &toklen, tokpath) < 0 || toklen < 32 ||
-	    !(key = read_pem(srv.jobdir, "server.key")) || !(crt = read_pem(srv.jobdir, "server.crt"))) {
-		say("cannot read the job's credentials");
 		goto out;
 	}
 	gw = plan_gateway(srv.jobdir);

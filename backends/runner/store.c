@@ -263,17 +263,6 @@ int kft__store_status_final(const char *status)
 	return kft__streq(status, "Complete") || kft__streq(status, "Failed");
 }
 
-int kft__store_step_state(const char *status)
-{
-	if (kft__streq(status, "Running"))
-		return KFT_STEP_RUNNING;
-	if (kft__streq(status, "Succeeded"))
-		return KFT_STEP_SUCCEEDED;
-	if (kft__streq(status, "Failed"))
-		return KFT_STEP_FAILED;
-	return KFT_STEP_PENDING;
-}
-
 const char *kft__proc_stat(char *buf, size_t size, const char *pid)
 {
 	char path[64], *p;
@@ -619,7 +608,7 @@ int kft__store_job_from_state(kft_job_t **out, const cJSON *st, const char *back
 		snprintf(pid, sizeof(pid), "%lld", (long long)p);
 		/* the target: what runs the step (a container), else the process id */
 		error = kft_job_add_step(job, kft__json_str(s, "name"),
-		                         kft__store_step_state(kft__json_str(s, "status")),
+		                         kft__step_state_of(kft__json_str(s, "status")),
 		                         kft__json_str(s, "target") ? kft__json_str(s, "target") :
 		                         p > 0 ? pid : NULL, (int)num(s, "exitCode", -1),
 		                         (int)num(s, "signal", 0), kft__json_str(s, "reason"));
@@ -892,17 +881,9 @@ int kft__store_spawn_supervisor(kft__store_children *pending, const char *jobdir
 	}
 	if (pending) {   /* room for this one, after reaping those that are done */
 		kft__store_children_reap(pending, 0);
-		if (pending->n == pending->cap) {
-			size_t cap = pending->cap ? pending->cap * 2 : 8;
-			pid_t *p = kft__realloc(pending->pids, cap * sizeof(*p));
-
-			if (!p) {
-				error = kft__error_oom();
-				goto out;
-			}
-			pending->pids = p;
-			pending->cap = cap;
-		}
+		if ((error = kft__grow(&pending->pids, &pending->cap, pending->n + 1,
+		                       sizeof(*pending->pids), 8)) < 0)
+			goto out;
 	}
 	logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (logfd < 0) {

@@ -143,8 +143,6 @@ const char *kft__proc_stat(char *buf, size_t size, const char *pid);
 /** Start time of a process in clock ticks since boot (/proc/pid/stat field 22); 0 if none. */
 unsigned long long kft__proc_start_ticks(pid_t pid);
 
-/** Status of a step as kft_step_state_t from its record string. */
-int kft__store_step_state(const char *status);
 
 /* ---- backends/runner/initialize.c ---- */
 

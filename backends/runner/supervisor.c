@@ -71,7 +71,6 @@ struct sup {
 	int evfd, dirfd;
 	int64_t grace_ms;
 	kft__progress_server progress;   /* the job's progress-protocol server */
-	kft__workspace ws;               /* the job's mount namespace with /workspace */
 };
 
 static void slog(const char *fmt, ...) KFT__PRINTF(1, 2);
@@ -224,7 +223,8 @@ static int group_is_ours(pid_t pgid)
 	DIR *d;
 	int ours = 0;
 
-	if (pgid <= 1 || sid < 0 || !(d = opendir("/proc")))
+	/* the common case, and cheap: the group is gone (no scan of every process on the machine) */
+	if (pgid <= 1 || sid < 0 || (kill(-pgid, 0) < 0 && errno == ESRCH) || !(d = opendir("/proc")))
 		return 0;
 	while (!ours && (e = readdir(d)) != NULL) {
 		char buf[512];
@@ -382,18 +382,8 @@ static void start_step(sup_t *s, step_t *st)
 		error = job_env(s, &env, name);
 	if (!error)
 		error = s->runner->command(&argv, &env, &cwd, s->dir, s->plan, st->plan);
-	if (!error && argv.n && (error = kft__strdup_replace(&prog, argv.v[0])) == 0 &&
-	    kft__streq(s->runner->name, "process") && s->ws.pid) {
-		/* a missing program fails at once, as without the namespace (same filesystem view) */
-		char *found = strchr(prog, '/') && prog[0] != '/' ? NULL : kft__which(prog);
-
-		if (!found && !strchr(prog, '/'))
-			error = kft__error_set(KFT_ENOTFOUND, KFT_ERROR_CLASS_PROCESS,
-			                       "exec %s: %s", prog, strerror(ENOENT));
-		free(found);
-		if (!error)
-			error = kft__workspace_wrap(&s->ws, &argv, cwd);
-	}
+	if (!error && argv.n)
+		error = kft__strdup_replace(&prog, argv.v[0]);
 	logfd = open_log(s, name);
 	/* a resumed job's steps write on: one line marks where the new attempt begins */
 	if (logfd >= 0 && s->resumes > 0 && lseek(logfd, 0, SEEK_END) > 0) {
@@ -822,11 +812,11 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 	s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	/* the progress server makes its certificates while the namespace is set up */
 	progress = kft__progress_server_spawn(&s->progress, dir, s->name, "default");
-	/* process steps share one mount namespace: the job's /workspace */
+	/* process steps share one mount namespace, ours: the job's /workspace */
 	if (kft__streq(s->runner->name, "process") && !getenv("KFT_NO_NAMESPACES")) {
 		char err[PATH_MAX + 160];
 
-		if (kft__workspace_start(&s->ws, dir, err, sizeof(err)) < 0) {
+		if (kft__workspace_enter(dir, err, sizeof(err)) < 0) {
 			slog("no /workspace namespace: %s", err);
 			event(s, "TrainJob", s->name, "Warning", "NoWorkspaceNamespace", err);
 		}
@@ -899,7 +889,7 @@ static void evaluate(sup_t *s)
 
 		rs[i].name = kft__json_str(st->plan, "name");
 		rs[i].role = kft__json_str(st->plan, "role");
-		rs[i].state = kft__store_step_state(kft__json_str(st->rec, "status"));
+		rs[i].state = kft__step_state_of(kft__json_str(st->rec, "status"));
 		rs[i].finished_ms = kft__json_int(kft__json_get(st->rec, "finishedMs"), 0, INT64_MAX, 0);
 		rs[i].what = st->what[0] ? st->what : NULL;
 		rs[i].reason = st->reason[0] ? st->reason : NULL;
@@ -1011,7 +1001,6 @@ static int run(sup_t *s)
 	}
 	/* updates end with the job: a post after the end is refused (connection refused) */
 	kft__progress_server_stop(&s->progress);
-	kft__workspace_stop(&s->ws);
 	/* nothing a step started may outlive the job */
 	kill_and_reap_all(s);
 	return kft__streq(kft__json_str(s->state, "status"), "Complete") ? 0 : 1;
@@ -1069,10 +1058,6 @@ int kft__supervisor_main(int argc, char **argv)
 		return cmd_run(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "initialize"))
 		return kft__initializer_main(argc, argv);
-	if (argc >= 2 && !strcmp(argv[1], "workspace"))
-		return kft__workspace_main(argc, argv);
-	if (argc >= 2 && !strcmp(argv[1], "nsenter"))
-		return kft__nsenter_main(argc, argv);
 	fprintf(stderr, "usage: kft-supervisor run JOBDIR [--lock-fd N]\n"
 	        "       kft-supervisor initialize dataset|model URI DEST\n");
 	return 2;

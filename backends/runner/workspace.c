@@ -2,18 +2,17 @@
  * /workspace for local (process) jobs, as the cluster has it: one private
  * mount namespace per job, shared by all its steps.
  *
- * The supervisor starts a holder, `kft-supervisor workspace JOBDIR`, which
- * unshares a mount namespace (with a user namespace when not root), mounts a
- * tmpfs as a new root, bind-mounts every top-level directory of this
- * machine's root into it except /workspace (never created, never read), binds
- * JOBDIR/workspace at /workspace, pivot_roots into it (as bubblewrap does),
- * says "ok" and waits for the end of its stdin. Each step is started as
- * `kft-supervisor nsenter PID CWD -- ARGV...`, which joins the holder's
- * namespaces (user first, then mount), changes to CWD and execs ARGV, so
- * every step sees the same mounts; host paths stay valid inside, and
- * /dev/shm and the IPC namespace are shared (gloo, MPI shared memory).
- * When the kernel refuses the namespaces the job runs without them and the
- * supervisor records a warning; KFT_WORKSPACE always names the directory.
+ * The supervisor itself, before it starts the first step, unshares a mount
+ * namespace (with a user namespace when not root), mounts a tmpfs as a new
+ * root, bind-mounts every top-level directory of this machine's root into it
+ * except /workspace (never created, never read), binds JOBDIR/workspace at
+ * /workspace and pivot_roots into it (as bubblewrap does). Every step it
+ * starts inherits that namespace: host paths stay valid inside, and /dev/shm
+ * and the IPC namespace are shared (gloo, MPI shared memory). No helper
+ * process, no pipe round trip, no extra exec per step: a few dozen system
+ * calls in the supervisor (bench/run.sh). When the kernel refuses the
+ * namespaces the job runs without them and the supervisor records a warning;
+ * KFT_WORKSPACE always names the directory.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "workspace.h"
@@ -22,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,12 +29,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#define READY_TIMEOUT_MS 10000
-
-/* ---- the holder (a mode of kft-supervisor) ---- */
 
 static int write_file(const char *path, const char *text)
 {
@@ -155,167 +148,23 @@ static int build_root(const char *jobdir, char *err, size_t errlen)
 	return 0;
 }
 
-int kft__workspace_main(int argc, char **argv)
+int kft__workspace_enter(const char *jobdir, char *err, size_t errlen)
 {
-	char err[PATH_MAX + 128] = "";
-	char c;
+	char cwd[PATH_MAX];
+	int have_cwd = getcwd(cwd, sizeof(cwd)) != NULL;
 
-	if (argc < 3) {
-		fprintf(stderr, "usage: kft-supervisor workspace JOBDIR\n");
-		return 2;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	if (enter_namespaces(err, sizeof(err)) < 0 || build_root(argv[2], err, sizeof(err)) < 0) {
-		printf("error: %s\n", err);
-		return 1;
-	}
-	printf("ok\n");
-	fflush(stdout);
-	fclose(stdout);
-	while (read(0, &c, 1) > 0)   /* until the supervisor closes our stdin (or dies) */
-		;
-	return 0;
-}
+	if (enter_namespaces(err, errlen) < 0)
+		return -1;   /* refused: the job runs in this machine's view */
+	if (build_root(jobdir, err, errlen) < 0) {
+		char root[PATH_MAX + 16];
 
-/* `kft-supervisor nsenter PID CWD -- ARGV...` */
-int kft__nsenter_main(int argc, char **argv)
-{
-	char path[64];
-	struct stat self, theirs;
-	int fd;
-
-	if (argc < 6 || strcmp(argv[4], "--")) {
-		fprintf(stderr, "usage: kft-supervisor nsenter PID CWD -- ARGV...\n");
-		return 127;
-	}
-	snprintf(path, sizeof(path), "/proc/%s/ns/user", argv[2]);
-	/* join the holder's user namespace when it has its own (not root) */
-	if (stat("/proc/self/ns/user", &self) == 0 && stat(path, &theirs) == 0 &&
-	    self.st_ino != theirs.st_ino) {
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || setns(fd, CLONE_NEWUSER) < 0) {
-			fprintf(stderr, "kft: cannot join the job's user namespace: %s\n", strerror(errno));
-			return 126;
-		}
-		close(fd);
-	}
-	snprintf(path, sizeof(path), "/proc/%s/ns/mnt", argv[2]);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || setns(fd, CLONE_NEWNS) < 0) {
-		fprintf(stderr, "kft: cannot join the job's mount namespace: %s\n", strerror(errno));
-		return 126;
-	}
-	close(fd);
-	if (chdir(argv[3]) < 0) {
-		fprintf(stderr, "kft: cannot change to %s: %s\n", argv[3], strerror(errno));
-		return 126;
-	}
-	execvp(argv[5], argv + 5);
-	fprintf(stderr, "kft: exec %s: %s\n", argv[5], strerror(errno));
-	return errno == ENOENT ? 127 : 126;
-}
-
-/* ---- the supervisor's side ---- */
-
-int kft__workspace_start(kft__workspace *w, const char *jobdir, char *err, size_t errlen)
-{
-	char self[PATH_MAX], buf[PATH_MAX + 160];
-	char *argv[] = { self, "workspace", (char *)jobdir, NULL };
-	kft__proc_opts o;
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
-	size_t len = 0;
-	ssize_t n;
-	int64_t until = kft__mono_ms() + READY_TIMEOUT_MS;
-
-	memset(w, 0, sizeof(*w));
-	w->in_fd = -1;
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
-		snprintf(err, errlen, "cannot find kft-supervisor: %s", strerror(errno));
+		/* a private namespace now, but with this machine's root: drop a half-built one */
+		snprintf(root, sizeof(root), "%s/.nsroot", jobdir);
+		umount2(root, MNT_DETACH);
 		return -1;
 	}
-	self[n] = '\0';
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		goto fail;
-	}
-	memset(&o, 0, sizeof(o));
-	o.file = self;
-	o.argv = argv;
-	o.stdin_fd = in[0];
-	o.stdout_fd = out[1];
-	o.stderr_fd = 2;
-	if (kft__proc_spawn(&w->pid, &o) < 0) {
-		snprintf(err, errlen, "%s", kft_error_last()->message);
-		goto fail;
-	}
-	close(out[1]);
-	out[1] = -1;
-	while (len < sizeof(buf) - 1 && !memchr(buf, '\n', len)) {
-		struct pollfd p = { out[0], POLLIN, 0 };
-		int64_t left = until - kft__mono_ms();
-
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0 ||
-		    (n = read(out[0], buf + len, sizeof(buf) - 1 - len)) <= 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	if (strncmp(buf, "ok\n", 3)) {
-		buf[strcspn(buf, "\n")] = '\0';
-		snprintf(err, errlen, "%s", !strncmp(buf, "error: ", 7) ? buf + 7 :
-		         "the workspace holder did not start");
-		kft__kill(w->pid, SIGKILL, 0);
-		waitpid(w->pid, NULL, 0);
-		w->pid = 0;
-		goto fail;
-	}
-	close(in[0]);
-	close(out[0]);
-	w->in_fd = in[1];
-	snprintf(w->self, sizeof(w->self), "%s", self);
+	/* host paths are valid inside: stay in the same directory */
+	if (!have_cwd || chdir(cwd) < 0)
+		have_cwd = chdir("/");   /* "/" always exists */
 	return 0;
-fail:
-	if (in[0] >= 0)
-		close(in[0]);
-	if (in[1] >= 0)
-		close(in[1]);
-	if (out[0] >= 0)
-		close(out[0]);
-	if (out[1] >= 0)
-		close(out[1]);
-	return -1;
-}
-
-int kft__workspace_wrap(const kft__workspace *w, kft__strv *argv, const char *cwd)
-{
-	kft__strv nv = KFT__STRV_INIT;
-	char pid[24], here[PATH_MAX];
-	size_t i;
-	int error = 0;
-
-	if (!w->pid)
-		return 0;
-	if (!cwd)
-		cwd = getcwd(here, sizeof(here)) ? here : "/";
-	snprintf(pid, sizeof(pid), "%d", (int)w->pid);
-	error |= kft__strv_push(&nv, w->self) | kft__strv_push(&nv, "nsenter") |
-	         kft__strv_push(&nv, pid) | kft__strv_push(&nv, cwd) | kft__strv_push(&nv, "--");
-	for (i = 0; !error && i < argv->n; i++)
-		error = kft__strv_push(&nv, argv->v[i]);
-	if (error) {
-		kft__strv_free(&nv);
-		return kft__error_oom();
-	}
-	kft__strv_free(argv);
-	*argv = nv;
-	return 0;
-}
-
-void kft__workspace_stop(kft__workspace *w)
-{
-	if (!w->pid)
-		return;
-	close(w->in_fd);
-	w->in_fd = -1;
-	kft__kill(w->pid, SIGTERM, 0);
-	waitpid(w->pid, NULL, 0);
-	w->pid = 0;
 }

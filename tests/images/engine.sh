@@ -5,6 +5,8 @@
 
 # KFT_TEST_ENGINE=podman: podman's Docker-compatible service instead (podman +
 # runc, the containers.conf this machine needs, private storage).
+# KFT_ENGINE_FIREWALL=1 (dockerd, inside a network namespace the test made):
+# dockerd with its default bridge and iptables rules.
 ENGINE=${KFT_TEST_ENGINE:-docker}
 
 kft_engine_prereqs() {
@@ -29,6 +31,14 @@ kft_engine_up() {   # start (or restart) the engine in $D
 		(cd "$D" && exec podman --root "$D/data" --runroot "$D/exec" system service --time=0 \
 			"unix://$D/docker.sock") >>"$D/dockerd.log" 2>&1 &
 		echo $! >"$D/dockerd.pid"
+	elif [ -n "${KFT_ENGINE_FIREWALL:-}" ]; then
+		# dockerd as installed (docker0, its iptables rules): only in a network namespace of
+		# the test's own, where those rules and bridges stay
+		[ "$(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/net)" ] ||
+			{ echo "KFT_ENGINE_FIREWALL needs a private network namespace"; return 1; }
+		(cd "$D" && exec dockerd --shutdown-timeout 2 \
+			--data-root "$D/data" --exec-root "$D/exec" -H "unix://$D/docker.sock" \
+			--pidfile "$D/dockerd.pid") >>"$D/dockerd.log" 2>&1 &
 	else
 	(cd "$D" && exec dockerd --bridge=none --iptables=false --ip-masq=false --shutdown-timeout 2 \
 		--data-root "$D/data" --exec-root "$D/exec" -H "unix://$D/docker.sock" \
@@ -65,6 +75,7 @@ kft_engine_start() {
 kft_engine_stop() {
 	[ -n "${D:-}" ] || return 0
 	docker ps -aq 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1
+	docker network prune -f >/dev/null 2>&1   # a failed test's per-job bridges stay on the host otherwise
 	kft_engine_down
 	# containerd-shims of this daemon exit with it; unmount leftovers, then remove
 	if [ "$ENGINE" = podman ]; then

@@ -300,6 +300,15 @@ class Library:
             raise self.error(code)
         return code
 
+    def take(self, convert, free, fn, *args):
+        """Call fn(&out, *args) (raising on failure), return convert(out), free(out)."""
+        out = ctypes.c_void_p()
+        self.check(fn(ctypes.byref(out), *args))
+        try:
+            return convert(out)
+        finally:
+            free(out)
+
     def take_string(self, ptr):
         """Copy a char *out result and kft_free() it."""
         if not ptr:

@@ -647,13 +647,9 @@ class TrainerClient(_ffi.Closing):
         """Every runtime the backend knows (builtin, $KFT_RUNTIME_PATH files, the cluster's)."""
         L = self._L
         with self._lock:
-            lp = ctypes.c_void_p()
-            L.check(L.kft_list_runtimes(ctypes.byref(lp), self._client()))
-            try:
-                out = [_runtime_from_ptr(L, L.kft_runtime_list_at(lp, i))
-                       for i in range(L.kft_runtime_list_count(lp))]
-            finally:
-                L.kft_runtime_list_free(lp)
+            out = L.take(lambda lp: [_runtime_from_ptr(L, L.kft_runtime_list_at(lp, i))
+                                     for i in range(L.kft_runtime_list_count(lp))],
+                         L.kft_runtime_list_free, L.kft_list_runtimes, self._client())
             for r in out:
                 self._runtimes[r.name] = r
             return out
@@ -662,12 +658,8 @@ class TrainerClient(_ffi.Closing):
         _check_name(name)
         L = self._L
         with self._lock:
-            p = ctypes.c_void_p()
-            L.check(L.kft_get_runtime(ctypes.byref(p), self._client(), _b(name)))
-            try:
-                r = _runtime_from_ptr(L, p)
-            finally:
-                L.kft_runtime_free(p)
+            r = L.take(lambda p: _runtime_from_ptr(L, p), L.kft_runtime_free, L.kft_get_runtime,
+                       self._client(), _b(name))
             self._runtimes[r.name] = r
             return r
 
@@ -745,12 +737,7 @@ class TrainerClient(_ffi.Closing):
         _check_name(name)
         L = self._L
         with self._lock:
-            jp = ctypes.c_void_p()
-            L.check(L.kft_get_job(ctypes.byref(jp), self._client(), _b(name)))
-            try:
-                return self._job(jp)
-            finally:
-                L.kft_job_free(jp)
+            return L.take(self._job, L.kft_job_free, L.kft_get_job, self._client(), _b(name))
 
     def list_jobs(self, runtime=None):
         if isinstance(runtime, Runtime):
@@ -758,13 +745,9 @@ class TrainerClient(_ffi.Closing):
         check_str("list_jobs", "runtime", runtime)
         L = self._L
         with self._lock:
-            lp = ctypes.c_void_p()
-            L.check(L.kft_list_jobs(ctypes.byref(lp), self._client(), _b(runtime)))
-            try:
-                return [self._job(L.kft_job_list_at(lp, i))
-                        for i in range(L.kft_job_list_count(lp))]
-            finally:
-                L.kft_job_list_free(lp)
+            return L.take(lambda lp: [self._job(L.kft_job_list_at(lp, i))
+                                      for i in range(L.kft_job_list_count(lp))],
+                          L.kft_job_list_free, L.kft_list_jobs, self._client(), _b(runtime))
 
     def delete_job(self, name, *, keep_state=False, grace_period=None, propagation=None):
         """Stop every step and delete the job (keep_state: keep local records and logs)."""
@@ -800,20 +783,18 @@ class TrainerClient(_ffi.Closing):
     def get_job_events(self, name):
         _check_name(name)
         L = self._L
+        def events(lp):
+            evs = [L.kft_event_list_at(lp, i) for i in range(L.kft_event_list_count(lp))]
+            return [Event(involved_object_kind=_s(L.kft_event_kind(ep)),
+                          involved_object_name=_s(L.kft_event_object(ep)),
+                          message=_s(L.kft_event_message(ep)) or "",
+                          reason=_s(L.kft_event_reason(ep)) or "",
+                          event_time=_ms_to_dt(L.kft_event_time_ms(ep)),
+                          type=_s(L.kft_event_type(ep)))
+                    for ep in evs]
+
         with self._lock:
-            lp = ctypes.c_void_p()
-            L.check(L.kft_get_events(ctypes.byref(lp), self._client(), _b(name)))
-            try:
-                evs = [L.kft_event_list_at(lp, i) for i in range(L.kft_event_list_count(lp))]
-                return [Event(involved_object_kind=_s(L.kft_event_kind(ep)),
-                              involved_object_name=_s(L.kft_event_object(ep)),
-                              message=_s(L.kft_event_message(ep)) or "",
-                              reason=_s(L.kft_event_reason(ep)) or "",
-                              event_time=_ms_to_dt(L.kft_event_time_ms(ep)),
-                              type=_s(L.kft_event_type(ep)))
-                        for ep in evs]
-            finally:
-                L.kft_event_list_free(lp)
+            return L.take(events, L.kft_event_list_free, L.kft_get_events, self._client(), _b(name))
 
     # -- waiting --
 

@@ -92,30 +92,34 @@ class Name(_Option):
         spec.setdefault("metadata", {})["name"] = self.name
 
 
-class Labels(_Option):
+class _Metadata(_Option):
+    """A map under metadata: its key there, the request's field and this object's attribute."""
+    field = ""
+
+    def __init__(self, values):
+        setattr(self, self.field, _str_dict(type(self).__name__, values))
+
+    def apply(self, req):
+        getattr(req, self.field).update(getattr(self, self.field))
+
+    def apply_dict(self, spec, trainer):
+        spec.setdefault("metadata", {}).setdefault(self.field, {}).update(getattr(self, self.field))
+
+
+class Labels(_Metadata):
     """metadata.labels (a Kueue queue label goes here)."""
+    field = "labels"
 
     def __init__(self, labels):
-        self.labels = _str_dict("Labels", labels)
-
-    def apply(self, req):
-        req.labels.update(self.labels)
-
-    def apply_dict(self, spec, trainer):
-        spec.setdefault("metadata", {}).setdefault("labels", {}).update(self.labels)
+        super().__init__(labels)
 
 
-class Annotations(_Option):
+class Annotations(_Metadata):
     """metadata.annotations."""
+    field = "annotations"
 
     def __init__(self, annotations):
-        self.annotations = _str_dict("Annotations", annotations)
-
-    def apply(self, req):
-        req.annotations.update(self.annotations)
-
-    def apply_dict(self, spec, trainer):
-        spec.setdefault("metadata", {}).setdefault("annotations", {}).update(self.annotations)
+        super().__init__(annotations)
 
 
 class _TrainerList(_Option):

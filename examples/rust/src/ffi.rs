@@ -14,26 +14,18 @@ pub const KFT_CLIENT_OPTS_VERSION: c_uint = 2;
 pub const KFT_WAIT_OPTS_VERSION: c_uint = 1;
 pub const KFT_LOGS_OPTS_VERSION: c_uint = 2;
 
-#[repr(C)]
-pub struct kft_client_t {
-    _p: [u8; 0],
+// The library's opaque handles: only ever behind a pointer.
+macro_rules! opaque {
+    ($($name:ident),*) => {
+        $(
+            #[repr(C)]
+            pub struct $name {
+                _p: [u8; 0],
+            }
+        )*
+    };
 }
-#[repr(C)]
-pub struct kft_spec_t {
-    _p: [u8; 0],
-}
-#[repr(C)]
-pub struct kft_job_t {
-    _p: [u8; 0],
-}
-#[repr(C)]
-pub struct kft_runtime_t {
-    _p: [u8; 0],
-}
-#[repr(C)]
-pub struct kft_step_t {
-    _p: [u8; 0],
-}
+opaque!(kft_client_t, kft_spec_t, kft_job_t, kft_runtime_t, kft_step_t);
 
 #[repr(C)]
 pub struct kft_error_t {
