@@ -108,7 +108,13 @@ int kft__buf_put_shquoted(kft__buf *b, const char *s)
  */
 int kft__buf_put_text(kft__buf *b, const char *s, size_t max, const char *secret)
 {
-	size_t n = strlen(s), i = 0, slen = secret ? strlen(secret) : 0, start = b->len;
+	return kft__buf_put_textn(b, s, strlen(s), max, secret);
+}
+
+/* kft__buf_put_text for n bytes that need not end in a NUL (a response body) */
+int kft__buf_put_textn(kft__buf *b, const char *s, size_t n, size_t max, const char *secret)
+{
+	size_t i = 0, slen = secret ? strlen(secret) : 0, start = b->len;
 
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
@@ -118,7 +124,7 @@ int kft__buf_put_text(kft__buf *b, const char *s, size_t max, const char *secret
 			kft__buf_puts(b, "...");
 			break;
 		}
-		if (slen && !strncmp(s + i, secret, slen)) {
+		if (slen && slen <= n - i && !memcmp(s + i, secret, slen)) {
 			kft__buf_puts(b, "[redacted]");
 			i += slen;
 		} else if (c == '\n' || c == '\t' || c == '\r') {

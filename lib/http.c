@@ -6,7 +6,6 @@
  */
 #include "http.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -448,16 +447,6 @@ out:
 
 /* ---- errors ---- */
 
-void kft__http_put_snippet(kft__buf *b, const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len && i < 200; i++)
-		kft__buf_putc(b, isprint((unsigned char)s[i]) ? s[i] : '?');
-	if (len > 200)
-		kft__buf_puts(b, "...");
-}
-
 int kft__http_code(long status)
 {
 	switch (status) {
@@ -513,7 +502,7 @@ int kft__http_status_error(int klass, kft__http_errbody_fn parse, long status,
 		kft__buf_printf(&e.message, "HTTP %ld from %s %s", status, method, what);
 		if (len) {
 			kft__buf_puts(&e.message, ": ");
-			kft__http_put_snippet(&e.message, body, len);
+			kft__buf_put_textn(&e.message, body, len, 200, NULL);
 		}
 	}
 	if (e.message.oom || e.reason.oom) {

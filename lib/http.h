@@ -138,9 +138,6 @@ int kft__http_status_error(int klass, kft__http_errbody_fn parse, long status,
 int kft__http_result_error(const kft__http *c, const kft__http_res *res, const kft__buf *body,
                            const char *method, const char *what);
 
-/** The start of a body (200 bytes, '?' for anything not printable, "..." when cut). */
-void kft__http_put_snippet(kft__buf *b, const char *s, size_t len);
-
 /* ---- streams: long answers (watches, log follows, events) several at once ---- */
 
 typedef struct kft__http_stream {

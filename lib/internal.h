@@ -161,6 +161,7 @@ int kft__buf_printf(kft__buf *b, const char *fmt, ...) KFT__PRINTF(2, 3);
 int kft__buf_put_shquoted(kft__buf *b, const char *s);
 /** Append outside text for a terminal: controls and non-UTF-8 as '?', secret redacted (buf.c). */
 int kft__buf_put_text(kft__buf *b, const char *s, size_t max, const char *secret);
+int kft__buf_put_textn(kft__buf *b, const char *s, size_t n, size_t max, const char *secret);
 char *kft__buf_detach(kft__buf *b);   /* returns ptr (or "" copy), resets b */
 void kft__buf_free(kft__buf *b);
 void kft__buf_clear(kft__buf *b);

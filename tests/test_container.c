@@ -352,7 +352,7 @@ START_TEST(engine_error_bodies)
 	ck_assert_kft_error(eng_error(503, "", "GET", "/info"), KFT_ERROR,
 	                    "HTTP 503 from GET /info");
 	ck_assert_kft_error(eng_error(403, "denied\n", "GET", "/info"), KFT_EAUTH,
-	                    "HTTP 403 from GET /info: denied?");
+	                    "HTTP 403 from GET /info: denied ");
 }
 END_TEST
 

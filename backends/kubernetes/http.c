@@ -291,7 +291,7 @@ int kft__k8s_request_json(cJSON **out, long *status, kft__k8s *k, const kft__k8s
 			*out = NULL;
 			kft__buf_printf(&m, "the API server sent a response that is not a JSON object "
 			                "(%s %s): ", r->method, r->path);
-			kft__http_put_snippet(&m, b.ptr ? b.ptr : "", b.len);
+			kft__buf_put_textn(&m, b.ptr ? b.ptr : "", b.len, 200, NULL);
 			error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PARSE, "%s",
 			                       m.ptr ? m.ptr : "invalid JSON");
 			kft__buf_free(&m);
