@@ -230,9 +230,7 @@ int kft_train(kft_job_t **out, kft_client_t *client, const kft_spec_t *spec,
 	int error;
 
 	KFT_ASSERT_ARG(client && spec);
-	if (!out)
-		out = &discard;   /* out NULL: the result is discarded */
-	*out = NULL;
+	KFT__OUT_BEGIN(out, discard);
 	if ((error = kft__opts_read(&o, opts, &layout_of_kft_train_opts_t)) < 0)
 		return error;
 	opts = &o;
@@ -262,9 +260,7 @@ int kft_render_plan(char **out, kft_client_t *client, const kft_spec_t *spec,
 	int error;
 
 	KFT_ASSERT_ARG(client && spec);
-	if (!out)
-		out = &discard;   /* out NULL: the result is discarded */
-	*out = NULL;
+	KFT__OUT_BEGIN(out, discard);
 	if ((error = kft__render_opts_read(&o, opts)) < 0)
 		return error;
 	if (!client->be->render_plan)
@@ -285,14 +281,11 @@ int kft_get_job(kft_job_t **out, kft_client_t *client, const char *name)
 	int error;
 
 	KFT_ASSERT_ARG(client && name);
-	if (!out)
-		out = &discard;   /* out NULL: the result is discarded */
-	*out = NULL;
+	KFT__OUT_BEGIN(out, discard);
 	if (!client->be->get_job)
 		return unsupported(client, "get");
 	error = client->be->get_job(out, client->be, name);
-	KFT__OUT_ON_ERROR(out, error, kft_job_free);
-	kft_job_free(discard);
+	KFT__OUT_END(out, error, discard, kft_job_free);
 	return error;
 }
 
@@ -302,14 +295,11 @@ int kft_list_jobs(kft_job_list_t **out, kft_client_t *client, const char *runtim
 	int error;
 
 	KFT_ASSERT_ARG(client);
-	if (!out)
-		out = &discard;   /* out NULL: the result is discarded */
-	*out = NULL;
+	KFT__OUT_BEGIN(out, discard);
 	if (!client->be->list_jobs)
 		return unsupported(client, "list");
 	error = client->be->list_jobs(out, client->be, runtime);
-	KFT__OUT_ON_ERROR(out, error, kft_job_list_free);
-	kft_job_list_free(discard);
+	KFT__OUT_END(out, error, discard, kft_job_list_free);
 	return error;
 }
 
@@ -353,9 +343,7 @@ int kft_wait(kft_job_t **out, kft_client_t *client, const char *name, const kft_
 	int error;
 
 	KFT_ASSERT_ARG(client && name);
-	if (!out)
-		out = &discard;   /* out NULL: the result is discarded */
-	*out = NULL;
+	KFT__OUT_BEGIN(out, discard);
 	if ((error = kft__opts_read(&o, opts, &layout_of_kft_wait_opts_t)) < 0)
 		return error;
 	if (o.want & ~0x1fu)
@@ -367,8 +355,7 @@ int kft_wait(kft_job_t **out, kft_client_t *client, const char *name, const kft_
 		error = poll_wait(out, client, name, &o);
 	if (error == KFT_EJOBFAILED && *out && kft_job_reason(*out))
 		kft__error_set_reason(kft_job_reason(*out));
-	KFT__OUT_ON_ERROR(out, error, kft_job_free);
-	kft_job_free(discard);
+	KFT__OUT_END(out, error, discard, kft_job_free);
 	return error;
 }
 
@@ -426,14 +413,11 @@ int kft_get_events(kft_event_list_t **out, kft_client_t *client, const char *nam
 	int error;
 
 	KFT_ASSERT_ARG(client && name);
-	if (!out)
-		out = &discard;   /* out NULL: the result is discarded */
-	*out = NULL;
+	KFT__OUT_BEGIN(out, discard);
 	if (!client->be->get_events)
 		return unsupported(client, "events");
 	error = client->be->get_events(out, client->be, name);
-	KFT__OUT_ON_ERROR(out, error, kft_event_list_free);
-	kft_event_list_free(discard);
+	KFT__OUT_END(out, error, discard, kft_event_list_free);
 	return error;
 }
 
@@ -461,14 +445,11 @@ int kft_get_metrics_history(kft_metrics_history_t **out, kft_client_t *client, c
 	int error;
 
 	KFT_ASSERT_ARG(client && name);
-	if (!out)
-		out = &discard;   /* out NULL: the result is discarded */
-	*out = NULL;
+	KFT__OUT_BEGIN(out, discard);
 	if (!client->be->get_metrics_history)
 		return unsupported(client, "a metrics history (only the latest trainerStatus is kept)");
 	error = client->be->get_metrics_history(out, client->be, name);
-	KFT__OUT_ON_ERROR(out, error, kft_metrics_history_free);
-	kft_metrics_history_free(discard);
+	KFT__OUT_END(out, error, discard, kft_metrics_history_free);
 	return error;
 }
 
@@ -508,9 +489,7 @@ int kft_get_job_manifest(char **out, kft_client_t *client, const char *name, int
 	int error, format;
 
 	KFT_ASSERT_ARG(client && name);
-	if (!out)
-		out = &discard;   /* out NULL: the result is discarded */
-	*out = NULL;
+	KFT__OUT_BEGIN(out, discard);
 	if ((error = kft__render_opts_read(&o, opts)) < 0)
 		return error;
 	format = o.format;
@@ -550,13 +529,10 @@ int kft_list_runtimes(kft_runtime_list_t **out, kft_client_t *client)
 	int error;
 
 	KFT_ASSERT_ARG(client);
-	if (!out)
-		out = &discard;   /* out NULL: the result is discarded */
-	*out = NULL;
+	KFT__OUT_BEGIN(out, discard);
 	error = client->be->list_runtimes ? client->be->list_runtimes(out, client->be) :
 	        kft__catalog_list(out, client->runtime_path);
-	KFT__OUT_ON_ERROR(out, error, kft_runtime_list_free);
-	kft_runtime_list_free(discard);
+	KFT__OUT_END(out, error, discard, kft_runtime_list_free);
 	return error;
 }
 
@@ -566,12 +542,9 @@ int kft_get_runtime(kft_runtime_t **out, kft_client_t *client, const char *name)
 	int error;
 
 	KFT_ASSERT_ARG(client && name);
-	if (!out)
-		out = &discard;   /* out NULL: the result is discarded */
-	*out = NULL;
+	KFT__OUT_BEGIN(out, discard);
 	error = client->be->get_runtime ? client->be->get_runtime(out, client->be, name) :
 	        kft__catalog_get(out, client->runtime_path, name);
-	KFT__OUT_ON_ERROR(out, error, kft_runtime_free);
-	kft_runtime_free(discard);
+	KFT__OUT_END(out, error, discard, kft_runtime_free);
 	return error;
 }

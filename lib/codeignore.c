@@ -29,6 +29,7 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -368,14 +369,20 @@ int kft__ignore_push(kft__ignore *ig, const char *root, const char *rel)
 		return error;
 	for (i = 0; !error && i < 2; i++) {
 		char *relf = rel[0] ? kft__path_join(rel, files[i]) : kft__strdup(files[i]);
-		char *text = NULL;
+		char *path = relf ? kft__path_join(root, relf) : NULL, *text = NULL;
+		struct stat st;
 		size_t len = 0;
 
-		if (!relf)
+		if (!path)
 			error = kft__error_oom();
+		else if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+			/* a FIFO would block the read; git does not follow a symlinked one either */
+			kft__log(KFT_DIAG_WARN, "code directory: %s is not a regular file; not read",
+			         relf);
 		else if ((error = kft__read_file_in(&text, &len, root, relf)) == 0 && text)
 			error = add_rules(ig, text, len, relf);
 		free(text);
+		free(path);
 		free(relf);
 	}
 	if (error < 0)

@@ -50,6 +50,10 @@ void kft__error_prefix(const char *fmt, ...) KFT__PRINTF(1, 2);
 /** The out rule: after a failed call (error < 0) *out is NULL, freed with freefn if set. */
 #define KFT__OUT_ON_ERROR(out, error, freefn) do { if ((error) < 0 && *(out)) { \
 	freefn(*(out)); *(out) = NULL; } } while (0)
+/* A public call whose out is optional: out NULL points it at discard, which END frees. */
+#define KFT__OUT_BEGIN(out, discard) do { if (!(out)) (out) = &(discard); *(out) = NULL; } while (0)
+#define KFT__OUT_END(out, error, discard, freefn) do { KFT__OUT_ON_ERROR(out, error, freefn); \
+	freefn(discard); } while (0)
 /** Read a caller's kft_render_opts_t (NULL: defaults) into the newest layout. */
 int kft__render_opts_read(kft_render_opts_t *dst, const kft_render_opts_t *src);
 /** The follow heartbeat: cb(len 0) when *last_ms is >= 500 ms old; cb's non-zero value. */

@@ -79,6 +79,19 @@ static int get_int32(int64_t *out, const cJSON *item)
 	return 1;
 }
 
+/* trainerStatus.key into *dst when it is there (not null): an int32, or the body is malformed. */
+static int int32_member(int64_t *dst, int *kind, const cJSON *t, const char *key)
+{
+	int64_t n;
+	int r = get_int32(&n, member(t, key));
+
+	if (r < 0)
+		return malformed(kind, "progress body: trainerStatus.%s: must be an int32 integer", key);
+	if (r)
+		*dst = n;
+	return 0;
+}
+
 /* Code points of a valid UTF-8 string. */
 static size_t utf8_chars(const char *s)
 {
@@ -204,8 +217,7 @@ int kft__progress_body_parse(kft__trainer_status *out, int *kind, const char *bo
 	cJSON *doc = NULL;
 	const cJSON *t, *v;
 	const char *end = NULL;
-	int64_t n;
-	int error = 0, k = 0, r;
+	int error = 0, k = 0;
 
 	KFT_ASSERT_ARG(out && kind && (body || !len));
 	*out = ts;
@@ -232,21 +244,9 @@ int kft__progress_body_parse(kft__trainer_status *out, int *kind, const char *bo
 		goto done;
 	}
 	ts.present = 1;
-	if ((r = get_int32(&n, member(t, "progressPercentage"))) < 0) {
-		error = malformed(&k, "progress body: %s: must be an int32 integer",
-		                  "trainerStatus.progressPercentage");
-		goto done;
-	} else if (r) {
-		ts.percent = n;
-	}
-	if ((r = get_int32(&n, member(t, "estimatedRemainingSeconds"))) < 0) {
-		error = malformed(&k, "progress body: %s: must be an int32 integer",
-		                  "trainerStatus.estimatedRemainingSeconds");
-		goto done;
-	} else if (r) {
-		ts.eta = n;
-	}
-	if ((error = parse_metrics(&ts, &k, member(t, "metrics"))) < 0)
+	if ((error = int32_member(&ts.percent, &k, t, "progressPercentage")) < 0 ||
+	    (error = int32_member(&ts.eta, &k, t, "estimatedRemainingSeconds")) < 0 ||
+	    (error = parse_metrics(&ts, &k, member(t, "metrics"))) < 0)
 		goto done;
 	v = member(t, "lastUpdatedTime");
 	if (v && !cJSON_IsNull(v)) {

@@ -7,7 +7,8 @@
 # token and another job's token (403), a wrong path (404), a CRD rule broken
 # (422), a flood (429, the server stays responsive), all ranks at once, a post
 # after the job ended (refused, nothing stored). Nothing from a refused request
-# is stored.
+# is stored. A job whose credentials were made ahead (the spare set) starts its
+# step at once, and that step's first post is answered.
 set -u
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${KFT_BUILD:-$TOP/build}
@@ -17,7 +18,7 @@ command -v openssl >/dev/null || { echo "skip: the openssl program is missing"; 
 command -v python3 >/dev/null || { echo "skip: python3 is missing"; exit 77; }
 python3 -c 'import ssl' 2>/dev/null || { echo "skip: python3 has no ssl module"; exit 77; }
 STATE=$(mktemp -d /tmp/kft-progress.XXXXXX)
-trap '"$K" delete pa >/dev/null 2>&1; "$K" delete pb >/dev/null 2>&1; rm -rf "$STATE"' EXIT
+trap '"$K" delete pa >/dev/null 2>&1; "$K" delete pb >/dev/null 2>&1; "$K" delete pc >/dev/null 2>&1; rm -rf "$STATE"' EXIT
 export KFT_STATE_DIR="$STATE/state" KFT_BACKEND=local
 fail() { echo "FAIL: $*"; exit 1; }
 C="python3 $TOP/tests/progress_client.py"
@@ -128,4 +129,21 @@ out=$($C post 5) && fail "a post after the end was answered: $out"
 "$K" get pa | grep -q '^Progress: 100%' || fail "final progress"
 "$K" wait pb --timeout 60 2>/dev/null || fail "pb did not complete"
 ps -eo args | grep -q "[k]ft-progress-server $STATE" && fail "a progress server outlived its job"
+
+# credentials made ahead: a job's server leaves a spare set for the next job, which
+# claims it with a rename, binds the server's socket itself and starts its step at
+# once; that step's first post, as it starts, is answered. Each job its own CA.
+i=0; while [ ! -s "$STATE/state/progress-spare/set/trainer/token" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+[ -s "$STATE/state/progress-spare/set/trainer/token" ] || fail "no spare credentials"
+spare_ca=$(cksum <"$STATE/state/progress-spare/set/trainer/ca.crt")
+"$K" train --name pc --env "OUT=$STATE/pc.args" -- sh -c \
+	'ps -eo args | grep "[k]ft-progress-server.*/pc " > "$OUT"; python3 '"$TOP"'/tests/progress_client.py post 3' \
+	>/dev/null || fail "train pc"
+"$K" wait pc --timeout 60 2>/dev/null || fail "pc: $("$K" logs pc)"
+grep -q -- "--listen-fd" "$STATE/pc.args" || fail "pc's server was not handed its socket: $(cat "$STATE/pc.args")"
+"$K" logs pc | grep -q '200 {"trainerStatus"' || fail "pc's first post: $("$K" logs pc)"
+[ "$(cksum <"$STATE/state/jobs/pc/trainer/ca.crt")" = "$spare_ca" ] || fail "pc did not get the spare CA"
+[ "$(cksum <"$STATE/state/jobs/pc/trainer/ca.crt")" != "$(cksum <"$STATE/state/jobs/pa/trainer/ca.crt")" ] || fail "two jobs share a CA"
+"$K" get pc | grep -q '^Progress: 3%' || fail "pc progress"
+"$K" delete pc >/dev/null || fail "delete pc"
 echo ok

@@ -141,6 +141,33 @@ if command -v bwrap >/dev/null && bwrap --unshare-user --disable-userns --dev-bi
 		|| fail "kft train did not warn exactly once: $(cat "$R/train.err")"
 	[ -f "$R/state/jobs/wsr/workspace/output/f0" ] && [ -f "$R/state/jobs/wsr/workspace/output/f1" ] \
 		|| fail "KFT_WORKSPACE not usable without namespaces"
+	# Python callers see the same warning through the library's diagnostics (logging)
+	if command -v python3 >/dev/null; then
+		cat >"$T/r.py" <<'PYEOF'
+import logging, sys
+import kftrainer as k
+seen = []
+class H(logging.Handler):
+    def emit(self, rec):
+        seen.append((rec.levelno, rec.getMessage()))
+logging.getLogger("kftrainer").addHandler(H())
+k.enable_library_logging(logging.WARNING)
+c = k.TrainerClient("local")
+name = c.train("torch-distributed", trainer=k.CustomTrainer(command=["true"], num_nodes=2),
+               name="wsp")
+job = c.wait_for_job_status(name, timeout=60, polling_interval=1)
+ws = [m for lv, m in seen if "without a private /workspace" in m]
+print(job.status, len(ws), ws[0] if ws else "", [lv for lv, m in seen if m in ws])
+PYEOF
+		chmod 644 "$T/r.py"
+		bwrap --unshare-user --disable-userns --uid 65534 --gid 65534 --dev-bind / / \
+			--setenv KFT_STATE_DIR "$R/pstate" --setenv HOME "$R" --setenv TMPDIR "$R" \
+			--setenv PYTHONPATH "$TOP/bindings/python" \
+			--setenv KFTRAINER_LIBRARY "$BUILD/libkftrainer.so.0" \
+			python3 "$T/r.py" >"$T/rp.out" 2>&1 || fail "refused, Python: $(cat "$T/rp.out")"
+		grep -q "^Complete 1 TrainJob wsp runs without a private /workspace .*namespaces refused.* \[30\]$" \
+			"$T/rp.out" || fail "refused, Python did not get one warning: $(cat "$T/rp.out")"
+	fi
 	echo "refused: ok"
 else
 	echo "skip: bubblewrap with --disable-userns is not available (the refused case)"

@@ -968,7 +968,7 @@ START_TEST(code_dir_ignore_bounds)
 {
 	kft__ignore *ig = NULL;
 	kft__buf b = KFT__BUF_INIT;
-	char *text, rel[KFT__IGNORE_MAX_DEPTH * 2 + 8];
+	char *text, rel[KFT__IGNORE_MAX_DEPTH * 2 + 8], special[300];
 	size_t i;
 
 	/* globs as git's wildmatch reads them */
@@ -1037,6 +1037,17 @@ START_TEST(code_dir_ignore_bounds)
 	ck_assert(kft__ignore_match(ig, "d/d/x.o", 0));
 	ck_assert(!kft__ignore_match(ig, "x.o", 0));   /* no rule at the top level */
 	kft__ignore_free(ig);
+	/* an ignore file that is a FIFO (or a symlink) is not read: no hang */
+	make_tmpdir();
+	snprintf(special, sizeof(special), "%s/.gitignore", tmpdir);
+	ck_assert_int_eq(mkfifo(special, 0600), 0);
+	snprintf(special, sizeof(special), "%s/.kftignore", tmpdir);
+	ck_assert_int_eq(symlink("/etc/passwd", special), 0);
+	ck_assert_kft_ok(kft__ignore_new(&ig));
+	ck_assert_kft_ok(kft__ignore_push(ig, tmpdir, ""));
+	ck_assert(!kft__ignore_match(ig, "root", 0));
+	kft__ignore_free(ig);
+	kft__remove_tree(tmpdir);
 }
 END_TEST
 

@@ -42,8 +42,9 @@ int kft__engine_candidates(kft__strv *out, const char *host);
 /**
  * One request. path is below the version prefix ("/containers/json?all=1");
  * body is JSON text or NULL. On 2xx: 0, *out the parsed JSON body (NULL if
- * empty or out NULL). Non-2xx: 404 KFT_ENOTFOUND, 409 KFT_EEXISTS, other
- * KFT_ERROR, with the engine's own message. timeout_ms 0: the engine
+ * empty or out NULL; 304 is success too). Non-2xx: 404 KFT_ENOTFOUND, 409 (or
+ * "already in use") KFT_EEXISTS, 401/403 KFT_EAUTH, other KFT_ERROR, with the
+ * engine's own message; a failed transfer KFT_EUNAVAILABLE or KFT_ETIMEOUT. timeout_ms 0: the engine
  * default, < 0: none (blocking calls such as wait).
  */
 int kft__engine_call(cJSON **out, kft__engine *e, const char *method, const char *path,

@@ -11,11 +11,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,19 +67,87 @@ static int read_port(int fd, unsigned *port)
 	return *port > 0 && *port < 65536 ? 0 : -1;
 }
 
+char *kft__progress_spare_dir(const char *jobdir)
+{
+	const char *slash = strrchr(jobdir, '/');
+	size_t n = slash ? (size_t)(slash - jobdir) : 0;
+	kft__buf b = KFT__BUF_INIT;
+
+	if (n < 5 || strncmp(slash - 5, "/jobs", 5))
+		return NULL;
+	kft__buf_printf(&b, "%.*s/progress-spare", (int)(n - 5), jobdir);
+	return kft__buf_detach(&b);
+}
+
+/* The job's credentials on disk: an earlier run's, or the spare set, claimed by a rename. */
+static int have_credentials(const char *jobdir)
+{
+	char path[PATH_MAX], claim[PATH_MAX], from[PATH_MAX + 16], to[PATH_MAX];
+	char *spare;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/trainer/token", jobdir);
+	if (access(path, R_OK) == 0)
+		return 1;
+	if (!(spare = kft__progress_spare_dir(jobdir)))
+		return 0;
+	snprintf(from, sizeof(from), "%s/set", spare);
+	snprintf(claim, sizeof(claim), "%s/.spare", jobdir);
+	free(spare);
+	if (rename(from, claim) < 0)
+		return 0;   /* none (another job took it): the server makes the set */
+	snprintf(from, sizeof(from), "%s/trainer", claim);
+	snprintf(to, sizeof(to), "%s/trainer", jobdir);
+	ok = rename(from, to) == 0;
+	snprintf(from, sizeof(from), "%s/progress.pem", claim);
+	snprintf(to, sizeof(to), "%s/progress.pem", jobdir);
+	ok = ok && rename(from, to) == 0;
+	if (kft__remove_tree(claim) < 0)
+		kft_error_clear();
+	return ok;   /* half a set: the server makes a new one */
+}
+
+static int listen_loopback(unsigned *port)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 64) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &al) < 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
 int kft__progress_server_spawn(kft__progress_server *ps, const char *jobdir, const char *name,
-                               const char *ns)
+                               const char *ns, int prebind)
 {
 	char *prog = kft__sibling_program("KFT_PROGRESS_SERVER", "kft-progress-server");
-	char *argv[] = { prog, (char *)jobdir, (char *)name, "--namespace", (char *)ns, NULL };
+	char fdarg[16];
+	char *argv[] = { prog, (char *)jobdir, (char *)name, "--namespace", (char *)ns,
+	                 NULL, NULL, NULL };
 	kft__proc_opts o;
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, error;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, lfd = -1, error;
+	unsigned port = 0;
 
 	memset(ps, 0, sizeof(*ps));
 	ps->in_fd = -1;
 	ps->port_fd = -1;
 	if (!prog)
 		return kft__error_oom();
+	if (prebind && have_credentials(jobdir) && (lfd = listen_loopback(&port)) > 2) {
+		snprintf(fdarg, sizeof(fdarg), "%d", lfd);
+		argv[5] = "--listen-fd";
+		argv[6] = fdarg;
+	}
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
 		error = kft__error_os(KFT_ERROR, "pipe");
 		goto out;
@@ -87,13 +158,21 @@ int kft__progress_server_spawn(kft__progress_server *ps, const char *jobdir, con
 	o.stdin_fd = in[0];
 	o.stdout_fd = out[1];
 	o.stderr_fd = 2;   /* the supervisor's log */
+	if (argv[5]) {
+		o.keep_fds = &lfd;
+		o.nkeep_fds = 1;
+	}
 	if ((error = kft__proc_spawn(&ps->pid, &o)) < 0)
 		goto out;
 	ps->in_fd = in[1];
 	in[1] = -1;
 	ps->port_fd = out[0];
 	out[0] = -1;
+	if (argv[5])
+		ps->port = port;   /* the server's from the start: nothing to wait for */
 out:
+	if (lfd >= 0)
+		close(lfd);   /* the server's only: if it dies, connections are refused */
 	kft__close_pair(in);
 	kft__close_pair(out);
 	free(prog);
@@ -109,7 +188,12 @@ int kft__progress_server_ready(kft__progress_server *ps, const char *jobdir, con
 	if (!ps->pid || ps->port_fd < 0)
 		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
 		                      "kft-progress-server was not started");
-	rc = read_port(ps->port_fd, &port);
+	if (ps->port) {   /* bound by us: the server starts beside the steps */
+		port = ps->port;
+		rc = 0;
+	} else {
+		rc = read_port(ps->port_fd, &port);
+	}
 	close(ps->port_fd);
 	ps->port_fd = -1;
 	if (rc < 0) {

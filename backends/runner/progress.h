@@ -20,10 +20,18 @@ typedef struct {
 /** A program next to the running one ($env_var overrides), e.g. kft-container-step. */
 char *kft__sibling_program(const char *env_var, const char *name);
 
-/** Start kft-progress-server for the job, without waiting: other set-up (the job's namespace)
- *  goes on while it makes its certificates; kft__progress_server_ready() then waits. */
+/**
+ * Start kft-progress-server for the job, without waiting: other set-up (the job's namespace)
+ * goes on while it starts; kft__progress_server_ready() then waits for its port. With
+ * prebind (no gateway to listen on too) and the job's credentials on disk already (a
+ * spare set claimed, or an earlier run's), the supervisor binds the socket itself and hands
+ * it over: the port is known at once, connections wait in the backlog, nothing to wait for.
+ */
 int kft__progress_server_spawn(kft__progress_server *ps, const char *jobdir, const char *name,
-                               const char *ns);
+                               const char *ns, int prebind);
+/** STATEDIR/progress-spare for JOBDIR = STATEDIR/jobs/NAME (NULL otherwise): a set of
+ *  credentials made ahead by a server for the next job. */
+char *kft__progress_spare_dir(const char *jobdir);
 /** Wait until the spawned server listens; then kft__progress_server_env() has its URL. */
 int kft__progress_server_ready(kft__progress_server *ps, const char *jobdir, const char *name,
                                const char *ns);

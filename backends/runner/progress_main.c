@@ -4,18 +4,21 @@
  * supervisor. A separate program so that the supervisor maps neither
  * libmicrohttpd nor GnuTLS (its RSS target).
  *
- *   kft-progress-server JOBDIR NAME [--namespace NS] [--listen ADDR]
+ *   kft-progress-server JOBDIR NAME [--namespace NS] [--listen ADDR] [--listen-fd FD]
  *
  * First run: makes a per-job CA and a server certificate for localhost,
  * 127.0.0.1, ::1, host.docker.internal and host.containers.internal (with
- * GnuTLS, in process; the key and certificate in JOBDIR/progress/, 0700) and
+ * GnuTLS, in process; the key and certificate in JOBDIR/progress.pem) and
  * a per-job token; the job's copies are JOBDIR/trainer/ca.crt and
  * JOBDIR/trainer/token (0700 directory). Listens on ADDR (default
  * 127.0.0.1) on a free port, and for a container job on a per-job network
  * also on that network's gateway (the plan's progressGateway) on the same
  * port; prints the port and a newline on stdout, closes
  * stdout, and serves until its stdin reaches end of file (the supervisor
- * closed it or died) or SIGTERM.
+ * closed it or died) or SIGTERM. --listen-fd FD: a socket the supervisor bound
+ * (and told the steps about) instead, when the job's credentials were on disk
+ * already. Once serving, it makes a spare set of credentials for the next job
+ * of the store (STATEDIR/progress-spare/set), unless one is there.
  *
  * Answers as Trainer's server does: POST to
  * /apis/trainer.kubeflow.org/v1alpha1/namespaces/NS/trainjobs/NAME/status
@@ -27,6 +30,7 @@
  * refused request stores nothing. One thread: MHD runs from our poll loop.
  * SPDX-License-Identifier: Apache-2.0
  */
+#include "progress.h"
 #include "store.h"
 #include "trainer_status.h"
 
@@ -202,39 +206,57 @@ static char *dup_datum(const gnutls_datum_t *d)
 	return s;
 }
 
+#define CERT_BEGIN "-----BEGIN CERTIFICATE-----"
+
 /*
- * JOBDIR/progress/{server.key,server.crt} and JOBDIR/trainer/{ca.crt,token} (the job's
- * copies); kept across runs of the job (resumed), made again when one is missing or empty.
- * *key and *crt: the server's PEM, in memory.
+ * The server's key and certificate, one PEM file in the job's directory (0700):
+ * JOBDIR/progress.pem; the job's copies: JOBDIR/trainer/{ca.crt,token}. Kept across runs
+ * of the job (resumed), made again when one is missing or torn. As few files as that,
+ * since each new file costs the job's start time (bench/local/README.md).
  */
-static int make_credentials(server_t *srv, char **key, char **crt)
+
+/* A whole set in dir: 0 with the server's PEM in *key, *crt and the token in *token. */
+static int read_set(const char *dir, char **key, char **crt, char **token)
 {
-	char pdir[PATH_MAX - 64], tdir[PATH_MAX - 64], *ca_pem = NULL;
+	char tdir[PATH_MAX], *ca_pem, *cut;
+	int have_ca;
+
+	snprintf(tdir, sizeof(tdir), "%s/trainer", dir);
+	*key = read_cred(dir, "progress.pem");
+	*crt = NULL;
+	if (*key && (cut = strstr(*key, CERT_BEGIN)) != NULL && cut > *key) {
+		*crt = kft__strdup(cut);
+		*cut = '\0';
+	}
+	*token = read_cred(tdir, "token");
+	ca_pem = read_cred(tdir, "ca.crt");
+	have_ca = ca_pem != NULL;
+	free(ca_pem);
+	if (*key && *crt && have_ca && *token && strlen(*token) == 64)
+		return 0;
+	free(*key);
+	free(*crt);
+	free(*token);
+	*key = *crt = *token = NULL;
+	return -1;
+}
+
+/* Make a new set in dir (progress.pem, trainer/{ca.crt,token}); the same in memory. */
+static int write_set(const char *dir, char **key, char **crt, char **tok)
+{
+	char tdir[PATH_MAX];
 	gnutls_datum_t ca = { NULL, 0 }, c = { NULL, 0 }, k = { NULL, 0 };
+	kft__buf pem = KFT__BUF_INIT;
 	unsigned char raw[32];
 	char token[65];
 	size_t i;
 	int error;
 
-	if (strlen(srv->jobdir) > sizeof(pdir) - 16)
+	*key = *crt = *tok = NULL;
+	if ((size_t)snprintf(tdir, sizeof(tdir), "%s/trainer", dir) >= sizeof(tdir) - 16)
 		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID, "job directory too long");
-	snprintf(pdir, sizeof(pdir), "%s/progress", srv->jobdir);
-	snprintf(tdir, sizeof(tdir), "%s/trainer", srv->jobdir);
-	if ((mkdir(pdir, 0700) < 0 && errno != EEXIST) || (mkdir(tdir, 0700) < 0 && errno != EEXIST))
-		return kft__error_os(KFT_ERROR, "mkdir %s", pdir);
-	*key = read_cred(pdir, "server.key");
-	*crt = read_cred(pdir, "server.crt");
-	srv->token = read_cred(tdir, "token");
-	ca_pem = read_cred(tdir, "ca.crt");
-	if (*key && *crt && ca_pem && srv->token && strlen(srv->token) == 64) {
-		free(ca_pem);
-		return 0;   /* made by an earlier run of this job (resumed) */
-	}
-	free(ca_pem);
-	free(*key);
-	free(*crt);
-	free(srv->token);
-	*key = *crt = srv->token = NULL;
+	if (mkdir(tdir, 0700) < 0 && errno != EEXIST)
+		return kft__error_os(KFT_ERROR, "mkdir %s", tdir);
 	umask(077);
 	if (make_pair(&ca, &c, &k) < 0) {
 		error = kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
@@ -247,17 +269,25 @@ static int make_credentials(server_t *srv, char **key, char **crt)
 	}
 	for (i = 0; i < sizeof(raw); i++)
 		snprintf(token + 2 * i, 3, "%02x", raw[i]);
-	if (!(*key = dup_datum(&k)) || !(*crt = dup_datum(&c)) || !(srv->token = kft__strdup(token))) {
+	if (!(*key = dup_datum(&k)) || !(*crt = dup_datum(&c)) || !(*tok = kft__strdup(token))) {
 		error = kft__error_oom();
 		goto out;
 	}
 	/* the token last: its presence says the set is whole */
-	if ((error = pem_write(pdir, "server.key", *key, k.size, 0600)) < 0 ||
-	    (error = pem_write(pdir, "server.crt", *crt, c.size, 0600)) < 0 ||
+	kft__buf_puts(&pem, *key);
+	kft__buf_puts(&pem, *crt);
+	if (pem.oom) {
+		error = kft__error_oom();
+		goto out;
+	}
+	if ((error = pem_write(dir, "progress.pem", pem.ptr, pem.len, 0600)) < 0 ||
 	    (error = pem_write(tdir, "ca.crt", (const char *)ca.data, ca.size, 0644)) < 0)
 		goto out;
 	error = pem_write(tdir, "token", token, 64, 0600);
 out:
+	if (pem.ptr)
+		memset(pem.ptr, 0, pem.len);
+	kft__buf_free(&pem);
 	memset(token, 0, sizeof(token));
 	memset(raw, 0, sizeof(raw));
 	if (k.data) {
@@ -267,6 +297,44 @@ out:
 	gnutls_free(ca.data);
 	gnutls_free(c.data);
 	return error;
+}
+
+static int make_credentials(server_t *srv, char **key, char **crt)
+{
+	if (read_set(srv->jobdir, key, crt, &srv->token) == 0)
+		return 0;   /* made by an earlier run of this job, or claimed from the spare */
+	return write_set(srv->jobdir, key, crt, &srv->token);
+}
+
+/*
+ * Once serving: a spare set for the next job of this state directory, which its supervisor
+ * claims with a rename (kft__progress_spare_claim), so that job's first step need not wait
+ * for a server to make certificates. Made under a temporary name, renamed whole.
+ */
+static void refill_spare(const char *jobdir)
+{
+	char *spare = kft__progress_spare_dir(jobdir), set[PATH_MAX], tmp[PATH_MAX];
+	char *key = NULL, *crt = NULL, *tok = NULL;
+	struct stat sb;
+
+	if (!spare)
+		return;
+	snprintf(set, sizeof(set), "%s/set", spare);
+	snprintf(tmp, sizeof(tmp), "%s/tmp.%d", spare, (int)getpid());
+	if (stat(set, &sb) < 0 && (mkdir(spare, 0700) == 0 || errno == EEXIST) &&
+	    mkdir(tmp, 0700) == 0) {
+		if (write_set(tmp, &key, &crt, &tok) < 0 || rename(tmp, set) < 0)
+			kft__remove_tree(tmp);   /* another server was quicker, or a failure */
+		if (key)
+			memset(key, 0, strlen(key));
+		if (tok)
+			memset(tok, 0, strlen(tok));
+		free(key);
+		free(crt);
+		free(tok);
+	}
+	kft_error_clear();
+	free(spare);
 }
 
 /* ---- answers ---- */
@@ -587,7 +655,7 @@ int main(int argc, char **argv)
 	const union MHD_DaemonInfo *info;
 	unsigned short port = 0;
 	sigset_t set;
-	int i, lfd, gfd = -1, sfd, efd, rc = 1;
+	int i, lfd, gfd = -1, sfd, efd, rc = 1, given_fd = -1;
 
 	memset(&srv, 0, sizeof(srv));
 	for (i = 3; i + 1 < argc; i += 2) {
@@ -595,10 +663,12 @@ int main(int argc, char **argv)
 			ns = argv[i + 1];
 		else if (!strcmp(argv[i], "--listen"))
 			addr = argv[i + 1];
+		else if (!strcmp(argv[i], "--listen-fd"))
+			given_fd = atoi(argv[i + 1]);
 	}
 	if (argc < 3 || !kft__is_dns1035(argv[2]) || !kft__is_dns1035(ns)) {
 		fprintf(stderr, "usage: kft-progress-server JOBDIR NAME [--namespace NS] "
-		        "[--listen ADDR]\n");
+		        "[--listen ADDR] [--listen-fd FD]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -624,7 +694,20 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	gw = plan_gateway(srv.jobdir);
-	if ((lfd = listen_both(addr, gw, &port, &gfd)) < 0) {
+	if (given_fd > 2 && !gw) {
+		/* bound by the supervisor, which told the steps its port already */
+		struct sockaddr_in a;
+		socklen_t al = sizeof(a);
+
+		lfd = given_fd;
+		if (getsockname(lfd, (struct sockaddr *)&a, &al) < 0 || a.sin_family != AF_INET) {
+			say("--listen-fd %d: not a listening IPv4 socket", given_fd);
+			goto out;
+		}
+		port = ntohs(a.sin_port);
+		fcntl(lfd, F_SETFD, FD_CLOEXEC);
+		fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
+	} else if ((lfd = listen_both(addr, gw, &port, &gfd)) < 0) {
 		say("cannot listen on %s: %s", addr, strerror(errno));
 		goto out;
 	}
@@ -645,6 +728,7 @@ int main(int argc, char **argv)
 	printf("%u\n", (unsigned)port);
 	fflush(stdout);
 	fclose(stdout);
+	refill_spare(srv.jobdir);
 	for (;;) {
 		struct pollfd pfd[4] = { { efd, POLLIN, 0 }, { 0, POLLIN, 0 }, { sfd, POLLIN, 0 },
 		                         { gfd, POLLIN, 0 } };

@@ -811,7 +811,8 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 	}
 	s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	/* the progress server makes its certificates while the namespace is set up */
-	progress = kft__progress_server_spawn(&s->progress, dir, s->name, "default");
+	progress = kft__progress_server_spawn(&s->progress, dir, s->name, "default",
+	                                      !kft__json_str(s->plan, "progressGateway"));
 	/* process steps share one mount namespace, ours: the job's /workspace */
 	if (kft__streq(s->runner->name, "process") && !getenv("KFT_NO_NAMESPACES")) {
 		char err[PATH_MAX + 160];
