@@ -464,6 +464,27 @@ static int do_wait(kft_client_t *c, const char *name, uint32_t want, int64_t tim
 	return rc;
 }
 
+/*
+ * `kft train` without --wait on the local backend: wait (at most 5 s) until the
+ * job is past Created, so that kft_wait's one warning about a refused namespace
+ * (the job's steps then find their workspace at $KFT_WORKSPACE, not /workspace)
+ * reaches the person who typed the command. Nothing else is said or decided:
+ * errors and time-outs here are not the command's.
+ */
+static void train_settle(kft_client_t *c, const char *name)
+{
+	kft_wait_opts_t wo = KFT_WAIT_OPTS_INIT;
+	kft_job_t *job = NULL;
+	const char *be = kft_client_backend(c);
+
+	if (!be || strcmp(be, "local"))
+		return;
+	wo.want = KFT_WANT(KFT_JOB_SUSPENDED) | KFT_WANT(KFT_JOB_RUNNING) | KFT_WANT_FINISHED;
+	wo.timeout_ms = 5000;
+	(void)kft_wait(&job, c, name, &wo);
+	kft_job_free(job);
+}
+
 static int cmd_train(const cli_command *cmd, int argc, char **argv)
 {
 	cli_job *j = NULL;
@@ -497,6 +518,8 @@ static int cmd_train(const cli_command *cmd, int argc, char **argv)
 	}
 	if (rc == 0 && (f.wait || f.follow))
 		rc = do_wait(c, kft_job_name(job), KFT_WANT(KFT_JOB_COMPLETE), f.timeout);
+	else if (rc == 0)
+		train_settle(c, kft_job_name(job));
 out:
 	kft_job_free(job);
 	kft_client_free(c);

@@ -31,9 +31,9 @@ case "$PET_NODE_RANK" in
    rm -f "/dev/shm/kft-ws-test-$(cat /workspace/output/shm.pid)" ;;
 esac
 EOF2
-"$K" train --name ws --nodes 2 -- sh "$T/job.sh" >/dev/null || fail "train"
+"$K" train --name ws --nodes 2 -- sh "$T/job.sh" >/dev/null 2>"$T/train.err" || fail "train"
 "$K" wait ws --timeout 60 2>"$T/wait.err" || fail "job failed: $("$K" logs ws)"
-grep -q "private /workspace" "$T/wait.err" && fail "a namespace warning where namespaces work: $(cat "$T/wait.err")"
+grep -q "private /workspace" "$T/train.err" "$T/wait.err" && fail "a namespace warning where namespaces work: $(cat "$T/wait.err")"
 J="$T/state/jobs/ws"
 "$K" logs ws --step node-0 | grep -qx "ws=$J/workspace tmp=$J/tmp" || fail "env: $("$K" logs ws --step node-0)"
 "$K" logs ws --step node-0 | grep -qx "dataset model output " || fail "/workspace contents"
@@ -141,6 +141,13 @@ if command -v bwrap >/dev/null && bwrap --unshare-user --disable-userns --dev-bi
 		|| fail "kft train did not warn exactly once: $(cat "$R/train.err")"
 	[ -f "$R/state/jobs/wsr/workspace/output/f0" ] && [ -f "$R/state/jobs/wsr/workspace/output/f1" ] \
 		|| fail "KFT_WORKSPACE not usable without namespaces"
+	# without --wait too: kft train itself says it, once
+	bwrap --unshare-user --disable-userns --uid 65534 --gid 65534 --dev-bind / / \
+		--setenv KFT_STATE_DIR "$R/state" --setenv HOME "$R" --setenv TMPDIR "$R" \
+		"$K" train --name wsn --nodes 2 -- sh "$T/r.sh" >/dev/null 2>"$R/trainn.err" \
+		|| fail "refused: kft train (no --wait) failed: $(cat "$R/trainn.err")"
+	[ "$(grep -c "^kft: warning: TrainJob wsn runs without a private /workspace (.*namespaces refused.*): its steps find their workspace at \$KFT_WORKSPACE ($R/state/jobs/wsn/workspace)$" "$R/trainn.err")" = 1 ] \
+		|| fail "kft train (no --wait) did not warn exactly once: $(cat "$R/trainn.err")"
 	# Python callers see the same warning through the library's diagnostics (logging)
 	if command -v python3 >/dev/null; then
 		cat >"$T/r.py" <<'PYEOF'

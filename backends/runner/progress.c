@@ -127,24 +127,33 @@ static int listen_loopback(unsigned *port)
 	return fd;
 }
 
+int kft__progress_server_prebind(kft__progress_server *ps, const char *jobdir, int allowed)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->in_fd = ps->port_fd = ps->lfd = -1;
+	if (!allowed || !have_credentials(jobdir))
+		return 0;
+	if ((ps->lfd = listen_loopback(&ps->port)) < 0) {
+		ps->port = 0;
+		return 0;
+	}
+	return 1;
+}
+
 int kft__progress_server_spawn(kft__progress_server *ps, const char *jobdir, const char *name,
-                               const char *ns, int prebind)
+                               const char *ns)
 {
 	char *prog = kft__sibling_program("KFT_PROGRESS_SERVER", "kft-progress-server");
 	char fdarg[16];
 	char *argv[] = { prog, (char *)jobdir, (char *)name, "--namespace", (char *)ns,
 	                 NULL, NULL, NULL };
 	kft__proc_opts o;
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, lfd = -1, error;
-	unsigned port = 0;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, error;
 
-	memset(ps, 0, sizeof(*ps));
-	ps->in_fd = -1;
-	ps->port_fd = -1;
 	if (!prog)
 		return kft__error_oom();
-	if (prebind && have_credentials(jobdir) && (lfd = listen_loopback(&port)) > 2) {
-		snprintf(fdarg, sizeof(fdarg), "%d", lfd);
+	if (ps->lfd > 2) {
+		snprintf(fdarg, sizeof(fdarg), "%d", ps->lfd);
 		argv[5] = "--listen-fd";
 		argv[6] = fdarg;
 	}
@@ -159,20 +168,23 @@ int kft__progress_server_spawn(kft__progress_server *ps, const char *jobdir, con
 	o.stdout_fd = out[1];
 	o.stderr_fd = 2;   /* the supervisor's log */
 	if (argv[5]) {
-		o.keep_fds = &lfd;
+		o.keep_fds = &ps->lfd;
 		o.nkeep_fds = 1;
 	}
 	if ((error = kft__proc_spawn(&ps->pid, &o)) < 0)
 		goto out;
 	ps->in_fd = in[1];
 	in[1] = -1;
-	ps->port_fd = out[0];
+	if (argv[5]) {
+		close(out[0]);   /* it prints the port we know */
+	} else {
+		ps->port_fd = out[0];
+	}
 	out[0] = -1;
-	if (argv[5])
-		ps->port = port;   /* the server's from the start: nothing to wait for */
 out:
-	if (lfd >= 0)
-		close(lfd);   /* the server's only: if it dies, connections are refused */
+	if (ps->lfd >= 0)
+		close(ps->lfd);   /* the server's only: if it dies, connections are refused */
+	ps->lfd = -1;
 	kft__close_pair(in);
 	kft__close_pair(out);
 	free(prog);
@@ -182,28 +194,26 @@ out:
 int kft__progress_server_ready(kft__progress_server *ps, const char *jobdir, const char *name,
                                const char *ns)
 {
-	unsigned port = 0;
-	int rc;
+	unsigned port = ps->port;
 
-	if (!ps->pid || ps->port_fd < 0)
-		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
-		                      "kft-progress-server was not started");
-	if (ps->port) {   /* bound by us: the server starts beside the steps */
-		port = ps->port;
-		rc = 0;
-	} else {
+	if (!port) {   /* the server binds: wait for its port */
+		int rc;
+
+		if (!ps->pid || ps->port_fd < 0)
+			return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
+			                      "kft-progress-server was not started");
 		rc = read_port(ps->port_fd, &port);
-	}
-	close(ps->port_fd);
-	ps->port_fd = -1;
-	if (rc < 0) {
-		kft__kill(ps->pid, SIGKILL, 0);
-		waitpid(ps->pid, NULL, 0);
-		ps->pid = 0;
-		close(ps->in_fd);
-		ps->in_fd = -1;
-		return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
-		                      "kft-progress-server did not start (see supervisor.log)");
+		close(ps->port_fd);
+		ps->port_fd = -1;
+		if (rc < 0) {
+			kft__kill(ps->pid, SIGKILL, 0);
+			waitpid(ps->pid, NULL, 0);
+			ps->pid = 0;
+			close(ps->in_fd);
+			ps->in_fd = -1;
+			return kft__error_set(KFT_ERROR, KFT_ERROR_CLASS_PROCESS,
+			                      "kft-progress-server did not start (see supervisor.log)");
+		}
 	}
 	ps->port = port;
 	snprintf(ps->url, sizeof(ps->url), "https://127.0.0.1:%u/apis/trainer.kubeflow.org/v1alpha1/"
@@ -217,7 +227,7 @@ int kft__progress_server_env(const kft__progress_server *ps, kft__strv *env)
 {
 	int error;
 
-	if (!ps->pid)
+	if (!ps->port)
 		return 0;
 	if ((error = kft__env_set(env, "KUBEFLOW_TRAINER_SERVER_URL", ps->url)) < 0 ||
 	    (error = kft__env_set(env, "KUBEFLOW_TRAINER_SERVER_CA_CERT", ps->ca)) < 0)
@@ -227,6 +237,10 @@ int kft__progress_server_env(const kft__progress_server *ps, kft__strv *env)
 
 void kft__progress_server_stop(kft__progress_server *ps)
 {
+	if (ps->lfd >= 0)
+		close(ps->lfd);   /* never handed over */
+	ps->lfd = -1;
+	ps->port = 0;
 	if (!ps->pid)
 		return;
 	close(ps->in_fd);   /* end of file: the server stops */

@@ -13,6 +13,7 @@ typedef struct {
 	pid_t pid;          /* 0: not running */
 	int in_fd;          /* the server's stdin (write end) */
 	int port_fd;        /* its stdout until it told its port (read end); -1 after */
+	int lfd;            /* bound by the supervisor, handed over at the spawn; -1: none */
 	unsigned port;
 	char url[512], ca[PATH_MAX], token[PATH_MAX];
 } kft__progress_server;
@@ -21,21 +22,24 @@ typedef struct {
 char *kft__sibling_program(const char *env_var, const char *name);
 
 /**
- * Start kft-progress-server for the job, without waiting: other set-up (the job's namespace)
- * goes on while it starts; kft__progress_server_ready() then waits for its port. With
- * prebind (no gateway to listen on too) and the job's credentials on disk already (a
- * spare set claimed, or an earlier run's), the supervisor binds the socket itself and hands
- * it over: the port is known at once, connections wait in the backlog, nothing to wait for.
+ * With the job's credentials on disk already (a spare set claimed, or an earlier run's),
+ * bind the server's socket here: its port is known at once, the steps can start before the
+ * server does (connections wait in the backlog), and kft__progress_server_spawn() hands the
+ * socket over later. 1 when bound, 0 when the server must make the credentials and its
+ * socket itself (then spawn, and ready() waits for its port), or when !allowed (a container
+ * job whose server also listens on its network's gateway). Initializes *ps either way.
  */
+int kft__progress_server_prebind(kft__progress_server *ps, const char *jobdir, int allowed);
+/** Start kft-progress-server for the job, without waiting for it. */
 int kft__progress_server_spawn(kft__progress_server *ps, const char *jobdir, const char *name,
-                               const char *ns, int prebind);
+                               const char *ns);
 /** STATEDIR/progress-spare for JOBDIR = STATEDIR/jobs/NAME (NULL otherwise): a set of
  *  credentials made ahead by a server for the next job. */
 char *kft__progress_spare_dir(const char *jobdir);
 /** Wait until the spawned server listens; then kft__progress_server_env() has its URL. */
 int kft__progress_server_ready(kft__progress_server *ps, const char *jobdir, const char *name,
                                const char *ns);
-/** Set KUBEFLOW_TRAINER_SERVER_URL, _CA_CERT and _TOKEN (nothing when not running). */
+/** Set KUBEFLOW_TRAINER_SERVER_URL, _CA_CERT and _TOKEN (nothing without a port). */
 int kft__progress_server_env(const kft__progress_server *ps, kft__strv *env);
 /** Stop the server (end of its stdin; SIGKILL after 2 s) and reap it. */
 void kft__progress_server_stop(kft__progress_server *ps);

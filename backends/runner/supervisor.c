@@ -810,9 +810,14 @@ static int setup(sup_t *s, const char *dir, int lock_fd)
 		}
 	}
 	s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	/* the progress server makes its certificates while the namespace is set up */
-	progress = kft__progress_server_spawn(&s->progress, dir, s->name, "default",
-	                                      !kft__json_str(s->plan, "progressGateway"));
+	/*
+	 * The progress server: with credentials made ahead, its socket bound here and the server
+	 * started after the first steps (run()); else started now, making its certificates while
+	 * the namespace is set up, and waited for below.
+	 */
+	progress = kft__progress_server_prebind(&s->progress, dir,
+	                                        !kft__json_str(s->plan, "progressGateway")) ? 0 :
+	           kft__progress_server_spawn(&s->progress, dir, s->name, "default");
 	/* process steps share one mount namespace, ours: the job's /workspace */
 	if (kft__streq(s->runner->name, "process") && !getenv("KFT_NO_NAMESPACES")) {
 		char err[PATH_MAX + 160];
@@ -955,6 +960,12 @@ static int run(sup_t *s)
 
 		if (!s->suspended && !s->suspending && !s->stopping && !kft__store_status_final(status))
 			schedule(s);
+		if (s->progress.lfd >= 0 &&   /* its socket is bound: the steps started, now the server */
+		    kft__progress_server_spawn(&s->progress, s->dir, s->name, "default") < 0) {
+			slog("progress server: %s", kft_error_last()->message);
+			event(s, "TrainJob", s->name, "Warning", "ProgressServerFailed",
+			      kft_error_last()->message);
+		}
 		evaluate(s);
 		status = kft__json_str(s->state, "status");
 		if (s->dirty)
