@@ -20,6 +20,10 @@ export KFT_SUPERVISOR=${KFT_SUPERVISOR:-$BUILD/kft-supervisor}
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || [ ! -x /usr/bin/torchrun ]; then
 	echo "skip: python3-torch is not installed"; exit 77
 fi
+if [ "$BACKEND" = container ]; then
+	. "$TOP/tests/images/engine.sh"
+	kft_engine_own_ns "$0" "$@"   # podman: a network namespace of its own
+fi
 T=$(mktemp -d /tmp/kft-cluster.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export KFT_STATE_DIR="$T/state" KFT_BACKEND=$BACKEND KFT_RUNTIME_PATH="$T/runtimes"
@@ -28,7 +32,6 @@ fail() { echo "FAIL: $*"; exit 1; }
 JOBDIR="$KFT_STATE_DIR/jobs/cl"
 set --
 if [ "$BACKEND" = container ]; then
-	. "$TOP/tests/images/engine.sh"
 	why=$(kft_engine_prereqs) || { echo "skip: $why"; exit 77; }
 	trap 'kft_engine_stop; rm -rf "$T"' EXIT INT TERM
 	kft_engine_start || { echo "skip: cannot run a private $ENGINE here"; exit 77; }
@@ -112,8 +115,12 @@ if rank == 0:
 print("rank %d done loss=%.5f" % (rank, loss.item()), flush=True)
 dist.destroy_process_group()
 PY
+# on a job network, `kft wait` that fails within 30 s when the nodes cannot resolve each other
+WAIT="--wait --timeout 300"; [ "$BACKEND" = container ] && WAIT=
 PATH=/usr/bin:/bin "$K" train --name cl --runtime torch-data --nodes 2 --dataset "file://$T/data" \
-	"$@" --script "$T/train.py" --wait --timeout 300 >/dev/null 2>"$T/err" || fail "job: $(cat "$T/err"; "$K" logs cl | tail -20)"
+	"$@" --script "$T/train.py" $WAIT >/dev/null 2>"$T/err" &&
+	{ [ -n "$WAIT" ] || kft_engine_wait "$K" cl 300 >>"$T/err" 2>&1; } ||
+	fail "job: $(cat "$T/err"; "$K" logs cl | tail -20)"
 "$K" get cl | grep -q '^Progress: 100%' || fail "kft get progress: $("$K" get cl)"
 "$K" get cl | grep -q '^Metric: *loss=0\.' || fail "kft get metrics"
 "$K" get cl -o json | grep -q '"progressPercentage": 100' || fail "get -o json"

@@ -12,6 +12,7 @@ set -u
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BLD=${KFT_BUILD:-$TOP/build}
 . "$TOP/tests/images/engine.sh"
+kft_engine_own_ns "$0" "$@"   # podman: a network namespace of its own
 why=$(kft_engine_prereqs) || { echo "skip: $why"; exit 77; }
 trap 'kft_engine_stop' EXIT INT TERM
 kft_engine_start || { echo "skip: cannot run a private dockerd here"; exit 77; }

@@ -10,6 +10,7 @@ set -u
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BLD=${KFT_BUILD:-$TOP/build}
 . "$TOP/tests/images/engine.sh"
+kft_engine_own_ns "$0" "$@"   # podman: a network namespace of its own
 why=$(kft_engine_prereqs) || { echo "skip: $why"; exit 77; }
 /usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "skip: python3-torch not installed"; exit 77; }
 trap 'kft_engine_stop' EXIT INT TERM
@@ -26,7 +27,7 @@ run_ddp() { # name, network
 	"$K" --network "$2" train --name "$1" --nodes 2 --image localhost/kft-skel:1 \
 		--env PET_REDIRECTS=1 --env PET_TEE=1 --env PET_MONITOR_INTERVAL=0.2 \
 		--env DDP_OUT=/workspace/ddp.txt --script "$TOP/tests/images/ddp_train.py" \
-		--wait --timeout 600 >"$O/$1.out" 2>"$O/$1.err" ||
+		>"$O/$1.out" 2>"$O/$1.err" && kft_engine_wait "$K" "$1" 600 >>"$O/$1.err" 2>&1 ||
 		{ cat "$O/$1.err"; "$K" logs "$1" | tail -40; fail "DDP job $1 ($2) did not complete"; }
 	secs=$(( $(date +%s) - start ))
 	"$K" logs "$1" >"$O/$1.logs" || fail "logs $1"

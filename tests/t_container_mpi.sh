@@ -11,6 +11,7 @@ set -u
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BLD=${KFT_BUILD:-$TOP/build}
 . "$TOP/tests/images/engine.sh"
+kft_engine_own_ns "$0" "$@"   # podman: a network namespace of its own
 why=$(kft_engine_prereqs) || { echo "skip: $why"; exit 77; }
 [ -x /usr/bin/mpirun ] || { echo "skip: /usr/bin/mpirun missing (apt-get install openmpi-bin)"; exit 77; }
 [ -x /usr/sbin/sshd ] || { echo "skip: /usr/sbin/sshd missing (apt-get install openssh-server)"; exit 77; }

@@ -9,6 +9,8 @@
 # SPDX-License-Identifier: Apache-2.0
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 export KFT_TEST_ENGINE=podman
+. "$TOP/tests/images/engine.sh"
+kft_engine_own_ns "$0" "$@"
 sh "$TOP/tests/t_container.sh" || exit $?
 sh "$TOP/tests/t_container_sup.sh" || exit $?
 sh "$TOP/tests/t_container_progress.sh" || exit $?

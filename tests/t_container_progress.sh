@@ -17,6 +17,7 @@ set -u
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BLD=${KFT_BUILD:-$TOP/build}
 . "$TOP/tests/images/engine.sh"
+kft_engine_own_ns "$0" "$@"   # podman: a network namespace of its own
 why=$(kft_engine_prereqs) || { echo "skip: $why"; exit 77; }
 [ -x /usr/bin/python3 ] || { echo "skip: no /usr/bin/python3"; exit 77; }
 [ -n "${KFT_ENGINE_FIREWALL:-}" ] && ip link set lo up

@@ -22,10 +22,56 @@ kft_engine_prereqs() {
 	return 0
 }
 
+# Rootful podman keeps its network definitions in /etc/containers/networks (kft_engine_up sets
+# network_config_dir instead), netavark's IPAM database and aardvark-dns (one DNS server
+# process, and one file per network NAME whose first line lists the addresses that server
+# listens on) in /run/containers/networks, whatever --root/--runroot say. Two private podman engines at once
+# (two test runs on this machine) share them: a job network of the same name in both (cl-net)
+# gets one file with the first engine's gateway only, so the second engine's containers ask a
+# nameserver nobody listens on ("Temporary failure in name resolution"), and one engine's
+# teardown stops the other's server. So a podman test runs in a network and mount namespace of
+# its own with a private /run/containers/networks (bridges, port 53, iptables rules all its own).
+# kft_engine_own_ns "$0" "$@" re-executes the script there (podman only, once); it returns for
+# dockerd, when already there, or when namespaces are not available here (printing a note).
+kft_engine_own_ns() {
+	[ "$ENGINE" = podman ] && [ -z "${KFT_ENGINE_NS:-}" ] || return 0
+	if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1 &&
+		unshare --net --mount true 2>/dev/null && mkdir -p /run/containers/networks; then
+		KFT_ENGINE_NS=1 exec unshare --net --mount --propagation private sh -c \
+			'ip link set lo up && mount -t tmpfs -o mode=755 kft-netrun /run/containers/networks &&
+			exec sh "$@"' sh "$@"
+	fi
+	echo "note: no network namespace of our own: this podman shares /run/containers/networks with any other"
+}
+
+# kft_engine_wait KFT JOB SECONDS: `kft wait`, except that it gives up early, printing why and
+# returning 5, when a node keeps failing to resolve a peer's name for 30 s (the job network's
+# DNS does not answer; torch's c10d would retry for 30 minutes); else kft wait's status.
+kft_engine_wait() {
+	_left=$3 _n0=0 _stuck=0
+	while [ "$_left" -gt 0 ]; do
+		_err=$("$1" wait "$2" --timeout 10 2>&1 >/dev/null) && return 0
+		_rc=$?; [ $_rc = 4 ] || { echo "$_err" >&2; return $_rc; }
+		_left=$((_left - 10))
+		_n=$("$1" logs "$2" 2>/dev/null | grep -c 'name resolution\|Name or service not known')
+		if [ "$_n" -gt "$_n0" ]; then _stuck=$((_stuck + 1)); else _stuck=0; fi
+		_n0=$_n
+		if [ $_stuck -ge 3 ]; then
+			echo "$2: a node has failed to resolve a peer's name for 30 s, the job network's DNS does not answer:"
+			"$1" logs "$2" 2>/dev/null | grep 'name resolution\|Name or service not known' | tail -2
+			return 5
+		fi
+	done
+	return 4
+}
+
 kft_engine_up() {   # start (or restart) the engine in $D
 	if [ "$ENGINE" = podman ]; then
 		export CONTAINERS_CONF="$D/containers.conf"
-		printf '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n[network]\nnetwork_backend = "netavark"\n[engine]\nruntime = "runc"\n' >"$CONTAINERS_CONF"
+		# network_config_dir: rootful podman's default is /etc/containers/networks, shared by
+		# every podman here (a cl-net of another test run: "network name cl-net already used")
+		mkdir -p "$D/networks"
+		printf '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n[network]\nnetwork_backend = "netavark"\nnetwork_config_dir = "%s"\n[engine]\nruntime = "runc"\n' "$D/networks" >"$CONTAINERS_CONF"
 		# from $D: conmon writes a file named "oom" into its working directory when a
 		# container is OOM-killed, and it inherits the service's
 		(cd "$D" && exec podman --root "$D/data" --runroot "$D/exec" system service --time=0 \
