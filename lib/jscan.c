@@ -19,9 +19,18 @@ const char *kft__js_ws(const char *p, const char *end)
 }
 
 
-/* Are the escapes of the string body [p, q) JSON's (\" \\ \/ \b \f \n \r \t \uXXXX)? */
+/*
+ * Is the string body [p, q) JSON's: no raw control character (U+0000..U+001F
+ * must be escaped; a raw NUL would also cut a key or value short as a C string),
+ * and escapes (\" \\ \/ \b \f \n \r \t \uXXXX) only?
+ */
 static int escapes_ok(const char *p, const char *q)
 {
+	const char *c;
+
+	for (c = p; c < q; c++)
+		if ((unsigned char)*c < 0x20)
+			return 0;
 	while ((p = memchr(p, '\\', (size_t)(q - p))) != NULL) {
 		int k;
 

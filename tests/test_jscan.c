@@ -29,6 +29,9 @@ START_TEST(skipping)
 		{ "{\"a\":[1,2}", -1 },          /* never closes at depth 0 */
 		{ "{\"a\":\"]\"", -1 },
 		{ "", -1 },
+		{ "\"a\tb\"", -1 },              /* a raw control character in a string */
+		{ "{\"k\x01\":1}", -1 },           /* ... in a key */
+		{ "\"a\\tb\" ", 6 },             /* escaped, it is fine */
 	};
 	size_t i;
 
@@ -48,6 +51,12 @@ START_TEST(skipping)
 
 		ck_assert_ptr_null(kft__js_string_end(t, t + 4));
 		ck_assert_ptr_eq(kft__js_string_end(t, t + 5), t + 5);
+	}
+	/* a raw NUL in a key (JSON forbids it; as a C string it would cut the key short) */
+	{
+		static const char t[] = "\"metadata\0\0adata\"";
+
+		ck_assert_ptr_null(kft__js_string_end(t, t + sizeof(t) - 1));
 	}
 }
 END_TEST
