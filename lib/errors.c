@@ -90,11 +90,6 @@ int kft__error_set_http(int code, int klass, int http_status, const char *reason
 	return code;
 }
 
-int kft__error_set_status(int code, int http_status, const char *reason, const char *message)
-{
-	return kft__error_set_http(code, KFT_ERROR_CLASS_K8S, http_status, reason, message);
-}
-
 void kft__error_set_reason(const char *reason)
 {
 	if (!reason || !*reason)

@@ -30,8 +30,6 @@ int kft__error_os(int code, const char *fmt, ...) KFT__PRINTF(2, 3);
 /** A server's error answer: message copied, HTTP status and reason kept; returns code. */
 int kft__error_set_http(int code, int klass, int http_status, const char *reason,
                         const char *message);
-/** kft__error_set_http of class KFT_ERROR_CLASS_K8S (a Kubernetes Status). */
-int kft__error_set_status(int code, int http_status, const char *reason, const char *message);
 int kft__error_oom(void);
 /** Set the reason of this thread's current error (e.g. a failed job's reason). */
 void kft__error_set_reason(const char *reason);

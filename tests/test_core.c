@@ -40,7 +40,10 @@ START_TEST(errors_basics)
 	kft_error_clear();
 	ck_assert_ptr_nonnull(kft_error_last());
 	ck_assert_str_eq(kft_error_last()->message, "");
-	ck_assert_int_eq(kft__error_set_status(KFT_EEXISTS, 409, "AlreadyExists", "x exists"), KFT_EEXISTS);
+	ck_assert_int_eq(kft__error_set_http(KFT_EEXISTS, KFT_ERROR_CLASS_K8S, 409, "AlreadyExists",
+	                                     "x exists"),
+	                 KFT_EEXISTS);
+	ck_assert_int_eq(kft_error_last()->klass, KFT_ERROR_CLASS_K8S);
 	ck_assert_int_eq(kft_error_last()->http_status, 409);
 	ck_assert_str_eq(kft_error_last()->reason, "AlreadyExists");
 	ck_assert_str_eq(kft_error_last()->message, "x exists");

@@ -3,6 +3,8 @@
  * the in-place walker and the chunked "items" stream.
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <ctype.h>
+
 #include "testutil.h"
 #include "jscan.h"
 
@@ -58,6 +60,72 @@ START_TEST(skipping)
 
 		ck_assert_ptr_null(kft__js_string_end(t, t + sizeof(t) - 1));
 	}
+}
+END_TEST
+
+/* The plain byte walk that kft__js_string_end's word-at-a-time scan must agree with. */
+static const char *string_end_ref(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '"')
+			return p + 1;
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p == '\\') {
+			if (++p >= end)
+				return NULL;
+			if (*p == 'u') {
+				int k;
+
+				for (k = 1; k <= 4; k++)
+					if (p + k >= end || !isxdigit((unsigned char)p[k]))
+						return NULL;
+				p += 4;
+			} else if (!strchr("\"\\/bfnrt", *p) || !*p) {
+				return NULL;
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Every special byte (quote, backslash escapes good and bad, each control, NUL,
+ * and bytes >= 0x80 that must pass) at every offset of strings long enough to
+ * cross two 16-byte blocks and the 8-byte words after them, cut at every length.
+ */
+START_TEST(string_end_wordwise)
+{
+	static const char *const specials[] = { "\"", "\\\"", "\\n", "\\u00e9", "\\u00g9",
+		                                "\\x", "\\", "\x01", "\x1f", "\x7f", "\x80",
+		                                "\xff", " ", "\xc3\xa9" };
+	char t[64];
+	size_t s, at, len, cut, checked = 0;
+
+	for (s = 0; s < sizeof(specials) / sizeof(specials[0]); s++)
+		for (at = 1; at < 44; at++) {
+			len = strlen(specials[s]);
+			memset(t, 'a', sizeof(t));
+			t[0] = '"';
+			memcpy(t + at, specials[s], len);
+			t[at + len + 3] = '"';
+			for (cut = 1; cut <= at + len + 5 && cut <= sizeof(t); cut++, checked++)
+				ck_assert_msg(kft__js_string_end(t, t + cut) == string_end_ref(t, t + cut),
+				              "special %zu at %zu, cut %zu", s, at, cut);
+		}
+	{
+		/* a raw NUL, which strlen above cannot place */
+		memset(t, 'a', sizeof(t));
+		t[0] = '"';
+		t[63] = '"';
+		for (at = 1; at < 63; at++) {
+			t[at] = '\0';
+			ck_assert_ptr_null(kft__js_string_end(t, t + sizeof(t)));
+			t[at] = 'a';
+		}
+		ck_assert_ptr_eq(kft__js_string_end(t, t + sizeof(t)), t + sizeof(t));
+	}
+	ck_assert_uint_gt(checked, 10000);
 }
 END_TEST
 
@@ -314,6 +382,7 @@ static Suite *jscan_suite(void)
 	TCase *tc = tcase_create("jscan");
 
 	tcase_add_test(tc, skipping);
+	tcase_add_test(tc, string_end_wordwise);
 	tcase_add_test(tc, select_members);
 	tcase_add_test(tc, walker);
 	tcase_add_test(tc, stream_chunks);

@@ -89,6 +89,12 @@ int kft__k8s_status_error(long http, const char *body, size_t len, const char *m
 	return kft__http_status_error(KFT_ERROR_CLASS_K8S, status_body, http, body, len, method, url);
 }
 
+/* A NotFound (404) Kubernetes Status that the backend concluded itself. */
+int kft__k8s_not_found(const char *message)
+{
+	return kft__error_set_http(KFT_ENOTFOUND, KFT_ERROR_CLASS_K8S, 404, "NotFound", message);
+}
+
 /* ---- setup ---- */
 
 int kft__k8s_init(kft__k8s *k, int64_t timeout_ms)

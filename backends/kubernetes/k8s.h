@@ -278,6 +278,8 @@ int kft__k8s_watch_replay(kft_job_t **out, const char *body, size_t len, size_t 
 /** A non-2xx answer (a Status body, or any text) as the error; returns the KFT_E* code. */
 int kft__k8s_status_error(long http, const char *body, size_t len, const char *method,
                           const char *url);
+/** A NotFound (404) Kubernetes Status decided by the backend itself (class K8S). */
+int kft__k8s_not_found(const char *message);
 /** An exec plugin's stdout (ExecCredential) into k's credentials. */
 int kft__k8s_parse_credential(kft__k8s *k, const char *text, size_t len, const char *cmd);
 

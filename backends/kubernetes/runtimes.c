@@ -81,7 +81,7 @@ static int be_get_runtime(kft_runtime_t **out, kft_backend_t *be, const char *na
 		return error;
 	error = get_one_runtime(out, &status, k, name, 1);
 	if (error == KFT_ENOTFOUND && status == 404)
-		return kft__error_set_status(KFT_ENOTFOUND, 404, "NotFound", "");
+		return kft__k8s_not_found("");
 	return error;
 }
 
@@ -94,7 +94,7 @@ int kft__k8s_get_runtime(kft_runtime_t **out, kft_backend_t *be, const char *nam
 
 		snprintf(msg, sizeof(msg), "runtime \"%s\" not found (checked TrainingRuntime in "
 		         "namespace %s and ClusterTrainingRuntime)", name, kft__k8s_be(be)->cfg.ns);
-		kft__error_set_status(KFT_ENOTFOUND, 404, "NotFound", msg);
+		kft__k8s_not_found(msg);
 	}
 	return error;
 }

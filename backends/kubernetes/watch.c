@@ -336,8 +336,7 @@ int kft__k8s_wait(kft_job_t **out, kft_backend_t *be, const char *name, const kf
 					poll(NULL, 0, 100 * x->failures);
 			}
 			if (w[0].deleted) {
-				ret = kft__error_set_status(KFT_ENOTFOUND, 404, "NotFound",
-				                            "the TrainJob was deleted while waiting");
+				ret = kft__k8s_not_found("the TrainJob was deleted while waiting");
 				goto out;
 			}
 		}
