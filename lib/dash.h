@@ -7,6 +7,7 @@
 
 #include "internal.h"
 
+#include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@ typedef struct {
 } kft__dash_snap;
 
 typedef struct kft__dash_history kft__dash_history;
+
+#define KFT__DASH_MAX_REMOVED 4096   /* removals remembered for live updates */
 
 struct kft_dashboard {
 	kft_client_opts_t copts;   /* deep copy (strings below) */
@@ -63,10 +66,25 @@ struct kft_dashboard {
 };
 typedef struct kft_dashboard kft__dash;
 
-/* snapshots (lib/dashboard.c) */
+/* snapshots (lib/dashboard_snapshot.c) */
+/** Read the job list (and the history), publish it as the new snapshot. */
+int kft__dash_poll(kft__dash *d);
 kft__dash_snap *kft__dash_snap_get(kft__dash *d);
 void kft__dash_snap_put(kft__dash *d, kft__dash_snap *s);
+void kft__dash_snap_free(kft__dash_snap *s);
 const kft__dash_entry *kft__dash_snap_find(const kft__dash_snap *s, const char *name);
+
+/* responses (lib/dashboard.c) */
+/** Content-Type, CSP, nosniff, no referrer, no-store: on every response. */
+void kft__dash_secure_headers(struct MHD_Response *r, const char *type);
+/** An error page with that status. */
+enum MHD_Result kft__dash_send_error(struct MHD_Connection *c, unsigned status, const char *msg);
+
+/* server-sent events (lib/dashboard_stream.c) */
+/** GET /events: the jobs table's live updates. */
+enum MHD_Result kft__dash_serve_events(kft__dash *d, struct MHD_Connection *c);
+/** GET /jobs/NAME/logs: the job's logs, followed (one thread per stream). */
+enum MHD_Result kft__dash_serve_logs(kft__dash *d, struct MHD_Connection *c, const char *name);
 
 /* escaping (lib/dashboard_pages.c) */
 /** HTML text/attribute escaping; invalid UTF-8 and control characters become U+FFFD. */

@@ -1,8 +1,10 @@
 /*
- * The dashboard server: libmicrohttpd (one thread per connection), the job
- * list snapshots behind every page, live updates (server-sent events), log
- * streams, actions and access control. Pages are in dashboard_pages.c,
- * /metrics in dashboard_metrics.c, the cluster history in dashboard_history.c.
+ * The dashboard server: libmicrohttpd (one thread per connection), access
+ * control, responses, actions (suspend, resume, delete), routing, the listen
+ * address and the public functions. The job snapshots are in
+ * dashboard_snapshot.c, live updates and log streams (server-sent events) in
+ * dashboard_stream.c, pages in dashboard_pages.c, /metrics in
+ * dashboard_metrics.c, the cluster history in dashboard_history.c.
  * SPDX-License-Identifier: Apache-2.0
  */
 #include "dash.h"
@@ -19,301 +21,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_STREAMS 32          /* concurrent log streams */
-#define MAX_REMOVED 4096        /* removals remembered for live updates */
-#define MAX_LINE 16384          /* a longer log line is cut in the browser's view */
-#define LOG_TAIL 2000           /* lines of each step a log view starts with */
-#define HEARTBEAT_MS 10000
-
 int kft_dashboard_opts_init(kft_dashboard_opts_t *opts, unsigned int version)
 {
 	KFT__VERSIONED_INIT(opts, version, kft_dashboard_opts_t, KFT_DASHBOARD_OPTS);
-}
-
-/* ---- snapshots ---- */
-
-kft__dash_snap *kft__dash_snap_get(kft__dash *d)
-{
-	kft__dash_snap *s;
-
-	pthread_mutex_lock(&d->lock);
-	if ((s = d->snap) != NULL)
-		s->refs++;
-	pthread_mutex_unlock(&d->lock);
-	return s;
-}
-
-static void snap_free(kft__dash_snap *s)
-{
-	size_t i;
-
-	if (!s)
-		return;
-	for (i = 0; i < s->n; i++) {
-		kft_job_free(s->v[i].job);
-		free(s->v[i].sig);
-	}
-	free(s->v);
-	free(s->by_name);
-	free(s);
-}
-
-void kft__dash_snap_put(kft__dash *d, kft__dash_snap *s)
-{
-	int last;
-
-	if (!s)
-		return;
-	pthread_mutex_lock(&d->lock);
-	last = --s->refs == 0;
-	pthread_mutex_unlock(&d->lock);
-	if (last)
-		snap_free(s);
-}
-
-static const kft__dash_entry *snap_by_name(const kft__dash_snap *s, const char *name, size_t *pos)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(kft_job_name(s->v[s->by_name[mid]].job), name);
-
-		if (c == 0) {
-			if (pos)
-				*pos = mid;
-			return &s->v[s->by_name[mid]];
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-const kft__dash_entry *kft__dash_snap_find(const kft__dash_snap *s, const char *name)
-{
-	return s && name ? snap_by_name(s, name, NULL) : NULL;
-}
-
-static int cmp_newest(const void *a, const void *b)
-{
-	const kft__dash_entry *x = a, *y = b;
-	int64_t tx = kft_job_created_ms(x->job), ty = kft_job_created_ms(y->job);
-
-	if (tx != ty)
-		return tx > ty ? -1 : 1;
-	return strcmp(kft_job_name(x->job), kft_job_name(y->job));
-}
-
-static int cmp_name_idx(const void *a, const void *b, void *arg)
-{
-	const kft__dash_snap *s = arg;
-
-	return strcmp(kft_job_name(s->v[*(const size_t *)a].job),
-	              kft_job_name(s->v[*(const size_t *)b].job));
-}
-
-/* Newest first, plus an index by name. */
-static int snap_index(kft__dash_snap *s)
-{
-	size_t i;
-
-	if (s->n > 1)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_newest);
-	if (!(s->by_name = kft__calloc(s->n ? s->n : 1, sizeof(size_t))))
-		return kft__error_oom();
-	for (i = 0; i < s->n; i++)
-		s->by_name[i] = i;
-	qsort_r(s->by_name, s->n, sizeof(size_t), cmp_name_idx, s);
-	return 0;
-}
-
-static int snap_add(kft__dash_snap *s, size_t *cap, kft_job_t *job, int history)
-{
-	kft__buf sig = KFT__BUF_INIT;
-	size_t i;
-
-	if (kft__grow(&s->v, cap, s->n + 1, sizeof(*s->v), 64) < 0) {
-		kft_job_free(job);
-		return KFT_ENOMEM;
-	}
-	kft__dash_row(&sig, job, history, 0);
-	/* what the row does not show changes the job too: status text, steps, metrics */
-	kft__buf_printf(&sig, "%s|%s", kft_job_reason(job) ? kft_job_reason(job) : "",
-	                kft_job_message(job) ? kft_job_message(job) : "");
-	for (i = 0; i < kft_job_step_count(job); i++) {
-		const kft_step_t *st = kft_job_step_at(job, i);
-
-		kft__buf_printf(&sig, "|%s=%d/%d", kft_step_status(st), kft_step_exit_code(st),
-		                kft_step_signal(st));
-	}
-	for (i = 0; i < kft_job_metric_count(job); i++) {
-		const kft_metric_t *m = kft_job_metric_at(job, i);
-
-		kft__buf_printf(&sig, "|%s=%s", kft_metric_name(m), kft_metric_value(m));
-	}
-	if (sig.oom) {
-		kft__buf_free(&sig);
-		kft_job_free(job);
-		return kft__error_oom();
-	}
-	s->v[s->n].job = job;
-	s->v[s->n].sig = kft__buf_detach(&sig);
-	s->v[s->n].gen = 0;
-	s->v[s->n].history = history;
-	s->n++;
-	return 0;
-}
-
-static void note_removed(kft__dash *d, const char *name, uint64_t gen)
-{
-	size_t i = (d->removed_head + d->nremoved) % MAX_REMOVED;
-
-	if (d->nremoved == MAX_REMOVED) {
-		i = d->removed_head;
-		d->removed_head = (d->removed_head + 1) % MAX_REMOVED;
-		d->nremoved--;
-	}
-	free(d->removed[i].name);
-	d->removed[i].name = kft__strdup(name);
-	d->removed[i].gen = gen;
-	d->nremoved++;
-}
-
-static int is_final(const kft_job_t *job)
-{
-	return kft_job_state(job) == KFT_JOB_COMPLETE || kft_job_state(job) == KFT_JOB_FAILED;
-}
-
-static int cmp_strp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Read the job list (and the history), publish it as the new snapshot. */
-static int poll_jobs(kft__dash *d)
-{
-	kft__dash_snap *s = kft__calloc(1, sizeof(*s)), *old, *drop = NULL;
-	kft_job_list_t *list = NULL, *hlist = NULL;
-	size_t cap = 0, i;
-	int64_t t0 = kft__mono_ms();
-	int error = 0, changed = 0, fresh = 0;
-
-	KFT_CHECK_ALLOC(s);
-	s->refs = 1;
-	pthread_mutex_lock(&d->client_lock);
-	if (kft_list_jobs(&list, d->client, NULL) < 0) {
-		/* keep showing what we had, with the error */
-		char *msg = kft__strdup(kft_error_last()->message ? kft_error_last()->message :
-		                        "cannot list jobs");
-
-		pthread_mutex_unlock(&d->client_lock);
-		pthread_mutex_lock(&d->lock);
-		free(d->list_error);
-		d->list_error = msg;
-		changed = d->snap == NULL;
-		pthread_mutex_unlock(&d->lock);
-		if (changed)
-			goto publish;   /* an empty list, with the error */
-		snap_free(s);
-		return 0;
-	}
-	pthread_mutex_unlock(&d->client_lock);
-	pthread_mutex_lock(&d->lock);
-	changed = d->list_error != NULL;
-	free(d->list_error);
-	d->list_error = NULL;
-	pthread_mutex_unlock(&d->lock);
-	for (i = 0; !error && i < kft_job_list_count(list); i++) {
-		kft_job_t *job = NULL;
-
-		if ((error = kft_job_dup(&job, kft_job_list_at(list, i))) == 0)
-			error = snap_add(s, &cap, job, 0);
-	}
-	/* the history: jobs the cluster no longer has */
-	if (!error && d->hist && kft__dash_history_list(&hlist, d->hist) == 0) {
-		const char **live = kft__calloc(kft_job_list_count(list) + 1, sizeof(char *));
-		size_t nlive = kft_job_list_count(list);
-
-		for (i = 0; live && i < nlive; i++)
-			live[i] = kft_job_name(kft_job_list_at(list, i));
-		if (live && nlive > 1)
-			qsort(live, nlive, sizeof(char *), cmp_strp);
-		for (i = 0; live && !error && i < kft_job_list_count(hlist); i++) {
-			const char *hn = kft_job_name(kft_job_list_at(hlist, i));
-			kft_job_t *job = NULL;
-
-			if (!bsearch(&hn, live, nlive, sizeof(char *), cmp_strp) &&
-			    (error = kft_job_dup(&job, kft_job_list_at(hlist, i))) == 0)
-				error = snap_add(s, &cap, job, 1);
-		}
-		free(live);
-	}
-	kft_job_list_free(hlist);
-	kft_job_list_free(list);
-publish:
-	if (!error)
-		error = snap_index(s);
-	if (error) {
-		snap_free(s);
-		return error;
-	}
-	s->taken_ms = kft__now_ms();
-	s->list_ms = kft__mono_ms() - t0;
-
-	pthread_mutex_lock(&d->lock);
-	old = d->snap;
-	s->gen = d->gen + 1;
-	for (i = 0; i < s->n; i++) {
-		const kft__dash_entry *o = old ? snap_by_name(old, kft_job_name(s->v[i].job), NULL) :
-		                           NULL;
-
-		if (o && !strcmp(o->sig, s->v[i].sig)) {
-			s->v[i].gen = o->gen;
-		} else {
-			s->v[i].gen = s->gen;
-			changed = 1;
-		}
-	}
-	for (i = 0; old && i < old->n; i++)
-		if (!snap_by_name(s, kft_job_name(old->v[i].job), NULL)) {
-			note_removed(d, kft_job_name(old->v[i].job), s->gen);
-			changed = 1;
-		}
-	if (changed || !old) {
-		d->gen = s->gen;
-		d->snap = s;
-		s->refs++;          /* ours, for the history below */
-		fresh = 1;
-		if (old && --old->refs == 0)
-			drop = old;
-		pthread_cond_broadcast(&d->changed);
-	} else {
-		/* nothing moved: keep the old list (and its generation) */
-		old->taken_ms = s->taken_ms;
-		old->list_ms = s->list_ms;
-		old->refs++;
-		drop = s;
-		s = old;
-	}
-	pthread_mutex_unlock(&d->lock);
-	snap_free(drop);
-
-	/* the history records what changed on the cluster (in this list, not earlier) */
-	for (i = 0; d->hist && fresh && i < s->n; i++) {
-		const kft__dash_entry *e = &s->v[i];
-
-		if (!e->history && e->gen == s->gen)
-			kft__dash_history_record(d->hist, d, e->job, is_final(e->job));
-		/* every change of a job's progress or metrics, the final update included */
-		if (!e->history && e->gen == s->gen &&
-		    (kft_job_metric_count(e->job) || kft_job_progress_percent(e->job) >= 0))
-			kft__dash_history_metrics(d->hist, e->job, kft__now_ms());
-	}
-	kft__dash_snap_put(d, s);
-	return 0;
 }
 
 /* ---- access control ---- */
@@ -357,7 +67,7 @@ static int allowed(kft__dash *d, struct MHD_Connection *c)
 
 /* ---- responses ---- */
 
-static void secure_headers(struct MHD_Response *r, const char *type)
+void kft__dash_secure_headers(struct MHD_Response *r, const char *type)
 {
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, "Content-Security-Policy",
@@ -389,13 +99,13 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, kft__
 		free(p);
 		return MHD_NO;
 	}
-	secure_headers(r, type);
+	kft__dash_secure_headers(r, type);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *msg)
+enum MHD_Result kft__dash_send_error(struct MHD_Connection *c, unsigned status, const char *msg)
 {
 	kft__buf b = KFT__BUF_INIT;
 
@@ -411,7 +121,7 @@ static enum MHD_Result send_static(struct MHD_Connection *c, const char *body, c
 
 	if (!r)
 		return MHD_NO;
-	secure_headers(r, type);
+	kft__dash_secure_headers(r, type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=300");
 	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
@@ -426,7 +136,7 @@ static enum MHD_Result redirect(struct MHD_Connection *c, const char *to, const 
 
 	if (!r)
 		return MHD_NO;
-	secure_headers(r, "text/plain");
+	kft__dash_secure_headers(r, "text/plain");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, to);
 	if (cookie)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
@@ -434,335 +144,6 @@ static enum MHD_Result redirect(struct MHD_Connection *c, const char *to, const 
 	MHD_destroy_response(r);
 	return ret;
 }
-
-/* ---- /events: live updates of the jobs table ---- */
-
-typedef struct {
-	kft__dash *d;
-	uint64_t sent;         /* generation the browser has */
-	kft__buf out;
-	size_t off;
-	int64_t last_ms;
-} events_stream;
-
-static void events_build(events_stream *es)
-{
-	kft__dash *d = es->d;
-	kft__dash_snap *s;
-	uint64_t since = es->sent;
-	size_t i;
-	int reload = 0;
-	int64_t now = kft__now_ms();
-
-	pthread_mutex_lock(&d->lock);
-	if ((s = d->snap) != NULL)
-		s->refs++;
-	/* removals since the browser's generation; too old: it reloads */
-	if (d->nremoved == MAX_REMOVED && d->removed[d->removed_head].gen > since + 1)
-		reload = 1;
-	for (i = 0; !reload && i < d->nremoved; i++) {
-		size_t k = (d->removed_head + i) % MAX_REMOVED;
-
-		if (d->removed[k].gen > since && d->removed[k].name) {
-			kft__buf_puts(&es->out, "event: remove\ndata: ");
-			kft__dash_put_json(&es->out, d->removed[k].name, strlen(d->removed[k].name));
-			kft__buf_puts(&es->out, "\n\n");
-		}
-	}
-	pthread_mutex_unlock(&d->lock);
-	if (!s)
-		return;
-	if (reload) {
-		kft__buf_clear(&es->out);
-		kft__buf_printf(&es->out, "event: reload\ndata: %llu\n\n", (unsigned long long)s->gen);
-	} else {
-		for (i = 0; i < s->n; i++) {
-			kft__buf row = KFT__BUF_INIT;
-			const kft__dash_entry *e = &s->v[i];
-
-			if (e->gen <= since)
-				continue;
-			kft__dash_row(&row, e->job, e->history, now);
-			/* one line: the row's HTML as a JSON string */
-			kft__buf_puts(&es->out, "event: job\ndata: {\"name\":");
-			kft__dash_put_json(&es->out, kft_job_name(e->job), strlen(kft_job_name(e->job)));
-			kft__buf_puts(&es->out, ",\"status\":");
-			kft__dash_put_json(&es->out, kft_job_status(e->job),
-			                   strlen(kft_job_status(e->job)));
-			kft__buf_puts(&es->out, ",\"row\":");
-			kft__dash_put_json(&es->out, row.ptr ? row.ptr : "", row.len);
-			kft__buf_puts(&es->out, "}\n\n");
-			kft__buf_free(&row);
-		}
-	}
-	kft__buf_printf(&es->out, "event: gen\ndata: %llu\n\n", (unsigned long long)s->gen);
-	es->sent = s->gen;
-	kft__dash_snap_put(d, s);
-}
-
-static ssize_t events_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-	events_stream *es = cls;
-	kft__dash *d = es->d;
-	size_t n;
-
-	(void)pos;
-	while (es->off >= es->out.len) {
-		struct timespec ts;
-		int64_t now;
-
-		kft__buf_clear(&es->out);
-		es->off = 0;
-		if (d->stopping)
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		pthread_mutex_lock(&d->lock);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		if (d->gen <= es->sent && !d->stopping)
-			pthread_cond_timedwait(&d->changed, &d->lock, &ts);
-		n = d->gen > es->sent;
-		pthread_mutex_unlock(&d->lock);
-		if (n)
-			events_build(es);
-		now = kft__mono_ms();
-		if (es->out.len == 0 && now - es->last_ms >= HEARTBEAT_MS)
-			kft__buf_puts(&es->out, ": heartbeat\n\n");
-		if (es->out.oom)
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		if (es->out.len)
-			es->last_ms = now;
-	}
-	n = es->out.len - es->off;
-	if (n > max)
-		n = max;
-	memcpy(buf, es->out.ptr + es->off, n);
-	es->off += n;
-	return (ssize_t)n;
-}
-
-static void events_free(void *cls)
-{
-	events_stream *es = cls;
-
-	kft__buf_free(&es->out);
-	free(es);
-}
-
-static enum MHD_Result serve_events(kft__dash *d, struct MHD_Connection *c)
-{
-	const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
-	const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
-	events_stream *es = kft__calloc(1, sizeof(*es));
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	if (!es)
-		return MHD_NO;
-	es->d = d;
-	es->sent = since ? strtoull(since, NULL, 10) : 0;
-	if (last)
-		es->sent = strtoull(last, NULL, 10);
-	es->last_ms = kft__mono_ms();
-	kft__buf_puts(&es->out, "retry: 1000\n\n");
-	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, events_read, es,
-	                                      events_free);
-	if (!r) {
-		events_free(es);
-		return MHD_NO;
-	}
-	secure_headers(r, "text/event-stream");
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-/* ---- /jobs/NAME/logs: a job's logs, followed, as server-sent events ---- */
-
-typedef struct {
-	kft__dash *d;
-	char *name;
-	int fd;                /* our end of the socketpair */
-	int64_t last_ms;
-	int history;
-	kft__buf line;         /* a line split across chunks */
-} log_stream;
-
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* One event per chunk: {"s":step,"t":text}; lines past MAX_LINE are cut. */
-static int log_event(log_stream *ls, const char *step, const char *chunk, size_t len)
-{
-	kft__buf ev = KFT__BUF_INIT, text = KFT__BUF_INIT;
-	size_t i = 0;
-	int r;
-
-	while (i < len) {
-		const char *nl = memchr(chunk + i, '\n', len - i);
-		size_t l = nl ? (size_t)(nl - chunk - i) : len - i;
-
-		if (l > MAX_LINE) {
-			/* do not cut inside a UTF-8 sequence */
-			size_t keep = MAX_LINE;
-
-			while (keep > 0 && ((unsigned char)chunk[i + keep] & 0xc0) == 0x80)
-				keep--;
-			kft__buf_put(&text, chunk + i, keep);
-			kft__buf_printf(&text, " \xe2\x80\xa6 [%zu bytes not shown]", l - keep);
-		} else {
-			kft__buf_put(&text, chunk + i, l);
-		}
-		if (nl)
-			kft__buf_putc(&text, '\n');
-		i += l + (nl ? 1 : 0);
-	}
-	kft__buf_puts(&ev, "data: {\"s\":");
-	kft__dash_put_json(&ev, step, strlen(step));
-	kft__buf_puts(&ev, ",\"t\":");
-	kft__dash_put_json(&ev, text.ptr ? text.ptr : "", text.len);
-	kft__buf_puts(&ev, "}\n\n");
-	r = ev.oom || text.oom ? -1 : send_all(ls->fd, ev.ptr, ev.len);
-	kft__buf_free(&ev);
-	kft__buf_free(&text);
-	return r;
-}
-
-static int log_cb(const char *chunk, size_t len, const char *step, void *payload)
-{
-	log_stream *ls = payload;
-	int64_t now = kft__mono_ms();
-
-	if (ls->d->stopping)
-		return 1;
-	if (len == 0) {
-		if (now - ls->last_ms >= 2000) {
-			ls->last_ms = now;
-			return send_all(ls->fd, ": heartbeat\n\n", 13) < 0;
-		}
-		return 0;
-	}
-	ls->last_ms = now;
-	return log_event(ls, step && *step ? step : "log", chunk, len) < 0;
-}
-
-static void history_log_cb(const char *step, const char *text, void *p)
-{
-	log_event(p, step, text, strlen(text));
-}
-
-static void *log_thread(void *arg)
-{
-	log_stream *ls = arg;
-	kft__dash *d = ls->d;
-	kft_client_t *client = NULL;
-	kft_logs_opts_t lo = KFT_LOGS_OPTS_INIT;
-	int error = 0;
-
-	if (ls->history) {
-		kft__dash_history_logs(d->hist, ls->name, history_log_cb, ls);
-	} else if ((error = kft_client_new(&client, &d->copts)) == 0) {
-		lo.flags = KFT_LOGS_FOLLOW;
-		lo.prefix = KFT_LOG_PREFIX_NEVER;
-		lo.tail_lines = LOG_TAIL;
-		error = kft_logs(client, ls->name, &lo, log_cb, ls);
-	}
-	if (error < 0 && error != KFT_EUSER) {
-		kft__buf ev = KFT__BUF_INIT;
-		const char *m = kft_error_last()->message;
-
-		kft__buf_puts(&ev, "event: error\ndata: ");
-		kft__dash_put_json(&ev, m ? m : "cannot read logs", m ? strlen(m) : 16);
-		kft__buf_puts(&ev, "\n\n");
-		if (!ev.oom)
-			send_all(ls->fd, ev.ptr, ev.len);
-		kft__buf_free(&ev);
-	}
-	send_all(ls->fd, "event: end\ndata: \n\n", 19);
-	kft_client_free(client);
-	close(ls->fd);
-	free(ls->name);
-	kft__buf_free(&ls->line);
-	free(ls);
-	pthread_mutex_lock(&d->lock);
-	if (--d->streams == 0)
-		pthread_cond_broadcast(&d->streams_done);
-	pthread_mutex_unlock(&d->lock);
-	return NULL;
-}
-
-static enum MHD_Result serve_logs(kft__dash *d, struct MHD_Connection *c, const char *name)
-{
-	kft__dash_snap *s = kft__dash_snap_get(d);
-	const kft__dash_entry *e = kft__dash_snap_find(s, name);
-	log_stream *ls;
-	struct MHD_Response *r;
-	pthread_attr_t attr;
-	pthread_t t;
-	int sv[2], history = e ? e->history : 0, known = e != NULL;
-	enum MHD_Result ret;
-
-	kft__dash_snap_put(d, s);
-	if (!known)
-		return send_error(c, MHD_HTTP_NOT_FOUND, "no such job");
-	pthread_mutex_lock(&d->lock);
-	if (d->streams >= MAX_STREAMS || d->stopping) {
-		pthread_mutex_unlock(&d->lock);
-		return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "too many log streams");
-	}
-	d->streams++;
-	pthread_mutex_unlock(&d->lock);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		goto fail;
-	if (!(ls = kft__calloc(1, sizeof(*ls))) || !(ls->name = kft__strdup(name))) {
-		free(ls);
-		close(sv[0]);
-		close(sv[1]);
-		goto fail;
-	}
-	ls->d = d;
-	ls->fd = sv[1];
-	ls->history = history;
-	ls->last_ms = kft__mono_ms();
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, log_thread, ls) != 0) {
-		pthread_attr_destroy(&attr);
-		close(sv[0]);
-		close(sv[1]);
-		free(ls->name);
-		free(ls);
-		goto fail;
-	}
-	pthread_attr_destroy(&attr);
-	/* MHD reads our end and closes it; the thread sees EPIPE when the browser leaves */
-	if (!(r = MHD_create_response_from_pipe(sv[0]))) {
-		close(sv[0]);
-		return MHD_NO;
-	}
-	secure_headers(r, "text/event-stream");
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
-fail:
-	pthread_mutex_lock(&d->lock);
-	if (--d->streams == 0)
-		pthread_cond_broadcast(&d->streams_done);
-	pthread_mutex_unlock(&d->lock);
-	return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot start a log stream");
-}
-
 /* ---- actions: POST /jobs/NAME/{suspend,resume,delete} ---- */
 
 typedef struct {
@@ -801,13 +182,14 @@ static enum MHD_Result do_action(kft__dash *d, struct MHD_Connection *c, const c
 	int error;
 
 	if (ps->too_big || !const_eq(ps->csrf, d->csrf))
-		return send_error(c, MHD_HTTP_FORBIDDEN, "missing or wrong CSRF token; reload the page");
+		return kft__dash_send_error(c, MHD_HTTP_FORBIDDEN,
+		                            "missing or wrong CSRF token; reload the page");
 	if (origin && strcmp(origin, "null")) {
 		/* a browser says where the form came from: it must be this server */
 		size_t ul = strlen(d->url) - 1;   /* without the final '/' */
 
 		if (d->token ? 0 : (strlen(origin) != ul || strncmp(origin, d->url, ul)))
-			return send_error(c, MHD_HTTP_FORBIDDEN, "cross-origin request refused");
+			return kft__dash_send_error(c, MHD_HTTP_FORBIDDEN, "cross-origin request refused");
 	}
 	if (!ps->confirm) {
 		if (kft__dash_page_confirm(&b, d, name, action) < 0)
@@ -825,11 +207,11 @@ static enum MHD_Result do_action(kft__dash *d, struct MHD_Connection *c, const c
 		snprintf(msg, sizeof(msg), "%s %s: %s", action, name,
 		         kft_error_last()->message ? kft_error_last()->message : kft_strerror(error));
 		pthread_mutex_unlock(&d->client_lock);
-		return send_error(c, error == KFT_ENOTFOUND ? MHD_HTTP_NOT_FOUND : MHD_HTTP_CONFLICT,
-		                  msg);
+		return kft__dash_send_error(c, error == KFT_ENOTFOUND ? MHD_HTTP_NOT_FOUND :
+		                            MHD_HTTP_CONFLICT, msg);
 	}
 	pthread_mutex_unlock(&d->client_lock);
-	poll_jobs(d);   /* the list shows the action at once */
+	kft__dash_poll(d);   /* the list shows the action at once */
 	if (!strcmp(action, "delete"))
 		return redirect(c, "/", NULL);
 	kft__buf_printf(&b, "/jobs/%s", name);
@@ -905,12 +287,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			kft__buf_free(&b);
 			return ret;
 		}
-		return send_error(c, d->token ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_FORBIDDEN,
-		                  d->token ? "a token is required (Authorization: Bearer, or ?token=)"
-		                           : "unexpected Host header");
+		return kft__dash_send_error(c, d->token ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_FORBIDDEN,
+		                            d->token ? "a token is required (Authorization: Bearer, "
+		                                       "or ?token=)" : "unexpected Host header");
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD) && !post)
-		return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+		return kft__dash_send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 	if (!strcmp(url, "/static/app.css"))
 		return send_static(c, kft__dash_css, "text/css; charset=utf-8");
 	if (!strcmp(url, "/static/app.js"))
@@ -929,17 +311,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return send_buf(c, MHD_HTTP_OK, &b, "text/html; charset=utf-8");
 	}
 	if (!post && !strcmp(url, "/events"))
-		return serve_events(d, c);
+		return kft__dash_serve_events(d, c);
 	if (!post && !strcmp(url, "/metrics")) {
 		if (kft__dash_metrics(&b, d) < 0)
-			return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render metrics");
+			return kft__dash_send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render metrics");
 		return send_buf(c, MHD_HTTP_OK, &b, "text/plain; version=0.0.4; charset=utf-8");
 	}
 	if (!strncmp(url, "/jobs/", 6)) {
 		name = url + 6;
 		slash = strchr(name, '/');
 		if (!valid_name(name, slash ? (size_t)(slash - name) : strlen(name)))
-			return send_error(c, MHD_HTTP_NOT_FOUND, "not a job name");
+			return kft__dash_send_error(c, MHD_HTTP_NOT_FOUND, "not a job name");
 		snprintf(job, sizeof(job), "%.*s", (int)(slash ? slash - name : (long)strlen(name)),
 		         name);
 		if (!slash && !post) {
@@ -947,19 +329,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 			if (r == KFT_ENOTFOUND) {
 				kft__buf_free(&b);
-				return send_error(c, MHD_HTTP_NOT_FOUND, "no such job");
+				return kft__dash_send_error(c, MHD_HTTP_NOT_FOUND, "no such job");
 			}
 			if (r < 0)
 				return MHD_NO;
 			return send_buf(c, MHD_HTTP_OK, &b, "text/html; charset=utf-8");
 		}
 		if (slash && !post && !strcmp(slash, "/logs"))
-			return serve_logs(d, c, job);
+			return kft__dash_serve_logs(d, c, job);
 		if (slash && post && (!strcmp(slash, "/suspend") || !strcmp(slash, "/resume") ||
 		                      !strcmp(slash, "/delete")))
 			return do_action(d, c, job, slash + 1, &cs->post);
 	}
-	return send_error(c, MHD_HTTP_NOT_FOUND, "not found");
+	return kft__dash_send_error(c, MHD_HTTP_NOT_FOUND, "not found");
 }
 
 static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -1159,7 +541,7 @@ int kft_dashboard_new(kft_dashboard_t **out, const kft_client_opts_t *client_opt
 		error = kft__error_oom();
 		goto fail;
 	}
-	if (!(d->removed = kft__calloc(MAX_REMOVED, sizeof(*d->removed)))) {
+	if (!(d->removed = kft__calloc(KFT__DASH_MAX_REMOVED, sizeof(*d->removed)))) {
 		error = kft__error_oom();
 		goto fail;
 	}
@@ -1179,7 +561,7 @@ int kft_dashboard_new(kft_dashboard_t **out, const kft_client_opts_t *client_opt
 	}
 	if ((error = open_history(d, o)) < 0)
 		goto fail;
-	if ((error = poll_jobs(d)) < 0)
+	if ((error = kft__dash_poll(d)) < 0)
 		goto fail;
 
 	d->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
@@ -1251,7 +633,7 @@ int kft_dashboard_run(kft_dashboard_t *dash)
 		int64_t wait, now;
 		kft__dash_snap *s;
 
-		poll_jobs(dash);
+		kft__dash_poll(dash);
 		now = kft__mono_ms();
 		if (dash->hist && now - last_prune > 60000) {
 			kft__dash_history_prune(dash->hist, dash->hist_days, dash->hist_max);
@@ -1286,8 +668,8 @@ void kft_dashboard_free(kft_dashboard_t *d)
 	while (d->streams > 0)
 		pthread_cond_wait(&d->streams_done, &d->lock);
 	pthread_mutex_unlock(&d->lock);
-	snap_free(d->snap);
-	for (i = 0; d->removed && i < MAX_REMOVED; i++)
+	kft__dash_snap_free(d->snap);
+	for (i = 0; d->removed && i < KFT__DASH_MAX_REMOVED; i++)
 		free(d->removed[i].name);
 	free(d->removed);
 	kft__dash_history_close(d->hist);
