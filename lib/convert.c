@@ -11,27 +11,17 @@
  * kft_spec_parse, so it is the same object a TrainJob file would give.
  * SPDX-License-Identifier: Apache-2.0
  */
-#include "internal.h"
+#include "v1kind.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* runtimePatches manager of converted jobs (a domain-prefixed path of our own, §6) */
 #define CONVERT_MANAGER "kftrainer.kubeflow.org/convert"
 #define PATH_MAX_LEN 512
 #define REPLICAS_MAX 2147483647
-
-typedef struct {
-	const char *kind, *api, *plural, *rkey, *container;
-	const char *const *roles;    /* replica types, in the order they are read */
-	const char *const *fields;   /* kind-specific spec fields handled below */
-	const char *runtime;         /* default runtime, NULL: none ships (§3) */
-	int since_minor;             /* first Trainer v2 minor that ships it */
-} v1_kind;
 
 static const char *const pt_roles[] = { "Master", "Worker", NULL };
 static const char *const tf_roles[] = { "Chief", "Master", "Worker", "PS", "Evaluator", NULL };
@@ -45,7 +35,7 @@ static const char *const mpi_fields[] = { "slotsPerWorker", "mainContainer", "cl
 static const char *const paddle_fields[] = { "elasticPolicy", NULL };
 static const char *const no_fields[] = { NULL };
 
-static const v1_kind kinds[] = {
+const kft__v1_kind kft__v1_kinds[] = {
 	{ "PyTorchJob", "kubeflow.org/v1", "pytorchjobs", "pytorchReplicaSpecs", "pytorch",
 	  pt_roles, pt_fields, "torch-distributed", 0 },
 	{ "TFJob", "kubeflow.org/v1", "tfjobs", "tfReplicaSpecs", "tensorflow", tf_roles, tf_fields,
@@ -61,7 +51,7 @@ static const v1_kind kinds[] = {
 	{ "PaddleJob", "kubeflow.org/v1", "paddlejobs", "paddleReplicaSpecs", "paddle", pt_roles,
 	  paddle_fields, NULL, 0 },
 };
-#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+const size_t kft__v1_nkinds = sizeof(kft__v1_kinds) / sizeof(kft__v1_kinds[0]);
 
 /* One replica spec. */
 typedef struct {
@@ -76,7 +66,7 @@ typedef struct {
 
 typedef struct {
 	const kft_convert_opts_t *o;
-	const v1_kind *k;
+	const kft__v1_kind *k;
 	int minor;                 /* target Trainer v2 minor, 0..3 */
 	const char *tv;            /* target version as given, for messages */
 	cJSON *tj;                 /* the TrainJob being built */
@@ -171,7 +161,7 @@ static cJSON *patch_pod(conv *c, const char *rjob)
 
 /* ---- reading v1 values ---- */
 
-static int get_replicas(int64_t *out, const cJSON *rs, const char *path)
+int kft__v1_replicas(int64_t *out, const cJSON *rs, const char *path)
 {
 	const cJSON *n = kft__json_get(rs, "replicas");
 
@@ -215,7 +205,7 @@ static int read_role(conv *c, role_t *r, const char *mpi_main)
 
 	if (!cJSON_IsObject(r->spec))
 		return bad("%s: must be a mapping (replicas, template, restartPolicy)", r->path);
-	if ((error = get_replicas(&r->replicas, r->spec, r->path)) < 0)
+	if ((error = kft__v1_replicas(&r->replicas, r->spec, r->path)) < 0)
 		return error;
 	tmpl = kft__json_get(r->spec, "template");
 	if ((error = want_type(tmpl, 0, r->path, "template")) < 0 ||
@@ -276,8 +266,7 @@ static int is_mpi(const conv *c)
 	return !strcmp(c->k->kind, "MPIJob");
 }
 
-/* Roles that become TrainJob nodes (§4): not PS, Evaluator, or an MPI Launcher. */
-static int is_node_role(const char *name)
+int kft__v1_is_node_role(const char *name)
 {
 	return strcmp(name, "PS") && strcmp(name, "Evaluator") && strcmp(name, "Launcher");
 }
@@ -753,14 +742,14 @@ static int metadata(conv *c, const cJSON *meta)
 
 /* ---- documents ---- */
 
-static const v1_kind *kind_of(const cJSON *d)
+const kft__v1_kind *kft__v1_kind_of(const cJSON *d)
 {
 	const char *kind = kft__json_str(d, "kind"), *api = kft__json_str(d, "apiVersion");
 	size_t i;
 
-	for (i = 0; i < NKINDS; i++)
-		if (kft__streq(kind, kinds[i].kind) && kft__streq(api, kinds[i].api))
-			return &kinds[i];
+	for (i = 0; i < kft__v1_nkinds; i++)
+		if (kft__streq(kind, kft__v1_kinds[i].kind) && kft__streq(api, kft__v1_kinds[i].api))
+			return &kft__v1_kinds[i];
 	return NULL;
 }
 
@@ -771,8 +760,8 @@ static int looks_v1(const cJSON *d)
 
 	if (api && kft__has_prefix(api, "kubeflow.org/"))
 		return 1;
-	for (i = 0; i < NKINDS; i++)
-		if (kft__streq(kind, kinds[i].kind))
+	for (i = 0; i < kft__v1_nkinds; i++)
+		if (kft__streq(kind, kft__v1_kinds[i].kind))
 			return 1;
 	return 0;
 }
@@ -809,9 +798,9 @@ static int unknown_kind(const cJSON *d)
 
 	if (!cJSON_IsObject(d))
 		return bad("the document must be a mapping");
-	for (i = 0; i < NKINDS; i++)
-		if (kft__streq(kind, kinds[i].kind))
-			return bad("apiVersion: a %s is %s%s, got \"%s\"", kind, kinds[i].api,
+	for (i = 0; i < kft__v1_nkinds; i++)
+		if (kft__streq(kind, kft__v1_kinds[i].kind))
+			return bad("apiVersion: a %s is %s%s, got \"%s\"", kind, kft__v1_kinds[i].api,
 			           !strcmp(kind, "MPIJob") ? " or kubeflow.org/v2beta1" : "",
 			           api ? api : "(none)");
 	return bad("kind: expected a Training Operator v1 job (PyTorchJob, TFJob, MPIJob, XGBoostJob, "
@@ -902,7 +891,7 @@ static int convert_doc(conv *c, const cJSON *d)
 	int error;
 	cJSON *rref;
 
-	if (!(c->k = kind_of(d)))
+	if (!(c->k = kft__v1_kind_of(d)))
 		return unknown_kind(d);
 	if (!cJSON_IsObject(spec))
 		return bad("spec: a %s needs a spec mapping with %s", c->k->kind, c->k->rkey);
@@ -918,7 +907,7 @@ static int convert_doc(conv *c, const cJSON *d)
 	for (i = 0; i < c->nroles; i++) {
 		role_t *r = &c->roles[i];
 
-		if (!is_node_role(r->name))
+		if (!kft__v1_is_node_role(r->name))
 			continue;
 		nodes += r->replicas;
 		if (!t && r->replicas > 0)
@@ -969,7 +958,7 @@ static int convert_doc(conv *c, const cJSON *d)
 	for (i = 0; i < c->nroles; i++) {
 		role_t *r = &c->roles[i];
 
-		if (!is_node_role(r->name) && strcmp(r->name, "Launcher")) {
+		if (!kft__v1_is_node_role(r->name) && strcmp(r->name, "Launcher")) {
 			report(c, KFT_CONVERT_LOSS, r->path, "dropped with its %lld replica%s: TrainJob "
 			       "has no %s role", (long long)r->replicas, r->replicas == 1 ? "" : "s",
 			       !strcmp(r->name, "PS") ? "parameter-server" : "evaluator");
@@ -1077,141 +1066,4 @@ out:
 	cJSON_Delete(c.tj);
 	cJSON_Delete(docs);
 	return error;
-}
-
-/* ---- v1 jobs read from a cluster (MIGRATION.md section 9) ---- */
-
-int kft__v1_resource(const char **kind, const char **api, const char **plural, size_t i)
-{
-	if (i >= NKINDS)
-		return 0;
-	*kind = kinds[i].kind;
-	*api = kinds[i].api;
-	*plural = kinds[i].plural;
-	return 1;
-}
-
-int kft__v1_ref(const char **kind, char **name, const char *ref)
-{
-	const char *slash = ref ? strchr(ref, '/') : NULL;
-	size_t i, n = slash ? (size_t)(slash - ref) : 0;
-
-	*kind = NULL;
-	*name = NULL;
-	for (i = 0; slash && i < NKINDS; i++) {
-		size_t k = strlen(kinds[i].kind);
-
-		/* the kind, singular or plural, any case: pytorchjob, PyTorchJob, pytorchjobs */
-		if ((n == k && !strncasecmp(ref, kinds[i].kind, k)) ||
-		    (n == k + 1 && !strncasecmp(ref, kinds[i].plural, n)))
-			*kind = kinds[i].kind;
-	}
-	if (!*kind)
-		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
-		                      "\"%s\": expected KIND/NAME with a Training Operator v1 kind "
-		                      "(pytorchjob, tfjob, mpijob, xgboostjob, jaxjob, paddlejob)",
-		                      ref ? ref : "");
-	if (!slash[1] || strlen(slash + 1) > 253 || strchr(slash + 1, '/'))
-		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_INVALID,
-		                      "\"%s\": the job name after %.*s/ must be 1 to 253 characters "
-		                      "without '/'", ref, (int)n, ref);
-	KFT_CHECK_ALLOC(*name = kft__strdup(slash + 1));
-	return 0;
-}
-
-/* The last condition of this type with status True, or NULL. */
-static const cJSON *true_condition(const cJSON *conds, const char *type)
-{
-	const cJSON *c, *found = NULL;
-
-	cJSON_ArrayForEach(c, conds)
-		if (kft__streq(kft__json_str(c, "type"), type) &&
-		    kft__streq(kft__json_str(c, "status"), "True"))
-			found = c;
-	return found;
-}
-
-/* Steps: one per replica type in status.replicaStatuses (active, succeeded, failed). */
-static int v1_steps(kft_job_t *job, const v1_kind *k, const cJSON *obj)
-{
-	const cJSON *rs = kft__json_path(obj, "status.replicaStatuses");
-	const char *const *r;
-	int error;
-
-	for (r = k->roles; *r; r++) {
-		const cJSON *st = kft__json_get(rs, *r);
-		const cJSON *spec = kft__json_get(kft__json_path(obj, "spec"), k->rkey);
-		int64_t want = 1, act, ok, bad;
-		int state;
-
-		if (!st)
-			continue;
-		get_replicas(&want, kft__json_get(spec, *r), "");
-		kft_error_clear();
-		act = (int64_t)cJSON_GetNumberValue(kft__json_get(st, "active"));
-		ok = (int64_t)cJSON_GetNumberValue(kft__json_get(st, "succeeded"));
-		bad = (int64_t)cJSON_GetNumberValue(kft__json_get(st, "failed"));
-		state = bad > 0 ? KFT_STEP_FAILED : act > 0 ? KFT_STEP_RUNNING :
-		        ok > 0 && ok >= want ? KFT_STEP_SUCCEEDED : KFT_STEP_PENDING;
-		if ((error = kft_job_add_step(job, *r, state, NULL, -1, 0, NULL)) < 0)
-			return error;
-	}
-	return 0;
-}
-
-static int64_t time_of(const cJSON *obj, const char *key)
-{
-	return kft__time_rfc3339_ms(kft__json_str(obj, key));
-}
-
-int kft__v1_job_from_json(kft_job_t **out, const cJSON *obj, const char *backend)
-{
-	static const struct { const char *type; int state; } order[] = {
-		{ "Succeeded", KFT_JOB_COMPLETE }, { "Failed", KFT_JOB_FAILED },
-		{ "Suspended", KFT_JOB_SUSPENDED }, { "Restarting", KFT_JOB_RUNNING },
-		{ "Running", KFT_JOB_RUNNING }, { "Created", KFT_JOB_CREATED } };
-	const v1_kind *k = kind_of(obj);
-	const cJSON *meta = kft__json_get(obj, "metadata");
-	const cJSON *st = kft__json_get(obj, "status"), *conds = kft__json_get(st, "conditions");
-	const cJSON *c = NULL;
-	const char *name = kft__json_str(meta, "name");
-	kft_job_t *job = NULL;
-	char ref[320], lower[32];
-	int64_t nodes = 0;
-	size_t i;
-	int error, state = KFT_JOB_CREATED;
-
-	*out = NULL;
-	if (!k || !name)
-		return kft__error_set(KFT_EINVALID, KFT_ERROR_CLASS_PARSE, "not a v1 job with a name");
-	for (i = 0; k->kind[i] && i < sizeof(lower) - 1; i++)
-		lower[i] = (char)tolower((unsigned char)k->kind[i]);
-	lower[i] = '\0';
-	snprintf(ref, sizeof(ref), "%s/%s", lower, name);
-	for (i = 0; i < sizeof(order) / sizeof(order[0]) && !c; i++)
-		if ((c = true_condition(conds, order[i].type)) != NULL)
-			state = order[i].state;
-	for (i = 0; k->roles[i]; i++) {
-		const cJSON *rs = kft__json_get(kft__json_get(kft__json_get(obj, "spec"), k->rkey),
-		                                k->roles[i]);
-		int64_t n;
-
-		if (rs && is_node_role(k->roles[i]) && get_replicas(&n, rs, "") == 0)
-			nodes += n;
-		kft_error_clear();
-	}
-	if ((error = kft_job_new(&job, ref, backend)) < 0 ||
-	    (error = kft_job_set_namespace(job, kft__json_str(meta, "namespace"))) < 0 ||
-	    (error = kft_job_set_runtime(job, k->kind)) < 0 ||
-	    (error = kft_job_set_state(job, state, kft__json_str(c, "reason"),
-	                               kft__json_str(c, "message"))) < 0 ||
-	    (error = kft_job_set_num_nodes(job, nodes)) < 0 ||
-	    (error = kft_job_set_times(job, time_of(meta, "creationTimestamp"),
-	                               time_of(st, "startTime"), time_of(st, "completionTime"))) < 0 ||
-	    (error = v1_steps(job, k, obj)) < 0) {
-		kft_job_free(job);
-		return error;
-	}
-	*out = job;
-	return 0;
 }

@@ -395,7 +395,7 @@ const cJSON *kft__spec_builtin(const kft_spec_t *spec, const char **name);
 /** Validate a finalized TrainJob doc. */
 int kft__validate_doc(const cJSON *doc, const kft_runtime_t *rt);
 
-/* ---- Training Operator v1 jobs (lib/convert.c) ---- */
+/* ---- Training Operator v1 jobs read from a cluster (lib/v1job.c) ---- */
 /** The i-th v1 resource a cluster may serve (kind, apiVersion, plural); 0 past the end. */
 int kft__v1_resource(const char **kind, const char **api, const char **plural, size_t i);
 /** "pytorchjob/NAME" (kind any case, singular or plural) -> canonical kind, name (yours). */

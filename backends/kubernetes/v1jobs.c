@@ -1,7 +1,7 @@
 /*
  * Training Operator v1 jobs on a cluster that still runs it: read-only LIST and
  * GET of kubeflow.org/v1 (and mpi-operator's v2beta1) jobs, each turned into a
- * job by kft__v1_job_from_json (lib/convert.c), which maps the v1 status.
+ * job by kft__v1_job_from_json (lib/v1job.c), which maps the v1 status.
  * A kind whose CRD the cluster does not serve answers 404 and is skipped.
  * SPDX-License-Identifier: Apache-2.0
  */
