@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "../backends/runner/store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -606,6 +607,118 @@ START_TEST(logs_tail_and_follow)
 }
 END_TEST
 
+/* inotify instances this process holds (/proc/self/fd links "anon_inode:inotify"). */
+static int inotify_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[300], link[64];
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		if ((len = readlink(path, link, sizeof(link) - 1)) > 0) {
+			link[len] = '\0';
+			n += strcmp(link, "anon_inode:inotify") == 0;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+typedef struct {
+	int state;
+} gate_waiter_t;
+
+static void *gate_wait_thread(void *arg)
+{
+	kft_client_opts_t co = KFT_CLIENT_OPTS_INIT;
+	kft_wait_opts_t wo = KFT_WAIT_OPTS_INIT;
+	gate_waiter_t *g = arg;
+	kft_client_t *c;
+	kft_job_t *job = NULL;
+
+	co.backend = "local";
+	co.state_dir = sdir;
+	wo.timeout_ms = 30000;
+	g->state = -1;
+	if (kft_client_new(&c, &co) < 0)
+		return NULL;
+	if (kft_wait(&job, c, "gate", &wo) == 0)
+		g->state = kft_job_state(job);
+	kft_job_free(job);
+	kft_client_free(c);
+	return NULL;
+}
+
+/*
+ * Waits and followed logs keep one idle inotify instance for the next (closing
+ * one costs a kernel grace period): one after another they must each still see
+ * their own job, threads at once get instances of their own, a forked child does
+ * not use its parent's, and instances do not pile up.
+ */
+START_TEST(waits_reuse_the_watch)
+{
+	pthread_t th[3];
+	gate_waiter_t g[3];
+	kft_job_t *job = NULL;
+	pid_t kid;
+	int i, status;
+
+	for (i = 0; i < 4; i++) {
+		kft_logs_opts_t lo = KFT_LOGS_OPTS_INIT;
+		collect_t c = { KFT__BUF_INIT, 0, 0 };
+		char name[32], want[32];
+
+		snprintf(name, sizeof(name), "seq-%d", i);
+		start(name, 2, "sleep 0.2; echo hi-$PET_NODE_RANK");
+		lo.flags = KFT_LOGS_FOLLOW;
+		ck_assert_kft_ok(kft_logs(client, name, &lo, collect, &c));
+		snprintf(want, sizeof(want), "node-1: hi-1\n");
+		ck_assert_msg(c.text.ptr && strstr(c.text.ptr, want), "%s: %s", name,
+		              c.text.ptr ? c.text.ptr : "(nothing)");
+		kft__buf_free(&c.text);
+		ck_assert_kft_ok(wait_for(&job, name, 0, 20000));
+		ck_assert_str_eq(kft_job_name(job), name);
+		ck_assert_str_eq(kft_job_status(job), "Complete");
+		kft_job_free(job);
+		job = NULL;
+		ck_assert_int_le(inotify_fds(), 1);
+	}
+	start("gate", 2, "while [ ! -e go ]; do sleep 0.02; done; echo through");
+	if ((kid = fork()) == 0) {
+		gate_waiter_t me;
+
+		gate_wait_thread(&me);
+		_exit(me.state == KFT_JOB_COMPLETE ? 0 : 1);
+	}
+	ck_assert_int_gt(kid, 0);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, gate_wait_thread, &g[i]), 0);
+	{
+		char *d = job_dir("gate"), *go = kft__path_join(d, "workspace/go");
+		int fd;
+
+		usleep(200 * 1000);   /* the waiters are (most likely) watching by now */
+		fd = open(go, O_WRONLY | O_CREAT, 0600);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+		free(go);
+		free(d);
+	}
+	for (i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(g[i].state, KFT_JOB_COMPLETE);
+	}
+	ck_assert_int_eq(waitpid(kid, &status, 0), kid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the forked waiter failed");
+	ck_assert_int_le(inotify_fds(), 1);
+}
+END_TEST
+
 static int stop_cb(const kft_job_t *job, void *payload)
 {
 	int *n = payload;
@@ -825,6 +938,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, delete_kills_process_groups);
 	tcase_add_test(tc, logs_tail_and_follow);
 	tcase_add_test(tc, wait_timeout_and_cancel);
+	tcase_add_test(tc, waits_reuse_the_watch);
 	tcase_add_test(tc, suspend_and_resume);
 	tcase_add_test(tc, job_dir_removed_stops_job);
 	tcase_add_test(tc, container_runner_result_files);

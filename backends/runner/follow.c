@@ -21,17 +21,52 @@
 /* ---------------- watching a job directory ---------------- */
 
 typedef struct {
-	int fd;   /* inotify; -1: fallback polling */
+	int fd;       /* inotify; -1: fallback polling */
+	int wd[3];    /* the watches, removed before the instance is kept for the next wait */
+	int nwd;
 } watch_t;
 
+#define WATCH_INIT { -1, { -1, -1, -1 }, 0 }
 #define WATCH_POLL_MS 20
+
+/*
+ * One idle inotify instance, kept for the next watch. Closing an instance makes
+ * the kernel wait for a grace period (fsnotify_destroy_group: 10-25 ms measured
+ * here, at the end of every wait or followed log); removing its watches does not
+ * (inotify_rm_watch hands them to a reaper). The slot is taken and given back by
+ * atomic exchange, so clients on other threads each get their own instance; the
+ * pid keeps a forked child from sharing its parent's. The descriptor is
+ * close-on-exec and goes with the process.
+ */
+static int idle_fd = -1;
+static pid_t idle_pid;
+
+static int watch_instance(void)
+{
+	int fd = __atomic_exchange_n(&idle_fd, -1, __ATOMIC_ACQ_REL);
+
+	if (fd >= 0 && __atomic_load_n(&idle_pid, __ATOMIC_ACQUIRE) != getpid()) {
+		close(fd);   /* the parent's: it still holds it, so this close is quick */
+		fd = -1;
+	}
+	return fd >= 0 ? fd : inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+}
+
+static void watch_add(watch_t *w, const char *path, uint32_t mask)
+{
+	int wd = inotify_add_watch(w->fd, path, mask);
+
+	if (wd >= 0 && w->nwd < (int)(sizeof(w->wd) / sizeof(w->wd[0])))
+		w->wd[w->nwd++] = wd;
+}
 
 /* Watch state changes (renames into dir), log writes, and the supervisor's exit. */
 static int watch_open(watch_t *w, const char *dir, int logs)
 {
 	char path[PATH_MAX];
 
-	w->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	w->nwd = 0;
+	w->fd = watch_instance();
 	if (w->fd < 0) {
 		struct stat sb;
 
@@ -44,8 +79,8 @@ static int watch_open(watch_t *w, const char *dir, int logs)
 			return kft__error_os(errno == ENOENT ? KFT_ENOTFOUND : KFT_ERROR, "%s", dir);
 		return 0;
 	}
-	if (inotify_add_watch(w->fd, dir, IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |
-	                      IN_ONLYDIR) < 0) {
+	watch_add(w, dir, IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+	if (w->nwd == 0) {
 		int e = errno;
 
 		close(w->fd);
@@ -54,10 +89,10 @@ static int watch_open(watch_t *w, const char *dir, int logs)
 		return kft__error_os(e == ENOENT ? KFT_ENOTFOUND : KFT_ERROR, "cannot watch %s", dir);
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, KFT__STORE_LOCK);
-	inotify_add_watch(w->fd, path, IN_CLOSE_WRITE);
+	watch_add(w, path, IN_CLOSE_WRITE);
 	if (logs) {
 		snprintf(path, sizeof(path), "%s/logs", dir);
-		inotify_add_watch(w->fd, path, IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE);
+		watch_add(w, path, IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE);
 	}
 	return 0;
 }
@@ -82,11 +117,24 @@ static void watch_wait(watch_t *w, int64_t timeout_ms)
 			;
 }
 
+/* Remove the watches and keep the instance for the next watch (see idle_fd). */
 static void watch_close(watch_t *w)
 {
-	if (w->fd >= 0)
-		close(w->fd);
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int i, fd;
+
+	if (w->fd < 0)
+		return;
+	for (i = 0; i < w->nwd; i++)
+		inotify_rm_watch(w->fd, w->wd[i]);   /* gone already when the directory was removed */
+	while (read(w->fd, buf, sizeof(buf)) > 0)
+		;   /* what is queued (IN_IGNORED and the rest) belongs to this watch only */
+	__atomic_store_n(&idle_pid, getpid(), __ATOMIC_RELEASE);
+	fd = __atomic_exchange_n(&idle_fd, w->fd, __ATOMIC_ACQ_REL);
+	if (fd >= 0)
+		close(fd);   /* two were idle: keep one */
 	w->fd = -1;
+	w->nwd = 0;
 }
 
 /* ---------------- wait ---------------- */
@@ -146,7 +194,7 @@ int kft__store_wait(kft_job_t **out, const char *state_dir, const char *name,
 {
 	int ns_decided = 0;
 	int64_t deadline = o && o->timeout_ms > 0 ? kft__mono_ms() + o->timeout_ms : 0;
-	watch_t w = { -1 };
+	watch_t w = WATCH_INIT;
 	char *dir = NULL;
 	int error;
 
@@ -409,7 +457,7 @@ int kft__store_logs(const char *state_dir, const char *name, const kft_logs_opts
 	sink_t k = { cb, payload, 0, 0, 0, KFT__BUF_INIT };
 	stream_t *ss = NULL;
 	size_t n = 0, i;
-	watch_t w = { -1 };
+	watch_t w = WATCH_INIT;
 	cJSON *st = NULL;
 	const cJSON *s;
 	char *dir = NULL;
@@ -519,7 +567,7 @@ out:
 
 int kft__store_cancel(const char *dir, const char *name, int64_t grace_ms, int64_t extra_ms)
 {
-	watch_t w = { -1 };
+	watch_t w = WATCH_INIT;
 	cJSON *ctl = NULL;
 	int error, alive;
 
