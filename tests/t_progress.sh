@@ -7,8 +7,10 @@
 # token and another job's token (403), a wrong path (404), a CRD rule broken
 # (422), a flood (429, the server stays responsive), all ranks at once, a post
 # after the job ended (refused, nothing stored). Nothing from a refused request
-# is stored. A job whose credentials were made ahead (the spare set) starts its
-# step at once, and that step's first post is answered.
+# is stored. A job whose credentials were made ahead (a spare set) starts its
+# step at once, and that step's first post is answered; up to four sets are
+# kept, a job claims the first it finds, and four jobs started at once each
+# claim one.
 set -u
 TOP=${KFT_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${KFT_BUILD:-$TOP/build}
@@ -146,4 +148,42 @@ grep -q -- "--listen-fd" "$STATE/pc.args" || fail "pc's server was not handed it
 [ "$(cksum <"$STATE/state/jobs/pc/trainer/ca.crt")" != "$(cksum <"$STATE/state/jobs/pa/trainer/ca.crt")" ] || fail "two jobs share a CA"
 "$K" get pc | grep -q '^Progress: 3%' || fail "pc progress"
 "$K" delete pc >/dev/null || fail "delete pc"
+
+# up to 4 spare sets are kept, one per slot (set, set.1, set.2, set.3): a job claims the
+# first it finds, and jobs started at once each find one. Four distinct sets, each made
+# by a job's server (taken away one at a time, so the next job's server makes a new one).
+SP="$STATE/state/progress-spare"
+spare_wait() {
+	i=0; while [ ! -s "$SP/set/trainer/token" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+	[ -s "$SP/set/trainer/token" ] || fail "no spare set ($1)"
+}
+ca() { cksum <"$1/trainer/ca.crt"; }
+for k in 1 2 3 4; do
+	spare_wait "set $k"
+	mv "$SP/set" "$STATE/held-$k" || fail "take set $k"
+	[ $k = 4 ] && break
+	"$K" train --name "q$k" -- sleep 1 >/dev/null || fail "train q$k"
+	"$K" wait "q$k" --timeout 60 >/dev/null 2>&1 || fail "q$k did not complete"
+done
+# slot 0 empty, sets in slots 1 and 2: the next job claims slot 1's
+mv "$STATE/held-1" "$SP/set.1" && mv "$STATE/held-2" "$SP/set.2" || fail "place sets"
+want=$(ca "$SP/set.1")
+"$K" train --name r0 -- sleep 1 >/dev/null || fail "train r0"
+"$K" wait r0 --timeout 60 >/dev/null 2>&1 || fail "r0 did not complete"
+[ "$(ca "$STATE/state/jobs/r0")" = "$want" ] || fail "r0 did not claim the set in slot 1"
+[ -e "$SP/set.1" ] && fail "slot 1 still full after r0 claimed it"
+spare_wait "r0's"   # r0's server refilled the first free slot
+mv "$STATE/held-3" "$SP/set.1" && mv "$STATE/held-4" "$SP/set.3" || fail "place sets"
+# four jobs at once: each finds a set, so every server is handed the socket its
+# supervisor bound (no job waits for certificates)
+for k in 1 2 3 4; do "$K" train --name "r$k" -- sleep 3 >/dev/null & done
+wait
+i=0; while [ "$(ps -eo args | grep -c "[k]ft-progress-server $STATE/state/jobs/r[1-4] ")" -lt 4 ] &&
+	[ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+servers=$(ps -eo args | grep "[k]ft-progress-server $STATE/state/jobs/r[1-4] ")
+[ "$(echo "$servers" | grep -c -- "--listen-fd")" = 4 ] ||
+	fail "not every job of the burst claimed a spare set: $servers"
+for k in 1 2 3 4; do "$K" wait "r$k" --timeout 60 >/dev/null 2>&1 || fail "r$k did not complete"; done
+n=$(ls "$SP" | grep -c '^set')
+[ "$n" -ge 1 ] && [ "$n" -le 4 ] || fail "$n spare sets kept (1-4 expected): $(ls "$SP")"
 echo ok

@@ -52,6 +52,8 @@ static int watch_instance(void)
 	return fd >= 0 ? fd : inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 }
 
+static void watch_close(watch_t *w);
+
 static void watch_add(watch_t *w, const char *path, uint32_t mask)
 {
 	int wd = inotify_add_watch(w->fd, path, mask);
@@ -83,8 +85,7 @@ static int watch_open(watch_t *w, const char *dir, int logs)
 	if (w->nwd == 0) {
 		int e = errno;
 
-		close(w->fd);
-		w->fd = -1;
+		watch_close(w);   /* kept for the next watch, like any other */
 		errno = e;
 		return kft__error_os(e == ENOENT ? KFT_ENOTFOUND : KFT_ERROR, "cannot watch %s", dir);
 	}

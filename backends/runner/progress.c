@@ -79,23 +79,34 @@ char *kft__progress_spare_dir(const char *jobdir)
 	return kft__buf_detach(&b);
 }
 
-/* The job's credentials on disk: an earlier run's, or the spare set, claimed by a rename. */
+void kft__progress_spare_slot(char *buf, size_t size, const char *spare, int i)
+{
+	if (i == 0)
+		snprintf(buf, size, "%s/set", spare);
+	else
+		snprintf(buf, size, "%s/set.%d", spare, i);
+}
+
+/* The job's credentials on disk: an earlier run's, or a spare set, claimed by a rename. */
 static int have_credentials(const char *jobdir)
 {
 	char path[PATH_MAX], claim[PATH_MAX], from[PATH_MAX + 16], to[PATH_MAX];
 	char *spare;
-	int ok;
+	int ok, i, claimed = 0;
 
 	snprintf(path, sizeof(path), "%s/trainer/token", jobdir);
 	if (access(path, R_OK) == 0)
 		return 1;
 	if (!(spare = kft__progress_spare_dir(jobdir)))
 		return 0;
-	snprintf(from, sizeof(from), "%s/set", spare);
 	snprintf(claim, sizeof(claim), "%s/.spare", jobdir);
+	for (i = 0; i < KFT__PROGRESS_SPARES && !claimed; i++) {
+		kft__progress_spare_slot(from, sizeof(from), spare, i);
+		claimed = rename(from, claim) == 0;
+	}
 	free(spare);
-	if (rename(from, claim) < 0)
-		return 0;   /* none (another job took it): the server makes the set */
+	if (!claimed)
+		return 0;   /* none (other jobs took them): the server makes the set */
 	snprintf(from, sizeof(from), "%s/trainer", claim);
 	snprintf(to, sizeof(to), "%s/trainer", jobdir);
 	ok = rename(from, to) == 0;

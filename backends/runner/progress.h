@@ -33,9 +33,17 @@ int kft__progress_server_prebind(kft__progress_server *ps, const char *jobdir, i
 /** Start kft-progress-server for the job, without waiting for it. */
 int kft__progress_server_spawn(kft__progress_server *ps, const char *jobdir, const char *name,
                                const char *ns);
-/** STATEDIR/progress-spare for JOBDIR = STATEDIR/jobs/NAME (NULL otherwise): a set of
- *  credentials made ahead by a server for the next job. */
+/** STATEDIR/progress-spare for JOBDIR = STATEDIR/jobs/NAME (NULL otherwise): sets of
+ *  credentials made ahead by servers for the next jobs. */
 char *kft__progress_spare_dir(const char *jobdir);
+/**
+ * Spare sets kept at most: each server makes one once serving, into a free slot, and each
+ * job claims one; so the pool fills up only with jobs that found it empty (a burst), and
+ * that many jobs of the next burst start without waiting for certificates.
+ */
+#define KFT__PROGRESS_SPARES 4
+/** Slot i of the spare directory: SPARE/set (slot 0), SPARE/set.1, ... */
+void kft__progress_spare_slot(char *buf, size_t size, const char *spare, int i);
 /** Wait until the spawned server listens; then kft__progress_server_env() has its URL. */
 int kft__progress_server_ready(kft__progress_server *ps, const char *jobdir, const char *name,
                                const char *ns);

@@ -17,8 +17,8 @@
  * stdout, and serves until its stdin reaches end of file (the supervisor
  * closed it or died) or SIGTERM. --listen-fd FD: a socket the supervisor bound
  * (and told the steps about) instead, when the job's credentials were on disk
- * already. Once serving, it makes a spare set of credentials for the next job
- * of the store (STATEDIR/progress-spare/set), unless one is there.
+ * already. Once serving, it makes a spare set of credentials for a next job
+ * of the store (STATEDIR/progress-spare/set, set.1, ...), unless every slot is full.
  *
  * Answers as Trainer's server does: POST to
  * /apis/trainer.kubeflow.org/v1alpha1/namespaces/NS/trainjobs/NAME/status
@@ -307,24 +307,36 @@ static int make_credentials(server_t *srv, char **key, char **crt)
 }
 
 /*
- * Once serving: a spare set for the next job of this state directory, which its supervisor
- * claims with a rename (kft__progress_spare_claim), so that job's first step need not wait
- * for a server to make certificates. Made under a temporary name, renamed whole.
+ * Once serving: one spare set for a next job of this state directory, in the first free
+ * slot (KFT__PROGRESS_SPARES at most), which that job's supervisor claims with a rename
+ * (have_credentials in progress.c), so its first step need not wait for a server to make
+ * certificates. Made under a temporary name, renamed whole; none when every slot is full.
  */
 static void refill_spare(const char *jobdir)
 {
 	char *spare = kft__progress_spare_dir(jobdir), set[PATH_MAX], tmp[PATH_MAX];
 	char *key = NULL, *crt = NULL, *tok = NULL;
 	struct stat sb;
+	int i, placed = 0;
 
 	if (!spare)
 		return;
-	snprintf(set, sizeof(set), "%s/set", spare);
+	for (i = 0; i < KFT__PROGRESS_SPARES; i++) {
+		kft__progress_spare_slot(set, sizeof(set), spare, i);
+		if (stat(set, &sb) < 0)
+			break;
+	}
 	snprintf(tmp, sizeof(tmp), "%s/tmp.%d", spare, (int)getpid());
-	if (stat(set, &sb) < 0 && (mkdir(spare, 0700) == 0 || errno == EEXIST) &&
+	if (i < KFT__PROGRESS_SPARES && (mkdir(spare, 0700) == 0 || errno == EEXIST) &&
 	    mkdir(tmp, 0700) == 0) {
-		if (write_set(tmp, &key, &crt, &tok) < 0 || rename(tmp, set) < 0)
-			kft__remove_tree(tmp);   /* another server was quicker, or a failure */
+		if (write_set(tmp, &key, &crt, &tok) == 0) {
+			for (; i < KFT__PROGRESS_SPARES && !placed; i++) {
+				kft__progress_spare_slot(set, sizeof(set), spare, i);
+				placed = rename(tmp, set) == 0;   /* fails on a slot filled meanwhile */
+			}
+		}
+		if (!placed)
+			kft__remove_tree(tmp);   /* other servers were quicker, or a failure */
 		if (key)
 			memset(key, 0, strlen(key));
 		if (tok)
