@@ -419,6 +419,19 @@ START_TEST(caller_exits_job_goes_on)
 }
 END_TEST
 
+/* Create an empty file in a job's workspace (what its steps wait for). */
+static void touch_in_workspace(const char *name, const char *file)
+{
+	char *d = job_dir(name), *ws = kft__path_join(d, "workspace"), *path = kft__path_join(ws, file);
+	int fd = open(path, O_WRONLY | O_CREAT, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	free(path);
+	free(ws);
+	free(d);
+}
+
 /* ---- 50 readers while the job changes state ---- */
 
 typedef struct {
@@ -484,15 +497,7 @@ START_TEST(fifty_readers)
 	}
 	for (i = 0; i < 25; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, reader_thread, &r[i]), 0);
-	{
-		char *d = job_dir("busy"), *go = kft__path_join(d, "workspace/go");
-		int fd = open(go, O_WRONLY | O_CREAT, 0600);
-
-		ck_assert_int_ge(fd, 0);
-		close(fd);
-		free(go);
-		free(d);
-	}
+	touch_in_workspace("busy", "go");
 	for (i = 0; i < 25; i++) {
 		pthread_join(th[i], NULL);
 		ck_assert_int_eq(r[i].bad, 0);
@@ -698,17 +703,8 @@ START_TEST(waits_reuse_the_watch)
 	ck_assert_int_gt(kid, 0);
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, gate_wait_thread, &g[i]), 0);
-	{
-		char *d = job_dir("gate"), *go = kft__path_join(d, "workspace/go");
-		int fd;
-
-		usleep(200 * 1000);   /* the waiters are (most likely) watching by now */
-		fd = open(go, O_WRONLY | O_CREAT, 0600);
-		ck_assert_int_ge(fd, 0);
-		close(fd);
-		free(go);
-		free(d);
-	}
+	usleep(200 * 1000);   /* the waiters are (most likely) watching by now */
+	touch_in_workspace("gate", "go");
 	for (i = 0; i < 3; i++) {
 		pthread_join(th[i], NULL);
 		ck_assert_int_eq(g[i].state, KFT_JOB_COMPLETE);

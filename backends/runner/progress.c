@@ -168,7 +168,7 @@ int kft__progress_server_spawn(kft__progress_server *ps, const char *jobdir, con
 		argv[5] = "--listen-fd";
 		argv[6] = fdarg;
 	}
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+	if (pipe2(in, O_CLOEXEC) < 0 || (!argv[5] && pipe2(out, O_CLOEXEC) < 0)) {
 		error = kft__error_os(KFT_ERROR, "pipe");
 		goto out;
 	}
@@ -186,11 +186,7 @@ int kft__progress_server_spawn(kft__progress_server *ps, const char *jobdir, con
 		goto out;
 	ps->in_fd = in[1];
 	in[1] = -1;
-	if (argv[5]) {
-		close(out[0]);   /* it prints the port we know */
-	} else {
-		ps->port_fd = out[0];
-	}
+	ps->port_fd = out[0];   /* -1 with a handed socket: its port is known (stdout: /dev/null) */
 	out[0] = -1;
 out:
 	if (ps->lfd >= 0)
